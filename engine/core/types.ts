@@ -1,0 +1,173 @@
+// Domain types shared by every part of the engine. engine/core imports nothing of the project.
+
+/** Integer epoch milliseconds, UTC. A bar's timestamp is its start. */
+export type EpochMs = number;
+
+export type Interval = '1m' | '5m' | '15m' | '30m' | '1h' | '1d';
+
+export const INTERVAL_MS: Record<Interval, number> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '1d': 86_400_000,
+};
+
+export function parseInterval(s: string): Interval {
+  if (s in INTERVAL_MS) return s as Interval;
+  throw new Error(`unknown interval '${s}': use one of ${Object.keys(INTERVAL_MS).join(', ')}`);
+}
+
+/**
+ * Columnar bars of one symbol, ascending by ts. Daily bars are stamped at 00:00 UTC of their
+ * trading date; intraday bars at their start instant (UTC).
+ */
+export interface BarSeries {
+  symbol: string;
+  interval: Interval;
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+}
+
+/** One bar as a strategy sees it. The engine reuses one object per symbol: copy fields to keep them. */
+export interface Bar {
+  symbol: string;
+  /** index of the symbol in the run's symbol list */
+  sid: number;
+  ts: EpochMs;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+export type Side = 'BUY' | 'SELL';
+export type OrderType = 'MKT' | 'LMT' | 'STP' | 'STP LMT' | 'TRAIL' | 'MOO' | 'MOC';
+export type TimeInForce = 'DAY' | 'GTC' | 'IOC' | 'FOK' | 'GTD';
+
+/** The order state machine of DESIGN section 3 (IB's names in comments). */
+export type OrderStatus =
+  | 'NEW'
+  | 'RISK_CHECK'
+  | 'APPROVED'
+  | 'REJECTED'
+  | 'SUBMITTED' // PreSubmitted / Submitted
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'PENDING_CANCEL'
+  | 'CANCELLED'
+  | 'EXPIRED';
+
+/** How the quantity of an order is decided. Only `all-in` is resolved at the fill. */
+export type Quantity = { kind: 'shares'; shares: number } | { kind: 'all-in' };
+
+export interface OrderRequest {
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  /** whole shares, or 'all-in' (the most whole shares the cash covers at the fill price) */
+  qty: number | 'all-in';
+  limit?: number;
+  stop?: number;
+  trailingPercent?: number;
+  trailingAmount?: number;
+  tif?: TimeInForce;
+  /** GTD expiry instant (the order expires at the end of the bar containing it) */
+  goodTill?: EpochMs;
+  /** a bracket: take-profit limit and stop-loss stop, placed as an OCO pair once the entry fills */
+  bracket?: { takeProfit?: number; stopLoss?: number };
+  ocaGroup?: string;
+  /** free text kept with the order (IB's orderRef) */
+  tag?: string;
+}
+
+export interface Order {
+  id: number;
+  strategy: string;
+  symbol: string;
+  sid: number;
+  side: Side;
+  type: OrderType;
+  qty: Quantity;
+  limit: number;
+  stop: number;
+  trailingPercent: number;
+  trailingAmount: number;
+  tif: TimeInForce;
+  goodTill: EpochMs;
+  ocaGroup: string;
+  parentId: number;
+  tag: string;
+  status: OrderStatus;
+  /** instant the strategy submitted it (the close of the bar it saw) */
+  submittedAt: EpochMs;
+  /** fills are possible only on bars whose start is at or after this instant */
+  eligibleFrom: EpochMs;
+  filledQty: number;
+  avgFillPrice: number;
+  commission: number;
+  /** stop-limit: the stop has triggered and it now works as a limit */
+  triggered: boolean;
+  /** trading day of the first bar the order could fill on (for DAY expiry), NaN before it */
+  firstBarDay: number;
+  /** bracket legs not yet sent, activated when this (parent) order fills */
+  pendingChildren: Omit<OrderRequest, 'qty'>[];
+  reason: string;
+}
+
+export interface Fill {
+  orderId: number;
+  strategy: string;
+  symbol: string;
+  sid: number;
+  ts: EpochMs;
+  /** signed: negative sells */
+  qty: number;
+  price: number;
+  commission: number;
+  execId: string;
+}
+
+export interface OrderEvent {
+  ts: EpochMs;
+  orderId: number;
+  from: OrderStatus | '';
+  to: OrderStatus;
+  reason: string;
+}
+
+export interface RiskEvent {
+  ts: EpochMs;
+  orderId: number;
+  /** the check's name, e.g. 'maxOrderValue' or 'circuitBreaker' */
+  check: string;
+  value: number;
+  limit: number;
+  message: string;
+}
+
+/** A closed round trip (FIFO by lots). */
+export interface Trade {
+  symbol: string;
+  side: 'LONG' | 'SHORT';
+  entryTime: EpochMs;
+  exitTime: EpochMs;
+  entryPrice: number;
+  exitPrice: number;
+  quantity: number;
+  pnl: number;
+  commission: number;
+  strategy: string;
+}
+
+export interface EquityPoint {
+  ts: EpochMs;
+  equity: number;
+  cash: number;
+}

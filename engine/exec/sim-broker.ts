@@ -1,0 +1,174 @@
+import type { Broker, BrokerListener } from '../core/ports.ts';
+import type { EpochMs, Fill, Order } from '../core/types.ts';
+import { applySlippage, type CommissionModel, type SlippageSpec } from './costs.ts';
+import { fillPrice, initialTrail, isStopType, updateTrail, type OHLC } from './fill-model.ts';
+
+export interface SimBrokerOptions {
+  commission: CommissionModel;
+  slippage: SlippageSpec;
+  /** fill at most this fraction of a bar's volume; the rest stays working. 0 or undefined: no cap */
+  volumeCap?: number;
+  /** when a bracket's stop-loss and take-profit are both reachable in one bar: 'stop' (worst case, default) or 'target' */
+  bracketTie?: 'stop' | 'target';
+  /** bar length in ms: with daily or longer bars a DAY order lives for one bar */
+  intervalMs: number;
+}
+
+/** The bar SimBroker matches against, with where it sits in its session. */
+export interface SimBar extends OHLC {
+  sid: number;
+  ts: EpochMs;
+  volume: number;
+  /** trading day number (days since the epoch, exchange-local) */
+  day: number;
+  sessionOpen: boolean;
+  sessionClose: boolean;
+  /** month number, for tiered commissions */
+  month: number;
+}
+
+/** The simulated broker: fills working orders against bars with the fill model of DESIGN section 3. */
+export class SimBroker implements Broker {
+  private listener!: BrokerListener;
+  private working: Order[][] = [];
+  private lastClose: number[] = [];
+  private execSeq = 0;
+
+  constructor(private readonly opts: SimBrokerOptions) {}
+
+  setListener(listener: BrokerListener): void {
+    this.listener = listener;
+  }
+
+  /** Marks used to start trailing stops; the engine keeps them current. */
+  setLastClose(sid: number, close: number): void {
+    this.lastClose[sid] = close;
+  }
+
+  place(order: Order): void {
+    if (order.type === 'TRAIL') order.stop = initialTrail(order, this.lastClose[order.sid]);
+    (this.working[order.sid] ??= []).push(order);
+    this.listener.onStatus(order, 'SUBMITTED', '');
+  }
+
+  cancel(order: Order, reason: string): void {
+    if (!this.remove(order)) return;
+    this.listener.onStatus(order, 'PENDING_CANCEL', reason);
+    this.listener.onStatus(order, 'CANCELLED', reason);
+  }
+
+  modify(order: Order, changes: { qty?: number; limit?: number; stop?: number }): void {
+    if (changes.qty !== undefined) order.qty = { kind: 'shares', shares: changes.qty };
+    if (changes.limit !== undefined) order.limit = changes.limit;
+    if (changes.stop !== undefined) order.stop = changes.stop;
+  }
+
+  workingOrders(sid: number): readonly Order[] {
+    return this.working[sid] ?? [];
+  }
+
+  /** Matches the working orders of one symbol against its bar. */
+  onBar(bar: SimBar): void {
+    const list = this.working[bar.sid];
+    if (!list || list.length === 0) return;
+    const orders = list.length > 1 ? this.matchOrder(list) : list.slice();
+    for (const o of orders) {
+      if (!list.includes(o)) continue; // cancelled by an OCA sibling earlier in this bar
+      if (bar.ts < o.eligibleFrom) continue; // not visible to the broker yet
+      if (Number.isNaN(o.firstBarDay)) o.firstBarDay = bar.day;
+      if (o.tif === 'DAY' && bar.day !== o.firstBarDay) {
+        this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
+        continue;
+      }
+      if (o.tif === 'GTD' && bar.ts > o.goodTill) {
+        this.finish(o, 'EXPIRED', 'GTD time passed');
+        continue;
+      }
+      this.match(o, bar);
+      if (!list.includes(o)) continue;
+      if (o.tif === 'IOC' || o.tif === 'FOK') this.finish(o, 'CANCELLED', `${o.tif}: not filled on its first bar`);
+      else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000) this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
+      else if (o.tif === 'GTD' && o.goodTill < bar.ts + this.opts.intervalMs) this.finish(o, 'EXPIRED', 'GTD time reached');
+      else if (o.type === 'TRAIL') updateTrail(o, bar);
+    }
+  }
+
+  /** Matching order within a bar: competing legs of one OCA group resolve by the tie rule; otherwise by id. */
+  private matchOrder(list: Order[]): Order[] {
+    const stopFirst = (this.opts.bracketTie ?? 'stop') === 'stop';
+    const rank = (o: Order) => (o.ocaGroup === '' ? 1 : isStopType(o) === stopFirst ? 0 : 2);
+    return list.slice().sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+  }
+
+  private match(o: Order, bar: SimBar): void {
+    const raw = fillPrice(o, bar, bar.sessionOpen, bar.sessionClose);
+    if (Number.isNaN(raw)) return;
+    const buy = o.side === 'BUY';
+    const slips = o.type === 'MKT' || o.type === 'MOO' || o.type === 'MOC' || o.type === 'STP' || o.type === 'TRAIL';
+    const price = slips ? applySlippage(this.opts.slippage, raw, buy, bar.high, bar.low) : raw;
+    if (o.qty.kind === 'all-in') {
+      const shares = this.listener.resolveAllIn(o, price);
+      if (!(shares > 0)) {
+        this.finish(o, 'CANCELLED', `all-in: the cash covers no whole share at ${price}`);
+        return;
+      }
+      o.qty = { kind: 'shares', shares };
+    }
+    let qty = o.qty.shares - o.filledQty;
+    const cap = this.opts.volumeCap ?? 0;
+    if (cap > 0) {
+      const room = Math.floor(cap * bar.volume);
+      if (o.tif === 'FOK' && room < qty) return;
+      qty = Math.min(qty, room);
+    }
+    if (qty <= 0) return;
+    const commission = this.opts.commission.commission(qty, price);
+    this.opts.commission.record(qty, bar.month);
+    const signed = buy ? qty : -qty;
+    o.avgFillPrice = (o.avgFillPrice * o.filledQty + price * qty) / (o.filledQty + qty);
+    o.filledQty += qty;
+    o.commission += commission;
+    const fill: Fill = {
+      orderId: o.id,
+      strategy: o.strategy,
+      symbol: o.symbol,
+      sid: o.sid,
+      ts: bar.ts,
+      qty: signed,
+      price,
+      commission,
+      execId: `sim.${++this.execSeq}`,
+    };
+    const done = o.filledQty >= o.qty.shares;
+    if (done) this.remove(o);
+    this.listener.onFill(o, fill);
+    this.listener.onStatus(o, done ? 'FILLED' : 'PARTIALLY_FILLED', '');
+    if (o.ocaGroup !== '') this.settleOca(o, qty, done);
+    if (done && o.pendingChildren.length > 0) this.listener.onParentFilled(o);
+  }
+
+  /** An OCA fill cancels the group's other orders, or reduces them by the partial fill. */
+  private settleOca(filled: Order, qty: number, done: boolean): void {
+    for (const other of (this.working[filled.sid] ?? []).slice()) {
+      if (other === filled || other.ocaGroup !== filled.ocaGroup) continue;
+      if (done || other.qty.kind !== 'shares' || other.qty.shares - qty <= other.filledQty) {
+        this.finish(other, 'CANCELLED', `OCA group ${filled.ocaGroup}: order ${filled.id} filled`);
+      } else {
+        other.qty = { kind: 'shares', shares: other.qty.shares - qty };
+      }
+    }
+  }
+
+  private finish(o: Order, to: 'CANCELLED' | 'EXPIRED', reason: string): void {
+    this.remove(o);
+    this.listener.onStatus(o, to, reason);
+  }
+
+  private remove(o: Order): boolean {
+    const list = this.working[o.sid];
+    const i = list ? list.indexOf(o) : -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    return true;
+  }
+}

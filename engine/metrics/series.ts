@@ -1,0 +1,64 @@
+// Series derived from an equity curve: returns, drawdowns, monthly returns. Pure functions.
+import type { EpochMs, EquityPoint } from '../core/types.ts';
+
+/** Simple returns `r_i = E_i / E_{i-1} - 1`, one per point after the first (length n - 1). */
+export function dailyReturns(equity: readonly EquityPoint[]): Float64Array {
+  const n = equity.length;
+  const out = new Float64Array(Math.max(0, n - 1));
+  for (let i = 1; i < n; i++) out[i - 1] = equity[i].equity / equity[i - 1].equity - 1;
+  return out;
+}
+
+/** Underwater curve `E_i / max(E_0..E_i) - 1` (0 at a new high, negative below it), length n. */
+export function drawdownSeries(equity: readonly EquityPoint[]): Float64Array {
+  const n = equity.length;
+  const out = new Float64Array(n);
+  let peak = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const e = equity[i].equity;
+    if (e > peak) peak = e;
+    out[i] = e / peak - 1;
+  }
+  return out;
+}
+
+export interface MonthlyReturn {
+  year: number;
+  /** 1..12 (UTC calendar month of the points) */
+  month: number;
+  /** the compounded return of the month: last equity of the month / last equity before it - 1 */
+  return: number;
+}
+
+/**
+ * Compounded calendar-month returns (UTC), as quantstats' monthly table: each month's return is its
+ * last equity over the previous month's last equity, minus one; the first month is measured from the
+ * first point (the starting capital). A month with no point after the first is absent.
+ */
+export function monthlyReturns(equity: readonly EquityPoint[]): MonthlyReturn[] {
+  const out: MonthlyReturn[] = [];
+  if (equity.length < 2) return out;
+  let base = equity[0].equity;
+  let key = monthKey(equity[1].ts);
+  let last = equity[1].equity;
+  for (let i = 2; i < equity.length; i++) {
+    const k = monthKey(equity[i].ts);
+    if (k !== key) {
+      out.push(monthRow(key, last / base - 1));
+      base = last;
+      key = k;
+    }
+    last = equity[i].equity;
+  }
+  out.push(monthRow(key, last / base - 1));
+  return out;
+}
+
+function monthKey(ts: EpochMs): number {
+  const d = new Date(ts);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+}
+
+function monthRow(key: number, r: number): MonthlyReturn {
+  return { year: Math.floor(key / 12), month: (key % 12) + 1, return: r };
+}

@@ -1,0 +1,156 @@
+import type { EpochMs, Fill, Trade } from '../core/types.ts';
+
+/** A round trip in progress: from flat to flat on one symbol in one book. */
+interface OpenTrip {
+  side: 'LONG' | 'SHORT';
+  entryTime: EpochMs;
+  entryQty: number;
+  entryValue: number;
+  exitQty: number;
+  exitValue: number;
+  commission: number;
+  realized: number;
+}
+
+/**
+ * One strategy's sleeve of the account: its own cash, positions and P&L. Per-strategy attribution
+ * is the books' figures; the account is their sum. Positions are indexed by the run's symbol index.
+ */
+export class Book {
+  cash: number;
+  readonly qty: Float64Array;
+  readonly avgCost: Float64Array;
+  realized = 0;
+  commission = 0;
+  private trips: (OpenTrip | null)[];
+
+  constructor(readonly name: string, readonly startingCash: number, nSymbols: number) {
+    this.cash = startingCash;
+    this.qty = new Float64Array(nSymbols);
+    this.avgCost = new Float64Array(nSymbols);
+    this.trips = new Array(nSymbols).fill(null);
+  }
+
+  marketValue(marks: Float64Array): number {
+    let mv = 0;
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) mv += this.qty[s] * marks[s];
+    return mv;
+  }
+
+  grossExposure(marks: Float64Array): number {
+    let g = 0;
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += Math.abs(this.qty[s] * marks[s]);
+    return g;
+  }
+
+  equity(marks: Float64Array): number {
+    return this.cash + this.marketValue(marks);
+  }
+
+  unrealized(marks: Float64Array): number {
+    let u = 0;
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] - this.avgCost[s]);
+    return u;
+  }
+
+  /** Books a fill; returns the round trips it closes (two when a fill reverses the position: none close twice). */
+  apply(fill: Fill, out: Trade[]): void {
+    const s = fill.sid;
+    this.cash -= fill.qty * fill.price + fill.commission;
+    this.commission += fill.commission;
+    let remaining = fill.qty;
+    let commissionLeft = fill.commission;
+    while (remaining !== 0) {
+      const pos = this.qty[s];
+      const closing = pos !== 0 && Math.sign(pos) !== Math.sign(remaining);
+      const part = closing ? Math.sign(remaining) * Math.min(Math.abs(remaining), Math.abs(pos)) : remaining;
+      const partCommission = remaining === part ? commissionLeft : (commissionLeft * part) / remaining;
+      commissionLeft -= partCommission;
+      remaining -= part;
+      if (closing) this.reduce(s, part, fill, partCommission, out);
+      else this.increase(s, part, fill, partCommission);
+    }
+  }
+
+  private increase(s: number, q: number, fill: Fill, commission: number): void {
+    const pos = this.qty[s];
+    this.avgCost[s] = (pos * this.avgCost[s] + q * fill.price) / (pos + q);
+    this.qty[s] = pos + q;
+    let trip = this.trips[s];
+    if (!trip) {
+      trip = { side: q > 0 ? 'LONG' : 'SHORT', entryTime: fill.ts, entryQty: 0, entryValue: 0, exitQty: 0, exitValue: 0, commission: 0, realized: 0 };
+      this.trips[s] = trip;
+    }
+    trip.entryQty += Math.abs(q);
+    trip.entryValue += Math.abs(q) * fill.price;
+    trip.commission += commission;
+  }
+
+  private reduce(s: number, q: number, fill: Fill, commission: number, out: Trade[]): void {
+    const pnl = -q * (fill.price - this.avgCost[s]);
+    this.realized += pnl;
+    this.qty[s] += q;
+    const trip = this.trips[s]!;
+    trip.exitQty += Math.abs(q);
+    trip.exitValue += Math.abs(q) * fill.price;
+    trip.commission += commission;
+    trip.realized += pnl;
+    if (this.qty[s] !== 0) return;
+    this.avgCost[s] = 0;
+    this.trips[s] = null;
+    out.push({
+      symbol: fill.symbol,
+      side: trip.side,
+      entryTime: trip.entryTime,
+      exitTime: fill.ts,
+      entryPrice: trip.entryValue / trip.entryQty,
+      exitPrice: trip.exitValue / trip.exitQty,
+      quantity: trip.entryQty,
+      pnl: trip.realized - trip.commission,
+      commission: trip.commission,
+      strategy: this.name,
+    });
+  }
+
+  /** Entry time of the round trip open on symbol `s`, or NaN. */
+  openSince(s: number): EpochMs {
+    return this.trips[s]?.entryTime ?? NaN;
+  }
+}
+
+/** The account: one book per strategy and the last mark (close) of every symbol. */
+export class Portfolio {
+  readonly marks: Float64Array;
+  readonly books: Book[];
+
+  constructor(readonly symbols: readonly string[], sleeves: { name: string; cash: number }[]) {
+    this.marks = new Float64Array(symbols.length).fill(NaN);
+    this.books = sleeves.map((b) => new Book(b.name, b.cash, symbols.length));
+  }
+
+  get cash(): number {
+    let c = 0;
+    for (const b of this.books) c += b.cash;
+    return c;
+  }
+
+  /** cash + market value of every position at its last mark */
+  equity(): number {
+    let e = 0;
+    for (const b of this.books) e += b.equity(this.marks);
+    return e;
+  }
+
+  grossExposure(): number {
+    let g = 0;
+    for (const b of this.books) g += b.grossExposure(this.marks);
+    return g;
+  }
+
+  /** Net position of symbol `s` across books. */
+  position(s: number): number {
+    let q = 0;
+    for (const b of this.books) q += b.qty[s];
+    return q;
+  }
+}

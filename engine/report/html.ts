@@ -1,0 +1,352 @@
+// Renders a Report as one standalone, offline HTML file: plotly inlined, data embedded as JSON,
+// tables rendered server-side (readable without JavaScript), no external URL.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { monthlyReturns } from '../metrics/series.ts';
+import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, jsonForScript, signClass } from './format.ts';
+import type { Report, ReportMetrics } from './report-types.ts';
+import { REPORT_CSS } from './style.ts';
+
+let plotlyCache: string | undefined;
+
+/** plotly.min.js from plotly.js-dist-min, read once. */
+export function plotlyBundle(): string {
+  if (plotlyCache === undefined) {
+    const path = createRequire(import.meta.url).resolve('plotly.js-dist-min');
+    const text = readFileSync(path, 'utf8');
+    if (/<\/?script/i.test(text)) {
+      throw new Error(`${path} contains a <script> tag and cannot be inlined into the report safely`);
+    }
+    plotlyCache = text;
+  }
+  return plotlyCache;
+}
+
+export function renderReportHtml(report: Report): string {
+  const h = header(report);
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(`Tradebench report: ${h.strategy}`)}</title>`,
+    `<style>${REPORT_CSS}</style>`,
+    '</head>',
+    '<body>',
+    headerHtml(report, h),
+    '<main>',
+    section('Metrics', metricsHtml(report.metrics)),
+    section('Equity', '<div id="chart-equity" class="chart"></div>'),
+    section('Drawdown', '<div id="chart-drawdown" class="chart chart-short"></div>'),
+    section('Monthly returns', monthlyHtml(report)),
+    section(
+      `Trades <span class="count">${fmtInt(report.trades.length)}</span>`,
+      (report.trades.length > 0 ? '<div id="chart-trades" class="chart"></div>' : '') + tradesHtml(report),
+    ),
+    section(`Open positions <span class="count">${fmtInt(report.openPositions.length)}</span>`, positionsHtml(report)),
+    section(`Risk events <span class="count">${fmtInt(report.riskEvents.length)}</span>`, riskHtml(report)),
+    section(`Orders <span class="count">${fmtInt(report.orders.length)}</span>`, ordersHtml(report)),
+    section('Run config', `<pre class="config">${escapeHtml(JSON.stringify(report.config, null, 2))}</pre>`),
+    section('Conventions', `<ul class="conventions">${report.tradebench.conventions.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>`),
+    '</main>',
+    `<footer>Tradebench ${escapeHtml(report.tradebench.version)} · standalone report, no network access needed</footer>`,
+    `<script type="application/json" id="tradebench-report">${jsonForScript(report)}</script>`,
+    `<script>${plotlyBundle()}</script>`,
+    `<script>${CHARTS_JS}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+// ---- header ----
+
+interface HeaderInfo {
+  strategy: string;
+  symbols: string[];
+  from: string;
+  to: string;
+}
+
+function header(report: Report): HeaderInfo {
+  const c = report.config;
+  const strategies = unique(report.trades.map((t) => t.strategy));
+  const strategy =
+    (typeof c.strategy === 'string' && c.strategy) ||
+    (typeof c.name === 'string' && c.name) ||
+    (strategies.length > 0 ? strategies.join(', ') : 'Backtest');
+  let symbols: string[];
+  if (Array.isArray(c.symbols) && c.symbols.every((s) => typeof s === 'string')) symbols = c.symbols as string[];
+  else if (typeof c.symbol === 'string') symbols = [c.symbol];
+  else
+    symbols = unique([
+      ...report.orders.map((o) => o.symbol),
+      ...report.trades.map((t) => t.symbol),
+      ...report.openPositions.map((p) => p.symbol),
+    ]);
+  const eq = report.equity;
+  const from = eq.length > 0 ? eq[0].date : typeof c.start === 'string' ? c.start : DASH;
+  const to = eq.length > 0 ? eq[eq.length - 1].date : typeof c.end === 'string' ? c.end : DASH;
+  return { strategy, symbols, from, to };
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function headerHtml(report: Report, h: HeaderInfo): string {
+  const m = report.metrics;
+  const kpi = (label: string, value: string, cls = '') =>
+    `<div class="kpi"><div class="kpi-label">${escapeHtml(label)}</div><div class="kpi-value ${cls}">${escapeHtml(value)}</div></div>`;
+  const symbols = h.symbols.length > 0 ? h.symbols.join(', ') : DASH;
+  return `<header>
+<div class="brand">Tradebench <span>${escapeHtml(report.tradebench.version)}</span></div>
+<h1>${escapeHtml(h.strategy)}</h1>
+<div class="subtitle"><span>${escapeHtml(symbols)}</span><span>${escapeHtml(h.from)} → ${escapeHtml(h.to)}</span><span>${fmtInt(m.periods)} daily returns</span></div>
+<div class="kpis">
+${kpi('Total return', fmtPct(m.totalReturn), signClass(m.totalReturn))}
+${kpi('CAGR', fmtPct(m.cagr), signClass(m.cagr))}
+${kpi('Sharpe', fmtNum(m.sharpe), signClass(m.sharpe))}
+${kpi('Max drawdown', fmtPct(m.maxDrawdown), signClass(m.maxDrawdown))}
+${kpi('Final equity', fmtNum(report.finalEquity))}
+${kpi('Trades', fmtInt(m.tradeCount))}
+</div>
+</header>`;
+}
+
+function section(title: string, body: string): string {
+  // `title` is trusted markup built here; callers escape any data inside it
+  return `<section><h2>${title}</h2>${body}</section>`;
+}
+
+// ---- metrics ----
+
+type Row = [label: string, value: string, cls: string, hint: string];
+
+function metricsHtml(m: ReportMetrics): string {
+  const days = (d: number | null) => (d === null ? DASH : `${fmtNum(d, Number.isInteger(d) ? 0 : 1)} d`);
+  const date = (s: string | null) => (s === null ? DASH : s.slice(0, 10));
+  const returns: Row[] = [
+    ['Total return', fmtPct(m.totalReturn), signClass(m.totalReturn), 'E_end / E_0 − 1'],
+    ['CAGR', fmtPct(m.cagr), signClass(m.cagr), `(E_end / E_0)^(${m.periodsPerYear}/N) − 1`],
+    ['Sharpe', fmtNum(m.sharpe), signClass(m.sharpe), `mean(r − rf) / std(r − rf) · √${m.periodsPerYear}`],
+    ['Sortino', fmtNum(m.sortino), signClass(m.sortino), 'downside deviation over all N'],
+    ['Calmar', fmtNum(m.calmar), signClass(m.calmar), 'CAGR / |max drawdown|'],
+    ['Volatility', fmtPct(m.volatility), '', `std(r) · √${m.periodsPerYear}, annualised`],
+    ['Risk-free rate', fmtPct(m.rfAnnual), '', 'annual'],
+    ['Daily returns (N)', fmtInt(m.periods), '', ''],
+  ];
+  const risk: Row[] = [
+    ['Max drawdown', fmtPct(m.maxDrawdown), signClass(m.maxDrawdown), 'min(E / cummax(E) − 1)'],
+    ['Drawdown peak', date(m.maxDrawdownStart), '', ''],
+    ['Drawdown trough', date(m.maxDrawdownTrough), '', ''],
+    ['Recovered', m.maxDrawdown < 0 && m.maxDrawdownRecovery === null ? 'not recovered' : date(m.maxDrawdownRecovery), '', ''],
+    ['Drawdown length', days(m.maxDrawdownDays), '', 'calendar days, peak to recovery or end'],
+    ['Exposure', fmtPct(m.exposure), '', 'share of daily closes in the market'],
+    ['Turnover', `${fmtNum(m.turnover)}×`, '', 'traded value / mean equity'],
+    ['Total commission', fmtNum(m.totalCommission), '', ''],
+  ];
+  const trades: Row[] = [
+    ['Trades', fmtInt(m.tradeCount), '', 'closed round trips'],
+    ['Win rate', fmtPct(m.winRate), '', 'pnl > 0'],
+    ['Profit factor', fmtNum(m.profitFactor), '', 'gross profit / gross loss'],
+    ['Average win', fmtNum(m.avgWin), signClass(m.avgWin), ''],
+    ['Average loss', fmtNum(m.avgLoss), signClass(m.avgLoss), ''],
+    ['Expectancy', fmtNum(m.expectancy), signClass(m.expectancy), 'mean pnl per trade'],
+    ['Average holding', days(m.avgHoldingDays), '', 'calendar days'],
+  ];
+  const table = (title: string, rows: Row[]) =>
+    `<table class="metrics"><thead><tr><th colspan="2">${escapeHtml(title)}</th></tr></thead><tbody>${rows
+      .map(
+        ([label, value, cls, hint]) =>
+          `<tr><td>${escapeHtml(label)}${hint ? `<div class="hint">${escapeHtml(hint)}</div>` : ''}</td><td class="num ${cls}">${escapeHtml(value)}</td></tr>`,
+      )
+      .join('')}</tbody></table>`;
+  return `<div class="metric-grid">${table('Returns', returns)}${table('Risk & activity', risk)}${table('Trades', trades)}</div>`;
+}
+
+// ---- tables ----
+
+interface Col<T> {
+  title: string;
+  cell: (row: T, index: number) => string;
+  num?: boolean;
+  cls?: (row: T) => string;
+}
+
+/** A table of rows; `cell` returns plain text, escaped here. */
+function table<T>(rows: readonly T[], cols: Col<T>[], empty: string): string {
+  if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+  const head = cols.map((c) => `<th${c.num ? ' class="num"' : ''}>${escapeHtml(c.title)}</th>`).join('');
+  const body = rows
+    .map(
+      (r, i) =>
+        `<tr>${cols
+          .map((c) => {
+            const cls = [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].filter(Boolean).join(' ');
+            return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(c.cell(r, i))}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<div class="table-wrap"><table class="data"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+const time = (iso: string) => iso.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '').replace(/ 00:00$/, '');
+
+function tradesHtml(report: Report): string {
+  return table(
+    report.trades,
+    [
+      { title: '#', cell: (_t, i) => String(i + 1), num: true },
+      { title: 'Symbol', cell: (t) => t.symbol },
+      { title: 'Side', cell: (t) => t.side },
+      { title: 'Entry', cell: (t) => time(t.entryTime) },
+      { title: 'Exit', cell: (t) => time(t.exitTime) },
+      { title: 'Qty', cell: (t) => fmtValue(t.quantity), num: true },
+      { title: 'Entry price', cell: (t) => fmtPrice(t.entryPrice), num: true },
+      { title: 'Exit price', cell: (t) => fmtPrice(t.exitPrice), num: true },
+      { title: 'Commission', cell: (t) => fmtNum(t.commission), num: true },
+      { title: 'P&L', cell: (t) => fmtNum(t.pnl), num: true, cls: (t) => signClass(t.pnl) },
+      { title: 'Strategy', cell: (t) => t.strategy },
+    ],
+    'No closed trades.',
+  );
+}
+
+function positionsHtml(report: Report): string {
+  return (
+    table(
+      report.openPositions,
+      [
+        { title: 'Symbol', cell: (p) => p.symbol },
+        { title: 'Qty', cell: (p) => fmtValue(p.quantity), num: true },
+        { title: 'Avg cost', cell: (p) => fmtPrice(p.avgCost), num: true },
+        { title: 'Last price', cell: (p) => fmtPrice(p.lastPrice), num: true },
+        { title: 'Market value', cell: (p) => fmtNum(p.marketValue), num: true },
+        { title: 'Unrealized P&L', cell: (p) => fmtNum(p.unrealizedPnl), num: true, cls: (p) => signClass(p.unrealizedPnl) },
+        { title: 'Marked at', cell: (p) => time(p.markedAt) },
+      ],
+      'No open positions at the end of the run.',
+    ) +
+    (report.openPositions.length > 0
+      ? '<p class="note">Marked at the last close, not sold; unrealized P&amp;L is not in the trade statistics.</p>'
+      : '')
+  );
+}
+
+function riskHtml(report: Report): string {
+  return table(
+    report.riskEvents,
+    [
+      { title: 'Time', cell: (e) => time(e.time) },
+      { title: 'Order', cell: (e) => String(e.orderId), num: true },
+      { title: 'Check', cell: (e) => e.check },
+      { title: 'Value', cell: (e) => fmtValue(e.value), num: true },
+      { title: 'Limit', cell: (e) => fmtValue(e.limit), num: true },
+      { title: 'Message', cell: (e) => e.message },
+    ],
+    'No risk events.',
+  );
+}
+
+function ordersHtml(report: Report): string {
+  if (report.orders.length === 0) return '<p class="empty">No orders.</p>';
+  const t = table(
+    report.orders,
+    [
+      { title: 'Id', cell: (o) => String(o.id), num: true },
+      { title: 'Submitted', cell: (o) => time(o.submittedAt) },
+      { title: 'Symbol', cell: (o) => o.symbol },
+      { title: 'Side', cell: (o) => o.side },
+      { title: 'Type', cell: (o) => o.type },
+      { title: 'Qty', cell: (o) => (o.quantity === 'all-in' ? 'all-in' : fmtValue(o.quantity)), num: true },
+      { title: 'Limit', cell: (o) => (o.limit === undefined ? '' : fmtPrice(o.limit)), num: true },
+      { title: 'Stop', cell: (o) => (o.stop === undefined ? '' : fmtPrice(o.stop)), num: true },
+      { title: 'TIF', cell: (o) => o.tif },
+      { title: 'Status', cell: (o) => o.status },
+      { title: 'Filled', cell: (o) => fmtValue(o.filledQty), num: true },
+      { title: 'Avg price', cell: (o) => (o.filledQty > 0 ? fmtPrice(o.avgFillPrice) : ''), num: true },
+      { title: 'Commission', cell: (o) => fmtNum(o.commission), num: true },
+      { title: 'Reason', cell: (o) => o.reason ?? '' },
+    ],
+    '',
+  );
+  return `<details><summary>Show ${fmtInt(report.orders.length)} orders and ${fmtInt(report.fills.length)} fills (full detail in the embedded JSON)</summary>${t}</details>`;
+}
+
+function monthlyHtml(report: Report): string {
+  const points = report.equity.map((e) => ({ ts: Date.parse(`${e.date}T00:00:00Z`), equity: e.equity, cash: e.cash }));
+  const months = monthlyReturns(points);
+  if (months.length === 0) return '<p class="empty">Not enough data.</p>';
+  const byYear = new Map<number, (number | null)[]>();
+  for (const m of months) {
+    if (!byYear.has(m.year)) byYear.set(m.year, new Array<number | null>(12).fill(null));
+    byYear.get(m.year)![m.month - 1] = m.return;
+  }
+  const names = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const cell = (r: number | null) => {
+    if (r === null) return '<td class="num"></td>';
+    // shade by size: 5% or more is the full colour
+    const a = Math.min(1, Math.abs(r) / 0.05) * 0.55;
+    const bg = r >= 0 ? `rgba(22,163,74,${a.toFixed(3)})` : `rgba(220,38,38,${a.toFixed(3)})`;
+    return `<td class="num" style="background:${bg}">${escapeHtml(fmtPct(r, 1))}</td>`;
+  };
+  const rows = [...byYear.entries()].map(([y, rs]) => {
+    const year = rs.reduce<number>((acc, r) => (r === null ? acc : acc * (1 + r)), 1) - 1;
+    return `<tr><th>${y}</th>${rs.map(cell).join('')}<td class="num year ${signClass(year)}">${escapeHtml(fmtPct(year, 1))}</td></tr>`;
+  });
+  return `<div class="table-wrap"><table class="data monthly"><thead><tr><th></th>${names.map((n) => `<th class="num">${n}</th>`).join('')}<th class="num">Year</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+// ---- charts (runs in the page; reads the embedded JSON only) ----
+
+const CHARTS_JS = String.raw`
+(function () {
+  var report = JSON.parse(document.getElementById('tradebench-report').textContent);
+  if (typeof Plotly === 'undefined') return;
+  var font = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif', size: 12, color: '#334155' };
+  var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
+  function layout(extra) {
+    var base = {
+      font: font, margin: { l: 64, r: 16, t: 8, b: 36 }, paper_bgcolor: '#ffffff', plot_bgcolor: '#ffffff',
+      hovermode: 'x unified', showlegend: true, legend: { orientation: 'h', x: 0, y: 1.08 },
+      xaxis: { type: 'date', gridcolor: '#eef2f7', linecolor: '#cbd5e1' },
+      yaxis: { gridcolor: '#eef2f7', zerolinecolor: '#cbd5e1' }
+    };
+    for (var k in extra) base[k] = extra[k];
+    return base;
+  }
+  var dates = report.equity.map(function (p) { return p.date; });
+  if (dates.length > 0) {
+    Plotly.newPlot('chart-equity', [
+      { x: dates, y: report.equity.map(function (p) { return p.equity; }), name: 'Equity', type: 'scatter', mode: 'lines', line: { color: '#2563eb', width: 2 } },
+      { x: dates, y: report.equity.map(function (p) { return p.cash; }), name: 'Cash', visible: 'legendonly', type: 'scatter', mode: 'lines', line: { color: '#94a3b8', width: 1, dash: 'dot' } }
+    ], layout({ yaxis: { gridcolor: '#eef2f7', tickformat: ',.0f' } }), config);
+    Plotly.newPlot('chart-drawdown', [
+      { x: dates, y: report.equity.map(function (p) { return p.drawdown; }), name: 'Drawdown', type: 'scatter', mode: 'lines', fill: 'tozeroy', line: { color: '#dc2626', width: 1 }, fillcolor: 'rgba(220,38,38,0.18)' }
+    ], layout({ showlegend: false, yaxis: { gridcolor: '#eef2f7', tickformat: '.0%', rangemode: 'tozero' } }), config);
+  }
+  var trades = report.trades;
+  if (trades.length > 0 && document.getElementById('chart-trades')) {
+    function group(win) {
+      var x = [], y = [], sym = [], text = [];
+      trades.forEach(function (t, i) {
+        if ((t.pnl > 0) !== win) return;
+        var label = '#' + (i + 1) + ' ' + t.symbol + ' ' + t.side + ' ' + t.quantity;
+        x.push(t.entryTime, t.exitTime, null);
+        y.push(t.entryPrice, t.exitPrice, null);
+        sym.push(t.side === 'LONG' ? 'triangle-up' : 'triangle-down', 'x', 'circle');
+        text.push(label + ' entry', label + ' exit, P&L ' + t.pnl.toFixed(2), '');
+      });
+      var color = win ? '#16a34a' : '#dc2626';
+      return { x: x, y: y, text: text, name: win ? 'Winning trades' : 'Losing / flat trades', type: 'scatter', mode: 'lines+markers',
+        connectgaps: false, hovertemplate: '%{text}<br>%{y:.4f}<extra></extra>',
+        line: { color: color, width: 1.5 }, marker: { color: color, size: 9, symbol: sym, line: { width: 1, color: '#ffffff' } } };
+    }
+    Plotly.newPlot('chart-trades', [group(true), group(false)],
+      layout({ hovermode: 'closest', yaxis: { gridcolor: '#eef2f7', title: { text: 'price' } } }), config);
+  }
+})();
+`;

@@ -1,0 +1,29 @@
+// Public API of the report module.
+export type {
+  Report,
+  ReportEquityRow,
+  ReportFill,
+  ReportMetrics,
+  ReportOpenPosition,
+  ReportOrder,
+  ReportRiskEvent,
+  ReportTrade,
+} from './report-types.ts';
+export {
+  buildReport,
+  standardConventions,
+  toReportEquity,
+  toReportFill,
+  toReportMetrics,
+  toReportOpenPosition,
+  toReportOrder,
+  toReportRiskEvent,
+  toReportTrade,
+  type FillLike,
+  type OpenPositionInput,
+  type OrderLike,
+  type ReportInput,
+} from './build.ts';
+export { renderReportHtml, plotlyBundle } from './html.ts';
+export { reportJson, writeFileAtomic, writeReport } from './write.ts';
+export { escapeHtml, isoDate, isoTime, jsonForScript } from './format.ts';

@@ -1,0 +1,100 @@
+// The JSON document written as report.json (and embedded in report.html).
+// Every time is an ISO-8601 UTC string converted from a data timestamp; a report holds no wall-clock value.
+import type { OrderStatus, OrderType, Side, TimeInForce } from '../core/types.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+
+/** Metrics with the drawdown instants as ISO-8601 UTC strings instead of epoch ms. */
+export type ReportMetrics = Omit<Metrics, 'maxDrawdownStart' | 'maxDrawdownTrough' | 'maxDrawdownRecovery'> & {
+  maxDrawdownStart: string | null;
+  maxDrawdownTrough: string | null;
+  maxDrawdownRecovery: string | null;
+};
+
+export interface ReportTrade {
+  symbol: string;
+  side: 'LONG' | 'SHORT';
+  strategy: string;
+  entryTime: string;
+  exitTime: string;
+  entryPrice: number;
+  exitPrice: number;
+  quantity: number;
+  pnl: number;
+  commission: number;
+}
+
+export interface ReportOpenPosition {
+  symbol: string;
+  /** signed: negative is short */
+  quantity: number;
+  avgCost: number;
+  lastPrice: number;
+  marketValue: number;
+  unrealizedPnl: number;
+  /** the close the position is marked at (not sold) */
+  markedAt: string;
+}
+
+export interface ReportOrder {
+  id: number;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  quantity: number | 'all-in';
+  limit?: number;
+  stop?: number;
+  tif: TimeInForce;
+  status: OrderStatus;
+  submittedAt: string;
+  filledQty: number;
+  avgFillPrice: number;
+  commission: number;
+  reason?: string;
+}
+
+export interface ReportFill {
+  orderId: number;
+  symbol: string;
+  time: string;
+  /** signed: negative sells */
+  quantity: number;
+  price: number;
+  commission: number;
+}
+
+export interface ReportRiskEvent {
+  time: string;
+  orderId: number;
+  check: string;
+  value: number;
+  limit: number;
+  message: string;
+}
+
+export interface ReportEquityRow {
+  /** YYYY-MM-DD (UTC) of the daily close */
+  date: string;
+  equity: number;
+  cash: number;
+  /** E / cummax(E) - 1 */
+  drawdown: number;
+}
+
+export interface Report {
+  tradebench: {
+    version: string;
+    /** human sentences stating the conventions the run used */
+    conventions: string[];
+  };
+  /** the run config as given (strategy, params, symbols, range, costs, ...) */
+  config: Record<string, unknown>;
+  startingCash: number;
+  finalEquity: number;
+  metrics: ReportMetrics;
+  trades: ReportTrade[];
+  openPositions: ReportOpenPosition[];
+  orders: ReportOrder[];
+  fills: ReportFill[];
+  riskEvents: ReportRiskEvent[];
+  equity: ReportEquityRow[];
+}

@@ -1,0 +1,388 @@
+import type { Broker, BrokerListener } from '../core/ports.ts';
+import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
+import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
+import { assertTransition, isWorking } from '../exec/order-state.ts';
+import type { JournalSink } from '../journal/journal.ts';
+import { Portfolio } from '../portfolio/portfolio.ts';
+import { Sizer, type Sizing } from '../portfolio/sizing.ts';
+import type { Rejection, RiskEngine } from '../risk/risk-engine.ts';
+
+/** One strategy instance of a run, with its sleeve of the capital and its sizing rule. */
+export interface StrategySlot {
+  name: string;
+  strategy: Strategy;
+  cash: number;
+  sizing: Sizing;
+}
+
+export interface EngineOptions {
+  symbols: readonly string[];
+  /** sector of each symbol (instrument master), '' when unknown */
+  sectors?: readonly string[];
+  slots: StrategySlot[];
+  broker: Broker;
+  risk: RiskEngine;
+  journal: JournalSink;
+  history: BarHistory;
+  /** bar length: bars become visible at ts + intervalMs */
+  intervalMs: number;
+  /** trading-day number of an instant (exchange-local), for daily equity sampling and daily limits */
+  dayOf: (ts: EpochMs) => number;
+}
+
+/**
+ * The event-driven core shared by backtest and live: it marks the portfolio, samples equity,
+ * runs the risk engine and circuit breaker, calls strategies and routes their orders to the broker.
+ * It never reads the wall clock: time is the visibility time of the bars it is given.
+ */
+export class Engine implements BrokerListener {
+  readonly portfolio: Portfolio;
+  readonly orders: Order[] = [];
+  readonly trades: Trade[] = [];
+  private readonly working = new Set<Order>();
+  private readonly contexts: SlotContext[];
+  private readonly sizers: Sizer[];
+  private readonly sectors: readonly string[];
+  private nextId = 1;
+  private now: EpochMs = NaN;
+  private day = NaN;
+  private pending: { ts: EpochMs; equity: number; cash: number; gross: number } | null = null;
+  private lastFillTs: EpochMs = NaN;
+
+  constructor(private readonly o: EngineOptions) {
+    this.portfolio = new Portfolio(o.symbols, o.slots.map((s) => ({ name: s.name, cash: s.cash })));
+    this.sizers = o.slots.map((s) => new Sizer(s.sizing));
+    this.contexts = o.slots.map((_, i) => new SlotContext(this, i));
+    this.sectors = o.sectors ?? o.symbols.map(() => '');
+    o.broker.setListener(this);
+  }
+
+  get time(): EpochMs {
+    return this.now;
+  }
+
+  /** Sets the engine's time before a broker acts at `ts` (in a backtest: the start of the bar it matches). */
+  setTime(ts: EpochMs): void {
+    this.now = ts;
+  }
+
+  /**
+   * A group of bars with the same start has closed. Fills on them have already been applied by
+   * the broker; this marks, samples equity, checks the breaker, then calls the strategies.
+   */
+  onBars(ts: EpochMs, bars: readonly Bar[], n: number): void {
+    this.now = ts + this.o.intervalMs;
+    const day = this.o.dayOf(ts);
+    for (let k = 0; k < n; k++) {
+      const b = bars[k];
+      this.portfolio.marks[b.sid] = b.close;
+      for (const s of this.sizers) if (s.needsBars) s.onClose(b.sid, b.close);
+    }
+    this.sampleEquity(ts, day);
+    for (let i = 0; i < this.contexts.length; i++) {
+      const strat = this.o.slots[i].strategy;
+      const ctx = this.contexts[i];
+      for (let k = 0; k < n; k++) strat.onBar(ctx, bars[k]);
+    }
+  }
+
+  /** Writes the last pending equity sample; call once when the run ends. */
+  finish(): void {
+    if (this.pending) this.o.journal.equity(this.pending);
+    this.pending = null;
+  }
+
+  private sampleEquity(ts: EpochMs, day: number): void {
+    const equity = this.portfolio.equity();
+    const point = { ts, equity, cash: this.portfolio.cash, gross: this.portfolio.grossExposure() };
+    // The first point is the first bar's close (the starting capital); then each trading day's last close.
+    if (Number.isNaN(this.day)) this.o.journal.equity(point);
+    else {
+      if (day !== this.day && this.pending) this.o.journal.equity(this.pending);
+      this.pending = point;
+    }
+    this.day = day;
+    const trip = this.o.risk.onEquity(day, equity);
+    if (trip) this.tripBreaker(trip);
+  }
+
+  // ---- orders -------------------------------------------------------------------------------
+
+  /** `system` orders (the breaker's flattening) skip the pre-trade checks, and say so in the journal. */
+  submit(slot: number, req: OrderRequest, system = false): Order {
+    const sid = this.o.symbols.indexOf(req.symbol);
+    const order: Order = {
+      id: this.nextId++,
+      strategy: this.o.slots[slot].name,
+      symbol: req.symbol,
+      sid,
+      side: req.side,
+      type: req.type,
+      qty: req.qty === 'all-in' ? { kind: 'all-in' } : { kind: 'shares', shares: req.qty },
+      limit: req.limit ?? NaN,
+      stop: req.stop ?? NaN,
+      trailingPercent: req.trailingPercent ?? 0,
+      trailingAmount: req.trailingAmount ?? 0,
+      tif: req.tif ?? 'DAY',
+      goodTill: req.goodTill ?? NaN,
+      ocaGroup: req.ocaGroup ?? '',
+      parentId: 0,
+      tag: req.tag ?? '',
+      status: 'NEW',
+      submittedAt: this.now,
+      eligibleFrom: this.now,
+      filledQty: 0,
+      avgFillPrice: 0,
+      commission: 0,
+      triggered: false,
+      firstBarDay: NaN,
+      pendingChildren: [],
+      reason: '',
+    };
+    if (req.bracket) order.pendingChildren = bracketLegs(order, req.bracket);
+    this.orders.push(order);
+    this.o.journal.orderEvent({ ts: this.now, orderId: order.id, from: '', to: 'NEW', reason: '' });
+    this.transition(order, 'RISK_CHECK', '');
+    const rejection = requestError(order, req, this.o.symbols) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.now));
+    if (rejection) {
+      this.o.journal.riskEvent({ ts: this.now, orderId: order.id, ...rejection });
+      this.transition(order, 'REJECTED', rejection.message);
+      const trip = this.o.risk.recordError(this.now);
+      if (trip) this.tripBreaker(trip);
+      return order;
+    }
+    this.transition(order, 'APPROVED', system ? 'system order: pre-trade checks skipped' : '');
+    this.working.add(order);
+    this.o.broker.place(order);
+    return order;
+  }
+
+  cancel(orderId: number, reason = 'cancelled by strategy'): void {
+    const order = this.orders[orderId - 1];
+    if (order && this.working.has(order)) this.o.broker.cancel(order, reason);
+  }
+
+  modify(orderId: number, changes: { qty?: number; limit?: number; stop?: number }): void {
+    const order = this.orders[orderId - 1];
+    if (!order || !this.working.has(order)) return;
+    this.o.journal.log(this.now, `modify order ${orderId} ${JSON.stringify(changes)}`);
+    this.o.broker.modify(order, changes);
+  }
+
+  openOrders(sid?: number): Order[] {
+    const out: Order[] = [];
+    for (const o of this.working) if (sid === undefined || o.sid === sid) out.push(o);
+    return out;
+  }
+
+  /** The manual kill switch: trips the breaker (cancel all, optionally flatten, block until reset). */
+  kill(reason?: string): void {
+    this.tripBreaker(this.o.risk.kill(reason));
+  }
+
+  private checkInput(slot: number, order: Order) {
+    const book = this.portfolio.books[slot];
+    const last = this.portfolio.marks[order.sid];
+    const price = order.type === 'LMT' || order.type === 'STP LMT' ? order.limit : order.type === 'STP' ? order.stop : last;
+    const qty = order.qty.kind === 'shares' ? order.qty.shares : order.side === 'BUY' ? Math.floor(book.cash / last) : Math.max(book.qty[order.sid], 0);
+    const sector = this.sectors[order.sid] ?? '';
+    let sectorGross = 0;
+    if (sector !== '') {
+      for (let s = 0; s < this.o.symbols.length; s++) if (this.sectors[s] === sector) sectorGross += Math.abs(this.portfolio.position(s) * this.portfolio.marks[s]);
+    }
+    return {
+      orderId: order.id,
+      symbol: order.symbol,
+      sector,
+      side: order.side,
+      qty,
+      price,
+      position: book.qty[order.sid] ?? 0,
+      equity: this.portfolio.equity(),
+      gross: this.portfolio.grossExposure(),
+      sectorGross,
+    };
+  }
+
+  private tripBreaker(trip: Rejection): void {
+    this.o.journal.riskEvent({ ts: this.now, orderId: 0, ...trip });
+    for (const order of [...this.working]) this.o.broker.cancel(order, trip.message);
+    if (!this.o.risk.breaker.flattenOnTrip) return;
+    // Flattening orders come from the breaker itself and bypass the (now blocking) pre-trade checks.
+    this.portfolio.books.forEach((book, slot) => {
+      book.qty.forEach((q, sid) => {
+        if (q === 0) return;
+        const order = this.submit(slot, { symbol: this.o.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q), tif: 'GTC', tag: 'flatten' }, true);
+        this.o.journal.log(this.now, `breaker flattens ${order.symbol} with order ${order.id}`);
+      });
+    });
+  }
+
+  private transition(order: Order, to: OrderStatus, reason: string): void {
+    assertTransition(order.id, order.status, to);
+    this.o.journal.orderEvent({ ts: this.now, orderId: order.id, from: order.status, to, reason });
+    order.status = to;
+    if (reason) order.reason = reason;
+    if (!isWorking(to) && to !== 'APPROVED' && to !== 'RISK_CHECK') this.working.delete(order);
+  }
+
+  // ---- broker listener ---------------------------------------------------------------------
+
+  onStatus(order: Order, to: OrderStatus, reason: string): void {
+    if (order.status === to && to !== 'PARTIALLY_FILLED') return;
+    this.transition(order, to, reason);
+  }
+
+  onFill(order: Order, fill: Fill): void {
+    this.o.journal.fill(fill);
+    this.lastFillTs = fill.ts;
+    const slot = this.slotOf(order);
+    this.portfolio.books[slot].apply(fill, this.trades);
+    this.o.slots[slot].strategy.onFill?.(this.contexts[slot], fill);
+  }
+
+  resolveAllIn(order: Order, price: number): number {
+    const book = this.portfolio.books[this.slotOf(order)];
+    if (order.side === 'SELL') return Math.max(book.qty[order.sid], 0);
+    return allInShares(book.cash, price, (q) => this.commissionFor(q, price));
+  }
+
+  /** set by the runner: the commission a fill of q shares at price would pay (for all-in sizing) */
+  commissionFor: (qty: number, price: number) => number = () => 0;
+
+  onParentFilled(parent: Order): void {
+    const slot = this.slotOf(parent);
+    for (const leg of parent.pendingChildren) {
+      const child = this.submit(slot, { ...leg, qty: parent.filledQty });
+      child.parentId = parent.id;
+      // the legs exist from the parent's fill on; the intrabar path is unknown, so they match from the next bar
+      child.eligibleFrom = Math.max(child.eligibleFrom, this.lastFillTs + this.o.intervalMs);
+    }
+    parent.pendingChildren = [];
+  }
+
+  private slotOf(order: Order): number {
+    return this.o.slots.findIndex((s) => s.name === order.strategy);
+  }
+
+  logFromStrategy(slot: number, message: string): void {
+    this.o.journal.log(this.now, `${this.o.slots[slot].name}: ${message}`);
+  }
+
+  // ---- for SlotContext ----------------------------------------------------------------------
+
+  bookOf(slot: number) {
+    return this.portfolio.books[slot];
+  }
+  sizerOf(slot: number) {
+    return this.sizers[slot];
+  }
+  get history(): BarHistory {
+    return this.o.history;
+  }
+  get symbols(): readonly string[] {
+    return this.o.symbols;
+  }
+}
+
+/** The largest whole number of shares whose cost plus commission fits in `cash`. */
+export function allInShares(cash: number, price: number, commission: (qty: number) => number): number {
+  let q = Math.floor(cash / price);
+  while (q > 0 && q * price + commission(q) > cash) q--;
+  return q;
+}
+
+/** Checks a request's own fields; the rejection names the order, the field and the rule. */
+function requestError(order: Order, req: OrderRequest, symbols: readonly string[]): Rejection | null {
+  const bad = (field: string, rule: string): Rejection => ({ check: 'validOrder', value: 0, limit: 0, message: `order ${order.id} ${req.side} ${req.symbol}: ${field} ${rule}` });
+  if (!symbols.includes(req.symbol)) return bad('symbol', `'${req.symbol}' is not in this run (${symbols.join(', ')})`);
+  if (req.qty !== 'all-in' && !(Number.isInteger(req.qty) && req.qty > 0)) return bad('qty', `must be a whole number > 0 or 'all-in', got ${req.qty}`);
+  const needs = (field: 'limit' | 'stop') => !(Number.isFinite(req[field]) && (req[field] as number) > 0);
+  if ((req.type === 'LMT' || req.type === 'STP LMT') && needs('limit')) return bad('limit', `must be a price > 0 for ${req.type}`);
+  if ((req.type === 'STP' || req.type === 'STP LMT') && needs('stop')) return bad('stop', `must be a price > 0 for ${req.type}`);
+  if (req.type === 'TRAIL' && !((req.trailingPercent ?? 0) > 0 || (req.trailingAmount ?? 0) > 0)) return bad('trailingPercent', 'or trailingAmount must be > 0 for TRAIL');
+  if (req.tif === 'GTD' && !Number.isFinite(req.goodTill)) return bad('goodTill', 'must be set for GTD');
+  return null;
+}
+
+/** The take-profit and stop-loss of a bracket, an OCA pair on the opposite side. */
+function bracketLegs(parent: Order, b: { takeProfit?: number; stopLoss?: number }): Order['pendingChildren'] {
+  const side = parent.side === 'BUY' ? 'SELL' : 'BUY';
+  const oca = `bracket-${parent.id}`;
+  const legs: Order['pendingChildren'] = [];
+  if (b.takeProfit !== undefined) legs.push({ symbol: parent.symbol, side, type: 'LMT', limit: b.takeProfit, tif: 'GTC', ocaGroup: oca, tag: 'take-profit' });
+  if (b.stopLoss !== undefined) legs.push({ symbol: parent.symbol, side, type: 'STP', stop: b.stopLoss, tif: 'GTC', ocaGroup: oca, tag: 'stop-loss' });
+  return legs;
+}
+
+/** The context one strategy slot sees. */
+class SlotContext implements StrategyContext {
+  constructor(private readonly e: Engine, private readonly slot: number) {}
+  get now() {
+    return this.e.time;
+  }
+  get symbols() {
+    return this.e.symbols;
+  }
+  get cash() {
+    return this.e.bookOf(this.slot).cash;
+  }
+  get equity() {
+    return this.e.bookOf(this.slot).equity(this.e.portfolio.marks);
+  }
+  position(sid: number) {
+    return this.e.bookOf(this.slot).qty[sid];
+  }
+  avgCost(sid: number) {
+    return this.e.bookOf(this.slot).avgCost[sid];
+  }
+  count(sid: number) {
+    return this.e.history.count(sid);
+  }
+  open(sid: number, ago = 0) {
+    return this.e.history.open(sid, ago);
+  }
+  high(sid: number, ago = 0) {
+    return this.e.history.high(sid, ago);
+  }
+  low(sid: number, ago = 0) {
+    return this.e.history.low(sid, ago);
+  }
+  close(sid: number, ago = 0) {
+    return this.e.history.close(sid, ago);
+  }
+  volume(sid: number, ago = 0) {
+    return this.e.history.volume(sid, ago);
+  }
+  submit(req: OrderRequest) {
+    return this.e.submit(this.slot, req);
+  }
+  cancel(orderId: number) {
+    this.e.cancel(orderId);
+  }
+  modify(orderId: number, changes: { qty?: number; limit?: number; stop?: number }) {
+    this.e.modify(orderId, changes);
+  }
+  openOrders(sid?: number) {
+    return this.e.openOrders(sid).filter((o) => o.strategy === this.e.bookOf(this.slot).name);
+  }
+  buy(sid: number, extra?: Partial<OrderRequest>) {
+    return this.enter(sid, 'BUY', extra);
+  }
+  sellShort(sid: number, extra?: Partial<OrderRequest>) {
+    return this.enter(sid, 'SELL', extra);
+  }
+  private enter(sid: number, side: 'BUY' | 'SELL', extra?: Partial<OrderRequest>) {
+    const qty = this.e.sizerOf(this.slot).quantity(sid, this.close(sid), this.equity);
+    if (qty === 0) return null;
+    return this.submit({ symbol: this.e.symbols[sid], side, type: 'MKT', qty, ...extra });
+  }
+  closePosition(sid: number) {
+    const q = this.position(sid);
+    if (q === 0) return null;
+    return this.submit({ symbol: this.e.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q) });
+  }
+  log(message: string) {
+    this.e.logFromStrategy(this.slot, message);
+  }
+}

@@ -1,0 +1,56 @@
+import { parseParams, type StrategyDefinition } from '../engine/core/strategy.ts';
+import type { SlotSpec } from '../engine/run/backtest.ts';
+import donchianBreakout from './donchian-breakout.ts';
+import rsiReversion from './rsi-reversion.ts';
+import smaCross from './sma-cross.ts';
+
+/** The built-in strategies by name. */
+export const STRATEGIES: Record<string, StrategyDefinition> = {
+  [smaCross.name]: smaCross as unknown as StrategyDefinition,
+  [rsiReversion.name]: rsiReversion as unknown as StrategyDefinition,
+  [donchianBreakout.name]: donchianBreakout as unknown as StrategyDefinition,
+};
+
+/** `portfolio`: several strategies, each trading its own sleeve of the capital. */
+export const PORTFOLIO = 'portfolio';
+export interface PortfolioMember {
+  strategy: string;
+  params?: Record<string, unknown>;
+  weight: number;
+}
+export const DEFAULT_PORTFOLIO: PortfolioMember[] = [
+  { strategy: 'sma-cross', params: { fast: 20, slow: 100 }, weight: 0.5 },
+  { strategy: 'donchian-breakout', params: { entry: 55, exit: 20 }, weight: 0.3 },
+  { strategy: 'rsi-reversion', params: {}, weight: 0.2 },
+];
+
+export function strategyNames(): string[] {
+  return [...Object.keys(STRATEGIES), PORTFOLIO];
+}
+
+function lookup(name: string): StrategyDefinition {
+  const def = STRATEGIES[name];
+  if (!def) throw new Error(`unknown strategy '${name}'; available: ${strategyNames().join(', ')}`);
+  return def;
+}
+
+/**
+ * Builds the strategy slots of a run from a name and raw params: one slot, or one per member of
+ * a `portfolio` (params `{"members": [{"strategy", "params", "weight"}, ...]}`). Params are validated
+ * here, so bad ones fail before any data is read.
+ */
+export function buildSlots(name: string, raw: Record<string, unknown>, symbols: readonly string[]): SlotSpec[] {
+  if (name !== PORTFOLIO) {
+    const def = lookup(name);
+    return [{ name: def.name, strategy: def.create(parseParams(def, raw), symbols), weight: 1 }];
+  }
+  for (const k of Object.keys(raw)) if (k !== 'members') throw new Error(`portfolio: unknown param '${k}'; its params are members`);
+  const members = (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[];
+  if (!Array.isArray(members) || members.length === 0) throw new Error(`portfolio: param 'members' must be a non-empty list of {strategy, params, weight}`);
+  return members.map((m, i) => {
+    if (typeof m !== 'object' || m === null) throw new Error(`portfolio: members[${i}] must be an object {strategy, params, weight}`);
+    if (!(typeof m.weight === 'number' && m.weight > 0)) throw new Error(`portfolio: members[${i}].weight must be a number > 0, got ${JSON.stringify(m.weight)}`);
+    const def = lookup(m.strategy);
+    return { name: `${def.name}#${i + 1}`, strategy: def.create(parseParams(def, m.params ?? {}), symbols), weight: m.weight };
+  });
+}
