@@ -160,7 +160,7 @@ function metricsHtml(m: ReportMetrics): string {
     `<table class="metrics"><thead><tr><th colspan="2">${escapeHtml(title)}</th></tr></thead><tbody>${rows
       .map(
         ([label, value, cls, hint]) =>
-          `<tr><td>${escapeHtml(label)}${hint ? `<div class="hint">${escapeHtml(hint)}</div>` : ''}</td><td class="num ${cls}">${escapeHtml(value)}</td></tr>`,
+          `<tr><td>${escapeHtml(label)}${hint ? `<div class="hint">${escapeHtml(hint)}</div>` : ''}</td><td class="${cls ? `num ${cls}` : 'num'}">${escapeHtml(value)}</td></tr>`,
       )
       .join('')}</tbody></table>`;
   return `<div class="metric-grid">${table('Returns', returns)}${table('Risk & activity', risk)}${table('Trades', trades)}</div>`;
@@ -310,7 +310,7 @@ const CHARTS_JS = String.raw`
   var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
   function layout(extra) {
     var base = {
-      font: font, margin: { l: 64, r: 16, t: 8, b: 36 }, paper_bgcolor: '#ffffff', plot_bgcolor: '#ffffff',
+      font: font, margin: { l: 64, r: 16, t: 32, b: 36 }, paper_bgcolor: '#ffffff', plot_bgcolor: '#ffffff',
       hovermode: 'x unified', showlegend: true, legend: { orientation: 'h', x: 0, y: 1.08 },
       xaxis: { type: 'date', gridcolor: '#eef2f7', linecolor: '#cbd5e1' },
       yaxis: { gridcolor: '#eef2f7', zerolinecolor: '#cbd5e1' }
@@ -318,6 +318,8 @@ const CHARTS_JS = String.raw`
     for (var k in extra) base[k] = extra[k];
     return base;
   }
+  // plotly renders a subset of HTML in text: escape data before it becomes hover text
+  function esc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
   var dates = report.equity.map(function (p) { return p.date; });
   if (dates.length > 0) {
     Plotly.newPlot('chart-equity', [
@@ -334,7 +336,7 @@ const CHARTS_JS = String.raw`
       var x = [], y = [], sym = [], text = [];
       trades.forEach(function (t, i) {
         if ((t.pnl > 0) !== win) return;
-        var label = '#' + (i + 1) + ' ' + t.symbol + ' ' + t.side + ' ' + t.quantity;
+        var label = '#' + (i + 1) + ' ' + esc(t.symbol) + ' ' + t.side + ' ' + t.quantity;
         x.push(t.entryTime, t.exitTime, null);
         y.push(t.entryPrice, t.exitPrice, null);
         sym.push(t.side === 'LONG' ? 'triangle-up' : 'triangle-down', 'x', 'circle');

@@ -1,0 +1,138 @@
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { Order } from '../core/types.ts';
+import type { Portfolio } from '../portfolio/portfolio.ts';
+import type { MemoryJournal } from './journal.ts';
+
+/** The journal tables (DESIGN section 6), written by every run, backtest or live. Times are epoch ms UTC. */
+export const JOURNAL_DDL = `
+CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, kind VARCHAR, strategy VARCHAR, config VARCHAR, bars BIGINT, final_equity DOUBLE);
+CREATE TABLE IF NOT EXISTS orders (run_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, side VARCHAR, type VARCHAR,
+  qty DOUBLE, all_in BOOLEAN, limit_price DOUBLE, stop_price DOUBLE, tif VARCHAR, status VARCHAR, submitted_at BIGINT,
+  filled_qty DOUBLE, avg_fill_price DOUBLE, commission DOUBLE, parent_id INTEGER, oca_group VARCHAR, tag VARCHAR, reason VARCHAR);
+CREATE TABLE IF NOT EXISTS order_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, from_status VARCHAR, to_status VARCHAR, reason VARCHAR);
+CREATE TABLE IF NOT EXISTS fills (run_id VARCHAR, seq INTEGER, exec_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, ts BIGINT, qty DOUBLE, price DOUBLE, commission DOUBLE);
+CREATE TABLE IF NOT EXISTS positions (run_id VARCHAR, strategy VARCHAR, symbol VARCHAR, qty DOUBLE, avg_cost DOUBLE, last_price DOUBLE);
+CREATE TABLE IF NOT EXISTS equity (run_id VARCHAR, ts BIGINT, equity DOUBLE, cash DOUBLE, gross DOUBLE);
+CREATE TABLE IF NOT EXISTS risk_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, check_name VARCHAR, value DOUBLE, limit_value DOUBLE, message VARCHAR);
+`;
+
+const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
+
+export interface RunRecord {
+  runId: string;
+  kind: 'backtest' | 'live';
+  strategy: string;
+  config: unknown;
+  bars: number;
+  finalEquity: number;
+}
+
+/**
+ * Writes a finished run's journal in one transaction: all of it or, on any error, none of it.
+ * A run id that is already there is replaced, so re-running the same config is idempotent.
+ */
+export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journal: MemoryJournal, orders: readonly Order[], portfolio: Portfolio): Promise<void> {
+  for (const ddl of JOURNAL_DDL.split(';').map((s) => s.trim()).filter(Boolean)) await conn.run(ddl);
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    for (const t of TABLES) await conn.run(`DELETE FROM ${t} WHERE run_id = $1`, [run.runId]);
+    await append(conn, 'runs', [run], (a, r) => {
+      a.appendVarchar(r.runId);
+      a.appendVarchar(r.kind);
+      a.appendVarchar(r.strategy);
+      a.appendVarchar(JSON.stringify(r.config));
+      a.appendBigInt(BigInt(r.bars));
+      a.appendDouble(r.finalEquity);
+    });
+    await append(conn, 'orders', orders, (a, o) => {
+      a.appendVarchar(run.runId);
+      a.appendInteger(o.id);
+      a.appendVarchar(o.strategy);
+      a.appendVarchar(o.symbol);
+      a.appendVarchar(o.side);
+      a.appendVarchar(o.type);
+      double(a, o.qty.kind === 'shares' ? o.qty.shares : NaN);
+      a.appendBoolean(o.qty.kind === 'all-in');
+      double(a, o.limit);
+      double(a, o.stop);
+      a.appendVarchar(o.tif);
+      a.appendVarchar(o.status);
+      a.appendBigInt(BigInt(o.submittedAt));
+      a.appendDouble(o.filledQty);
+      a.appendDouble(o.avgFillPrice);
+      a.appendDouble(o.commission);
+      a.appendInteger(o.parentId);
+      a.appendVarchar(o.ocaGroup);
+      a.appendVarchar(o.tag);
+      a.appendVarchar(o.reason);
+    });
+    await append(conn, 'order_events', journal.orderEvents, (a, e, i) => {
+      a.appendVarchar(run.runId);
+      a.appendInteger(i);
+      a.appendBigInt(BigInt(e.ts));
+      a.appendInteger(e.orderId);
+      a.appendVarchar(e.from);
+      a.appendVarchar(e.to);
+      a.appendVarchar(e.reason);
+    });
+    await append(conn, 'fills', journal.fills, (a, f, i) => {
+      a.appendVarchar(run.runId);
+      a.appendInteger(i);
+      a.appendVarchar(f.execId);
+      a.appendInteger(f.orderId);
+      a.appendVarchar(f.strategy);
+      a.appendVarchar(f.symbol);
+      a.appendBigInt(BigInt(f.ts));
+      a.appendDouble(f.qty);
+      a.appendDouble(f.price);
+      a.appendDouble(f.commission);
+    });
+    const positions = portfolio.books.flatMap((b) =>
+      [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ strategy: b.name, symbol: portfolio.symbols[sid], qty: q, avgCost: b.avgCost[sid], last: portfolio.marks[sid] }])),
+    );
+    await append(conn, 'positions', positions, (a, p) => {
+      a.appendVarchar(run.runId);
+      a.appendVarchar(p.strategy);
+      a.appendVarchar(p.symbol);
+      a.appendDouble(p.qty);
+      a.appendDouble(p.avgCost);
+      a.appendDouble(p.last);
+    });
+    await append(conn, 'equity', journal.equityCurve, (a, p) => {
+      a.appendVarchar(run.runId);
+      a.appendBigInt(BigInt(p.ts));
+      a.appendDouble(p.equity);
+      a.appendDouble(p.cash);
+      a.appendDouble(p.gross);
+    });
+    await append(conn, 'risk_events', journal.riskEvents, (a, e, i) => {
+      a.appendVarchar(run.runId);
+      a.appendInteger(i);
+      a.appendBigInt(BigInt(e.ts));
+      a.appendInteger(e.orderId);
+      a.appendVarchar(e.check);
+      double(a, e.value);
+      double(a, e.limit);
+      a.appendVarchar(e.message);
+    });
+    await conn.run('COMMIT');
+  } catch (err) {
+    await conn.run('ROLLBACK');
+    throw err;
+  }
+}
+
+function double(a: DuckDBAppender, x: number): void {
+  if (Number.isFinite(x)) a.appendDouble(x);
+  else a.appendNull();
+}
+
+async function append<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void): Promise<void> {
+  if (rows.length === 0) return;
+  const a = await conn.createAppender(table);
+  rows.forEach((r, i) => {
+    row(a, r, i);
+    a.endRow();
+  });
+  a.closeSync();
+}
