@@ -56,6 +56,12 @@ export class ExchangeCalendar {
   }
 
   private load(ts: EpochMs): void {
+    if (this.tz === 'UTC') {
+      this.dayNo = Math.floor(ts / DAY);
+      this.start = this.dayNo * DAY;
+      this.end = this.start + DAY;
+      return;
+    }
     const local = ts + zoneOffset(this.tz, ts);
     this.dayNo = Math.floor(local / DAY);
     const midnightLocal = this.dayNo * DAY;

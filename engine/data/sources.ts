@@ -113,8 +113,8 @@ export function readCsvHeader(src: SourceFile): { names: string[]; delim: string
     try {
       const buf = Buffer.alloc(src.path.toLowerCase().endsWith('.gz') ? 1 << 20 : 1 << 16);
       const n = readSync(fd, buf, 0, buf.length, 0);
-      let bytes = buf.subarray(0, n);
-      if (src.path.toLowerCase().endsWith('.gz')) bytes = gunzipHead(bytes);
+      const head = buf.subarray(0, n);
+      const bytes: Buffer = src.path.toLowerCase().endsWith('.gz') ? gunzipHead(head) : head;
       text = bytes.toString('utf8');
     } finally {
       closeSync(fd);
@@ -142,8 +142,9 @@ export function readCsvHeader(src: SourceFile): { names: string[]; delim: string
 }
 
 function gunzipHead(bytes: Buffer): Buffer {
+  // The first block of a gzip file decompresses on its own; Z_SYNC_FLUSH accepts the cut-off end.
   try {
-    return gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH }); // accepts a truncated stream
+    return gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch (e) {
     throw new Error(`not a gzip file (${(e as Error).message})`);
   }

@@ -1,8 +1,8 @@
 // Validation of staged rows, in SQL over all files at once, and the message for the first problem.
 //
-// Tables (temp, per import): _imp_files(fid, display, path, fmt, sym, has_sym), _imp_raw (all text,
-// in file order: its rowid gives the row number), _imp_t (typed), _imp_b (with ts and the previous
-// row of the same file and symbol), _imp_dir (whether a file runs descending).
+// Temp tables of one import: _imp_files(fid, display, path, fmt, sym, has_sym); _imp_raw (all text,
+// in file order, so its rowid orders rows); _imp_t (typed, narrow); _imp_dir (whether a file runs
+// descending); _imp_b (with the UTC start ts and the previous row of the same file and symbol).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -11,27 +11,31 @@ import { DataError, type DataRule } from './errors.ts';
 import type { ColumnRoles, SourceFile } from './sources.ts';
 
 export const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
-/**
- * Time text -> kind ('d' date only, 'l' local wall-clock time, 'z' absolute instant) and lms
- * (for 'd'/'l' the wall-clock time written as if UTC, for 'z' the UTC epoch ms). Accepted:
- * 2013-10-07, 20131007, 2013-10-07 09:30[:00[.123]], 2013-10-07T09:30:00, 20131007 09:30:00 (IB),
- * with Z or a +hh:mm offset (absolute), or epoch seconds (10 digits) / milliseconds (13 digits).
- */
+// Time text -> kind ('d' date only, 'l' local wall-clock time, 'z' absolute instant) and lms (for
+// 'd'/'l' the wall-clock time written as if UTC, for 'z' UTC epoch ms). Accepted: 2013-10-07,
+// 20131007, 2013-10-07 09:30[:00[.123]], 2013-10-07T09:30:00, 20131007 09:30:00 (IB), any of these
+// with Z or a +hh:mm offset, and epoch seconds (10 digits) or milliseconds (13 digits).
+// The first branches are the common layouts, cheap to test; the rest is the slow path.
+const ZONED = `(suffix(tt, 'Z') OR contains(substr(tt, 11), '+') OR contains(substr(tt, 11), '-'))`;
+const EPOCH = `(length(tt) IN (10, 13) AND TRY_CAST(tt AS BIGINT) IS NOT NULL)`;
 const KIND = `CASE
-    WHEN tt IS NULL OR tt = '' THEN NULL
-    WHEN length(tt) IN (10, 13) AND TRY_CAST(tt AS BIGINT) IS NOT NULL THEN 'z'
+    WHEN tt IS NULL THEN NULL
+    WHEN length(tt) = 10 AND substr(tt, 5, 1) = '-' THEN 'd'
+    WHEN length(tt) = 19 AND substr(tt, 5, 1) = '-' THEN 'l'
+    WHEN ${EPOCH} THEN 'z'
     WHEN length(tt) <= 10 THEN 'd'
-    WHEN suffix(tt, 'Z') OR contains(substr(tt, 11), '+') OR contains(substr(tt, 11), '-') THEN 'z'
+    WHEN ${ZONED} THEN 'z'
     ELSE 'l' END`;
 const LMS = `CASE
-    WHEN tt IS NULL OR tt = '' THEN NULL
-    WHEN length(tt) = 10 AND TRY_CAST(tt AS BIGINT) IS NOT NULL THEN TRY_CAST(tt AS BIGINT) * 1000
-    WHEN length(tt) = 13 AND TRY_CAST(tt AS BIGINT) IS NOT NULL THEN TRY_CAST(tt AS BIGINT)
+    WHEN tt IS NULL THEN NULL
+    WHEN length(tt) = 10 AND substr(tt, 5, 1) = '-' THEN epoch_ms(TRY_CAST(tt AS DATE))
+    WHEN length(tt) = 19 AND substr(tt, 5, 1) = '-' THEN epoch_ms(TRY_CAST(tt AS TIMESTAMP))
+    WHEN ${EPOCH} THEN TRY_CAST(tt AS BIGINT) * (CASE WHEN length(tt) = 10 THEN 1000 ELSE 1 END)
     WHEN length(tt) = 8 THEN epoch_ms(TRY_STRPTIME(tt, '%Y%m%d'))
     WHEN length(tt) <= 10 THEN epoch_ms(TRY_CAST(tt AS DATE))
-    WHEN suffix(tt, 'Z') OR contains(substr(tt, 11), '+') OR contains(substr(tt, 11), '-')
-      THEN epoch_ms(TRY_CAST(tt AS TIMESTAMPTZ))
+    WHEN ${ZONED} THEN epoch_ms(TRY_CAST(tt AS TIMESTAMPTZ))
     WHEN substr(tt, 9, 1) = ' '
       THEN epoch_ms(TRY_STRPTIME(regexp_replace(tt, ' +', ' '), ['%Y%m%d %H:%M:%S', '%Y%m%d %H:%M']))
     ELSE epoch_ms(TRY_CAST(tt AS TIMESTAMP)) END`;
@@ -39,18 +43,30 @@ const LMS = `CASE
 /** Typed rows: numbers parsed (NULL where not a number), time parsed, row numbers from file order. */
 export const TYPED_SQL = `
 CREATE OR REPLACE TEMP TABLE _imp_t AS
-WITH r AS (SELECT rowid AS rid, * FROM _imp_raw),
-m AS (SELECT fid, min(rid) AS r0 FROM r GROUP BY fid),
-x AS (
-  SELECT r.fid, r.rid - m.r0 + 1 AS rn,
-    CASE WHEN f.has_sym THEN upper(trim(r.sym)) ELSE f.sym END AS sym,
-    r.t, r.o, r.h, r.l, r.c, r.v, trim(r.t) AS tt
-  FROM r JOIN m USING (fid) JOIN _imp_files f USING (fid))
-SELECT fid, rn, sym, t, o, h, l, c, v,
+WITH r AS (SELECT rowid AS rid, fid, sym, nullif(trim(t), '') AS tt, o, h, l, c, v FROM _imp_raw),
+m AS (SELECT fid, min(rid) AS r0 FROM r GROUP BY fid)
+SELECT r.rid, r.fid, r.rid - m.r0 + 1 AS rn,
+  CASE WHEN f.has_sym THEN nullif(upper(trim(r.sym)), '') ELSE f.sym END AS sym,
   TRY_CAST(o AS DOUBLE) AS po, TRY_CAST(h AS DOUBLE) AS ph, TRY_CAST(l AS DOUBLE) AS pl,
   TRY_CAST(c AS DOUBLE) AS pc, TRY_CAST(v AS DOUBLE) AS pv,
   ${KIND} AS kind, ${LMS} AS lms
-FROM x`;
+FROM r JOIN m USING (fid) JOIN _imp_files f USING (fid)`;
+
+/** Row counts; daily bars when every valid time is a date (or midnight). */
+export const TIME_STATS_SQL = `
+SELECT count(*) AS n, count(lms) AS valid,
+  count(*) FILTER (WHERE lms % ${DAY_MS} = 0) AS datelike,
+  count(DISTINCT sym) AS nsym,
+  (SELECT count(*) FROM (SELECT DISTINCT fid, sym FROM _imp_t)) AS nfilesym
+FROM _imp_t`;
+
+/**
+ * A file (per symbol) runs descending when its times fall as its rows go on. A regression slope
+ * rather than first-vs-last, so that one stray row at the end does not flip a whole file.
+ */
+export const DIRECTION_SQL = `
+CREATE OR REPLACE TEMP TABLE _imp_dir AS
+SELECT fid, sym, coalesce(regr_slope(lms, rn) < 0, false) AS descending FROM _imp_t GROUP BY fid, sym`;
 
 /**
  * Bars with their UTC start (ts), local trading day (ldms) and the previous row of the same file
@@ -58,61 +74,63 @@ FROM x`;
  * NULL for an hour skipped by daylight saving); absolute ones through _imp_tzu (per UTC hour).
  */
 export function barsSql(daily: boolean): string {
-  const ts = daily
-    ? `floor(t.lms / ${DAY_MS})::BIGINT * ${DAY_MS}`
-    : `CASE t.kind WHEN 'l' THEN t.lms - z.off ELSE t.lms END`;
+  const floorDay = (e: string) => `floor((${e}) / ${DAY_MS})::BIGINT * ${DAY_MS}`;
+  const ts = daily ? floorDay('t.lms') : `CASE t.kind WHEN 'l' THEN t.lms - z.off ELSE t.lms END`;
   const ldms = daily
-    ? ts
-    : `CASE t.kind WHEN 'l' THEN floor(t.lms / ${DAY_MS})::BIGINT * ${DAY_MS}
-        WHEN 'z' THEN floor((t.lms + u.off) / ${DAY_MS})::BIGINT * ${DAY_MS} ELSE t.lms END`;
+    ? floorDay('t.lms')
+    : `CASE t.kind WHEN 'l' THEN ${floorDay('t.lms')} WHEN 'z' THEN ${floorDay('t.lms + u.off')} ELSE t.lms END`;
+  const joins = daily
+    ? ''
+    : `LEFT JOIN _imp_tz z ON t.kind = 'l' AND z.hk = floor(t.lms / ${HOUR_MS})::BIGINT
+  LEFT JOIN _imp_tzu u ON t.kind = 'z' AND u.hk = floor(t.lms / ${HOUR_MS})::BIGINT`;
   return `
 CREATE OR REPLACE TEMP TABLE _imp_b AS
 WITH a AS (
-  SELECT t.*, z.off AS off, ${ts} AS ts, ${ldms} AS ldms
+  SELECT t.*, ${daily ? 'NULL::BIGINT' : 'z.off'} AS off, ${ts} AS ts, ${ldms} AS ldms, d.descending
   FROM _imp_t t
-  LEFT JOIN _imp_tz z ON t.kind = 'l' AND z.hk = floor(t.lms / 3600000)::BIGINT
-  LEFT JOIN _imp_tzu u ON t.kind = 'z' AND u.hk = floor(t.lms / 3600000)::BIGINT)
+  LEFT JOIN _imp_dir d ON d.fid = t.fid AND d.sym IS NOT DISTINCT FROM t.sym
+  ${joins})
 SELECT *, lag(ts) OVER w AS pts, lag(ldms) OVER w AS pld, lag(rn) OVER w AS prn
 FROM a
 WINDOW w AS (PARTITION BY fid, sym ORDER BY rn)`;
 }
 
-/** A file (per symbol) counts as descending when more of its steps go down than up. */
-export const DIRECTION_SQL = `
-CREATE OR REPLACE TEMP TABLE _imp_dir AS
-SELECT fid, sym, count(*) FILTER (WHERE ts < pts) > count(*) FILTER (WHERE ts > pts) AS descending
-FROM _imp_b GROUP BY fid, sym`;
-
-const PRICES = [
-  ['open', 'o', 'po'],
-  ['high', 'h', 'ph'],
-  ['low', 'l', 'pl'],
-  ['close', 'c', 'pc'],
+const NUMS = [
+  ['open', 'po'],
+  ['high', 'ph'],
+  ['low', 'pl'],
+  ['close', 'pc'],
 ] as const;
 
-/** One code per row: the first rule it breaks, as 'rule:field' (field is a role name). */
+/** One code per row: the first rule it breaks ('rule:role'), NULL when it breaks none. */
 function violationCase(daily: boolean, intervalMs: number, crossFile: boolean): string {
+  const finite = [...NUMS.map(([, n]) => n), 'pv'].map((n) => `isfinite(b.${n})`).join(' AND ');
+  const inOrder = `(b.pts IS NULL OR (CASE WHEN b.descending THEN b.ts < b.pts ELSE b.ts > b.pts END))`;
+  const timeOk = daily
+    ? `b.lms % ${DAY_MS} = 0`
+    : `b.kind <> 'd' AND (b.kind <> 'l' OR b.off IS NOT NULL) AND (b.pld IS NULL OR b.ldms <> b.pld OR abs(b.ts - b.pts) >= ${intervalMs})`;
+  // The common case, all in one test; only rows failing it go through the rules one by one.
+  const ok = `b.sym IS NOT NULL AND b.lms IS NOT NULL AND ${finite}
+    AND b.po > 0 AND b.ph > 0 AND b.pl > 0 AND b.pc > 0 AND b.pv >= 0
+    AND b.ph >= greatest(b.po, b.pc) AND b.pl <= least(b.po, b.pc)
+    AND ${inOrder} AND ${timeOk}${crossFile ? ' AND b.first_fid = b.fid' : ''}`;
   const w: string[] = [];
-  w.push(`WHEN f.has_sym AND (b.sym IS NULL OR b.sym = '') THEN 'missing-symbol:symbol'`);
-  w.push(`WHEN b.t IS NULL OR trim(b.t) = '' THEN 'missing-value:time'`);
-  w.push(`WHEN b.lms IS NULL THEN 'bad-time:time'`);
-  if (!daily) w.push(`WHEN b.kind = 'l' AND b.off IS NULL THEN 'nonexistent-time:time'`);
-  for (const [role, raw, num] of PRICES) {
-    w.push(`WHEN b.${raw} IS NULL OR trim(b.${raw}) = '' THEN 'missing-value:${role}'`);
-    w.push(`WHEN b.${num} IS NULL OR NOT isfinite(b.${num}) THEN 'not-a-number:${role}'`);
-  }
-  for (const [role, , num] of PRICES) w.push(`WHEN b.${num} <= 0 THEN 'non-positive-price:${role}'`);
-  w.push(`WHEN b.v IS NULL OR trim(b.v) = '' THEN 'missing-value:volume'`);
-  w.push(`WHEN b.pv IS NULL OR NOT isfinite(b.pv) THEN 'not-a-number:volume'`);
-  w.push(`WHEN b.pv < 0 THEN 'negative-volume:volume'`);
-  w.push(`WHEN b.ph < greatest(b.po, b.pc) THEN 'high-below-max:high'`);
-  w.push(`WHEN b.pl > least(b.po, b.pc) THEN 'low-above-min:low'`);
-  if (daily) w.push(`WHEN b.kind <> 'd' AND b.lms % ${DAY_MS} <> 0 THEN 'time-of-day:time'`);
-  else w.push(`WHEN b.kind = 'd' THEN 'date-only:time'`);
-  w.push(`WHEN b.ts = b.pts THEN 'duplicate-timestamp:time'`);
-  w.push(`WHEN (d.descending AND b.ts > b.pts) OR (NOT d.descending AND b.ts < b.pts) THEN 'out-of-order:time'`);
+  w.push(`WHEN ${ok} THEN NULL`);
+  w.push(`WHEN b.sym IS NULL THEN 'symbol:symbol'`);
+  w.push(`WHEN b.lms IS NULL THEN 'time:time'`);
+  if (!daily) w.push(`WHEN b.kind = 'l' AND b.off IS NULL THEN 'nonexistent:time'`);
+  for (const [role, n] of NUMS) w.push(`WHEN b.${n} IS NULL OR NOT isfinite(b.${n}) THEN 'number:${role}'`);
+  w.push(`WHEN b.pv IS NULL OR NOT isfinite(b.pv) THEN 'number:volume'`);
+  for (const [role, n] of NUMS) w.push(`WHEN b.${n} <= 0 THEN 'nonpositive:${role}'`);
+  w.push(`WHEN b.pv < 0 THEN 'negative:volume'`);
+  w.push(`WHEN b.ph < greatest(b.po, b.pc) THEN 'high:high'`);
+  w.push(`WHEN b.pl > least(b.po, b.pc) THEN 'low:low'`);
+  if (daily) w.push(`WHEN b.lms % ${DAY_MS} <> 0 THEN 'timeofday:time'`);
+  else w.push(`WHEN b.kind = 'd' THEN 'dateonly:time'`);
+  w.push(`WHEN b.ts = b.pts THEN 'duplicate:time'`);
+  w.push(`WHEN NOT ${inOrder} THEN 'order:time'`);
   if (!daily) w.push(`WHEN b.ldms = b.pld AND abs(b.ts - b.pts) < ${intervalMs} THEN 'gap:time'`);
-  if (crossFile) w.push(`WHEN b.ts IS NOT NULL AND b.first_fid <> b.fid THEN 'cross-duplicate:time'`);
+  if (crossFile) w.push(`WHEN b.first_fid <> b.fid THEN 'crossduplicate:time'`);
   return `CASE\n  ${w.join('\n  ')}\nEND`;
 }
 
@@ -125,27 +143,24 @@ export interface CheckContext {
   conn: DuckDBConnection;
   files: FileInfo[];
   interval: Interval;
-  /** the interval's length, or for an inferred interval the smallest gap found */
+  /** the interval's length; for an inferred interval the smallest step found */
   intervalMs: number;
   tz: string;
+  /** some symbol comes from more than one file: look for the same bar in two files */
   crossFile: boolean;
 }
 
 /** Throws a DataError for the first bad row (in input file order, then row order), if any. */
 export async function checkRows(ctx: CheckContext): Promise<void> {
   const daily = ctx.interval === '1d';
-  const base = ctx.crossFile
-    ? `(SELECT *, min(fid) OVER (PARTITION BY sym, ts) AS first_fid FROM _imp_b)`
-    : `_imp_b`;
+  const from = ctx.crossFile ? `(SELECT *, min(fid) OVER (PARTITION BY sym, ts) AS first_fid FROM _imp_b)` : `_imp_b`;
   const sql = `
 SELECT fid, rn, code, count(*) OVER () AS n FROM (
-  SELECT b.fid, b.rn, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code
-  FROM ${base} b JOIN _imp_files f USING (fid) LEFT JOIN _imp_dir d ON d.fid = b.fid AND d.sym = b.sym)
+  SELECT b.fid, b.rn, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code FROM ${from} b)
 WHERE code IS NOT NULL
 ORDER BY fid, rn
 LIMIT 1`;
-  const rows = (await ctx.conn.runAndReadAll(sql)).getRowObjectsJS();
-  const first = rows[0];
+  const first = (await ctx.conn.runAndReadAll(sql)).getRowObjectsJS()[0];
   if (!first) return;
   const [rule, role] = String(first.code).split(':') as [string, string];
   throw await describe(ctx, Number(first.fid), Number(first.rn), rule, role, Number(first.n));
@@ -153,92 +168,100 @@ LIMIT 1`;
 
 type Row = Record<string, unknown>;
 
+/** The typed row with its text as written (t, o, h, l, c, v, raw_sym). */
 async function rowAt(ctx: CheckContext, fid: number, rn: number): Promise<Row> {
-  const r = await ctx.conn.runAndReadAll(`SELECT * FROM _imp_b WHERE fid = ${fid} AND rn = ${rn}`);
+  const r = await ctx.conn.runAndReadAll(`
+SELECT b.*, r.t, r.o, r.h, r.l, r.c, r.v, r.sym AS raw_sym
+FROM _imp_b b JOIN _imp_raw r ON r.rowid = b.rid
+WHERE b.fid = ${fid} AND b.rn = ${rn}`);
   return r.getRowObjectsJS()[0] ?? {};
+}
+
+const RAW_COLUMN: Record<string, string> = { time: 't', open: 'o', high: 'h', low: 'l', close: 'c', volume: 'v', symbol: 'raw_sym' };
+
+function rawText(r: Row, role: string): string {
+  const v = r[RAW_COLUMN[role]!];
+  return v === null || v === undefined ? '' : String(v).trim();
 }
 
 async function describe(ctx: CheckContext, fid: number, rn: number, rule: string, role: string, n: number): Promise<DataError> {
   const file = ctx.files[fid]!;
+  const roles = file.roles;
   const row = await rowAt(ctx, fid, rn);
-  const roles = file.roles as unknown as Record<string, string | undefined>;
-  const field =
-    role === 'time' && file.roles.timeOfDay ? `${file.roles.time}+${file.roles.timeOfDay}` : (roles[role] ?? role);
-  const rawOf: Record<string, string> = { time: 't', open: 'o', high: 'h', low: 'l', close: 'c', volume: 'v', symbol: 'sym' };
-  const raw = (r: Row, k: string) => String(r[rawOf[k]!] ?? '').trim();
-  const value = raw(row, role);
-  const ivs = ctx.interval;
-  let text: string;
+  const named = roles as unknown as Record<string, string | undefined>;
+  const field = role === 'time' && roles.timeOfDay ? `${roles.time}' + '${roles.timeOfDay}` : (named[role] ?? role);
+  const value = rawText(row, role);
+  const f = `field '${field}'`;
+  const previous = async () => {
+    const prn = Number(row.prn);
+    return { prn, text: rawText(await rowAt(ctx, fid, prn), 'time') };
+  };
   let code: DataRule;
-  let prevRn: number;
+  let text: string;
   switch (rule) {
-    case 'missing-symbol':
-      [code, text] = ['missing-symbol', `field '${field}' is empty`];
+    case 'symbol':
+      [code, text] = ['missing-symbol', `${f} is empty`];
       break;
-    case 'missing-value':
-      [code, text] = ['missing-value', `field '${field}' is missing`];
+    case 'time':
+      [code, text] =
+        value === ''
+          ? ['missing-value', `${f} is missing`]
+          : ['bad-time', `${f} = '${value}' is not a date or time (expected e.g. 2013-10-07, 20131007, 2013-10-07 09:30:00, 2013-10-07T13:30:00Z)`];
       break;
-    case 'bad-time':
-      code = 'bad-time';
-      text = `field '${field}' = '${value}' is not a date or time (expected e.g. 2013-10-07, 20131007, 2013-10-07 09:30:00, 2013-10-07T13:30:00Z)`;
-      break;
-    case 'nonexistent-time':
+    case 'nonexistent':
       code = 'nonexistent-time';
-      text = `field '${field}' = '${value}' does not exist in ${ctx.tz} (the clocks skip that hour for daylight saving)`;
+      text = `${f} = '${value}' does not exist in ${ctx.tz} (the clocks skip that hour for daylight saving)`;
       break;
-    case 'not-a-number':
-      [code, text] = ['not-a-number', `field '${field}' = '${value}' is not a number`];
+    case 'number':
+      [code, text] = value === '' ? ['missing-value', `${f} is missing`] : ['not-a-number', `${f} = '${value}' is not a number`];
       break;
-    case 'non-positive-price':
-      [code, text] = ['non-positive-price', `field '${field}' = ${value} is not a positive price`];
+    case 'nonpositive':
+      [code, text] = ['non-positive-price', `${f} = ${value} is not a positive price`];
       break;
-    case 'negative-volume':
-      [code, text] = ['negative-volume', `field '${field}' = ${value} is negative`];
+    case 'negative':
+      [code, text] = ['negative-volume', `${f} = ${value} is negative`];
       break;
-    case 'high-below-max': {
+    case 'high': {
       const k = Number(row.po) >= Number(row.pc) ? 'open' : 'close';
       code = 'high-below-max';
-      text = `field '${field}' = ${value} is below max(${file.roles.open}, ${file.roles.close}) = ${raw(row, k)}`;
+      text = `${f} = ${value} is below max(${roles.open}, ${roles.close}) = ${rawText(row, k)}`;
       break;
     }
-    case 'low-above-min': {
+    case 'low': {
       const k = Number(row.po) <= Number(row.pc) ? 'open' : 'close';
       code = 'low-above-min';
-      text = `field '${field}' = ${value} is above min(${file.roles.open}, ${file.roles.close}) = ${raw(row, k)}`;
+      text = `${f} = ${value} is above min(${roles.open}, ${roles.close}) = ${rawText(row, k)}`;
       break;
     }
-    case 'time-of-day':
+    case 'timeofday':
       code = 'interval-mismatch';
-      text = `field '${field}' = '${value}' has a time of day, but the interval is 1d (pass --interval for intraday bars)`;
+      text = `${f} = '${value}' has a time of day, but the interval is 1d (pass --interval for intraday bars)`;
       break;
-    case 'date-only':
+    case 'dateonly':
       code = 'interval-mismatch';
-      text = `field '${field}' = '${value}' has no time of day, but the interval is ${ivs}`;
+      text = `${f} = '${value}' has no time of day, but the interval is ${ctx.interval}`;
       break;
-    case 'duplicate-timestamp':
-      prevRn = Number(row.prn);
+    case 'duplicate': {
+      const p = await previous();
       code = 'duplicate-timestamp';
-      text = `field '${field}' = '${value}' repeats the timestamp of row ${prevRn} (duplicate timestamp)`;
+      text = `${f} = '${value}' has the same timestamp as row ${p.prn} ('${p.text}'): duplicate timestamp`;
       break;
-    case 'out-of-order': {
-      prevRn = Number(row.prn);
-      const prev = await rowAt(ctx, fid, prevRn);
-      const desc = Number(row.ts) > Number(row.pts);
+    }
+    case 'order': {
+      const p = await previous();
       code = 'out-of-order';
-      text = desc
-        ? `field '${field}' = '${value}' is after the previous row's '${raw(prev, 'time')}' (row ${prevRn}) in a file that otherwise runs in descending order (out of order)`
-        : `field '${field}' = '${value}' is before the previous row's '${raw(prev, 'time')}' (row ${prevRn}): timestamps must ascend, or descend through the whole file (out of order)`;
+      text = row.descending
+        ? `${f} = '${value}' is after the previous row's '${p.text}' (row ${p.prn}) in a file that otherwise runs in descending order: out of order`
+        : `${f} = '${value}' is before the previous row's '${p.text}' (row ${p.prn}): out of order (timestamps must ascend, or descend through the whole file)`;
       break;
     }
     case 'gap': {
-      prevRn = Number(row.prn);
-      const prev = await rowAt(ctx, fid, prevRn);
-      const gap = Math.abs(Number(row.ts) - Number(row.pts));
+      const p = await previous();
       code = 'interval-mismatch';
-      text = `field '${field}' = '${value}' is ${humanMs(gap)} after the previous bar '${raw(prev, 'time')}' (row ${prevRn}), less than the interval ${ivs}`;
+      text = `${f} = '${value}' is ${humanMs(Math.abs(Number(row.ts) - Number(row.pts)))} from the previous bar '${p.text}' (row ${p.prn}), less than the interval ${ctx.interval}`;
       break;
     }
-    case 'cross-duplicate': {
+    case 'crossduplicate': {
       const other = (
         await ctx.conn.runAndReadAll(
           `SELECT fid, rn FROM _imp_b WHERE sym = $1 AND ts = $2 AND fid < ${fid} ORDER BY fid, rn LIMIT 1`,
@@ -247,15 +270,15 @@ async function describe(ctx: CheckContext, fid: number, rn: number, rule: string
       ).getRowObjectsJS()[0]!;
       const of = ctx.files[Number(other.fid)]!;
       code = 'duplicate-timestamp';
-      text = `field '${field}' = '${value}': ${String(row.sym)} already has a bar at this time in ${of.src.display} row ${Number(other.rn)}${lineSuffix(of.src, Number(other.rn))} (duplicate timestamp)`;
+      text = `${f} = '${value}': ${String(row.sym)} already has a bar at this time in ${of.src.display} row ${Number(other.rn)}${lineSuffix(of.src, Number(other.rn))}: duplicate timestamp`;
       break;
     }
     default:
       throw new Error(`internal: unknown rule code ${rule}`);
   }
   const where = `${file.src.display} row ${rn}${lineSuffix(file.src, rn)}`;
-  const sym = file.roles.symbol && row.sym ? ` [${String(row.sym)}]` : '';
-  const more = n > 1 ? ` (and ${n - 1} more problem${n > 2 ? 's' : ''} in this import)` : '';
+  const sym = roles.symbol && row.sym ? ` [${String(row.sym)}]` : '';
+  const more = n > 1 ? ` (and ${n - 1} more bad row${n > 2 ? 's' : ''})` : '';
   return new DataError(`${where}${sym}: ${text}${more}`, {
     rule: code,
     file: file.src.display,
@@ -266,44 +289,39 @@ async function describe(ctx: CheckContext, fid: number, rn: number, rule: string
 }
 
 function humanMs(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS} h`;
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${ms / 1000} s`;
 }
 
-const lineCache = new Map<string, number[]>();
+let lineCache: { path: string; lines: number[] } | undefined;
 
 /**
- * The file line of a data row: DuckDB skips blank lines, so rows and lines differ by more than the
- * header when a file has blank lines. Counted only when an error is reported. Quoted line breaks
- * inside a field are not expected in bar data and would shift this count.
+ * The file line of a data row. DuckDB skips blank lines, so rows and lines can differ by more than
+ * the header; counted only when an error is reported. (A quoted line break inside a field, not
+ * expected in bar data, would shift the count.)
  */
 export function lineOf(src: SourceFile, row: number): number | undefined {
   if (src.format !== 'csv') return undefined;
-  let starts = lineCache.get(src.path);
-  if (!starts) {
+  if (lineCache?.path !== src.path) {
     try {
       let buf = readFileSync(src.path);
       if (src.path.toLowerCase().endsWith('.gz')) buf = gunzipSync(buf);
       const text = buf.toString('utf8');
-      starts = [];
+      const lines: number[] = [];
       let lineNo = 1;
-      let pos = 0;
-      while (pos <= text.length) {
+      for (let pos = 0; pos <= text.length; lineNo++) {
         let end = text.indexOf('\n', pos);
         if (end < 0) end = text.length;
-        const blank = text.slice(pos, end).trim() === '';
-        if (lineNo > 1 && !blank) starts.push(lineNo);
-        lineNo++;
+        if (lineNo > 1 && text.slice(pos, end).trim() !== '') lines.push(lineNo);
         pos = end + 1;
       }
-      lineCache.clear();
-      lineCache.set(src.path, starts);
+      lineCache = { path: src.path, lines };
     } catch {
       return undefined;
     }
   }
-  return starts[row - 1];
+  return lineCache.lines[row - 1];
 }
 
 function lineSuffix(src: SourceFile, row: number): string {
@@ -311,7 +329,7 @@ function lineSuffix(src: SourceFile, row: number): string {
   return line === undefined ? '' : ` (line ${line})`;
 }
 
-/** The smallest step between bars of one file, symbol and local day (intraday interval inference). */
+/** The smallest step between bars of one file, symbol and local day (to infer an intraday interval). */
 export async function smallestGap(conn: DuckDBConnection): Promise<{ gap: number; fid: number; rn: number } | undefined> {
   const r = await conn.runAndReadAll(`
 SELECT abs(ts - pts) AS gap, fid, rn FROM _imp_b
@@ -326,11 +344,11 @@ export function intervalOfMs(ms: number): Interval | undefined {
   return (Object.keys(INTERVAL_MS) as Interval[]).find((k) => INTERVAL_MS[k] === ms);
 }
 
-export function unknownIntervalError(files: FileInfo[], where: { gap: number; fid: number; rn: number }): DataError {
-  const f = files[where.fid]!;
+export function unknownIntervalError(files: FileInfo[], at: { gap: number; fid: number; rn: number }): DataError {
+  const f = files[at.fid]!;
   const known = Object.keys(INTERVAL_MS).join(', ');
   return new DataError(
-    `${f.src.display} row ${where.rn}${lineSuffix(f.src, where.rn)}: field '${f.roles.time}': the smallest step between bars is ${humanMs(where.gap)}, which is not a known interval (${known}); pass --interval`,
-    { rule: 'unknown-interval', file: f.src.display, row: where.rn, line: lineOf(f.src, where.rn), field: f.roles.time },
+    `${f.src.display} row ${at.rn}${lineSuffix(f.src, at.rn)}: field '${f.roles.time}': the smallest step between bars is ${humanMs(at.gap)}, which is not a known interval (${known}); pass --interval`,
+    { rule: 'unknown-interval', file: f.src.display, row: at.rn, line: lineOf(f.src, at.rn), field: f.roles.time },
   );
 }

@@ -27,6 +27,8 @@ export interface SimBar extends OHLC {
   month: number;
 }
 
+const NONE: readonly Order[] = [];
+
 /** The simulated broker: fills working orders against bars with the fill model of DESIGN section 3. */
 export class SimBroker implements Broker {
   private listener!: BrokerListener;
@@ -64,7 +66,7 @@ export class SimBroker implements Broker {
   }
 
   workingOrders(sid: number): readonly Order[] {
-    return this.working[sid] ?? [];
+    return this.working[sid] ?? NONE;
   }
 
   /** Matches the working orders of one symbol against its bar. */

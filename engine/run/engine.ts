@@ -143,7 +143,7 @@ export class Engine implements BrokerListener {
     this.orders.push(order);
     this.o.journal.orderEvent({ ts: this.now, orderId: order.id, from: '', to: 'NEW', reason: '' });
     this.transition(order, 'RISK_CHECK', '');
-    const rejection = requestError(order, req, this.o.symbols) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.now));
+    const rejection = requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.now));
     if (rejection) {
       this.o.journal.riskEvent({ ts: this.now, orderId: order.id, ...rejection });
       this.transition(order, 'REJECTED', rejection.message);
@@ -178,6 +178,15 @@ export class Engine implements BrokerListener {
   /** The manual kill switch: trips the breaker (cancel all, optionally flatten, block until reset). */
   kill(reason?: string): void {
     this.tripBreaker(this.o.risk.kill(reason));
+  }
+
+  /** An all-in buy whose book cannot pay for one share at the last close. */
+  private noCash(slot: number, order: Order): Rejection | null {
+    if (order.qty.kind !== 'all-in' || order.side !== 'BUY') return null;
+    const cash = this.portfolio.books[slot].cash;
+    const last = this.portfolio.marks[order.sid];
+    if (cash >= last) return null;
+    return { check: 'cashAvailable', value: cash, limit: last, message: `order ${order.id} BUY all-in ${order.symbol}: cash ${cash.toFixed(2)} does not cover one share at the last close ${last}` };
   }
 
   private checkInput(slot: number, order: Order) {

@@ -1,0 +1,139 @@
+// Loading bars into columnar typed arrays: one counting query sizes the arrays, then the bars
+// stream in DuckDB chunks whose double vectors are copied straight into them.
+import type { DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
+import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
+import { DataError } from './errors.ts';
+import { sqlString, type Store } from './store.ts';
+
+export interface LoadRequest {
+  /** matched upper-case, as the importer stores them; the result keeps this order */
+  symbols: string[];
+  interval: Interval;
+  /** first bar start to include (epoch ms UTC) */
+  from?: EpochMs;
+  /** last bar start to include (inclusive) */
+  to?: EpochMs;
+}
+
+const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+export async function loadBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
+  if (!(req.interval in INTERVAL_MS)) {
+    throw new DataError(`unknown interval '${req.interval}': use one of ${Object.keys(INTERVAL_MS).join(', ')}`, {
+      rule: 'unknown-interval',
+    });
+  }
+  const symbols = req.symbols.map((s) => s.trim().toUpperCase());
+  const seen = new Set<string>();
+  for (const s of symbols) {
+    if (seen.has(s)) throw new Error(`loadBars: symbol '${s}' is requested twice`);
+    seen.add(s);
+  }
+  if (symbols.length === 0) return [];
+
+  const list = `(${symbols.map(sqlString).join(', ')})`;
+  const wanted = `(VALUES ${symbols.map((s, i) => `(${sqlString(s)}, ${i})`).join(', ')}) AS wanted(symbol, sid)`;
+  const iv = sqlString(req.interval);
+  const range = [
+    req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '',
+    req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : '',
+  ].filter(Boolean);
+  const inRange = range.length ? range.join(' AND ') : 'true';
+
+  const counted = await store.conn.runAndReadAll(`
+SELECT symbol, count(*) FILTER (WHERE "interval" = ${iv} AND ${inRange}) AS n
+FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
+  const counts = new Map<string, number>();
+  for (const r of counted.getRowObjectsJS()) counts.set(String(r.symbol), Number(r.n));
+
+  const unknown = symbols.filter((s) => !counts.has(s));
+  if (unknown.length > 0) {
+    const names = unknown.map((s) => `'${s}'`).join(', ');
+    throw new DataError(
+      `unknown symbol${unknown.length > 1 ? 's' : ''} ${names}: not in ${store.path}; import ${unknown.length > 1 ? 'them' : 'it'} with npm run import -- <files>`,
+      { rule: 'unknown-symbol', field: 'symbol' },
+    );
+  }
+  const empty = symbols.filter((s) => counts.get(s) === 0);
+  if (empty.length > 0) {
+    throw new DataError(`no bars for ${empty.join(',')} ${req.interval} ${describeRange(req)}`, { rule: 'empty-range' });
+  }
+
+  const out: BarSeries[] = symbols.map((symbol) => {
+    const n = counts.get(symbol)!;
+    return {
+      symbol,
+      interval: req.interval,
+      ts: new Float64Array(n),
+      open: new Float64Array(n),
+      high: new Float64Array(n),
+      low: new Float64Array(n),
+      close: new Float64Array(n),
+      volume: new Float64Array(n),
+    };
+  });
+
+  // sid: the position in the request, so rows arrive grouped and ordered as the result wants them.
+  const result = await store.conn.stream(`
+SELECT wanted.sid::INTEGER AS sid, ts::DOUBLE AS ts, open, high, low, close, volume
+FROM bars JOIN ${wanted} USING (symbol)
+WHERE "interval" = ${iv} AND ${inRange}
+ORDER BY sid, ts`);
+  let sid = -1;
+  let filled = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    const sids = int32s(chunk.getColumnVector(0), n);
+    const cols = COLUMNS.map((_, c) => doubles(chunk, c + 1));
+    // A chunk can span symbols: copy it run by run.
+    let start = 0;
+    while (start < n) {
+      if (sids[start] !== sid) {
+        sid = sids[start]!;
+        filled = 0;
+      }
+      let end = start + 1;
+      while (end < n && sids[end] === sid) end++;
+      const series = out[sid]!;
+      for (let c = 0; c < COLUMNS.length; c++) {
+        series[COLUMNS[c]!].set(start === 0 && end === n ? cols[c]! : cols[c]!.subarray(start, end), filled);
+      }
+      filled += end - start;
+      start = end;
+    }
+  }
+  return out;
+}
+
+function describeRange(req: LoadRequest): string {
+  const fmt = (t: number) => {
+    const iso = new Date(t).toISOString();
+    return req.interval === '1d' || iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+  };
+  if (req.from === undefined && req.to === undefined) return 'in the store';
+  return `between ${req.from === undefined ? 'the first bar' : fmt(req.from)} and ${req.to === undefined ? 'the last bar' : fmt(req.to)}`;
+}
+
+// The vectors hold their data in typed arrays over DuckDB's memory; the node-api keeps the field
+// private, so read it through a narrow cast and fall back to per-item reads if it ever moves.
+function doubles(chunk: DuckDBDataChunk, column: number): Float64Array {
+  const v = chunk.getColumnVector(column);
+  const items = (v as unknown as { items?: unknown }).items;
+  if (items instanceof Float64Array && items.length >= chunk.rowCount) return items;
+  return Float64Array.from({ length: chunk.rowCount }, (_, i) => Number(v.getItem(i)));
+}
+
+function int32s(v: DuckDBVector, n: number): Int32Array {
+  const items = (v as unknown as { items?: unknown }).items;
+  if (items instanceof Int32Array && items.length >= n) return items;
+  return Int32Array.from({ length: n }, (_, i) => Number(v.getItem(i)));
+}
+
+/** Symbols with bars (of one interval, when given), sorted. */
+export async function listSymbols(store: Store, interval?: Interval): Promise<string[]> {
+  const where = interval ? `WHERE "interval" = ${sqlString(interval)}` : '';
+  const r = await store.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars ${where} ORDER BY symbol`);
+  return r.getRowObjectsJS().map((row) => String(row.symbol));
+}

@@ -1,0 +1,119 @@
+// npm run bench [-- --json] [-- --runs 5]
+// Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
+// portfolio, journal) over the 100-symbol daily universe, a minute-bar workload, peak memory.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { importPaths } from '../engine/data/import.ts';
+import { loadBars } from '../engine/data/load.ts';
+import { openStore } from '../engine/data/store.ts';
+import type { BarSeries, Interval } from '../engine/core/types.ts';
+import { RESEARCH_RISK } from '../engine/risk/limits.ts';
+import { runBacktest, type BacktestConfig } from '../engine/run/backtest.ts';
+import { writeJournal } from '../engine/journal/journal-store.ts';
+import { buildSlots } from '../strategies/index.ts';
+
+const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
+
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' } } });
+const RUNS = Math.max(1, Number(values.runs));
+const say = (s: string) => {
+  if (!values.json) console.log(s);
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+
+function config(symbols: string[], interval: Interval): BacktestConfig {
+  return {
+    strategy: 'sma-cross',
+    params: { fast: 10, slow: 30 },
+    symbols,
+    interval,
+    cash: 1_000_000,
+    commission: { model: 'ibkr-fixed' },
+    slippage: { model: 'none' },
+    sizing: { kind: 'percent', percent: 1 },
+    risk: RESEARCH_RISK,
+    volumeCap: 0,
+    bracketTie: 'stop',
+    tz: 'America/New_York',
+    rfAnnual: 0,
+  };
+}
+
+function timeEngine(series: BarSeries[], cfg: BacktestConfig) {
+  const times: number[] = [];
+  let last!: ReturnType<typeof runBacktest>;
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    last = runBacktest(series, cfg, buildSlots(cfg.strategy, cfg.params, cfg.symbols));
+    times.push((performance.now() - t0) / 1000);
+  }
+  return { seconds: median(times), result: last };
+}
+
+async function main() {
+  const dir = path.join(SHARED, 'sp500-daily/adjusted');
+  const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-bench-'));
+  const store = await openStore(path.join(tmp, 'bench.duckdb'));
+  try {
+    say(`importing ${universe.length} symbols from ${dir} ...`);
+    let t0 = performance.now();
+    const imported = await importPaths(store, universe.map((s) => path.join(dir, `${s}.csv`)), { interval: '1d' });
+    const importSec = (performance.now() - t0) / 1000;
+    say(`import: ${fmt(imported.rows)} rows in ${importSec.toFixed(2)} s = ${fmt(imported.rows / importSec)} rows/s (CSV parse + validation + write)`);
+
+    const loadTimes: number[] = [];
+    let series: BarSeries[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      series = [];
+      t0 = performance.now();
+      series = await loadBars(store, { symbols: universe, interval: '1d' });
+      loadTimes.push((performance.now() - t0) / 1000);
+    }
+    const bars = series.reduce((s, x) => s + x.ts.length, 0);
+    const loadRowsPerSec = bars / median(loadTimes);
+    say(`load:   ${fmt(bars)} bars of ${series.length} symbols, median ${median(loadTimes).toFixed(3)} s = ${fmt(loadRowsPerSec)} rows/s`);
+
+    const daily = timeEngine(series, config(universe, '1d'));
+    const engineBarsPerSec = bars / daily.seconds;
+    say(`engine: sma-cross(10,30) 1% sizing, ibkr-fixed, ${fmt(daily.result.engine.orders.length)} orders, ${fmt(daily.result.journal.fills.length)} fills: median ${daily.seconds.toFixed(3)} s = ${fmt(engineBarsPerSec)} bars/s`);
+
+    t0 = performance.now();
+    const r = daily.result;
+    await writeJournal(store.conn, { runId: 'bench', kind: 'backtest', strategy: 'sma-cross', config: r.config, bars, finalEquity: r.engine.portfolio.equity() }, r.journal, r.engine.orders, r.engine.portfolio);
+    const journalSec = (performance.now() - t0) / 1000;
+    const journalRows = r.journal.orderEvents.length + r.journal.fills.length + r.journal.equityCurve.length + r.engine.orders.length;
+    say(`journal write: ${fmt(journalRows)} rows in ${journalSec.toFixed(3)} s`);
+
+    // Minute bars: the LEAN sample (SPY, IBM, BAC, AIG, 2013-10-04..11, pre/post-market included).
+    const minuteSymbols = ['SPY', 'IBM', 'BAC', 'AIG'];
+    await importPaths(store, minuteSymbols.map((s) => path.join(SHARED, 'lean-sample/minute', s.toLowerCase())), { interval: '1m' });
+    const minute = await loadBars(store, { symbols: minuteSymbols, interval: '1m' });
+    const minuteBars = minute.reduce((s, x) => s + x.ts.length, 0);
+    const m = timeEngine(minute, config(minuteSymbols, '1m'));
+    const minuteBarsPerSec = minuteBars / m.seconds;
+    say(`minute: ${fmt(minuteBars)} bars of ${minuteSymbols.length} symbols: median ${m.seconds.toFixed(4)} s = ${fmt(minuteBarsPerSec)} bars/s`);
+
+    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    say(`memory: peak RSS ${peakRssMb.toFixed(0)} MB (now ${rssMb().toFixed(0)} MB)`);
+    if (values.json) {
+      console.log(JSON.stringify({ engineBarsPerSec, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, runs: RUNS, node: process.version }));
+    }
+  } finally {
+    store.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { zoneOffset } from '../../engine/core/calendar.ts';
+import type { BarSeries, EpochMs, Interval } from '../../engine/core/types.ts';
+import { importPaths } from '../../engine/data/import.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { ensureSampleDb } from '../../engine/data/sample.ts';
+import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
+
+export { DEFAULT_DB_PATH };
+
+export interface RunData {
+  symbols: string[];
+  series: BarSeries[];
+  sectors: string[];
+  /** where the bars came from, for the report */
+  source: string;
+}
+
+/** YYYY-MM-DD as the first (or last) instant of that exchange-local day. */
+function parseDay(flag: string, s: string, interval: Interval, tz: string, end: boolean): EpochMs {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const utc = m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : NaN;
+  if (!m || Number.isNaN(utc) || new Date(utc).toISOString().slice(0, 10) !== s) throw new Error(`--${flag} must be a date YYYY-MM-DD, got '${s}'`);
+  const dayStart = interval === '1d' ? utc : utc - zoneOffset(tz, utc);
+  return end ? dayStart + 86_400_000 - 1 : dayStart;
+}
+
+/**
+ * Opens the run's data: a .duckdb file as it is, or CSV/Parquet files imported (and validated) into an
+ * in-memory database. With no --data, the default database, created from the bundled sample if needed.
+ */
+export async function loadRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
+  const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
+  const to = o.to ? parseDay('to', o.to, o.interval, o.tz, true) : undefined;
+  if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
+  let store: Store;
+  let source: string;
+  if (o.data === undefined) {
+    await ensureSampleDb(DEFAULT_DB_PATH);
+    store = await openStore(DEFAULT_DB_PATH);
+    source = DEFAULT_DB_PATH;
+  } else if (o.data.endsWith('.duckdb')) {
+    if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such database; create it with npm run import -- <files> --db ${o.data}`);
+    store = await openStore(o.data);
+    source = o.data;
+  } else {
+    if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such file or folder`);
+    store = await openStore(':memory:');
+    source = o.data;
+    await importPaths(store, [o.data], { interval: o.interval, tz: o.tz });
+  }
+  try {
+    const symbols = o.symbols ?? (await symbolsOf(store.conn, o.interval));
+    if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
+    const series = await loadBars(store, { symbols, interval: o.interval, from, to });
+    const sectors = await sectorsOf(store.conn, symbols);
+    return { symbols: series.map((s) => s.symbol), series, sectors, source };
+  } finally {
+    store.close();
+  }
+}
+
+async function symbolsOf(conn: DuckDBConnection, interval: Interval): Promise<string[]> {
+  const r = await conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = ${sqlString(interval)} ORDER BY symbol`);
+  return r.getRowObjectsJS().map((x) => String(x.symbol));
+}
+
+async function sectorsOf(conn: DuckDBConnection, symbols: string[]): Promise<string[]> {
+  const r = await conn.runAndReadAll(`SELECT symbol, coalesce(sector, '') AS sector FROM instruments`);
+  const m = new Map(r.getRowObjectsJS().map((x) => [String(x.symbol), String(x.sector)]));
+  return symbols.map((s) => m.get(s.toUpperCase()) ?? '');
+}
+
+/** Opens (creating) the journal database and runs `write` on it. */
+export async function openJournalTarget(dbPath: string, write: (conn: DuckDBConnection) => Promise<void>): Promise<void> {
+  const store = await openStore(dbPath);
+  try {
+    await write(store.conn);
+  } finally {
+    store.close();
+  }
+}
