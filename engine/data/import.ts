@@ -17,11 +17,10 @@ import {
   barsSql,
   checkRows,
   DAY_MS,
-  DIRECTION_SQL,
+  HOUR_KEYS_SQL,
   intervalOfMs,
   smallestGap,
-  TIME_STATS_SQL,
-  TYPED_SQL,
+  STATS_SQL,
   unknownIntervalError,
   type FileInfo,
 } from './validate.ts';
@@ -153,7 +152,7 @@ async function runImport(
 
   // 1. Stage every file as text, in file order.
   await conn.run(`
-CREATE OR REPLACE TEMP TABLE _imp_files (fid INTEGER, display VARCHAR, path VARCHAR, fmt VARCHAR, sym VARCHAR, has_sym BOOLEAN);
+CREATE OR REPLACE TEMP TABLE _imp_files (fid INTEGER, display VARCHAR, path VARCHAR, fmt VARCHAR);
 CREATE OR REPLACE TEMP TABLE _imp_raw (fid INTEGER, sym VARCHAR, t VARCHAR, o VARCHAR, h VARCHAR, l VARCHAR, c VARCHAR, v VARCHAR);
 CREATE OR REPLACE TEMP TABLE _imp_tz (hk BIGINT, off BIGINT);
 CREATE OR REPLACE TEMP TABLE _imp_tzu (hk BIGINT, off BIGINT);
@@ -161,7 +160,7 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
   await insertValues(
     store,
     '_imp_files',
-    files.map((f, fid) => [fid, f.src.display, f.src.path, f.src.format, f.src.symbol, f.roles.symbol !== undefined]),
+    files.map((f, fid) => [fid, f.src.display, f.src.path, f.src.format]),
   );
   let done = 0;
   progress(0, files.length, 'read');
@@ -175,8 +174,7 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
   }
 
   // 2. Type, decide daily or intraday, place in time, check.
-  await conn.run(TYPED_SQL);
-  const stats = (await conn.runAndReadAll(TIME_STATS_SQL)).getRowObjectsJS()[0]!;
+  const stats = (await conn.runAndReadAll(STATS_SQL)).getRowObjectsJS()[0]!;
   const rows = Number(stats.n);
   if (rows === 0) {
     const what = files.length === 1 ? files[0]!.src.display : `${files.length} files`;
@@ -185,7 +183,6 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
   progress(0, rows, 'check');
   const daily = given ? given === '1d' : Number(stats.datelike) === Number(stats.valid);
   if (!daily) await fillOffsets(store, tz);
-  await conn.run(DIRECTION_SQL);
   await conn.run(barsSql(daily));
 
   let interval: Interval;
@@ -236,8 +233,7 @@ WHERE bars."interval" = ${sqlString(interval)} AND bars.symbol = s.symbol AND ba
 INSERT ${overlap > 0 ? 'OR REPLACE ' : ''}INTO bars (symbol, "interval", ts, open, high, low, close, volume)
 SELECT b.sym, ${sqlString(interval)}, b.ts, ${price('po')}, ${price('ph')}, ${price('pl')}, ${price('pc')},
   ${adj ? 'b.pv / coalesce(f.sf, 1)' : 'b.pv'}
-FROM _imp_b b ${adj ? 'ASOF LEFT JOIN _imp_fac f ON f.sym = b.sym AND f.dms >= b.ldms' : ''}
-ORDER BY b.sym, b.ts`);
+FROM _imp_b b ${adj ? 'ASOF LEFT JOIN _imp_fac f ON f.sym = b.sym AND f.dms >= b.ldms' : ''}`);
   await upsertInstruments(store, tz, opts.sectors);
   progress(rows, rows, 'write');
   return { files: files.length, rows, symbols, interval, removed: stale, adjusted };
@@ -246,6 +242,7 @@ ORDER BY b.sym, b.ts`);
 async function readBatch(store: Store, files: FileInfo[], g: ReadGroup, fids: number[]): Promise<void> {
   const paths = `[${fids.map((fid) => sqlString(files[fid]!.src.path)).join(', ')}]`;
   const fidList = `[${fids.join(', ')}]`;
+  const symList = `[${fids.map((fid) => sqlString(files[fid]!.src.symbol)).join(', ')}]`;
   const txt = g.format === 'parquet' ? (c: string) => `CAST(${sqlIdent(c)} AS VARCHAR)` : sqlIdent;
   const r = g.roles;
   const t = r.timeOfDay ? `${txt(r.time)} || ' ' || ${txt(r.timeOfDay)}` : txt(r.time);
@@ -256,7 +253,8 @@ async function readBatch(store: Store, files: FileInfo[], g: ReadGroup, fids: nu
           columns = {${g.names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}})`;
   const sql = `
 INSERT INTO _imp_raw
-SELECT ${fidList}[(file_index + 1)::BIGINT], ${r.symbol ? txt(r.symbol) : 'NULL'}, ${t},
+SELECT ${fidList}[(file_index + 1)::BIGINT],
+  ${r.symbol ? `coalesce(upper(trim(${txt(r.symbol)})), '')` : `${symList}[(file_index + 1)::BIGINT]`}, ${t},
   ${txt(r.open)}, ${txt(r.high)}, ${txt(r.low)}, ${txt(r.close)}, ${r.volume ? txt(r.volume) : `'0'`}
 FROM ${from}`;
   try {
@@ -288,26 +286,20 @@ function readError(e: unknown, files: FileInfo[], fids: number[], format: string
 /** UTC offsets per local hour (times without an offset) and per UTC hour (with one). */
 async function fillOffsets(store: Store, tz: string): Promise<void> {
   const HOUR = 3_600_000;
-  const local = await store.conn.runAndReadAll(
-    `SELECT DISTINCT floor(lms / ${HOUR})::BIGINT AS hk FROM _imp_t WHERE kind = 'l' AND lms IS NOT NULL`,
-  );
-  const rows: (number | null)[][] = [];
-  for (const r of local.getRowObjectsJS()) {
+  const local: (number | null)[][] = [];
+  const utc: number[][] = [];
+  for (const r of (await store.conn.runAndReadAll(HOUR_KEYS_SQL)).getRowObjectsJS()) {
     const hk = Number(r.hk);
-    const localMs = hk * HOUR;
-    const day = Math.floor(localMs / DAY_MS) * DAY_MS;
-    const off = hourOffsets(tz, day)[(localMs - day) / HOUR]!;
-    rows.push([hk, Number.isNaN(off) ? null : off]);
+    if (r.kind === 'z') {
+      utc.push([hk, tzOffsetMs(tz, hk * HOUR)]);
+    } else {
+      const day = Math.floor((hk * HOUR) / DAY_MS) * DAY_MS;
+      const off = hourOffsets(tz, day)[(hk * HOUR - day) / HOUR]!;
+      local.push([hk, Number.isNaN(off) ? null : off]);
+    }
   }
-  await insertValues(store, '_imp_tz', rows);
-  const utc = await store.conn.runAndReadAll(
-    `SELECT DISTINCT floor(lms / ${HOUR})::BIGINT AS hk FROM _imp_t WHERE kind = 'z' AND lms IS NOT NULL`,
-  );
-  await insertValues(
-    store,
-    '_imp_tzu',
-    utc.getRowObjectsJS().map((r) => [Number(r.hk), tzOffsetMs(tz, Number(r.hk) * HOUR)]),
-  );
+  await insertValues(store, '_imp_tz', local);
+  await insertValues(store, '_imp_tzu', utc);
 }
 
 async function loadFactors(store: Store, dir: string, symbols: string[]): Promise<string[]> {
@@ -390,6 +382,6 @@ async function insertValues(store: Store, table: string, rows: (string | number 
 }
 
 async function dropTemps(store: Store): Promise<void> {
-  const names = ['_imp_files', '_imp_raw', '_imp_t', '_imp_b', '_imp_dir', '_imp_tz', '_imp_tzu', '_imp_fac', '_imp_stored', '_imp_stale', '_imp_sec'];
+  const names = ['_imp_files', '_imp_raw', '_imp_b', '_imp_tz', '_imp_tzu', '_imp_fac', '_imp_stored', '_imp_stale', '_imp_sec'];
   await store.conn.run(names.map((n) => `DROP TABLE IF EXISTS temp.${n};`).join('\n'));
 }

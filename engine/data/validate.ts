@@ -1,8 +1,8 @@
 // Validation of staged rows, in SQL over all files at once, and the message for the first problem.
 //
-// Temp tables of one import: _imp_files(fid, display, path, fmt, sym, has_sym); _imp_raw (all text,
-// in file order, so its rowid orders rows); _imp_t (typed, narrow); _imp_dir (whether a file runs
-// descending); _imp_b (with the UTC start ts and the previous row of the same file and symbol).
+// Temp tables of one import: _imp_files(fid, display, path, fmt); _imp_raw (all text, in file
+// order, so its rowid orders rows; sym is the file's symbol or the upper-cased symbol column);
+// _imp_b (typed, with the UTC start ts and the previous row of the same file and symbol).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -40,59 +40,53 @@ const LMS = `CASE
       THEN epoch_ms(TRY_STRPTIME(regexp_replace(tt, ' +', ' '), ['%Y%m%d %H:%M:%S', '%Y%m%d %H:%M']))
     ELSE epoch_ms(TRY_CAST(tt AS TIMESTAMP)) END`;
 
-/** Typed rows: numbers parsed (NULL where not a number), time parsed, row numbers from file order. */
-export const TYPED_SQL = `
-CREATE OR REPLACE TEMP TABLE _imp_t AS
-WITH r AS (SELECT rowid AS rid, fid, sym, nullif(trim(t), '') AS tt, o, h, l, c, v FROM _imp_raw),
-m AS (SELECT fid, min(rid) AS r0 FROM r GROUP BY fid)
-SELECT r.rid, r.fid, r.rid - m.r0 + 1 AS rn,
-  CASE WHEN f.has_sym THEN nullif(upper(trim(r.sym)), '') ELSE f.sym END AS sym,
-  TRY_CAST(o AS DOUBLE) AS po, TRY_CAST(h AS DOUBLE) AS ph, TRY_CAST(l AS DOUBLE) AS pl,
-  TRY_CAST(c AS DOUBLE) AS pc, TRY_CAST(v AS DOUBLE) AS pv,
-  ${KIND} AS kind, ${LMS} AS lms
-FROM r JOIN m USING (fid) JOIN _imp_files f USING (fid)`;
+const PARSED = `(SELECT rowid AS rid, fid, sym, o, h, l, c, v, nullif(trim(t), '') AS tt FROM _imp_raw)`;
 
-/** Row counts; daily bars when every valid time is a date (or midnight). */
-export const TIME_STATS_SQL = `
-SELECT count(*) AS n, count(lms) AS valid,
-  count(*) FILTER (WHERE lms % ${DAY_MS} = 0) AS datelike,
-  count(DISTINCT sym) AS nsym,
-  (SELECT count(*) FROM (SELECT DISTINCT fid, sym FROM _imp_t)) AS nfilesym
-FROM _imp_t`;
+/** Row counts; the bars are daily when every valid time is a date (or midnight). */
+export const STATS_SQL = `
+SELECT count(*) AS n, count(lms) AS valid, count(*) FILTER (WHERE lms % ${DAY_MS} = 0) AS datelike,
+  count(DISTINCT sym) AS nsym, (SELECT count(*) FROM (SELECT DISTINCT fid, sym FROM _imp_raw)) AS nfilesym
+FROM (SELECT sym, ${LMS} AS lms FROM ${PARSED})`;
+
+/** The hours (lms / 1 h) that occur, per kind: for the UTC offset tables of intraday imports. */
+export const HOUR_KEYS_SQL = `
+SELECT DISTINCT kind, floor(lms / ${HOUR_MS})::BIGINT AS hk
+FROM (SELECT ${KIND} AS kind, ${LMS} AS lms FROM ${PARSED})
+WHERE kind IN ('l', 'z') AND lms IS NOT NULL`;
 
 /**
- * A file (per symbol) runs descending when its times fall as its rows go on. A regression slope
- * rather than first-vs-last, so that one stray row at the end does not flip a whole file.
- */
-export const DIRECTION_SQL = `
-CREATE OR REPLACE TEMP TABLE _imp_dir AS
-SELECT fid, sym, coalesce(regr_slope(lms, rn) < 0, false) AS descending FROM _imp_t GROUP BY fid, sym`;
-
-/**
- * Bars with their UTC start (ts), local trading day (ldms) and the previous row of the same file
- * and symbol (pts, pld, prn). Intraday local times go through _imp_tz (offset per local hour,
- * NULL for an hour skipped by daylight saving); absolute ones through _imp_tzu (per UTC hour).
+ * All rows typed and placed in time, in one pass: numbers parsed (NULL where not a number), the UTC
+ * start ts, the local trading day ldms, the previous row of the same file and symbol (pts, pld,
+ * prid) and whether that file runs descending: its times fall as its rows go on (a regression
+ * slope, so that one stray row at the end does not flip a whole file). Intraday local times go
+ * through _imp_tz (offset per local hour, NULL for an hour skipped by daylight saving), absolute
+ * ones through _imp_tzu (per UTC hour).
  */
 export function barsSql(daily: boolean): string {
   const floorDay = (e: string) => `floor((${e}) / ${DAY_MS})::BIGINT * ${DAY_MS}`;
-  const ts = daily ? floorDay('t.lms') : `CASE t.kind WHEN 'l' THEN t.lms - z.off ELSE t.lms END`;
+  const ts = daily ? floorDay('p.lms') : `CASE p.kind WHEN 'l' THEN p.lms - z.off ELSE p.lms END`;
   const ldms = daily
-    ? floorDay('t.lms')
-    : `CASE t.kind WHEN 'l' THEN ${floorDay('t.lms')} WHEN 'z' THEN ${floorDay('t.lms + u.off')} ELSE t.lms END`;
+    ? floorDay('p.lms')
+    : `CASE p.kind WHEN 'l' THEN ${floorDay('p.lms')} WHEN 'z' THEN ${floorDay('p.lms + u.off')} ELSE p.lms END`;
   const joins = daily
     ? ''
-    : `LEFT JOIN _imp_tz z ON t.kind = 'l' AND z.hk = floor(t.lms / ${HOUR_MS})::BIGINT
-  LEFT JOIN _imp_tzu u ON t.kind = 'z' AND u.hk = floor(t.lms / ${HOUR_MS})::BIGINT`;
+    : `LEFT JOIN _imp_tz z ON p.kind = 'l' AND z.hk = floor(p.lms / ${HOUR_MS})::BIGINT
+  LEFT JOIN _imp_tzu u ON p.kind = 'z' AND u.hk = floor(p.lms / ${HOUR_MS})::BIGINT`;
   return `
 CREATE OR REPLACE TEMP TABLE _imp_b AS
-WITH a AS (
-  SELECT t.*, ${daily ? 'NULL::BIGINT' : 'z.off'} AS off, ${ts} AS ts, ${ldms} AS ldms, d.descending
-  FROM _imp_t t
-  LEFT JOIN _imp_dir d ON d.fid = t.fid AND d.sym IS NOT DISTINCT FROM t.sym
-  ${joins})
-SELECT *, lag(ts) OVER w AS pts, lag(ldms) OVER w AS pld, lag(rn) OVER w AS prn
+WITH p AS (
+  SELECT rid, fid, sym,
+    TRY_CAST(o AS DOUBLE) AS po, TRY_CAST(h AS DOUBLE) AS ph, TRY_CAST(l AS DOUBLE) AS pl,
+    TRY_CAST(c AS DOUBLE) AS pc, TRY_CAST(v AS DOUBLE) AS pv,
+    ${KIND} AS kind, ${LMS} AS lms
+  FROM ${PARSED}),
+a AS (
+  SELECT p.*, ${daily ? 'NULL::BIGINT' : 'z.off'} AS off, ${ts} AS ts, ${ldms} AS ldms
+  FROM p ${joins})
+SELECT *, lag(ts) OVER w AS pts, lag(ldms) OVER w AS pld, lag(rid) OVER w AS prid,
+  coalesce(regr_slope(lms, rid) OVER (PARTITION BY fid, sym) < 0, false) AS descending
 FROM a
-WINDOW w AS (PARTITION BY fid, sym ORDER BY rn)`;
+WINDOW w AS (PARTITION BY fid, sym ORDER BY rid)`;
 }
 
 const NUMS = [
@@ -110,13 +104,13 @@ function violationCase(daily: boolean, intervalMs: number, crossFile: boolean): 
     ? `b.lms % ${DAY_MS} = 0`
     : `b.kind <> 'd' AND (b.kind <> 'l' OR b.off IS NOT NULL) AND (b.pld IS NULL OR b.ldms <> b.pld OR abs(b.ts - b.pts) >= ${intervalMs})`;
   // The common case, all in one test; only rows failing it go through the rules one by one.
-  const ok = `b.sym IS NOT NULL AND b.lms IS NOT NULL AND ${finite}
+  const ok = `b.sym <> '' AND b.lms IS NOT NULL AND ${finite}
     AND b.po > 0 AND b.ph > 0 AND b.pl > 0 AND b.pc > 0 AND b.pv >= 0
     AND b.ph >= greatest(b.po, b.pc) AND b.pl <= least(b.po, b.pc)
     AND ${inOrder} AND ${timeOk}${crossFile ? ' AND b.first_fid = b.fid' : ''}`;
   const w: string[] = [];
   w.push(`WHEN ${ok} THEN NULL`);
-  w.push(`WHEN b.sym IS NULL THEN 'symbol:symbol'`);
+  w.push(`WHEN b.sym IS NULL OR b.sym = '' THEN 'symbol:symbol'`);
   w.push(`WHEN b.lms IS NULL THEN 'time:time'`);
   if (!daily) w.push(`WHEN b.kind = 'l' AND b.off IS NULL THEN 'nonexistent:time'`);
   for (const [role, n] of NUMS) w.push(`WHEN b.${n} IS NULL OR NOT isfinite(b.${n}) THEN 'number:${role}'`);
@@ -155,46 +149,48 @@ export async function checkRows(ctx: CheckContext): Promise<void> {
   const daily = ctx.interval === '1d';
   const from = ctx.crossFile ? `(SELECT *, min(fid) OVER (PARTITION BY sym, ts) AS first_fid FROM _imp_b)` : `_imp_b`;
   const sql = `
-SELECT fid, rn, code, count(*) OVER () AS n FROM (
-  SELECT b.fid, b.rn, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code FROM ${from} b)
+SELECT rid, code, count(*) OVER () AS n FROM (
+  SELECT b.rid, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code FROM ${from} b)
 WHERE code IS NOT NULL
-ORDER BY fid, rn
+ORDER BY rid
 LIMIT 1`;
   const first = (await ctx.conn.runAndReadAll(sql)).getRowObjectsJS()[0];
   if (!first) return;
   const [rule, role] = String(first.code).split(':') as [string, string];
-  throw await describe(ctx, Number(first.fid), Number(first.rn), rule, role, Number(first.n));
+  throw await describe(ctx, Number(first.rid), rule, role, Number(first.n));
 }
 
 type Row = Record<string, unknown>;
 
-/** The typed row with its text as written (t, o, h, l, c, v, raw_sym). */
-async function rowAt(ctx: CheckContext, fid: number, rn: number): Promise<Row> {
+/** A typed row with its text as written (t, o, h, l, c, v) and its row number in its file (rn). */
+async function rowAt(ctx: CheckContext, rid: number): Promise<Row> {
   const r = await ctx.conn.runAndReadAll(`
-SELECT b.*, r.t, r.o, r.h, r.l, r.c, r.v, r.sym AS raw_sym
+SELECT b.*, r.t, r.o, r.h, r.l, r.c, r.v,
+  b.rid - (SELECT min(rowid) FROM _imp_raw WHERE fid = b.fid) + 1 AS rn
 FROM _imp_b b JOIN _imp_raw r ON r.rowid = b.rid
-WHERE b.fid = ${fid} AND b.rn = ${rn}`);
+WHERE b.rid = ${rid}`);
   return r.getRowObjectsJS()[0] ?? {};
 }
 
-const RAW_COLUMN: Record<string, string> = { time: 't', open: 'o', high: 'h', low: 'l', close: 'c', volume: 'v', symbol: 'raw_sym' };
+const RAW_COLUMN: Record<string, string> = { time: 't', open: 'o', high: 'h', low: 'l', close: 'c', volume: 'v', symbol: 'sym' };
 
 function rawText(r: Row, role: string): string {
   const v = r[RAW_COLUMN[role]!];
   return v === null || v === undefined ? '' : String(v).trim();
 }
 
-async function describe(ctx: CheckContext, fid: number, rn: number, rule: string, role: string, n: number): Promise<DataError> {
-  const file = ctx.files[fid]!;
+async function describe(ctx: CheckContext, rid: number, rule: string, role: string, n: number): Promise<DataError> {
+  const row = await rowAt(ctx, rid);
+  const file = ctx.files[Number(row.fid)]!;
+  const rn = Number(row.rn);
   const roles = file.roles;
-  const row = await rowAt(ctx, fid, rn);
   const named = roles as unknown as Record<string, string | undefined>;
   const field = role === 'time' && roles.timeOfDay ? `${roles.time}' + '${roles.timeOfDay}` : (named[role] ?? role);
   const value = rawText(row, role);
   const f = `field '${field}'`;
   const previous = async () => {
-    const prn = Number(row.prn);
-    return { prn, text: rawText(await rowAt(ctx, fid, prn), 'time') };
+    const prev = await rowAt(ctx, Number(row.prid));
+    return { prn: Number(prev.rn), text: rawText(prev, 'time') };
   };
   let code: DataRule;
   let text: string;
@@ -262,15 +258,15 @@ async function describe(ctx: CheckContext, fid: number, rn: number, rule: string
       break;
     }
     case 'crossduplicate': {
-      const other = (
-        await ctx.conn.runAndReadAll(
-          `SELECT fid, rn FROM _imp_b WHERE sym = $1 AND ts = $2 AND fid < ${fid} ORDER BY fid, rn LIMIT 1`,
-          [String(row.sym), BigInt(Number(row.ts))],
-        )
-      ).getRowObjectsJS()[0]!;
+      const found = await ctx.conn.runAndReadAll(
+        `SELECT rid FROM _imp_b WHERE sym = $1 AND ts = $2 AND fid < ${Number(row.fid)} ORDER BY rid LIMIT 1`,
+        [String(row.sym), BigInt(Number(row.ts))],
+      );
+      const other = await rowAt(ctx, Number(found.getRowObjectsJS()[0]!.rid));
       const of = ctx.files[Number(other.fid)]!;
+      const orn = Number(other.rn);
       code = 'duplicate-timestamp';
-      text = `${f} = '${value}': ${String(row.sym)} already has a bar at this time in ${of.src.display} row ${Number(other.rn)}${lineSuffix(of.src, Number(other.rn))}: duplicate timestamp`;
+      text = `${f} = '${value}': ${String(row.sym)} already has a bar at this time in ${of.src.display} row ${orn}${lineSuffix(of.src, orn)}: duplicate timestamp`;
       break;
     }
     default:
@@ -330,13 +326,20 @@ function lineSuffix(src: SourceFile, row: number): string {
 }
 
 /** The smallest step between bars of one file, symbol and local day (to infer an intraday interval). */
-export async function smallestGap(conn: DuckDBConnection): Promise<{ gap: number; fid: number; rn: number } | undefined> {
+export async function smallestGap(conn: DuckDBConnection): Promise<Gap | undefined> {
   const r = await conn.runAndReadAll(`
-SELECT abs(ts - pts) AS gap, fid, rn FROM _imp_b
+SELECT abs(ts - pts) AS gap, fid, rid - (SELECT min(rowid) FROM _imp_raw r WHERE r.fid = b.fid) + 1 AS rn
+FROM _imp_b b
 WHERE ldms = pld AND ts <> pts
-ORDER BY gap, fid, rn LIMIT 1`);
+ORDER BY gap, rid LIMIT 1`);
   const row = r.getRowObjectsJS()[0];
   return row ? { gap: Number(row.gap), fid: Number(row.fid), rn: Number(row.rn) } : undefined;
+}
+
+export interface Gap {
+  gap: number;
+  fid: number;
+  rn: number;
 }
 
 /** The known interval of exactly this length, if any. */
@@ -344,7 +347,7 @@ export function intervalOfMs(ms: number): Interval | undefined {
   return (Object.keys(INTERVAL_MS) as Interval[]).find((k) => INTERVAL_MS[k] === ms);
 }
 
-export function unknownIntervalError(files: FileInfo[], at: { gap: number; fid: number; rn: number }): DataError {
+export function unknownIntervalError(files: FileInfo[], at: Gap): DataError {
   const f = files[at.fid]!;
   const known = Object.keys(INTERVAL_MS).join(', ');
   return new DataError(

@@ -1,13 +1,19 @@
 import type { EpochMs, Fill, Trade } from '../core/types.ts';
 
+/** The average of `avg` over `n` units and `price` over `q` more; exactly `price` when n is 0. */
+function runningAverage(avg: number, n: number, price: number, q: number): number {
+  return n === 0 ? price : avg + ((price - avg) * q) / (n + q);
+}
+
 /** A round trip in progress: from flat to flat on one symbol in one book. */
 interface OpenTrip {
   side: 'LONG' | 'SHORT';
   entryTime: EpochMs;
   entryQty: number;
-  entryValue: number;
+  /** quantity-weighted average prices, kept incrementally so a single fill's price stays exact */
+  entryPrice: number;
   exitQty: number;
-  exitValue: number;
+  exitPrice: number;
   commission: number;
   realized: number;
 }
@@ -74,15 +80,15 @@ export class Book {
 
   private increase(s: number, q: number, fill: Fill, commission: number): void {
     const pos = this.qty[s];
-    this.avgCost[s] = (pos * this.avgCost[s] + q * fill.price) / (pos + q);
+    this.avgCost[s] = runningAverage(this.avgCost[s], Math.abs(pos), fill.price, Math.abs(q));
     this.qty[s] = pos + q;
     let trip = this.trips[s];
     if (!trip) {
-      trip = { side: q > 0 ? 'LONG' : 'SHORT', entryTime: fill.ts, entryQty: 0, entryValue: 0, exitQty: 0, exitValue: 0, commission: 0, realized: 0 };
+      trip = { side: q > 0 ? 'LONG' : 'SHORT', entryTime: fill.ts, entryQty: 0, entryPrice: 0, exitQty: 0, exitPrice: 0, commission: 0, realized: 0 };
       this.trips[s] = trip;
     }
+    trip.entryPrice = runningAverage(trip.entryPrice, trip.entryQty, fill.price, Math.abs(q));
     trip.entryQty += Math.abs(q);
-    trip.entryValue += Math.abs(q) * fill.price;
     trip.commission += commission;
   }
 
@@ -91,8 +97,8 @@ export class Book {
     this.realized += pnl;
     this.qty[s] += q;
     const trip = this.trips[s]!;
+    trip.exitPrice = runningAverage(trip.exitPrice, trip.exitQty, fill.price, Math.abs(q));
     trip.exitQty += Math.abs(q);
-    trip.exitValue += Math.abs(q) * fill.price;
     trip.commission += commission;
     trip.realized += pnl;
     if (this.qty[s] !== 0) return;
@@ -103,8 +109,8 @@ export class Book {
       side: trip.side,
       entryTime: trip.entryTime,
       exitTime: fill.ts,
-      entryPrice: trip.entryValue / trip.entryQty,
-      exitPrice: trip.exitValue / trip.exitQty,
+      entryPrice: trip.entryPrice,
+      exitPrice: trip.exitPrice,
       quantity: trip.entryQty,
       pnl: trip.realized - trip.commission,
       commission: trip.commission,
