@@ -20,7 +20,8 @@ import {
   HOUR_KEYS_SQL,
   intervalOfMs,
   smallestGap,
-  STATS_SQL,
+  COUNT_SQL,
+  DATELIKE_SQL,
   unknownIntervalError,
   type FileInfo,
 } from './validate.ts';
@@ -174,14 +175,18 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
   }
 
   // 2. Type, decide daily or intraday, place in time, check.
-  const stats = (await conn.runAndReadAll(STATS_SQL)).getRowObjectsJS()[0]!;
+  const stats = (await conn.runAndReadAll(COUNT_SQL)).getRowObjectsJS()[0]!;
   const rows = Number(stats.n);
   if (rows === 0) {
     const what = files.length === 1 ? files[0]!.src.display : `${files.length} files`;
     throw new DataError(`no bars in ${what} (headers only)`, { rule: 'no-files', file: files[0]!.src.display });
   }
   progress(0, rows, 'check');
-  const daily = given ? given === '1d' : Number(stats.datelike) === Number(stats.valid);
+  let daily = given === '1d';
+  if (!given) {
+    const t = (await conn.runAndReadAll(DATELIKE_SQL)).getRowObjectsJS()[0]!;
+    daily = Number(t.datelike) === Number(t.valid);
+  }
   if (!daily) await fillOffsets(store, tz);
   await conn.run(barsSql(daily));
 

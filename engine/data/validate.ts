@@ -42,11 +42,15 @@ const LMS = `CASE
 
 const PARSED = `(SELECT rowid AS rid, fid, sym, o, h, l, c, v, nullif(trim(t), '') AS tt FROM _imp_raw)`;
 
-/** Row counts; the bars are daily when every valid time is a date (or midnight). */
-export const STATS_SQL = `
-SELECT count(*) AS n, count(lms) AS valid, count(*) FILTER (WHERE lms % ${DAY_MS} = 0) AS datelike,
-  count(DISTINCT sym) AS nsym, (SELECT count(*) FROM (SELECT DISTINCT fid, sym FROM _imp_raw)) AS nfilesym
-FROM (SELECT sym, ${LMS} AS lms FROM ${PARSED})`;
+export const COUNT_SQL = `
+SELECT count(*) AS n, count(DISTINCT sym) AS nsym,
+  (SELECT count(*) FROM (SELECT DISTINCT fid, sym FROM _imp_raw)) AS nfilesym
+FROM _imp_raw`;
+
+/** For an interval to infer: the bars are daily when every valid time is a date (or midnight). */
+export const DATELIKE_SQL = `
+SELECT count(lms) AS valid, count(*) FILTER (WHERE lms % ${DAY_MS} = 0) AS datelike
+FROM (SELECT ${LMS} AS lms FROM ${PARSED})`;
 
 /** The hours (lms / 1 h) that occur, per kind: for the UTC offset tables of intraday imports. */
 export const HOUR_KEYS_SQL = `
