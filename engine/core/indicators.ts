@@ -137,7 +137,10 @@ export class RollingStd {
   }
 }
 
-/** Wilder's average true range: the mean of the first `period` true ranges, then Wilder smoothing. */
+/**
+ * Wilder's average true range: true ranges start at the second bar (they need a previous close, as in
+ * TA-Lib and technicalindicators); the mean of the first `period` of them, then Wilder smoothing.
+ */
 export class ATR {
   private prevClose = NaN;
   private n = 0;
@@ -147,10 +150,10 @@ export class ATR {
     if (!Number.isInteger(period) || period < 1) throw new Error(`ATR period must be a whole number >= 1, got ${period}`);
   }
   update(high: number, low: number, close: number): number {
-    const tr = Number.isNaN(this.prevClose)
-      ? high - low
-      : Math.max(high - low, Math.abs(high - this.prevClose), Math.abs(low - this.prevClose));
+    const prev = this.prevClose;
     this.prevClose = close;
+    if (Number.isNaN(prev)) return NaN;
+    const tr = Math.max(high - low, Math.abs(high - prev), Math.abs(low - prev));
     this.n++;
     if (this.n <= this.period) {
       this.sum += tr;

@@ -22,6 +22,7 @@ import {
   smallestGap,
   COUNT_SQL,
   DATELIKE_SQL,
+  DESCENDING_SQL,
   unknownIntervalError,
   type FileInfo,
 } from './validate.ts';
@@ -189,6 +190,8 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
   }
   if (!daily) await fillOffsets(store, tz);
   await conn.run(barsSql(daily));
+  await conn.run(DESCENDING_SQL);
+  const anyDescending = Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM _imp_desc`)).getRowObjectsJS()[0]!.n) > 0;
 
   let interval: Interval;
   let intervalMs: number;
@@ -215,7 +218,7 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
     interval = known ?? '1m';
   }
   const crossFile = Number(stats.nfilesym) > Number(stats.nsym);
-  await checkRows({ conn, files, interval, intervalMs, tz, crossFile });
+  await checkRows({ conn, files, interval, intervalMs, tz, crossFile, anyDescending });
   if (unknown) throw unknown;
   progress(rows, rows, 'check');
 
@@ -387,6 +390,6 @@ async function insertValues(store: Store, table: string, rows: (string | number 
 }
 
 async function dropTemps(store: Store): Promise<void> {
-  const names = ['_imp_files', '_imp_raw', '_imp_b', '_imp_tz', '_imp_tzu', '_imp_fac', '_imp_stored', '_imp_stale', '_imp_sec'];
+  const names = ['_imp_files', '_imp_raw', '_imp_b', '_imp_desc', '_imp_tz', '_imp_tzu', '_imp_fac', '_imp_stored', '_imp_stale', '_imp_sec'];
   await store.conn.run(names.map((n) => `DROP TABLE IF EXISTS temp.${n};`).join('\n'));
 }

@@ -40,7 +40,10 @@ const LMS = `CASE
       THEN epoch_ms(TRY_STRPTIME(regexp_replace(tt, ' +', ' '), ['%Y%m%d %H:%M:%S', '%Y%m%d %H:%M']))
     ELSE epoch_ms(TRY_CAST(tt AS TIMESTAMP)) END`;
 
-const PARSED = `(SELECT rowid AS rid, fid, sym, o, h, l, c, v, nullif(trim(t), '') AS tt FROM _imp_raw)`;
+// rid: the row's place in _imp_raw. Rowids inside a transaction start near 2^55, beyond exact
+// doubles, hence the offset.
+const RAW = `(SELECT rowid - (SELECT min(rowid) FROM _imp_raw) AS rid, * FROM _imp_raw)`;
+const PARSED = `(SELECT rid, fid, sym, o, h, l, c, v, nullif(trim(t), '') AS tt FROM ${RAW})`;
 
 export const COUNT_SQL = `
 SELECT count(*) AS n, count(DISTINCT sym) AS nsym,
@@ -60,11 +63,9 @@ WHERE kind IN ('l', 'z') AND lms IS NOT NULL`;
 
 /**
  * All rows typed and placed in time, in one pass: numbers parsed (NULL where not a number), the UTC
- * start ts, the local trading day ldms, the previous row of the same file and symbol (pts, pld,
- * prid) and whether that file runs descending: its times fall as its rows go on (a regression
- * slope, so that one stray row at the end does not flip a whole file). Intraday local times go
- * through _imp_tz (offset per local hour, NULL for an hour skipped by daylight saving), absolute
- * ones through _imp_tzu (per UTC hour).
+ * start ts, the local trading day ldms and the previous row of the same file and symbol (pts, pld,
+ * prid). Intraday local times go through _imp_tz (offset per local hour, NULL for an hour skipped
+ * by daylight saving), absolute ones through _imp_tzu (per UTC hour).
  */
 export function barsSql(daily: boolean): string {
   const floorDay = (e: string) => `floor((${e}) / ${DAY_MS})::BIGINT * ${DAY_MS}`;
@@ -87,11 +88,19 @@ WITH p AS (
 a AS (
   SELECT p.*, ${daily ? 'NULL::BIGINT' : 'z.off'} AS off, ${ts} AS ts, ${ldms} AS ldms
   FROM p ${joins})
-SELECT *, lag(ts) OVER w AS pts, lag(ldms) OVER w AS pld, lag(rid) OVER w AS prid,
-  coalesce(regr_slope(lms, rid) OVER (PARTITION BY fid, sym) < 0, false) AS descending
+SELECT *, lag(ts) OVER w AS pts, lag(ldms) OVER w AS pld, lag(rid) OVER w AS prid
 FROM a
 WINDOW w AS (PARTITION BY fid, sym ORDER BY rid)`;
 }
+
+/**
+ * Files (per symbol) stored newest first: more steps go down than up. Accepted as they are; every
+ * other file must ascend. Counting steps, so one stray row does not flip a whole file.
+ */
+export const DESCENDING_SQL = `
+CREATE OR REPLACE TEMP TABLE _imp_desc AS
+SELECT fid, sym FROM _imp_b GROUP BY fid, sym
+HAVING count(*) FILTER (WHERE ts < pts) > count(*) FILTER (WHERE ts > pts)`;
 
 const NUMS = [
   ['open', 'po'],
@@ -146,12 +155,21 @@ export interface CheckContext {
   tz: string;
   /** some symbol comes from more than one file: look for the same bar in two files */
   crossFile: boolean;
+  /** some file runs descending (see _imp_desc) */
+  anyDescending: boolean;
 }
 
 /** Throws a DataError for the first bad row (in input file order, then row order), if any. */
 export async function checkRows(ctx: CheckContext): Promise<void> {
   const daily = ctx.interval === '1d';
-  const from = ctx.crossFile ? `(SELECT *, min(fid) OVER (PARTITION BY sym, ts) AS first_fid FROM _imp_b)` : `_imp_b`;
+  const cols = [
+    '*',
+    ctx.crossFile ? 'min(fid) OVER (PARTITION BY sym, ts) AS first_fid' : '',
+    ctx.anyDescending
+      ? 'EXISTS (SELECT 1 FROM _imp_desc d WHERE d.fid = _imp_b.fid AND d.sym = _imp_b.sym) AS descending'
+      : 'false AS descending',
+  ];
+  const from = `(SELECT ${cols.filter(Boolean).join(', ')} FROM _imp_b)`;
   const sql = `
 SELECT rid, code, count(*) OVER () AS n FROM (
   SELECT b.rid, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code FROM ${from} b)
@@ -170,8 +188,9 @@ type Row = Record<string, unknown>;
 async function rowAt(ctx: CheckContext, rid: number): Promise<Row> {
   const r = await ctx.conn.runAndReadAll(`
 SELECT b.*, r.t, r.o, r.h, r.l, r.c, r.v,
-  b.rid - (SELECT min(rowid) FROM _imp_raw WHERE fid = b.fid) + 1 AS rn
-FROM _imp_b b JOIN _imp_raw r ON r.rowid = b.rid
+  b.rid - (SELECT min(rid) FROM _imp_b x WHERE x.fid = b.fid) + 1 AS rn,
+  EXISTS (SELECT 1 FROM _imp_desc d WHERE d.fid = b.fid AND d.sym = b.sym) AS descending
+FROM _imp_b b JOIN ${RAW} r USING (rid)
 WHERE b.rid = ${rid}`);
   return r.getRowObjectsJS()[0] ?? {};
 }
@@ -332,7 +351,7 @@ function lineSuffix(src: SourceFile, row: number): string {
 /** The smallest step between bars of one file, symbol and local day (to infer an intraday interval). */
 export async function smallestGap(conn: DuckDBConnection): Promise<Gap | undefined> {
   const r = await conn.runAndReadAll(`
-SELECT abs(ts - pts) AS gap, fid, rid - (SELECT min(rowid) FROM _imp_raw r WHERE r.fid = b.fid) + 1 AS rn
+SELECT abs(ts - pts) AS gap, fid, rid - (SELECT min(rid) FROM _imp_b x WHERE x.fid = b.fid) + 1 AS rn
 FROM _imp_b b
 WHERE ldms = pld AND ts <> pts
 ORDER BY gap, rid LIMIT 1`);

@@ -23,6 +23,8 @@ export interface SimBar extends OHLC {
   day: number;
   sessionOpen: boolean;
   sessionClose: boolean;
+  /** the bar ends at or before the regular session's close */
+  beforeClose: boolean;
   /** month number, for tiered commissions */
   month: number;
 }
@@ -77,8 +79,10 @@ export class SimBroker implements Broker {
     for (const o of orders) {
       if (!list.includes(o)) continue; // cancelled by an OCA sibling earlier in this bar
       if (bar.ts < o.eligibleFrom) continue; // not visible to the broker yet
-      if (Number.isNaN(o.firstBarDay)) o.firstBarDay = bar.day;
-      if (o.tif === 'DAY' && bar.day !== o.firstBarDay) {
+      // MOO/MOC submitted after their auction wait for the next session's: their day starts there
+      const auctionAhead = (o.type === 'MOO' && bar.sessionOpen) || (o.type === 'MOC' && bar.beforeClose) || (o.type !== 'MOO' && o.type !== 'MOC');
+      if (Number.isNaN(o.firstBarDay) && auctionAhead) o.firstBarDay = bar.day;
+      if (o.tif === 'DAY' && !Number.isNaN(o.firstBarDay) && bar.day !== o.firstBarDay) {
         this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
         continue;
       }
@@ -89,7 +93,7 @@ export class SimBroker implements Broker {
       this.match(o, bar);
       if (!list.includes(o)) continue;
       if (o.tif === 'IOC' || o.tif === 'FOK') this.finish(o, 'CANCELLED', `${o.tif}: not filled on its first bar`);
-      else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000) this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
+      else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay)) this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
       else if (o.tif === 'GTD' && o.goodTill < bar.ts + this.opts.intervalMs) this.finish(o, 'EXPIRED', 'GTD time reached');
       else if (o.type === 'TRAIL') updateTrail(o, bar);
     }

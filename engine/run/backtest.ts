@@ -111,7 +111,7 @@ export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: 
   for (let s = 0; s < n; s++) if (series[s].ts.length > 0) queue.push(series[s].ts[0], s, s);
   const views: Bar[] = config.symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
   const group: Bar[] = new Array(n);
-  const sim: SimBar = { sid: 0, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, day: 0, sessionOpen: true, sessionClose: true, month: 0 };
+  const sim: SimBar = { sid: 0, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, day: 0, sessionOpen: true, sessionClose: true, beforeClose: true, month: 0 };
   let bars = 0;
 
   while (queue.size > 0) {
@@ -143,6 +143,7 @@ export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: 
         sim.month = cal.month(ts);
         sim.sessionOpen = daily || (minute >= cal.sessionOpenMin && sessionDay[v.sid] !== day);
         sim.sessionClose = daily || minute + intervalMs / 60_000 === cal.sessionCloseMin;
+        sim.beforeClose = daily || minute + intervalMs / 60_000 <= cal.sessionCloseMin;
         broker.onBar(sim);
       }
       if (!daily && minute >= cal.sessionOpenMin) sessionDay[v.sid] = day;
