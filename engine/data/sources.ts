@@ -34,7 +34,6 @@ export interface ColumnRoles {
 const EXTENSIONS: [string, SourceFormat][] = [
   ['.csv', 'csv'],
   ['.csv.gz', 'csv'],
-  ['.txt', 'csv'],
   ['.parquet', 'parquet'],
 ];
 
@@ -51,9 +50,8 @@ export function displayPath(abs: string): string {
   return rel && rel.length < abs.length ? rel : abs;
 }
 
-function sourceFor(abs: string): SourceFile | undefined {
-  const f = formatOf(abs);
-  if (!f) return undefined;
+function sourceFor(abs: string): SourceFile {
+  const f = formatOf(abs)!;
   // A file named by date (20131007.csv) belongs to the symbol of its folder.
   const byDate = /^\d{8}$|^\d{4}-\d{2}-\d{2}$/.test(f.stem);
   const symbol = (byDate ? path.basename(path.dirname(abs)) : f.stem).trim().toUpperCase();
@@ -99,7 +97,7 @@ export function listSources(paths: string[]): SourceFile[] {
     for (const f of files) {
       if (seen.has(f)) continue;
       seen.add(f);
-      out.push(sourceFor(f)!);
+      out.push(sourceFor(f));
     }
   }
   return out;

@@ -23,7 +23,7 @@ const EPOCH = `(length(tt) IN (10, 13) AND TRY_CAST(tt AS BIGINT) IS NOT NULL)`;
 const KIND = `CASE
     WHEN tt IS NULL THEN NULL
     WHEN length(tt) = 10 AND substr(tt, 5, 1) = '-' THEN 'd'
-    WHEN length(tt) = 19 AND substr(tt, 5, 1) = '-' THEN 'l'
+    WHEN length(tt) = 19 AND substr(tt, 5, 1) = '-' AND substr(tt, 17, 1) = ':' THEN 'l'
     WHEN ${EPOCH} THEN 'z'
     WHEN length(tt) <= 10 THEN 'd'
     WHEN ${ZONED} THEN 'z'
@@ -31,7 +31,7 @@ const KIND = `CASE
 const LMS = `CASE
     WHEN tt IS NULL THEN NULL
     WHEN length(tt) = 10 AND substr(tt, 5, 1) = '-' THEN epoch_ms(TRY_CAST(tt AS DATE))
-    WHEN length(tt) = 19 AND substr(tt, 5, 1) = '-' THEN epoch_ms(TRY_CAST(tt AS TIMESTAMP))
+    WHEN length(tt) = 19 AND substr(tt, 5, 1) = '-' AND substr(tt, 17, 1) = ':' THEN epoch_ms(TRY_CAST(tt AS TIMESTAMP))
     WHEN ${EPOCH} THEN TRY_CAST(tt AS BIGINT) * (CASE WHEN length(tt) = 10 THEN 1000 ELSE 1 END)
     WHEN length(tt) = 8 THEN epoch_ms(TRY_STRPTIME(tt, '%Y%m%d'))
     WHEN length(tt) <= 10 THEN epoch_ms(TRY_CAST(tt AS DATE))
@@ -159,7 +159,7 @@ export interface CheckContext {
   anyDescending: boolean;
 }
 
-/** Throws a DataError for the first bad row (in input file order, then row order), if any. */
+/** Throws a DataError for the first bad row (in the order of the input files, then rows), if any. */
 export async function checkRows(ctx: CheckContext): Promise<void> {
   const daily = ctx.interval === '1d';
   const cols = [
@@ -172,9 +172,9 @@ export async function checkRows(ctx: CheckContext): Promise<void> {
   const from = `(SELECT ${cols.filter(Boolean).join(', ')} FROM _imp_b)`;
   const sql = `
 SELECT rid, code, count(*) OVER () AS n FROM (
-  SELECT b.rid, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code FROM ${from} b)
+  SELECT b.fid, b.rid, ${violationCase(daily, ctx.intervalMs, ctx.crossFile)} AS code FROM ${from} b)
 WHERE code IS NOT NULL
-ORDER BY rid
+ORDER BY fid, rid
 LIMIT 1`;
   const first = (await ctx.conn.runAndReadAll(sql)).getRowObjectsJS()[0];
   if (!first) return;

@@ -1,7 +1,7 @@
 import { ExchangeCalendar } from '../core/calendar.ts';
 import { EventQueue } from '../core/event-queue.ts';
 import type { BarHistory, Strategy } from '../core/strategy.ts';
-import { INTERVAL_MS, type Bar, type BarSeries, type Interval } from '../core/types.ts';
+import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
@@ -39,20 +39,63 @@ export interface SlotSpec {
   weight: number;
 }
 
+/**
+ * Bars in time-ordered chunks: every bar of one chunk starts before every bar of the next. Each
+ * chunk has one series per run symbol (in run order), possibly empty. Memory stays flat however
+ * long the history, since only one chunk (plus the history window) is held at a time.
+ */
+export interface BarChunks {
+  next(): Promise<BarSeries[] | null>;
+}
+
 export interface BacktestResult {
   config: BacktestConfig;
   engine: Engine;
   journal: MemoryJournal;
-  series: BarSeries[];
   bars: number;
+  /** start of the last bar seen per symbol (where open positions are marked) */
+  lastBarTs: Float64Array;
 }
 
-/** History over columnar series: a cursor per symbol marks the newest visible bar. */
-export class SeriesHistory implements BarHistory {
+/** How many past bars per symbol strategies can read through the context (`ctx.close(sid, ago)`). */
+export const HISTORY_BARS = 1_000;
+
+const COLS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+/**
+ * Bar history over the current chunk plus the last HISTORY_BARS bars before it: a cursor per symbol
+ * marks the newest visible bar, so nothing later can be read.
+ */
+class WindowHistory implements BarHistory {
+  series: BarSeries[];
   readonly idx: Int32Array;
-  constructor(private readonly series: BarSeries[]) {
-    this.idx = new Int32Array(series.length).fill(-1);
+  constructor(n: number, interval: Interval, symbols: readonly string[]) {
+    this.series = symbols.map((symbol) => ({ symbol, interval, ts: new Float64Array(0), open: new Float64Array(0), high: new Float64Array(0), low: new Float64Array(0), close: new Float64Array(0), volume: new Float64Array(0) }));
+    this.idx = new Int32Array(n).fill(-1);
   }
+
+  /** Appends a chunk, keeping the newest `keep` bars already seen; returns where the new bars start. */
+  advance(chunk: BarSeries[], keep: number): Int32Array {
+    const starts = new Int32Array(chunk.length);
+    this.series = chunk.map((next, sid) => {
+      const prev = this.series[sid];
+      const from = Math.max(0, this.idx[sid] + 1 - keep);
+      const kept = this.idx[sid] + 1 - from;
+      starts[sid] = kept;
+      this.idx[sid] = kept - 1;
+      if (kept === 0) return next;
+      const joined = { ...next } as BarSeries;
+      for (const c of COLS) {
+        const a = new Float64Array(kept + next[c].length);
+        a.set(prev[c].subarray(from, from + kept));
+        a.set(next[c], kept);
+        joined[c] = a;
+      }
+      return joined;
+    });
+    return starts;
+  }
+
   count(sid: number) {
     return this.idx[sid] + 1;
   }
@@ -73,91 +116,140 @@ export class SeriesHistory implements BarHistory {
   }
   private at(a: Float64Array, sid: number, ago: number): number {
     const i = this.idx[sid] - ago;
-    return i >= 0 && ago >= 0 ? a[i] : NaN;
+    return i >= 0 && ago >= 0 && ago < HISTORY_BARS ? a[i] : NaN;
   }
 }
 
 /**
- * Replays the series in time order through the engine: for each instant, the bars of every symbol
- * that has one (in the run's symbol order) are matched by the simulated broker at their open,
- * then marked at their close and shown to the strategies. Deterministic: same input, same output.
+ * Replays bars in time order through the engine: for each instant, the bars of every symbol that
+ * has one (in the run's symbol order) are matched by the simulated broker at their open, then
+ * marked at their close and shown to the strategies. Deterministic: same input, same output,
+ * whatever the chunking.
  */
-export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[]): BacktestResult {
-  const n = series.length;
-  const intervalMs = INTERVAL_MS[config.interval];
-  const daily = intervalMs >= INTERVAL_MS['1d'];
-  const cal = new ExchangeCalendar(daily ? 'UTC' : config.tz);
-  const commission = makeCommission(config.commission);
-  const broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
-  const journal = new MemoryJournal();
-  const history = new SeriesHistory(series);
-  const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
-  const engine = new Engine({
-    symbols: config.symbols,
-    sectors,
-    slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
-    broker,
-    risk: new RiskEngine(config.risk.limits, config.risk.breaker),
-    journal,
-    history,
-    intervalMs,
-    dayOf: (ts) => cal.day(ts),
-  });
-  engine.commissionFor = (q, p) => commission.commission(q, p);
+export class BacktestReplay {
+  readonly engine: Engine;
+  readonly journal = new MemoryJournal();
+  readonly lastBarTs: Float64Array;
+  bars = 0;
+  private readonly n: number;
+  private readonly daily: boolean;
+  private readonly intervalMs: number;
+  private readonly cal: ExchangeCalendar;
+  private readonly broker: SimBroker;
+  private readonly history: WindowHistory;
+  private readonly sessionDay: Float64Array;
+  private readonly views: Bar[];
+  private readonly group: Bar[];
+  private readonly sim: SimBar = { sid: 0, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, day: 0, sessionOpen: true, sessionClose: true, beforeClose: true, month: 0 };
+  private lastTs = -Infinity;
 
-  const queue = new EventQueue<number>(n);
-  const cursor = new Int32Array(n);
-  const sessionDay = new Float64Array(n).fill(NaN);
-  for (let s = 0; s < n; s++) if (series[s].ts.length > 0) queue.push(series[s].ts[0], s, s);
-  const views: Bar[] = config.symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
-  const group: Bar[] = new Array(n);
-  const sim: SimBar = { sid: 0, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, day: 0, sessionOpen: true, sessionClose: true, beforeClose: true, month: 0 };
-  let bars = 0;
-
-  while (queue.size > 0) {
-    const ts = queue.peekTs();
-    let g = 0;
-    while (queue.size > 0 && queue.peekTs() === ts) group[g++] = views[queue.pop()!];
-    engine.setTime(ts);
-    const day = cal.day(ts);
-    const minute = daily ? 0 : cal.minuteOfDay(ts);
-    for (let k = 0; k < g; k++) {
-      const v = group[k];
-      const s = series[v.sid];
-      const i = cursor[v.sid];
-      v.ts = ts;
-      v.open = s.open[i];
-      v.high = s.high[i];
-      v.low = s.low[i];
-      v.close = s.close[i];
-      v.volume = s.volume[i];
-      if (broker.workingOrders(v.sid).length > 0) {
-        sim.sid = v.sid;
-        sim.ts = ts;
-        sim.open = v.open;
-        sim.high = v.high;
-        sim.low = v.low;
-        sim.close = v.close;
-        sim.volume = v.volume;
-        sim.day = day;
-        sim.month = cal.month(ts);
-        sim.sessionOpen = daily || (minute >= cal.sessionOpenMin && sessionDay[v.sid] !== day);
-        sim.sessionClose = daily || minute + intervalMs / 60_000 === cal.sessionCloseMin;
-        sim.beforeClose = daily || minute + intervalMs / 60_000 <= cal.sessionCloseMin;
-        broker.onBar(sim);
-      }
-      if (!daily && minute >= cal.sessionOpenMin) sessionDay[v.sid] = day;
-    }
-    for (let k = 0; k < g; k++) {
-      const sid = group[k].sid;
-      const i = cursor[sid]++;
-      history.idx[sid] = i;
-      broker.setLastClose(sid, group[k].close);
-      if (i + 1 < series[sid].ts.length) queue.push(series[sid].ts[i + 1], sid, sid);
-    }
-    bars += g;
-    engine.onBars(ts, group, g);
+  constructor(readonly config: BacktestConfig, slots: SlotSpec[], sectors?: string[]) {
+    const n = (this.n = config.symbols.length);
+    this.intervalMs = INTERVAL_MS[config.interval];
+    this.daily = this.intervalMs >= INTERVAL_MS['1d'];
+    const cal = (this.cal = new ExchangeCalendar(this.daily ? 'UTC' : config.tz));
+    const commission = makeCommission(config.commission);
+    this.broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs: this.intervalMs });
+    this.history = new WindowHistory(n, config.interval, config.symbols);
+    const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
+    this.engine = new Engine({
+      symbols: config.symbols,
+      sectors,
+      slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
+      broker: this.broker,
+      risk: new RiskEngine(config.risk.limits, config.risk.breaker),
+      journal: this.journal,
+      history: this.history,
+      intervalMs: this.intervalMs,
+      dayOf: (ts) => cal.day(ts),
+    });
+    this.engine.commissionFor = (q, p) => commission.commission(q, p);
+    this.sessionDay = new Float64Array(n).fill(NaN);
+    this.lastBarTs = new Float64Array(n).fill(NaN);
+    this.views = config.symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
+    this.group = new Array(n);
   }
-  engine.finish();
-  return { config, engine, journal, series, bars };
+
+  /** Replays one chunk; chunks must come in time order. */
+  replay(chunk: BarSeries[]): void {
+    if (chunk.length !== this.n) throw new Error(`a chunk has ${chunk.length} series for ${this.n} symbols`);
+    const first = chunk.reduce((m, s) => (s.ts.length ? Math.min(m, s.ts[0]) : m), Infinity);
+    if (first <= this.lastTs) throw new Error(`chunks out of order: a bar at ${new Date(first).toISOString()} follows ${new Date(this.lastTs).toISOString()}`);
+    const cursor = this.history.advance(chunk, HISTORY_BARS);
+    const series = this.history.series;
+    const { engine, broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
+    const queue = new EventQueue<number>(this.n);
+    for (let s = 0; s < this.n; s++) if (cursor[s] < series[s].ts.length) queue.push(series[s].ts[cursor[s]], s, s);
+
+    while (queue.size > 0) {
+      const ts = queue.peekTs();
+      let g = 0;
+      while (queue.size > 0 && queue.peekTs() === ts) group[g++] = views[queue.pop()!];
+      engine.setTime(ts);
+      const day = cal.day(ts);
+      const minute = daily ? 0 : cal.minuteOfDay(ts);
+      for (let k = 0; k < g; k++) {
+        const v = group[k];
+        const s = series[v.sid];
+        const i = cursor[v.sid];
+        v.ts = ts;
+        v.open = s.open[i];
+        v.high = s.high[i];
+        v.low = s.low[i];
+        v.close = s.close[i];
+        v.volume = s.volume[i];
+        if (broker.workingOrders(v.sid).length > 0) {
+          sim.sid = v.sid;
+          sim.ts = ts;
+          sim.open = v.open;
+          sim.high = v.high;
+          sim.low = v.low;
+          sim.close = v.close;
+          sim.volume = v.volume;
+          sim.day = day;
+          sim.month = cal.month(ts);
+          sim.sessionOpen = daily || (minute >= cal.sessionOpenMin && sessionDay[v.sid] !== day);
+          sim.sessionClose = daily || minute + intervalMs / 60_000 === cal.sessionCloseMin;
+          sim.beforeClose = daily || minute + intervalMs / 60_000 <= cal.sessionCloseMin;
+          broker.onBar(sim);
+        }
+        if (!daily && minute >= cal.sessionOpenMin) sessionDay[v.sid] = day;
+      }
+      for (let k = 0; k < g; k++) {
+        const sid = group[k].sid;
+        const i = cursor[sid]++;
+        history.idx[sid] = i;
+        this.lastBarTs[sid] = ts;
+        broker.setLastClose(sid, group[k].close);
+        if (i + 1 < series[sid].ts.length) queue.push(series[sid].ts[i + 1], sid, sid);
+      }
+      this.bars += g;
+      this.lastTs = ts;
+      engine.onBars(ts, group, g);
+    }
+  }
+
+  finish(): BacktestResult {
+    this.engine.finish();
+    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.bars, lastBarTs: this.lastBarTs };
+  }
 }
+
+/** A backtest over bars already in memory (one chunk). */
+export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[]): BacktestResult {
+  const replay = new BacktestReplay(config, slots, sectors);
+  replay.replay(series);
+  return replay.finish();
+}
+
+/** A backtest streamed chunk by chunk (from DuckDB): memory stays flat as history grows. */
+export async function runBacktestChunked(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void): Promise<BacktestResult> {
+  const replay = new BacktestReplay(config, slots, sectors);
+  for (let c = await chunks.next(); c !== null; c = await chunks.next()) {
+    replay.replay(c);
+    onChunk?.(replay.bars);
+  }
+  return replay.finish();
+}
+
+export type { EpochMs };

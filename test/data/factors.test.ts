@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../engine/data/errors.ts';
+import { factorAt, findFactorFile, readFactorFile } from '../../engine/data/factors.ts';
+import { tempDir, writeText } from './helpers.ts';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('LEAN factor files', () => {
+  const file = writeText(tmp.dir, 'factor_files/aapl.csv', `20140606,0.9011818,0.0357143,645.57\n20140806,0.9011818,0.25,94.97\n20501231,1,1,0\n`);
+
+  it('reads rows and finds the file by lower-case symbol', () => {
+    expect(findFactorFile(path.join(tmp.dir, 'factor_files'), 'AAPL')).toBe(file);
+    expect(findFactorFile(path.join(tmp.dir, 'factor_files'), 'MSFT')).toBeUndefined();
+    expect(readFactorFile(file)).toEqual([
+      { date: 20140606, priceFactor: 0.9011818, splitFactor: 0.0357143 },
+      { date: 20140806, priceFactor: 0.9011818, splitFactor: 0.25 },
+      { date: 20501231, priceFactor: 1, splitFactor: 1 },
+    ]);
+  });
+
+  it('takes the first row dated on or after the bar, ones after the last row', () => {
+    const rows = readFactorFile(file);
+    expect(factorAt(rows, 20000101)).toEqual({ priceFactor: 0.9011818, splitFactor: 0.0357143 });
+    expect(factorAt(rows, 20140606)).toEqual({ priceFactor: 0.9011818, splitFactor: 0.0357143 });
+    expect(factorAt(rows, 20140609)).toEqual({ priceFactor: 0.9011818, splitFactor: 0.25 });
+    expect(factorAt(rows, 20210101)).toEqual({ priceFactor: 1, splitFactor: 1 });
+    expect(factorAt(rows, 20600101)).toEqual({ priceFactor: 1, splitFactor: 1 });
+  });
+
+  it('rejects bad rows with file, line and field', () => {
+    const bad = writeText(tmp.dir, 'bad/x.csv', `20140606,0.9,0.5,1\n2014-08-06,0.9,0.25,1`);
+    expect(() => readFactorFile(bad)).toThrow(DataError);
+    expect(() => readFactorFile(bad)).toThrow(/x\.csv line 2: field 'date' = '2014-08-06' is not a yyyymmdd date/);
+    const zero = writeText(tmp.dir, 'bad/y.csv', `20140606,0.9,0,1`);
+    expect(() => readFactorFile(zero)).toThrow(/y\.csv line 1: field 'split_factor' = '0' is not a positive number/);
+  });
+});

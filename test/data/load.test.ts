@@ -1,0 +1,114 @@
+// The loader: chunked reads into typed arrays, request order, inclusive bounds, clear errors.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../engine/data/errors.ts';
+import { importPaths } from '../../engine/data/import.ts';
+import { listSymbols, loadBars } from '../../engine/data/load.ts';
+import type { Store } from '../../engine/data/store.ts';
+import { caught, HEADER, storeIn, tempDir, writeText } from './helpers.ts';
+
+const DAY = 86_400_000;
+const START = Date.UTC(2000, 0, 3);
+// Sizes straddle DuckDB's 2048-row chunks, so chunks hold the end of one symbol and the start of the next.
+const SIZES: Record<string, number> = { AAA: 2047, BBB: 4097, CCC: 3001 };
+
+/** The generated bar i of a symbol: every field distinct and recoverable. */
+function bar(k: number, i: number) {
+  const close = 100 * (k + 1) + i / 64;
+  return { ts: START + i * DAY, open: close - 0.25, high: close + 0.5, low: close - 0.5, close, volume: 1000 * k + i };
+}
+
+const tmp = tempDir();
+let store: Store;
+let dbPath: string;
+
+beforeAll(async () => {
+  const files = Object.entries(SIZES).map(([sym, n], k) => {
+    const lines = [HEADER];
+    for (let i = 0; i < n; i++) {
+      const b = bar(k, i);
+      lines.push(`${new Date(b.ts).toISOString().slice(0, 10)},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
+    }
+    return writeText(tmp.dir, `csv/${sym}.csv`, lines.join('\n'));
+  });
+  store = await storeIn(tmp.dir);
+  dbPath = path.join(tmp.dir, 'test.duckdb');
+  await importPaths(store, files);
+  await importPaths(store, [writeText(tmp.dir, 'min/MMM.csv', `datetime,open,high,low,close,volume\n2013-10-07 09:30:00,1,1,1,1,1\n2013-10-07 09:31:00,1,1,1,1,1`)]);
+});
+afterAll(() => {
+  store?.close();
+  tmp.cleanup();
+});
+
+function expectSeries(s: { ts: Float64Array; open: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array }, k: number, first: number, count: number) {
+  expect(s.ts.length).toBe(count);
+  for (const col of ['open', 'high', 'low', 'close', 'volume'] as const) expect(s[col].length).toBe(count);
+  for (let j = 0; j < count; j++) {
+    const want = bar(k, first + j);
+    if (s.ts[j] !== want.ts || s.open[j] !== want.open || s.high[j] !== want.high || s.low[j] !== want.low || s.close[j] !== want.close || s.volume[j] !== want.volume) {
+      throw new Error(`bar ${j} differs: got ts=${s.ts[j]} close=${s.close[j]}, want ${JSON.stringify(want)}`);
+    }
+  }
+}
+
+describe('loadBars', () => {
+  it('loads several symbols larger than a chunk, whole, in the requested order', async () => {
+    const series = await loadBars(store, { symbols: ['CCC', 'AAA', 'BBB'], interval: '1d' });
+    expect(series.map((s) => s.symbol)).toEqual(['CCC', 'AAA', 'BBB']);
+    for (const s of series) {
+      expect(s.interval).toBe('1d');
+      expect(s.ts).toBeInstanceOf(Float64Array);
+    }
+    expectSeries(series[0]!, 2, 0, SIZES.CCC!);
+    expectSeries(series[1]!, 0, 0, SIZES.AAA!);
+    expectSeries(series[2]!, 1, 0, SIZES.BBB!);
+  });
+
+  it('keeps from and to inclusive, across chunk boundaries', async () => {
+    const from = START + 1000 * DAY;
+    const to = START + 3500 * DAY;
+    const [b, a, c] = await loadBars(store, { symbols: ['BBB', 'AAA', 'CCC'], interval: '1d', from, to });
+    expectSeries(b!, 1, 1000, 2501);
+    expectSeries(a!, 0, 1000, SIZES.AAA! - 1000);
+    expectSeries(c!, 2, 1000, SIZES.CCC! - 1000);
+    // a bound between bars excludes nothing more than it should
+    const [x] = await loadBars(store, { symbols: ['BBB'], interval: '1d', from: from - 1, to: to + 1 });
+    expectSeries(x!, 1, 1000, 2501);
+    const [one] = await loadBars(store, { symbols: ['BBB'], interval: '1d', from, to: from });
+    expectSeries(one!, 1, 1000, 1);
+  });
+
+  it('matches symbols case-insensitively and loads intraday bars by interval', async () => {
+    const [m] = await loadBars(store, { symbols: ['mmm'], interval: '1m' });
+    expect(m!.symbol).toBe('MMM');
+    expect([...m!.ts]).toEqual([Date.UTC(2013, 9, 7, 13, 30), Date.UTC(2013, 9, 7, 13, 31)]);
+  });
+
+  it('throws for an unknown symbol, naming the store and how to import', async () => {
+    const e = await caught(() => loadBars(store, { symbols: ['AAA', 'XYZ'], interval: '1d' }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toBe(`unknown symbol 'XYZ': not in ${dbPath}; import it with npm run import -- <files>`);
+    expect(e).toMatchObject({ rule: 'unknown-symbol' });
+  });
+
+  it('throws for an empty range, naming the symbols, interval and dates', async () => {
+    const e = await caught(() =>
+      loadBars(store, { symbols: ['AAA', 'BBB'], interval: '1d', from: Date.UTC(2030, 0, 1), to: Date.UTC(2030, 11, 31) }),
+    );
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toBe('no bars for AAA,BBB 1d between 2030-01-01 and 2030-12-31');
+    const wrongInterval = await caught(() => loadBars(store, { symbols: ['AAA'], interval: '1m' }));
+    expect(wrongInterval.message).toBe('no bars for AAA 1m in the store');
+  });
+
+  it('refuses a symbol asked for twice', async () => {
+    await expect(loadBars(store, { symbols: ['AAA', 'aaa'], interval: '1d' })).rejects.toThrow(/'AAA' is requested twice/);
+  });
+
+  it('lists symbols, all or by interval', async () => {
+    expect(await listSymbols(store)).toEqual(['AAA', 'BBB', 'CCC', 'MMM']);
+    expect(await listSymbols(store, '1m')).toEqual(['MMM']);
+    expect(await listSymbols(store, '1d')).toEqual(['AAA', 'BBB', 'CCC']);
+  });
+});

@@ -1,0 +1,56 @@
+// The bundled sample and ensureSampleDb.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadBars } from '../../engine/data/load.ts';
+import { ensureSampleDb, SAMPLE_DIR } from '../../engine/data/sample.ts';
+import { openStore } from '../../engine/data/store.ts';
+import { tempDir } from './helpers.ts';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('bundled sample', () => {
+  it('ships the files, its licence and a README', () => {
+    for (const f of ['LICENSE', 'README.md', 'daily/spy.csv', 'daily/aapl.csv', 'daily/ibm.csv', 'factor_files/aapl.csv']) {
+      expect(existsSync(path.join(SAMPLE_DIR, f)), f).toBe(true);
+    }
+    const days = ['20131004.csv', '20131007.csv', '20131008.csv', '20131009.csv', '20131010.csv', '20131011.csv'];
+    expect(readdirSync(path.join(SAMPLE_DIR, 'minute/spy')).sort()).toEqual(days);
+    expect(readdirSync(path.join(SAMPLE_DIR, 'minute/ibm')).sort()).toEqual(days);
+  });
+
+  it('ensureSampleDb imports it once into an empty database, saying so on stderr', { timeout: 60_000 }, async () => {
+    const db = path.join(tmp.dir, 'sub', 'market.duckdb');
+    const writes: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await ensureSampleDb(db)).toBe(true);
+      expect(writes).toHaveLength(1);
+      expect(writes[0]).toMatch(/had no bars: imported the bundled sample, 17,547 daily bars \(AAPL, IBM, SPY\) and 7,405 minute bars \(IBM, SPY\)/);
+      expect(await ensureSampleDb(db)).toBe(false);
+      expect(writes).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
+    const store = await openStore(db);
+    try {
+      const [spyDaily, aapl] = await loadBars(store, { symbols: ['SPY', 'AAPL'], interval: '1d' });
+      expect(spyDaily!.ts.length).toBe(5849);
+      // adjusted: the 2014 split is gone
+      const i = aapl!.ts.indexOf(Date.UTC(2014, 5, 9));
+      expect(aapl!.close[i]! / aapl!.close[i - 1]!).toBeGreaterThan(0.95);
+      const [m] = await loadBars(store, { symbols: ['IBM'], interval: '1m' });
+      expect(m!.ts.length).toBe(2566);
+      // minute and daily agree: the last regular-session minute close is the daily close
+      const [d] = await loadBars(store, { symbols: ['IBM'], interval: '1d', from: Date.UTC(2013, 9, 7), to: Date.UTC(2013, 9, 7) });
+      const k = m!.ts.indexOf(Date.UTC(2013, 9, 7, 19, 59));
+      expect(m!.close[k]).toBeCloseTo(d!.close[0]!, 6);
+    } finally {
+      store.close();
+    }
+  });
+});
