@@ -5,10 +5,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
-import { openJournalTarget, loadRunData, DEFAULT_DB_PATH } from './lib/run-data.ts';
+import { openJournalTarget, openRunData, DEFAULT_DB_PATH } from './lib/run-data.ts';
 import { parseSizing } from '../engine/portfolio/sizing.ts';
 import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../engine/risk/limits.ts';
-import { runBacktest, type BacktestConfig } from '../engine/run/backtest.ts';
+import { runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { writeReport } from '../engine/report/index.ts';
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   // Validate the strategy and its params before reading any data.
   buildSlots(v.strategy!, rawParams, requested ?? ['CHECK']);
 
-  const data = await loadRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz! });
+  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz! });
   const config: BacktestConfig = {
     strategy: v.strategy!,
     params: rawParams,
@@ -116,7 +116,16 @@ async function main(): Promise<void> {
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
   const t0 = performance.now();
-  const result = runBacktest(data.series, config, slots, data.sectors);
+  const progress = process.stderr.isTTY && process.env.CI !== 'true';
+  let result;
+  try {
+    result = await runBacktestChunked(data.chunks, config, slots, data.sectors, (bars) => {
+      if (progress) process.stderr.write(`\rreplayed ${bars.toLocaleString('en-US')} bars`);
+    });
+  } finally {
+    data.close();
+    if (progress) process.stderr.write('\r\x1b[K');
+  }
   const seconds = (performance.now() - t0) / 1000;
   const report = backtestReport(result, data.source);
 

@@ -2,7 +2,7 @@
 export { DataError, isDataError, type DataErrorInfo, type DataRule } from './errors.ts';
 export { factorAt, readFactorFile, type FactorRow } from './factors.ts';
 export { DEFAULT_TZ, importPaths, type ImportOptions, type ImportPhase, type ImportSummary } from './import.ts';
-export { listSymbols, loadBars, type LoadRequest } from './load.ts';
+export { chunkBars, listSymbols, loadBars, type LoadRequest } from './load.ts';
 export { ensureSampleDb, SAMPLE_DIR } from './sample.ts';
 export { DEFAULT_DB_PATH, openStore, type Store } from './store.ts';
 export { assertTimeZone, formatInZone, localToUtc, tzOffsetMs, utcToLocal } from './timezone.ts';

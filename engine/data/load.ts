@@ -13,6 +13,8 @@ export interface LoadRequest {
   from?: EpochMs;
   /** last bar start to include (inclusive) */
   to?: EpochMs;
+  /** a symbol with no bars in the range gets an empty series instead of an error (for chunks) */
+  allowEmpty?: boolean;
 }
 
 const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -55,7 +57,7 @@ FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
     );
   }
   const empty = symbols.filter((s) => counts.get(s) === 0);
-  if (empty.length > 0) {
+  if (empty.length > 0 && !req.allowEmpty) {
     throw new DataError(`no bars for ${empty.join(',')} ${req.interval} ${describeRange(req)}`, { rule: 'empty-range' });
   }
 
@@ -105,6 +107,42 @@ ORDER BY sid, ts`);
     }
   }
   return out;
+}
+
+/**
+ * The bars of `req` in time windows of about `targetRows` rows (all symbols together), loaded one
+ * window at a time, so a backtest over any length of history holds one window in memory. Unknown
+ * symbols and an empty range fail before the first window, as in loadBars.
+ */
+export async function chunkBars(store: Store, req: LoadRequest, targetRows = 250_000): Promise<{ next(): Promise<BarSeries[] | null> }> {
+  const symbols = req.symbols.map((s) => s.trim().toUpperCase());
+  const list = `(${symbols.map(sqlString).join(', ')})`;
+  const range = [req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '', req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : ''].filter(Boolean);
+  const r = await store.conn.runAndReadAll(`
+SELECT symbol, count(*) AS n, min(ts)::DOUBLE AS lo, max(ts)::DOUBLE AS hi FROM bars
+WHERE "interval" = ${sqlString(req.interval)} AND symbol IN ${list} ${range.map((x) => `AND ${x}`).join(' ')} GROUP BY symbol`);
+  const rows = r.getRowObjectsJS().map((x) => ({ symbol: String(x.symbol), n: Number(x.n), lo: Number(x.lo), hi: Number(x.hi) }));
+  const found = new Set(rows.map((x) => x.symbol));
+  const unknownOrEmpty = symbols.filter((s) => !found.has(s));
+  if (unknownOrEmpty.length > 0) {
+    await loadBars(store, req); // throws the precise error: unknown symbol or empty range
+    throw new Error(`no bars for ${unknownOrEmpty.join(',')}`);
+  }
+  const total = rows.reduce((a, x) => a + x.n, 0);
+  const lo = Math.min(...rows.map((x) => x.lo));
+  const hi = Math.max(...rows.map((x) => x.hi));
+  const windows = Math.max(1, Math.ceil(total / targetRows));
+  const width = Math.floor((hi - lo) / windows) + 1;
+  let start = lo;
+  return {
+    async next() {
+      if (start > hi) return null;
+      const end = Math.min(start + width - 1, hi);
+      const chunk = await loadBars(store, { ...req, from: start, to: end, allowEmpty: true });
+      start = end + 1;
+      return chunk;
+    },
+  };
 }
 
 function describeRange(req: LoadRequest): string {

@@ -8,9 +8,8 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', im
 export function backtestReport(r: BacktestResult, dataSource: string): Report {
   const { config, engine, journal } = r;
   const p = engine.portfolio;
-  const lastTs = (sid: number) => r.series[sid].ts[r.series[sid].ts.length - 1];
   const openPositions = p.books.flatMap((b) =>
-    [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ symbol: p.symbols[sid], quantity: q, avgCost: b.avgCost[sid], lastPrice: p.marks[sid], markedAt: lastTs(sid), strategy: b.name }])),
+    [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ symbol: p.symbols[sid], quantity: q, avgCost: b.avgCost[sid], lastPrice: p.marks[sid], markedAt: r.lastBarTs[sid], strategy: b.name }])),
   );
   const c = config;
   return buildReport({

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { zoneOffset } from '../../engine/core/calendar.ts';
-import type { BarSeries, EpochMs, Interval } from '../../engine/core/types.ts';
+import type { EpochMs, Interval } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
-import { loadBars } from '../../engine/data/load.ts';
+import { chunkBars } from '../../engine/data/load.ts';
+import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
 import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
 
@@ -11,10 +12,12 @@ export { DEFAULT_DB_PATH };
 
 export interface RunData {
   symbols: string[];
-  series: BarSeries[];
+  /** the bars, streamed in time windows from the open store */
+  chunks: BarChunks;
   sectors: string[];
   /** where the bars came from, for the report */
   source: string;
+  close(): void;
 }
 
 /** YYYY-MM-DD as the first (or last) instant of that exchange-local day. */
@@ -30,7 +33,7 @@ function parseDay(flag: string, s: string, interval: Interval, tz: string, end: 
  * Opens the run's data: a .duckdb file as it is, or CSV/Parquet files imported (and validated) into an
  * in-memory database. With no --data, the default database, created from the bundled sample if needed.
  */
-export async function loadRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
+export async function openRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
   const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
   const to = o.to ? parseDay('to', o.to, o.interval, o.tz, true) : undefined;
   if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
@@ -51,13 +54,14 @@ export async function loadRunData(o: { data?: string; symbols?: string[]; interv
     await importPaths(store, [o.data], { interval: o.interval, tz: o.tz });
   }
   try {
-    const symbols = o.symbols ?? (await symbolsOf(store.conn, o.interval));
+    const symbols = (o.symbols ?? (await symbolsOf(store.conn, o.interval))).map((s) => s.toUpperCase());
     if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
-    const series = await loadBars(store, { symbols, interval: o.interval, from, to });
+    const chunks = await chunkBars(store, { symbols, interval: o.interval, from, to });
     const sectors = await sectorsOf(store.conn, symbols);
-    return { symbols: series.map((s) => s.symbol), series, sectors, source };
-  } finally {
+    return { symbols, chunks, sectors, source, close: () => store.close() };
+  } catch (e) {
     store.close();
+    throw e;
   }
 }
 
