@@ -1,22 +1,23 @@
 // npm run bench [-- --json] [-- --runs 5]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, a minute-bar workload, peak memory.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { importPaths } from '../engine/data/import.ts';
-import { loadBars } from '../engine/data/load.ts';
+import { chunkBars, loadBars } from '../engine/data/load.ts';
 import { openStore } from '../engine/data/store.ts';
 import type { BarSeries, Interval } from '../engine/core/types.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
-import { runBacktest, type BacktestConfig } from '../engine/run/backtest.ts';
+import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { buildSlots } from '../strategies/index.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, 'memory-probe': { type: 'string' } } });
 const RUNS = Math.max(1, Number(values.runs));
 const say = (s: string) => {
   if (!values.json) console.log(s);
@@ -58,6 +59,50 @@ function timeEngine(series: BarSeries[], cfg: BacktestConfig) {
   return { seconds: median(times), result: last };
 }
 
+/** Synthetic minute bars (10 symbols, a seeded random walk generated inside DuckDB) in a new database file. */
+async function syntheticMinuteDb(file: string, bars: number): Promise<string[]> {
+  const store = await openStore(file);
+  try {
+    const symbols = Array.from({ length: 10 }, (_, i) => `SYN${i}`);
+    await store.conn.run(`SELECT setseed(0.42)`);
+    await store.conn.run(`
+INSERT INTO bars
+SELECT symbol, '1m', ts, o, greatest(o, c) + 0.01, least(o, c) - 0.01, c, 1000 FROM (
+  SELECT symbol, ts, c, coalesce(lag(c) OVER (PARTITION BY symbol ORDER BY ts), c) AS o FROM (
+    SELECT 'SYN' || s AS symbol, ${Date.UTC(2000, 0, 3, 14, 30)} + i * 60000 AS ts,
+      100 * exp(sum((random() - 0.5) * 0.002) OVER (PARTITION BY s ORDER BY i)) AS c
+    FROM range(10) t(s), range(${Math.floor(bars / symbols.length)}) u(i)))`);
+    return symbols;
+  } finally {
+    store.close();
+  }
+}
+
+/** Child process: a chunked sma-cross(50,200) backtest over the database's minute bars; prints its peak RSS. */
+async function memoryProbe(file: string) {
+  const store = await openStore(file);
+  try {
+    const symbols = Array.from({ length: 10 }, (_, i) => `SYN${i}`);
+    const cfg = { ...config(symbols, '1m'), params: { fast: 50, slow: 200 } };
+    const t0 = performance.now();
+    const r = await runBacktestChunked(await chunkBars(store, { symbols, interval: '1m' }), cfg, buildSlots('sma-cross', cfg.params, symbols));
+    const seconds = (performance.now() - t0) / 1000;
+    const mem = process.memoryUsage();
+    console.log(JSON.stringify({ bars: r.bars, orders: r.engine.orders.length, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, heapMb: mem.heapUsed / 2 ** 20, arrayBuffersMb: mem.arrayBuffers / 2 ** 20 }));
+  } finally {
+    store.close();
+  }
+}
+
+/** Peak memory of a chunked backtest over `bars` minute bars, in a fresh process. */
+async function probe(dir: string, bars: number): Promise<{ bars: number; orders: number; seconds: number; peakRssMb: number; heapMb: number; arrayBuffersMb: number }> {
+  const file = path.join(dir, `synthetic-${bars}.duckdb`);
+  await syntheticMinuteDb(file, bars);
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--memory-probe', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`memory probe failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
 async function main() {
   const dir = path.join(SHARED, 'sp500-daily/adjusted');
   const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
@@ -86,6 +131,16 @@ async function main() {
     const engineBarsPerSec = bars / daily.seconds;
     say(`engine: sma-cross(10,30) 1% sizing, ibkr-fixed, ${fmt(daily.result.engine.orders.length)} orders, ${fmt(daily.result.journal.fills.length)} fills: median ${daily.seconds.toFixed(3)} s = ${fmt(engineBarsPerSec)} bars/s`);
 
+    const e2eTimes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      t0 = performance.now();
+      const cfg = config(universe, '1d');
+      await runBacktestChunked(await chunkBars(store, { symbols: universe, interval: '1d' }), cfg, buildSlots(cfg.strategy, cfg.params, universe));
+      e2eTimes.push((performance.now() - t0) / 1000);
+    }
+    const endToEndBarsPerSec = bars / median(e2eTimes);
+    say(`chunked load + engine (what npm run backtest does): median ${median(e2eTimes).toFixed(3)} s = ${fmt(endToEndBarsPerSec)} bars/s`);
+
     t0 = performance.now();
     const r = daily.result;
     await writeJournal(store.conn, { runId: 'bench', kind: 'backtest', strategy: 'sma-cross', config: r.config, bars, finalEquity: r.engine.portfolio.equity() }, r.journal, r.engine.orders, r.engine.portfolio);
@@ -103,9 +158,13 @@ async function main() {
     say(`minute: ${fmt(minuteBars)} bars of ${minuteSymbols.length} symbols: median ${m.seconds.toFixed(4)} s = ${fmt(minuteBarsPerSec)} bars/s`);
 
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    say(`memory: peak RSS ${peakRssMb.toFixed(0)} MB (now ${rssMb().toFixed(0)} MB)`);
+    say(`memory: peak RSS of this process ${peakRssMb.toFixed(0)} MB (now ${rssMb().toFixed(0)} MB)`);
+    const small = await probe(tmp, 1_000_000);
+    const large = await probe(tmp, 4_000_000);
+    say(`memory vs history (chunked minute backtest, fresh processes): ${fmt(small.bars)} bars -> peak ${small.peakRssMb.toFixed(0)} MB, ${fmt(large.bars)} bars -> peak ${large.peakRssMb.toFixed(0)} MB (${fmt(large.orders)} orders; ${fmt(large.bars / large.seconds)} bars/s with chunked loading)`);
+    say(`  JS heap at the end ${small.heapMb.toFixed(0)} -> ${large.heapMb.toFixed(0)} MB (grows with orders, not bars); typed-array bar windows ${small.arrayBuffersMb.toFixed(0)} -> ${large.arrayBuffersMb.toFixed(0)} MB`);
     if (values.json) {
-      console.log(JSON.stringify({ engineBarsPerSec, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, runs: RUNS, node: process.version }));
+      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
     }
   } finally {
     store.close();
@@ -113,7 +172,7 @@ async function main() {
   }
 }
 
-main().catch((e: Error) => {
+(values['memory-probe'] ? memoryProbe(values['memory-probe']) : main()).catch((e: Error) => {
   console.error(`error: ${e.message}`);
   process.exit(1);
 });
