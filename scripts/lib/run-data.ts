@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { zoneOffset } from '../../engine/core/calendar.ts';
 import type { EpochMs, Interval } from '../../engine/core/types.ts';
@@ -51,7 +52,7 @@ export async function openRunData(o: { data?: string; symbols?: string[]; interv
     if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such file or folder`);
     store = await openStore(':memory:');
     source = o.data;
-    await importPaths(store, [o.data], { interval: o.interval, tz: o.tz });
+    await importPaths(store, filesFor(o.data, o.symbols), { interval: o.interval, tz: o.tz });
   }
   try {
     const symbols = (o.symbols ?? (await symbolsOf(store.conn, o.interval))).map((s) => s.toUpperCase());
@@ -63,6 +64,15 @@ export async function openRunData(o: { data?: string; symbols?: string[]; interv
     store.close();
     throw e;
   }
+}
+
+/** A folder with one file per symbol: only the requested symbols' files (all of it otherwise). */
+function filesFor(data: string, symbols?: string[]): string[] {
+  if (!symbols || !statSync(data).isDirectory()) return [data];
+  const DATA_FILE = /\.(csv|csv\.gz|parquet)$/i;
+  const byName = new Map(readdirSync(data).filter((f) => DATA_FILE.test(f)).map((f) => [f.replace(DATA_FILE, '').toUpperCase(), f]));
+  const files = symbols.map((s) => byName.get(s.toUpperCase()));
+  return files.every((f) => f !== undefined) ? files.map((f) => path.join(data, f!)) : [data];
 }
 
 async function symbolsOf(conn: DuckDBConnection, interval: Interval): Promise<string[]> {

@@ -51,6 +51,27 @@ describe('npm run backtest', () => {
     expect(report.trades.length).toBeGreaterThan(10);
     expect(report.metrics.totalCommission).toBeGreaterThan(0);
     expect(report.config).toMatchObject({ strategy: 'sma-cross', symbols: ['SPY', 'AAPL'] });
+
+    // The report's metrics, recomputed from its own daily equity curve with the empyrical formulas
+    // (DESIGN section 5), agree to 1e-9 relative.
+    const E: number[] = report.equity.map((p: { equity: number }) => p.equity);
+    const r = E.slice(1).map((e, i) => e / E[i] - 1);
+    const N = r.length;
+    const mean = r.reduce((a, b) => a + b, 0) / N;
+    const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1));
+    const downside = Math.sqrt(r.reduce((a, b) => a + Math.min(b, 0) ** 2, 0) / N);
+    let peak = -Infinity;
+    const mdd = Math.min(...E.map((e) => ((peak = Math.max(peak, e)), e / peak - 1)));
+    const cagr = (E[N] / E[0]) ** (252 / N) - 1;
+    const rel = (a: number, b: number) => Math.abs(a / b - 1);
+    expect(rel(report.metrics.sharpe, (mean / sd) * Math.sqrt(252))).toBeLessThan(1e-9);
+    expect(rel(report.metrics.sortino, (mean / downside) * Math.sqrt(252))).toBeLessThan(1e-9);
+    expect(rel(report.metrics.volatility, sd * Math.sqrt(252))).toBeLessThan(1e-9);
+    expect(rel(report.metrics.maxDrawdown, mdd)).toBeLessThan(1e-9);
+    expect(rel(report.metrics.cagr, cagr)).toBeLessThan(1e-9);
+    expect(rel(report.metrics.calmar, cagr / Math.abs(mdd))).toBeLessThan(1e-9);
+    // and the curve starts with the starting capital
+    expect(E[0]).toBe(100_000);
   });
 
   it('writes the journal tables with every order event and fill', async () => {
