@@ -1,4 +1,4 @@
-import type { EpochMs, Fill, Order, OrderStatus } from './types.ts';
+import type { Bar, EpochMs, Fill, Order, OrderStatus } from './types.ts';
 
 /** What a broker reports back to the engine. */
 export interface BrokerListener {
@@ -23,4 +23,20 @@ export interface Broker {
 /** The clock port: time comes from here, never from the wall clock, in strategy, risk and portfolio code. */
 export interface Clock {
   now(): EpochMs;
+}
+
+/** Where a feed delivers closed bars: the engine. */
+export interface BarSink {
+  /** the broker acts at `ts` (a backtest: fills at the bar's open) — stamps what it journals */
+  setTime(ts: EpochMs): void;
+  /** bars with the same start `ts` have closed (in the run's symbol order; the first `n` of `bars` count) */
+  onBars(ts: EpochMs, bars: readonly Bar[], n: number): void;
+}
+
+/**
+ * The feed port: closed bars in time order, grouped by start time. A replay of stored bars in
+ * backtests, IB's real-time bars live. Resolves when the feed ends or is stopped.
+ */
+export interface Feed {
+  run(sink: BarSink): Promise<void>;
 }

@@ -1,7 +1,8 @@
 import { ExchangeCalendar } from '../core/calendar.ts';
 import { EventQueue } from '../core/event-queue.ts';
+import type { BarSink, Feed } from '../core/ports.ts';
 import type { BarHistory, Strategy } from '../core/strategy.ts';
-import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
+import { INTERVAL_MS, type Bar, type BarSeries, type Interval } from '../core/types.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
@@ -121,71 +122,65 @@ class WindowHistory implements BarHistory {
 }
 
 /**
- * Replays bars in time order through the engine: for each instant, the bars of every symbol that
- * has one (in the run's symbol order) are matched by the simulated broker at their open, then
- * marked at their close and shown to the strategies. Deterministic: same input, same output,
- * whatever the chunking.
+ * The backtest feed: replays stored bars in time order. For each instant, the bars of every symbol
+ * that has one (in the run's symbol order) go first to the simulated broker, which fills working
+ * orders at their open, then to the sink (the engine), which marks them at their close and shows
+ * them to the strategies. Deterministic: same input, same output, whatever the chunking.
  */
-export class BacktestReplay {
-  readonly engine: Engine;
-  readonly journal = new MemoryJournal();
+export class ReplayFeed implements Feed {
+  readonly history: WindowHistory;
   readonly lastBarTs: Float64Array;
   bars = 0;
-  private readonly n: number;
   private readonly daily: boolean;
   private readonly intervalMs: number;
-  private readonly cal: ExchangeCalendar;
-  private readonly broker: SimBroker;
-  private readonly history: WindowHistory;
   private readonly sessionDay: Float64Array;
   private readonly views: Bar[];
   private readonly group: Bar[];
   private readonly sim: SimBar = { sid: 0, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, day: 0, sessionOpen: true, sessionClose: true, beforeClose: true, month: 0 };
   private lastTs = -Infinity;
 
-  constructor(readonly config: BacktestConfig, slots: SlotSpec[], sectors?: string[]) {
-    const n = (this.n = config.symbols.length);
-    this.intervalMs = INTERVAL_MS[config.interval];
+  constructor(
+    private readonly chunks: BarChunks,
+    private readonly symbols: readonly string[],
+    interval: Interval,
+    private readonly cal: ExchangeCalendar,
+    private readonly broker: SimBroker,
+    private readonly onChunk?: (bars: number) => void,
+  ) {
+    const n = symbols.length;
+    this.intervalMs = INTERVAL_MS[interval];
     this.daily = this.intervalMs >= INTERVAL_MS['1d'];
-    const cal = (this.cal = new ExchangeCalendar(this.daily ? 'UTC' : config.tz));
-    const commission = makeCommission(config.commission);
-    this.broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs: this.intervalMs });
-    this.history = new WindowHistory(n, config.interval, config.symbols);
-    const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
-    this.engine = new Engine({
-      symbols: config.symbols,
-      sectors,
-      slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
-      broker: this.broker,
-      risk: new RiskEngine(config.risk.limits, config.risk.breaker),
-      journal: this.journal,
-      history: this.history,
-      intervalMs: this.intervalMs,
-      dayOf: (ts) => cal.day(ts),
-    });
-    this.engine.commissionFor = (q, p) => commission.commission(q, p);
+    this.history = new WindowHistory(n, interval, symbols);
     this.sessionDay = new Float64Array(n).fill(NaN);
     this.lastBarTs = new Float64Array(n).fill(NaN);
-    this.views = config.symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
+    this.views = symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
     this.group = new Array(n);
   }
 
+  async run(sink: BarSink): Promise<void> {
+    for (let c = await this.chunks.next(); c !== null; c = await this.chunks.next()) {
+      this.replay(c, sink);
+      this.onChunk?.(this.bars);
+    }
+  }
+
   /** Replays one chunk; chunks must come in time order. */
-  replay(chunk: BarSeries[]): void {
-    if (chunk.length !== this.n) throw new Error(`a chunk has ${chunk.length} series for ${this.n} symbols`);
+  replay(chunk: BarSeries[], sink: BarSink): void {
+    const n = this.symbols.length;
+    if (chunk.length !== n) throw new Error(`a chunk has ${chunk.length} series for ${n} symbols`);
     const first = chunk.reduce((m, s) => (s.ts.length ? Math.min(m, s.ts[0]) : m), Infinity);
     if (first <= this.lastTs) throw new Error(`chunks out of order: a bar at ${new Date(first).toISOString()} follows ${new Date(this.lastTs).toISOString()}`);
     const cursor = this.history.advance(chunk, HISTORY_BARS);
     const series = this.history.series;
-    const { engine, broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
-    const queue = new EventQueue<number>(this.n);
-    for (let s = 0; s < this.n; s++) if (cursor[s] < series[s].ts.length) queue.push(series[s].ts[cursor[s]], s, s);
+    const { broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
+    const queue = new EventQueue<number>(n);
+    for (let s = 0; s < n; s++) if (cursor[s] < series[s].ts.length) queue.push(series[s].ts[cursor[s]], s, s);
 
     while (queue.size > 0) {
       const ts = queue.peekTs();
       let g = 0;
       while (queue.size > 0 && queue.peekTs() === ts) group[g++] = views[queue.pop()!];
-      engine.setTime(ts);
+      sink.setTime(ts);
       const day = cal.day(ts);
       const minute = daily ? 0 : cal.minuteOfDay(ts);
       for (let k = 0; k < g; k++) {
@@ -225,31 +220,49 @@ export class BacktestReplay {
       }
       this.bars += g;
       this.lastTs = ts;
-      engine.onBars(ts, group, g);
+      sink.onBars(ts, group, g);
     }
   }
+}
 
-  finish(): BacktestResult {
-    this.engine.finish();
-    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.bars, lastBarTs: this.lastBarTs };
-  }
+/** Wires a backtest: SimBroker, risk engine, engine and the replay feed, from the run config. */
+function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void) {
+  const intervalMs = INTERVAL_MS[config.interval];
+  const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
+  const commission = makeCommission(config.commission);
+  const broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
+  const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk);
+  const journal = new MemoryJournal();
+  const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
+  const engine = new Engine({
+    symbols: config.symbols,
+    sectors,
+    slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
+    broker,
+    risk: new RiskEngine(config.risk.limits, config.risk.breaker),
+    journal,
+    history: feed.history,
+    intervalMs,
+    dayOf: (ts) => cal.day(ts),
+  });
+  engine.commissionFor = (q, p) => commission.commission(q, p);
+  const finish = (): BacktestResult => {
+    engine.finish();
+    return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs };
+  };
+  return { feed, engine, finish };
 }
 
 /** A backtest over bars already in memory (one chunk). */
 export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[]): BacktestResult {
-  const replay = new BacktestReplay(config, slots, sectors);
-  replay.replay(series);
-  return replay.finish();
+  const { feed, engine, finish } = wire({ next: async () => null }, config, slots, sectors);
+  feed.replay(series, engine);
+  return finish();
 }
 
 /** A backtest streamed chunk by chunk (from DuckDB): memory stays flat as history grows. */
 export async function runBacktestChunked(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void): Promise<BacktestResult> {
-  const replay = new BacktestReplay(config, slots, sectors);
-  for (let c = await chunks.next(); c !== null; c = await chunks.next()) {
-    replay.replay(c);
-    onChunk?.(replay.bars);
-  }
-  return replay.finish();
+  const { feed, engine, finish } = wire(chunks, config, slots, sectors, onChunk);
+  await feed.run(engine);
+  return finish();
 }
-
-export type { EpochMs };

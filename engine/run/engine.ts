@@ -1,4 +1,4 @@
-import type { Broker, BrokerListener } from '../core/ports.ts';
+import type { BarSink, Broker, BrokerListener } from '../core/ports.ts';
 import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
 import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
@@ -35,7 +35,7 @@ export interface EngineOptions {
  * runs the risk engine and circuit breaker, calls strategies and routes their orders to the broker.
  * It never reads the wall clock: time is the visibility time of the bars it is given.
  */
-export class Engine implements BrokerListener {
+export class Engine implements BrokerListener, BarSink {
   readonly portfolio: Portfolio;
   readonly orders: Order[] = [];
   readonly trades: Trade[] = [];
