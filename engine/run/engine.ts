@@ -1,4 +1,4 @@
-import type { BarSink, Broker, BrokerListener } from '../core/ports.ts';
+import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
 import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
 import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
@@ -35,7 +35,7 @@ export interface EngineOptions {
  * runs the risk engine and circuit breaker, calls strategies and routes their orders to the broker.
  * It never reads the wall clock: time is the visibility time of the bars it is given.
  */
-export class Engine implements BrokerListener, BarSink {
+export class Engine implements BrokerListener, BarSink, Clock {
   readonly portfolio: Portfolio;
   readonly orders: Order[] = [];
   readonly trades: Trade[] = [];
@@ -44,7 +44,7 @@ export class Engine implements BrokerListener, BarSink {
   private readonly sizers: Sizer[];
   private readonly sectors: readonly string[];
   private nextId = 1;
-  private now: EpochMs = NaN;
+  private t: EpochMs = NaN;
   private day = NaN;
   private pending: { ts: EpochMs; equity: number; cash: number; gross: number } | null = null;
   private lastFillTs: EpochMs = NaN;
@@ -57,13 +57,14 @@ export class Engine implements BrokerListener, BarSink {
     o.broker.setListener(this);
   }
 
-  get time(): EpochMs {
-    return this.now;
+  /** The engine is the clock of everything it runs: the time of the bars it was given. */
+  now(): EpochMs {
+    return this.t;
   }
 
   /** Sets the engine's time before a broker acts at `ts` (in a backtest: the start of the bar it matches). */
   setTime(ts: EpochMs): void {
-    this.now = ts;
+    this.t = ts;
   }
 
   /**
@@ -71,7 +72,7 @@ export class Engine implements BrokerListener, BarSink {
    * the broker; this marks, samples equity, checks the breaker, then calls the strategies.
    */
   onBars(ts: EpochMs, bars: readonly Bar[], n: number): void {
-    this.now = ts + this.o.intervalMs;
+    this.t = ts + this.o.intervalMs;
     const day = this.o.dayOf(ts);
     for (let k = 0; k < n; k++) {
       const b = bars[k];
@@ -129,8 +130,8 @@ export class Engine implements BrokerListener, BarSink {
       parentId: 0,
       tag: req.tag ?? '',
       status: 'NEW',
-      submittedAt: this.now,
-      eligibleFrom: this.now,
+      submittedAt: this.t,
+      eligibleFrom: this.t,
       filledQty: 0,
       avgFillPrice: 0,
       commission: 0,
@@ -141,13 +142,13 @@ export class Engine implements BrokerListener, BarSink {
     };
     if (req.bracket) order.pendingChildren = bracketLegs(order, req.bracket);
     this.orders.push(order);
-    this.o.journal.orderEvent({ ts: this.now, orderId: order.id, from: '', to: 'NEW', reason: '' });
+    this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: '', to: 'NEW', reason: '' });
     this.transition(order, 'RISK_CHECK', '');
-    const rejection = requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.now));
+    const rejection = requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
     if (rejection) {
-      this.o.journal.riskEvent({ ts: this.now, orderId: order.id, ...rejection });
+      this.o.journal.riskEvent({ ts: this.t, orderId: order.id, ...rejection });
       this.transition(order, 'REJECTED', rejection.message);
-      const trip = this.o.risk.recordError(this.now);
+      const trip = this.o.risk.recordError(this.t);
       if (trip) this.tripBreaker(trip);
       return order;
     }
@@ -165,7 +166,7 @@ export class Engine implements BrokerListener, BarSink {
   modify(orderId: number, changes: { qty?: number; limit?: number; stop?: number }): void {
     const order = this.orders[orderId - 1];
     if (!order || !this.working.has(order)) return;
-    this.o.journal.log(this.now, `modify order ${orderId} ${JSON.stringify(changes)}`);
+    this.o.journal.log(this.t, `modify order ${orderId} ${JSON.stringify(changes)}`);
     this.o.broker.modify(order, changes);
   }
 
@@ -214,7 +215,7 @@ export class Engine implements BrokerListener, BarSink {
   }
 
   private tripBreaker(trip: Rejection): void {
-    this.o.journal.riskEvent({ ts: this.now, orderId: 0, ...trip });
+    this.o.journal.riskEvent({ ts: this.t, orderId: 0, ...trip });
     for (const order of [...this.working]) this.o.broker.cancel(order, trip.message);
     if (!this.o.risk.breaker.flattenOnTrip) return;
     // Flattening orders come from the breaker itself and bypass the (now blocking) pre-trade checks.
@@ -222,14 +223,14 @@ export class Engine implements BrokerListener, BarSink {
       book.qty.forEach((q, sid) => {
         if (q === 0) return;
         const order = this.submit(slot, { symbol: this.o.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q), tif: 'GTC', tag: 'flatten' }, true);
-        this.o.journal.log(this.now, `breaker flattens ${order.symbol} with order ${order.id}`);
+        this.o.journal.log(this.t, `breaker flattens ${order.symbol} with order ${order.id}`);
       });
     });
   }
 
   private transition(order: Order, to: OrderStatus, reason: string): void {
     assertTransition(order.id, order.status, to);
-    this.o.journal.orderEvent({ ts: this.now, orderId: order.id, from: order.status, to, reason });
+    this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: order.status, to, reason });
     order.status = to;
     if (reason) order.reason = reason;
     if (!isWorking(to) && to !== 'APPROVED' && to !== 'RISK_CHECK') this.working.delete(order);
@@ -275,7 +276,7 @@ export class Engine implements BrokerListener, BarSink {
   }
 
   logFromStrategy(slot: number, message: string): void {
-    this.o.journal.log(this.now, `${this.o.slots[slot].name}: ${message}`);
+    this.o.journal.log(this.t, `${this.o.slots[slot].name}: ${message}`);
   }
 
   // ---- for SlotContext ----------------------------------------------------------------------
@@ -328,7 +329,7 @@ function bracketLegs(parent: Order, b: { takeProfit?: number; stopLoss?: number 
 class SlotContext implements StrategyContext {
   constructor(private readonly e: Engine, private readonly slot: number) {}
   get now() {
-    return this.e.time;
+    return this.e.now();
   }
   get symbols() {
     return this.e.symbols;
