@@ -2,56 +2,23 @@
 // Intl.DateTimeFormat (no tz database of our own). "Local ms" below means the wall-clock time
 // written as if it were UTC, e.g. 2013-10-07 09:30 New York -> Date.UTC(2013, 9, 7, 9, 30).
 
+import { zoneOffset } from '../core/calendar.ts';
+
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function formatFor(tz: string): Intl.DateTimeFormat {
-  let f = formats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formats.set(tz, f);
-  }
-  return f;
-}
-
 /** Throws a RangeError naming the zone when Intl does not know it. */
 export function assertTimeZone(tz: string): void {
   try {
-    formatFor(tz);
+    zoneOffset(tz, 0);
   } catch {
     throw new RangeError(`unknown time zone '${tz}': use an IANA name such as America/New_York`);
   }
 }
 
 /** Offset of the zone from UTC at an instant, in ms (New York in summer: -4 h). */
-export function tzOffsetMs(tz: string, utcMs: number): number {
-  const secs = Math.floor(utcMs / 1000) * 1000;
-  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  for (const p of formatFor(tz).formatToParts(secs)) {
-    switch (p.type) {
-      case 'year': y = +p.value; break;
-      case 'month': mo = +p.value; break;
-      case 'day': d = +p.value; break;
-      case 'hour': h = +p.value; break;
-      case 'minute': mi = +p.value; break;
-      case 'second': s = +p.value; break;
-    }
-  }
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  return wall - secs;
-}
+export const tzOffsetMs = zoneOffset;
 
 /** Wall-clock time of an instant, as local ms. */
 export function utcToLocal(tz: string, utcMs: number): number {
