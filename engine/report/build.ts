@@ -5,6 +5,7 @@ import { computeMetrics, drawdownSeries, type Metrics } from '../metrics/metrics
 import { isoDate, isoTime } from './format.ts';
 import type {
   Report,
+  ReportAttribution,
   ReportEquityRow,
   ReportFill,
   ReportMetrics,
@@ -63,6 +64,7 @@ export interface ReportInput {
   orders: readonly OrderLike[];
   riskEvents: readonly RiskEvent[];
   openPositions: readonly OpenPositionInput[];
+  attribution?: readonly ReportAttribution[];
   /** computed from the inputs when absent */
   metrics?: Metrics;
   rfAnnual?: number;
@@ -195,6 +197,7 @@ export function buildReport(input: ReportInput): Report {
     metrics: toReportMetrics(metrics),
     trades: input.trades.map(toReportTrade),
     openPositions: input.openPositions.map(toReportOpenPosition),
+    attribution: [...(input.attribution ?? [])],
     orders: input.orders.map(toReportOrder),
     fills: input.fills.map(toReportFill),
     riskEvents: input.riskEvents.map(toReportRiskEvent),

@@ -45,6 +45,7 @@ export function renderReportHtml(report: Report): string {
       (report.trades.length > 0 ? '<div id="chart-trades" class="chart"></div>' : '') + tradesHtml(report),
     ),
     section(`Open positions <span class="count">${fmtInt(report.openPositions.length)}</span>`, positionsHtml(report)),
+    ...(report.attribution.length > 1 ? [section('Attribution by strategy', attributionHtml(report))] : []),
     section(`Risk events <span class="count">${fmtInt(report.riskEvents.length)}</span>`, riskHtml(report)),
     section(`Orders <span class="count">${fmtInt(report.orders.length)}</span>`, ordersHtml(report)),
     section('Run config', `<pre class="config">${escapeHtml(JSON.stringify(report.config, null, 2))}</pre>`),
@@ -233,6 +234,22 @@ function positionsHtml(report: Report): string {
     (report.openPositions.length > 0
       ? '<p class="note">Marked at the last close, not sold; unrealized P&amp;L is not in the trade statistics.</p>'
       : '')
+  );
+}
+
+function attributionHtml(report: Report): string {
+  return table(
+    report.attribution,
+    [
+      { title: 'Strategy', cell: (a) => a.strategy },
+      { title: 'Starting cash', cell: (a) => fmtNum(a.startingCash), num: true },
+      { title: 'Equity', cell: (a) => fmtNum(a.equity), num: true },
+      { title: 'Realized P&L', cell: (a) => fmtNum(a.realizedPnl), num: true, cls: (a) => signClass(a.realizedPnl) },
+      { title: 'Unrealized P&L', cell: (a) => fmtNum(a.unrealizedPnl), num: true, cls: (a) => signClass(a.unrealizedPnl) },
+      { title: 'Commission', cell: (a) => fmtNum(a.commission), num: true },
+      { title: 'Trades', cell: (a) => fmtInt(a.trades), num: true },
+    ],
+    'No strategies.',
   );
 }
 

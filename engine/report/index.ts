@@ -8,6 +8,7 @@ export type {
   ReportOrder,
   ReportRiskEvent,
   ReportTrade,
+  ReportAttribution,
 } from './report-types.ts';
 export {
   buildReport,

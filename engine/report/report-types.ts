@@ -80,6 +80,17 @@ export interface ReportEquityRow {
   drawdown: number;
 }
 
+/** One strategy's sleeve of the account: where the P&L came from. */
+export interface ReportAttribution {
+  strategy: string;
+  startingCash: number;
+  equity: number;
+  realizedPnl: number;
+  unrealizedPnl: number;
+  commission: number;
+  trades: number;
+}
+
 export interface Report {
   tradebench: {
     version: string;
@@ -93,6 +104,8 @@ export interface Report {
   metrics: ReportMetrics;
   trades: ReportTrade[];
   openPositions: ReportOpenPosition[];
+  /** per-strategy attribution (one row for a single-strategy run) */
+  attribution: ReportAttribution[];
   orders: ReportOrder[];
   fills: ReportFill[];
   riskEvents: ReportRiskEvent[];

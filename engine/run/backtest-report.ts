@@ -23,6 +23,15 @@ export function backtestReport(r: BacktestResult, dataSource: string): Report {
     orders: engine.orders,
     riskEvents: journal.riskEvents,
     openPositions,
+    attribution: p.books.map((b) => ({
+      strategy: b.name,
+      startingCash: b.startingCash,
+      equity: b.equity(p.marks),
+      realizedPnl: b.realized,
+      unrealizedPnl: b.unrealized(p.marks),
+      commission: b.commission,
+      trades: engine.trades.filter((t) => t.strategy === b.name).length,
+    })),
     rfAnnual: c.rfAnnual,
     extraConventions: [
       `Commission model: ${JSON.stringify(c.commission)}; slippage model: ${JSON.stringify(c.slippage)} (slippage applies to market and stop fills only, kept inside the bar's range).`,

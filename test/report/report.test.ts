@@ -103,7 +103,7 @@ describe('buildReport', () => {
 
   it('keeps the documented key order and ISO times', () => {
     expect(Object.keys(r)).toEqual([
-      'tradebench', 'config', 'startingCash', 'finalEquity', 'metrics', 'trades', 'openPositions', 'orders', 'fills',
+      'tradebench', 'config', 'startingCash', 'finalEquity', 'metrics', 'trades', 'openPositions', 'attribution', 'orders', 'fills',
       'riskEvents', 'equity',
     ]);
     const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
