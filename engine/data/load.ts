@@ -34,7 +34,6 @@ export async function loadBars(store: Store, req: LoadRequest): Promise<BarSerie
   if (symbols.length === 0) return [];
 
   const list = `(${symbols.map(sqlString).join(', ')})`;
-  const wanted = `(VALUES ${symbols.map((s, i) => `(${sqlString(s)}, ${i})`).join(', ')}) AS wanted(symbol, sid)`;
   const iv = sqlString(req.interval);
   const range = [
     req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '',
@@ -75,35 +74,39 @@ FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
     };
   });
 
-  // sid: the position in the request, so rows arrive grouped and ordered as the result wants them.
+  // Rows come ordered by (symbol, ts). The counts say how many rows each symbol has, so the
+  // symbols in that same order cut the stream into series without reading the symbol column.
+  const segments = symbols
+    .map((symbol, sid) => ({ symbol, sid, n: counts.get(symbol)! }))
+    .filter((x) => x.n > 0)
+    .sort((x, y) => (x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : 0));
   const result = await store.conn.stream(`
-SELECT wanted.sid::INTEGER AS sid, ts::DOUBLE AS ts, open, high, low, close, volume
-FROM bars JOIN ${wanted} USING (symbol)
-WHERE "interval" = ${iv} AND ${inRange}
-ORDER BY sid, ts`);
-  let sid = -1;
+SELECT ts::DOUBLE AS ts, open, high, low, close, volume
+FROM bars
+WHERE "interval" = ${iv} AND ${inRange} AND symbol IN ${list}
+ORDER BY symbol, ts`);
+  let seg = 0;
   let filled = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const n = chunk.rowCount;
-    const sids = int32s(chunk.getColumnVector(0), n);
-    const cols = COLUMNS.map((_, c) => doubles(chunk, c + 1));
-    // A chunk can span symbols: copy it run by run.
+    const cols = COLUMNS.map((_, c) => doubles(chunk, c));
+    // A chunk can span symbols: copy it segment by segment.
     let start = 0;
     while (start < n) {
-      if (sids[start] !== sid) {
-        sid = sids[start]!;
-        filled = 0;
-      }
-      let end = start + 1;
-      while (end < n && sids[end] === sid) end++;
+      const { sid, n: total } = segments[seg]!;
+      const end = Math.min(n, start + total - filled);
       const series = out[sid]!;
       for (let c = 0; c < COLUMNS.length; c++) {
         series[COLUMNS[c]!].set(start === 0 && end === n ? cols[c]! : cols[c]!.subarray(start, end), filled);
       }
       filled += end - start;
       start = end;
+      if (filled === total) {
+        seg++;
+        filled = 0;
+      }
     }
   }
   return out;
@@ -163,11 +166,6 @@ function doubles(chunk: DuckDBDataChunk, column: number): Float64Array {
   return Float64Array.from({ length: chunk.rowCount }, (_, i) => Number(v.getItem(i)));
 }
 
-function int32s(v: DuckDBVector, n: number): Int32Array {
-  const items = (v as unknown as { items?: unknown }).items;
-  if (items instanceof Int32Array && items.length >= n) return items;
-  return Int32Array.from({ length: n }, (_, i) => Number(v.getItem(i)));
-}
 
 /** Symbols with bars (of one interval, when given), sorted. */
 export async function listSymbols(store: Store, interval?: Interval): Promise<string[]> {
