@@ -1,5 +1,4 @@
-import { parseParams, type StrategyDefinition } from '../engine/core/strategy.ts';
-import type { SlotSpec } from '../engine/run/backtest.ts';
+import { parseParams, type SlotSpec, type StrategyDefinition } from '../engine/core/strategy.ts';
 import donchianBreakout from './donchian-breakout.ts';
 import rsiReversion from './rsi-reversion.ts';
 import smaCross from './sma-cross.ts';

@@ -64,6 +64,13 @@ export interface StrategyDefinition<S extends ParamSchema = ParamSchema> {
   create(p: ParamsOf<S>, symbols: readonly string[]): Strategy;
 }
 
+/** A strategy instance in a run and its share of the capital (a multi-strategy run has several). */
+export interface SlotSpec {
+  name: string;
+  strategy: Strategy;
+  weight: number;
+}
+
 export function defineStrategy<S extends ParamSchema>(def: StrategyDefinition<S>): StrategyDefinition<S> {
   return def;
 }

@@ -1,7 +1,7 @@
 import { ExchangeCalendar } from '../core/calendar.ts';
 import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
-import type { BarHistory, Strategy } from '../core/strategy.ts';
+import type { BarHistory, SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type Bar, type BarSeries, type Interval } from '../core/types.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
@@ -33,12 +33,6 @@ export interface BacktestConfig {
   rfAnnual: number;
 }
 
-/** A strategy instance and its share of the capital (a multi-strategy run has several). */
-export interface SlotSpec {
-  name: string;
-  strategy: Strategy;
-  weight: number;
-}
 
 /**
  * Bars in time-ordered chunks: every bar of one chunk starts before every bar of the next. Each
