@@ -32,7 +32,7 @@ export interface RunRecord {
  * A run id that is already there is replaced, so re-running the same config is idempotent.
  */
 export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journal: MemoryJournal, orders: readonly Order[], portfolio: Portfolio): Promise<void> {
-  for (const ddl of JOURNAL_DDL.split(';').map((s) => s.trim()).filter(Boolean)) await conn.run(ddl);
+  await ensureJournalTables(conn);
   await conn.run('BEGIN TRANSACTION');
   try {
     for (const t of TABLES) await conn.run(`DELETE FROM ${t} WHERE run_id = $1`, [run.runId]);
@@ -66,27 +66,7 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
       a.appendVarchar(o.tag);
       a.appendVarchar(o.reason);
     });
-    await append(conn, 'order_events', journal.orderEvents, (a, e, i) => {
-      a.appendVarchar(run.runId);
-      a.appendInteger(i);
-      a.appendBigInt(BigInt(e.ts));
-      a.appendInteger(e.orderId);
-      a.appendVarchar(e.from);
-      a.appendVarchar(e.to);
-      a.appendVarchar(e.reason);
-    });
-    await append(conn, 'fills', journal.fills, (a, f, i) => {
-      a.appendVarchar(run.runId);
-      a.appendInteger(i);
-      a.appendVarchar(f.execId);
-      a.appendInteger(f.orderId);
-      a.appendVarchar(f.strategy);
-      a.appendVarchar(f.symbol);
-      a.appendBigInt(BigInt(f.ts));
-      a.appendDouble(f.qty);
-      a.appendDouble(f.price);
-      a.appendDouble(f.commission);
-    });
+    await appendEvents(conn, run.runId, journal, { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 });
     const positions = portfolio.books.flatMap((b) =>
       [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ strategy: b.name, symbol: portfolio.symbols[sid], qty: q, avgCost: b.avgCost[sid], last: portfolio.marks[sid] }])),
     );
@@ -98,28 +78,66 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
       a.appendDouble(p.avgCost);
       a.appendDouble(p.last);
     });
-    await append(conn, 'equity', journal.equityCurve, (a, p) => {
-      a.appendVarchar(run.runId);
-      a.appendBigInt(BigInt(p.ts));
-      a.appendDouble(p.equity);
-      a.appendDouble(p.cash);
-      a.appendDouble(p.gross);
-    });
-    await append(conn, 'risk_events', journal.riskEvents, (a, e, i) => {
-      a.appendVarchar(run.runId);
-      a.appendInteger(i);
-      a.appendBigInt(BigInt(e.ts));
-      a.appendInteger(e.orderId);
-      a.appendVarchar(e.check);
-      double(a, e.value);
-      double(a, e.limit);
-      a.appendVarchar(e.message);
-    });
     await conn.run('COMMIT');
   } catch (err) {
     await conn.run('ROLLBACK');
     throw err;
   }
+}
+
+/** How many rows of each event list are already in the database. */
+export interface JournalMark {
+  orderEvents: number;
+  fills: number;
+  riskEvents: number;
+  equity: number;
+}
+
+export async function ensureJournalTables(conn: DuckDBConnection): Promise<void> {
+  for (const ddl of JOURNAL_DDL.split(';').map((s) => s.trim()).filter(Boolean)) await conn.run(ddl);
+}
+
+/** Appends the journal's events from `from` on (the live journal writes its news this way). */
+export async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark): Promise<JournalMark> {
+  await append(conn, 'order_events', journal.orderEvents.slice(from.orderEvents), (a, e, k) => {
+    a.appendVarchar(runId);
+    a.appendInteger(from.orderEvents + k);
+    a.appendBigInt(BigInt(e.ts));
+    a.appendInteger(e.orderId);
+    a.appendVarchar(e.from);
+    a.appendVarchar(e.to);
+    a.appendVarchar(e.reason);
+  });
+  await append(conn, 'fills', journal.fills.slice(from.fills), (a, f, k) => {
+    a.appendVarchar(runId);
+    a.appendInteger(from.fills + k);
+    a.appendVarchar(f.execId);
+    a.appendInteger(f.orderId);
+    a.appendVarchar(f.strategy);
+    a.appendVarchar(f.symbol);
+    a.appendBigInt(BigInt(f.ts));
+    a.appendDouble(f.qty);
+    a.appendDouble(f.price);
+    a.appendDouble(f.commission);
+  });
+  await append(conn, 'risk_events', journal.riskEvents.slice(from.riskEvents), (a, e, k) => {
+    a.appendVarchar(runId);
+    a.appendInteger(from.riskEvents + k);
+    a.appendBigInt(BigInt(e.ts));
+    a.appendInteger(e.orderId);
+    a.appendVarchar(e.check);
+    double(a, e.value);
+    double(a, e.limit);
+    a.appendVarchar(e.message);
+  });
+  await append(conn, 'equity', journal.equityCurve.slice(from.equity), (a, p) => {
+    a.appendVarchar(runId);
+    a.appendBigInt(BigInt(p.ts));
+    a.appendDouble(p.equity);
+    a.appendDouble(p.cash);
+    a.appendDouble(p.gross);
+  });
+  return { orderEvents: journal.orderEvents.length, fills: journal.fills.length, riskEvents: journal.riskEvents.length, equity: journal.equityCurve.length };
 }
 
 function double(a: DuckDBAppender, x: number): void {
