@@ -1,0 +1,168 @@
+import { EventName, type Contract } from '@stoqey/ib';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ExchangeCalendar } from '../core/calendar.ts';
+import type { SlotSpec } from '../core/strategy.ts';
+import { INTERVAL_MS, type Bar, type EpochMs } from '../core/types.ts';
+import { IbConnection } from '../ib/connection.ts';
+import { IbBroker } from '../ib/ib-broker.ts';
+import { IbFeed } from '../ib/ib-feed.ts';
+import { MemoryJournal } from '../journal/journal.ts';
+import { appendEvents, ensureJournalTables, type JournalMark } from '../journal/journal-store.ts';
+import { RiskEngine } from '../risk/risk-engine.ts';
+import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
+import { Engine } from '../run/engine.ts';
+import { LiveHistory } from './live-history.ts';
+
+export interface LiveOptions {
+  host: string;
+  port: number;
+  clientId: number;
+  account: string;
+  /** lockstep with a replaying gateway (the simulator at 'max' speed) */
+  lockstep: boolean;
+  /** the journal database connection; every decision is in it before it is sent */
+  journal: DuckDBConnection;
+  runId: string;
+  /** client message pacing (IB allows 50/s; a simulator may allow more) */
+  maxReqPerSec?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * The live runner: the backtest's engine, strategies, risk engine and circuit breaker, wired to
+ * IB through IbFeed and IbBroker. Decisions are appended to the DuckDB journal before their orders
+ * are sent; broker events are journaled as they arrive and deduplicated by execId.
+ */
+export class LiveRunner {
+  readonly engine: Engine;
+  readonly journal = new MemoryJournal();
+  readonly conn: IbConnection;
+  private readonly broker: IbBroker;
+  private readonly feed: IbFeed;
+  private readonly history: LiveHistory;
+  private readonly lastBarTs: Float64Array;
+  private mark: JournalMark = { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 };
+  private writing: Promise<void> = Promise.resolve();
+  private bars = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(readonly config: BacktestConfig, slots: SlotSpec[], private readonly o: LiveOptions) {
+    if (config.sizing.kind === 'all-in') throw new Error('live orders need their quantity when sent: all-in sizing is resolved at the fill, so the live runner refuses it; use --sizing fixed, percent or vol-target');
+    const intervalMs = INTERVAL_MS[config.interval];
+    const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
+    const log = (m: string) => {
+      this.journal.log(this.engine?.now() ?? NaN, m);
+      o.log?.(m);
+    };
+    this.conn = new IbConnection({ host: o.host, port: o.port, clientId: o.clientId, maxReqPerSec: o.maxReqPerSec, log });
+    this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), log });
+    this.history = new LiveHistory(config.symbols.length);
+    this.lastBarTs = new Float64Array(config.symbols.length).fill(NaN);
+    const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
+    this.engine = new Engine({
+      symbols: config.symbols,
+      slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
+      broker: this.broker,
+      risk: new RiskEngine(config.risk.limits, config.risk.breaker),
+      journal: this.journal,
+      history: this.history,
+      intervalMs,
+      dayOf: (ts) => cal.day(ts),
+    });
+    this.feed = new IbFeed(this.conn, {
+      symbols: config.symbols,
+      intervalMs,
+      lockstep: o.lockstep,
+      onBar: (b: Bar) => {
+        this.history.push(b);
+        this.lastBarTs[b.sid] = b.ts;
+        this.bars++;
+      },
+      afterBars: () => this.commit(),
+      log,
+    });
+    this.conn.on('lost', (m: string) => log(`gateway: ${m}`));
+    this.conn.on('restored', (m: string) => log(`gateway: ${m}`));
+    this.conn.on('dataLost', (m: string) => log(`gateway: ${m} (re-subscribing)`));
+    this.conn.on('disconnected', () => log('gateway connection dropped: reconnecting'));
+    this.conn.on('ready', (again: boolean) => {
+      if (again) {
+        log('reconnected: checking executions missed while away');
+        this.conn.api.reqExecutions(9_001, {});
+      }
+    });
+  }
+
+  /** Connects, reconciles with the broker, subscribes; resolves once bars are flowing in. */
+  async start(): Promise<void> {
+    await ensureJournalTables(this.o.journal);
+    await this.conn.start();
+    await this.reconcile();
+    this.running = this.feed.run(this.engine);
+  }
+
+  /**
+   * Appends what happened since the last commit to the journal, then sends the orders it decided.
+   * Serialized: one commit at a time, in order.
+   */
+  commit(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      this.mark = await appendEvents(this.o.journal, this.o.runId, this.journal, this.mark);
+      this.broker.drain();
+    });
+    return this.writing;
+  }
+
+  /** The kill switch: the circuit breaker trips (cancels everything, flattens if configured) and blocks new orders. */
+  async kill(reason = 'kill switch'): Promise<void> {
+    this.engine.kill(reason);
+    await this.commit();
+  }
+
+  /** Closes open bars, stops the feed, commits, disconnects. */
+  async stop(): Promise<BacktestResult> {
+    await this.feed.stop();
+    await this.running;
+    this.engine.finish();
+    await this.commit();
+    this.conn.stop();
+    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.bars, lastBarTs: this.lastBarTs };
+  }
+
+  /**
+   * Before trading: the broker's open orders and positions. Ours (orderRef tb:<runId>:...) are
+   * reported as adopted; anything else is flagged in the journal and left alone.
+   */
+  private async reconcile(): Promise<void> {
+    const api = this.conn.api;
+    const open: { id: number; ref: string; symbol: string }[] = [];
+    const positions: { symbol: string; qty: number }[] = [];
+    await new Promise<void>((resolve) => {
+      const onOpen = (id: number, c: Contract, order: { orderRef?: string }) => open.push({ id, ref: order.orderRef ?? '', symbol: c.symbol ?? '' });
+      const onEnd = () => {
+        api.off(EventName.openOrder, onOpen);
+        resolve();
+      };
+      api.on(EventName.openOrder, onOpen);
+      api.once(EventName.openOrderEnd, onEnd);
+      api.reqAllOpenOrders();
+    });
+    await new Promise<void>((resolve) => {
+      const onPos = (_a: string, c: Contract, pos: number) => positions.push({ symbol: c.symbol ?? '', qty: pos });
+      api.on(EventName.position, onPos);
+      api.once(EventName.positionEnd, () => {
+        api.off(EventName.position, onPos);
+        api.cancelPositions();
+        resolve();
+      });
+      api.reqPositions();
+    });
+    const now: EpochMs = NaN;
+    for (const o of open) {
+      const ours = o.ref.startsWith(`tb:${this.o.runId}:`);
+      this.journal.log(now, `reconcile: open order ${o.id} ${o.symbol} ${o.ref || '(no orderRef)'} ${ours ? 'is ours' : 'was not placed by this runner: left alone'}`);
+    }
+    for (const p of positions) if (p.qty !== 0) this.journal.log(now, `reconcile: broker position ${p.symbol} ${p.qty}${this.config.symbols.includes(p.symbol) ? '' : ' (not a symbol of this run)'}`);
+    this.o.log?.(`reconciled: ${open.length} open orders, ${positions.filter((p) => p.qty !== 0).length} positions at the broker`);
+  }
+}

@@ -1,0 +1,141 @@
+// npm run ib -- status|account|positions|orders|executions|cancel-all|kill [--gateway host:port] [--client-id N] [--json]
+import { parseArgs } from 'node:util';
+import { EventName, OrderAction, OrderType, type Contract, type Execution, type Order } from '@stoqey/ib';
+import { IbConnection } from '../engine/ib/connection.ts';
+import { stockContract } from '../engine/ib/ib-broker.ts';
+
+const USAGE = `usage: npm run ib -- <command> [--gateway host:port] [--client-id N] [--json]
+commands:
+  status       connection, server time, accounts
+  account      account summary (net liquidation, cash, buying power)
+  positions    positions with average cost
+  orders       open orders of every client
+  executions   today's executions with commissions
+  cancel-all   cancel every open order (reqGlobalCancel)
+  kill         cancel every open order, then flatten every position with market orders
+default gateway 127.0.0.1:4002 (IB Gateway paper); TWS paper is 7497, live 7496, Gateway live 4001.`;
+
+const { values: v, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { gateway: { type: 'string', default: '127.0.0.1:4002' }, 'client-id': { type: 'string', default: '99' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+});
+
+type Row = Record<string, string | number>;
+
+function print(title: string, rows: Row[]): void {
+  if (v.json) {
+    console.log(JSON.stringify({ [title]: rows }));
+    return;
+  }
+  if (rows.length === 0) {
+    console.log(`${title}: none`);
+    return;
+  }
+  const cols = Object.keys(rows[0]);
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((s, i) => (typeof rows[0][cols[i]] === 'number' ? s.padStart(w[i]) : s.padEnd(w[i]))).join('  ');
+  console.log(line(cols));
+  console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+}
+
+/** Collects `event` rows until `end` fires (or times out). */
+function collect<T>(conn: IbConnection, event: EventName, end: EventName, request: () => void, map: (...args: any[]) => T, timeoutMs = 10_000): Promise<T[]> {
+  const api = conn.api as unknown as import('node:events').EventEmitter;
+  return new Promise((resolve, reject) => {
+    const rows: T[] = [];
+    const on = (...args: unknown[]) => void rows.push(map(...args));
+    const timer = setTimeout(() => reject(new Error(`the gateway did not finish ${end} within ${timeoutMs / 1000} s`)), timeoutMs);
+    api.on(event, on);
+    api.once(end, () => {
+      clearTimeout(timer);
+      api.off(event, on);
+      resolve(rows);
+    });
+    request();
+  });
+}
+
+async function main(): Promise<void> {
+  const cmd = positionals[0];
+  if (v.help || !cmd) {
+    console.log(USAGE);
+    if (!cmd && !v.help) process.exitCode = 2;
+    return;
+  }
+  const [host, port] = v.gateway!.split(':');
+  if (!host || !Number(port)) throw new Error(`--gateway must be host:port, got '${v.gateway}'`);
+  const conn = new IbConnection({ host, port: Number(port), clientId: Number(v['client-id']) });
+  const timeout = setTimeout(() => {
+    console.error(`error: no answer from a gateway at ${v.gateway} within 10 s: is IB Gateway/TWS (or npm run ib-sim) running with the API enabled on that port?`);
+    process.exit(1);
+  }, 10_000);
+  let accounts: string[] = [];
+  conn.api.on(EventName.managedAccounts, (list: string) => (accounts = list.split(',').filter(Boolean)));
+  await conn.start();
+  clearTimeout(timeout);
+  const api = conn.api;
+  try {
+    switch (cmd) {
+      case 'status': {
+        const time = await new Promise<number>((resolve) => {
+          api.once(EventName.currentTime, resolve);
+          api.reqCurrentTime();
+        });
+        print('status', [{ gateway: v.gateway!, connected: 'yes', serverTime: new Date(time * 1000).toISOString(), accounts: accounts.join(',') }]);
+        break;
+      }
+      case 'account': {
+        const rows = await collect(conn, EventName.accountSummary, EventName.accountSummaryEnd, () => api.reqAccountSummary(1, 'All', 'NetLiquidation,TotalCashValue,BuyingPower,AvailableFunds,GrossPositionValue'), (_r: number, account: string, tag: string, value: string, currency: string) => ({ account, tag, value, currency }));
+        api.cancelAccountSummary(1);
+        print('account', rows);
+        break;
+      }
+      case 'positions': {
+        const rows = await collect(conn, EventName.position, EventName.positionEnd, () => api.reqPositions(), (account: string, c: Contract, pos: number, avgCost?: number) => ({ account, symbol: c.symbol ?? '', position: pos, avgCost: avgCost ?? 0 }));
+        api.cancelPositions();
+        print('positions', rows);
+        break;
+      }
+      case 'orders': {
+        const rows = await collect(conn, EventName.openOrder, EventName.openOrderEnd, () => api.reqAllOpenOrders(), (id: number, c: Contract, o: Order, state: { status?: string }) => ({ id, symbol: c.symbol ?? '', action: o.action ?? '', qty: o.totalQuantity ?? 0, type: o.orderType ?? '', limit: o.lmtPrice ?? '', stop: o.auxPrice ?? '', tif: o.tif ?? '', status: state?.status ?? '', orderRef: o.orderRef ?? '' }));
+        print('orders', rows);
+        break;
+      }
+      case 'executions': {
+        const commissions = new Map<string, number>();
+        api.on(EventName.commissionReport, (r: { execId?: string; commission?: number }) => commissions.set(r.execId ?? '', r.commission ?? 0));
+        const rows = await collect(conn, EventName.execDetails, EventName.execDetailsEnd, () => api.reqExecutions(1, {}), (_r: number, c: Contract, e: Execution) => ({ execId: e.execId ?? '', time: e.time ?? '', symbol: c.symbol ?? '', side: e.side ?? '', shares: e.shares ?? 0, price: e.price ?? 0, orderId: e.orderId ?? 0, orderRef: e.orderRef ?? '' }));
+        await new Promise((r) => setTimeout(r, 200)); // commission reports follow their executions
+        print('executions', rows.map((r) => ({ ...r, commission: commissions.get(r.execId) ?? '' })));
+        break;
+      }
+      case 'cancel-all':
+      case 'kill': {
+        api.reqGlobalCancel();
+        const flattened: Row[] = [];
+        if (cmd === 'kill') {
+          const positions = await collect(conn, EventName.position, EventName.positionEnd, () => api.reqPositions(), (_a: string, c: Contract, pos: number) => ({ symbol: c.symbol ?? '', pos }));
+          api.cancelPositions();
+          for (const p of positions.filter((x) => x.pos !== 0)) {
+            const id = conn.nextOrderId();
+            api.placeOrder(id, stockContract(p.symbol), { action: p.pos > 0 ? OrderAction.SELL : OrderAction.BUY, totalQuantity: Math.abs(p.pos), orderType: OrderType.MKT, orderRef: 'tb:kill', transmit: true });
+            flattened.push({ symbol: p.symbol, orderId: id, action: p.pos > 0 ? 'SELL' : 'BUY', qty: Math.abs(p.pos) });
+          }
+        }
+        await new Promise((r) => setTimeout(r, 300)); // let the requests leave the client's pacing queue
+        print(cmd === 'kill' ? 'kill' : 'cancel-all', cmd === 'kill' ? flattened : [{ sent: 'reqGlobalCancel' }]);
+        break;
+      }
+      default:
+        throw new Error(`unknown command '${cmd}'\n${USAGE}`);
+    }
+  } finally {
+    conn.stop();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});
