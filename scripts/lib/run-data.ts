@@ -34,26 +34,32 @@ function parseDay(flag: string, s: string, interval: Interval, tz: string, end: 
  * Opens the run's data: a .duckdb file as it is, or CSV/Parquet files imported (and validated) into an
  * in-memory database. With no --data, the default database, created from the bundled sample if needed.
  */
-export async function openRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
+export async function openRunStore(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ store: Store; source: string; from?: EpochMs; to?: EpochMs }> {
   const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
   const to = o.to ? parseDay('to', o.to, o.interval, o.tz, true) : undefined;
   if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
-  let store: Store;
-  let source: string;
   if (o.data === undefined) {
     await ensureSampleDb(DEFAULT_DB_PATH);
-    store = await openStore(DEFAULT_DB_PATH);
-    source = DEFAULT_DB_PATH;
-  } else if (o.data.endsWith('.duckdb')) {
-    if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such database; create it with npm run import -- <files> --db ${o.data}`);
-    store = await openStore(o.data);
-    source = o.data;
-  } else {
-    if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such file or folder`);
-    store = await openStore(':memory:');
-    source = o.data;
-    await importPaths(store, filesFor(o.data, o.symbols), { interval: o.interval, tz: o.tz });
+    return { store: await openStore(DEFAULT_DB_PATH), source: DEFAULT_DB_PATH, from, to };
   }
+  if (o.data.endsWith('.duckdb')) {
+    if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such database; create it with npm run import -- <files> --db ${o.data}`);
+    return { store: await openStore(o.data), source: o.data, from, to };
+  }
+  if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such file or folder`);
+  const store = await openStore(':memory:');
+  try {
+    await importPaths(store, filesFor(o.data, o.symbols), { interval: o.interval, tz: o.tz });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  return { store, source: o.data, from, to };
+}
+
+/** The run's data as time-windowed chunks (see openRunStore for where it comes from). */
+export async function openRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
+  const { store, source, from, to } = await openRunStore(o);
   try {
     const symbols = (o.symbols ?? (await symbolsOf(store.conn, o.interval))).map((s) => s.toUpperCase());
     if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
