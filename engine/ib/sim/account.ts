@@ -1,0 +1,469 @@
+// The simulated account: IB orders mapped onto engine Orders and matched by a SimBroker against the
+// 5-second bars (so fills follow the backtest's fill model), executions, cash and positions. It
+// belongs to the simulator, not to a connection: it survives reconnects and gateway restarts.
+import { ExchangeCalendar } from '../../core/calendar.ts';
+import type { BrokerListener } from '../../core/ports.ts';
+import type { Fill, Order, OrderStatus, OrderType, TimeInForce } from '../../core/types.ts';
+import { makeCommission, type CommissionSpec, type SlippageSpec } from '../../exec/costs.ts';
+import { initialTrail } from '../../exec/fill-model.ts';
+import { SimBroker, type SimBar } from '../../exec/sim-broker.ts';
+import { CODE, TEXT } from '../protocol/ids.ts';
+import type { IbOrder, PlaceOrder } from '../protocol/place-order.ts';
+import type { Contracts } from './contracts.ts';
+import { Ledger } from './ledger.ts';
+import type { SubBar } from './replay.ts';
+import { parseIbTime } from './time.ts';
+
+export type IbStatus = 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
+
+export interface SimOrder {
+  id: number;
+  clientId: number;
+  permId: number;
+  sid: number;
+  /** the order as last placed (echoed in openOrder) */
+  ib: IbOrder;
+  status: IbStatus;
+  /** false while IB would hold it in TWS (transmit=0) */
+  transmitted: boolean;
+  /** the engine order SimBroker matches */
+  engine: Order;
+  inBroker: boolean;
+  lastFillPrice: number;
+  parent: SimOrder | null;
+  children: SimOrder[];
+}
+
+export interface Execution {
+  execId: string;
+  orderId: number;
+  clientId: number;
+  permId: number;
+  sid: number;
+  side: 'BOT' | 'SLD';
+  shares: number;
+  price: number;
+  /** the 5-second bar it filled on (its start) */
+  ts: number;
+  cumQty: number;
+  avgPrice: number;
+  orderRef: string;
+  commission: number;
+  /** P&L realized by a closing fill, net of commissions; undefined for an opening fill */
+  realized: number | undefined;
+  /** 1 added liquidity (limit), 2 removed (market, stop) */
+  liquidity: number;
+}
+
+/** What the account reports, in order; the simulator turns each into messages for the order's client. */
+export interface AccountEvents {
+  openOrder(o: SimOrder): void;
+  orderStatus(o: SimOrder): void;
+  /** execDetails → orderStatus → commissionReport */
+  execution(e: Execution, o: SimOrder): void;
+  orderError(clientId: number, orderId: number, code: number, text: string): void;
+  positionChanged(sid: number): void;
+}
+
+export interface AccountOptions {
+  account: string;
+  cash: number;
+  commission: CommissionSpec;
+  slippage?: SlippageSpec;
+  /** stored bar length */
+  intervalMs: number;
+  /** replayed (sub-)bar length */
+  subMs: number;
+  tz: string;
+  /** first part of every execId */
+  execPrefix: string;
+}
+
+const LIVE: ReadonlySet<IbStatus> = new Set(['PreSubmitted', 'Submitted']);
+export const isLive = (o: SimOrder): boolean => LIVE.has(o.status);
+
+const DAY_MS = 86_400_000;
+
+export class Account {
+  readonly ledger: Ledger;
+  /** last price of every symbol (NaN before its first bar) */
+  readonly marks: Float64Array;
+  readonly orders = new Map<number, SimOrder>();
+  readonly executions: Execution[] = [];
+  /** the next new order gets error 201 with this reason */
+  rejectNext: string | null = null;
+  private readonly broker: SimBroker;
+  private readonly byEngine = new Map<Order, SimOrder>();
+  private readonly commission;
+  private readonly cal: ExchangeCalendar;
+  private readonly daily: boolean;
+  private readonly sessionDay: Float64Array;
+  private maxId = 0;
+  private permSeq = 0;
+  private execSeq = 0;
+  private storedTs = NaN;
+  private now = NaN;
+  private day = NaN;
+  private dayStartNetLiq: number;
+  private dayStartRealized = 0;
+
+  constructor(private readonly contracts: Contracts, private readonly o: AccountOptions, private readonly events: AccountEvents) {
+    const n = contracts.symbols.length;
+    this.ledger = new Ledger(o.cash, n);
+    this.marks = new Float64Array(n).fill(NaN);
+    this.dayStartNetLiq = o.cash;
+    this.commission = makeCommission(o.commission);
+    this.daily = o.intervalMs >= DAY_MS;
+    this.cal = new ExchangeCalendar(this.daily ? 'UTC' : o.tz);
+    this.sessionDay = new Float64Array(n).fill(NaN);
+    this.broker = new SimBroker({ commission: this.commission, slippage: o.slippage ?? { model: 'none' }, bracketTie: 'stop', intervalMs: o.subMs });
+    this.broker.setListener(this.listener());
+  }
+
+  get account(): string {
+    return this.o.account;
+  }
+
+  /** net liquidation at the start of the current exchange day (the previous day's close) */
+  get dayStartNetLiquidation(): number {
+    return this.dayStartNetLiq;
+  }
+
+  /** The id a new order should use: one more than the highest used. */
+  nextValidId(): number {
+    return this.maxId + 1;
+  }
+
+  setMark(sid: number, price: number): void {
+    this.marks[sid] = price;
+    this.broker.setLastClose(sid, price);
+  }
+
+  // ---- orders -------------------------------------------------------------------------------
+
+  /** A placeOrder from client `clientId` at virtual time `now`: a new order, or a modify of a live one. */
+  place(clientId: number, p: PlaceOrder, now: number): void {
+    this.now = now;
+    const id = p.orderId;
+    const existing = this.orders.get(id);
+    if (existing) {
+      if (isLive(existing) && existing.clientId === clientId) this.modify(existing, p);
+      else this.events.orderError(clientId, id, CODE.DUPLICATE_ORDER_ID, TEXT.DUPLICATE_ORDER_ID);
+      return;
+    }
+    if (id <= this.maxId) {
+      this.events.orderError(clientId, id, CODE.DUPLICATE_ORDER_ID, TEXT.DUPLICATE_ORDER_ID);
+      return;
+    }
+    this.maxId = id;
+    const sid = this.contracts.resolve(p.contract);
+    if (sid < 0) {
+      this.events.orderError(clientId, id, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION);
+      return;
+    }
+    const parent = p.order.parentId > 0 ? this.orders.get(p.order.parentId) ?? null : null;
+    const built = this.buildEngineOrder(id, clientId, sid, p.order, parent);
+    const so: SimOrder = {
+      id,
+      clientId,
+      permId: 1_000_000 + ++this.permSeq,
+      sid,
+      ib: p.order,
+      status: 'PreSubmitted',
+      transmitted: false,
+      engine: typeof built === 'string' ? this.placeholder(id, sid) : built,
+      inBroker: false,
+      lastFillPrice: 0,
+      parent,
+      children: [],
+    };
+    this.orders.set(id, so);
+    let problem = typeof built === 'string' ? built : null;
+    if (!problem && p.order.parentId > 0 && (!parent || !isLive(parent) && parent.status !== 'Filled')) problem = `parent order ${p.order.parentId} is not a working order`;
+    if (!problem && this.rejectNext !== null) problem = this.rejectNext;
+    this.rejectNext = null;
+    if (problem) {
+      so.status = 'Inactive';
+      this.events.orderError(clientId, id, CODE.ORDER_REJECTED, TEXT.ORDER_REJECTED + problem);
+      this.events.orderStatus(so);
+      return;
+    }
+    parent?.children.push(so);
+    this.byEngine.set(so.engine, so);
+    this.events.openOrder(so);
+    this.events.orderStatus(so);
+    if (p.order.transmit) this.transmit(so);
+  }
+
+  /** Cancels a live order (and its held children). */
+  cancel(clientId: number, orderId: number, reason = ''): void {
+    const so = this.orders.get(orderId);
+    if (!so) {
+      this.events.orderError(clientId, orderId, CODE.CANCEL_NOT_FOUND, `OrderId ${orderId} that needs to be cancelled is not found.`);
+      return;
+    }
+    if (!isLive(so)) {
+      this.events.orderError(clientId, orderId, CODE.CANCEL_NOT_CANCELLABLE, `OrderId ${orderId} that needs to be cancelled cannot be cancelled, state: ${so.status}.`);
+      return;
+    }
+    this.cancelOrder(so, reason);
+  }
+
+  /** reqGlobalCancel: every live order of every client. */
+  cancelAll(): void {
+    for (const so of [...this.orders.values()]) if (isLive(so)) this.cancelOrder(so, 'global cancel');
+  }
+
+  liveOrders(clientId?: number): SimOrder[] {
+    const out: SimOrder[] = [];
+    for (const so of this.orders.values()) if (isLive(so) && (clientId === undefined || so.clientId === clientId)) out.push(so);
+    return out;
+  }
+
+  private cancelOrder(so: SimOrder, reason: string): void {
+    if (so.inBroker) this.broker.cancel(so.engine, reason);
+    else this.cancelled(so, reason);
+  }
+
+  private cancelled(so: SimOrder, reason: string): void {
+    if (!isLive(so)) return;
+    so.status = 'Cancelled';
+    so.inBroker = false;
+    this.events.orderStatus(so);
+    this.events.orderError(so.clientId, so.id, CODE.ORDER_CANCELLED, TEXT.ORDER_CANCELLED + reason);
+    for (const child of so.children) if (isLive(child)) this.cancelOrder(child, `parent order ${so.id} cancelled`);
+  }
+
+  /**
+   * Transmitting a child of a working parent transmits the bracket (the parent and its held children:
+   * IB's idiom is transmit=0 on all but the last leg); the children then wait for the parent's fill.
+   */
+  private transmit(so: SimOrder): void {
+    const parent = so.parent;
+    const root = parent && isLive(parent) ? parent : so;
+    root.transmitted = true;
+    for (const child of root.children) if (isLive(child)) child.transmitted = true;
+    this.activate(root, this.now);
+  }
+
+  private activate(so: SimOrder, eligibleFrom: number): void {
+    if (so.inBroker || !isLive(so)) return;
+    so.engine.submittedAt = this.now;
+    so.engine.eligibleFrom = eligibleFrom;
+    so.inBroker = true;
+    this.broker.place(so.engine);
+    if (so.engine.type === 'TRAIL' && so.ib.trailStopPrice !== undefined) so.engine.stop = so.ib.trailStopPrice;
+  }
+
+  private modify(so: SimOrder, p: PlaceOrder): void {
+    const next = p.order;
+    const built = this.buildEngineOrder(so.id, so.clientId, so.sid, next, so.parent);
+    let problem = typeof built === 'string' ? built : null;
+    if (!problem && this.contracts.resolve(p.contract) !== so.sid) problem = 'a working order cannot change its contract';
+    if (!problem && typeof built !== 'string') {
+      if (built.side !== so.engine.side || built.type !== so.engine.type) problem = 'a working order cannot change its side or order type';
+      else if (built.qty.kind === 'shares' && built.qty.shares <= so.engine.filledQty) problem = `the quantity must stay above the ${so.engine.filledQty} shares filled`;
+    }
+    if (problem || typeof built === 'string') {
+      this.events.orderError(so.clientId, so.id, CODE.ORDER_REJECTED, TEXT.ORDER_REJECTED + problem);
+      return;
+    }
+    const e = so.engine;
+    const shares = built.qty.kind === 'shares' ? built.qty.shares : 0;
+    if (so.inBroker) this.broker.modify(e, { qty: shares, limit: built.limit, stop: e.type === 'TRAIL' ? undefined : built.stop });
+    else {
+      e.qty = { kind: 'shares', shares };
+      e.limit = built.limit;
+      e.stop = built.stop;
+    }
+    e.tif = built.tif;
+    e.goodTill = built.goodTill;
+    e.tag = built.tag;
+    if (e.type === 'TRAIL' && (e.trailingPercent !== built.trailingPercent || e.trailingAmount !== built.trailingAmount)) {
+      e.trailingPercent = built.trailingPercent;
+      e.trailingAmount = built.trailingAmount;
+      if (so.inBroker) e.stop = next.trailStopPrice ?? initialTrail(e, this.marks[so.sid]);
+    }
+    so.ib = next;
+    this.events.openOrder(so);
+    this.events.orderStatus(so);
+    if (!so.transmitted && next.transmit) this.transmit(so);
+  }
+
+  /** The engine order for an IB order, or why the simulator refuses it. */
+  private buildEngineOrder(id: number, clientId: number, sid: number, ib: IbOrder, parent: SimOrder | null): Order | string {
+    const action = ib.action.toUpperCase();
+    if (action !== 'BUY' && action !== 'SELL' && action !== 'SSHORT') return `action '${ib.action}' is not BUY or SELL`;
+    const qty = ib.totalQuantity;
+    if (ib.cashQty !== undefined && !(qty !== undefined && qty > 0)) return 'cash quantity orders are not modelled';
+    if (qty === undefined || !(qty > 0) || !Number.isInteger(qty)) return `totalQuantity must be a whole number of shares > 0, got ${qty ?? 'none'}`;
+    if (ib.whatIf) return 'what-if orders are not modelled';
+    if (ib.conditionCount > 0) return 'conditional orders are not modelled';
+    if (ib.account !== '' && ib.account !== this.o.account) return `account ${ib.account} is not managed by this login (${this.o.account})`;
+    const orderType = ib.orderType.toUpperCase();
+    const tifIn = (ib.tif || 'DAY').toUpperCase();
+    let type: OrderType;
+    if (orderType === 'MKT' && tifIn === 'OPG') type = 'MOO';
+    else if (orderType === 'MOO' || orderType === 'MOC' || orderType === 'MKT' || orderType === 'LMT' || orderType === 'STP' || orderType === 'STP LMT' || orderType === 'TRAIL') type = orderType;
+    else return `order type ${ib.orderType}${tifIn === 'OPG' ? ' with tif OPG' : ''} is not modelled by the simulator`;
+    if (tifIn === 'OPG' && type !== 'MOO') return `tif OPG is modelled for MKT orders only`;
+    let tif: TimeInForce;
+    if (tifIn === 'OPG') tif = 'DAY';
+    else if (tifIn === 'DAY' || tifIn === 'GTC' || tifIn === 'IOC' || tifIn === 'GTD' || tifIn === 'FOK') tif = tifIn;
+    else return `tif ${ib.tif} is not modelled by the simulator`;
+    let goodTill = NaN;
+    if (tif === 'GTD') {
+      goodTill = parseIbTime(ib.goodTillDate, this.o.tz);
+      if (Number.isNaN(goodTill)) return `GTD needs goodTillDate as 'YYYYMMDD HH:MM:SS [zone]', got '${ib.goodTillDate}'`;
+    }
+    const positive = (x: number | undefined) => x !== undefined && Number.isFinite(x) && x > 0;
+    if ((type === 'LMT' || type === 'STP LMT') && !positive(ib.lmtPrice)) return `${type} needs lmtPrice > 0`;
+    if ((type === 'STP' || type === 'STP LMT') && !positive(ib.auxPrice)) return `${type} needs auxPrice (the stop price) > 0`;
+    let trailingPercent = 0;
+    let trailingAmount = 0;
+    if (type === 'TRAIL') {
+      if (positive(ib.trailingPercent)) trailingPercent = ib.trailingPercent!;
+      else if (positive(ib.auxPrice)) trailingAmount = ib.auxPrice!;
+      else return 'TRAIL needs trailingPercent or auxPrice (the trailing amount) > 0';
+      if (ib.trailStopPrice === undefined && Number.isNaN(this.marks[sid])) return 'TRAIL without trailStopPrice needs a last price: wait for the first bar';
+    }
+    return {
+      id,
+      strategy: `client ${clientId}`,
+      symbol: this.contracts.symbols[sid],
+      sid,
+      side: action === 'BUY' ? 'BUY' : 'SELL',
+      type,
+      qty: { kind: 'shares', shares: qty },
+      limit: type === 'LMT' || type === 'STP LMT' ? ib.lmtPrice! : NaN,
+      stop: type === 'STP' || type === 'STP LMT' ? ib.auxPrice! : NaN,
+      trailingPercent,
+      trailingAmount,
+      tif,
+      goodTill,
+      // IB makes the children of one parent one-cancels-all
+      ocaGroup: ib.ocaGroup !== '' ? ib.ocaGroup : parent ? `bracket ${parent.id}` : '',
+      parentId: ib.parentId,
+      tag: ib.orderRef,
+      status: 'NEW',
+      submittedAt: this.now,
+      eligibleFrom: this.now,
+      filledQty: 0,
+      avgFillPrice: 0,
+      commission: 0,
+      triggered: false,
+      firstBarDay: NaN,
+      pendingChildren: [],
+      reason: '',
+    };
+  }
+
+  private placeholder(id: number, sid: number): Order {
+    return {
+      id, strategy: '', symbol: this.contracts.symbols[sid], sid, side: 'BUY', type: 'MKT', qty: { kind: 'shares', shares: 0 }, limit: NaN, stop: NaN,
+      trailingPercent: 0, trailingAmount: 0, tif: 'DAY', goodTill: NaN, ocaGroup: '', parentId: 0, tag: '', status: 'REJECTED', submittedAt: this.now,
+      eligibleFrom: this.now, filledQty: 0, avgFillPrice: 0, commission: 0, triggered: false, firstBarDay: NaN, pendingChildren: [], reason: '',
+    };
+  }
+
+  // ---- replay -------------------------------------------------------------------------------
+
+  /** Matches the live orders against one batch of sub-bars, then marks the symbols at their closes. */
+  onBatch(bars: readonly SubBar[], end: number): void {
+    if (bars.length === 0) return;
+    const ts = bars[0].ts;
+    this.storedTs = bars[0].storedTs;
+    const day = this.cal.day(ts);
+    if (day !== this.day) {
+      if (!Number.isNaN(this.day)) {
+        this.dayStartNetLiq = this.ledger.netLiquidation(this.marks);
+        this.dayStartRealized = this.ledger.realized;
+      }
+      this.day = day;
+    }
+    const minute = this.daily ? 0 : this.cal.minuteOfDay(ts);
+    const subMin = this.o.subMs / 60_000;
+    const { sessionOpenMin: open, sessionCloseMin: close } = this.cal;
+    for (const b of bars) {
+      this.now = b.ts;
+      if (this.broker.workingOrders(b.sid).length > 0) {
+        const sim: SimBar = {
+          sid: b.sid,
+          ts: b.ts,
+          open: b.open,
+          high: b.high,
+          low: b.low,
+          close: b.close,
+          volume: b.volume,
+          day,
+          month: this.cal.month(ts),
+          sessionOpen: this.daily || (minute >= open && this.sessionDay[b.sid] !== day),
+          sessionClose: this.daily || Math.abs(minute + subMin - close) < 1e-9,
+          beforeClose: this.daily || minute + subMin <= close + 1e-9,
+        };
+        this.broker.onBar(sim);
+      }
+      if (!this.daily && minute >= open) this.sessionDay[b.sid] = day;
+    }
+    for (const b of bars) this.setMark(b.sid, b.close);
+    this.now = end;
+  }
+
+  /** Daily P&L since the first batch of the current exchange day, unrealized and realized (today). */
+  pnl(): { daily: number; unrealized: number; realized: number } {
+    const realized = this.ledger.realized - this.dayStartRealized;
+    return { daily: this.ledger.netLiquidation(this.marks) - this.dayStartNetLiq, unrealized: this.ledger.unrealized(this.marks), realized };
+  }
+
+  // ---- SimBroker's reports ------------------------------------------------------------------
+
+  private listener(): BrokerListener {
+    return {
+      onStatus: (order: Order, to: OrderStatus, reason: string) => {
+        const so = this.byEngine.get(order);
+        if (!so) return;
+        if (to === 'SUBMITTED') {
+          so.status = 'Submitted';
+          this.events.orderStatus(so);
+        } else if (to === 'FILLED') {
+          so.inBroker = false;
+          this.events.openOrder(so);
+          this.events.orderStatus(so);
+          // the bracket's legs start working with the next stored bar: the path inside this one is unknown
+          for (const child of so.children) if (child.transmitted) this.activate(child, this.storedTs + this.o.intervalMs);
+        } else if (to === 'CANCELLED' || to === 'EXPIRED') {
+          this.cancelled(so, reason);
+        }
+      },
+      onFill: (order: Order, fill: Fill) => {
+        const so = this.byEngine.get(order)!;
+        const done = order.qty.kind === 'shares' && order.filledQty >= order.qty.shares;
+        if (done) so.status = 'Filled';
+        so.lastFillPrice = fill.price;
+        const realized = this.ledger.apply(so.sid, fill.qty, fill.price, fill.commission);
+        const e: Execution = {
+          execId: `${this.o.execPrefix}.${(++this.execSeq).toString(16).padStart(8, '0')}.01.01`,
+          orderId: so.id,
+          clientId: so.clientId,
+          permId: so.permId,
+          sid: so.sid,
+          side: fill.qty > 0 ? 'BOT' : 'SLD',
+          shares: Math.abs(fill.qty),
+          price: fill.price,
+          ts: fill.ts,
+          cumQty: order.filledQty,
+          avgPrice: order.avgFillPrice,
+          orderRef: so.ib.orderRef,
+          commission: fill.commission,
+          realized,
+          liquidity: order.type === 'LMT' || (order.type === 'STP LMT' && order.triggered) ? 1 : 2,
+        };
+        this.executions.push(e);
+        this.events.execution(e, so);
+        this.events.positionChanged(so.sid);
+      },
+      resolveAllIn: () => 0,
+      onParentFilled: () => {},
+    };
+  }
+}

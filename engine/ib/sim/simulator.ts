@@ -1,0 +1,695 @@
+// The IB Gateway simulator: a TCP server speaking the TWS API socket protocol at server version 193.
+// It replays stored bars as 5-second bars and ticks on a virtual clock, fills orders with the
+// backtest's fill model (one SimBroker), keeps the account across reconnects and restarts, and
+// injects faults on command.
+import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ExchangeCalendar } from '../../core/calendar.ts';
+import type { BarSeries } from '../../core/types.ts';
+import type { CommissionSpec, SlippageSpec } from '../../exec/costs.ts';
+import { ParseError } from '../protocol/fields.ts';
+import { CODE, IN, TEXT, TICK } from '../protocol/ids.ts';
+import * as msg from '../protocol/messages.ts';
+import type { Fields } from '../protocol/messages.ts';
+import { messageId, parseRequest, type ClientRequest } from '../protocol/requests.ts';
+import { Account, type Execution, type SimOrder } from './account.ts';
+import { ClientConnection, type ConnectionHandler } from './connection.ts';
+import { conIdFor, Contracts } from './contracts.ts';
+import { history, IB_PACING, Pacing, barSizeMs, type PacingLimits } from './historical.ts';
+import { commissionReportMsg, execDetailsMsg, openOrderMsg, orderStatusMsg } from './order-messages.ts';
+import { Replay, type Batch, type SubBar } from './replay.ts';
+import { accountSummary } from './summary.ts';
+import { formatIbTime, parseIbTime } from './time.ts';
+
+export interface SimulatorOptions {
+  /** 0 or undefined: an ephemeral port (read `sim.port`) */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** the bars to replay, one series per symbol, all of one interval */
+  series: BarSeries[];
+  /** 'max' (default): lockstep with the clients; N: N x real time */
+  speed?: 'max' | number;
+  /** default DU1234567 */
+  account?: string;
+  /** default 100000 */
+  cash?: number;
+  /** default ibkr-fixed */
+  commission?: CommissionSpec;
+  /** default none */
+  slippage?: SlippageSpec;
+  /** exchange time zone, default America/New_York */
+  tz?: string;
+  /** the replay starts at the first bar at or after this instant; earlier bars serve history only */
+  from?: number;
+  /** price grid of the points between the vertices of split bars (default 0.01) */
+  tick?: number;
+  /**
+   * Lockstep: a client that has just subscribed and not yet sent reqCurrentTime is waited for this
+   * long (real ms) before the replay goes on without its signal (default 250; 0: wait for it).
+   */
+  joinGraceMs?: number;
+  /** historical-data pacing limits (default IB's) */
+  pacing?: Partial<PacingLimits>;
+}
+
+export interface SimulatorStats {
+  /** client messages received, by message id */
+  received: Record<number, number>;
+  /** messages that did not parse (answered with 320) */
+  parseErrors: number;
+  /** well-formed messages the simulator does not model */
+  unsupported: number;
+  /** connections accepted */
+  connections: number;
+  /** 5-second batches emitted */
+  batches: number;
+}
+
+export class IbGatewaySimulator implements ConnectionHandler {
+  readonly stats: SimulatorStats = { received: {}, parseErrors: 0, unsupported: 0, connections: 0, batches: 0 };
+  /** resolves after the last batch (in lockstep: once the clients have acknowledged it), or on close */
+  readonly finished: Promise<void>;
+  readonly account: Account;
+  readonly contracts: Contracts;
+  private readonly replay: Replay;
+  private readonly conns = new Set<ClientConnection>();
+  private readonly tz: string;
+  private readonly speed: 'max' | number;
+  private readonly accountId: string;
+  private readonly joinGraceMs: number;
+  private readonly pacing: Pacing;
+  private readonly cal: ExchangeCalendar;
+  private readonly dayVolume: Float64Array;
+  private readonly volumeDay: Float64Array;
+  private server: Server;
+  private host: string;
+  private _port = 0;
+  private connSeq = 0;
+  private resolveFinished!: () => void;
+  private started = false;
+  private ended = false;
+  private lost = false;
+  private down = false;
+  private stalledUntil = 0;
+  private pacingNext = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private pacedTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private anchor: { wall: number; virtual: number } | null = null;
+  private pacingClock = { virtual: NaN, realAt: 0, last: -Infinity };
+  private readonly lastPnl = new Map<string, string>();
+
+  private constructor(private readonly o: SimulatorOptions) {
+    this.tz = o.tz ?? 'America/New_York';
+    this.speed = o.speed ?? 'max';
+    if (this.speed !== 'max' && !(this.speed > 0)) throw new Error(`speed must be 'max' or a number > 0, got ${this.speed}`);
+    this.accountId = o.account ?? 'DU1234567';
+    this.joinGraceMs = o.joinGraceMs ?? 250;
+    this.pacing = new Pacing({ ...IB_PACING, ...o.pacing });
+    this.replay = new Replay(o.series, { from: o.from, tick: o.tick });
+    this.contracts = new Contracts(o.series.map((s) => s.symbol.toUpperCase()), this.tz);
+    this.cal = new ExchangeCalendar(this.replay.intervalMs >= 86_400_000 ? 'UTC' : this.tz);
+    this.account = new Account(
+      this.contracts,
+      {
+        account: this.accountId,
+        cash: o.cash ?? 100_000,
+        commission: o.commission ?? { model: 'ibkr-fixed' },
+        slippage: o.slippage,
+        intervalMs: this.replay.intervalMs,
+        subMs: this.replay.subMs,
+        tz: this.tz,
+        execPrefix: conIdFor(this.accountId).toString(16).padStart(8, '0'),
+      },
+      {
+        openOrder: (so) => this.toClient(so.clientId, openOrderMsg(so, this.contracts, this.accountId)),
+        orderStatus: (so) => this.toClient(so.clientId, orderStatusMsg(so)),
+        execution: (e, so) => this.onExecution(e, so),
+        orderError: (clientId, orderId, code, text) => this.toClient(clientId, msg.error(orderId, code, text)),
+        positionChanged: (sid) => this.onPositionChanged(sid),
+      },
+    );
+    o.series.forEach((s, sid) => {
+      const i = this.replay.startIndex[sid];
+      if (i > 0) this.account.setMark(sid, s.close[i - 1]);
+    });
+    this.dayVolume = new Float64Array(o.series.length);
+    this.volumeDay = new Float64Array(o.series.length).fill(NaN);
+    this.host = o.host ?? '127.0.0.1';
+    this.server = this.makeServer();
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  static async start(o: SimulatorOptions): Promise<IbGatewaySimulator> {
+    const sim = new IbGatewaySimulator(o);
+    await sim.listen(o.port ?? 0);
+    return sim;
+  }
+
+  get port(): number {
+    return this._port;
+  }
+
+  /** The virtual clock, epoch ms: the end of the last batch (the first batch's start before the replay). */
+  now(): number {
+    return this.replay.now();
+  }
+
+  /** connected clients (past the handshake) */
+  get clients(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.state === 'ready') n++;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    for (const t of [this.graceTimer, this.pacedTimer, this.stallTimer, this.restartTimer]) clearTimeout(t);
+    for (const c of [...this.conns]) c.close();
+    await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    this.resolveFinished();
+  }
+
+  // ---- faults -------------------------------------------------------------------------------
+
+  /** Closes every client socket (the account and the replay position stay). */
+  dropConnections(): void {
+    for (const c of [...this.conns]) c.close();
+  }
+
+  /** Notice 1100 to every client; market data stops (the replay pauses) until connectivityRestored. */
+  connectivityLost(): void {
+    this.lost = true;
+    this.broadcast(msg.error(-1, CODE.CONNECTIVITY_LOST, TEXT.CONNECTIVITY_LOST));
+    this.pump();
+  }
+
+  /** 1101 (data lost: every market-data subscription is dropped and must be requested again) or 1102. */
+  connectivityRestored(dataLost: boolean): void {
+    this.lost = false;
+    if (dataLost) {
+      this.broadcast(msg.error(-1, CODE.RESTORED_DATA_LOST, TEXT.RESTORED_DATA_LOST));
+      for (const c of this.conns) {
+        c.mktData.clear();
+        c.rtBars.clear();
+        c.histUpdates.clear();
+        c.joinedAt = null;
+      }
+    } else {
+      this.broadcast(msg.error(-1, CODE.RESTORED_DATA_KEPT, TEXT.RESTORED_DATA_KEPT));
+    }
+    this.pump();
+  }
+
+  /** A gateway restart: closes every socket, refuses connections for `downMs`, then listens again on the same port. */
+  async restart(downMs: number): Promise<void> {
+    this.down = true;
+    const closed = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    this.dropConnections();
+    await closed;
+    await new Promise<void>((resolve) => (this.restartTimer = setTimeout(resolve, downMs)));
+    if (this.ended) return;
+    this.server = this.makeServer();
+    await this.listen(this._port);
+    this.down = false;
+    this.pump();
+  }
+
+  /** The next new order gets error 201 with this reason and orderStatus Inactive. */
+  rejectNextOrder(reason: string): void {
+    this.account.rejectNext = reason;
+  }
+
+  /** The next historical-data request gets error 162 (pacing violation). */
+  pacingViolationNext(): void {
+    this.pacingNext = true;
+  }
+
+  /** Sends nothing for `ms` (requests are still read; answers and data wait), then carries on. */
+  stall(ms: number): void {
+    this.stalledUntil = performance.now() + ms;
+    clearTimeout(this.stallTimer);
+    this.pump();
+    this.stallTimer = setTimeout(() => {
+      this.stalledUntil = 0;
+      for (const c of this.conns) c.release();
+      this.pump();
+    }, ms);
+  }
+
+  stalled(): boolean {
+    return this.stalledUntil > 0;
+  }
+
+  // ---- connections --------------------------------------------------------------------------
+
+  private makeServer(): Server {
+    return createServer((socket: Socket) => {
+      if (this.down || this.ended) {
+        socket.destroy();
+        return;
+      }
+      this.stats.connections++;
+      this.conns.add(new ClientConnection(++this.connSeq, socket, this));
+    });
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, this.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        this._port = typeof addr === 'object' && addr ? addr.port : port;
+        resolve();
+      });
+    });
+  }
+
+  onVersion(conn: ClientConnection, range: { min: number; max: number } | null): void {
+    // 193 is the only layout spoken: a client that cannot speak it is closed
+    if (!range || range.max < 193 || range.min > 193) {
+      conn.close();
+      return;
+    }
+    conn.state = 'awaiting-start';
+    conn.send(msg.serverVersion(formatIbTime(this.now(), this.tz, true)));
+  }
+
+  onClose(conn: ClientConnection): void {
+    this.conns.delete(conn);
+    for (const key of this.lastPnl.keys()) if (key.startsWith(`${conn.id}:`)) this.lastPnl.delete(key);
+    this.pump();
+  }
+
+  onMessage(conn: ClientConnection, fields: string[]): void {
+    let id: number;
+    try {
+      id = messageId(fields);
+    } catch (e) {
+      this.badMessage(conn, fields, e);
+      return;
+    }
+    this.stats.received[id] = (this.stats.received[id] ?? 0) + 1;
+    if (conn.state === 'awaiting-start' && id !== IN.START_API) return; // IB ignores requests before startApi
+    let req: ClientRequest;
+    try {
+      req = parseRequest(fields);
+    } catch (e) {
+      this.badMessage(conn, fields, e);
+      return;
+    }
+    this.handle(conn, req);
+  }
+
+  private badMessage(conn: ClientConnection, fields: string[], e: unknown): void {
+    if (!(e instanceof ParseError)) throw e;
+    this.stats.parseErrors++;
+    conn.send(msg.error(requestIdOf(fields), CODE.BAD_MESSAGE, TEXT.BAD_MESSAGE + e.message));
+  }
+
+  private toClient(clientId: number, fields: Fields): void {
+    for (const c of this.conns) if (c.state === 'ready' && c.clientId === clientId) c.send(fields);
+  }
+
+  private broadcast(fields: Fields): void {
+    for (const c of this.conns) if (c.state === 'ready') c.send(fields);
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  private handle(conn: ClientConnection, req: ClientRequest): void {
+    switch (req.type) {
+      case 'startApi':
+        return this.startApi(conn, req.clientId);
+      case 'reqIds':
+        return conn.send(msg.nextValidId(this.account.nextValidId()));
+      case 'reqCurrentTime':
+        return this.currentTime(conn);
+      case 'reqMarketDataType':
+        conn.marketDataType = req.marketDataType;
+        conn.send(msg.marketDataType(-1, req.marketDataType));
+        for (const reqId of conn.mktData.keys()) conn.send(msg.marketDataType(reqId, req.marketDataType));
+        return;
+      case 'reqMktData':
+        return this.subscribeMktData(conn, req.reqId, req.contract, req.snapshot || req.regulatorySnapshot);
+      case 'cancelMktData':
+        conn.mktData.delete(req.reqId);
+        return this.pump();
+      case 'reqRealTimeBars': {
+        const sid = this.contracts.resolve(req.contract);
+        if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
+        this.join(conn);
+        conn.rtBars.set(req.reqId, { sid, useRTH: req.useRTH });
+        this.started = true;
+        return this.pump();
+      }
+      case 'cancelRealTimeBars':
+        conn.rtBars.delete(req.reqId);
+        return this.pump();
+      case 'reqHistoricalData':
+        return this.historical(conn, req);
+      case 'cancelHistoricalData':
+        conn.histUpdates.delete(req.reqId);
+        return;
+      case 'reqContractDetails': {
+        const sid = this.contracts.resolve(req.contract);
+        if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
+        conn.send(msg.contractDetails(req.reqId, this.contracts.details(sid)));
+        return conn.send(msg.contractDetailsEnd(req.reqId));
+      }
+      case 'placeOrder':
+        return this.account.place(conn.clientId, req.order, this.now());
+      case 'cancelOrder':
+        return this.account.cancel(conn.clientId, req.orderId);
+      case 'reqGlobalCancel':
+        return this.account.cancelAll();
+      case 'reqOpenOrders':
+      case 'reqAllOpenOrders':
+        for (const so of this.account.liveOrders(req.type === 'reqOpenOrders' ? conn.clientId : undefined)) {
+          conn.send(openOrderMsg(so, this.contracts, this.accountId));
+          conn.send(orderStatusMsg(so));
+        }
+        return conn.send(msg.openOrderEnd());
+      case 'reqAutoOpenOrders':
+        return;
+      case 'reqManagedAccts':
+        return conn.send(msg.managedAccounts(this.accountId));
+      case 'reqPositions':
+        conn.positions = true;
+        this.account.ledger.traded.forEach((traded, sid) => {
+          if (traded) conn.send(this.positionMsg(sid));
+        });
+        return conn.send(msg.positionEnd());
+      case 'cancelPositions':
+        conn.positions = false;
+        return;
+      case 'reqAccountSummary': {
+        const tags = req.tags.split(',');
+        conn.accountSummaries.set(req.reqId, tags);
+        for (const r of accountSummary(this.account, tags)) conn.send(msg.accountSummary(req.reqId, this.accountId, r.tag, r.value, r.currency));
+        return conn.send(msg.accountSummaryEnd(req.reqId));
+      }
+      case 'cancelAccountSummary':
+        conn.accountSummaries.delete(req.reqId);
+        return;
+      case 'reqPnL':
+        conn.pnlRequests.add(req.reqId);
+        return this.sendPnl(conn, req.reqId, true);
+      case 'cancelPnL':
+        conn.pnlRequests.delete(req.reqId);
+        return;
+      case 'reqExecutions':
+        for (const e of this.filterExecutions(req.filter)) {
+          conn.send(execDetailsMsg(req.reqId, e, this.contracts, this.accountId, this.tz));
+          conn.send(commissionReportMsg(e));
+        }
+        return conn.send(msg.execDetailsEnd(req.reqId));
+      case 'unsupported':
+        this.stats.unsupported++;
+        return conn.send(msg.error(-1, CODE.BAD_MESSAGE, `${TEXT.BAD_MESSAGE}The simulator does not model message id ${req.msgId}.`));
+    }
+  }
+
+  private startApi(conn: ClientConnection, clientId: number): void {
+    if (conn.state !== 'awaiting-start') return;
+    for (const c of this.conns) {
+      if (c !== conn && c.state === 'ready' && c.clientId === clientId) {
+        conn.send(msg.error(-1, CODE.CLIENT_ID_IN_USE, TEXT.CLIENT_ID_IN_USE));
+        conn.end();
+        return;
+      }
+    }
+    conn.clientId = clientId;
+    conn.state = 'ready';
+    conn.send(msg.managedAccounts(this.accountId));
+    conn.send(msg.nextValidId(this.account.nextValidId()));
+    conn.send(msg.error(-1, CODE.MARKET_DATA_FARM_OK, TEXT.MARKET_DATA_FARM_OK));
+    conn.send(msg.error(-1, CODE.HMDS_FARM_OK, TEXT.HMDS_FARM_OK));
+    conn.send(msg.error(-1, CODE.SEC_DEF_FARM_OK, TEXT.SEC_DEF_FARM_OK));
+    // like TWS, the client's working orders come with the connection
+    for (const so of this.account.liveOrders(clientId)) {
+      conn.send(openOrderMsg(so, this.contracts, this.accountId));
+      conn.send(orderStatusMsg(so));
+    }
+  }
+
+  private currentTime(conn: ClientConnection): void {
+    if (this.speed === 'max' && !this.ended && this.isParticipant(conn)) {
+      // the lockstep signal: answered once the next batch is out
+      conn.pendingTime++;
+      conn.joinedAt = null;
+      this.pump();
+      return;
+    }
+    conn.send(msg.currentTime(Math.floor(this.now() / 1000)));
+  }
+
+  /** Every market-data subscription asks for a fresh lockstep signal (reqCurrentTime), or the grace to pass. */
+  private join(conn: ClientConnection): void {
+    conn.joinedAt = performance.now();
+  }
+
+  private subscribeMktData(conn: ClientConnection, reqId: number, contract: Parameters<Contracts['resolve']>[0], snapshot: boolean): void {
+    const sid = this.contracts.resolve(contract);
+    if (sid < 0) return conn.send(msg.error(reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
+    if (conn.marketDataType !== 1) conn.send(msg.marketDataType(reqId, conn.marketDataType));
+    conn.send(msg.tickReqParams(reqId, 0.01, '9c0001', 3));
+    const last = this.account.marks[sid];
+    if (snapshot) {
+      if (!Number.isNaN(last)) this.sendTicks(conn, reqId, sid, last, 0, Math.floor(this.now() / 1000));
+      return conn.send(msg.tickSnapshotEnd(reqId));
+    }
+    this.join(conn);
+    conn.mktData.set(reqId, { sid });
+    if (!Number.isNaN(last) && this.stats.batches > 0) this.sendTicks(conn, reqId, sid, last, 0, Math.floor(this.now() / 1000));
+    this.started = true;
+    this.pump();
+  }
+
+  private sendTicks(conn: ClientConnection, reqId: number, sid: number, price: number, size: number, epochSec: number): void {
+    // bar data has no quotes: bid and ask are the last price
+    const delayed = conn.marketDataType >= 3;
+    conn.send(msg.tickPrice(reqId, delayed ? TICK.DELAYED_LAST : TICK.LAST, price, size));
+    conn.send(msg.tickPrice(reqId, delayed ? TICK.DELAYED_BID : TICK.BID, price, 0));
+    conn.send(msg.tickPrice(reqId, delayed ? TICK.DELAYED_ASK : TICK.ASK, price, 0));
+    conn.send(msg.tickSize(reqId, delayed ? TICK.DELAYED_VOLUME : TICK.VOLUME, this.dayVolume[sid]));
+    conn.send(msg.tickString(reqId, delayed ? TICK.DELAYED_LAST_TIMESTAMP : TICK.LAST_TIMESTAMP, String(epochSec)));
+  }
+
+  private historical(conn: ClientConnection, req: Extract<ClientRequest, { type: 'reqHistoricalData' }>): void {
+    const sid = this.contracts.resolve(req.contract);
+    if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
+    const symbol = this.contracts.symbols[sid];
+    const key = JSON.stringify([symbol, req.endDateTime, req.barSize, req.duration, req.useRTH, req.whatToShow, req.formatDate, req.keepUpToDate]);
+    const violation = this.pacingNext ? 'injected' : this.pacing.admit(this.pacingNow(), key, `${symbol}|${req.whatToShow}`);
+    this.pacingNext = false;
+    if (violation) return conn.send(msg.error(req.reqId, CODE.HMDS_ERROR, TEXT.PACING));
+    const r = history(this.o.series[sid], req, this.now(), this.tz);
+    if (!r.ok) return conn.send(msg.error(req.reqId, r.code, r.message));
+    conn.send(msg.historicalData(req.reqId, r.start, r.end, r.bars));
+    if (req.keepUpToDate) conn.histUpdates.set(req.reqId, { sid, barSize: req.barSize, useRTH: req.useRTH, formatDate: req.formatDate });
+  }
+
+  /** Pacing windows run on the virtual clock, plus the real time that passes while it stands still. */
+  private pacingNow(): number {
+    const v = this.now();
+    const r = performance.now();
+    const pc = this.pacingClock;
+    if (v !== pc.virtual) {
+      pc.virtual = v;
+      pc.realAt = r;
+    }
+    pc.last = Math.max(pc.last, v + (r - pc.realAt));
+    return pc.last;
+  }
+
+  private filterExecutions(f: Extract<ClientRequest, { type: 'reqExecutions' }>['filter']): Execution[] {
+    const since = f.time.trim() === '' ? -Infinity : parseIbTime(f.time, this.tz);
+    const side = f.side.toUpperCase();
+    return this.account.executions.filter(
+      (e) =>
+        (f.clientId === 0 || e.clientId === f.clientId) &&
+        (f.account === '' || f.account === this.accountId) &&
+        !(e.ts < since) &&
+        (f.symbol === '' || f.symbol.toUpperCase() === this.contracts.symbols[e.sid]) &&
+        (f.secType === '' || f.secType.toUpperCase() === 'STK') &&
+        (side === '' || (side === 'BUY' ? 'BOT' : side === 'SELL' ? 'SLD' : side) === e.side),
+    );
+  }
+
+  private positionMsg(sid: number): Fields {
+    const l = this.account.ledger;
+    return msg.position(this.accountId, this.contracts.contract(sid), l.qty[sid], l.avgCost[sid]);
+  }
+
+  private onExecution(e: Execution, so: SimOrder): void {
+    this.toClient(so.clientId, execDetailsMsg(-1, e, this.contracts, this.accountId, this.tz));
+    this.toClient(so.clientId, orderStatusMsg(so));
+    this.toClient(so.clientId, commissionReportMsg(e));
+  }
+
+  private onPositionChanged(sid: number): void {
+    for (const c of this.conns) if (c.state === 'ready' && c.positions) c.send(this.positionMsg(sid));
+  }
+
+  private sendPnl(conn: ClientConnection, reqId: number, always: boolean): void {
+    const p = this.account.pnl();
+    const fields = msg.pnl(reqId, p.daily, p.unrealized, p.realized);
+    const key = `${conn.id}:${reqId}`;
+    const text = fields.join('|');
+    if (!always && this.lastPnl.get(key) === text) return;
+    this.lastPnl.set(key, text);
+    conn.send(fields);
+  }
+
+  // ---- replay -------------------------------------------------------------------------------
+
+  /** Lockstep participants: clients with real-time bars; if none, clients with market data. */
+  private participants(): ClientConnection[] {
+    const ready = [...this.conns].filter((c) => c.state === 'ready');
+    const bars = ready.filter((c) => c.rtBars.size > 0);
+    return bars.length > 0 ? bars : ready.filter((c) => c.mktData.size > 0);
+  }
+
+  private isParticipant(conn: ClientConnection): boolean {
+    return this.participants().includes(conn);
+  }
+
+  /** Moves the replay on when it can: called whenever something it waits for may have changed. */
+  private pump(): void {
+    clearTimeout(this.graceTimer);
+    if (this.ended) return;
+    const parts = this.participants();
+    // a client that stopped being a participant is not left waiting for its answer
+    for (const c of this.conns) if (c.pendingTime > 0 && !parts.includes(c)) this.answerTime(c);
+    const paused = !this.started || this.lost || this.down || this.stalledUntil > 0 || parts.length === 0;
+    if (this.speed !== 'max') {
+      if (paused) {
+        clearTimeout(this.pacedTimer);
+        this.pacedTimer = undefined;
+        this.anchor = null;
+      } else this.schedulePaced();
+      return;
+    }
+    if (paused && !(this.replay.done && parts.length === 0 && this.started)) return;
+    const now = performance.now();
+    let wait = 0;
+    for (const c of parts) {
+      if (c.joinedAt === null) {
+        if (c.pendingTime > 0) continue;
+        return; // waiting for this client's reqCurrentTime
+      }
+      // subscribed since its last signal: wait for a new one, or for the grace to pass
+      if (this.joinGraceMs <= 0) return;
+      wait = Math.max(wait, c.joinedAt + this.joinGraceMs - now);
+    }
+    if (wait > 0) {
+      this.graceTimer = setTimeout(() => this.pump(), Math.ceil(wait));
+      return;
+    }
+    for (const c of parts) c.joinedAt = null;
+    if (this.replay.done) {
+      this.finish();
+      return;
+    }
+    this.emitBatch();
+  }
+
+  private schedulePaced(): void {
+    if (this.pacedTimer) return;
+    const next = this.replay.peekTs();
+    if (!Number.isFinite(next)) {
+      this.finish();
+      return;
+    }
+    const speed = this.speed as number;
+    const wall = performance.now();
+    this.anchor ??= { wall, virtual: this.now() };
+    // a 5-second bar goes out when it closes
+    const due = this.anchor.wall + (next + this.replay.subMs - this.anchor.virtual) / speed;
+    this.pacedTimer = setTimeout(() => {
+      this.pacedTimer = undefined;
+      if (this.ended) return;
+      this.emitBatch();
+      this.pump();
+    }, Math.max(0, due - wall));
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const c of this.conns) this.answerTime(c);
+    this.resolveFinished();
+  }
+
+  /** One answer however many requests are held: the lockstep signal stays a single token per client. */
+  private answerTime(c: ClientConnection): void {
+    if (c.pendingTime === 0) return;
+    c.pendingTime = 0;
+    c.send(msg.currentTime(Math.floor(this.now() / 1000)));
+  }
+
+  /** One batch: fills first (orders received before it are eligible), then the bars and ticks, then the lockstep answers. */
+  private emitBatch(): void {
+    const batch = this.replay.next();
+    if (!batch) {
+      this.finish();
+      return;
+    }
+    this.stats.batches++;
+    this.account.onBatch(batch.bars, batch.end);
+    const ready = [...this.conns].filter((c) => c.state === 'ready');
+    for (const bar of batch.bars) {
+      this.countVolume(bar);
+      const rth = this.inRth(bar.ts);
+      for (const c of ready) {
+        for (const [reqId, sub] of c.rtBars) {
+          if (sub.sid === bar.sid && (rth || !sub.useRTH)) {
+            c.send(msg.realtimeBar(reqId, Math.floor(bar.ts / 1000), { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, wap: (bar.high + bar.low + bar.close) / 3, count: -1 }));
+          }
+        }
+        for (const [reqId, sub] of c.mktData) if (sub.sid === bar.sid) this.sendTicks(c, reqId, bar.sid, bar.close, bar.volume, Math.floor(batch.end / 1000));
+        if (bar.last) for (const [reqId, sub] of c.histUpdates) if (sub.sid === bar.sid) this.historicalUpdate(c, reqId, sub, bar);
+      }
+    }
+    for (const c of ready) for (const reqId of c.pnlRequests) this.sendPnl(c, reqId, false);
+    for (const c of this.conns) this.answerTime(c);
+    if (this.replay.done && this.speed !== 'max') this.finish();
+  }
+
+  private historicalUpdate(c: ClientConnection, reqId: number, sub: { barSize: string; useRTH: boolean; formatDate: number }, bar: SubBar): void {
+    const size = barSizeMs(sub.barSize);
+    const duration = size >= 86_400_000 ? '1 D' : `${Math.ceil(size / 1000)} S`;
+    const r = history(this.o.series[bar.sid], { endDateTime: '', barSize: sub.barSize, duration, useRTH: sub.useRTH, formatDate: sub.formatDate }, bar.storedTs + this.replay.intervalMs, this.tz);
+    if (r.ok) c.send(msg.historicalDataUpdate(reqId, -1, r.bars[r.bars.length - 1]));
+  }
+
+  private countVolume(bar: SubBar): void {
+    const day = this.cal.day(bar.ts);
+    if (this.volumeDay[bar.sid] !== day) {
+      this.volumeDay[bar.sid] = day;
+      this.dayVolume[bar.sid] = 0;
+    }
+    this.dayVolume[bar.sid] += bar.volume;
+  }
+
+  private inRth(ts: number): boolean {
+    if (this.replay.intervalMs >= 86_400_000) return true;
+    const m = this.cal.minuteOfDay(ts);
+    return m >= this.cal.sessionOpenMin && m < this.cal.sessionCloseMin;
+  }
+}
+
+/** The id an error about an unparseable message should carry: the order id or request id when readable. */
+function requestIdOf(fields: readonly string[]): number {
+  const id = Number(fields[0]);
+  // placeOrder, cancelOrder, reqHistoricalData, reqPnL and cancelPnL carry it first; versioned requests second
+  const pos = id === IN.PLACE_ORDER || id === IN.CANCEL_ORDER || id === IN.REQ_HISTORICAL_DATA || id === IN.REQ_PNL || id === IN.CANCEL_PNL ? 1 : [1, 2, 7, 9, 25, 50, 51, 62, 63].includes(id) ? 2 : -1;
+  const v = pos > 0 ? fields[pos] : undefined;
+  return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : -1;
+}
+
+export type { Batch };

@@ -1,0 +1,149 @@
+// npm run live -- --strategy sma-cross --params '{...}' --symbols SPY [--gateway host:port --account ID] --paper
+// With no --gateway, the IB Gateway simulator runs in-process on the bundled sample (or --data).
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { parseInterval } from '../engine/core/types.ts';
+import { parseCommission } from '../engine/exec/costs.ts';
+import { loadBars } from '../engine/data/load.ts';
+import { writeJournal } from '../engine/journal/journal-store.ts';
+import { LiveRunner } from '../engine/live/runner.ts';
+import { parseSizing } from '../engine/portfolio/sizing.ts';
+import { writeReport } from '../engine/report/index.ts';
+import { RESEARCH_RISK, SEED_RISK, parseRiskConfig } from '../engine/risk/limits.ts';
+import type { BacktestConfig } from '../engine/run/backtest.ts';
+import { backtestReport } from '../engine/run/backtest-report.ts';
+import { openStore } from '../engine/data/store.ts';
+import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
+import { buildSlots } from '../strategies/index.ts';
+import { fail, printSummary, runId } from './lib/cli.ts';
+import { openRunStore } from './lib/run-data.ts';
+import { readFileSync, existsSync } from 'node:fs';
+
+const HELP = `usage: npm run live -- [options]
+  --strategy NAME --params JSON --symbols A,B   as for npm run backtest (default sma-cross on SPY)
+  --gateway HOST:PORT    IB Gateway or TWS (Gateway paper 4002, live 4001; TWS paper 7497, live 7496).
+                         Without it, the built-in IB Gateway simulator runs in-process and replays --data.
+  --account ID           the IB account (default the simulator's DU1234567)
+  --paper                required: live (non-paper) accounts need a promotion record (npm run promote)
+  --client-id N          API client id (default 1)
+  --interval 1m|5m|1d    strategy bar interval (default 1m), built from IB's 5-second bars
+  --cash N               capital the strategy trades (default 100000)
+  --sizing fixed --quantity N | percent --percent P | vol-target   (all-in is refused live)
+  --risk seed|research|FILE.json   (default seed: DESIGN section 4 limits and breaker)
+  --out DIR              report.json, report.html, journal.duckdb (default out/live)
+  simulator only: --data PATH (default data/market.duckdb, the bundled sample), --from, --to, --speed max|N,
+                  --commission M (the simulated broker's commissions, default ibkr-fixed)
+signals: SIGINT/SIGTERM stop gracefully; SIGUSR2 (or typing 'kill') trips the kill switch.`;
+
+async function main(): Promise<void> {
+  const { values: v } = parseArgs({
+    options: {
+      strategy: { type: 'string', default: 'sma-cross' },
+      params: { type: 'string', default: '{}' },
+      symbols: { type: 'string', default: 'SPY' },
+      gateway: { type: 'string' },
+      account: { type: 'string', default: 'DU1234567' },
+      paper: { type: 'boolean', default: false },
+      'client-id': { type: 'string', default: '1' },
+      interval: { type: 'string', default: '1m' },
+      cash: { type: 'string', default: '100000' },
+      sizing: { type: 'string', default: 'fixed' },
+      quantity: { type: 'string', default: '100' },
+      percent: { type: 'string' },
+      risk: { type: 'string', default: 'seed' },
+      out: { type: 'string', default: 'out/live' },
+      data: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      speed: { type: 'string', default: 'max' },
+      commission: { type: 'string', default: 'ibkr-fixed' },
+      tz: { type: 'string', default: 'America/New_York' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) return void console.log(HELP);
+  if (!v.paper) fail('live (non-paper) accounts need a promotion record from npm run promote, which is not built yet: run with --paper against a paper account');
+  let params: Record<string, unknown>;
+  try {
+    params = JSON.parse(v.params!);
+  } catch (e) {
+    fail(`--params is not valid JSON (${(e as Error).message}): ${v.params}`);
+  }
+  const symbols = v.symbols!.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const interval = parseInterval(v.interval!);
+  const config: BacktestConfig = {
+    strategy: v.strategy!,
+    params,
+    symbols,
+    interval,
+    from: v.from,
+    to: v.to,
+    cash: Number(v.cash),
+    commission: parseCommission(v.commission!),
+    slippage: { model: 'none' },
+    sizing: parseSizing(v.sizing!, { quantity: Number(v.quantity), percent: v.percent === undefined ? undefined : Number(v.percent) }),
+    risk: v.risk === 'seed' ? SEED_RISK : v.risk === 'research' ? RESEARCH_RISK : existsSync(v.risk!) ? parseRiskConfig(JSON.parse(readFileSync(v.risk!, 'utf8')), v.risk!) : fail(`--risk must be seed, research or a JSON file, got '${v.risk}'`),
+    volumeCap: 0,
+    bracketTie: 'stop',
+    tz: v.tz!,
+    rfAnnual: 0,
+  };
+  const slots = buildSlots(config.strategy, params, symbols);
+
+  let host: string;
+  let port: number;
+  let sim: IbGatewaySimulator | undefined;
+  if (v.gateway) {
+    [host, port] = [v.gateway.split(':')[0], Number(v.gateway.split(':')[1])];
+    if (!host || !port) fail(`--gateway must be host:port, got '${v.gateway}'`);
+  } else {
+    const { store, from, to } = await openRunStore({ data: v.data, interval, from: v.from, to: v.to, tz: config.tz });
+    const series = await loadBars(store, { symbols, interval, from, to }).finally(() => store.close());
+    const speed = v.speed === 'max' ? 'max' : Number(v.speed);
+    if (speed !== 'max' && !(speed > 0)) fail(`--speed must be max or a positive number, got '${v.speed}'`);
+    sim = await IbGatewaySimulator.start({ series, speed, account: v.account, cash: config.cash, commission: config.commission, tz: config.tz });
+    [host, port] = ['127.0.0.1', sim.port];
+    console.error(`IB Gateway simulator on 127.0.0.1:${sim.port} replaying ${symbols.join(',')} ${interval} (speed ${v.speed})`);
+  }
+
+  const out = path.resolve(v.out!);
+  const journalStore = await openStore(path.join(out, 'journal.duckdb'));
+  const id = runId({ ...config, live: v.gateway ?? 'simulator', account: v.account });
+  const runner = new LiveRunner(config, slots, {
+    host,
+    port,
+    clientId: Number(v['client-id']),
+    account: v.account!,
+    lockstep: sim !== undefined && v.speed === 'max',
+    journal: journalStore.conn,
+    runId: id,
+    maxReqPerSec: sim ? 1_000_000 : undefined, // the simulator does not enforce IB's 50 messages/s
+    log: (m) => console.error(m),
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const result = await runner.stop();
+      await sim?.close();
+      const report = backtestReport(result, v.gateway ?? `simulator: ${v.data ?? 'data/market.duckdb'}`);
+      const files = await writeReport(out, report);
+      await writeJournal(journalStore.conn, { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio);
+      journalStore.close();
+      printSummary(report, { bars: result.bars, seconds: 0, files: [files.json, files.html, path.join(out, 'journal.duckdb')], runId: id });
+    })());
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  process.on('SIGUSR2', () => void runner.kill('kill switch (SIGUSR2)'));
+  if (process.stdin.isTTY) createInterface({ input: process.stdin }).on('line', (l) => l.trim() === 'kill' && void runner.kill('kill switch (command)'));
+  await runner.start();
+  if (sim) await sim.finished.then(stop);
+  else await new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));
+  await stopping;
+  process.exit(0);
+}
+
+main().catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { EventName } from '@stoqey/ib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fill, Order, Trade } from '../../engine/core/types.ts';
+import { importPaths } from '../../engine/data/import.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { openStore, type Store } from '../../engine/data/store.ts';
+import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import { LiveRunner } from '../../engine/live/runner.ts';
+import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
+import { buildSlots } from '../../strategies/index.ts';
+import { config } from '../engine/harness.ts';
+import { SHARED, sharedAvailable } from '../shared-data.ts';
+
+const DIR = 'data/lean-sample/minute';
+const available = sharedAvailable(DIR);
+const FROM = Date.parse('2013-10-07T00:00:00-04:00');
+const TO = Date.parse('2013-10-11T23:59:59-04:00');
+
+const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.kind === 'shares' ? o.qty.shares : 'all-in', o.type, o.status];
+const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
+const tradeRow = (t: Trade) => [t.symbol, t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.pnl, t.commission];
+
+describe.skipIf(!available)('live runner against the simulator = backtest (LEAN minute bars 2013-10-07..11)', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore(':memory:');
+    await importPaths(store, ['spy', 'ibm'].map((s) => path.join(SHARED, DIR, s)), { interval: '1m' });
+  });
+  afterAll(() => store?.close());
+
+  for (const symbols of [['SPY'], ['SPY', 'IBM']]) {
+    it(`same orders, fills and trades: ${symbols.join(' + ')}`, async () => {
+      const series = await loadBars(store, { symbols, interval: '1m', from: FROM, to: TO });
+      const params = { fast: 10, slow: 30 };
+      const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+      const bt = runBacktest(series, cfg, buildSlots('sma-cross', params, symbols));
+
+      const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
+      const journal = await openStore(':memory:');
+      const runner = new LiveRunner(cfg, buildSlots('sma-cross', params, symbols), { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'parity', maxReqPerSec: 1_000_000 });
+      const decodeErrors: unknown[] = [];
+      runner.conn.api.on(EventName.error, (err: Error, code: number) => {
+        if (code === 505) decodeErrors.push(err.message);
+      });
+      try {
+        await runner.start();
+        await sim.finished;
+        const live = await runner.stop();
+        expect(decodeErrors).toEqual([]);
+        expect(bt.engine.orders.length).toBeGreaterThan(20);
+        expect(live.engine.orders.map(orderRow)).toEqual(bt.engine.orders.map(orderRow));
+        expect(live.journal.fills.map(fillRow)).toEqual(bt.journal.fills.map(fillRow));
+        expect(live.engine.trades.map(tradeRow)).toEqual(bt.engine.trades.map(tradeRow));
+        const persisted = await journal.conn.runAndReadAll('SELECT count(*) AS n FROM fills');
+        expect(Number(persisted.getRowObjectsJS()[0].n)).toBe(live.journal.fills.length);
+      } finally {
+        await sim.close();
+        journal.close();
+      }
+    }, 180_000);
+  }
+});
