@@ -29,7 +29,8 @@ const HELP = `usage: npm run live -- [options]
   --client-id N          API client id (default 1)
   --interval 1m|5m|1d    strategy bar interval (default 1m), built from IB's 5-second bars
   --cash N               capital the strategy trades (default 100000)
-  --sizing fixed --quantity N | percent --percent P | vol-target   (all-in is refused live)
+  --sizing percent --percent P (default 5, the seed position limit) | fixed --quantity N | vol-target
+                         (all-in is refused live: a live order needs its quantity when sent)
   --risk seed|research|FILE.json   (default seed: DESIGN section 4 limits and breaker)
   --out DIR              report.json, report.html, journal.duckdb (default out/live)
   simulator only: --data PATH (default data/market.duckdb, the bundled sample), --from, --to, --speed max|N,
@@ -48,9 +49,9 @@ async function main(): Promise<void> {
       'client-id': { type: 'string', default: '1' },
       interval: { type: 'string', default: '1m' },
       cash: { type: 'string', default: '100000' },
-      sizing: { type: 'string', default: 'fixed' },
-      quantity: { type: 'string', default: '100' },
-      percent: { type: 'string' },
+      sizing: { type: 'string', default: 'percent' },
+      quantity: { type: 'string' },
+      percent: { type: 'string', default: '5' },
       risk: { type: 'string', default: 'seed' },
       out: { type: 'string', default: 'out/live' },
       data: { type: 'string' },
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     cash: Number(v.cash),
     commission: parseCommission(v.commission!),
     slippage: { model: 'none' },
-    sizing: parseSizing(v.sizing!, { quantity: Number(v.quantity), percent: v.percent === undefined ? undefined : Number(v.percent) }),
+    sizing: parseSizing(v.sizing!, { quantity: v.quantity === undefined ? undefined : Number(v.quantity), percent: Number(v.percent) }),
     risk: v.risk === 'seed' ? SEED_RISK : v.risk === 'research' ? RESEARCH_RISK : existsSync(v.risk!) ? parseRiskConfig(JSON.parse(readFileSync(v.risk!, 'utf8')), v.risk!) : fail(`--risk must be seed, research or a JSON file, got '${v.risk}'`),
     volumeCap: 0,
     bracketTie: 'stop',
@@ -130,12 +131,13 @@ async function main(): Promise<void> {
       const files = await writeReport(out, report);
       await writeJournal(journalStore.conn, { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio);
       journalStore.close();
-      printSummary(report, { bars: result.bars, seconds: 0, files: [files.json, files.html, path.join(out, 'journal.duckdb')], runId: id });
+      printSummary(report, { bars: result.bars, seconds: (performance.now() - started) / 1000, files: [files.json, files.html, path.join(out, 'journal.duckdb')], runId: id });
     })());
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   process.on('SIGUSR2', () => void runner.kill('kill switch (SIGUSR2)'));
   if (process.stdin.isTTY) createInterface({ input: process.stdin }).on('line', (l) => l.trim() === 'kill' && void runner.kill('kill switch (command)'));
+  const started = performance.now();
   await runner.start();
   if (sim) await sim.finished.then(stop);
   else await new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));

@@ -43,6 +43,7 @@ export class IbConnection extends EventEmitter {
     this.api.on(EventName.disconnected, () => {
       const was = this.ready;
       this.ready = false;
+      if (this.stopped) return;
       if (was) this.emit('disconnected');
       this.scheduleReconnect();
     });
