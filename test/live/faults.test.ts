@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { EventName } from '@stoqey/ib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BarSeries, Fill, Order, Trade } from '../../engine/core/types.ts';
+import { importPaths } from '../../engine/data/import.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { openStore, type Store } from '../../engine/data/store.ts';
+import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import { LiveRunner } from '../../engine/live/runner.ts';
+import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
+import { buildSlots } from '../../strategies/index.ts';
+import { config } from '../engine/harness.ts';
+import { SHARED, sharedAvailable } from '../shared-data.ts';
+
+const DIR = 'data/lean-sample/minute';
+const available = sharedAvailable(DIR);
+const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.kind === 'shares' ? o.qty.shares : 'all-in', o.type, o.status];
+const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
+const tradeRow = (t: Trade) => [t.symbol, t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.pnl];
+
+/** Runs the live runner against the simulator, injecting `fault` once the replay has emitted `atBatch` batches. */
+async function liveWithFault(series: BarSeries[], atBatch: number, fault: (sim: IbGatewaySimulator) => void | Promise<void>) {
+  const symbols = series.map((s) => s.symbol);
+  const params = { fast: 10, slow: 30 };
+  const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+  const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
+  const journal = await openStore(':memory:');
+  const runner = new LiveRunner(cfg, buildSlots('sma-cross', params, symbols), { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'faults', maxReqPerSec: 1_000_000 });
+  const decodeErrors: string[] = [];
+  runner.conn.api.on(EventName.error, (err: Error, code: number) => void (code === 505 && decodeErrors.push(err.message)));
+  let injected = false;
+  const watch = setInterval(() => {
+    if (injected || sim.stats.batches < atBatch) return;
+    injected = true;
+    void fault(sim);
+  }, 1);
+  try {
+    await runner.start();
+    await sim.finished;
+    const live = await runner.stop();
+    const execIds = live.journal.fills.map((f) => f.execId);
+    const persisted = Number((await journal.conn.runAndReadAll('SELECT count(DISTINCT exec_id) AS n FROM fills')).getRowObjectsJS()[0].n);
+    return { cfg, live, injected, decodeErrors, execIds, persisted, logs: live.journal.logs.map((l) => l.message) };
+  } finally {
+    clearInterval(watch);
+    await sim.close();
+    journal.close();
+  }
+}
+
+describe.skipIf(!available)('faults: nothing lost, no order sent twice, same result as the backtest', () => {
+  let store: Store;
+  let series: BarSeries[];
+  let bt: ReturnType<typeof runBacktest>;
+  beforeAll(async () => {
+    store = await openStore(':memory:');
+    await importPaths(store, [path.join(SHARED, DIR, 'spy')], { interval: '1m' });
+    series = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+    const params = { fast: 10, slow: 30 };
+    bt = runBacktest(series, config({ strategy: 'sma-cross', params, symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK }), buildSlots('sma-cross', params, ['SPY']));
+  });
+  afterAll(() => store?.close());
+
+  const cases: [string, (sim: IbGatewaySimulator) => void | Promise<void>, RegExp | null][] = [
+    ['the connection dropped', (sim) => sim.dropConnections(), /connection dropped/],
+    ['1100 then 1101 (data lost: re-subscribe)', (sim) => {
+      sim.connectivityLost();
+      setTimeout(() => sim.connectivityRestored(true), 50);
+    }, /re-subscribing/],
+    ['1100 then 1102 (data kept)', (sim) => {
+      sim.connectivityLost();
+      setTimeout(() => sim.connectivityRestored(false), 50);
+    }, /1102|restored|maintained/i],
+    ['a gateway restart', (sim) => sim.restart(500), /connection dropped/],
+    ['a stall (the gateway goes quiet, then carries on)', (sim) => sim.stall(300), null],
+  ];
+  for (const [what, fault, logged] of cases) {
+    it(what, async () => {
+      const r = await liveWithFault(series, 4_000, fault);
+      expect(r.injected).toBe(true);
+      expect(r.decodeErrors).toEqual([]);
+      expect(new Set(r.execIds).size).toBe(r.execIds.length); // every fill once
+      expect(r.persisted).toBe(r.execIds.length);
+      if (logged) expect(r.logs.some((l) => logged.test(l))).toBe(true);
+      expect(bt.engine.orders.length).toBeGreaterThan(10);
+      expect(r.live.engine.orders.map(orderRow)).toEqual(bt.engine.orders.map(orderRow));
+      expect(r.live.journal.fills.map(fillRow)).toEqual(bt.journal.fills.map(fillRow));
+      expect(r.live.engine.trades.map(tradeRow)).toEqual(bt.engine.trades.map(tradeRow));
+    }, 120_000);
+  }
+});
