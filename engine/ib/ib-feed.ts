@@ -35,6 +35,8 @@ export class IbFeed implements Feed {
   private stopped: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
+  /** lockstep: our one reqCurrentTime in flight (two would release batches before we handled them) */
+  private awaitingTime = false;
   lastBarEnd: EpochMs = -Infinity;
 
   constructor(private readonly conn: IbConnection, private readonly o: IbFeedOptions) {
@@ -50,11 +52,13 @@ export class IbFeed implements Feed {
     });
     api.on(EventName.currentTime, (seconds: number) => {
       if (!o.lockstep || !this.sink) return;
-      this.deliver(Math.max(seconds * 1000, this.lastBarEnd)).then(() => {
-        if (this.sink) api.reqCurrentTime();
-      });
+      this.awaitingTime = false;
+      void this.deliver(Math.max(seconds * 1000, this.lastBarEnd)).then(() => this.requestTime());
     });
-    conn.on('ready', () => this.subscribe());
+    conn.on('ready', () => {
+      this.awaitingTime = false; // a new connection: nothing of ours is in flight on it
+      this.subscribe();
+    });
     conn.on('dataLost', () => this.subscribe());
   }
 
@@ -81,7 +85,13 @@ export class IbFeed implements Feed {
   private subscribe(): void {
     if (!this.sink) return;
     this.o.symbols.forEach((symbol, sid) => this.conn.api.reqRealTimeBars(REQ_BASE + sid, stockContract(symbol), 5, WhatToShow.TRADES, false));
-    if (this.o.lockstep) this.conn.api.reqCurrentTime();
+    this.requestTime();
+  }
+
+  private requestTime(): void {
+    if (!this.o.lockstep || !this.sink || this.awaitingTime) return;
+    this.awaitingTime = true;
+    this.conn.api.reqCurrentTime();
   }
 
   /** Hands complete groups to the sink, one at a time, each followed by afterBars. */
