@@ -14,6 +14,11 @@ import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { buildSlots } from '../strategies/index.ts';
+import net from 'node:net';
+import { EventName } from '@stoqey/ib';
+import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
+import { LiveRunner } from '../engine/live/runner.ts';
+import type { Strategy } from '../engine/core/strategy.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
@@ -103,6 +108,46 @@ async function probe(dir: string, bars: number): Promise<{ bars: number; orders:
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
+/**
+ * Live latency: bar arrival at the client (the 5-second bar that completes a minute, as @stoqey/ib
+ * decodes it) to the placeOrder frame written to the socket, through the live runner (aggregation,
+ * engine, risk, DuckDB journal append, IbBroker), against the simulator over TCP. A probe strategy
+ * trades on every bar.
+ */
+async function liveLatency(series: BarSeries[]): Promise<{ orders: number; p50: number; p99: number; max: number }> {
+  const symbols = series.map((x) => x.symbol);
+  const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
+  const cfg = { ...config(symbols, '1m'), sizing: { kind: 'fixed' as const, quantity: 1 } };
+  const sim = await IbGatewaySimulator.start({ series, speed: 'max' });
+  const journal = await openStore(':memory:');
+  const runner = new LiveRunner(cfg, [{ name: 'flip', strategy: flip, weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'latency', maxReqPerSec: 1_000_000 });
+  const arrivals: number[] = [];
+  const writes: number[] = [];
+  runner.conn.api.on(EventName.realtimeBar, (_id: number, date: number) => {
+    if ((date * 1000 + 5_000) % 60_000 === 0) arrivals.push(performance.now());
+  });
+  const write = net.Socket.prototype.write;
+  net.Socket.prototype.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
+    // a client frame: 4-byte length, then the fields; placeOrder's first field is "3"
+    if (this.remotePort === sim.port && chunk instanceof Uint8Array && chunk[4] === 0x33 && chunk[5] === 0) writes.push(performance.now());
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof write;
+  try {
+    await runner.start();
+    await sim.finished;
+    await runner.stop();
+  } finally {
+    net.Socket.prototype.write = write;
+    await sim.close();
+    journal.close();
+  }
+  if (writes.length !== arrivals.length) throw new Error(`latency probe: ${arrivals.length} completed bars but ${writes.length} orders sent`);
+  // each completed minute gives exactly one order: pair them in order
+  const lat = writes.map((w, i) => w - arrivals[i]).sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { orders: lat.length, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] };
+}
+
 async function main() {
   const dir = path.join(SHARED, 'sp500-daily/adjusted');
   const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
@@ -157,6 +202,10 @@ async function main() {
     const minuteBarsPerSec = minuteBars / m.seconds;
     say(`minute: ${fmt(minuteBars)} bars of ${minuteSymbols.length} symbols: median ${m.seconds.toFixed(4)} s = ${fmt(minuteBarsPerSec)} bars/s`);
 
+    const spyMinutes = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+    const latency = await liveLatency(spyMinutes);
+    say(`live latency (bar arrival -> placeOrder bytes on the socket, through the runner and its DuckDB journal, ${fmt(latency.orders)} orders): p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, max ${latency.max.toFixed(3)} ms`);
+
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     say(`memory: peak RSS of this process ${peakRssMb.toFixed(0)} MB (now ${rssMb().toFixed(0)} MB)`);
     const small = await probe(tmp, 1_000_000);
@@ -164,7 +213,7 @@ async function main() {
     say(`memory vs history (chunked minute backtest, fresh processes): ${fmt(small.bars)} bars -> peak ${small.peakRssMb.toFixed(0)} MB, ${fmt(large.bars)} bars -> peak ${large.peakRssMb.toFixed(0)} MB (${fmt(large.orders)} orders; ${fmt(large.bars / large.seconds)} bars/s with chunked loading)`);
     say(`  JS heap at the end ${small.heapMb.toFixed(0)} -> ${large.heapMb.toFixed(0)} MB (grows with orders, not bars); typed-array bar windows ${small.arrayBuffersMb.toFixed(0)} -> ${large.arrayBuffersMb.toFixed(0)} MB`);
     if (values.json) {
-      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
+      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, liveLatencyMs: latency, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
     }
   } finally {
     store.close();

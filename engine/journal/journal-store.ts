@@ -36,7 +36,7 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
   await conn.run('BEGIN TRANSACTION');
   try {
     for (const t of TABLES) await conn.run(`DELETE FROM ${t} WHERE run_id = $1`, [run.runId]);
-    await append(conn, 'runs', [run], (a, r) => {
+    await appendRows(conn, 'runs', [run], (a, r) => {
       a.appendVarchar(r.runId);
       a.appendVarchar(r.kind);
       a.appendVarchar(r.strategy);
@@ -44,7 +44,7 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
       a.appendBigInt(BigInt(r.bars));
       a.appendDouble(r.finalEquity);
     });
-    await append(conn, 'orders', orders, (a, o) => {
+    await appendRows(conn, 'orders', orders, (a, o) => {
       a.appendVarchar(run.runId);
       a.appendInteger(o.id);
       a.appendVarchar(o.strategy);
@@ -70,7 +70,7 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
     const positions = portfolio.books.flatMap((b) =>
       [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ strategy: b.name, symbol: portfolio.symbols[sid], qty: q, avgCost: b.avgCost[sid], last: portfolio.marks[sid] }])),
     );
-    await append(conn, 'positions', positions, (a, p) => {
+    await appendRows(conn, 'positions', positions, (a, p) => {
       a.appendVarchar(run.runId);
       a.appendVarchar(p.strategy);
       a.appendVarchar(p.symbol);
@@ -97,9 +97,18 @@ export async function ensureJournalTables(conn: DuckDBConnection): Promise<void>
   for (const ddl of JOURNAL_DDL.split(';').map((s) => s.trim()).filter(Boolean)) await conn.run(ddl);
 }
 
+/** Appenders kept open across many small appends (the live journal): flushed after each, closed at the end. */
+export type AppenderCache = Map<string, DuckDBAppender>;
+
+export function closeAppenders(cache: AppenderCache): void {
+  for (const a of cache.values()) a.closeSync();
+  cache.clear();
+}
+
 /** Appends the journal's events from `from` on (the live journal writes its news this way). */
-export async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark): Promise<JournalMark> {
-  await append(conn, 'order_events', journal.orderEvents.slice(from.orderEvents), (a, e, k) => {
+export async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark, cache?: AppenderCache): Promise<JournalMark> {
+  const append = <T>(table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void) => appendRows(conn, table, rows, row, cache);
+  await append('order_events', journal.orderEvents.slice(from.orderEvents), (a, e, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.orderEvents + k);
     a.appendBigInt(BigInt(e.ts));
@@ -108,7 +117,7 @@ export async function appendEvents(conn: DuckDBConnection, runId: string, journa
     a.appendVarchar(e.to);
     a.appendVarchar(e.reason);
   });
-  await append(conn, 'fills', journal.fills.slice(from.fills), (a, f, k) => {
+  await append('fills', journal.fills.slice(from.fills), (a, f, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.fills + k);
     a.appendVarchar(f.execId);
@@ -120,7 +129,7 @@ export async function appendEvents(conn: DuckDBConnection, runId: string, journa
     a.appendDouble(f.price);
     a.appendDouble(f.commission);
   });
-  await append(conn, 'risk_events', journal.riskEvents.slice(from.riskEvents), (a, e, k) => {
+  await append('risk_events', journal.riskEvents.slice(from.riskEvents), (a, e, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.riskEvents + k);
     a.appendBigInt(BigInt(e.ts));
@@ -130,7 +139,7 @@ export async function appendEvents(conn: DuckDBConnection, runId: string, journa
     double(a, e.limit);
     a.appendVarchar(e.message);
   });
-  await append(conn, 'equity', journal.equityCurve.slice(from.equity), (a, p) => {
+  await append('equity', journal.equityCurve.slice(from.equity), (a, p) => {
     a.appendVarchar(runId);
     a.appendBigInt(BigInt(p.ts));
     a.appendDouble(p.equity);
@@ -145,12 +154,17 @@ function double(a: DuckDBAppender, x: number): void {
   else a.appendNull();
 }
 
-async function append<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void): Promise<void> {
+async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void, cache?: AppenderCache): Promise<void> {
   if (rows.length === 0) return;
-  const a = await conn.createAppender(table);
+  let a = cache?.get(table);
+  if (!a) {
+    a = await conn.createAppender(table);
+    cache?.set(table, a);
+  }
   rows.forEach((r, i) => {
     row(a, r, i);
     a.endRow();
   });
-  a.closeSync();
+  if (cache) a.flushSync();
+  else a.closeSync();
 }

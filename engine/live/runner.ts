@@ -7,7 +7,7 @@ import { IbConnection } from '../ib/connection.ts';
 import { IbBroker } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
 import { MemoryJournal } from '../journal/journal.ts';
-import { appendEvents, ensureJournalTables, type JournalMark } from '../journal/journal-store.ts';
+import { appendEvents, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
 import { Engine } from '../run/engine.ts';
@@ -43,6 +43,7 @@ export class LiveRunner {
   private readonly lastBarTs: Float64Array;
   private mark: JournalMark = { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 };
   private writing: Promise<void> = Promise.resolve();
+  private readonly appenders: AppenderCache = new Map();
   private bars = 0;
   private running: Promise<void> | undefined;
 
@@ -107,7 +108,7 @@ export class LiveRunner {
    */
   commit(): Promise<void> {
     this.writing = this.writing.then(async () => {
-      this.mark = await appendEvents(this.o.journal, this.o.runId, this.journal, this.mark);
+      this.mark = await appendEvents(this.o.journal, this.o.runId, this.journal, this.mark, this.appenders);
       this.broker.drain();
     });
     return this.writing;
@@ -125,6 +126,7 @@ export class LiveRunner {
     await this.running;
     this.engine.finish();
     await this.commit();
+    closeAppenders(this.appenders);
     this.conn.stop();
     return { config: this.config, engine: this.engine, journal: this.journal, bars: this.bars, lastBarTs: this.lastBarTs };
   }

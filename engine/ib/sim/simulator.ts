@@ -88,7 +88,9 @@ export class IbGatewaySimulator implements ConnectionHandler {
   private connSeq = 0;
   private resolveFinished!: () => void;
   private started = false;
+  /** the replay is over (or the simulator closed) */
   private ended = false;
+  private closing = false;
   private lost = false;
   private down = false;
   private stalledUntil = 0;
@@ -97,6 +99,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
   private pacedTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  private wakeRestart: () => void = () => {};
   private anchor: { wall: number; virtual: number } | null = null;
   private pacingClock = { virtual: NaN, realAt: 0, last: -Infinity };
   private readonly lastPnl = new Map<string, string>();
@@ -165,8 +168,10 @@ export class IbGatewaySimulator implements ConnectionHandler {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.ended = true;
     for (const t of [this.graceTimer, this.pacedTimer, this.stallTimer, this.restartTimer]) clearTimeout(t);
+    this.wakeRestart();
     for (const c of [...this.conns]) c.close();
     await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
     this.resolveFinished();
@@ -209,8 +214,11 @@ export class IbGatewaySimulator implements ConnectionHandler {
     const closed = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
     this.dropConnections();
     await closed;
-    await new Promise<void>((resolve) => (this.restartTimer = setTimeout(resolve, downMs)));
-    if (this.ended) return;
+    await new Promise<void>((resolve) => {
+      this.restartTimer = setTimeout(resolve, downMs);
+      this.wakeRestart = resolve;
+    });
+    if (this.closing) return;
     this.server = this.makeServer();
     await this.listen(this._port);
     this.down = false;
@@ -247,7 +255,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
 
   private makeServer(): Server {
     return createServer((socket: Socket) => {
-      if (this.down || this.ended) {
+      if (this.down || this.closing) {
         socket.destroy();
         return;
       }
@@ -612,7 +620,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     const due = this.anchor.wall + (next + this.replay.subMs - this.anchor.virtual) / speed;
     this.pacedTimer = setTimeout(() => {
       this.pacedTimer = undefined;
-      if (this.ended) return;
+      if (this.ended || this.lost || this.down || this.stalledUntil > 0) return;
       this.emitBatch();
       this.pump();
     }, Math.max(0, due - wall));

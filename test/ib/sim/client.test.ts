@@ -646,3 +646,104 @@ describe('with @stoqey/ib: faults', () => {
     expect(times(seen)).toEqual([0, 5]);
   });
 });
+
+describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing stops', () => {
+  /** The bars of `s` whose start is in [from, to) (or a filter), as a new series. */
+  const cut = (s: BarSeries, keep: (t: number) => boolean): BarSeries => {
+    const idx = [...s.ts.keys()].filter((i) => keep(s.ts[i]));
+    const pick = (a: Float64Array) => Float64Array.from(idx, (i) => a[i]);
+    return { ...s, ts: pick(s.ts), open: pick(s.open), high: pick(s.high), low: pick(s.low), close: pick(s.close), volume: pick(s.volume) };
+  };
+  const rth = (t: number) => {
+    const m = (((t - 4 * 3_600_000) / 60_000) % 1440 + 1440) % 1440; // New York in October: UTC-4
+    return m >= 570 && m < 960;
+  };
+
+  it('waits for every subscribed client before the next batch', async () => {
+    await start({ joinGraceMs: 0 }); // strict: a subscribed client is always waited for
+    const a = await connect(1);
+    const b = await connect(2);
+    a.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    b.api.reqRealTimeBars(1, stock('IBM'), 5, 'TRADES' as never, false);
+    for (let round = 1; round <= 2; round++) {
+      let answered = false;
+      const aDone = a.step().then(() => (answered = true));
+      await new Promise((r) => setTimeout(r, 150));
+      expect(answered).toBe(false);
+      expect(sim!.stats.batches).toBe(round - 1);
+      await b.step();
+      await aDone;
+      expect(sim!.stats.batches).toBe(round);
+    }
+  });
+
+  it('starts a client that never signals after the join grace, one batch at a time', async () => {
+    await start({ joinGraceMs: 100 });
+    const c = await connect();
+    const first = c.waitFor(EventName.realtimeBar);
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    expect((await first)[1]).toBe(DAY2_OPEN / 1000);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sim!.stats.batches).toBe(1);
+    await c.step();
+    expect(sim!.stats.batches).toBe(2);
+  });
+
+  it('replays daily bars one bar per day and fills a market order at the next open', async () => {
+    const day = (d: number) => Date.UTC(2013, 9, d);
+    const daily: BarSeries = {
+      symbol: 'SPY', interval: '1d', ts: Float64Array.from([day(7), day(8), day(9)]),
+      open: Float64Array.from([167, 168, 165.5]), high: Float64Array.from([168, 168.5, 166]), low: Float64Array.from([166, 165, 164]),
+      close: Float64Array.from([167.5, 165.2, 165.8]), volume: Float64Array.from([1e6, 2e6, 1.5e6]),
+    };
+    await start({ series: [daily], from: day(8) });
+    const c = await connect();
+    const bars = c.record(EventName.realtimeBar);
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    await c.step();
+    expect(bars.map((b) => b.slice(1, 7))).toEqual([[day(8) / 1000, 168, 168.5, 165, 165.2, 2e6]]);
+    const exec = c.waitFor(EventName.execDetails);
+    c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 10 });
+    await c.step();
+    expect((await exec)[2]).toMatchObject({ price: 165.5, time: '20131008 20:00:00 US/Eastern' });
+  });
+
+  it('fills MOC at the session close and MOO (MKT, OPG) at the next session open', async () => {
+    const onlyRth = series.map((s) => cut(s, rth));
+    const s = onlyRth[0];
+    const lastMinute = Date.UTC(2013, 9, 7, 19, 59);
+    await start({ series: onlyRth, from: Date.UTC(2013, 9, 7, 19, 58) });
+    const c = await connect();
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    const execs = c.record(EventName.execDetails);
+    c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.MOC, totalQuantity: 10, orderRef: 'moc' });
+    await c.step(24); // 15:58 and 15:59
+    expect(execs.map((e) => [e[2].orderRef, e[2].price, e[2].time])).toEqual([['moc', s.close[s.ts.indexOf(lastMinute)], '20131007 15:59:55 US/Eastern']]);
+    c.api.placeOrder(2, SPY, { action: OrderAction.SELL, orderType: OrderType.MKT, tif: 'OPG' as never, totalQuantity: 10, orderRef: 'moo' });
+    await c.step();
+    expect(execs.map((e) => [e[2].orderRef, e[2].price, e[2].time])[1]).toEqual(['moo', s.open[s.ts.indexOf(DAY2_OPEN)], '20131008 09:30:00 US/Eastern']);
+  });
+
+  it('works a trailing stop from the last price and reports where its stop is', async () => {
+    await start();
+    const c = await connect();
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    await c.step(12);
+    const mark = sim!.account.marks[0];
+    const opened = c.waitFor(EventName.openOrder, (id: number) => id === 1);
+    c.api.placeOrder(1, SPY, { action: OrderAction.SELL, orderType: OrderType.TRAIL, totalQuantity: 10, auxPrice: 0.02, tif: 'GTC' as never });
+    await opened;
+    expect(sim!.account.orders.get(1)!.engine.stop).toBeCloseTo(mark - 0.02, 10);
+    const exec = c.waitFor(EventName.execDetails, () => true, 10_000);
+    let filled = false;
+    void exec.then(() => (filled = true));
+    for (let k = 0; k < 12 * 60 && !filled; k++) await c.step();
+    const [, , e] = await exec;
+    expect(e).toMatchObject({ orderId: 1, side: 'SLD', shares: 10 });
+    const open = c.record(EventName.openOrder);
+    const end = c.waitFor(EventName.openOrderEnd);
+    c.api.reqAllOpenOrders();
+    await end;
+    expect(open).toEqual([]);
+  });
+});
