@@ -89,4 +89,17 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
       expect(r.live.engine.trades.map(tradeRow)).toEqual(bt.engine.trades.map(tradeRow));
     }, 120_000);
   }
+
+  it('an order rejected by the broker: journaled with the reason, the runner carries on', async () => {
+    const r = await liveWithFault(series, 4_000, (sim) => sim.rejectNextOrder('test: insufficient permissions'));
+    const rejected = r.live.engine.orders.filter((o) => o.status === 'REJECTED');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0].reason).toMatch(/IB error 201: .*insufficient permissions/);
+    const later = r.live.engine.orders.filter((o) => o.id > rejected[0].id);
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.some((o) => o.status === 'FILLED')).toBe(true);
+    expect(r.live.journal.orderEvents.some((e) => e.orderId === rejected[0].id && e.to === 'REJECTED')).toBe(true);
+    expect(r.decodeErrors).toEqual([]);
+    expect(new Set(r.execIds).size).toBe(r.execIds.length);
+  }, 120_000);
 });
