@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { EventName } from '@stoqey/ib';
+import { describe, expect, it } from 'vitest';
+import { importPaths } from '../../engine/data/import.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { openStore } from '../../engine/data/store.ts';
+import { IbConnection } from '../../engine/ib/connection.ts';
+import { downloadHistory, HistoricalPacer, IB_HISTORICAL_PACING } from '../../engine/ib/history.ts';
+import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import { SHARED, sharedAvailable } from '../shared-data.ts';
+
+describe('historical pacing (IB rules) with a fake clock', () => {
+  const make = () => {
+    let t = 0;
+    const pacer = new HistoricalPacer(undefined, () => t, async (ms) => void (t += ms));
+    return { pacer, at: () => t };
+  };
+  it('a 7th request for one contract within 2 s waits', async () => {
+    const { pacer, at } = make();
+    for (let i = 0; i < 6; i++) await pacer.acquire(`k${i}`, 'SPY');
+    expect(at()).toBe(0);
+    await pacer.acquire('k6', 'SPY');
+    expect(at()).toBe(2_000);
+    await pacer.acquire('x', 'IBM');
+    expect(at()).toBe(2_000);
+  });
+  it('an identical request waits 15 s; the 61st within 10 minutes waits for the window', async () => {
+    const { pacer, at } = make();
+    await pacer.acquire('same', 'SPY');
+    await pacer.acquire('same', 'SPY');
+    expect(at()).toBe(15_000);
+    const p2 = make();
+    for (let i = 0; i < 60; i++) await p2.pacer.acquire(`k${i}`, `C${i}`);
+    expect(p2.at()).toBe(0);
+    await p2.pacer.acquire('k60', 'C60');
+    expect(p2.at()).toBe(600_000);
+  });
+});
+
+const DIR = 'data/lean-sample/minute/spy';
+describe.skipIf(!sharedAvailable(DIR))('historical download through the simulator into DuckDB', () => {
+  it('backs off after a pacing violation (162), retries, and stores exactly the bars the gateway has', async () => {
+    const src = await openStore(':memory:');
+    await importPaths(src, [path.join(SHARED, DIR)], { interval: '1m' });
+    const day2 = Date.parse('2013-10-08T00:00:00-04:00');
+    const series = await loadBars(src, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+    const sim = await IbGatewaySimulator.start({ series, from: day2 });
+    const conn = new IbConnection({ host: '127.0.0.1', port: sim.port, clientId: 5 });
+    const dest = await openStore(':memory:');
+    const errors: number[] = [];
+    conn.api.on(EventName.error, (_e: Error, code: number) => void errors.push(code));
+    const logs: string[] = [];
+    try {
+      await conn.start();
+      sim.pacingViolationNext();
+      const summary = await downloadHistory(conn, dest, [{ symbol: 'SPY', barSize: '1 min', duration: '1 D' }], { backoffMs: 50, pacer: new HistoricalPacer({ ...IB_HISTORICAL_PACING, identicalMs: 100 }), log: (m) => logs.push(m) });
+      expect(errors).toContain(162);
+      expect(errors).not.toContain(505);
+      expect(logs.some((l) => /162.*backing off 50 ms/.test(l))).toBe(true);
+      const got = (await loadBars(dest, { symbols: ['SPY'], interval: '1m' }))[0];
+      const want = (await loadBars(src, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: day2 - 1 }))[0];
+      expect(summary.rows).toBe(want.ts.length);
+      expect([...got.ts]).toEqual([...want.ts]);
+      expect([...got.close]).toEqual([...want.close]);
+      expect([...got.volume]).toEqual([...want.volume]);
+    } finally {
+      conn.stop();
+      await sim.close();
+      src.close();
+      dest.close();
+    }
+  }, 60_000);
+});
