@@ -89,22 +89,19 @@ async function main(): Promise<void> {
   }
   const symbolsFlag = v.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
 
+  const historyFrom = v['history-from'];
+  const { store, source, from, to } = await openRunStore({ data: v.data, symbols: symbolsFlag, interval, from: historyFrom ?? v.from, to: v.to, tz: v.tz });
   let sim: IbGatewaySimulator;
   try {
-    const { store, source, from, to } = await openRunStore({ data: v.data, symbols: symbolsFlag, interval, from: v['history-from'] ?? v.from, to: v.to, tz: v.tz });
-    const replayFrom = v['history-from'] && v.from ? dayStart(v.from, interval, v.tz) : undefined;
-    try {
-      const symbols = symbolsFlag ?? (await listSymbols(store, interval));
-      if (symbols.length === 0) fail(`no ${interval} bars in ${source}`);
-      const series = await loadBars(store, { symbols, interval, from, to });
-      sim = await IbGatewaySimulator.start({ port, series, speed, account: v.account, cash, commission, tz: v.tz, from: replayFrom });
-      console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, speed ${speed})`);
-      console.log(`replaying ${symbols.join(',')} ${interval} bars from ${source}; type help for the fault commands`);
-    } finally {
-      store.close();
-    }
-  } catch (e) {
-    fail((e as Error).message);
+    const symbols = symbolsFlag ?? (await listSymbols(store, interval));
+    if (symbols.length === 0) fail(`no ${interval} bars in ${source}`);
+    const series = await loadBars(store, { symbols, interval, from, to });
+    const replayFrom = historyFrom && v.from ? dayStart(v.from, interval, v.tz) : undefined;
+    sim = await IbGatewaySimulator.start({ port, series, speed, account: v.account, cash, commission, tz: v.tz, from: replayFrom });
+    console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, speed ${speed})`);
+    console.log(`replaying ${symbols.join(',')} ${interval} bars from ${source}; type help for the fault commands`);
+  } finally {
+    store.close();
   }
 
   let stopping = false;
@@ -181,4 +178,7 @@ function dayStart(day: string, interval: Interval, tz: string): number {
   return interval === '1d' ? utc : localToUtc(tz, utc);
 }
 
-await main();
+main().catch((e: unknown) => {
+  process.stderr.write(`error: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { EventName, OrderAction, OrderType, type Contract, type Execution, type Order } from '@stoqey/ib';
 import { IbConnection } from '../engine/ib/connection.ts';
 import { stockContract } from '../engine/ib/ib-broker.ts';
+import { downloadHistory } from '../engine/ib/history.ts';
+import { openStore } from '../engine/data/store.ts';
 
 const USAGE = `usage: npm run ib -- <command> [--gateway host:port] [--client-id N] [--json]
 commands:
@@ -13,11 +15,13 @@ commands:
   executions   today's executions with commissions
   cancel-all   cancel every open order (reqGlobalCancel)
   kill         cancel every open order, then flatten every position with market orders
+  history SYMBOLS  download bars into DuckDB (--bar '1 min', --duration '2 D', --db data/market.duckdb),
+               paced under IB's historical-data rules, backing off after a pacing violation (162)
 default gateway 127.0.0.1:4002 (IB Gateway paper); TWS paper is 7497, live 7496, Gateway live 4001.`;
 
 const { values: v, positionals } = parseArgs({
   allowPositionals: true,
-  options: { gateway: { type: 'string', default: '127.0.0.1:4002' }, 'client-id': { type: 'string', default: '99' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  options: { bar: { type: 'string', default: '1 min' }, duration: { type: 'string', default: '2 D' }, db: { type: 'string', default: 'data/market.duckdb' }, gateway: { type: 'string', default: '127.0.0.1:4002' }, 'client-id': { type: 'string', default: '99' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
 });
 
 type Row = Record<string, string | number>;
@@ -125,6 +129,18 @@ async function main(): Promise<void> {
         }
         await new Promise((r) => setTimeout(r, 300)); // let the requests leave the client's pacing queue
         print(cmd === 'kill' ? 'kill' : 'cancel-all', cmd === 'kill' ? flattened : [{ sent: 'reqGlobalCancel' }]);
+        break;
+      }
+      case 'history': {
+        const symbols = (positionals[1] ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
+        if (symbols.length === 0) throw new Error('history needs symbols: npm run ib -- history SPY,IBM');
+        const store = await openStore(v.db!);
+        try {
+          const r = await downloadHistory(conn, store, symbols.map((symbol) => ({ symbol, barSize: v.bar!, duration: v.duration! })), { log: (m) => console.error(m) });
+          print('history', [{ symbols: r.symbols.join(','), interval: r.interval, rows: r.rows, db: v.db! }]);
+        } finally {
+          store.close();
+        }
         break;
       }
       default:

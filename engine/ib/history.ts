@@ -47,7 +47,7 @@ export class HistoricalPacer {
 export interface HistoryRequest {
   symbol: string;
   /** IB bar size: '1 min', '5 mins', '1 day', ... */
-  barSize: BarSizeSetting;
+  barSize: string;
   /** IB duration: '1 D', '2 D', '1 W', '1 Y' */
   duration: string;
   /** 'yyyymmdd hh:mm:ss zone' or '' for now */
@@ -88,7 +88,7 @@ function requestBars(conn: IbConnection, reqId: number, r: HistoryRequest): Prom
     };
     api.on(EventName.historicalData, onBar);
     api.on(EventName.error, onError);
-    api.reqHistoricalData(reqId, stockContract(r.symbol), r.end ?? '', r.duration, r.barSize, WhatToShow.TRADES, r.useRTH ?? false, 2, false);
+    api.reqHistoricalData(reqId, stockContract(r.symbol), r.end ?? '', r.duration, r.barSize as BarSizeSetting, WhatToShow.TRADES, r.useRTH ?? false, 2, false);
   });
 }
 
@@ -115,16 +115,25 @@ export async function downloadHistory(conn: IbConnection, store: Store, requests
         try {
           rows = await requestBars(conn, nextReqId++, r);
         } catch (e) {
-          if ((e as { code?: number }).code !== 162 || attempt >= (o.retries ?? 3)) throw e;
+          const err = e as Error & { code?: number };
+          // 162 is also IB's code for "query returned no data": only a pacing violation is retried
+          if (err.code === 162 && /no data/i.test(err.message)) {
+            o.log?.(`${err.message}: nothing to store for ${r.symbol}`);
+            rows = [];
+            break;
+          }
+          if (err.code !== 162 || attempt >= (o.retries ?? 3)) throw e;
           o.log?.(`${(e as Error).message}: backing off ${wait} ms`);
           await new Promise((res) => setTimeout(res, wait));
         }
       }
+      if (rows.length === 0) continue;
       const file = path.join(dir, `${r.symbol}.csv`);
       const time = (t: string) => (/^\d{9,10}$/.test(t) ? new Date(Number(t) * 1000).toISOString() : /^\d{8}$/.test(t) ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}` : t);
       writeFileSync(file, ['timestamp,open,high,low,close,volume', ...rows.map((x) => [time(x[0]), ...x.slice(1)].join(','))].join('\n') + '\n');
       files.push(file);
     }
+    if (files.length === 0) throw new Error(`the gateway returned no ${requests[0].barSize} bars for ${requests.map((r) => r.symbol).join(',')} over ${requests[0].duration}`);
     return await importPaths(store, files, { interval });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,3 +7,4 @@ export { parsePlaceOrder, type IbOrder, type PlaceOrder } from './place-order.ts
 export { messageId, parseRequest, type ClientRequest } from './requests.ts';
 export * as msg from './messages.ts';
 export type { BarOut, ContractDetailsOut, ContractOut, ExecutionOut, HistoricalBarOut, OpenOrderOut, OrderStatusOut } from './messages.ts';
+export { RawClient } from './raw-client.ts';

@@ -3,6 +3,7 @@
 import type { Socket } from 'node:net';
 import type { Field } from '../protocol/fields.ts';
 import { API_PREFIX, encodeFrame, FrameError, FrameReader, parseVersionRange, splitFields } from '../protocol/framing.ts';
+import { currentTime } from '../protocol/messages.ts';
 
 export interface MktDataSub {
   sid: number;
@@ -74,6 +75,10 @@ export class ClientConnection {
       });
     }
     this.socket.write(frame);
+  }
+
+  sendCurrentTime(nowMs: number): void {
+    this.send(currentTime(Math.floor(nowMs / 1000)));
   }
 
   /** Sends what a stall held back. */

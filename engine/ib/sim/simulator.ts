@@ -2,22 +2,28 @@
 // It replays stored bars as 5-second bars and ticks on a virtual clock, fills orders with the
 // backtest's fill model (one SimBroker), keeps the account across reconnects and restarts, and
 // injects faults on command.
+//
+// Not modelled: quotes (bid = ask = last), outsideRth (orders fill on every replayed bar, as in
+// backtests), margin checks and rejections other than on command, order ids per client (one id
+// space per account), what-if, conditional, algo-specific and combo behaviour, account updates
+// (reqAccountUpdates), periodic account-summary updates, and IB's 50 messages/s limit.
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ExchangeCalendar } from '../../core/calendar.ts';
 import type { BarSeries } from '../../core/types.ts';
 import type { CommissionSpec, SlippageSpec } from '../../exec/costs.ts';
 import { ParseError } from '../protocol/fields.ts';
-import { CODE, IN, TEXT, TICK } from '../protocol/ids.ts';
+import { CODE, IN, TEXT } from '../protocol/ids.ts';
 import * as msg from '../protocol/messages.ts';
 import type { Fields } from '../protocol/messages.ts';
 import { messageId, parseRequest, type ClientRequest } from '../protocol/requests.ts';
 import { Account, type Execution, type SimOrder } from './account.ts';
 import { ClientConnection, type ConnectionHandler } from './connection.ts';
 import { conIdFor, Contracts } from './contracts.ts';
-import { history, IB_PACING, Pacing, barSizeMs, type PacingLimits } from './historical.ts';
+import { history, IB_PACING, Pacing, type PacingLimits } from './historical.ts';
+import { MarketDataFeed } from './market-data.ts';
 import { commissionReportMsg, execDetailsMsg, openOrderMsg, orderStatusMsg } from './order-messages.ts';
-import { Replay, type Batch, type SubBar } from './replay.ts';
+import { Replay } from './replay.ts';
+import { BatchScheduler } from './scheduler.ts';
 import { accountSummary } from './summary.ts';
 import { formatIbTime, parseIbTime } from './time.ts';
 
@@ -73,47 +79,52 @@ export class IbGatewaySimulator implements ConnectionHandler {
   readonly account: Account;
   readonly contracts: Contracts;
   private readonly replay: Replay;
+  private readonly scheduler: BatchScheduler;
+  private readonly feed: MarketDataFeed;
   private readonly conns = new Set<ClientConnection>();
   private readonly tz: string;
-  private readonly speed: 'max' | number;
   private readonly accountId: string;
-  private readonly joinGraceMs: number;
   private readonly pacing: Pacing;
-  private readonly cal: ExchangeCalendar;
-  private readonly dayVolume: Float64Array;
-  private readonly volumeDay: Float64Array;
   private server: Server;
   private host: string;
   private _port = 0;
   private connSeq = 0;
   private resolveFinished!: () => void;
   private started = false;
-  /** the replay is over (or the simulator closed) */
-  private ended = false;
   private closing = false;
   private lost = false;
   private down = false;
   private stalledUntil = 0;
   private pacingNext = false;
-  private graceTimer: NodeJS.Timeout | undefined;
-  private pacedTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private wakeRestart: () => void = () => {};
-  private anchor: { wall: number; virtual: number } | null = null;
   private pacingClock = { virtual: NaN, realAt: 0, last: -Infinity };
   private readonly lastPnl = new Map<string, string>();
 
   private constructor(private readonly o: SimulatorOptions) {
     this.tz = o.tz ?? 'America/New_York';
-    this.speed = o.speed ?? 'max';
-    if (this.speed !== 'max' && !(this.speed > 0)) throw new Error(`speed must be 'max' or a number > 0, got ${this.speed}`);
+    const speed = o.speed ?? 'max';
+    if (speed !== 'max' && !(speed > 0)) throw new Error(`speed must be 'max' or a number > 0, got ${speed}`);
     this.accountId = o.account ?? 'DU1234567';
-    this.joinGraceMs = o.joinGraceMs ?? 250;
     this.pacing = new Pacing({ ...IB_PACING, ...o.pacing });
     this.replay = new Replay(o.series, { from: o.from, tick: o.tick });
+    this.feed = new MarketDataFeed(o.series, this.replay.intervalMs, this.tz);
     this.contracts = new Contracts(o.series.map((s) => s.symbol.toUpperCase()), this.tz);
-    this.cal = new ExchangeCalendar(this.replay.intervalMs >= 86_400_000 ? 'UTC' : this.tz);
+    const replay = this.replay;
+    this.scheduler = new BatchScheduler(
+      {
+        connections: this.conns,
+        halted: () => !this.started || this.lost || this.down || this.stalledUntil > 0,
+        nextBatchTs: () => replay.peekTs(),
+        now: () => replay.now(),
+        batchMs: replay.subMs,
+        emitBatch: () => this.emitBatch(),
+        onEnd: () => this.resolveFinished(),
+      },
+      speed,
+      o.joinGraceMs ?? 250,
+    );
     this.account = new Account(
       this.contracts,
       {
@@ -138,8 +149,6 @@ export class IbGatewaySimulator implements ConnectionHandler {
       const i = this.replay.startIndex[sid];
       if (i > 0) this.account.setMark(sid, s.close[i - 1]);
     });
-    this.dayVolume = new Float64Array(o.series.length);
-    this.volumeDay = new Float64Array(o.series.length).fill(NaN);
     this.host = o.host ?? '127.0.0.1';
     this.server = this.makeServer();
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -169,8 +178,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
 
   async close(): Promise<void> {
     this.closing = true;
-    this.ended = true;
-    for (const t of [this.graceTimer, this.pacedTimer, this.stallTimer, this.restartTimer]) clearTimeout(t);
+    this.scheduler.stop();
+    for (const t of [this.stallTimer, this.restartTimer]) clearTimeout(t);
     this.wakeRestart();
     for (const c of [...this.conns]) c.close();
     await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
@@ -188,7 +197,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
   connectivityLost(): void {
     this.lost = true;
     this.broadcast(msg.error(-1, CODE.CONNECTIVITY_LOST, TEXT.CONNECTIVITY_LOST));
-    this.pump();
+    this.scheduler.pump();
   }
 
   /** 1101 (data lost: every market-data subscription is dropped and must be requested again) or 1102. */
@@ -205,7 +214,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     } else {
       this.broadcast(msg.error(-1, CODE.RESTORED_DATA_KEPT, TEXT.RESTORED_DATA_KEPT));
     }
-    this.pump();
+    this.scheduler.pump();
   }
 
   /** A gateway restart: closes every socket, refuses connections for `downMs`, then listens again on the same port. */
@@ -222,7 +231,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.server = this.makeServer();
     await this.listen(this._port);
     this.down = false;
-    this.pump();
+    this.scheduler.pump();
   }
 
   /** The next new order gets error 201 with this reason and orderStatus Inactive. */
@@ -239,11 +248,11 @@ export class IbGatewaySimulator implements ConnectionHandler {
   stall(ms: number): void {
     this.stalledUntil = performance.now() + ms;
     clearTimeout(this.stallTimer);
-    this.pump();
+    this.scheduler.pump();
     this.stallTimer = setTimeout(() => {
       this.stalledUntil = 0;
       for (const c of this.conns) c.release();
-      this.pump();
+      this.scheduler.pump();
     }, ms);
   }
 
@@ -289,7 +298,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
   onClose(conn: ClientConnection): void {
     this.conns.delete(conn);
     for (const key of this.lastPnl.keys()) if (key.startsWith(`${conn.id}:`)) this.lastPnl.delete(key);
-    this.pump();
+    this.scheduler.pump();
   }
 
   onMessage(conn: ClientConnection, fields: string[]): void {
@@ -345,18 +354,18 @@ export class IbGatewaySimulator implements ConnectionHandler {
         return this.subscribeMktData(conn, req.reqId, req.contract, req.snapshot || req.regulatorySnapshot);
       case 'cancelMktData':
         conn.mktData.delete(req.reqId);
-        return this.pump();
+        return this.scheduler.left(conn);
       case 'reqRealTimeBars': {
         const sid = this.contracts.resolve(req.contract);
         if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
-        this.join(conn);
+        this.scheduler.join(conn);
         conn.rtBars.set(req.reqId, { sid, useRTH: req.useRTH });
         this.started = true;
-        return this.pump();
+        return this.scheduler.pump();
       }
       case 'cancelRealTimeBars':
         conn.rtBars.delete(req.reqId);
-        return this.pump();
+        return this.scheduler.left(conn);
       case 'reqHistoricalData':
         return this.historical(conn, req);
       case 'cancelHistoricalData':
@@ -445,19 +454,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
   }
 
   private currentTime(conn: ClientConnection): void {
-    if (this.speed === 'max' && !this.ended && this.isParticipant(conn)) {
-      // the lockstep signal: answered once the next batch is out
-      conn.pendingTime++;
-      conn.joinedAt = null;
-      this.pump();
-      return;
-    }
-    conn.send(msg.currentTime(Math.floor(this.now() / 1000)));
-  }
-
-  /** Every market-data subscription asks for a fresh lockstep signal (reqCurrentTime), or the grace to pass. */
-  private join(conn: ClientConnection): void {
-    conn.joinedAt = performance.now();
+    if (!this.scheduler.signal(conn)) conn.sendCurrentTime(this.now());
   }
 
   private subscribeMktData(conn: ClientConnection, reqId: number, contract: Parameters<Contracts['resolve']>[0], snapshot: boolean): void {
@@ -466,25 +463,16 @@ export class IbGatewaySimulator implements ConnectionHandler {
     if (conn.marketDataType !== 1) conn.send(msg.marketDataType(reqId, conn.marketDataType));
     conn.send(msg.tickReqParams(reqId, 0.01, '9c0001', 3));
     const last = this.account.marks[sid];
+    const sec = Math.floor(this.now() / 1000);
     if (snapshot) {
-      if (!Number.isNaN(last)) this.sendTicks(conn, reqId, sid, last, 0, Math.floor(this.now() / 1000));
+      if (!Number.isNaN(last)) this.feed.ticks(conn, reqId, sid, last, 0, sec);
       return conn.send(msg.tickSnapshotEnd(reqId));
     }
-    this.join(conn);
+    this.scheduler.join(conn);
     conn.mktData.set(reqId, { sid });
-    if (!Number.isNaN(last) && this.stats.batches > 0) this.sendTicks(conn, reqId, sid, last, 0, Math.floor(this.now() / 1000));
+    if (!Number.isNaN(last) && this.stats.batches > 0) this.feed.ticks(conn, reqId, sid, last, 0, sec);
     this.started = true;
-    this.pump();
-  }
-
-  private sendTicks(conn: ClientConnection, reqId: number, sid: number, price: number, size: number, epochSec: number): void {
-    // bar data has no quotes: bid and ask are the last price
-    const delayed = conn.marketDataType >= 3;
-    conn.send(msg.tickPrice(reqId, delayed ? TICK.DELAYED_LAST : TICK.LAST, price, size));
-    conn.send(msg.tickPrice(reqId, delayed ? TICK.DELAYED_BID : TICK.BID, price, 0));
-    conn.send(msg.tickPrice(reqId, delayed ? TICK.DELAYED_ASK : TICK.ASK, price, 0));
-    conn.send(msg.tickSize(reqId, delayed ? TICK.DELAYED_VOLUME : TICK.VOLUME, this.dayVolume[sid]));
-    conn.send(msg.tickString(reqId, delayed ? TICK.DELAYED_LAST_TIMESTAMP : TICK.LAST_TIMESTAMP, String(epochSec)));
+    this.scheduler.pump();
   }
 
   private historical(conn: ClientConnection, req: Extract<ClientRequest, { type: 'reqHistoricalData' }>): void {
@@ -555,139 +543,16 @@ export class IbGatewaySimulator implements ConnectionHandler {
 
   // ---- replay -------------------------------------------------------------------------------
 
-  /** Lockstep participants: clients with real-time bars; if none, clients with market data. */
-  private participants(): ClientConnection[] {
-    const ready = [...this.conns].filter((c) => c.state === 'ready');
-    const bars = ready.filter((c) => c.rtBars.size > 0);
-    return bars.length > 0 ? bars : ready.filter((c) => c.mktData.size > 0);
-  }
-
-  private isParticipant(conn: ClientConnection): boolean {
-    return this.participants().includes(conn);
-  }
-
-  /** Moves the replay on when it can: called whenever something it waits for may have changed. */
-  private pump(): void {
-    clearTimeout(this.graceTimer);
-    if (this.ended) return;
-    const parts = this.participants();
-    // a client that stopped being a participant is not left waiting for its answer
-    for (const c of this.conns) if (c.pendingTime > 0 && !parts.includes(c)) this.answerTime(c);
-    const paused = !this.started || this.lost || this.down || this.stalledUntil > 0 || parts.length === 0;
-    if (this.speed !== 'max') {
-      if (paused) {
-        clearTimeout(this.pacedTimer);
-        this.pacedTimer = undefined;
-        this.anchor = null;
-      } else this.schedulePaced();
-      return;
-    }
-    if (paused && !(this.replay.done && parts.length === 0 && this.started)) return;
-    const now = performance.now();
-    let wait = 0;
-    for (const c of parts) {
-      if (c.joinedAt === null) {
-        if (c.pendingTime > 0) continue;
-        return; // waiting for this client's reqCurrentTime
-      }
-      // subscribed since its last signal: wait for a new one, or for the grace to pass
-      if (this.joinGraceMs <= 0) return;
-      wait = Math.max(wait, c.joinedAt + this.joinGraceMs - now);
-    }
-    if (wait > 0) {
-      this.graceTimer = setTimeout(() => this.pump(), Math.ceil(wait));
-      return;
-    }
-    for (const c of parts) c.joinedAt = null;
-    if (this.replay.done) {
-      this.finish();
-      return;
-    }
-    this.emitBatch();
-  }
-
-  private schedulePaced(): void {
-    if (this.pacedTimer) return;
-    const next = this.replay.peekTs();
-    if (!Number.isFinite(next)) {
-      this.finish();
-      return;
-    }
-    const speed = this.speed as number;
-    const wall = performance.now();
-    this.anchor ??= { wall, virtual: this.now() };
-    // a 5-second bar goes out when it closes
-    const due = this.anchor.wall + (next + this.replay.subMs - this.anchor.virtual) / speed;
-    this.pacedTimer = setTimeout(() => {
-      this.pacedTimer = undefined;
-      if (this.ended || this.lost || this.down || this.stalledUntil > 0) return;
-      this.emitBatch();
-      this.pump();
-    }, Math.max(0, due - wall));
-  }
-
-  private finish(): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const c of this.conns) this.answerTime(c);
-    this.resolveFinished();
-  }
-
-  /** One answer however many requests are held: the lockstep signal stays a single token per client. */
-  private answerTime(c: ClientConnection): void {
-    if (c.pendingTime === 0) return;
-    c.pendingTime = 0;
-    c.send(msg.currentTime(Math.floor(this.now() / 1000)));
-  }
-
-  /** One batch: fills first (orders received before it are eligible), then the bars and ticks, then the lockstep answers. */
+  /** One batch: fills first (orders received before it are eligible), then bars and ticks, then the lockstep answers. */
   private emitBatch(): void {
     const batch = this.replay.next();
-    if (!batch) {
-      this.finish();
-      return;
-    }
+    if (!batch) return;
     this.stats.batches++;
     this.account.onBatch(batch.bars, batch.end);
     const ready = [...this.conns].filter((c) => c.state === 'ready');
-    for (const bar of batch.bars) {
-      this.countVolume(bar);
-      const rth = this.inRth(bar.ts);
-      for (const c of ready) {
-        for (const [reqId, sub] of c.rtBars) {
-          if (sub.sid === bar.sid && (rth || !sub.useRTH)) {
-            c.send(msg.realtimeBar(reqId, Math.floor(bar.ts / 1000), { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, wap: (bar.high + bar.low + bar.close) / 3, count: -1 }));
-          }
-        }
-        for (const [reqId, sub] of c.mktData) if (sub.sid === bar.sid) this.sendTicks(c, reqId, bar.sid, bar.close, bar.volume, Math.floor(batch.end / 1000));
-        if (bar.last) for (const [reqId, sub] of c.histUpdates) if (sub.sid === bar.sid) this.historicalUpdate(c, reqId, sub, bar);
-      }
-    }
+    this.feed.publish(batch, ready);
     for (const c of ready) for (const reqId of c.pnlRequests) this.sendPnl(c, reqId, false);
-    for (const c of this.conns) this.answerTime(c);
-    if (this.replay.done && this.speed !== 'max') this.finish();
-  }
-
-  private historicalUpdate(c: ClientConnection, reqId: number, sub: { barSize: string; useRTH: boolean; formatDate: number }, bar: SubBar): void {
-    const size = barSizeMs(sub.barSize);
-    const duration = size >= 86_400_000 ? '1 D' : `${Math.ceil(size / 1000)} S`;
-    const r = history(this.o.series[bar.sid], { endDateTime: '', barSize: sub.barSize, duration, useRTH: sub.useRTH, formatDate: sub.formatDate }, bar.storedTs + this.replay.intervalMs, this.tz);
-    if (r.ok) c.send(msg.historicalDataUpdate(reqId, -1, r.bars[r.bars.length - 1]));
-  }
-
-  private countVolume(bar: SubBar): void {
-    const day = this.cal.day(bar.ts);
-    if (this.volumeDay[bar.sid] !== day) {
-      this.volumeDay[bar.sid] = day;
-      this.dayVolume[bar.sid] = 0;
-    }
-    this.dayVolume[bar.sid] += bar.volume;
-  }
-
-  private inRth(ts: number): boolean {
-    if (this.replay.intervalMs >= 86_400_000) return true;
-    const m = this.cal.minuteOfDay(ts);
-    return m >= this.cal.sessionOpenMin && m < this.cal.sessionCloseMin;
+    this.scheduler.afterBatch();
   }
 }
 
@@ -700,4 +565,3 @@ function requestIdOf(fields: readonly string[]): number {
   return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : -1;
 }
 
-export type { Batch };

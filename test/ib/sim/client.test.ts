@@ -3,7 +3,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { ErrorCode, EventName, IBApi, OrderAction, OrderType, SecType, type Contract, type Order } from '@stoqey/ib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BarSeries } from '../../../engine/core/types.ts';
 import { importPaths } from '../../../engine/data/import.ts';
 import { loadBars } from '../../../engine/data/load.ts';
@@ -502,6 +502,26 @@ describe('with @stoqey/ib: historical data', () => {
     expect(later.bars.map((b) => b[0])).toEqual(['20131008 09:30:00 US/Eastern', '20131008 09:31:00 US/Eastern']);
   });
 
+  it('keeps a 5-minute bar up to date as the replay completes stored bars (keepUpToDate)', async () => {
+    await start();
+    const c = await connect();
+    const updates = c.record(EventName.historicalDataUpdate);
+    const initial = c.waitFor(EventName.historicalData, (id: number, date: string) => id === 34 && date.startsWith('finished'));
+    c.api.reqHistoricalData(34, SPY, '', '3600 S', '5 mins' as never, 'TRADES' as never, 0, 1, true);
+    await initial;
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    await c.step(24);
+    const s = spy();
+    const i = first();
+    expect(updates.map((u) => u.slice(0, 7))).toEqual([
+      [34, '20131008 09:30:00 US/Eastern', s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]],
+      [34, '20131008 09:30:00 US/Eastern', s.open[i], Math.max(s.high[i], s.high[i + 1]), Math.min(s.low[i], s.low[i + 1]), s.close[i + 1], s.volume[i] + s.volume[i + 1]],
+    ]);
+    c.api.cancelHistoricalData(34);
+    await c.step(12);
+    expect(updates).toHaveLength(2);
+  });
+
   it('enforces IB pacing (162): identical request within 15 s, more than 6 per contract in 2 s, and on command', async () => {
     allowed = [162];
     await start();
@@ -586,6 +606,32 @@ describe('with @stoqey/ib: faults', () => {
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     await c.step(2);
     expect(times(seen)).toEqual([0, 5, 10, 15]);
+  });
+
+  it('keeps one lockstep signal in flight when a client resubscribes after 1101 with a request held', async () => {
+    await start();
+    const c = await connect();
+    const seen = bars(c);
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    await c.step(2);
+    const answers = c.record(EventName.currentTime);
+    const lost = c.waitFor(EventName.info, (_m: string, code: number) => code === 1100);
+    sim!.connectivityLost();
+    await lost;
+    const sent = sim!.stats.received[49];
+    c.api.reqCurrentTime(); // held: the replay is paused
+    while (sim!.stats.received[49] === sent) await new Promise((r) => setTimeout(r, 5));
+    const restored = c.waitFor(EventName.info, (_m: string, code: number) => code === 1101);
+    sim!.connectivityRestored(true);
+    await restored;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answers).toHaveLength(0);
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    await c.step();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answers).toHaveLength(1);
+    expect(sim!.stats.batches).toBe(3);
+    expect(times(seen)).toEqual([0, 5, 10]);
   });
 
   it('restarts: refuses connections while down, then serves the same account', async () => {
@@ -722,6 +768,38 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     c.api.placeOrder(2, SPY, { action: OrderAction.SELL, orderType: OrderType.MKT, tif: 'OPG' as never, totalQuantity: 10, orderRef: 'moo' });
     await c.step();
     expect(execs.map((e) => [e[2].orderRef, e[2].price, e[2].time])[1]).toEqual(['moo', s.open[s.ts.indexOf(DAY2_OPEN)], '20131008 09:30:00 US/Eastern']);
+  });
+
+  it('fills a stop at its price, expires IOC, GTD and DAY orders, and cancels the rest globally', async () => {
+    allowed = [202];
+    const onlyRth = series.map((s) => cut(s, rth));
+    const s = onlyRth[0];
+    const from = Date.UTC(2013, 9, 7, 19, 55); // 15:55 on day 1
+    const i = s.ts.indexOf(from);
+    await start({ series: onlyRth, from });
+    const c = await connect();
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    const execs = c.record(EventName.execDetails);
+    const cancelled = c.record(EventName.orderStatus);
+    const far = (id: number, extra: Partial<Order>) => c.api.placeOrder(id, SPY, { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 1, lmtPrice: 1, orderRef: `o${id}`, ...extra });
+    const stop = Math.max(s.high[i], s.high[i + 1], s.high[i + 2]);
+    const hit = [s.high[i], s.high[i + 1], s.high[i + 2]].indexOf(stop);
+    c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.STP, totalQuantity: 5, auxPrice: stop, tif: 'GTC' as never, orderRef: 'stop' });
+    far(2, { tif: 'IOC' as never });
+    far(3, { tif: 'GTD' as never, goodTillDate: '20131007 15:56:30 US/Eastern' });
+    far(4, { tif: 'DAY' as never });
+    far(5, { tif: 'GTC' as never });
+    await c.step(12 * 5); // to the close of day 1
+    const status = (id: number) => cancelled.filter((x) => x[0] === id).at(-1)![1];
+    expect(execs.map((e) => [e[2].orderRef, e[2].price, e[2].time.slice(9, 14)])).toEqual([['stop', stop, `15:${55 + hit}`]]);
+    expect([status(2), status(3), status(4), status(5)]).toEqual(['Cancelled', 'Cancelled', 'Submitted', 'Submitted']);
+    await c.step(); // day 2 opens: the DAY order is gone
+    expect([status(4), status(5)]).toEqual(['Cancelled', 'Submitted']);
+    const done = c.waitFor(EventName.orderStatus, (id: number, st: string) => id === 5 && st === 'Cancelled');
+    c.api.reqGlobalCancel();
+    await done;
+    expect(c.errors.filter((e) => e.code === 202).map((e) => e.reqId)).toEqual([2, 3, 4, 5]);
+    expect(sim!.account.liveOrders()).toEqual([]);
   });
 
   it('works a trailing stop from the last price and reports where its stop is', async () => {
