@@ -1,5 +1,5 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { Order } from '../core/types.ts';
+import type { Bar, Order } from '../core/types.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
 import type { MemoryJournal } from './journal.ts';
 
@@ -13,10 +13,27 @@ CREATE TABLE IF NOT EXISTS order_events (run_id VARCHAR, seq INTEGER, ts BIGINT,
 CREATE TABLE IF NOT EXISTS fills (run_id VARCHAR, seq INTEGER, exec_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, ts BIGINT, qty DOUBLE, price DOUBLE, commission DOUBLE);
 CREATE TABLE IF NOT EXISTS positions (run_id VARCHAR, strategy VARCHAR, symbol VARCHAR, qty DOUBLE, avg_cost DOUBLE, last_price DOUBLE);
 CREATE TABLE IF NOT EXISTS equity (run_id VARCHAR, ts BIGINT, equity DOUBLE, cash DOUBLE, gross DOUBLE);
+CREATE TABLE IF NOT EXISTS live_bars (run_id VARCHAR, seq INTEGER, symbol VARCHAR, ts BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE);
 CREATE TABLE IF NOT EXISTS risk_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, check_name VARCHAR, value DOUBLE, limit_value DOUBLE, message VARCHAR);
 `;
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
+
+/** The bars a live session acted on, in the order it saw them (for replaying its journal). */
+export async function appendBars(conn: DuckDBConnection, runId: string, bars: readonly Bar[], from: number, cache?: AppenderCache): Promise<number> {
+  await appendRows(conn, 'live_bars', bars.slice(from), (a, b, k) => {
+    a.appendVarchar(runId);
+    a.appendInteger(from + k);
+    a.appendVarchar(b.symbol);
+    a.appendBigInt(BigInt(b.ts));
+    a.appendDouble(b.open);
+    a.appendDouble(b.high);
+    a.appendDouble(b.low);
+    a.appendDouble(b.close);
+    a.appendDouble(b.volume);
+  }, cache);
+  return bars.length;
+}
 
 export interface RunRecord {
   runId: string;

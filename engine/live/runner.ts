@@ -7,7 +7,7 @@ import { IbConnection } from '../ib/connection.ts';
 import { IbBroker } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
 import { MemoryJournal } from '../journal/journal.ts';
-import { appendEvents, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
+import { appendBars, appendEvents, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
 import { Engine } from '../run/engine.ts';
@@ -44,7 +44,9 @@ export class LiveRunner {
   private mark: JournalMark = { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 };
   private writing: Promise<void> = Promise.resolve();
   private readonly appenders: AppenderCache = new Map();
-  private bars = 0;
+  /** every bar the strategies saw, in order: journaled, so the session can be replayed */
+  readonly barLog: Bar[] = [];
+  private barsJournaled = 0;
   private running: Promise<void> | undefined;
 
   constructor(readonly config: BacktestConfig, slots: SlotSpec[], private readonly o: LiveOptions) {
@@ -77,7 +79,7 @@ export class LiveRunner {
       onBar: (b: Bar) => {
         this.history.push(b);
         this.lastBarTs[b.sid] = b.ts;
-        this.bars++;
+        this.barLog.push({ ...b });
       },
       afterBars: () => this.commit(),
       log,
@@ -108,6 +110,7 @@ export class LiveRunner {
    */
   commit(): Promise<void> {
     this.writing = this.writing.then(async () => {
+      this.barsJournaled = await appendBars(this.o.journal, this.o.runId, this.barLog, this.barsJournaled, this.appenders);
       this.mark = await appendEvents(this.o.journal, this.o.runId, this.journal, this.mark, this.appenders);
       this.broker.drain();
     });
@@ -128,7 +131,7 @@ export class LiveRunner {
     await this.commit();
     closeAppenders(this.appenders);
     this.conn.stop();
-    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.bars, lastBarTs: this.lastBarTs };
+    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.barLog.length, lastBarTs: this.lastBarTs };
   }
 
   /**

@@ -6,6 +6,7 @@ import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import { journalBars } from '../../engine/live/journal-replay.ts';
 import { LiveRunner } from '../../engine/live/runner.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
@@ -55,6 +56,12 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
         expect(live.engine.trades.map(tradeRow)).toEqual(bt.engine.trades.map(tradeRow));
         const persisted = await journal.conn.runAndReadAll('SELECT count(*) AS n FROM fills');
         expect(Number(persisted.getRowObjectsJS()[0].n)).toBe(live.journal.fills.length);
+
+        // the journal replays through the backtest path to the same decisions
+        const replayed = runBacktest(await journalBars(journal.conn, 'parity', symbols, '1m'), cfg, buildSlots('sma-cross', params, symbols));
+        expect(replayed.bars).toBe(live.bars);
+        expect(replayed.engine.orders.map(orderRow)).toEqual(live.engine.orders.map(orderRow));
+        expect(replayed.journal.fills.map(fillRow)).toEqual(live.journal.fills.map(fillRow));
       } finally {
         await sim.close();
         journal.close();
