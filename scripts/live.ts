@@ -27,6 +27,8 @@ const HELP = `usage: npm run live -- [options]
   --account ID           the IB account (default the simulator's DU1234567)
   --paper                required: live (non-paper) accounts need a promotion record (npm run promote)
   --client-id N          API client id (default 1)
+  --lockstep             with --gateway pointing at an ib-sim at speed max: step with its replay
+  --max-req-per-sec N    client message pacing (default 45, under IB's 50/s; raise it only for a simulator)
   --interval 1m|5m|1d    strategy bar interval (default 1m), built from IB's 5-second bars
   --cash N               capital the strategy trades (default 100000)
   --sizing percent --percent P (default 5, the seed position limit) | fixed --quantity N | vol-target
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
       account: { type: 'string', default: 'DU1234567' },
       paper: { type: 'boolean', default: false },
       'client-id': { type: 'string', default: '1' },
+      lockstep: { type: 'boolean', default: false },
+      'max-req-per-sec': { type: 'string' },
       interval: { type: 'string', default: '1m' },
       cash: { type: 'string', default: '100000' },
       sizing: { type: 'string', default: 'percent' },
@@ -116,10 +120,11 @@ async function main(): Promise<void> {
     port,
     clientId: Number(v['client-id']),
     account: v.account!,
-    lockstep: sim !== undefined && v.speed === 'max',
+    lockstep: v.lockstep || (sim !== undefined && v.speed === 'max'),
     journal: journalStore.conn,
     runId: id,
-    maxReqPerSec: sim ? 1_000_000 : undefined, // the simulator does not enforce IB's 50 messages/s
+    // IB allows 50 messages/s; the simulator does not enforce it (an external one: --max-req-per-sec)
+    maxReqPerSec: v['max-req-per-sec'] ? Number(v['max-req-per-sec']) : sim ? 1_000_000 : undefined,
     log: (m) => console.error(m),
   });
   let stopping: Promise<void> | undefined;

@@ -12,6 +12,8 @@ export interface IbBrokerOptions {
   tz: string;
   /** the engine's clock, for events IB does not time-stamp */
   now: () => EpochMs;
+  /** the engine's order with this id (orders of an earlier session of the run, found by orderRef) */
+  orderById?: (id: number) => Order | undefined;
   log?: (message: string) => void;
 }
 
@@ -132,6 +134,12 @@ export class IbBroker implements Broker {
     return `tb:${this.o.runTag}:${order.id}`;
   }
 
+  /** The engine order id in one of our orderRefs (undefined: not ours). */
+  ourOrderId(orderRef: string): number | undefined {
+    const m = /^tb:([^:]+):(\d+)$/.exec(orderRef);
+    return m && m[1] === this.o.runTag ? Number(m[2]) : undefined;
+  }
+
   private toIb(o: Order, parentIbId: number | undefined): IbOrder {
     const qty = o.qty.kind === 'shares' ? o.qty.shares : 0;
     const ib: IbOrder = {
@@ -176,10 +184,10 @@ export class IbBroker implements Broker {
   }
 
   private byRef(e: Execution): Order | undefined {
-    const m = /^tb:([^:]+):(\d+)$/.exec(e.orderRef ?? '');
-    if (!m || m[1] !== this.o.runTag) return undefined;
-    for (const o of this.byIbId.values()) if (o.id === Number(m[2])) return o;
-    return undefined;
+    const id = this.ourOrderId(e.orderRef ?? '');
+    const order = id === undefined ? undefined : this.o.orderById?.(id);
+    if (order && e.orderId !== undefined) this.adopt(e.orderId, order);
+    return order;
   }
 
   private onCommission(r: CommissionReport): void {

@@ -13,11 +13,22 @@ CREATE TABLE IF NOT EXISTS order_events (run_id VARCHAR, seq INTEGER, ts BIGINT,
 CREATE TABLE IF NOT EXISTS fills (run_id VARCHAR, seq INTEGER, exec_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, ts BIGINT, qty DOUBLE, price DOUBLE, commission DOUBLE);
 CREATE TABLE IF NOT EXISTS positions (run_id VARCHAR, strategy VARCHAR, symbol VARCHAR, qty DOUBLE, avg_cost DOUBLE, last_price DOUBLE);
 CREATE TABLE IF NOT EXISTS equity (run_id VARCHAR, ts BIGINT, equity DOUBLE, cash DOUBLE, gross DOUBLE);
+CREATE TABLE IF NOT EXISTS live_orders (run_id VARCHAR, order_id INTEGER, spec VARCHAR);
 CREATE TABLE IF NOT EXISTS live_bars (run_id VARCHAR, seq INTEGER, symbol VARCHAR, ts BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE);
 CREATE TABLE IF NOT EXISTS risk_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, check_name VARCHAR, value DOUBLE, limit_value DOUBLE, message VARCHAR);
 `;
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
+
+/** Orders a live session created, as they were created (JSON), so a restarted session can take them back. */
+export async function appendOrders(conn: DuckDBConnection, runId: string, orders: readonly Order[], from: number, cache?: AppenderCache): Promise<number> {
+  await appendRows(conn, 'live_orders', orders.slice(from), (a, o) => {
+    a.appendVarchar(runId);
+    a.appendInteger(o.id);
+    a.appendVarchar(JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+  }, cache);
+  return orders.length;
+}
 
 /** The bars a live session acted on, in the order it saw them (for replaying its journal). */
 export async function appendBars(conn: DuckDBConnection, runId: string, bars: readonly Bar[], from: number, cache?: AppenderCache): Promise<number> {

@@ -7,11 +7,12 @@ import { IbConnection } from '../ib/connection.ts';
 import { IbBroker } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
 import { MemoryJournal } from '../journal/journal.ts';
-import { appendBars, appendEvents, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
+import { appendBars, appendEvents, appendOrders, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
 import { Engine } from '../run/engine.ts';
 import { LiveHistory } from './live-history.ts';
+import { loadSession } from './session-store.ts';
 
 export interface LiveOptions {
   host: string;
@@ -47,6 +48,7 @@ export class LiveRunner {
   /** every bar the strategies saw, in order: journaled, so the session can be replayed */
   readonly barLog: Bar[] = [];
   private barsJournaled = 0;
+  private ordersJournaled = 0;
   private running: Promise<void> | undefined;
 
   constructor(readonly config: BacktestConfig, slots: SlotSpec[], private readonly o: LiveOptions) {
@@ -58,7 +60,7 @@ export class LiveRunner {
       o.log?.(m);
     };
     this.conn = new IbConnection({ host: o.host, port: o.port, clientId: o.clientId, maxReqPerSec: o.maxReqPerSec, log });
-    this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), log });
+    this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), orderById: (id) => this.engine.orders[id - 1], log });
     this.history = new LiveHistory(config.symbols.length);
     this.lastBarTs = new Float64Array(config.symbols.length).fill(NaN);
     const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
@@ -99,9 +101,43 @@ export class LiveRunner {
   /** Connects, reconciles with the broker, subscribes; resolves once bars are flowing in. */
   async start(): Promise<void> {
     await ensureJournalTables(this.o.journal);
+    await this.resume();
     await this.conn.start();
     await this.reconcile();
+    await this.commit();
     this.running = this.feed.run(this.engine);
+  }
+
+  /**
+   * A restart of this run (same run id): takes back the journaled orders and fills, then replays
+   * the journaled bars into the strategies (no orders) so they continue where they were.
+   */
+  private async resume(): Promise<void> {
+    const prev = await loadSession(this.o.journal, this.o.runId, this.config.symbols);
+    if (prev.orders.length === 0 && prev.bars.length === 0) return;
+    this.journal.orderEvents.push(...prev.orderEvents);
+    this.journal.fills.push(...prev.fills);
+    this.journal.riskEvents.push(...prev.riskEvents);
+    this.journal.equityCurve.push(...prev.equity);
+    this.mark = { orderEvents: prev.orderEvents.length, fills: prev.fills.length, riskEvents: prev.riskEvents.length, equity: prev.equity.length };
+    this.engine.restore(prev.orders, prev.fills);
+    this.ordersJournaled = prev.orders.length;
+    for (const f of prev.fills) this.broker.markSeen(f.execId);
+    for (let i = 0; i < prev.bars.length; ) {
+      let j = i;
+      while (j < prev.bars.length && prev.bars[j].ts === prev.bars[i].ts) j++;
+      const group = prev.bars.slice(i, j);
+      for (const b of group) {
+        this.history.push(b);
+        this.lastBarTs[b.sid] = b.ts;
+      }
+      this.engine.warmUp(group[0].ts, group, group.length);
+      i = j;
+    }
+    this.barLog.push(...prev.bars);
+    this.barsJournaled = prev.bars.length;
+    this.journal.log(this.engine.now(), `restarted: ${prev.orders.length} orders, ${prev.fills.length} fills and ${prev.bars.length} bars taken back from the journal`);
+    this.o.log?.(`resuming run ${this.o.runId}: ${prev.orders.length} orders, ${prev.fills.length} fills, ${prev.bars.length} bars from the journal`);
   }
 
   /**
@@ -110,6 +146,7 @@ export class LiveRunner {
    */
   commit(): Promise<void> {
     this.writing = this.writing.then(async () => {
+      this.ordersJournaled = await appendOrders(this.o.journal, this.o.runId, this.engine.orders, this.ordersJournaled, this.appenders);
       this.barsJournaled = await appendBars(this.o.journal, this.o.runId, this.barLog, this.barsJournaled, this.appenders);
       this.mark = await appendEvents(this.o.journal, this.o.runId, this.journal, this.mark, this.appenders);
       this.broker.drain();
@@ -162,12 +199,34 @@ export class LiveRunner {
       });
       api.reqPositions();
     });
-    const now: EpochMs = NaN;
+    const now = this.engine.now();
+    const atBroker = new Set<number>();
     for (const o of open) {
-      const ours = o.ref.startsWith(`tb:${this.o.runId}:`);
-      this.journal.log(now, `reconcile: open order ${o.id} ${o.symbol} ${o.ref || '(no orderRef)'} ${ours ? 'is ours' : 'was not placed by this runner: left alone'}`);
+      const id = this.broker.ourOrderId(o.ref);
+      const order = id === undefined ? undefined : this.engine.orders[id - 1];
+      if (order) {
+        atBroker.add(order.id);
+        this.broker.adopt(o.id, order);
+        if (order.status === 'APPROVED') this.engine.onStatus(order, 'SUBMITTED', 'found at the broker after a restart');
+        this.journal.log(now, `reconcile: open order ${o.id} ${o.symbol} is our order ${order.id}: adopted`);
+      } else this.journal.log(now, `reconcile: open order ${o.id} ${o.symbol} ${o.ref || '(no orderRef)'} was not placed by this run: left alone`);
     }
-    for (const p of positions) if (p.qty !== 0) this.journal.log(now, `reconcile: broker position ${p.symbol} ${p.qty}${this.config.symbols.includes(p.symbol) ? '' : ' (not a symbol of this run)'}`);
+    // executions the journal does not have yet (fills while we were down) are booked once, by execId
+    await new Promise<void>((resolve) => {
+      api.once(EventName.execDetailsEnd, () => resolve());
+      api.reqExecutions(9_000, {});
+    });
+    await new Promise((r) => setImmediate(r)); // commission reports follow their executions
+    for (const order of this.engine.openOrders()) {
+      if (atBroker.has(order.id) || order.status === 'FILLED') continue;
+      // decided and journaled but not at the broker: never sent, or done there; it is not sent again
+      this.engine.onStatus(order, order.status === 'APPROVED' ? 'REJECTED' : 'CANCELLED', 'not at the broker after a restart: not sent again');
+    }
+    for (const p of positions) {
+      const sid = this.config.symbols.indexOf(p.symbol);
+      const ours = sid < 0 ? 0 : this.engine.portfolio.position(sid);
+      if (p.qty !== ours) this.journal.log(now, `reconcile: broker position ${p.symbol} ${p.qty} differs from the journal's ${ours}${sid < 0 ? ' (not a symbol of this run)' : ''}`);
+    }
     this.o.log?.(`reconciled: ${open.length} open orders, ${positions.filter((p) => p.qty !== 0).length} positions at the broker`);
   }
 }

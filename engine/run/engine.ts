@@ -48,6 +48,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
   private day = NaN;
   private pending: { ts: EpochMs; equity: number; cash: number; gross: number } | null = null;
   private lastFillTs: EpochMs = NaN;
+  /** replaying known bars into the strategies (after a restart): no orders, no journal */
+  private warming = false;
 
   constructor(private readonly o: EngineOptions) {
     this.portfolio = new Portfolio(o.symbols, o.slots.map((s) => ({ name: s.name, cash: s.cash })));
@@ -87,6 +89,38 @@ export class Engine implements BrokerListener, BarSink, Clock {
     }
   }
 
+  /**
+   * Feeds bars a previous session already acted on into the strategies, so their state (indicators,
+   * history) is where it was; orders they would submit are not placed and nothing is journaled.
+   */
+  warmUp(ts: EpochMs, bars: readonly Bar[], n: number): void {
+    this.t = ts + this.o.intervalMs;
+    this.day = this.o.dayOf(ts);
+    this.warming = true;
+    try {
+      for (let k = 0; k < n; k++) {
+        this.portfolio.marks[bars[k].sid] = bars[k].close;
+        for (const s of this.sizers) if (s.needsBars) s.onClose(bars[k].sid, bars[k].close);
+      }
+      for (let i = 0; i < this.contexts.length; i++) for (let k = 0; k < n; k++) this.o.slots[i].strategy.onBar(this.contexts[i], bars[k]);
+    } finally {
+      this.warming = false;
+    }
+  }
+
+  /**
+   * Takes back the orders and fills of a previous session of this run (from its journal): order ids
+   * continue after them, working orders are tracked again, fills rebuild cash, positions and trades.
+   */
+  restore(orders: readonly Order[], fills: readonly Fill[]): void {
+    for (const o of orders) {
+      this.orders[o.id - 1] = o;
+      if (isWorking(o.status) || o.status === 'APPROVED') this.working.add(o);
+      this.nextId = Math.max(this.nextId, o.id + 1);
+    }
+    for (const f of fills) this.portfolio.books[this.slotOf(this.orders[f.orderId - 1])].apply(f, this.trades);
+  }
+
   /** Writes the last pending equity sample; call once when the run ends. */
   finish(): void {
     if (this.pending) this.o.journal.equity(this.pending);
@@ -112,6 +146,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   /** `system` orders (the breaker's flattening) skip the pre-trade checks, and say so in the journal. */
   submit(slot: number, req: OrderRequest, system = false): Order {
     const sid = this.o.symbols.indexOf(req.symbol);
+    if (this.warming) return warmUpPlaceholder(req, sid, this.t, this.o.slots[slot].name);
     const order: Order = {
       id: this.nextId++,
       strategy: this.o.slots[slot].name,
@@ -293,6 +328,15 @@ export class Engine implements BrokerListener, BarSink, Clock {
   get symbols(): readonly string[] {
     return this.o.symbols;
   }
+}
+
+/** What a strategy gets back for an order it submits while warming up: never placed. */
+function warmUpPlaceholder(req: OrderRequest, sid: number, t: EpochMs, strategy: string): Order {
+  return {
+    id: 0, strategy, symbol: req.symbol, sid, side: req.side, type: req.type, qty: req.qty === 'all-in' ? { kind: 'all-in' } : { kind: 'shares', shares: req.qty },
+    limit: NaN, stop: NaN, trailingPercent: 0, trailingAmount: 0, tif: req.tif ?? 'DAY', goodTill: NaN, ocaGroup: '', parentId: 0, tag: '', status: 'REJECTED',
+    submittedAt: t, eligibleFrom: t, filledQty: 0, avgFillPrice: 0, commission: 0, triggered: false, firstBarDay: NaN, pendingChildren: [], reason: 'warm-up: replaying bars already acted on',
+  };
 }
 
 /** The largest whole number of shares whose cost plus commission fits in `cash`. */
