@@ -1,5 +1,5 @@
 import { EventName, OrderAction, OrderType as IbOrderType, SecType, TimeInForce as IbTif, type CommissionReport, type Contract, type Execution, type Order as IbOrder } from '@stoqey/ib';
-import { zoneOffset } from '../core/calendar.ts';
+import { parseIbTime } from './protocol/time.ts';
 import type { Broker, BrokerListener } from '../core/ports.ts';
 import type { EpochMs, Fill, Order } from '../core/types.ts';
 import type { IbConnection } from './connection.ts';
@@ -18,18 +18,6 @@ export interface IbBrokerOptions {
 }
 
 export const stockContract = (symbol: string): Contract => ({ symbol, secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
-
-/** `yyyymmdd hh:mm:ss[ zone]` (IB's execution time) or epoch seconds, to epoch ms. */
-export function parseIbTime(s: string, tz: string): EpochMs {
-  const t = s.trim();
-  if (/^\d{9,10}$/.test(t)) return Number(t) * 1000;
-  const m = /^(\d{4})(\d{2})(\d{2})[ -]+(\d{2}):(\d{2}):(\d{2})(?:\s+(\S+))?$/.exec(t);
-  if (!m) return NaN;
-  const local = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
-  const zone = m[7] === 'US/Eastern' ? 'America/New_York' : m[7] ?? tz;
-  const guess = local - zoneOffset(zone, local);
-  return local - zoneOffset(zone, guess);
-}
 
 const TYPE: Record<Order['type'], IbOrderType> = {
   MKT: IbOrderType.MKT,

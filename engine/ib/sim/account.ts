@@ -12,7 +12,7 @@ import type { IbOrder, PlaceOrder } from '../protocol/place-order.ts';
 import type { Contracts } from './contracts.ts';
 import { Ledger } from './ledger.ts';
 import type { SubBar } from './replay.ts';
-import { parseIbTime } from './time.ts';
+import { parseIbTime } from '../protocol/time.ts';
 
 export type IbStatus = 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
 

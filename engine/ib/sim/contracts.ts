@@ -1,7 +1,7 @@
 // The simulator's instruments: the replayed symbols as US stocks on SMART, each with a stable conId.
 import type { IbContract } from '../protocol/contract.ts';
 import type { ContractDetailsOut, ContractOut } from '../protocol/messages.ts';
-import { ibZoneName } from './time.ts';
+import { ibZoneName } from '../protocol/time.ts';
 
 /** A stable conId for a symbol (FNV-1a), the same in every run and process. */
 export function conIdFor(symbol: string): number {

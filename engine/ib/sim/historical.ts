@@ -2,7 +2,7 @@
 import { ExchangeCalendar, zoneOffset } from '../../core/calendar.ts';
 import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
 import type { HistoricalBarOut } from '../protocol/messages.ts';
-import { formatIbDate, formatIbTime, parseIbTime } from './time.ts';
+import { formatIbDate, formatIbTime, parseIbTime } from '../protocol/time.ts';
 
 const MIN = 60_000;
 const DAY = 86_400_000;

@@ -3,7 +3,7 @@ import * as msg from '../protocol/messages.ts';
 import type { Fields } from '../protocol/messages.ts';
 import type { Execution, SimOrder } from './account.ts';
 import type { Contracts } from './contracts.ts';
-import { formatIbTime } from './time.ts';
+import { formatIbTime } from '../protocol/time.ts';
 
 export function openOrderMsg(so: SimOrder, contracts: Contracts, account: string): Fields {
   const e = so.engine;

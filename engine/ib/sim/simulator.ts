@@ -25,7 +25,7 @@ import { commissionReportMsg, execDetailsMsg, openOrderMsg, orderStatusMsg } fro
 import { Replay } from './replay.ts';
 import { BatchScheduler } from './scheduler.ts';
 import { accountSummary } from './summary.ts';
-import { formatIbTime, parseIbTime } from './time.ts';
+import { formatIbTime, parseIbTime } from '../protocol/time.ts';
 
 export interface SimulatorOptions {
   /** 0 or undefined: an ephemeral port (read `sim.port`) */
