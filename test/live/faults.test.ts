@@ -102,4 +102,44 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
     expect(r.decodeErrors).toEqual([]);
     expect(new Set(r.execIds).size).toBe(r.execIds.length);
   }, 120_000);
+
+  it('the kill switch: working orders cancelled, positions flattened, no new orders, journaled', async () => {
+    const symbols = ['SPY'];
+    const params = { fast: 10, slow: 30 };
+    const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: { limits: {}, breaker: { flattenOnTrip: true } } });
+    const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
+    const journal = await openStore(':memory:');
+    const runner = new LiveRunner(cfg, buildSlots('sma-cross', params, symbols), { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'kill', maxReqPerSec: 1_000_000 });
+    try {
+      await runner.start();
+      // kill while long: wait for a position, then press the button
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (runner.engine.portfolio.position(0) > 0) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 1);
+      });
+      await runner.kill('test kill switch');
+      const ordersAtKill = runner.engine.orders.length;
+      await sim.finished;
+      const live = await runner.stop();
+      const trip = live.journal.riskEvents.find((e) => e.check === 'circuitBreaker.kill')!;
+      expect(trip.message).toContain('test kill switch');
+      const flatten = live.engine.orders.filter((o) => o.tag === 'flatten');
+      expect(flatten).toHaveLength(1);
+      expect(flatten[0].status).toBe('FILLED');
+      expect(live.engine.portfolio.position(0)).toBe(0);
+      expect(sim.account.ledger.qty[0]).toBe(0); // the broker agrees
+      // later signals were blocked by the breaker, none reached the broker
+      const after = live.engine.orders.slice(ordersAtKill);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.every((o) => o.status === 'REJECTED' && /blocked/.test(o.reason))).toBe(true);
+      expect([...sim.account.orders.values()].length).toBe(live.engine.orders.filter((o) => o.status !== 'REJECTED').length);
+    } finally {
+      await sim.close();
+      journal.close();
+    }
+  }, 120_000);
 });
