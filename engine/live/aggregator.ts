@@ -33,6 +33,16 @@ export class BarAggregator {
     this.views = symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
   }
 
+  /**
+   * A trade tick: a zero-length sub-bar. It never completes its bucket by itself (a tick cannot
+   * know it is the last): the bucket closes when a later one starts or time passes its end.
+   */
+  addTick(sid: number, ts: EpochMs, price: number, size: number): void {
+    const end = this.bucketOf(ts) + this.intervalMs;
+    // as a sub-bar ending well before the bucket's end, so `add` does not close the bucket
+    this.add(sid, Math.min(ts, end - 2 * this.subMs), price, price, price, price, size);
+  }
+
   /** A sub-bar starting at `ts` (sub-bars of one symbol come in time order). */
   add(sid: number, ts: EpochMs, open: number, high: number, low: number, close: number, volume: number): void {
     const start = this.bucketOf(ts);

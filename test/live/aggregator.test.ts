@@ -58,4 +58,16 @@ describe('BarAggregator: 5-second bars back into minute bars', () => {
     agg.flush(-Infinity, (ts, bars) => seen.push(ts, bars.length));
     expect(seen).toEqual([t, 1]);
   });
+
+  it('aggregates ticks the same way: first price, max, min, last price, summed size', () => {
+    const agg = new BarAggregator(['A'], MIN);
+    const t = Date.UTC(2020, 0, 2, 15, 0);
+    const ticks = [[t + 100, 10, 5], [t + 20_000, 12, 1], [t + 40_000, 9, 2], [t + 59_999, 11, 3], [t + MIN + 10, 11.5, 1]];
+    const got: number[][] = [];
+    for (const [ts, p, q] of ticks) agg.addTick(0, ts, p, q);
+    agg.flush(-Infinity, (ts, bars) => got.push([ts, bars[0].open, bars[0].high, bars[0].low, bars[0].close, bars[0].volume]));
+    expect(got).toEqual([[t, 10, 12, 9, 11, 11]]); // the next minute's tick closed the first bar
+    agg.flush(t + 2 * MIN, (ts, bars) => got.push([ts, bars[0].close]));
+    expect(got[1]).toEqual([t + MIN, 11.5]);
+  });
 });
