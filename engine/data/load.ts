@@ -1,6 +1,6 @@
 // Loading bars into columnar typed arrays: one counting query sizes the arrays, then the bars
 // stream in DuckDB chunks whose double vectors are copied straight into them.
-import type { DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { DataError } from './errors.ts';
 import { sqlString, type Store } from './store.ts';

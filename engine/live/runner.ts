@@ -2,7 +2,7 @@ import { EventName, type Contract } from '@stoqey/ib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ExchangeCalendar } from '../core/calendar.ts';
 import type { SlotSpec } from '../core/strategy.ts';
-import { INTERVAL_MS, type Bar, type EpochMs } from '../core/types.ts';
+import { INTERVAL_MS, type Bar } from '../core/types.ts';
 import { IbConnection } from '../ib/connection.ts';
 import { IbBroker } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
