@@ -10,7 +10,7 @@ import { LiveRunner } from '../../engine/live/runner.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
-import { config } from '../engine/harness.ts';
+import { config, scripted } from '../engine/harness.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 
 const DIR = 'data/lean-sample/minute';
@@ -138,6 +138,45 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
       expect(after.every((o) => o.status === 'REJECTED' && /blocked/.test(o.reason))).toBe(true);
       expect([...sim.account.orders.values()].length).toBe(live.engine.orders.filter((o) => o.status !== 'REJECTED').length);
     } finally {
+      await sim.close();
+      journal.close();
+    }
+  }, 120_000);
+
+  it('a connection dropped while a limit order is working: the order survives, fills once, as in the backtest', async () => {
+    const spy = series[0];
+    // a limit at the lowest low of bars 21..599: it rests until that bar, and the link drops halfway there
+    let low = Infinity;
+    for (let i = 21; i < 600; i++) low = Math.min(low, spy.low[i]);
+    let touch = 21;
+    while (spy.low[touch] > low) touch++;
+    const dropAtBar = Math.floor((21 + touch) / 2);
+    expect(touch - dropAtBar).toBeGreaterThan(5);
+    const plan = [{ afterBar: 20, req: { symbol: 'SPY', side: 'BUY' as const, type: 'LMT' as const, qty: 100, limit: low, tif: 'GTC' as const } }];
+    const cfg = config({ strategy: 'scripted', symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+    const backtest = runBacktest(series, cfg, [{ name: 'scripted', strategy: scripted(plan), weight: 1 }]);
+    expect(backtest.journal.fills).toHaveLength(1);
+    const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
+    const journal = await openStore(':memory:');
+    const runner = new LiveRunner(cfg, [{ name: 'scripted', strategy: scripted(plan), weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'working', maxReqPerSec: 1_000_000 });
+    let workingAtDrop = -1;
+    const watch = setInterval(() => {
+      if (workingAtDrop >= 0 || sim.stats.batches < 12 * dropAtBar) return;
+      workingAtDrop = sim.account.liveOrders().length;
+      sim.dropConnections();
+    }, 1);
+    try {
+      await runner.start();
+      await sim.finished;
+      const live = await runner.stop();
+      expect(workingAtDrop).toBe(1); // the limit order was working at the broker when the link dropped
+      // a resting limit fills live on the 5-second bar that touches it, so compare the minute it falls in
+      const byMinute = (f: Fill) => [f.ts - (f.ts % 60_000), f.symbol, f.qty, f.price, f.commission];
+      expect(live.journal.fills.map(byMinute)).toEqual(backtest.journal.fills.map(byMinute));
+      expect(live.engine.orders.map(orderRow)).toEqual(backtest.engine.orders.map(orderRow));
+      expect(sim.account.executions).toHaveLength(1);
+    } finally {
+      clearInterval(watch);
       await sim.close();
       journal.close();
     }
