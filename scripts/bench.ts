@@ -14,6 +14,8 @@ import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { buildSlots } from '../strategies/index.ts';
+import { pathToFileURL } from 'node:url';
+import { runSweep, shareSeries } from '../engine/research/sweep.ts';
 import net from 'node:net';
 import { EventName } from '@stoqey/ib';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
@@ -202,6 +204,18 @@ async function main() {
     const minuteBarsPerSec = minuteBars / m.seconds;
     say(`minute: ${fmt(minuteBars)} bars of ${minuteSymbols.length} symbols: median ${m.seconds.toFixed(4)} s = ${fmt(minuteBarsPerSec)} bars/s`);
 
+    // sweeps: a 3x3 grid over the 100-symbol universe, 1 and 2 worker threads
+    const sweepSeries = shareSeries(series);
+    const worker = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'lib/sweep-worker.ts')).href;
+    const sweep = async (workers: number) => {
+      const t = performance.now();
+      const r = await runSweep({ config: config(universe, '1d'), grid: { fast: [5, 10, 20], slow: [50, 100, 200] }, series: sweepSeries, worker, workers });
+      return r.results.length / ((performance.now() - t) / 1000);
+    };
+    const sweep1 = await sweep(1);
+    const sweep2 = await sweep(2);
+    say(`sweep: 9 runs over ${fmt(bars)} bars: ${sweep1.toFixed(2)} runs/s with 1 worker, ${sweep2.toFixed(2)} with 2 (speed-up ${(sweep2 / sweep1).toFixed(2)}x)`);
+
     const spyMinutes = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
     const latency = await liveLatency(spyMinutes);
     say(`live latency (bar arrival -> placeOrder bytes on the socket, through the runner and its DuckDB journal, ${fmt(latency.orders)} orders): p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, max ${latency.max.toFixed(3)} ms`);
@@ -213,7 +227,7 @@ async function main() {
     say(`memory vs history (chunked minute backtest, fresh processes): ${fmt(small.bars)} bars -> peak ${small.peakRssMb.toFixed(0)} MB, ${fmt(large.bars)} bars -> peak ${large.peakRssMb.toFixed(0)} MB (${fmt(large.orders)} orders; ${fmt(large.bars / large.seconds)} bars/s with chunked loading)`);
     say(`  JS heap at the end ${small.heapMb.toFixed(0)} -> ${large.heapMb.toFixed(0)} MB (grows with orders, not bars); typed-array bar windows ${small.arrayBuffersMb.toFixed(0)} -> ${large.arrayBuffersMb.toFixed(0)} MB`);
     if (values.json) {
-      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, liveLatencyMs: latency, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
+      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, liveLatencyMs: latency, sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1 }, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
     }
   } finally {
     store.close();

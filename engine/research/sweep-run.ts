@@ -1,0 +1,41 @@
+// One run of a sweep (in a worker thread): a backtest over a time range of shared (not copied) bars.
+import type { BarSeries } from '../core/types.ts';
+import { computeMetrics } from '../metrics/metrics.ts';
+import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
+import type { SlotSpec } from '../core/strategy.ts';
+import type { SweepResult, SweepTask } from './sweep.ts';
+
+/** The part of a series with from <= ts <= to (views on the same memory). */
+function slice(s: BarSeries, from: number, to: number): BarSeries {
+  let a = 0;
+  while (a < s.ts.length && s.ts[a] < from) a++;
+  let b = a;
+  while (b < s.ts.length && s.ts[b] <= to) b++;
+  return { ...s, ts: s.ts.subarray(a, b), open: s.open.subarray(a, b), high: s.high.subarray(a, b), low: s.low.subarray(a, b), close: s.close.subarray(a, b), volume: s.volume.subarray(a, b) };
+}
+
+/** Builds a run's strategy slots: strategies/index.ts's buildSlots (engine code does not import strategies/). */
+export type BuildSlots = (name: string, params: Record<string, unknown>, symbols: readonly string[]) => SlotSpec[];
+
+export function runSweepTask(t: SweepTask, buildSlots: BuildSlots): SweepResult {
+  const series = t.series.map((s) => slice(s, t.from, t.to));
+  const config: BacktestConfig = { ...t.config, params: t.params };
+  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols));
+  const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills, rfAnnual: config.rfAnnual });
+  return {
+    index: t.index,
+    params: t.params,
+    window: t.window,
+    phase: t.phase,
+    from: t.from,
+    to: t.to,
+    bars: r.bars,
+    finalEquity: r.engine.portfolio.equity(),
+    sharpe: m.sharpe,
+    sortino: m.sortino,
+    cagr: m.cagr,
+    maxDrawdown: m.maxDrawdown,
+    trades: m.tradeCount,
+  };
+}
+

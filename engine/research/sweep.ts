@@ -1,0 +1,113 @@
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import type { BarSeries, EpochMs } from '../core/types.ts';
+import type { BacktestConfig } from '../run/backtest.ts';
+import { expandGrid, walkForwardWindows, type Window } from './grid.ts';
+
+/** One backtest of a sweep: params over a time range (the whole data, or a walk-forward train or test period). */
+export interface SweepTask {
+  index: number;
+  config: BacktestConfig;
+  params: Record<string, unknown>;
+  series: BarSeries[];
+  window: number;
+  phase: 'full' | 'train' | 'test';
+  from: EpochMs;
+  to: EpochMs;
+}
+
+export interface SweepResult {
+  index: number;
+  params: Record<string, unknown>;
+  window: number;
+  phase: SweepTask['phase'];
+  from: EpochMs;
+  to: EpochMs;
+  bars: number;
+  finalEquity: number;
+  sharpe: number | null;
+  sortino: number | null;
+  cagr: number | null;
+  maxDrawdown: number;
+  trades: number;
+}
+
+export interface SweepSpec {
+  config: BacktestConfig;
+  grid: Record<string, unknown[]>;
+  series: BarSeries[];
+  /** URL of the worker module: its default export runs a task (scripts/lib/sweep-worker.ts binds the strategy registry) */
+  worker: string;
+  walkForward?: Parameters<typeof walkForwardWindows>[2];
+  workers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Copies bars into SharedArrayBuffers once, so every worker reads the same memory. */
+export function shareSeries(series: BarSeries[]): BarSeries[] {
+  const share = (a: Float64Array) => {
+    const s = new Float64Array(new SharedArrayBuffer(a.byteLength));
+    s.set(a);
+    return s;
+  };
+  return series.map((x) => ({ ...x, ts: share(x.ts), open: share(x.open), high: share(x.high), low: share(x.low), close: share(x.close), volume: share(x.volume) }));
+}
+
+/** The tasks of a sweep, in a fixed order: params in grid order, then windows (train before test). */
+export function sweepTasks(spec: Omit<SweepSpec, 'workers' | 'onProgress'>): { tasks: SweepTask[]; windows: Window[] } {
+  const combos = expandGrid(spec.grid);
+  const first = Math.min(...spec.series.map((s) => s.ts[0] ?? Infinity));
+  const last = Math.max(...spec.series.map((s) => s.ts[s.ts.length - 1] ?? -Infinity));
+  const windows = spec.walkForward ? walkForwardWindows(first, last, spec.walkForward) : [];
+  const tasks: SweepTask[] = [];
+  const base = { config: spec.config, series: spec.series };
+  for (const params of combos) {
+    if (windows.length === 0) tasks.push({ ...base, index: tasks.length, params, window: -1, phase: 'full', from: first, to: last });
+    for (const w of windows) {
+      tasks.push({ ...base, index: tasks.length, params, window: w.index, phase: 'train', from: w.trainFrom, to: w.trainTo });
+      tasks.push({ ...base, index: tasks.length, params, window: w.index, phase: 'test', from: w.testFrom, to: w.testTo });
+    }
+  }
+  return { tasks, windows };
+}
+
+/**
+ * Runs a parameter grid (optionally walk-forward) on a pool of worker threads. Results come back in
+ * task order whatever the worker count, and each run is deterministic, so any worker count gives the
+ * same results.
+ */
+export async function runSweep(spec: SweepSpec): Promise<{ results: SweepResult[]; windows: Window[] }> {
+  const { tasks, windows } = sweepTasks(spec);
+  const workers = Math.max(1, spec.workers ?? Math.max(1, os.availableParallelism() - 1));
+  const pool = new Piscina({
+    filename: spec.worker,
+    minThreads: workers,
+    maxThreads: workers,
+    // the workers load TypeScript the way the main thread does
+    execArgv: ['--import', 'tsx'],
+  });
+  let done = 0;
+  try {
+    const results = await Promise.all(
+      tasks.map((t) =>
+        (pool.run(t) as Promise<SweepResult>).then((r) => {
+          spec.onProgress?.(++done, tasks.length);
+          return r;
+        }),
+      ),
+    );
+    return { results, windows };
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** Walk-forward summary: per window, the params with the best in-sample Sharpe and how they did out of sample. */
+export function walkForwardSummary(results: SweepResult[], windows: Window[]) {
+  return windows.map((w) => {
+    const train = results.filter((r) => r.window === w.index && r.phase === 'train');
+    const best = train.reduce((a, b) => ((b.sharpe ?? -Infinity) > (a.sharpe ?? -Infinity) ? b : a));
+    const test = results.find((r) => r.window === w.index && r.phase === 'test' && JSON.stringify(r.params) === JSON.stringify(best.params))!;
+    return { window: w, params: best.params, inSampleSharpe: best.sharpe, outOfSampleSharpe: test.sharpe, outOfSampleCagr: test.cagr };
+  });
+}

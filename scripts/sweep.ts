@@ -1,0 +1,156 @@
+// npm run sweep -- --strategy sma-cross --grid '{"fast":[5,10,20],"slow":[30,50,100]}' [--symbols ...] [--data ...]
+//                  [--from ...] [--to ...] [--workers N] [--walk-forward train=5y,test=1y] [--db out/sweep/sweep.duckdb]
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { loadBars } from '../engine/data/load.ts';
+import { openStore } from '../engine/data/store.ts';
+import { parseInterval } from '../engine/core/types.ts';
+import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
+import { parseSizing } from '../engine/portfolio/sizing.ts';
+import { parseWalkForward } from '../engine/research/grid.ts';
+import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../engine/research/sweep.ts';
+import { RESEARCH_RISK } from '../engine/risk/limits.ts';
+import type { BacktestConfig } from '../engine/run/backtest.ts';
+import { buildSlots } from '../strategies/index.ts';
+import { runId } from './lib/cli.ts';
+import { openRunStore } from './lib/run-data.ts';
+
+const HELP = `usage: npm run sweep -- --grid JSON [options]
+  --strategy NAME        (default sma-cross)
+  --grid JSON            values per param, e.g. '{"fast":[5,10,20],"slow":[30,50,100]}'
+  --symbols A,B --data PATH --from --to --interval --cash --commission --slippage --sizing   as for npm run backtest
+  --workers N            worker threads (default: cores - 1, at least 1); results do not depend on it
+  --walk-forward train=5y,test=1y   rolling windows: every combination on each training and test period
+  --db FILE              where results go (table sweep_results; default out/sweep/sweep.duckdb)`;
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS sweep_results (sweep_id VARCHAR, idx INTEGER, params VARCHAR, window_index INTEGER, phase VARCHAR,
+  from_ts BIGINT, to_ts BIGINT, bars BIGINT, final_equity DOUBLE, sharpe DOUBLE, sortino DOUBLE, cagr DOUBLE, max_drawdown DOUBLE, trades INTEGER)`;
+
+async function store(conn: DuckDBConnection, id: string, results: SweepResult[]): Promise<void> {
+  await conn.run(SCHEMA);
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    await conn.run('DELETE FROM sweep_results WHERE sweep_id = $1', [id]);
+    const a = await conn.createAppender('sweep_results');
+    const dbl = (x: number | null) => (x === null || !Number.isFinite(x) ? a.appendNull() : a.appendDouble(x));
+    for (const r of results) {
+      a.appendVarchar(id);
+      a.appendInteger(r.index);
+      a.appendVarchar(JSON.stringify(r.params));
+      a.appendInteger(r.window);
+      a.appendVarchar(r.phase);
+      a.appendBigInt(BigInt(r.from));
+      a.appendBigInt(BigInt(r.to));
+      a.appendBigInt(BigInt(r.bars));
+      dbl(r.finalEquity);
+      dbl(r.sharpe);
+      dbl(r.sortino);
+      dbl(r.cagr);
+      dbl(r.maxDrawdown);
+      a.appendInteger(r.trades);
+      a.endRow();
+    }
+    a.closeSync();
+    await conn.run('COMMIT');
+  } catch (e) {
+    await conn.run('ROLLBACK');
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values: v } = parseArgs({
+    options: {
+      strategy: { type: 'string', default: 'sma-cross' },
+      grid: { type: 'string' },
+      symbols: { type: 'string' },
+      data: { type: 'string' },
+      interval: { type: 'string', default: '1d' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      cash: { type: 'string', default: '100000' },
+      commission: { type: 'string', default: 'none' },
+      slippage: { type: 'string', default: 'none' },
+      sizing: { type: 'string', default: 'percent' },
+      percent: { type: 'string', default: '100' },
+      quantity: { type: 'string' },
+      workers: { type: 'string' },
+      'walk-forward': { type: 'string' },
+      db: { type: 'string', default: 'out/sweep/sweep.duckdb' },
+      tz: { type: 'string', default: 'America/New_York' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help || !v.grid) {
+    console.log(HELP);
+    if (!v.help) process.exitCode = 2;
+    return;
+  }
+  let grid: Record<string, unknown[]>;
+  try {
+    grid = JSON.parse(v.grid);
+  } catch (e) {
+    throw new Error(`--grid is not valid JSON (${(e as Error).message}): ${v.grid}`);
+  }
+  const interval = parseInterval(v.interval!);
+  const workers = v.workers === undefined ? undefined : Number(v.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a whole number >= 1, got '${v.workers}'`);
+  const walkForward = v['walk-forward'] ? parseWalkForward(v['walk-forward']) : undefined;
+  const requested = v.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const { store: data, source, from, to } = await openRunStore({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz! });
+  let series;
+  try {
+    const symbols = requested ?? (await data.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = '${interval}' ORDER BY 1`)).getRowObjectsJS().map((r) => String(r.symbol));
+    series = shareSeries(await loadBars(data, { symbols, interval, from, to }));
+  } finally {
+    data.close();
+  }
+  const symbols = series.map((s) => s.symbol);
+  const config: BacktestConfig = {
+    strategy: v.strategy!, params: {}, symbols, interval, from: v.from, to: v.to, cash: Number(v.cash),
+    commission: parseCommission(v.commission!), slippage: parseSlippage(v.slippage!),
+    sizing: parseSizing(v.sizing!, { quantity: v.quantity === undefined ? undefined : Number(v.quantity), percent: Number(v.percent) }),
+    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz!, rfAnnual: 0,
+  };
+  // every combination must be valid before any worker starts
+  const { expandGrid } = await import('../engine/research/grid.ts');
+  for (const p of expandGrid(grid)) buildSlots(config.strategy, p, symbols);
+
+  const tty = process.stderr.isTTY && process.env.CI !== 'true';
+  const t0 = performance.now();
+  const { results, windows } = await runSweep({
+    config, grid, series, workers, walkForward,
+    worker: pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'lib/sweep-worker.ts')).href,
+    onProgress: (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const seconds = (performance.now() - t0) / 1000;
+  const id = runId({ config, grid, walkForward: v['walk-forward'] ?? null, source });
+  const out = await openStore(v.db!);
+  try {
+    await store(out.conn, id, results);
+  } finally {
+    out.close();
+  }
+
+  const fmt = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));
+  if (windows.length === 0) {
+    const ranked = [...results].sort((a, b) => (b.sharpe ?? -Infinity) - (a.sharpe ?? -Infinity) || a.index - b.index);
+    console.log('params'.padEnd(32), 'sharpe'.padStart(7), 'cagr'.padStart(8), 'maxDD'.padStart(8), 'trades'.padStart(7));
+    for (const r of ranked.slice(0, 10)) console.log(JSON.stringify(r.params).padEnd(32), fmt(r.sharpe).padStart(7), `${fmt(r.cagr === null ? null : r.cagr * 100, 1)}%`.padStart(8), `${fmt(r.maxDrawdown * 100, 1)}%`.padStart(8), String(r.trades).padStart(7));
+  } else {
+    console.log('window (test period)'.padEnd(26), 'best in-sample params'.padEnd(28), 'IS sharpe'.padStart(9), 'OOS sharpe'.padStart(10));
+    for (const s of walkForwardSummary(results, windows)) {
+      const period = `${new Date(s.window.testFrom).toISOString().slice(0, 10)}..${new Date(s.window.testTo).toISOString().slice(0, 10)}`;
+      console.log(period.padEnd(26), JSON.stringify(s.params).padEnd(28), fmt(s.inSampleSharpe).padStart(9), fmt(s.outOfSampleSharpe).padStart(10));
+    }
+  }
+  console.log(`\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`);
+}
+
+main().catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BarSeries } from '../../engine/core/types.ts';
+import { importPaths } from '../../engine/data/import.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { SAMPLE_DIR } from '../../engine/data/sample.ts';
+import { openStore, type Store } from '../../engine/data/store.ts';
+import { expandGrid, parseWalkForward, walkForwardWindows } from '../../engine/research/grid.ts';
+import { runSweep, shareSeries, walkForwardSummary } from '../../engine/research/sweep.ts';
+import { config } from '../engine/harness.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
+import { buildSlots } from '../../strategies/index.ts';
+import { ROOT } from '../cli/run-cli.ts';
+
+const WORKER = pathToFileURL(path.join(ROOT, 'scripts/lib/sweep-worker.ts')).href;
+
+describe('grid and walk-forward windows', () => {
+  it('expands a grid in a fixed order, first key slowest', () => {
+    expect(expandGrid({ fast: [5, 10], slow: [30, 50, 100] })).toEqual([
+      { fast: 5, slow: 30 }, { fast: 5, slow: 50 }, { fast: 5, slow: 100 },
+      { fast: 10, slow: 30 }, { fast: 10, slow: 50 }, { fast: 10, slow: 100 },
+    ]);
+    expect(() => expandGrid({ fast: [] })).toThrow(/'fast' must be a non-empty list/);
+  });
+
+  it('never lets a training window reach into its test window; test windows tile the time after the first training', () => {
+    const first = Date.UTC(2000, 0, 3);
+    const last = Date.UTC(2020, 11, 31);
+    const w = walkForwardWindows(first, last, parseWalkForward('train=5y,test=1y'));
+    expect(w.length).toBe(15); // tests 2005..2019; one for 2020 would end after the data
+    for (const x of w) {
+      expect(x.trainFrom).toBeLessThanOrEqual(x.trainTo);
+      expect(x.trainTo).toBeLessThan(x.testFrom);
+      expect(x.testFrom).toBe(x.trainTo + 1);
+      expect(x.testTo).toBeLessThanOrEqual(last);
+    }
+    for (let i = 1; i < w.length; i++) expect(w[i].testFrom).toBe(w[i - 1].testTo + 1);
+    expect(() => parseWalkForward('train=5,test=1y')).toThrow(/train must look like 5y/);
+    expect(() => walkForwardWindows(first, first + 86_400_000, parseWalkForward('train=1y,test=1y'))).toThrow(/shorter than one training plus one test/);
+  });
+});
+
+describe('parallel sweeps on worker threads', () => {
+  let store: Store;
+  let series: BarSeries[];
+  beforeAll(async () => {
+    store = await openStore(':memory:');
+    await importPaths(store, [path.join(SAMPLE_DIR, 'daily')], { interval: '1d', factorsDir: path.join(SAMPLE_DIR, 'factor_files') });
+    series = shareSeries(await loadBars(store, { symbols: ['SPY', 'AAPL'], interval: '1d' }));
+  });
+  afterAll(() => store?.close());
+
+  it('gives identical results for 1 and 2 workers, in grid order, and each run equals a plain backtest', async () => {
+    const cfg = config({ strategy: 'sma-cross', symbols: ['SPY', 'AAPL'], sizing: { kind: 'percent', percent: 50 } });
+    const grid = { fast: [5, 10, 20], slow: [50, 100] };
+    const one = await runSweep({ config: cfg, grid, series, worker: WORKER, workers: 1 });
+    const two = await runSweep({ config: cfg, grid, series, worker: WORKER, workers: 2 });
+    expect(two.results).toEqual(one.results);
+    expect(one.results.map((r) => r.params)).toEqual(expandGrid(grid));
+    expect(new Set(one.results.map((r) => r.finalEquity)).size).toBeGreaterThan(1);
+    const p = one.results[3].params;
+    const plain = runBacktest(series, { ...cfg, params: p }, buildSlots('sma-cross', p, cfg.symbols));
+    expect(one.results[3].finalEquity).toBe(plain.engine.portfolio.equity());
+    expect(one.results[3].trades).toBe(plain.engine.trades.length);
+  }, 120_000);
+
+  it('walk-forward: train and test runs only see their own period; the summary picks the best in-sample params', async () => {
+    const cfg = config({ strategy: 'sma-cross', symbols: ['SPY', 'AAPL'], sizing: { kind: 'percent', percent: 50 } });
+    const { results, windows } = await runSweep({ config: cfg, grid: { fast: [5, 20], slow: [50] }, series, worker: WORKER, workers: 2, walkForward: parseWalkForward('train=5y,test=2y') });
+    expect(windows.length).toBeGreaterThan(3);
+    for (const r of results) {
+      const w = windows[r.window];
+      if (r.phase === 'train') expect([r.from, r.to]).toEqual([w.trainFrom, w.trainTo]);
+      else expect([r.from, r.to]).toEqual([w.testFrom, w.testTo]);
+      expect(r.bars).toBeGreaterThan(0);
+    }
+    const summary = walkForwardSummary(results, windows);
+    expect(summary).toHaveLength(windows.length);
+    for (const s of summary) {
+      const train = results.filter((r) => r.window === s.window.index && r.phase === 'train');
+      expect(s.inSampleSharpe).toBe(Math.max(...train.map((r) => r.sharpe ?? -Infinity)));
+    }
+  }, 120_000);
+});
