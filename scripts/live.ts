@@ -15,7 +15,8 @@ import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { openStore } from '../engine/data/store.ts';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
-import { buildSlots } from '../strategies/index.ts';
+import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
+import { findPromotion, sha256 } from '../engine/research/promotion.ts';
 import { fail, printSummary, runId } from './lib/cli.ts';
 import { openRunStore } from './lib/run-data.ts';
 import { readFileSync, existsSync } from 'node:fs';
@@ -25,7 +26,8 @@ const HELP = `usage: npm run live -- [options]
   --gateway HOST:PORT    IB Gateway or TWS (Gateway paper 4002, live 4001; TWS paper 7497, live 7496).
                          Without it, the built-in IB Gateway simulator runs in-process and replays --data.
   --account ID           the IB account (default the simulator's DU1234567)
-  --paper                required: live (non-paper) accounts need a promotion record (npm run promote)
+  --paper                a paper account: any strategy may run. Without it (a live account) the strategy's
+                         current source and params need a record from npm run promote (--promoted-dir DIR)
   --client-id N          API client id (default 1)
   --lockstep             with --gateway pointing at an ib-sim at speed max: step with its replay
   --max-req-per-sec N    client message pacing (default 45, under IB's 50/s; raise it only for a simulator)
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       gateway: { type: 'string' },
       account: { type: 'string', default: 'DU1234567' },
       paper: { type: 'boolean', default: false },
+      'promoted-dir': { type: 'string', default: 'strategies/promoted' },
       'client-id': { type: 'string', default: '1' },
       lockstep: { type: 'boolean', default: false },
       'max-req-per-sec': { type: 'string' },
@@ -68,7 +71,6 @@ async function main(): Promise<void> {
     },
   });
   if (v.help) return void console.log(HELP);
-  if (!v.paper) fail('live (non-paper) accounts need a promotion record from npm run promote, which is not built yet: run with --paper against a paper account');
   let params: Record<string, unknown>;
   try {
     params = JSON.parse(v.params!);
@@ -95,6 +97,13 @@ async function main(): Promise<void> {
     rfAnnual: 0,
   };
   const slots = buildSlots(config.strategy, params, symbols);
+  if (!v.paper) {
+    // a live account: only a strategy whose current source has a promotion record for these params
+    const hash = sha256(strategySources(config.strategy, params).map((f) => readFileSync(f, 'utf8')).join('\0'));
+    const record = findPromotion(v['promoted-dir']!, config.strategy, hash, resolvedParams(config.strategy, params));
+    if (!record) fail(`a live account needs a promotion record for ${config.strategy} ${JSON.stringify(resolvedParams(config.strategy, params))} and its current source (hash ${hash.slice(0, 12)}) in ${v['promoted-dir']}: run npm run promote, or use --paper with a paper account`);
+    console.error(`live account: ${config.strategy} promoted on ${record.promotedAt} (data ${record.data.from}..${record.data.to}, Sharpe ${record.metrics.sharpe})`);
+  }
 
   let host: string;
   let port: number;

@@ -53,3 +53,17 @@ export function buildSlots(name: string, raw: Record<string, unknown>, symbols: 
     return { name: `${def.name}#${i + 1}`, strategy: def.create(parseParams(def, m.params ?? {}), symbols), weight: m.weight };
   });
 }
+
+/** The source files a run of `name` depends on (a promotion record is tied to their hash). */
+export function strategySources(name: string, raw: Record<string, unknown>): string[] {
+  const here = new URL('.', import.meta.url);
+  const file = (n: string) => new URL(`${n}.ts`, here).pathname;
+  if (name !== PORTFOLIO) return [file(lookup(name).name)];
+  const members = (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[];
+  return [file('index'), ...members.map((m) => file(lookup(m.strategy).name))];
+}
+
+/** Params with their defaults filled in (so '{}' and the spelled-out defaults are the same run). */
+export function resolvedParams(name: string, raw: Record<string, unknown>): Record<string, unknown> {
+  return name === PORTFOLIO ? { members: raw.members ?? DEFAULT_PORTFOLIO } : (parseParams(lookup(name), raw) as Record<string, unknown>);
+}
