@@ -136,9 +136,7 @@ async function main(): Promise<void> {
     maxReqPerSec: v['max-req-per-sec'] ? Number(v['max-req-per-sec']) : sim ? 1_000_000 : undefined,
     log: (m) => console.error(m),
   });
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
+  const stop = async () => {
       const result = await runner.stop();
       await sim?.close();
       const report = backtestReport(result, v.gateway ?? `simulator: ${v.data ?? 'data/market.duckdb'}`);
@@ -146,16 +144,19 @@ async function main(): Promise<void> {
       await writeJournal(journalStore.conn, { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio);
       journalStore.close();
       printSummary(report, { bars: result.bars, seconds: (performance.now() - started) / 1000, files: [files.json, files.html, path.join(out, 'journal.duckdb')], runId: id });
-    })());
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  };
+  // the session ends on SIGINT/SIGTERM, or when the embedded simulator has replayed everything
+  const ended = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    void sim?.finished.then(() => resolve());
+  });
   process.on('SIGUSR2', () => void runner.kill('kill switch (SIGUSR2)'));
   if (process.stdin.isTTY) createInterface({ input: process.stdin }).on('line', (l) => l.trim() === 'kill' && void runner.kill('kill switch (command)'));
   const started = performance.now();
   await runner.start();
-  if (sim) await sim.finished.then(stop);
-  else await new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));
-  await stopping;
+  await ended;
+  await stop();
   process.exit(0);
 }
 
