@@ -5,7 +5,7 @@ import type { EpochMs, EquityPoint, Trade } from '../core/types.ts';
 import { dailyReturns, drawdownSeries } from './series.ts';
 import { finiteOrNull, mean, MS_PER_DAY, std } from './stats.ts';
 
-export { dailyReturns, drawdownSeries, monthlyReturns } from './series.ts';
+export { dailyReturns, drawdownSeries, monthlyReturns, rollingSharpe, rollingVolatility } from './series.ts';
 export type { MonthlyReturn } from './series.ts';
 
 /**

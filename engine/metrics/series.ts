@@ -62,3 +62,43 @@ function monthKey(ts: EpochMs): number {
 function monthRow(key: number, r: number): MonthlyReturn {
   return { year: Math.floor(key / 12), month: (key % 12) + 1, return: r };
 }
+
+/** A window's std at or below this is floating-point noise: its Sharpe is null (as RETURN_STD_EPS in metrics.ts). */
+const ROLLING_STD_EPS = 1e-12;
+
+/**
+ * Rolling annualised volatility `std(r, ddof=1) * sqrt(P)` over the last `window` returns, one value per
+ * return (length n); null until the window is full (index < window - 1) or when a return in it is not finite.
+ * Each window is computed afresh (two-pass), so no rounding drift builds up along the series.
+ */
+export function rollingVolatility(returns: ArrayLike<number>, window: number, periodsPerYear = 252): (number | null)[] {
+  return rolling(returns, window, (_m, sd) => (Number.isFinite(sd) ? sd * Math.sqrt(periodsPerYear) : null), 0);
+}
+
+/**
+ * Rolling annualised Sharpe `mean(r - rf) / std(r - rf, ddof=1) * sqrt(P)` over the last `window` returns,
+ * one value per return (length n); rf is per period. Null until the window is full, when a return in it is
+ * not finite, or when the window's std is 0 (a flat stretch).
+ */
+export function rollingSharpe(returns: ArrayLike<number>, window: number, rfPerPeriod = 0, periodsPerYear = 252): (number | null)[] {
+  return rolling(returns, window, (m, sd) => (sd > ROLLING_STD_EPS && Number.isFinite(m / sd) ? (m / sd) * Math.sqrt(periodsPerYear) : null), rfPerPeriod);
+}
+
+function rolling(returns: ArrayLike<number>, window: number, f: (mean: number, sd: number) => number | null, shift: number): (number | null)[] {
+  if (!Number.isInteger(window) || window < 2) throw new Error(`rolling window must be an integer >= 2, got ${window}`);
+  const n = returns.length;
+  const out = new Array<number | null>(n).fill(null);
+  for (let end = window - 1; end < n; end++) {
+    let s = 0;
+    for (let i = end - window + 1; i <= end; i++) s += returns[i] - shift;
+    const m = s / window;
+    let ss = 0;
+    for (let i = end - window + 1; i <= end; i++) {
+      const d = returns[i] - shift - m;
+      ss += d * d;
+    }
+    const sd = Math.sqrt(ss / (window - 1));
+    out[end] = Number.isFinite(m) && Number.isFinite(sd) ? f(m, sd) : null;
+  }
+  return out;
+}

@@ -1,19 +1,31 @@
 // Builds a Report from the engine's native objects (epoch-ms times, core types).
 // Pure: no I/O, no wall clock; the same input gives the same Report.
 import type { EpochMs, EquityPoint, Fill, Order, RiskEvent, Trade } from '../core/types.ts';
-import { computeMetrics, drawdownSeries, type Metrics } from '../metrics/metrics.ts';
+import { computeMetrics, dailyReturns, drawdownSeries, rollingSharpe, rollingVolatility, type Metrics } from '../metrics/metrics.ts';
 import { isoDate, isoTime } from './format.ts';
 import type {
   Report,
   ReportAttribution,
+  ReportBenchmark,
   ReportEquityRow,
   ReportFill,
   ReportMetrics,
   ReportOpenPosition,
   ReportOrder,
   ReportRiskEvent,
+  ReportRolling,
   ReportTrade,
 } from './report-types.ts';
+
+/** Returns per window of the rolling Sharpe and volatility (about three months of trading days). */
+export const ROLLING_WINDOW = 63;
+
+/** Closes of the benchmark symbol: ascending `ts`, at least one close per day the report has a point. */
+export interface BenchmarkInput {
+  symbol: string;
+  ts: ArrayLike<number>;
+  close: ArrayLike<number>;
+}
 
 /** The fields of an Order the report uses (any Order fits). */
 export type OrderLike = Pick<
@@ -65,6 +77,8 @@ export interface ReportInput {
   riskEvents: readonly RiskEvent[];
   openPositions: readonly OpenPositionInput[];
   attribution?: readonly ReportAttribution[];
+  /** buy-and-hold benchmark prices; the report has no benchmark when absent */
+  benchmark?: BenchmarkInput;
   /** computed from the inputs when absent */
   metrics?: Metrics;
   rfAnnual?: number;
@@ -169,9 +183,46 @@ export function toReportRiskEvent(e: RiskEvent): ReportRiskEvent {
   };
 }
 
-export function toReportEquity(equity: readonly EquityPoint[]): ReportEquityRow[] {
+export function toReportEquity(equity: readonly EquityPoint[], exposure?: ArrayLike<number>): ReportEquityRow[] {
   const dd = drawdownSeries(equity);
-  return equity.map((p, i) => ({ date: isoDate(p.ts), equity: p.equity, cash: p.cash, drawdown: dd[i] }));
+  return equity.map((p, i) => {
+    const gross = exposure !== undefined && i < exposure.length ? exposure[i] : NaN;
+    const x = p.equity > 0 ? Math.abs(gross) / p.equity : NaN;
+    return { date: isoDate(p.ts), equity: p.equity, cash: p.cash, drawdown: dd[i], exposure: Number.isFinite(x) ? x : null };
+  });
+}
+
+/**
+ * Buy-and-hold of the benchmark symbol, one value per equity point: the latest close at or before the
+ * point's ts (carried forward over days without a bar), scaled so the first point is the starting cash.
+ * Points before the symbol's first close use that first close (the benchmark starts flat at the cash).
+ */
+export function toReportBenchmark(equity: readonly EquityPoint[], startingCash: number, b: BenchmarkInput): ReportBenchmark {
+  const n = b.ts.length;
+  if (b.close.length !== n) throw new Error(`benchmark ${b.symbol}: ${n} times but ${b.close.length} closes`);
+  const closes: number[] = [];
+  let j = -1;
+  for (const p of equity) {
+    while (j + 1 < n && b.ts[j + 1] <= p.ts) j++;
+    closes.push(j >= 0 ? b.close[j] : n > 0 ? b.close[0] : NaN);
+  }
+  const base = closes.length > 0 ? closes[0] : NaN;
+  return {
+    symbol: b.symbol,
+    equity: closes.map((c) => (Number.isFinite(c) && base > 0 ? (startingCash * c) / base : startingCash)),
+  };
+}
+
+/** Rolling Sharpe and volatility aligned with the equity rows: row i uses the returns ending at row i. */
+export function toReportRolling(equity: readonly EquityPoint[], rfAnnual: number, periodsPerYear: number, window = ROLLING_WINDOW): ReportRolling {
+  const r = dailyReturns(equity);
+  const rf = Math.pow(1 + rfAnnual, 1 / periodsPerYear) - 1;
+  const lead: (number | null)[] = equity.length > 0 ? [null] : [];
+  return {
+    window,
+    sharpe: [...lead, ...rollingSharpe(r, window, rf, periodsPerYear)],
+    volatility: [...lead, ...rollingVolatility(r, window, periodsPerYear)],
+  };
 }
 
 /** The whole report, keys in the documented order (report.json keeps it). */
@@ -201,6 +252,8 @@ export function buildReport(input: ReportInput): Report {
     orders: input.orders.map(toReportOrder),
     fills: input.fills.map(toReportFill),
     riskEvents: input.riskEvents.map(toReportRiskEvent),
-    equity: toReportEquity(input.equity),
+    equity: toReportEquity(input.equity, input.exposure),
+    ...(input.benchmark !== undefined ? { benchmark: toReportBenchmark(input.equity, input.startingCash, input.benchmark) } : {}),
+    rolling: toReportRolling(input.equity, metrics.rfAnnual, metrics.periodsPerYear),
   };
 }

@@ -39,6 +39,11 @@ export function renderReportHtml(report: Report): string {
     section('Metrics', metricsHtml(report.metrics)),
     section('Equity', '<div id="chart-equity" class="chart"></div>'),
     section('Drawdown', '<div id="chart-drawdown" class="chart chart-short"></div>'),
+    section(
+      `Rolling Sharpe and volatility (${fmtInt(report.rolling.window)} days)`,
+      '<div id="chart-rolling" class="chart chart-short"></div>',
+    ),
+    section('Exposure', '<div id="chart-exposure" class="chart chart-short"></div>'),
     section('Monthly returns', monthlyHtml(report)),
     section(
       `Trades <span class="count">${fmtInt(report.trades.length)}</span>`,
@@ -342,9 +347,23 @@ const CHARTS_JS = String.raw`
     Plotly.newPlot('chart-equity', [
       { x: dates, y: report.equity.map(function (p) { return p.equity; }), name: 'Equity', type: 'scatter', mode: 'lines', line: { color: '#2563eb', width: 2 } },
       { x: dates, y: report.equity.map(function (p) { return p.cash; }), name: 'Cash', visible: 'legendonly', type: 'scatter', mode: 'lines', line: { color: '#94a3b8', width: 1, dash: 'dot' } }
-    ], layout({ yaxis: { gridcolor: '#eef2f7', tickformat: ',.0f' } }), config);
+    ].concat(report.benchmark ? [
+      { x: dates, y: report.benchmark.equity, name: 'Buy &amp; hold ' + esc(report.benchmark.symbol), type: 'scatter', mode: 'lines', line: { color: '#f59e0b', width: 1.5 } }
+    ] : []), layout({ yaxis: { gridcolor: '#eef2f7', tickformat: ',.0f' } }), config);
     Plotly.newPlot('chart-drawdown', [
       { x: dates, y: report.equity.map(function (p) { return p.drawdown; }), name: 'Drawdown', type: 'scatter', mode: 'lines', fill: 'tozeroy', line: { color: '#dc2626', width: 1 }, fillcolor: 'rgba(220,38,38,0.18)' }
+    ], layout({ showlegend: false, yaxis: { gridcolor: '#eef2f7', tickformat: '.0%', rangemode: 'tozero' } }), config);
+    var roll = report.rolling;
+    Plotly.newPlot('chart-rolling', [
+      { x: dates, y: roll.sharpe, name: 'Sharpe', type: 'scatter', mode: 'lines', connectgaps: false, line: { color: '#2563eb', width: 1.5 } },
+      { x: dates, y: roll.volatility, name: 'Volatility', yaxis: 'y2', type: 'scatter', mode: 'lines', connectgaps: false, line: { color: '#9333ea', width: 1.5 } }
+    ], layout({
+      margin: { l: 64, r: 64, t: 32, b: 36 },
+      yaxis: { gridcolor: '#eef2f7', zerolinecolor: '#cbd5e1', title: { text: 'Sharpe' }, tickformat: '.2f' },
+      yaxis2: { overlaying: 'y', side: 'right', showgrid: false, title: { text: 'volatility' }, tickformat: '.0%', rangemode: 'tozero' }
+    }), config);
+    Plotly.newPlot('chart-exposure', [
+      { x: dates, y: report.equity.map(function (p) { return p.exposure; }), name: 'Gross exposure', type: 'scatter', mode: 'lines', fill: 'tozeroy', connectgaps: false, line: { color: '#0d9488', width: 1 }, fillcolor: 'rgba(13,148,136,0.18)' }
     ], layout({ showlegend: false, yaxis: { gridcolor: '#eef2f7', tickformat: '.0%', rangemode: 'tozero' } }), config);
   }
   var trades = report.trades;

@@ -78,6 +78,25 @@ export interface ReportEquityRow {
   cash: number;
   /** E / cummax(E) - 1 */
   drawdown: number;
+  /** gross market value / equity at the close (0 = flat); null when the gross value is unknown or equity <= 0 */
+  exposure: number | null;
+}
+
+/** Buy-and-hold of one symbol, scaled to the starting cash: one value per `Report.equity` row (same dates). */
+export interface ReportBenchmark {
+  symbol: string;
+  /** startingCash * close_t / close_0, the symbol's close carried forward over days it has no bar */
+  equity: number[];
+}
+
+/** Rolling statistics of the daily returns, one value per `Report.equity` row (index 0 is always null). */
+export interface ReportRolling {
+  /** returns per window */
+  window: number;
+  /** annualised Sharpe of the window's excess returns (ddof = 1); null until the window is full or when flat */
+  sharpe: (number | null)[];
+  /** annualised volatility of the window's returns (ddof = 1); null until the window is full */
+  volatility: (number | null)[];
 }
 
 /** One strategy's sleeve of the account: where the P&L came from. */
@@ -110,4 +129,7 @@ export interface Report {
   fills: ReportFill[];
   riskEvents: ReportRiskEvent[];
   equity: ReportEquityRow[];
+  /** buy-and-hold benchmark (absent when the run gave no benchmark prices) */
+  benchmark?: ReportBenchmark;
+  rolling: ReportRolling;
 }

@@ -154,6 +154,7 @@ export function sampleReport(opts: SampleOptions = {}): Report {
     startingCash: cash0,
     equity,
     exposure,
+    benchmark: { symbol: symbols[0], ts, close: price[0] },
     trades,
     fills,
     orders,

@@ -18,6 +18,7 @@ export function backtestReport(r: BacktestResult, dataSource: string): Report {
     startingCash: c.cash,
     equity: journal.equityCurve,
     exposure: journal.equityCurve.map((e) => e.gross),
+    ...(r.benchmark !== undefined && r.benchmark.ts.length > 0 ? { benchmark: r.benchmark } : {}),
     trades: engine.trades,
     fills: journal.fills,
     orders: engine.orders,

@@ -72,6 +72,17 @@ describe('npm run backtest', () => {
     expect(rel(report.metrics.calmar, cagr / Math.abs(mdd))).toBeLessThan(1e-9);
     // and the curve starts with the starting capital
     expect(E[0]).toBe(100_000);
+    // the tearsheet series: buy-and-hold of the first symbol, rolling stats and exposure, one per equity row
+    expect(report.benchmark.symbol).toBe('SPY');
+    expect(report.benchmark.equity).toHaveLength(E.length);
+    expect(report.benchmark.equity[0]).toBe(100_000);
+    expect(report.rolling.window).toBe(63);
+    expect(report.rolling.sharpe).toHaveLength(E.length);
+    expect(report.rolling.volatility).toHaveLength(E.length);
+    expect(report.rolling.volatility[62]).toBeNull();
+    expect(rel(report.rolling.volatility[N], Math.sqrt(r.slice(N - 63).reduce((a, b, _i, w) => a + (b - w.reduce((x, y) => x + y, 0) / 63) ** 2, 0) / 62) * Math.sqrt(252))).toBeLessThan(1e-9);
+    for (const p of report.equity) expect(p.exposure).toBeGreaterThanOrEqual(0);
+    expect(report.equity.some((p: { exposure: number }) => p.exposure > 0.5)).toBe(true);
   });
 
   it('writes the journal tables with every order event and fill', async () => {

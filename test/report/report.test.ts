@@ -7,12 +7,16 @@ import {
   buildReport,
   plotlyBundle,
   renderReportHtml,
+  toReportBenchmark,
   toReportOrder,
   writeReport,
   type OrderLike,
   type Report,
 } from '../../engine/report/index.ts';
 import { sampleReport } from '../../engine/report/sample.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
+import { backtestReport } from '../../engine/run/backtest-report.ts';
+import { config } from '../engine/harness.ts';
 import { escapeHtml, fmtNum, fmtPct, fmtPrice, fmtValue, jsonForScript } from '../../engine/report/format.ts';
 
 const EVIL = '<img src=x onerror=alert(1)>';
@@ -78,8 +82,9 @@ describe('renderReportHtml', () => {
     expect(html).toContain('<h1>sma-cross</h1>');
     expect(html).toContain(`${escapeHtml(EVIL)}, MSFT`);
     expect(html).toContain('2022-01-03 → ');
-    for (const id of ['chart-equity', 'chart-drawdown', 'chart-trades']) expect(html).toContain(`id="${id}"`);
-    for (const title of ['Metrics', 'Monthly returns', 'Open positions', 'Risk events', 'Orders', 'Run config', 'Conventions']) {
+    for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']) expect(html).toContain(`id="${id}"`);
+    expect(html).toContain("'Buy &amp; hold ' + esc(report.benchmark.symbol)");
+    for (const title of ['Metrics', 'Equity', 'Drawdown', 'Rolling Sharpe and volatility (63 days)', 'Exposure', 'Monthly returns', 'Open positions', 'Risk events', 'Orders', 'Run config', 'Conventions']) {
       expect(html).toContain(`<h2>${title}`);
     }
     expect(html).toContain('marked at the last close, not sold');
@@ -104,8 +109,11 @@ describe('buildReport', () => {
   it('keeps the documented key order and ISO times', () => {
     expect(Object.keys(r)).toEqual([
       'tradebench', 'config', 'startingCash', 'finalEquity', 'metrics', 'trades', 'openPositions', 'attribution', 'orders', 'fills',
-      'riskEvents', 'equity',
+      'riskEvents', 'equity', 'benchmark', 'rolling',
     ]);
+    expect(Object.keys(r.equity[0])).toEqual(['date', 'equity', 'cash', 'drawdown', 'exposure']);
+    expect(Object.keys(r.benchmark!)).toEqual(['symbol', 'equity']);
+    expect(Object.keys(r.rolling)).toEqual(['window', 'sharpe', 'volatility']);
     const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
     for (const t of r.trades) expect(t.entryTime).toMatch(iso);
     for (const f of r.fills) expect(f.time).toMatch(iso);
@@ -117,6 +125,78 @@ describe('buildReport', () => {
     expect(r.finalEquity).toBe(r.equity[r.equity.length - 1].equity);
     expect(r.tradebench.conventions.join(' ')).toMatch(/ddof = 1/);
     expect(r.tradebench.conventions.join(' ')).toMatch(/252 periods a year/);
+  });
+
+  it('has a benchmark, rolling series and exposure aligned with the equity rows', () => {
+    const big = sampleReport({ days: 200 });
+    const n = big.equity.length;
+    expect(big.benchmark!.symbol).toBe('AAPL');
+    expect(big.benchmark!.equity).toHaveLength(n);
+    expect(big.benchmark!.equity[0]).toBe(big.startingCash);
+    expect(big.rolling.window).toBe(63);
+    expect(big.rolling.sharpe).toHaveLength(n);
+    expect(big.rolling.volatility).toHaveLength(n);
+    // row i uses the 63 returns ending at row i: null through row 62, a number from row 63
+    expect(big.rolling.sharpe.slice(0, 63).every((x) => x === null)).toBe(true);
+    expect(big.rolling.volatility.slice(0, 63).every((x) => x === null)).toBe(true);
+    expect(big.rolling.volatility.slice(63).every((x) => typeof x === 'number' && x > 0)).toBe(true);
+    const E = big.equity.map((e) => e.equity);
+    const r = E.slice(1, 64).map((e, i) => e / E[i] - 1);
+    const m = r.reduce((a, b) => a + b, 0) / 63;
+    const sd = Math.sqrt(r.reduce((a, b) => a + (b - m) ** 2, 0) / 62);
+    expect(big.rolling.volatility[63]).toBeCloseTo(sd * Math.sqrt(252), 10);
+    expect(big.rolling.sharpe[63]).toBeCloseTo((m / sd) * Math.sqrt(252), 8);
+    for (const e of big.equity) {
+      expect(e.exposure).not.toBeNull();
+      expect(e.exposure!).toBeGreaterThanOrEqual(0);
+    }
+    expect(big.equity.some((e) => e.exposure! > 0)).toBe(true);
+    expect(big.equity.some((e) => e.exposure === 0)).toBe(true);
+  });
+
+  it('aligns the benchmark by date, carrying the last close forward over days without a bar', () => {
+    const d = (s: string) => Date.parse(`${s}T00:00:00Z`);
+    const dates = ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-08'];
+    const equity = dates.map((s) => ({ ts: d(s), equity: 1000, cash: 1000 }));
+    const rr = buildReport({
+      version: '0', config: {}, startingCash: 1000, equity, trades: [], fills: [], orders: [], riskEvents: [], openPositions: [],
+      exposure: [0, 500, 1000, 0, 0],
+      // no bar on 01-04 and 01-08; an extra bar on 01-06 (after 01-05, before 01-08)
+      benchmark: { symbol: 'SPY', ts: [d('2024-01-02'), d('2024-01-03'), d('2024-01-05'), d('2024-01-06')], close: [100, 110, 90, 120] },
+    });
+    expect(rr.benchmark).toEqual({ symbol: 'SPY', equity: [1000, 1100, 1100, 900, 1200] });
+    expect(rr.equity.map((e) => e.exposure)).toEqual([0, 0.5, 1, 0, 0]);
+    // the symbol starts after the run: flat at the starting cash until its first close
+    const late = toReportBenchmark(equity, 1000, { symbol: 'X', ts: [d('2024-01-04')], close: [50] });
+    expect(late.equity).toEqual([1000, 1000, 1000, 1000, 1000]);
+    // no gross values given: exposure unknown; rolling still aligned (all null for a short run)
+    const bare = buildReport({ version: '0', config: {}, startingCash: 1000, equity, trades: [], fills: [], orders: [], riskEvents: [], openPositions: [] });
+    expect(bare.equity.every((e) => e.exposure === null)).toBe(true);
+    expect(bare.benchmark).toBeUndefined();
+    expect(bare.rolling).toEqual({ window: 63, sharpe: [null, null, null, null, null], volatility: [null, null, null, null, null] });
+  });
+
+  it('a backtest records the first benchmark close and one close per day (the last bar of the day), and reports it per equity row', () => {
+    const DAY = 86_400_000;
+    const t0 = Date.UTC(2024, 0, 2, 14, 30);
+    const ts: number[] = [];
+    const close: number[] = [];
+    for (let day = 0; day < 3; day++) for (let k = 0; k < 4; k++) {
+      ts.push(t0 + day * DAY + k * 60_000);
+      close.push(100 + day * 10 + k);
+    }
+    const f = Float64Array.from(ts);
+    const c = Float64Array.from(close);
+    const series = [{ symbol: 'SPY', interval: '1m' as const, ts: f, open: c, high: c, low: c, close: c, volume: c.map(() => 1000) }];
+    const res = runBacktest(series, config({ symbols: ['SPY'], interval: '1m', tz: 'UTC' }), [{ name: 'idle', strategy: { onBar() {} }, weight: 1 }]);
+    expect(res.benchmark).toEqual({ symbol: 'SPY', ts: [ts[0], ts[3], ts[7], ts[11]], close: [100, 103, 113, 123] });
+    const rep = backtestReport(res, 'test');
+    expect(rep.benchmark!.symbol).toBe('SPY');
+    expect(rep.benchmark!.equity).toHaveLength(rep.equity.length);
+    const eq = res.journal.equityCurve;
+    expect(eq.map((p) => p.ts)).toEqual([ts[0], ts[3], ts[7], ts[11]]);
+    expect(rep.benchmark!.equity).toEqual([100_000, 103_000, 113_000, 123_000]);
+    expect(() => runBacktest(series, config({ symbols: ['SPY'], benchmark: 'QQQ' }), [])).toThrow(/benchmark QQQ/);
   });
 
   it('converts orders: all-in quantity, limit/stop only where the type uses them, reason when set', () => {
