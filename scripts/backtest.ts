@@ -33,7 +33,8 @@ const HELP = `usage: npm run backtest -- [options]
   --rf R                 annual risk-free rate for Sharpe/Sortino (default 0)
   --tz ZONE              exchange time zone for intraday data (default America/New_York)
   --out DIR              where report.json, report.html and journal.duckdb go (default out/backtest)
-  --journal FILE         journal database (default DIR/journal.duckdb)`;
+  --journal FILE         journal database (default DIR/journal.duckdb)
+  --benchmark SYMBOL     buy-and-hold line in the report (default SPY if in the run, else the first symbol)`;
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
       tz: { type: 'string', default: 'America/New_York' },
       out: { type: 'string', default: 'out/backtest' },
       journal: { type: 'string' },
+      benchmark: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     bracketTie: v['bracket-tie'] as 'stop' | 'target',
     tz: v.tz!,
     rfAnnual: num('rf', v.rf)!,
+    ...(v.benchmark ? { benchmark: v.benchmark.toUpperCase() } : {}),
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
   const t0 = performance.now();

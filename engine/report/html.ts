@@ -341,6 +341,11 @@ const CHARTS_JS = String.raw`
     return base;
   }
   // plotly renders a subset of HTML in text: escape data before it becomes hover text
+  // a log axis when the curves span more than 20x, so a strategy stays readable beside a big benchmark
+  function equityLog() {
+    var ys = report.equity.map(function (p) { return p.equity; }).concat(report.benchmark ? report.benchmark.equity : []).filter(function (y) { return y > 0; });
+    return ys.length > 0 && Math.max.apply(null, ys) / Math.min.apply(null, ys) > 20;
+  }
   function esc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
   var dates = report.equity.map(function (p) { return p.date; });
   if (dates.length > 0) {
@@ -349,7 +354,7 @@ const CHARTS_JS = String.raw`
       { x: dates, y: report.equity.map(function (p) { return p.cash; }), name: 'Cash', visible: 'legendonly', type: 'scatter', mode: 'lines', line: { color: '#94a3b8', width: 1, dash: 'dot' } }
     ].concat(report.benchmark ? [
       { x: dates, y: report.benchmark.equity, name: 'Buy &amp; hold ' + esc(report.benchmark.symbol), type: 'scatter', mode: 'lines', line: { color: '#f59e0b', width: 1.5 } }
-    ] : []), layout({ yaxis: { gridcolor: '#eef2f7', tickformat: ',.0f' } }), config);
+    ] : []), layout({ yaxis: { gridcolor: '#eef2f7', tickformat: ',.0f', type: equityLog() ? 'log' : 'linear' } }), config);
     Plotly.newPlot('chart-drawdown', [
       { x: dates, y: report.equity.map(function (p) { return p.drawdown; }), name: 'Drawdown', type: 'scatter', mode: 'lines', fill: 'tozeroy', line: { color: '#dc2626', width: 1 }, fillcolor: 'rgba(220,38,38,0.18)' }
     ], layout({ showlegend: false, yaxis: { gridcolor: '#eef2f7', tickformat: '.0%', rangemode: 'tozero' } }), config);

@@ -31,7 +31,7 @@ export interface BacktestConfig {
   tz: string;
   /** annual risk-free rate for Sharpe and Sortino */
   rfAnnual: number;
-  /** buy-and-hold benchmark of the report: one of `symbols`; the first symbol when absent */
+  /** buy-and-hold benchmark of the report: one of `symbols`; when absent SPY if the run has it, else the first symbol */
   benchmark?: string;
 }
 
@@ -258,7 +258,7 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
   const commission = makeCommission(config.commission);
   const broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
-  const benchmarkSid = config.benchmark === undefined ? 0 : config.symbols.indexOf(config.benchmark);
+  const benchmarkSid = config.benchmark === undefined ? Math.max(0, config.symbols.indexOf('SPY')) : config.symbols.indexOf(config.benchmark);
   if (benchmarkSid < 0) throw new Error(`benchmark ${config.benchmark} is not one of the run's symbols (${config.symbols.join(', ')})`);
   const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid);
   const journal = new MemoryJournal();
