@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
 import { openJournalTarget, openRunData, DEFAULT_DB_PATH } from './lib/run-data.ts';
-import { parseSizing } from '../engine/portfolio/sizing.ts';
 import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../engine/risk/limits.ts';
 import { runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
@@ -14,6 +13,7 @@ import { writeJournal } from '../engine/journal/journal-store.ts';
 import { writeReport } from '../engine/report/index.ts';
 import { buildSlots } from '../strategies/index.ts';
 import { fail, printSummary, runId } from './lib/cli.ts';
+import { numberFlag, RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
 
 const HELP = `usage: npm run backtest -- [options]
   --strategy NAME        sma-cross (default), rsi-reversion, donchian-breakout, portfolio
@@ -39,26 +39,12 @@ const HELP = `usage: npm run backtest -- [options]
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
-      strategy: { type: 'string', default: 'sma-cross' },
+      ...RUN_OPTIONS,
       params: { type: 'string', default: '{}' },
-      symbols: { type: 'string' },
-      data: { type: 'string' },
-      interval: { type: 'string', default: '1d' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      cash: { type: 'string', default: '100000' },
-      commission: { type: 'string', default: 'none' },
-      slippage: { type: 'string', default: 'none' },
-      sizing: { type: 'string', default: 'all-in' },
-      quantity: { type: 'string' },
-      percent: { type: 'string' },
-      'target-vol': { type: 'string' },
-      lookback: { type: 'string' },
       risk: { type: 'string', default: 'research' },
       'volume-cap': { type: 'string', default: '0' },
       'bracket-tie': { type: 'string', default: 'stop' },
       rf: { type: 'string', default: '0' },
-      tz: { type: 'string', default: 'America/New_York' },
       out: { type: 'string', default: 'out/backtest' },
       journal: { type: 'string' },
       benchmark: { type: 'string' },
@@ -70,12 +56,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const num = (flag: string, s: string | undefined) => {
-    if (s === undefined) return undefined;
-    const x = Number(s);
-    if (!Number.isFinite(x)) throw new Error(`--${flag} must be a number, got '${s}'`);
-    return x;
-  };
+  const num = numberFlag;
   let rawParams: Record<string, unknown>;
   try {
     rawParams = JSON.parse(v.params!);
@@ -91,10 +72,10 @@ async function main(): Promise<void> {
   const risk: RiskConfig =
     v.risk === 'research' ? RESEARCH_RISK : v.risk === 'seed' ? SEED_RISK : existsSync(v.risk!) ? parseRiskConfig(JSON.parse(readFileSync(v.risk!, 'utf8')), v.risk!) : fail(`--risk must be research, seed or a JSON file; '${v.risk}' is none of these`);
   const interval = parseInterval(v.interval!);
-  const sizing = parseSizing(v.sizing!, { quantity: num('quantity', v.quantity), percent: num('percent', v.percent), targetVol: num('target-vol', v['target-vol']), lookback: num('lookback', v.lookback) });
+  const sizing = sizingFlags(v);
   const commission = parseCommission(v.commission!);
   const slippage = parseSlippage(v.slippage!);
-  const requested = v.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const requested = symbolsFlag(v.symbols);
   // Validate the strategy and its params before reading any data.
   buildSlots(v.strategy!, rawParams, requested ?? ['CHECK']);
 

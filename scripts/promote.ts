@@ -6,17 +6,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseInterval } from '../engine/core/types.ts';
-import { loadBars } from '../engine/data/load.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
 import { computeMetrics } from '../engine/metrics/metrics.ts';
-import { parseSizing } from '../engine/portfolio/sizing.ts';
 import { parseWalkForward } from '../engine/research/grid.ts';
 import { DEFAULT_THRESHOLDS, dataHash, parseThresholds, promotionFailures, sha256, type PromotionRecord } from '../engine/research/promotion.ts';
 import { runSweep, shareSeries } from '../engine/research/sweep.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, type BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
-import { openRunStore } from './lib/run-data.ts';
+import { loadRunSeries } from './lib/run-data.ts';
+import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
 
 const HELP = `usage: npm run promote -- --strategy NAME [--params JSON] [options]
   --symbols A,B --data PATH --from --to --interval --cash --commission --sizing --percent --quantity   as for npm run backtest
@@ -34,22 +33,14 @@ const mean = (xs: (number | null)[]) => {
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
-      strategy: { type: 'string', default: 'sma-cross' },
+      ...RUN_OPTIONS,
       params: { type: 'string', default: '{}' },
-      symbols: { type: 'string' },
-      data: { type: 'string' },
-      interval: { type: 'string', default: '1d' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      cash: { type: 'string', default: '100000' },
       commission: { type: 'string', default: 'ibkr-fixed' },
       sizing: { type: 'string', default: 'percent' },
       percent: { type: 'string', default: '95' },
-      quantity: { type: 'string' },
       'walk-forward': { type: 'string', default: 'train=5y,test=1y' },
       config: { type: 'string' },
       'out-dir': { type: 'string', default: 'strategies/promoted' },
-      tz: { type: 'string', default: 'America/New_York' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -63,20 +54,12 @@ async function main(): Promise<void> {
   const thresholds = v.config ? parseThresholds(JSON.parse(readFileSync(v.config, 'utf8')), v.config) : DEFAULT_THRESHOLDS;
   const params = resolvedParams(v.strategy!, raw);
   const interval = parseInterval(v.interval!);
-  const requested = v.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const { store, source, from, to } = await openRunStore({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz! });
-  let series;
-  try {
-    const symbols = requested ?? (await store.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = '${interval}' ORDER BY 1`)).getRowObjectsJS().map((r) => String(r.symbol));
-    series = await loadBars(store, { symbols, interval, from, to });
-  } finally {
-    store.close();
-  }
+  const { series, source } = await loadRunSeries({ data: v.data, symbols: symbolsFlag(v.symbols), interval, from: v.from, to: v.to, tz: v.tz! });
   const symbols = series.map((s) => s.symbol);
   const config: BacktestConfig = {
     strategy: v.strategy!, params, symbols, interval, from: v.from, to: v.to, cash: Number(v.cash),
     commission: parseCommission(v.commission!), slippage: { model: 'none' },
-    sizing: parseSizing(v.sizing!, { percent: Number(v.percent), quantity: v.quantity === undefined ? undefined : Number(v.quantity) }),
+    sizing: sizingFlags(v),
     risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz!, rfAnnual: 0,
   };
 

@@ -4,18 +4,17 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { loadBars } from '../engine/data/load.ts';
 import { openStore } from '../engine/data/store.ts';
 import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
-import { parseSizing } from '../engine/portfolio/sizing.ts';
-import { parseWalkForward } from '../engine/research/grid.ts';
+import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
 import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../engine/research/sweep.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots } from '../strategies/index.ts';
 import { runId } from './lib/cli.ts';
-import { openRunStore } from './lib/run-data.ts';
+import { loadRunSeries } from './lib/run-data.ts';
+import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
 
 const HELP = `usage: npm run sweep -- --grid JSON [options]
   --strategy NAME        (default sma-cross)
@@ -63,23 +62,13 @@ async function store(conn: DuckDBConnection, id: string, results: SweepResult[])
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
-      strategy: { type: 'string', default: 'sma-cross' },
+      ...RUN_OPTIONS,
       grid: { type: 'string' },
-      symbols: { type: 'string' },
-      data: { type: 'string' },
-      interval: { type: 'string', default: '1d' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      cash: { type: 'string', default: '100000' },
-      commission: { type: 'string', default: 'none' },
-      slippage: { type: 'string', default: 'none' },
       sizing: { type: 'string', default: 'percent' },
       percent: { type: 'string', default: '100' },
-      quantity: { type: 'string' },
       workers: { type: 'string' },
       'walk-forward': { type: 'string' },
       db: { type: 'string', default: 'out/sweep/sweep.duckdb' },
-      tz: { type: 'string', default: 'America/New_York' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,24 +87,17 @@ async function main(): Promise<void> {
   const workers = v.workers === undefined ? undefined : Number(v.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a whole number >= 1, got '${v.workers}'`);
   const walkForward = v['walk-forward'] ? parseWalkForward(v['walk-forward']) : undefined;
-  const requested = v.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const { store: data, source, from, to } = await openRunStore({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz! });
-  let series;
-  try {
-    const symbols = requested ?? (await data.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = '${interval}' ORDER BY 1`)).getRowObjectsJS().map((r) => String(r.symbol));
-    series = shareSeries(await loadBars(data, { symbols, interval, from, to }));
-  } finally {
-    data.close();
-  }
+  const loaded = await loadRunSeries({ data: v.data, symbols: symbolsFlag(v.symbols), interval, from: v.from, to: v.to, tz: v.tz! });
+  const series = shareSeries(loaded.series);
+  const source = loaded.source;
   const symbols = series.map((s) => s.symbol);
   const config: BacktestConfig = {
     strategy: v.strategy!, params: {}, symbols, interval, from: v.from, to: v.to, cash: Number(v.cash),
     commission: parseCommission(v.commission!), slippage: parseSlippage(v.slippage!),
-    sizing: parseSizing(v.sizing!, { quantity: v.quantity === undefined ? undefined : Number(v.quantity), percent: Number(v.percent) }),
+    sizing: sizingFlags(v),
     risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz!, rfAnnual: 0,
   };
   // every combination must be valid before any worker starts
-  const { expandGrid } = await import('../engine/research/grid.ts');
   for (const p of expandGrid(grid)) buildSlots(config.strategy, p, symbols);
 
   const tty = process.stderr.isTTY && process.env.CI !== 'true';

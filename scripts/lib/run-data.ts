@@ -2,9 +2,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { zoneOffset } from '../../engine/core/calendar.ts';
-import type { EpochMs, Interval } from '../../engine/core/types.ts';
+import type { BarSeries, EpochMs, Interval } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
-import { chunkBars } from '../../engine/data/load.ts';
+import { chunkBars, loadBars } from '../../engine/data/load.ts';
 import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
 import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
@@ -69,6 +69,17 @@ export async function openRunData(o: { data?: string; symbols?: string[]; interv
   } catch (e) {
     store.close();
     throw e;
+  }
+}
+
+/** The run's bars in memory (sweeps and promotion need them whole). */
+export async function loadRunSeries(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ series: BarSeries[]; source: string }> {
+  const { store, source, from, to } = await openRunStore(o);
+  try {
+    const symbols = o.symbols ?? (await symbolsOf(store.conn, o.interval));
+    return { series: await loadBars(store, { symbols, interval: o.interval, from, to }), source };
+  } finally {
+    store.close();
   }
 }
 
