@@ -1,17 +1,8 @@
 // The bundled sample (data/sample): LEAN's SPY, AAPL, IBM daily bars and SPY, IBM minute bars.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../paths.ts';
 import { importPaths } from './import.ts';
 import { DEFAULT_DB_PATH, openStore } from './store.ts';
-
-/** The repository root: the nearest folder above this module with a package.json (from sources or from build/). */
-function repoRoot(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error('cannot find the repository root (no package.json above the engine)');
-  }
-}
 
 export const SAMPLE_DIR = path.join(repoRoot(), 'data/sample');
 

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../paths.ts';
 import { buildReport, type Report } from '../report/index.ts';
 import type { BacktestResult } from './backtest.ts';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const VERSION: string = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).version;
 
 /** The report of a finished backtest: pure function of the result, so a repeated run gives the same bytes. */
 export function backtestReport(r: BacktestResult, dataSource: string): Report {

@@ -1,0 +1,77 @@
+// npm run notebooks [-- a.ipynb b.ipynb ...]
+// Executes the notebooks headless with Jupyter (Debian's nbconvert/nbclient) on the committed tslab
+// kernelspec, saves executed copies under build/notebooks, and fails on any cell error: an error
+// output, anything on stderr (tslab prints compile and runtime errors there), or an
+// `UncaughtException:` (an error thrown after a cell ended). Ends with `N passed, N failed`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PYTHON = '/usr/bin/python3'; // Debian's, with nbconvert; the python3 on PATH may be another install
+const OUT = path.join(ROOT, 'build/notebooks');
+
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string }[];
+}
+
+const text = (x: string | string[] | undefined) => (Array.isArray(x) ? x.join('') : (x ?? ''));
+
+/** The first failing cell of an executed notebook: its index, source and error text. */
+function firstFailure(cells: Cell[]): { index: number; source: string; error: string } | undefined {
+  for (const [index, c] of cells.entries()) {
+    for (const o of c.outputs ?? []) {
+      const t = o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : o.name === 'stderr' ? text(o.text) : '';
+      const uncaught = o.output_type === 'stream' && /UncaughtException:/.test(text(o.text));
+      if (t || uncaught) return { index, source: text(c.source), error: t || text(o.text) };
+    }
+  }
+  return undefined;
+}
+
+function main(): void {
+  const files = process.argv.slice(2).length
+    ? process.argv.slice(2).map((f) => path.resolve(f))
+    : readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(ROOT, 'notebooks', f));
+  if (spawnSync(PYTHON, ['-c', 'import nbconvert, nbclient'], { stdio: 'ignore' }).status !== 0) {
+    console.error(`error: ${PYTHON} has no nbconvert/nbclient: install Debian's Jupyter with apt-get install -y jupyter-nbconvert`);
+    process.exit(1);
+  }
+  // notebooks import the compiled engine (tslab cannot import .ts specifiers)
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) {
+    console.error(`error: npm run build failed:\n${build.stdout}${build.stderr}`);
+    process.exit(1);
+  }
+  const env = { ...process.env, JUPYTER_PATH: path.join(ROOT, 'notebooks'), PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH}` };
+  let passed = 0;
+  let failed = 0;
+  for (const file of files) {
+    const name = path.basename(file);
+    const t0 = performance.now();
+    const r = spawnSync(PYTHON, ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=300', '--output-dir', OUT, file], { cwd: path.dirname(file), env, encoding: 'utf8' });
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    const executed = path.join(OUT, name);
+    const failure =
+      r.status !== 0 || !existsSync(executed)
+        ? { index: -1, source: '', error: `nbconvert exited with ${r.status}:\n${r.stderr.split('\n').slice(-15).join('\n')}` }
+        : firstFailure((JSON.parse(readFileSync(executed, 'utf8')) as { cells: Cell[] }).cells);
+    if (!failure) {
+      passed++;
+      console.log(`ok    ${name} (${seconds} s)`);
+      continue;
+    }
+    failed++;
+    console.log(`FAIL  ${name} (${seconds} s)${failure.index >= 0 ? `: cell ${failure.index + 1}` : ''}`);
+    if (failure.source) console.log(failure.source.replace(/^/gm, '  | '));
+    console.log(failure.error.trimEnd().replace(/^/gm, '  ! '));
+  }
+  console.log(`executed copies in ${path.relative(process.cwd(), OUT) || OUT}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  if (failed > 0) process.exit(1);
+}
+
+main();
