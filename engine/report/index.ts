@@ -32,5 +32,6 @@ export {
   type ReportInput,
 } from './build.ts';
 export { renderReportHtml, plotlyBundle } from './html.ts';
+export { candlesFigure, figureHtml, type PlotlySpec } from './figures.ts';
 export { reportJson, writeFileAtomic, writeReport } from './write.ts';
 export { escapeHtml, isoDate, isoTime, jsonForScript } from './format.ts';
