@@ -1,6 +1,7 @@
 import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
 import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
 import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
+import { newOrder } from '../exec/new-order.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
 import type { JournalSink } from '../journal/journal.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
@@ -147,7 +148,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   submit(slot: number, req: OrderRequest, system = false): Order {
     const sid = this.o.symbols.indexOf(req.symbol);
     if (this.warming) return warmUpPlaceholder(req, sid, this.t, this.o.slots[slot].name);
-    const order: Order = {
+    const order = newOrder(this.t, {
       id: this.nextId++,
       strategy: this.o.slots[slot].name,
       symbol: req.symbol,
@@ -162,19 +163,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
       tif: req.tif ?? 'DAY',
       goodTill: req.goodTill ?? NaN,
       ocaGroup: req.ocaGroup ?? '',
-      parentId: 0,
       tag: req.tag ?? '',
-      status: 'NEW',
-      submittedAt: this.t,
-      eligibleFrom: this.t,
-      filledQty: 0,
-      avgFillPrice: 0,
-      commission: 0,
-      triggered: false,
-      firstBarDay: NaN,
-      pendingChildren: [],
-      reason: '',
-    };
+    });
     if (req.bracket) order.pendingChildren = bracketLegs(order, req.bracket);
     this.orders.push(order);
     this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: '', to: 'NEW', reason: '' });
@@ -332,11 +322,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
 
 /** What a strategy gets back for an order it submits while warming up: never placed. */
 function warmUpPlaceholder(req: OrderRequest, sid: number, t: EpochMs, strategy: string): Order {
-  return {
-    id: 0, strategy, symbol: req.symbol, sid, side: req.side, type: req.type, qty: req.qty === 'all-in' ? { kind: 'all-in' } : { kind: 'shares', shares: req.qty },
-    limit: NaN, stop: NaN, trailingPercent: 0, trailingAmount: 0, tif: req.tif ?? 'DAY', goodTill: NaN, ocaGroup: '', parentId: 0, tag: '', status: 'REJECTED',
-    submittedAt: t, eligibleFrom: t, filledQty: 0, avgFillPrice: 0, commission: 0, triggered: false, firstBarDay: NaN, pendingChildren: [], reason: 'warm-up: replaying bars already acted on',
-  };
+  const qty = req.qty === 'all-in' ? ({ kind: 'all-in' } as const) : ({ kind: 'shares', shares: req.qty } as const);
+  return newOrder(t, { id: 0, strategy, symbol: req.symbol, sid, side: req.side, type: req.type, qty, tif: req.tif ?? 'DAY', status: 'REJECTED', reason: 'warm-up: replaying bars already acted on' });
 }
 
 /** The largest whole number of shares whose cost plus commission fits in `cash`. */

@@ -12,6 +12,7 @@ import type { IbOrder, PlaceOrder } from '../protocol/place-order.ts';
 import type { Contracts } from './contracts.ts';
 import { Ledger } from './ledger.ts';
 import type { SubBar } from './replay.ts';
+import { newOrder } from '../../exec/new-order.ts';
 import { parseIbTime } from '../protocol/time.ts';
 
 export type IbStatus = 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
@@ -327,7 +328,7 @@ export class Account {
       else return 'TRAIL needs trailingPercent or auxPrice (the trailing amount) > 0';
       if (ib.trailStopPrice === undefined && Number.isNaN(this.marks[sid])) return 'TRAIL without trailStopPrice needs a last price: wait for the first bar';
     }
-    return {
+    return newOrder(this.now, {
       id,
       strategy: `client ${clientId}`,
       symbol: this.contracts.symbols[sid],
@@ -345,25 +346,11 @@ export class Account {
       ocaGroup: ib.ocaGroup !== '' ? ib.ocaGroup : parent ? `bracket ${parent.id}` : '',
       parentId: ib.parentId,
       tag: ib.orderRef,
-      status: 'NEW',
-      submittedAt: this.now,
-      eligibleFrom: this.now,
-      filledQty: 0,
-      avgFillPrice: 0,
-      commission: 0,
-      triggered: false,
-      firstBarDay: NaN,
-      pendingChildren: [],
-      reason: '',
-    };
+    });
   }
 
   private placeholder(id: number, sid: number): Order {
-    return {
-      id, strategy: '', symbol: this.contracts.symbols[sid], sid, side: 'BUY', type: 'MKT', qty: { kind: 'shares', shares: 0 }, limit: NaN, stop: NaN,
-      trailingPercent: 0, trailingAmount: 0, tif: 'DAY', goodTill: NaN, ocaGroup: '', parentId: 0, tag: '', status: 'REJECTED', submittedAt: this.now,
-      eligibleFrom: this.now, filledQty: 0, avgFillPrice: 0, commission: 0, triggered: false, firstBarDay: NaN, pendingChildren: [], reason: '',
-    };
+    return newOrder(this.now, { id, strategy: '', symbol: this.contracts.symbols[sid], sid, side: 'BUY', type: 'MKT', qty: { kind: 'shares', shares: 0 }, status: 'REJECTED' });
   }
 
   // ---- replay -------------------------------------------------------------------------------

@@ -1,0 +1,30 @@
+import type { EpochMs, Order } from '../core/types.ts';
+
+/** What identifies an order; everything else starts at its default (no prices, DAY, nothing filled). */
+export type OrderBasics = Pick<Order, 'id' | 'strategy' | 'symbol' | 'sid' | 'side' | 'type' | 'qty'> & Partial<Order>;
+
+/** A new order created at `at`, with the given fields over the defaults. */
+export function newOrder(at: EpochMs, o: OrderBasics): Order {
+  return {
+    limit: NaN,
+    stop: NaN,
+    trailingPercent: 0,
+    trailingAmount: 0,
+    tif: 'DAY',
+    goodTill: NaN,
+    ocaGroup: '',
+    parentId: 0,
+    tag: '',
+    status: 'NEW',
+    submittedAt: at,
+    eligibleFrom: at,
+    filledQty: 0,
+    avgFillPrice: 0,
+    commission: 0,
+    triggered: false,
+    firstBarDay: NaN,
+    pendingChildren: [],
+    reason: '',
+    ...o,
+  };
+}
