@@ -14,7 +14,7 @@ import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { buildSlots } from '../strategies/index.ts';
-import { pathToFileURL } from 'node:url';
+import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { runSweep, shareSeries } from '../engine/research/sweep.ts';
 import net from 'node:net';
 import { EventName } from '@stoqey/ib';
@@ -206,7 +206,7 @@ async function main() {
 
     // sweeps: a 3x3 grid over the 100-symbol universe, 1 and 2 worker threads
     const sweepSeries = shareSeries(series);
-    const worker = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'lib/sweep-worker.ts')).href;
+    const worker = SWEEP_WORKER;
     const sweep = async (workers: number) => {
       const t = performance.now();
       const r = await runSweep({ config: config(universe, '1d'), grid: { fast: [5, 10, 20], slow: [50, 100, 200] }, series: sweepSeries, worker, workers });

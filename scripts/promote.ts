@@ -3,7 +3,6 @@
 // record to strategies/promoted/ that the live runner requires for a live account.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
@@ -14,6 +13,7 @@ import { runSweep, shareSeries } from '../engine/research/sweep.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, type BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
+import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
 
   const full = runBacktest(series, config, buildSlots(config.strategy, params, symbols));
   const m = computeMetrics({ equity: full.journal.equityCurve, exposure: full.journal.equityCurve.map((e) => e.gross), trades: full.engine.trades, fills: full.journal.fills });
-  const worker = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'lib/sweep-worker.ts')).href;
+  const worker = SWEEP_WORKER;
   const wf = await runSweep({ config, grid: Object.fromEntries(Object.entries(params).map(([k, x]) => [k, [x]])), series: shareSeries(series), worker, walkForward: parseWalkForward(v['walk-forward']!) });
   const inSample = mean(wf.results.filter((r) => r.phase === 'train').map((r) => r.sharpe));
   const outOfSample = mean(wf.results.filter((r) => r.phase === 'test').map((r) => r.sharpe));

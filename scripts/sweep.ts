@@ -1,7 +1,5 @@
 // npm run sweep -- --strategy sma-cross --grid '{"fast":[5,10,20],"slow":[30,50,100]}' [--symbols ...] [--data ...]
 //                  [--from ...] [--to ...] [--workers N] [--walk-forward train=5y,test=1y] [--db out/sweep/sweep.duckdb]
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore } from '../engine/data/store.ts';
@@ -12,6 +10,7 @@ import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots } from '../strategies/index.ts';
+import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { runId } from './lib/cli.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const { results, windows } = await runSweep({
     config, grid, series, workers, walkForward,
-    worker: pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'lib/sweep-worker.ts')).href,
+    worker: SWEEP_WORKER,
     onProgress: (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
   });
   if (tty) process.stderr.write('\r\x1b[K');
