@@ -1,26 +1,10 @@
 // Renders a Report as one standalone, offline HTML file: plotly inlined, data embedded as JSON,
 // tables rendered server-side (readable without JavaScript), no external URL.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { monthlyReturns } from '../metrics/series.ts';
 import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, jsonForScript, signClass } from './format.ts';
+import { PLOTLY_CONFIG, plotlyBundle, reportFigures } from './figures.ts';
 import type { Report, ReportMetrics } from './report-types.ts';
 import { REPORT_CSS } from './style.ts';
-
-let plotlyCache: string | undefined;
-
-/** plotly.min.js from plotly.js-dist-min, read once. */
-export function plotlyBundle(): string {
-  if (plotlyCache === undefined) {
-    const path = createRequire(import.meta.url).resolve('plotly.js-dist-min');
-    const text = readFileSync(path, 'utf8');
-    if (/<\/?script/i.test(text)) {
-      throw new Error(`${path} contains a <script> tag and cannot be inlined into the report safely`);
-    }
-    plotlyCache = text;
-  }
-  return plotlyCache;
-}
 
 export function renderReportHtml(report: Report): string {
   const h = header(report);
@@ -59,6 +43,7 @@ export function renderReportHtml(report: Report): string {
     `<footer>Tradebench ${escapeHtml(report.tradebench.version)} · standalone report, no network access needed</footer>`,
     `<script type="application/json" id="tradebench-report">${jsonForScript(report)}</script>`,
     `<script>${plotlyBundle()}</script>`,
+    `<script type="application/json" id="tradebench-figures">${jsonForScript(reportFigures(report))}</script>`,
     `<script>${CHARTS_JS}</script>`,
     '</body>',
     '</html>',
@@ -322,74 +307,16 @@ function monthlyHtml(report: Report): string {
   return `<div class="table-wrap"><table class="data monthly"><thead><tr><th></th>${names.map((n) => `<th class="num">${n}</th>`).join('')}<th class="num">Year</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
-// ---- charts (runs in the page; reads the embedded JSON only) ----
+// ---- charts: the figures module's specs, drawn in the page ----
 
-const CHARTS_JS = String.raw`
+const CHARTS_JS = `
 (function () {
-  var report = JSON.parse(document.getElementById('tradebench-report').textContent);
   if (typeof Plotly === 'undefined') return;
-  var font = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif', size: 12, color: '#334155' };
-  var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
-  function layout(extra) {
-    var base = {
-      font: font, margin: { l: 64, r: 16, t: 32, b: 36 }, paper_bgcolor: '#ffffff', plot_bgcolor: '#ffffff',
-      hovermode: 'x unified', showlegend: true, legend: { orientation: 'h', x: 0, y: 1.08 },
-      xaxis: { type: 'date', gridcolor: '#eef2f7', linecolor: '#cbd5e1' },
-      yaxis: { gridcolor: '#eef2f7', zerolinecolor: '#cbd5e1' }
-    };
-    for (var k in extra) base[k] = extra[k];
-    return base;
-  }
-  // plotly renders a subset of HTML in text: escape data before it becomes hover text
-  // a log axis when the curves span more than 20x, so a strategy stays readable beside a big benchmark
-  function equityLog() {
-    var ys = report.equity.map(function (p) { return p.equity; }).concat(report.benchmark ? report.benchmark.equity : []).filter(function (y) { return y > 0; });
-    return ys.length > 0 && Math.max.apply(null, ys) / Math.min.apply(null, ys) > 20;
-  }
-  function esc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
-  var dates = report.equity.map(function (p) { return p.date; });
-  if (dates.length > 0) {
-    Plotly.newPlot('chart-equity', [
-      { x: dates, y: report.equity.map(function (p) { return p.equity; }), name: 'Equity', type: 'scatter', mode: 'lines', line: { color: '#2563eb', width: 2 } },
-      { x: dates, y: report.equity.map(function (p) { return p.cash; }), name: 'Cash', visible: 'legendonly', type: 'scatter', mode: 'lines', line: { color: '#94a3b8', width: 1, dash: 'dot' } }
-    ].concat(report.benchmark ? [
-      { x: dates, y: report.benchmark.equity, name: 'Buy &amp; hold ' + esc(report.benchmark.symbol), type: 'scatter', mode: 'lines', line: { color: '#f59e0b', width: 1.5 } }
-    ] : []), layout({ yaxis: { gridcolor: '#eef2f7', tickformat: ',.0f', type: equityLog() ? 'log' : 'linear' } }), config);
-    Plotly.newPlot('chart-drawdown', [
-      { x: dates, y: report.equity.map(function (p) { return p.drawdown; }), name: 'Drawdown', type: 'scatter', mode: 'lines', fill: 'tozeroy', line: { color: '#dc2626', width: 1 }, fillcolor: 'rgba(220,38,38,0.18)' }
-    ], layout({ showlegend: false, yaxis: { gridcolor: '#eef2f7', tickformat: '.0%', rangemode: 'tozero' } }), config);
-    var roll = report.rolling;
-    Plotly.newPlot('chart-rolling', [
-      { x: dates, y: roll.sharpe, name: 'Sharpe', type: 'scatter', mode: 'lines', connectgaps: false, line: { color: '#2563eb', width: 1.5 } },
-      { x: dates, y: roll.volatility, name: 'Volatility', yaxis: 'y2', type: 'scatter', mode: 'lines', connectgaps: false, line: { color: '#9333ea', width: 1.5 } }
-    ], layout({
-      margin: { l: 64, r: 64, t: 32, b: 36 },
-      yaxis: { gridcolor: '#eef2f7', zerolinecolor: '#cbd5e1', title: { text: 'Sharpe' }, tickformat: '.2f' },
-      yaxis2: { overlaying: 'y', side: 'right', showgrid: false, title: { text: 'volatility' }, tickformat: '.0%', rangemode: 'tozero' }
-    }), config);
-    Plotly.newPlot('chart-exposure', [
-      { x: dates, y: report.equity.map(function (p) { return p.exposure; }), name: 'Gross exposure', type: 'scatter', mode: 'lines', fill: 'tozeroy', connectgaps: false, line: { color: '#0d9488', width: 1 }, fillcolor: 'rgba(13,148,136,0.18)' }
-    ], layout({ showlegend: false, yaxis: { gridcolor: '#eef2f7', tickformat: '.0%', rangemode: 'tozero' } }), config);
-  }
-  var trades = report.trades;
-  if (trades.length > 0 && document.getElementById('chart-trades')) {
-    function group(win) {
-      var x = [], y = [], sym = [], text = [];
-      trades.forEach(function (t, i) {
-        if ((t.pnl > 0) !== win) return;
-        var label = '#' + (i + 1) + ' ' + esc(t.symbol) + ' ' + t.side + ' ' + t.quantity;
-        x.push(t.entryTime, t.exitTime, null);
-        y.push(t.entryPrice, t.exitPrice, null);
-        sym.push(t.side === 'LONG' ? 'triangle-up' : 'triangle-down', 'x', 'circle');
-        text.push(label + ' entry', label + ' exit, P&L ' + t.pnl.toFixed(2), '');
-      });
-      var color = win ? '#16a34a' : '#dc2626';
-      return { x: x, y: y, text: text, name: win ? 'Winning trades' : 'Losing / flat trades', type: 'scatter', mode: 'lines+markers',
-        connectgaps: false, hovertemplate: '%{text}<br>%{y:.4f}<extra></extra>',
-        line: { color: color, width: 1.5 }, marker: { color: color, size: 9, symbol: sym, line: { width: 1, color: '#ffffff' } } };
-    }
-    Plotly.newPlot('chart-trades', [group(true), group(false)],
-      layout({ hovermode: 'closest', yaxis: { gridcolor: '#eef2f7', title: { text: 'price' } } }), config);
+  var figures = JSON.parse(document.getElementById('tradebench-figures').textContent);
+  for (var id in figures) {
+    if (!document.getElementById(id)) continue;
+    var f = figures[id];
+    Plotly.newPlot(id, f.traces, f.layout, ${JSON.stringify(PLOTLY_CONFIG)});
   }
 })();
 `;

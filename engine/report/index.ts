@@ -31,7 +31,22 @@ export {
   type OrderLike,
   type ReportInput,
 } from './build.ts';
-export { renderReportHtml, plotlyBundle } from './html.ts';
-export { candlesFigure, figureHtml, type PlotlySpec } from './figures.ts';
+export { renderReportHtml } from './html.ts';
+export {
+  barsFigure,
+  candlesFigure,
+  curvesFigure,
+  drawdownFigure,
+  equityFigure,
+  exposureFigure,
+  figureHtml,
+  heatmapFigure,
+  plotlyBundle,
+  reportFigures,
+  rollingFigure,
+  tradesFigure,
+  type Figure,
+  type PlotlySpec,
+} from './figures.ts';
 export { reportJson, writeFileAtomic, writeReport } from './write.ts';
 export { escapeHtml, isoDate, isoTime, jsonForScript } from './format.ts';

@@ -18,9 +18,9 @@ function slice(s: BarSeries, from: number, to: number): BarSeries {
 export type BuildSlots = (name: string, params: Record<string, unknown>, symbols: readonly string[]) => SlotSpec[];
 
 export function runSweepTask(t: SweepTask, buildSlots: BuildSlots): SweepResult {
-  const series = t.series.map((s) => slice(s, t.from, t.to));
+  const series = t.series.map((s) => slice(s, t.warmFrom, t.to));
   const config: BacktestConfig = { ...t.config, params: t.params };
-  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols));
+  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols), undefined, { warmUpUntil: t.from });
   const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills, rfAnnual: config.rfAnnual });
   return {
     index: t.index,

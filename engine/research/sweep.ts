@@ -12,6 +12,8 @@ export interface SweepTask {
   series: BarSeries[];
   window: number;
   phase: 'full' | 'train' | 'test';
+  /** bars from `warmFrom` warm the strategy up; it trades and is measured from `from` */
+  warmFrom: EpochMs;
   from: EpochMs;
   to: EpochMs;
 }
@@ -62,10 +64,11 @@ export function sweepTasks(spec: Omit<SweepSpec, 'workers' | 'onProgress'>): { t
   const tasks: SweepTask[] = [];
   const base = { config: spec.config, series: spec.series };
   for (const params of combos) {
-    if (windows.length === 0) tasks.push({ ...base, index: tasks.length, params, window: -1, phase: 'full', from: first, to: last });
+    if (windows.length === 0) tasks.push({ ...base, index: tasks.length, params, window: -1, phase: 'full', warmFrom: first, from: first, to: last });
     for (const w of windows) {
-      tasks.push({ ...base, index: tasks.length, params, window: w.index, phase: 'train', from: w.trainFrom, to: w.trainTo });
-      tasks.push({ ...base, index: tasks.length, params, window: w.index, phase: 'test', from: w.testFrom, to: w.testTo });
+      tasks.push({ ...base, index: tasks.length, params, window: w.index, phase: 'train', warmFrom: w.trainFrom, from: w.trainFrom, to: w.trainTo });
+      // the test period starts warm: its strategy has seen the training bars (it only trades from testFrom)
+      tasks.push({ ...base, index: tasks.length, params, window: w.index, phase: 'test', warmFrom: w.trainFrom, from: w.testFrom, to: w.testTo });
     }
   }
   return { tasks, windows };

@@ -2,7 +2,7 @@ import { ExchangeCalendar } from '../core/calendar.ts';
 import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { BarHistory, SlotSpec } from '../core/strategy.ts';
-import { INTERVAL_MS, type Bar, type BarSeries, type Interval } from '../core/types.ts';
+import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
@@ -282,10 +282,19 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   return { feed, engine, finish };
 }
 
-/** A backtest over bars already in memory (one chunk). */
-export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[]): BacktestResult {
+/**
+ * A backtest over bars already in memory (one chunk). Bars starting before `warmUpUntil` only warm
+ * the strategies up (indicators, history): no order is placed and no equity is sampled for them, so
+ * a test period can start with the state its strategy would have had, not cold.
+ */
+export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[], opts: { warmUpUntil?: EpochMs } = {}): BacktestResult {
   const { feed, engine, finish } = wire({ next: async () => null }, config, slots, sectors);
-  feed.replay(series, engine);
+  const until = opts.warmUpUntil;
+  const sink: BarSink =
+    until === undefined
+      ? engine
+      : { setTime: (ts) => engine.setTime(ts), onBars: (ts, bars, n) => (ts < until ? engine.warmUp(ts, bars, n) : engine.onBars(ts, bars, n)) };
+  feed.replay(series, sink);
   return finish();
 }
 

@@ -59,10 +59,10 @@ describe('renderReportHtml', () => {
     expect(html).not.toMatch(/<link[^>]*href\s*=\s*["']?https?:/i);
   });
 
-  it('inlines plotly and has exactly three script elements', () => {
+  it('inlines plotly and has exactly four script elements (report JSON, figures JSON, plotly, the drawing script)', () => {
     expect(html).toContain('plotly.js v4');
-    expect(html.match(/<script\b/gi)).toHaveLength(3);
-    expect(html.match(/<\/script>/gi)).toHaveLength(3);
+    expect(html.match(/<script\b/gi)).toHaveLength(4);
+    expect(html.match(/<\/script>/gi)).toHaveLength(4);
   });
 
   it('embeds the report as JSON that parses back to the same value', () => {
@@ -83,7 +83,8 @@ describe('renderReportHtml', () => {
     expect(html).toContain(`${escapeHtml(EVIL)}, MSFT`);
     expect(html).toContain('2022-01-03 → ');
     for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']) expect(html).toContain(`id="${id}"`);
-    expect(html).toContain("'Buy &amp; hold ' + esc(report.benchmark.symbol)");
+    // the benchmark's name reaches plotly escaped (plotly renders HTML in trace names)
+    expect(html).toContain(`"name":${jsonForScript(`Buy &amp; hold ${escapeHtml(EVIL)}`)}`);
     for (const title of ['Metrics', 'Equity', 'Drawdown', 'Rolling Sharpe and volatility (63 days)', 'Exposure', 'Monthly returns', 'Open positions', 'Risk events', 'Orders', 'Run config', 'Conventions']) {
       expect(html).toContain(`<h2>${title}`);
     }

@@ -75,6 +75,29 @@ describe('parallel sweeps on worker threads', () => {
       else expect([r.from, r.to]).toEqual([w.testFrom, w.testTo]);
       expect(r.bars).toBeGreaterThan(0);
     }
+    // a training run sees exactly its training bars, nothing of its test period
+    const inRange = (a: number, b: number) => series.reduce((n, s) => n + s.ts.filter((t) => t >= a && t <= b).length, 0);
+    for (const r of results.filter((x) => x.phase === 'train')) expect(r.bars).toBe(inRange(r.from, r.to));
+    // a test run warms up on its training bars, then trades and is measured only inside its test period
+    const t = results.find((r) => r.phase === 'test' && r.window === 1)!;
+    const w = windows[1];
+    const cut = (s: BarSeries, a: number, b: number) => {
+      const i = s.ts.findIndex((x) => x >= a);
+      const j = s.ts.findIndex((x) => x > b);
+      const e = j < 0 ? s.ts.length : j;
+      return { ...s, ts: s.ts.slice(i, e), open: s.open.slice(i, e), high: s.high.slice(i, e), low: s.low.slice(i, e), close: s.close.slice(i, e), volume: s.volume.slice(i, e) };
+    };
+    const warm = runBacktest(series.map((s) => cut(s, w.trainFrom, w.testTo)), { ...cfg, params: t.params }, buildSlots('sma-cross', t.params, cfg.symbols), undefined, { warmUpUntil: w.testFrom });
+    expect(t.finalEquity).toBe(warm.engine.portfolio.equity());
+    expect(warm.journal.equityCurve[0].ts).toBeGreaterThanOrEqual(w.testFrom);
+    expect(Math.min(...warm.journal.fills.map((f) => f.ts))).toBeGreaterThanOrEqual(w.testFrom);
+    expect(warm.engine.orders.length).toBeGreaterThan(0);
+    // started cold, the same test period could not act until its 50-bar average filled
+    const cold = runBacktest(series.map((s) => cut(s, w.testFrom, w.testTo)), { ...cfg, params: t.params }, buildSlots('sma-cross', t.params, cfg.symbols));
+    const firstOrder = (r: typeof cold) => Math.min(...r.engine.orders.map((o) => o.submittedAt));
+    expect(firstOrder(warm)).toBeGreaterThanOrEqual(w.testFrom);
+    expect(firstOrder(warm)).toBeLessThan(firstOrder(cold));
+
     const summary = walkForwardSummary(results, windows);
     expect(summary).toHaveLength(windows.length);
     for (const s of summary) {
