@@ -16,7 +16,7 @@ import { backtestReport } from '../engine/run/backtest-report.ts';
 import { openStore } from '../engine/data/store.ts';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
-import { findPromotion, sha256 } from '../engine/research/promotion.ts';
+import { findPromotion, strategyHash } from '../engine/research/promotion.ts';
 import { fail, printSummary, runId } from './lib/cli.ts';
 import { openRunStore } from './lib/run-data.ts';
 import { readFileSync, existsSync } from 'node:fs';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const slots = buildSlots(config.strategy, params, symbols);
   if (!v.paper) {
     // a live account: only a strategy whose current source has a promotion record for these params
-    const hash = sha256(strategySources(config.strategy, params).map((f) => readFileSync(f, 'utf8')).join('\0'));
+    const hash = strategyHash(strategySources(config.strategy, params));
     const record = findPromotion(v['promoted-dir']!, config.strategy, hash, resolvedParams(config.strategy, params));
     if (!record) fail(`a live account needs a promotion record for ${config.strategy} ${JSON.stringify(resolvedParams(config.strategy, params))} and its current source (hash ${hash.slice(0, 12)}) in ${v['promoted-dir']}: run npm run promote, or use --paper with a paper account`);
     console.error(`live account: ${config.strategy} promoted on ${record.promotedAt} (data ${record.data.from}..${record.data.to}, Sharpe ${record.metrics.sharpe})`);

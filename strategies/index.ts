@@ -57,7 +57,9 @@ export function buildSlots(name: string, raw: Record<string, unknown>, symbols: 
 /** The source files a run of `name` depends on (a promotion record is tied to their hash). */
 export function strategySources(name: string, raw: Record<string, unknown>): string[] {
   const here = new URL('.', import.meta.url);
-  const file = (n: string) => new URL(`${n}.ts`, here).pathname;
+  // compiled into build/strategies/ (for notebooks), the sources are still the repository's strategies/
+  const dir = here.pathname.endsWith('/build/strategies/') ? new URL('../../strategies/', here) : here;
+  const file = (n: string) => new URL(`${n}.ts`, dir).pathname;
   if (name !== PORTFOLIO) return [file(lookup(name).name)];
   const members = (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[];
   return [file('index'), ...members.map((m) => file(lookup(m.strategy).name))];

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { jsonForScript } from './format.ts';
-import type { Report } from './report-types.ts';
+import type { Report, ReportTrade } from './report-types.ts';
 
 /** A plotly trace or layout, as plotly's JSON takes it. */
 export type PlotlySpec = Record<string, unknown>;
@@ -177,15 +177,38 @@ export function reportFigures(report: Report): Record<string, Figure> {
 
 // ---- research figures ----
 
-/** Candlesticks with volume bars below, from columnar bars. */
-export function candlesFigure(symbol: string, bars: { ts: ArrayLike<number>; open: ArrayLike<number>; high: ArrayLike<number>; low: ArrayLike<number>; close: ArrayLike<number>; volume: ArrayLike<number> }): Figure {
+/** Candlesticks with volume bars below, from columnar bars; with `trades`, their entries and exits on top. */
+export function candlesFigure(
+  symbol: string,
+  bars: { ts: ArrayLike<number>; open: ArrayLike<number>; high: ArrayLike<number>; low: ArrayLike<number>; close: ArrayLike<number>; volume: ArrayLike<number> },
+  trades: readonly ReportTrade[] = [],
+): Figure {
   const x = Array.from(bars.ts, (t) => new Date(t).toISOString().slice(0, 10));
+  const traces: PlotlySpec[] = [
+    { type: 'candlestick', name: esc(symbol), x, open: Array.from(bars.open), high: Array.from(bars.high), low: Array.from(bars.low), close: Array.from(bars.close), yaxis: 'y' },
+    { type: 'bar', name: 'volume', x, y: Array.from(bars.volume), yaxis: 'y2', marker: { color: '#94a3b8' } },
+  ];
+  const mine = trades.filter((t) => t.symbol === symbol);
+  if (mine.length > 0) {
+    const marker = (sym: string[], color: string[]) => ({ size: 11, symbol: sym, color, line: { width: 1, color: '#0f172a' } });
+    traces.push(
+      {
+        type: 'scatter', mode: 'markers', name: 'entries', yaxis: 'y',
+        x: mine.map((t) => t.entryTime.slice(0, 10)), y: mine.map((t) => t.entryPrice),
+        text: mine.map((t) => `${t.side} ${t.quantity} @ ${t.entryPrice.toFixed(2)}`), hovertemplate: '%{text}<extra>entry</extra>',
+        marker: marker(mine.map((t) => (t.side === 'LONG' ? 'triangle-up' : 'triangle-down')), mine.map(() => '#2563eb')),
+      },
+      {
+        type: 'scatter', mode: 'markers', name: 'exits', yaxis: 'y',
+        x: mine.map((t) => t.exitTime.slice(0, 10)), y: mine.map((t) => t.exitPrice),
+        text: mine.map((t) => `exit @ ${t.exitPrice.toFixed(2)}, P&L ${t.pnl.toFixed(2)}`), hovertemplate: '%{text}<extra>exit</extra>',
+        marker: marker(mine.map(() => 'x'), mine.map((t) => (t.pnl > 0 ? '#16a34a' : '#dc2626'))),
+      },
+    );
+  }
   return {
-    traces: [
-      { type: 'candlestick', name: esc(symbol), x, open: Array.from(bars.open), high: Array.from(bars.high), low: Array.from(bars.low), close: Array.from(bars.close), yaxis: 'y' },
-      { type: 'bar', name: 'volume', x, y: Array.from(bars.volume), yaxis: 'y2', marker: { color: '#94a3b8' } },
-    ],
-    layout: layout({ title: { text: esc(symbol) }, xaxis: { type: 'date', rangeslider: { visible: false } }, yaxis: { domain: [0.3, 1], gridcolor: GRID }, yaxis2: { domain: [0, 0.22] }, showlegend: false, hovermode: 'x' }),
+    traces,
+    layout: layout({ title: { text: esc(symbol) }, xaxis: { type: 'date', rangeslider: { visible: false } }, yaxis: { domain: [0.3, 1], gridcolor: GRID }, yaxis2: { domain: [0, 0.22] }, showlegend: mine.length > 0, hovermode: 'x' }),
     height: 520,
   };
 }
@@ -215,8 +238,8 @@ export function heatmapFigure(title: string, x: (string | number)[], y: (string 
         z,
         text: z.map((r) => r.map(fmt)),
         texttemplate: '%{text}',
-        colorscale: 'RdBu',
-        reversescale: false,
+        // red below the midpoint, green above, white at it
+        colorscale: [[0, '#dc2626'], [0.5, '#f8fafc'], [1, '#16a34a']],
         zmid: opts.zmid ?? 0,
         hoverongaps: false,
       },

@@ -48,9 +48,9 @@ export function parseThresholds(raw: unknown, source: string): PromotionThreshol
 
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** The hash of a strategy's source file: a record holds only for the file it was made from. */
-export function fileHash(file: string): string {
-  return sha256(readFileSync(file));
+/** The hash a record ties a strategy to: its source files, in order (a changed file has no record). */
+export function strategyHash(files: readonly string[]): string {
+  return sha256(files.map((x) => readFileSync(x, 'utf8')).join('\0'));
 }
 
 /** The hash of the bars a decision was made on. */

@@ -18,6 +18,19 @@ describe('one plotting module for the tearsheet and the notebooks', () => {
     const f = candlesFigure('X', { ts: [t, t + 864e5], open: [1, 2], high: [2, 3], low: [0.5, 1.5], close: [1.5, 2.5], volume: [10, 20] });
     expect(f.traces[0]).toMatchObject({ type: 'candlestick', x: ['2020-01-02', '2020-01-03'], close: [1.5, 2.5] });
     expect(f.traces[1]).toMatchObject({ type: 'bar', yaxis: 'y2', y: [10, 20] });
+    expect(f.traces).toHaveLength(2);
+  });
+
+  it("puts a symbol's own trades on its candles, and no one else's", () => {
+    const report = sampleReport({ days: 120 });
+    const symbol = report.trades[0].symbol;
+    const t = Date.UTC(2022, 0, 3);
+    const bars = { ts: [t], open: [1], high: [1], low: [1], close: [1], volume: [1] };
+    const f = candlesFigure(symbol, bars, report.trades);
+    const mine = report.trades.filter((x) => x.symbol === symbol);
+    expect(mine.length).toBeLessThan(report.trades.length);
+    expect(f.traces[2]).toMatchObject({ name: 'entries', y: mine.map((x) => x.entryPrice) });
+    expect(f.traces[3]).toMatchObject({ name: 'exits', y: mine.map((x) => x.exitPrice), x: mine.map((x) => x.exitTime.slice(0, 10)) });
   });
 
   it('the tearsheet embeds exactly the figures a notebook gets for the same report', () => {

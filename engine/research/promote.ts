@@ -1,0 +1,85 @@
+// The promotion check: a full backtest and a walk-forward run of one strategy, compared with thresholds.
+// `npm run promote` and notebook 05 both call it; a record is written only when nothing failed.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BarSeries } from '../core/types.ts';
+import { computeMetrics } from '../metrics/metrics.ts';
+import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
+import { parseWalkForward } from './grid.ts';
+import { dataHash, promotionFailures, sha256, strategyHash, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from './promotion.ts';
+import type { BuildSlots } from './sweep-run.ts';
+import { runSweep, shareSeries } from './sweep.ts';
+
+export interface PromotionRequest {
+  config: BacktestConfig;
+  series: BarSeries[];
+  /** where the bars came from (a path or 'sample'), for the record */
+  source: string;
+  buildSlots: BuildSlots;
+  /** the sweep worker module (scripts/lib/sweep-worker.ts exports SWEEP_WORKER) */
+  worker: string;
+  /** e.g. train=5y,test=1y */
+  walkForward: string;
+  thresholds: PromotionThresholds;
+  /** the strategy's source files: the record holds for their hash only */
+  strategyFiles: string[];
+  workers?: number;
+}
+
+export interface PromotionOutcome {
+  evidence: PromotionEvidence;
+  /** every threshold missed, with value and limit; empty when promoted */
+  failures: string[];
+  /** the record to write (also built when failing, so it can be inspected) */
+  record: PromotionRecord;
+}
+
+const mean = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+};
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export async function evaluatePromotion(req: PromotionRequest): Promise<PromotionOutcome> {
+  const { config, series } = req;
+  const full = runBacktest(series, config, req.buildSlots(config.strategy, config.params, config.symbols));
+  const m = computeMetrics({ equity: full.journal.equityCurve, exposure: full.journal.equityCurve.map((e) => e.gross), trades: full.engine.trades, fills: full.journal.fills, rfAnnual: config.rfAnnual });
+  const grid = Object.fromEntries(Object.entries(config.params).map(([k, x]) => [k, [x]]));
+  const wf = await runSweep({ config, grid, series: shareSeries(series), worker: req.worker, workers: req.workers, walkForward: parseWalkForward(req.walkForward) });
+  const tests = wf.results.filter((r) => r.phase === 'test');
+  const evidence: PromotionEvidence = {
+    sharpe: m.sharpe,
+    maxDrawdown: m.maxDrawdown,
+    trades: m.tradeCount,
+    inSampleSharpe: mean(wf.results.filter((r) => r.phase === 'train').map((r) => r.sharpe)),
+    outOfSampleSharpe: mean(tests.map((r) => r.sharpe)),
+  };
+  const first = Math.min(...series.map((s) => s.ts[0]));
+  const last = Math.max(...series.map((s) => s.ts[s.ts.length - 1]));
+  const record: PromotionRecord = {
+    strategy: config.strategy,
+    strategyFile: req.strategyFiles.map((x) => path.relative(process.cwd(), x)).join(', '),
+    strategyFileHash: strategyHash(req.strategyFiles),
+    params: config.params,
+    symbols: config.symbols,
+    data: { source: req.source, from: day(first), to: day(last), bars: full.bars, hash: dataHash(series) },
+    metrics: { sharpe: m.sharpe, sortino: m.sortino, cagr: m.cagr, maxDrawdown: m.maxDrawdown, volatility: m.volatility, trades: m.tradeCount, winRate: m.winRate, profitFactor: m.profitFactor },
+    walkForward: {
+      spec: req.walkForward,
+      inSampleSharpe: evidence.inSampleSharpe,
+      outOfSampleSharpe: evidence.outOfSampleSharpe,
+      windows: wf.windows.map((w, i) => ({ test: `${day(w.testFrom)}..${day(w.testTo)}`, sharpe: tests[i]?.sharpe ?? null })),
+    },
+    thresholds: req.thresholds,
+    promotedAt: new Date().toISOString(), // the record's own time, not part of any result
+  };
+  return { evidence, failures: promotionFailures(evidence, req.thresholds), record };
+}
+
+/** Writes a record as readable, diffable JSON; returns its path. */
+export function writePromotion(dir: string, record: PromotionRecord): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${record.strategy}-${sha256(JSON.stringify(record.params)).slice(0, 8)}.json`);
+  writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  return file;
+}
