@@ -10,6 +10,7 @@ import { MemoryJournal } from '../journal/journal.ts';
 import { appendBars, appendEvents, appendOrders, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
+import { BenchmarkRecorder, benchmarkSid } from '../run/benchmark.ts';
 import { Engine } from '../run/engine.ts';
 import { LiveHistory } from './live-history.ts';
 import { loadSession } from './session-store.ts';
@@ -42,6 +43,8 @@ export class LiveRunner {
   private readonly feed: IbFeed;
   private readonly history: LiveHistory;
   private readonly lastBarTs: Float64Array;
+  private readonly benchmark: BenchmarkRecorder;
+  private readonly dayOf: (ts: number) => number;
   private mark: JournalMark = { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 };
   private writing: Promise<void> = Promise.resolve();
   private readonly appenders: AppenderCache = new Map();
@@ -63,6 +66,9 @@ export class LiveRunner {
     this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), orderById: (id) => this.engine.orders[id - 1], log });
     this.history = new LiveHistory(config.symbols.length);
     this.lastBarTs = new Float64Array(config.symbols.length).fill(NaN);
+    const bsid = benchmarkSid(config);
+    this.benchmark = new BenchmarkRecorder(config.symbols[bsid], bsid);
+    this.dayOf = (ts) => cal.day(ts);
     const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
     this.engine = new Engine({
       symbols: config.symbols,
@@ -72,15 +78,14 @@ export class LiveRunner {
       journal: this.journal,
       history: this.history,
       intervalMs,
-      dayOf: (ts) => cal.day(ts),
+      dayOf: this.dayOf,
     });
     this.feed = new IbFeed(this.conn, {
       symbols: config.symbols,
       intervalMs,
       lockstep: o.lockstep,
       onBar: (b: Bar) => {
-        this.history.push(b);
-        this.lastBarTs[b.sid] = b.ts;
+        this.see(b);
         this.barLog.push({ ...b });
       },
       afterBars: () => this.commit(),
@@ -96,6 +101,13 @@ export class LiveRunner {
         this.conn.api.reqExecutions(9_001, {});
       }
     });
+  }
+
+  /** A closed bar enters the strategies' history, the last-bar marks and the benchmark. */
+  private see(b: Bar): void {
+    this.history.push(b);
+    this.lastBarTs[b.sid] = b.ts;
+    if (b.sid === this.benchmark.sid) this.benchmark.record(b.ts, this.dayOf(b.ts), b.close);
   }
 
   /** Connects, reconciles with the broker, subscribes; resolves once bars are flowing in. */
@@ -127,10 +139,7 @@ export class LiveRunner {
       let j = i;
       while (j < prev.bars.length && prev.bars[j].ts === prev.bars[i].ts) j++;
       const group = prev.bars.slice(i, j);
-      for (const b of group) {
-        this.history.push(b);
-        this.lastBarTs[b.sid] = b.ts;
-      }
+      for (const b of group) this.see(b);
       this.engine.warmUp(group[0].ts, group, group.length);
       i = j;
     }
@@ -168,7 +177,7 @@ export class LiveRunner {
     await this.commit();
     closeAppenders(this.appenders);
     this.conn.stop();
-    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.barLog.length, lastBarTs: this.lastBarTs };
+    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.barLog.length, lastBarTs: this.lastBarTs, benchmark: this.benchmark.closes };
   }
 
   /**

@@ -9,6 +9,7 @@ import { MemoryJournal } from '../journal/journal.ts';
 import type { Sizing } from '../portfolio/sizing.ts';
 import type { RiskConfig } from '../risk/limits.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
+import { BenchmarkRecorder, benchmarkSid, type BenchmarkCloses } from './benchmark.ts';
 import { Engine } from './engine.ts';
 
 /** Everything that decides a backtest's result; it is written into report.json as the run config. */
@@ -52,16 +53,10 @@ export interface BacktestResult {
   bars: number;
   /** start of the last bar seen per symbol (where open positions are marked) */
   lastBarTs: Float64Array;
-  /** the benchmark symbol's first close and last close of each (exchange) day it has a bar, ascending ts (absent from live runs) */
+  /** the benchmark symbol's first close and last close of each (exchange) day it has a bar, ascending ts */
   benchmark?: BenchmarkCloses;
 }
 
-/** One symbol's first close, then one close per day: `ts` is the start of the day's last bar. */
-export interface BenchmarkCloses {
-  symbol: string;
-  ts: number[];
-  close: number[];
-}
 
 /** How many past bars per symbol strategies can read through the context (`ctx.close(sid, ago)`). */
 export const HISTORY_BARS = 1_000;
@@ -135,9 +130,7 @@ class WindowHistory implements BarHistory {
 export class ReplayFeed implements Feed {
   readonly history: WindowHistory;
   readonly lastBarTs: Float64Array;
-  /** the benchmark symbol's first close and last close per day (one entry a day, so it stays small for intraday runs) */
-  readonly benchmark: BenchmarkCloses;
-  private benchmarkDay = NaN;
+  readonly benchmark: BenchmarkRecorder;
   bars = 0;
   private readonly daily: boolean;
   private readonly intervalMs: number;
@@ -154,10 +147,10 @@ export class ReplayFeed implements Feed {
     private readonly cal: ExchangeCalendar,
     private readonly broker: SimBroker,
     private readonly onChunk?: (bars: number) => void,
-    private readonly benchmarkSid = 0,
+    benchmarkSid = 0,
   ) {
     const n = symbols.length;
-    this.benchmark = { symbol: symbols[benchmarkSid] ?? '', ts: [], close: [] };
+    this.benchmark = new BenchmarkRecorder(symbols[benchmarkSid] ?? '', benchmarkSid);
     this.intervalMs = INTERVAL_MS[interval];
     this.daily = this.intervalMs >= INTERVAL_MS['1d'];
     this.history = new WindowHistory(n, interval, symbols);
@@ -226,28 +219,12 @@ export class ReplayFeed implements Feed {
         history.idx[sid] = i;
         this.lastBarTs[sid] = ts;
         broker.setLastClose(sid, group[k].close);
-        if (sid === this.benchmarkSid) this.recordBenchmark(ts, day, group[k].close);
+        if (sid === this.benchmark.sid) this.benchmark.record(ts, day, group[k].close);
         if (i + 1 < series[sid].ts.length) queue.push(series[sid].ts[i + 1], sid, sid);
       }
       this.bars += g;
       this.lastTs = ts;
       sink.onBars(ts, group, g);
-    }
-  }
-
-  /**
-   * Keeps the benchmark symbol's first close (the buy-and-hold entry, at the run's first equity point)
-   * and its last close of each day: a later bar of the same day overwrites, so memory is one entry a day.
-   */
-  private recordBenchmark(ts: number, day: number, close: number): void {
-    const b = this.benchmark;
-    if (day === this.benchmarkDay && b.ts.length > 1) {
-      b.ts[b.ts.length - 1] = ts;
-      b.close[b.close.length - 1] = close;
-    } else {
-      b.ts.push(ts);
-      b.close.push(close);
-      this.benchmarkDay = day;
     }
   }
 }
@@ -258,9 +235,7 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
   const commission = makeCommission(config.commission);
   const broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
-  const benchmarkSid = config.benchmark === undefined ? Math.max(0, config.symbols.indexOf('SPY')) : config.symbols.indexOf(config.benchmark);
-  if (benchmarkSid < 0) throw new Error(`benchmark ${config.benchmark} is not one of the run's symbols (${config.symbols.join(', ')})`);
-  const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid);
+  const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid(config));
   const journal = new MemoryJournal();
   const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
   const engine = new Engine({
@@ -277,7 +252,7 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   engine.commissionFor = (q, p) => commission.commission(q, p);
   const finish = (): BacktestResult => {
     engine.finish();
-    return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs, benchmark: feed.benchmark };
+    return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs, benchmark: feed.benchmark.closes };
   };
   return { feed, engine, finish };
 }

@@ -54,6 +54,9 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
         expect(live.engine.orders.map(orderRow)).toEqual(bt.engine.orders.map(orderRow));
         expect(live.journal.fills.map(fillRow)).toEqual(bt.journal.fills.map(fillRow));
         expect(live.engine.trades.map(tradeRow)).toEqual(bt.engine.trades.map(tradeRow));
+        // the live report gets the same buy-and-hold benchmark as the backtest's
+        expect(live.benchmark).toEqual(bt.benchmark);
+        expect(live.benchmark!.close.length).toBeGreaterThan(1);
         const persisted = await journal.conn.runAndReadAll('SELECT count(*) AS n FROM fills');
         expect(Number(persisted.getRowObjectsJS()[0].n)).toBe(live.journal.fills.length);
 
