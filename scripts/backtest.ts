@@ -7,12 +7,15 @@ import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
 import { openJournalTarget, openRunData, DEFAULT_DB_PATH } from './lib/run-data.ts';
 import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../engine/risk/limits.ts';
-import { runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
+import { collectChunks } from '../engine/data/load.ts';
+import { predictHistory } from '../engine/ml/predictions.ts';
+import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { writeReport } from '../engine/report/index.ts';
 import { buildSlots } from '../strategies/index.ts';
 import { fail, printSummary, runId } from './lib/cli.ts';
+import { runModel } from './lib/model-signals.ts';
 import { numberFlag, RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
 
 const HELP = `usage: npm run backtest -- [options]
@@ -99,15 +102,23 @@ async function main(): Promise<void> {
     ...(v.benchmark ? { benchmark: v.benchmark.toUpperCase() } : {}),
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
+  const model = await runModel(config.strategy, rawParams);
   const t0 = performance.now();
   const progress = process.stderr.isTTY && process.env.CI !== 'true';
   let result;
   try {
-    result = await runBacktestChunked(data.chunks, config, slots, data.sectors, (bars) => {
-      if (progress) process.stderr.write(`\rreplayed ${bars.toLocaleString('en-US')} bars`);
-    });
+    if (model) {
+      // a model's features need each symbol's whole history: batched inference over it, then the replay
+      const series = await collectChunks(data.chunks);
+      result = runBacktest(series, config, slots, data.sectors, { signals: await predictHistory(model, series) });
+    } else {
+      result = await runBacktestChunked(data.chunks, config, slots, data.sectors, (bars) => {
+        if (progress) process.stderr.write(`\rreplayed ${bars.toLocaleString('en-US')} bars`);
+      });
+    }
   } finally {
     data.close();
+    await model?.model.close();
     if (progress) process.stderr.write('\r\x1b[K');
   }
   const seconds = (performance.now() - t0) / 1000;

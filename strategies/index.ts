@@ -1,5 +1,6 @@
 import { parseParams, type SlotSpec, type StrategyDefinition } from '../engine/core/strategy.ts';
 import donchianBreakout from './donchian-breakout.ts';
+import mlSignal from './ml-signal.ts';
 import rsiReversion from './rsi-reversion.ts';
 import smaCross from './sma-cross.ts';
 
@@ -8,6 +9,7 @@ export const STRATEGIES: Record<string, StrategyDefinition> = {
   [smaCross.name]: smaCross as unknown as StrategyDefinition,
   [rsiReversion.name]: rsiReversion as unknown as StrategyDefinition,
   [donchianBreakout.name]: donchianBreakout as unknown as StrategyDefinition,
+  [mlSignal.name]: mlSignal as unknown as StrategyDefinition,
 };
 
 /** `portfolio`: several strategies, each trading its own sleeve of the capital. */
@@ -68,4 +70,19 @@ export function strategySources(name: string, raw: Record<string, unknown>): str
 /** Params with their defaults filled in (so '{}' and the spelled-out defaults are the same run). */
 export function resolvedParams(name: string, raw: Record<string, unknown>): Record<string, unknown> {
   return name === PORTFOLIO ? { members: raw.members ?? DEFAULT_PORTFOLIO } : (parseParams(lookup(name), raw) as Record<string, unknown>);
+}
+
+/**
+ * The model a run trades on, if any: the `model` param of an ml-signal run or portfolio member. A run
+ * has one model (one signal per symbol), so two members naming different models are refused.
+ */
+export function modelOf(name: string, raw: Record<string, unknown>): string | undefined {
+  const models = new Set<string>();
+  const add = (strategy: string, params: Record<string, unknown>) => {
+    if (strategy === mlSignal.name) models.add(parseParams(mlSignal, params).model);
+  };
+  if (name === PORTFOLIO) for (const m of (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[]) add(m.strategy, m.params ?? {});
+  else add(name, raw);
+  if (models.size > 1) throw new Error(`portfolio: members trade on different models (${[...models].join(', ')}); a run has one model`);
+  return [...models][0];
 }

@@ -40,6 +40,8 @@ export interface StrategyContext extends BarHistory {
   cancel(orderId: number): void;
   modify(orderId: number, changes: { qty?: number; limit?: number; stop?: number }): void;
   openOrders(sid?: number): readonly Order[];
+  /** the run's model prediction for `sid`'s newest bar (e.g. P(up) from an ONNX model); NaN when the run has none */
+  signal(sid: number): number;
   /** a market buy sized by the run's sizing rule (all-in, fixed, percent, vol-target) */
   buy(sid: number, extra?: Partial<OrderRequest>): Order | null;
   /** a market sell short sized by the run's sizing rule */

@@ -148,6 +148,23 @@ WHERE "interval" = ${sqlString(req.interval)} AND symbol IN ${list} ${range.map(
   };
 }
 
+/** Every chunk joined into one series per symbol (for work that needs whole histories, such as model features). */
+export async function collectChunks(chunks: { next(): Promise<BarSeries[] | null> }): Promise<BarSeries[]> {
+  const parts: BarSeries[][] = [];
+  for (let c = await chunks.next(); c !== null; c = await chunks.next()) parts.push(c);
+  if (parts.length === 0) return [];
+  const join = (i: number, col: 'ts' | 'open' | 'high' | 'low' | 'close' | 'volume') => {
+    const out = new Float64Array(parts.reduce((n, p) => n + p[i][col].length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[i][col], at);
+      at += p[i][col].length;
+    }
+    return out;
+  };
+  return parts[0].map((s, i) => ({ ...s, ts: join(i, 'ts'), open: join(i, 'open'), high: join(i, 'high'), low: join(i, 'low'), close: join(i, 'close'), volume: join(i, 'volume') }));
+}
+
 function describeRange(req: LoadRequest): string {
   const fmt = (t: number) => {
     const iso = new Date(t).toISOString();

@@ -11,6 +11,8 @@ export interface ModelExpectation {
   inputName: string;
   outputName: string;
   nFeatures: number;
+  /** which column of a [N, k] output is P(class 1): 0 for this project's [N, 1] models, 1 for a scikit-learn [N, 2] `probabilities` */
+  outputColumn?: number;
 }
 
 const DEFAULT_CHUNK_ROWS = 65_536;
@@ -89,8 +91,12 @@ export class OnnxModel {
   }
 
   private async run(input: ort.Tensor): Promise<Float32Array> {
-    const result = await this.session.run({ [this.expected.inputName]: input });
-    return result[this.expected.outputName].data as Float32Array;
+    const result = (await this.session.run({ [this.expected.inputName]: input }))[this.expected.outputName];
+    const data = result.data as Float32Array;
+    const width = result.dims[1];
+    if (width === 1) return data;
+    const col = this.expected.outputColumn ?? 0;
+    return Float32Array.from({ length: data.length / width }, (_, i) => data[i * width + col]);
   }
 }
 
@@ -111,9 +117,12 @@ function checkAgainstCard(session: ort.InferenceSession, path: string, expected:
   }
   const outputs = session.outputMetadata;
   const output = outputs.find((m) => m.name === outputName) ?? (outputs.length === 1 ? outputs[0] : undefined);
-  const outputOk = output?.name === outputName && output.isTensor && output.type === 'float32' && output.shape.length === 2 && output.shape[1] === 1;
+  const col = expected.outputColumn ?? 0;
+  const width = output?.isTensor ? output.shape[1] : undefined;
+  // a symbolic width is checked when the model runs
+  const outputOk = output?.name === outputName && output.isTensor && output.type === 'float32' && output.shape.length === 2 && (typeof width === 'string' || (typeof width === 'number' && col < width));
   if (!outputOk) {
     const actual = output === undefined ? `(none of ${session.outputNames.map((o) => `'${o}'`).join(', ')})` : describeValue(output);
-    throw new Error(`model ${path}: output ${actual} does not match its card: card says '${outputName}' float32 [N, 1]`);
+    throw new Error(`model ${path}: output ${actual} does not match its card: card says '${outputName}' float32 [N, ${col === 0 ? 1 : `>${col}`}] with P(class 1) in column ${col}`);
   }
 }

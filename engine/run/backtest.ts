@@ -1,6 +1,7 @@
 import { ExchangeCalendar } from '../core/calendar.ts';
 import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
+import type { SignalSource } from '../core/signals.ts';
 import type { BarHistory, SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
@@ -257,25 +258,41 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   return { feed, engine, finish };
 }
 
+/** What a run adds to plain bars: a warm-up period, and model predictions handed to the strategies. */
+export interface RunExtras {
+  /** bars starting before this only warm the strategies up: no order is placed, no equity sampled */
+  warmUpUntil?: EpochMs;
+  /** fills `ctx.signal(sid)` for each group of bars before the strategies see it */
+  signals?: SignalSource;
+}
+
+/** The engine as the feed's sink, with the run's warm-up and signals in front of it. */
+function sinkFor(engine: Engine, x: RunExtras): BarSink {
+  const { warmUpUntil: until, signals } = x;
+  if (until === undefined && signals === undefined) return engine;
+  return {
+    setTime: (ts) => engine.setTime(ts),
+    onBars: (ts, bars, n) => {
+      signals?.fill(bars, n, engine.signals);
+      if (until !== undefined && ts < until) engine.warmUp(ts, bars, n);
+      else engine.onBars(ts, bars, n);
+    },
+  };
+}
+
 /**
- * A backtest over bars already in memory (one chunk). Bars starting before `warmUpUntil` only warm
- * the strategies up (indicators, history): no order is placed and no equity is sampled for them, so
- * a test period can start with the state its strategy would have had, not cold.
+ * A backtest over bars already in memory (one chunk). With `warmUpUntil`, a test period starts with
+ * the state its strategy would have had, not cold.
  */
-export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[], opts: { warmUpUntil?: EpochMs } = {}): BacktestResult {
+export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[], extras: RunExtras = {}): BacktestResult {
   const { feed, engine, finish } = wire({ next: async () => null }, config, slots, sectors);
-  const until = opts.warmUpUntil;
-  const sink: BarSink =
-    until === undefined
-      ? engine
-      : { setTime: (ts) => engine.setTime(ts), onBars: (ts, bars, n) => (ts < until ? engine.warmUp(ts, bars, n) : engine.onBars(ts, bars, n)) };
-  feed.replay(series, sink);
+  feed.replay(series, sinkFor(engine, extras));
   return finish();
 }
 
 /** A backtest streamed chunk by chunk (from DuckDB): memory stays flat as history grows. */
-export async function runBacktestChunked(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void): Promise<BacktestResult> {
+export async function runBacktestChunked(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void, extras: RunExtras = {}): Promise<BacktestResult> {
   const { feed, engine, finish } = wire(chunks, config, slots, sectors, onChunk);
-  await feed.run(engine);
+  await feed.run(sinkFor(engine, extras));
   return finish();
 }

@@ -1,4 +1,5 @@
 import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
+import { SignalBoard } from '../core/signals.ts';
 import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
 import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
 import { newOrder } from '../exec/new-order.ts';
@@ -41,6 +42,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
   readonly orders: Order[] = [];
   readonly trades: Trade[] = [];
   private readonly working = new Set<Order>();
+  /** model predictions for the current bars, filled by the run's signal source (if any) */
+  readonly signals: SignalBoard;
   private readonly contexts: SlotContext[];
   private readonly sizers: Sizer[];
   private readonly sectors: readonly string[];
@@ -53,6 +56,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   private warming = false;
 
   constructor(private readonly o: EngineOptions) {
+    this.signals = new SignalBoard(o.symbols.length);
     this.portfolio = new Portfolio(o.symbols, o.slots.map((s) => ({ name: s.name, cash: s.cash })));
     this.sizers = o.slots.map((s) => new Sizer(s.sizing));
     this.contexts = o.slots.map((_, i) => new SlotContext(this, i));
@@ -406,6 +410,9 @@ class SlotContext implements StrategyContext {
   }
   openOrders(sid?: number) {
     return this.e.openOrders(sid).filter((o) => o.strategy === this.e.bookOf(this.slot).name);
+  }
+  signal(sid: number) {
+    return this.e.signals.get(sid);
   }
   buy(sid: number, extra?: Partial<OrderRequest>) {
     return this.enter(sid, 'BUY', extra);
