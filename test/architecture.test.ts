@@ -38,13 +38,16 @@ describe('dependency rules (DESIGN section 2)', () => {
   it('risk, portfolio and the simulated broker never import engine/ib or engine/live', () => {
     for (const d of ['engine/risk', 'engine/portfolio', 'engine/exec']) expect(violations(d, (imp) => /^engine\/(ib|live)\//.test(imp))).toEqual([]);
   });
+  it('the ML code never reaches the broker, the live runner or the run loop: it only computes features and predictions', () => {
+    expect(violations('engine/ml', (imp) => /^engine\/(ib|live|exec|risk|portfolio|run)\//.test(imp))).toEqual([]);
+  });
   it('nothing under engine/ imports scripts/, notebooks/, strategies/ or tests', () => {
     expect(violations('engine', (imp) => /^(scripts|notebooks|strategies|test)\//.test(imp))).toEqual([]);
   });
 });
 
-describe('no wall clock and no unseeded randomness in strategy, risk, order and portfolio code', () => {
-  for (const dir of ['strategies', 'engine/core', 'engine/exec', 'engine/risk', 'engine/portfolio', 'engine/run']) {
+describe('no wall clock and no unseeded randomness in strategy, risk, order, portfolio and model code', () => {
+  for (const dir of ['strategies', 'engine/core', 'engine/exec', 'engine/risk', 'engine/portfolio', 'engine/run', 'engine/ml']) {
     it(dir, () => {
       const bad = sources(dir).filter((s) => /Date\.now\(|new Date\(\)|Math\.random\(|performance\.now\(/.test(s.text)).map((s) => s.file);
       expect(bad).toEqual([]);
