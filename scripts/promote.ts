@@ -10,6 +10,7 @@ import { DEFAULT_THRESHOLDS, parseThresholds } from '../engine/research/promotio
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
+import { signalsFor } from './lib/model-signals.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   };
 
   const outcome = await evaluatePromotion({
-    config, series, source, buildSlots, worker: SWEEP_WORKER, walkForward: v['walk-forward']!, thresholds, strategyFiles: strategySources(config.strategy, raw),
+    config, series, source, buildSlots, signalsFor, worker: SWEEP_WORKER, walkForward: v['walk-forward']!, thresholds, strategyFiles: strategySources(config.strategy, raw),
   });
   const e = outcome.evidence;
   const f = (x: number | null) => (x === null ? '—' : x.toFixed(3));

@@ -62,9 +62,12 @@ export function strategySources(name: string, raw: Record<string, unknown>): str
   // compiled into build/strategies/ (for notebooks), the sources are still the repository's strategies/
   const dir = here.pathname.endsWith('/build/strategies/') ? new URL('../../strategies/', here) : here;
   const file = (n: string) => new URL(`${n}.ts`, dir).pathname;
-  if (name !== PORTFOLIO) return [file(lookup(name).name)];
+  // a model is part of what was promoted: its card (which holds the ONNX file's hash)
+  const model = modelOf(name, raw);
+  const card = model === undefined ? [] : [new URL(`${model.replace(/\/$/, '')}/card.json`, new URL('../', dir)).pathname];
+  if (name !== PORTFOLIO) return [file(lookup(name).name), ...card];
   const members = (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[];
-  return [file('index'), ...members.map((m) => file(lookup(m.strategy).name))];
+  return [file('index'), ...members.map((m) => file(lookup(m.strategy).name)), ...card];
 }
 
 /** Params with their defaults filled in (so '{}' and the spelled-out defaults are the same run). */

@@ -4,7 +4,7 @@
  * file fails at load, not with a shape error mid-run. Features follow the contract in logistic.ts
  * (NaN or non-finite float32 is an error naming the row and feature; ONNX itself would silently branch on NaN).
  */
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { assertFeatures } from './logistic.ts';
 
 export interface ModelExpectation {

@@ -7,7 +7,7 @@ import { computeMetrics } from '../metrics/metrics.ts';
 import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
 import { parseWalkForward } from './grid.ts';
 import { dataHash, promotionFailures, sha256, strategyHash, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from './promotion.ts';
-import type { BuildSlots } from './sweep-run.ts';
+import type { BuildSlots, SignalsFor } from './sweep-run.ts';
 import { runSweep, shareSeries } from './sweep.ts';
 
 export interface PromotionRequest {
@@ -24,6 +24,8 @@ export interface PromotionRequest {
   /** the strategy's source files: the record holds for their hash only */
   strategyFiles: string[];
   workers?: number;
+  /** model predictions for strategies that trade on a model (the sweep worker computes its own) */
+  signalsFor?: SignalsFor;
 }
 
 export interface PromotionOutcome {
@@ -42,7 +44,7 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export async function evaluatePromotion(req: PromotionRequest): Promise<PromotionOutcome> {
   const { config, series } = req;
-  const full = runBacktest(series, config, req.buildSlots(config.strategy, config.params, config.symbols));
+  const full = runBacktest(series, config, req.buildSlots(config.strategy, config.params, config.symbols), undefined, { signals: await req.signalsFor?.(config, series) });
   const m = computeMetrics({ equity: full.journal.equityCurve, exposure: full.journal.equityCurve.map((e) => e.gross), trades: full.engine.trades, fills: full.journal.fills, rfAnnual: config.rfAnnual });
   const grid = Object.fromEntries(Object.entries(config.params).map(([k, x]) => [k, [x]]));
   const wf = await runSweep({ config, grid, series: shareSeries(series), worker: req.worker, workers: req.workers, walkForward: parseWalkForward(req.walkForward) });

@@ -2,6 +2,7 @@
 import type { BarSeries } from '../core/types.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
 import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
+import type { SignalSource } from '../core/signals.ts';
 import type { SlotSpec } from '../core/strategy.ts';
 import type { SweepResult, SweepTask } from './sweep.ts';
 
@@ -17,10 +18,14 @@ function slice(s: BarSeries, from: number, to: number): BarSeries {
 /** Builds a run's strategy slots: strategies/index.ts's buildSlots (engine code does not import strategies/). */
 export type BuildSlots = (name: string, params: Record<string, unknown>, symbols: readonly string[]) => SlotSpec[];
 
-export function runSweepTask(t: SweepTask, buildSlots: BuildSlots): SweepResult {
+/** The model predictions a run's strategy trades on, for the bars it replays (undefined: it trades on none). */
+export type SignalsFor = (config: BacktestConfig, series: BarSeries[]) => Promise<SignalSource | undefined>;
+
+export async function runSweepTask(t: SweepTask, buildSlots: BuildSlots, signalsFor?: SignalsFor): Promise<SweepResult> {
   const series = t.series.map((s) => slice(s, t.warmFrom, t.to));
   const config: BacktestConfig = { ...t.config, params: t.params };
-  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols), undefined, { warmUpUntil: t.from });
+  const signals = await signalsFor?.(config, series);
+  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols), undefined, { warmUpUntil: t.from, signals });
   const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills, rfAnnual: config.rfAnnual });
   return {
     index: t.index,
