@@ -8,6 +8,7 @@ import { parseCommission } from '../engine/exec/costs.ts';
 import { loadBars } from '../engine/data/load.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { LiveRunner } from '../engine/live/runner.ts';
+import { StreamingPredictor } from '../engine/ml/predictions.ts';
 import { parseSizing } from '../engine/portfolio/sizing.ts';
 import { writeReport } from '../engine/report/index.ts';
 import { RESEARCH_RISK, SEED_RISK, parseRiskConfig } from '../engine/risk/limits.ts';
@@ -18,6 +19,7 @@ import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
 import { findPromotion, strategyHash } from '../engine/research/promotion.ts';
 import { fail, printSummary, runId } from './lib/cli.ts';
+import { runModel } from './lib/model-signals.ts';
 import { openRunStore } from './lib/run-data.ts';
 import { readFileSync, existsSync } from 'node:fs';
 
@@ -105,6 +107,9 @@ async function main(): Promise<void> {
     console.error(`live account: ${config.strategy} promoted on ${record.promotedAt} (data ${record.data.from}..${record.data.to}, Sharpe ${record.metrics.sharpe})`);
   }
 
+  const model = await runModel(config.strategy, params);
+  if (model) console.error(`model ${model.card.name} (${model.card.version}): one prediction per bar once its features are warm`);
+
   let host: string;
   let port: number;
   let sim: IbGatewaySimulator | undefined;
@@ -135,10 +140,12 @@ async function main(): Promise<void> {
     // IB allows 50 messages/s; the simulator does not enforce it (an external one: --max-req-per-sec)
     maxReqPerSec: v['max-req-per-sec'] ? Number(v['max-req-per-sec']) : sim ? 1_000_000 : undefined,
     log: (m) => console.error(m),
+    signals: model && new StreamingPredictor(model, symbols.length),
   });
   const stop = async () => {
       const result = await runner.stop();
       await sim?.close();
+      await model?.model.close();
       const report = backtestReport(result, v.gateway ?? `simulator: ${v.data ?? 'data/market.duckdb'}`);
       const files = await writeReport(out, report);
       await writeJournal(journalStore.conn, { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio);

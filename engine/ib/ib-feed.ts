@@ -20,6 +20,8 @@ export interface IbFeedOptions {
   afterBars?: () => Promise<void>;
   /** bars handed to the sink (for the live history) */
   onBar?: (bar: Bar) => void;
+  /** awaited after onBar and before the sink gets the group (model predictions for these very bars) */
+  beforeBars?: (bars: readonly Bar[]) => Promise<void>;
   log?: (message: string) => void;
 }
 
@@ -94,7 +96,7 @@ export class IbFeed implements Feed {
     this.conn.api.reqCurrentTime();
   }
 
-  /** Hands complete groups to the sink, one at a time, each followed by afterBars. */
+  /** Hands complete groups to the sink, one at a time, each preceded by beforeBars and followed by afterBars. */
   private deliver(knownUpTo: EpochMs): Promise<void> {
     this.busy = this.busy.then(async () => {
       const groups: { ts: EpochMs; bars: Bar[] }[] = [];
@@ -102,6 +104,7 @@ export class IbFeed implements Feed {
       for (const g of groups) {
         if (!this.sink) return;
         for (const b of g.bars) this.o.onBar?.(b);
+        await this.o.beforeBars?.(g.bars);
         this.sink.onBars(g.ts, g.bars, g.bars.length);
         await this.o.afterBars?.();
       }

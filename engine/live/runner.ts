@@ -1,6 +1,7 @@
 import { EventName, type Contract } from '@stoqey/ib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ExchangeCalendar } from '../core/calendar.ts';
+import type { SignalBoard } from '../core/signals.ts';
 import type { SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type Bar } from '../core/types.ts';
 import { IbConnection } from '../ib/connection.ts';
@@ -28,6 +29,11 @@ export interface LiveOptions {
   /** client message pacing (IB allows 50/s; a simulator may allow more) */
   maxReqPerSec?: number;
   log?: (message: string) => void;
+  /**
+   * Model predictions (a StreamingPredictor): filled for each group of bars, awaited, before the
+   * strategies see it, and for the journaled bars a restart replays, so its streaming state is where it was.
+   */
+  signals?: { fill(bars: readonly Bar[], n: number, board: SignalBoard): Promise<void> | void };
 }
 
 /**
@@ -53,6 +59,7 @@ export class LiveRunner {
   private barsJournaled = 0;
   private ordersJournaled = 0;
   private running: Promise<void> | undefined;
+  private readonly log: (message: string) => void;
 
   constructor(readonly config: BacktestConfig, slots: SlotSpec[], private readonly o: LiveOptions) {
     if (config.sizing.kind === 'all-in') throw new Error('live orders need their quantity when sent: all-in sizing is resolved at the fill, so the live runner refuses it; use --sizing fixed, percent or vol-target');
@@ -62,6 +69,7 @@ export class LiveRunner {
       this.journal.log(this.engine?.now() ?? NaN, m);
       o.log?.(m);
     };
+    this.log = log;
     this.conn = new IbConnection({ host: o.host, port: o.port, clientId: o.clientId, maxReqPerSec: o.maxReqPerSec, log });
     this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), orderById: (id) => this.engine.orders[id - 1], log });
     this.history = new LiveHistory(config.symbols.length);
@@ -88,6 +96,7 @@ export class LiveRunner {
         this.see(b);
         this.barLog.push({ ...b });
       },
+      beforeBars: o.signals ? (bars) => this.predict(bars) : undefined,
       afterBars: () => this.commit(),
       log,
     });
@@ -108,6 +117,19 @@ export class LiveRunner {
     this.history.push(b);
     this.lastBarTs[b.sid] = b.ts;
     if (b.sid === this.benchmark.sid) this.benchmark.record(b.ts, this.dayOf(b.ts), b.close);
+  }
+
+  /**
+   * The model's predictions for a group of bars. A failure leaves them NaN (the strategies do nothing on
+   * these bars) and is journaled; the runner trades on.
+   */
+  private async predict(bars: readonly Bar[]): Promise<void> {
+    try {
+      await this.o.signals!.fill(bars, bars.length, this.engine.signals);
+    } catch (e) {
+      for (const b of bars) this.engine.signals.set(b.sid, b.ts, NaN);
+      this.log(`prediction failed for the bars at ${new Date(bars[0].ts).toISOString()}: ${(e as Error).message}; no signal for them`);
+    }
   }
 
   /** Connects, reconciles with the broker, subscribes; resolves once bars are flowing in. */
@@ -140,6 +162,7 @@ export class LiveRunner {
       while (j < prev.bars.length && prev.bars[j].ts === prev.bars[i].ts) j++;
       const group = prev.bars.slice(i, j);
       for (const b of group) this.see(b);
+      if (this.o.signals) await this.predict(group);
       this.engine.warmUp(group[0].ts, group, group.length);
       i = j;
     }
