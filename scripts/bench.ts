@@ -1,6 +1,7 @@
-// npm run bench [-- --json] [-- --runs 5]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
-// portfolio, journal) over the 100-symbol daily universe, a minute-bar workload, peak memory.
+// portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
+// universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,10 +22,16 @@ import { EventName } from '@stoqey/ib';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
 import { LiveRunner } from '../engine/live/runner.ts';
 import type { Strategy } from '../engine/core/strategy.ts';
+import type { Bar } from '../engine/core/types.ts';
+import { SignalBoard } from '../engine/core/signals.ts';
+import { batchFeatures, FeaturePipeline, forEachSlice, NF } from '../engine/ml/features.ts';
+import { loadModel, selectColumns } from '../engine/ml/model-card.ts';
+import { predictHistory, StreamingPredictor } from '../engine/ml/predictions.ts';
+import { repoRoot } from '../engine/paths.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, 'memory-probe': { type: 'string' } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' }, 'memory-probe': { type: 'string' } } });
 const RUNS = Math.max(1, Number(values.runs));
 const say = (s: string) => {
   if (!values.json) console.log(s);
@@ -150,7 +157,106 @@ async function liveLatency(series: BarSeries[]): Promise<{ orders: number; p50: 
   return { orders: lat.length, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] };
 }
 
+/** Each time slice's bars in sid order (what a live feed hands the pipeline), built before any timing. */
+function sliceBars(series: BarSeries[]): Bar[][] {
+  const out: Bar[][] = [];
+  forEachSlice(series.map((x) => x.ts), (_t, sids, idx, count) => {
+    const group: Bar[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      const x = series[sids[k]];
+      const i = idx[k];
+      group[k] = { symbol: x.symbol, sid: sids[k], ts: x.ts[i], open: x.open[i], high: x.high[i], low: x.low[i], close: x.close[i], volume: x.volume[i] };
+    }
+    out.push(group);
+  });
+  return out;
+}
+
+async function medianSeconds(run: () => unknown): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
+}
+
+/** Per-bar inference is slow enough to measure on this many symbols of the universe. */
+const PER_BAR_SYMBOLS = 10;
+
+/**
+ * ML figures over the daily universe with the committed models/gbt-daily: features (batched vs streaming),
+ * inference (one batch vs one row per bar) and ml-signal against sma-cross in the same backtest.
+ */
+async function mlBench(series: BarSeries[], universe: string[]) {
+  const bars = series.reduce((n, x) => n + x.ts.length, 0);
+  const slices = sliceBars(series);
+  const batchFeaturesSec = await medianSeconds(() => batchFeatures(series));
+  const out = new Float64Array(series.length * NF);
+  const streamFeaturesSec = await medianSeconds(() => {
+    const pipe = new FeaturePipeline(series.length);
+    for (const g of slices) pipe.step(g, g.length, out);
+  });
+  say(`ml features: ${fmt(bars)} rows of ${series.length} symbols: batched (batchFeatures) median ${batchFeaturesSec.toFixed(3)} s = ${fmt(bars / batchFeaturesSec)} rows/s, streaming (FeaturePipeline.step per slice) median ${streamFeaturesSec.toFixed(3)} s = ${fmt(bars / streamFeaturesSec)} rows/s`);
+
+  const model = await loadModel(path.join(repoRoot(), 'models/gbt-daily'));
+  try {
+    const features = batchFeatures(series);
+    const f = model.columns.length;
+    const X = new Float64Array(bars * f);
+    let rows = 0;
+    series.forEach((x, i) => {
+      for (let t = 0; t < x.ts.length; t++) if (selectColumns(features[i], t * NF, model.columns, X, rows * f)) rows++;
+    });
+    const warm = X.subarray(0, rows * f);
+    const batchSec = await medianSeconds(() => model.model.predictBatch(warm, rows));
+    const historySec = await medianSeconds(() => predictHistory(model, series));
+
+    const few = series.slice(0, PER_BAR_SYMBOLS);
+    const fewSlices = sliceBars(few);
+    const fewBars = few.reduce((n, x) => n + x.ts.length, 0);
+    const board = new SignalBoard(few.length);
+    const streamSec = await medianSeconds(async () => {
+      const p = new StreamingPredictor(model, few.length);
+      for (const g of fewSlices) await p.fill(g, g.length, board);
+    });
+    // predictOne alone on as many warm rows as the streaming run predicts
+    const oneRows = Math.min(rows, fewBars);
+    const row = new Float64Array(f);
+    const oneSec = await medianSeconds(async () => {
+      for (let r = 0; r < oneRows; r++) {
+        row.set(warm.subarray(r * f, (r + 1) * f));
+        await model.model.predictOne(row);
+      }
+    });
+    say(`ml inference (models/gbt-daily, ${f} features): batched predictBatch ${fmt(rows)} rows median ${batchSec.toFixed(3)} s = ${fmt(rows / batchSec)} rows/s (predictHistory with its features ${fmt(bars / historySec)} bars/s); per bar predictOne ${fmt(oneRows / oneSec)} rows/s, StreamingPredictor (features + predictOne) over ${few.length} symbols, ${fmt(fewBars)} bars: ${fmt(fewBars / streamSec)} bars/s`);
+
+    const smaCfg = config(universe, '1d');
+    const mlCfg: BacktestConfig = { ...smaCfg, strategy: 'ml-signal', params: {} };
+    const table = await predictHistory(model, series);
+    let mlResult!: ReturnType<typeof runBacktest>;
+    const smaSec = await medianSeconds(() => runBacktest(series, smaCfg, buildSlots(smaCfg.strategy, smaCfg.params, universe)));
+    const mlSec = await medianSeconds(() => {
+      mlResult = runBacktest(series, mlCfg, buildSlots(mlCfg.strategy, mlCfg.params, universe), undefined, { signals: table });
+    });
+    const mlWithInferenceSec = await medianSeconds(async () => {
+      const signals = await predictHistory(model, series);
+      runBacktest(series, mlCfg, buildSlots(mlCfg.strategy, mlCfg.params, universe), undefined, { signals });
+    });
+    say(`ml-signal vs sma-cross(10,30), same ${fmt(bars)} bars: sma-cross ${fmt(bars / smaSec)} bars/s; ml-signal (${fmt(mlResult.engine.orders.length)} orders) ${fmt(bars / mlSec)} bars/s with predictions precomputed (${(mlSec / smaSec).toFixed(2)}x the time), ${fmt(bars / mlWithInferenceSec)} bars/s including its batched inference (${(mlWithInferenceSec / smaSec).toFixed(2)}x)`);
+    return {
+      featureRowsPerSec: { batched: bars / batchFeaturesSec, streaming: bars / streamFeaturesSec },
+      inferenceRowsPerSec: { predictBatch: rows / batchSec, predictHistory: bars / historySec, predictOne: oneRows / oneSec, streamingPredictor: fewBars / streamSec, perBarSymbols: few.length },
+      backtestBarsPerSec: { smaCross: bars / smaSec, mlSignal: bars / mlSec, mlSignalWithInference: bars / mlWithInferenceSec },
+    };
+  } finally {
+    await model.model.close();
+  }
+}
+
 async function main() {
+  if (values.only !== undefined && values.only !== 'ml') throw new Error(`--only must be ml, got '${values.only}'`);
   const dir = path.join(SHARED, 'sp500-daily/adjusted');
   const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-bench-'));
@@ -173,6 +279,12 @@ async function main() {
     const bars = series.reduce((s, x) => s + x.ts.length, 0);
     const loadRowsPerSec = bars / median(loadTimes);
     say(`load:   ${fmt(bars)} bars of ${series.length} symbols, median ${median(loadTimes).toFixed(3)} s = ${fmt(loadRowsPerSec)} rows/s`);
+
+    if (values.only === 'ml') {
+      const ml = await mlBench(series, universe);
+      if (values.json) console.log(JSON.stringify({ ml, bars, symbols: series.length, runs: RUNS, node: process.version }));
+      return;
+    }
 
     const daily = timeEngine(series, config(universe, '1d'));
     const engineBarsPerSec = bars / daily.seconds;
@@ -222,12 +334,14 @@ async function main() {
 
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     say(`memory: peak RSS of this process ${peakRssMb.toFixed(0)} MB (now ${rssMb().toFixed(0)} MB)`);
+    // after the peak RSS above, so that figure stays the engine's; the ML path holds features and slices of every bar
+    const ml = await mlBench(series, universe);
     const small = await probe(tmp, 1_000_000);
     const large = await probe(tmp, 4_000_000);
     say(`memory vs history (chunked minute backtest, fresh processes): ${fmt(small.bars)} bars -> peak ${small.peakRssMb.toFixed(0)} MB, ${fmt(large.bars)} bars -> peak ${large.peakRssMb.toFixed(0)} MB (${fmt(large.orders)} orders; ${fmt(large.bars / large.seconds)} bars/s with chunked loading)`);
     say(`  JS heap at the end ${small.heapMb.toFixed(0)} -> ${large.heapMb.toFixed(0)} MB (grows with orders, not bars); typed-array bar windows ${small.arrayBuffersMb.toFixed(0)} -> ${large.arrayBuffersMb.toFixed(0)} MB`);
     if (values.json) {
-      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, liveLatencyMs: latency, sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1 }, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
+      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, ml, liveLatencyMs: latency, sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1 }, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
     }
   } finally {
     store.close();

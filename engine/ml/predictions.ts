@@ -11,12 +11,13 @@ export class PredictionTable implements SignalSource {
   constructor(readonly ts: readonly Float64Array[], readonly values: readonly Float64Array[]) {
     this.cursor = new Int32Array(ts.length);
   }
-  /** Bars come in time order per symbol, so a cursor per symbol finds each bar's value. */
+  /** Bars come in time order per symbol, so a cursor per symbol finds each bar's value; a new run over the same table starts it again. */
   fill(bars: readonly Bar[], n: number, board: SignalBoard): void {
     for (let k = 0; k < n; k++) {
       const { sid, ts } = bars[k];
       const t = this.ts[sid];
       let c = this.cursor[sid];
+      if (c > 0 && t[c - 1] >= ts) c = 0;
       while (c < t.length && t[c] < ts) c++;
       this.cursor[sid] = c;
       board.set(sid, ts, c < t.length && t[c] === ts ? this.values[sid][c] : NaN);

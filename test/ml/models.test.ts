@@ -2,18 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as gbt from '../../engine/ml/gbt.ts';
 import * as logistic from '../../engine/ml/logistic.ts';
+import { mulberry32 } from './random.ts';
 
 const F = 11;
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform features in [-1, 1), except feature 3, which is on a raw scale (offset 50, spread 100). */
 function features(n: number, rnd: () => number): Float64Array {

@@ -7,19 +7,10 @@ import * as gbt from '../../engine/ml/gbt.ts';
 import * as logistic from '../../engine/ml/logistic.ts';
 import { gbtToOnnx, logisticToOnnx } from '../../engine/ml/onnx-export.ts';
 import { OnnxModel } from '../../engine/ml/onnx-model.ts';
+import { mulberry32 } from './random.ts';
 
 const F = 11;
 const CARD = { inputName: 'features', outputName: 'probability', nFeatures: F };
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Features in [-1, 1) (feature 3 on a raw 0..100 scale); y mixes a threshold rule with a linear term. */
 function problem(n: number, seed: number, nFeatures = F) {
