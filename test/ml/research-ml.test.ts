@@ -2,7 +2,32 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importPaths } from '../../engine/data/import.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { SAMPLE_DIR } from '../../engine/data/sample.ts';
+import { openStore } from '../../engine/data/store.ts';
+import { parseWalkForward } from '../../engine/research/grid.ts';
+import { runSweep, shareSeries } from '../../engine/research/sweep.ts';
+import { SWEEP_WORKER } from '../../scripts/lib/sweep-worker.ts';
+import { config } from '../engine/harness.ts';
 import { runCli } from '../cli/run-cli.ts';
+
+describe('sweeping a strategy that trades on a model', () => {
+  it('each worker thread loads the model and predicts its runs; results are identical for 1 and 2 workers', async () => {
+    const store = await openStore(':memory:');
+    await importPaths(store, [path.join(SAMPLE_DIR, 'daily')], { interval: '1d', factorsDir: path.join(SAMPLE_DIR, 'factor_files') });
+    const series = shareSeries(await loadBars(store, { symbols: ['SPY', 'AAPL'], interval: '1d' }));
+    store.close();
+    const cfg = config({ strategy: 'ml-signal', symbols: ['SPY', 'AAPL'] });
+    const spec = { config: cfg, grid: { enter: [0.55, 0.6] }, series, worker: SWEEP_WORKER, walkForward: parseWalkForward('train=8y,test=4y') };
+    const one = await runSweep({ ...spec, workers: 1 });
+    const two = await runSweep({ ...spec, workers: 2 });
+    expect(two.results).toEqual(one.results);
+    // the model's signal reached the strategy in every run: each one traded, and the thresholds change the result
+    for (const r of one.results) expect(r.trades, `${JSON.stringify(r.params)} ${r.phase} ${r.window}`).toBeGreaterThan(0);
+    expect(new Set(one.results.map((r) => r.finalEquity)).size).toBe(one.results.length);
+  }, 180_000);
+});
 
 describe('promoting a strategy that trades on a model', () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'tradebench-promote-ml-'));
