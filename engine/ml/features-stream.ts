@@ -118,13 +118,6 @@ export class FeaturePipeline {
     }
   }
 
-  /** The latest feature row of symbol `sid` (all NaN before its first bar). Overwritten by `step`: copy to keep. */
-  row(sid: number): Readonly<Float64Array> {
-    const st = this.states[sid];
-    if (st === undefined) throw new Error(`row: sid ${sid} is outside 0..${this.nSymbols - 1}`);
-    return st.row;
-  }
-
   /** Bars of symbol `sid` consumed so far (features are all finite from WARMUP_BARS on). */
   barsSeen(sid: number): number {
     return this.states[sid]?.n ?? 0;

@@ -44,7 +44,6 @@ function streamAll(series: readonly BarSeries[], order: (k: number) => number = 
     pipe.step(bars, bars.length, row);
     bars.forEach((b, k) => {
       out[b.sid].set(row.subarray(k * NF, (k + 1) * NF), pos[b.sid] * NF);
-      expect([...pipe.row(b.sid)]).toEqual([...row.subarray(k * NF, (k + 1) * NF)]);
       pos[b.sid]++;
     });
   }
