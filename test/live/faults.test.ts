@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EventName } from '@stoqey/ib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BarSeries, Fill, Order, Trade } from '../../engine/core/types.ts';
+import type { BarSeries, Fill } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
@@ -12,12 +12,10 @@ import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { config, scripted } from '../engine/harness.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { fillRow, orderRow, tradeRow } from './live-harness.ts';
 
 const DIR = 'data/lean-sample/minute';
 const available = sharedAvailable(DIR);
-const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.kind === 'shares' ? o.qty.shares : 'all-in', o.type, o.status];
-const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
-const tradeRow = (t: Trade) => [t.symbol, t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.pnl];
 
 /** Runs the live runner against the simulator, injecting `fault` once the replay has emitted `atBatch` batches. */
 async function liveWithFault(series: BarSeries[], atBatch: number, fault: (sim: IbGatewaySimulator) => void | Promise<void>) {

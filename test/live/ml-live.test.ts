@@ -1,16 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EventName } from '@stoqey/ib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalBoard } from '../../engine/core/signals.ts';
-import type { SlotSpec } from '../../engine/core/strategy.ts';
-import type { Bar, BarSeries, Fill, Order, Trade } from '../../engine/core/types.ts';
+import type { Bar } from '../../engine/core/types.ts';
+import type { LiveOptions } from '../../engine/live/runner.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
-import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
-import { LiveRunner, type LiveOptions } from '../../engine/live/runner.ts';
 import { FEATURE_NAMES, WARMUP_BARS } from '../../engine/ml/features.ts';
 import { loadModel, writeModel, type LoadedModel } from '../../engine/ml/model-card.ts';
 import { INPUT_NAME, OUTPUT_NAME } from '../../engine/ml/onnx-export.ts';
@@ -18,9 +15,10 @@ import { predictHistory, StreamingPredictor } from '../../engine/ml/predictions.
 import { trainOnHistory } from '../../engine/ml/train-run.ts';
 import { repoRoot } from '../../engine/paths.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
-import { runBacktest, type BacktestConfig } from '../../engine/run/backtest.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { config } from '../engine/harness.ts';
+import { fillRow, liveRun, orderRow, tradeRow } from './live-harness.ts';
 
 // the bundled sample (data/sample): SPY and IBM minute bars 2013-10-04..11, extended hours included
 const SAMPLE = path.join(repoRoot(), 'data/sample/minute');
@@ -30,32 +28,7 @@ const FROM = Date.parse('2013-10-09T00:00:00-04:00');
 const TO = Date.parse('2013-10-10T23:59:59-04:00');
 const MINUTE = 60_000;
 
-const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.kind === 'shares' ? o.qty.shares : 'all-in', o.type, o.status];
-const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
-const tradeRow = (t: Trade) => [t.symbol, t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.pnl, t.commission];
-
 type Source = NonNullable<LiveOptions['signals']>;
-
-/** A live session over `series`: the runner in lockstep with a simulator replaying it, until the replay ends. */
-async function liveRun(series: BarSeries[], cfg: BacktestConfig, slots: SlotSpec[], signals: Source, o: { journal?: Store; runId?: string } = {}) {
-  const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
-  const journal = o.journal ?? (await openStore(':memory:'));
-  const runner = new LiveRunner(cfg, slots, { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: o.runId ?? 'ml-live', maxReqPerSec: 1_000_000, signals });
-  const decodeErrors: unknown[] = [];
-  runner.conn.api.on(EventName.error, (err: Error, code: number) => {
-    if (code === 505) decodeErrors.push(err.message);
-  });
-  try {
-    await runner.start();
-    await sim.finished;
-    const result = await runner.stop();
-    expect(decodeErrors).toEqual([]);
-    return { result, logs: runner.journal.logs };
-  } finally {
-    await sim.close();
-    if (!o.journal) journal.close();
-  }
-}
 
 describe('ml-signal live (streaming features, one inference per bar) = backtest (batched features and inference)', () => {
   let store: Store;
@@ -87,7 +60,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     const series = await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: TO });
     const cfg = mlConfig();
     const bt = runBacktest(series, cfg, buildSlots('ml-signal', params, SYMBOLS), undefined, { signals: await predictHistory(model, series) });
-    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, SYMBOLS), new StreamingPredictor(model, SYMBOLS.length));
+    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, SYMBOLS), { runId: 'ml-live', signals: new StreamingPredictor(model, SYMBOLS.length) });
 
     expect(logs.filter((l) => /prediction failed/.test(l.message))).toEqual([]);
     expect(bt.engine.orders.length).toBeGreaterThan(50);
@@ -106,7 +79,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     const cfg = mlConfig();
     const journal = await openStore(':memory:');
     try {
-      await liveRun(before, cfg, buildSlots('ml-signal', params, SYMBOLS), new StreamingPredictor(model, SYMBOLS.length), { journal, runId: 'ml-restart' });
+      await liveRun(before, cfg, buildSlots('ml-signal', params, SYMBOLS), { journal, runId: 'ml-restart', signals: new StreamingPredictor(model, SYMBOLS.length) });
       // the second session: a fresh predictor, fed the first session's bars by resume(), then the new ones
       const seen: { sid: number; ts: number; p: number }[] = [];
       const predictor = new StreamingPredictor(model, SYMBOLS.length);
@@ -116,7 +89,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
           for (let k = 0; k < n; k++) seen.push({ sid: bars[k].sid, ts: bars[k].ts, p: board.get(bars[k].sid) });
         },
       };
-      await liveRun(after, cfg, buildSlots('ml-signal', params, SYMBOLS), recording, { journal, runId: 'ml-restart' });
+      await liveRun(after, cfg, buildSlots('ml-signal', params, SYMBOLS), { journal, runId: 'ml-restart', signals: recording });
 
       const replayed = seen.filter((s) => s.ts < cut);
       expect(replayed.length).toBe(before.reduce((n, s) => n + s.ts.length, 0));
@@ -144,7 +117,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
       },
     };
     const cfg = config({ strategy: 'ml-signal', params, symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
-    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, ['SPY']), flaky);
+    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, ['SPY']), { runId: 'ml-live', signals: flaky });
 
     expect(logs.filter((l) => /prediction failed/.test(l.message)).map((l) => l.message)).toEqual([`prediction failed for the bars at ${new Date(ts[FAIL]).toISOString()}: onnxruntime: session run failed; no signal for them`]);
     expect(live.bars).toBe(ts.length);

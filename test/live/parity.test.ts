@@ -1,27 +1,20 @@
 import path from 'node:path';
-import { EventName } from '@stoqey/ib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Fill, Order, Trade } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
-import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { journalBars } from '../../engine/live/journal-replay.ts';
-import { LiveRunner } from '../../engine/live/runner.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { config } from '../engine/harness.ts';
+import { fillRow, liveRun, orderRow, tradeRow } from './live-harness.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 
 const DIR = 'data/lean-sample/minute';
 const available = sharedAvailable(DIR);
 const FROM = Date.parse('2013-10-07T00:00:00-04:00');
 const TO = Date.parse('2013-10-11T23:59:59-04:00');
-
-const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.kind === 'shares' ? o.qty.shares : 'all-in', o.type, o.status];
-const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
-const tradeRow = (t: Trade) => [t.symbol, t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.pnl, t.commission];
 
 describe.skipIf(!available)('live runner against the simulator = backtest (LEAN minute bars 2013-10-07..11)', () => {
   let store: Store;
@@ -38,18 +31,9 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
       const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
       const bt = runBacktest(series, cfg, buildSlots('sma-cross', params, symbols));
 
-      const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
       const journal = await openStore(':memory:');
-      const runner = new LiveRunner(cfg, buildSlots('sma-cross', params, symbols), { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'parity', maxReqPerSec: 1_000_000 });
-      const decodeErrors: unknown[] = [];
-      runner.conn.api.on(EventName.error, (err: Error, code: number) => {
-        if (code === 505) decodeErrors.push(err.message);
-      });
       try {
-        await runner.start();
-        await sim.finished;
-        const live = await runner.stop();
-        expect(decodeErrors).toEqual([]);
+        const { result: live } = await liveRun(series, cfg, buildSlots('sma-cross', params, symbols), { journal, runId: 'parity' });
         expect(bt.engine.orders.length).toBeGreaterThan(20);
         expect(live.engine.orders.map(orderRow)).toEqual(bt.engine.orders.map(orderRow));
         expect(live.journal.fills.map(fillRow)).toEqual(bt.journal.fills.map(fillRow));
@@ -66,7 +50,6 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
         expect(replayed.engine.orders.map(orderRow)).toEqual(live.engine.orders.map(orderRow));
         expect(replayed.journal.fills.map(fillRow)).toEqual(live.journal.fills.map(fillRow));
       } finally {
-        await sim.close();
         journal.close();
       }
     }, 180_000);
