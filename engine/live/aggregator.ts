@@ -1,13 +1,7 @@
 import type { Bar, EpochMs } from '../core/types.ts';
 
-interface Bucket {
-  ts: EpochMs;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+/** A bar being built for one symbol (the symbol is its slot). */
+type Bucket = Omit<Bar, 'symbol' | 'sid'>;
 
 /**
  * Builds the strategy's bars from smaller ones (IB's 5-second real-time bars) the way stored bars
