@@ -128,6 +128,15 @@ afterEach(async () => {
   allowed = [];
 });
 
+/** A simulator and a client subscribed to SPY's real-time bars, once the first replayed minute has closed. */
+async function afterFirstMinute(clientId = 1): Promise<Client> {
+  await start();
+  const c = await connect(clientId);
+  c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+  await c.step(12);
+  return c;
+}
+
 const spy = () => series[0];
 const first = () => spy().ts.indexOf(DAY2_OPEN); // index of the first replayed SPY bar
 
@@ -287,10 +296,7 @@ describe('with @stoqey/ib: orders and account', () => {
   const buy = (qty: number, orderRef: string, extra: Partial<Order> = {}): Order => ({ action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: qty, orderRef, transmit: true, ...extra });
 
   it('fills a market order at the next minute open: execDetails, orderStatus, commissionReport', async () => {
-    await start();
-    const c = await connect();
-    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
-    await c.step(12); // the first minute has closed
+    const c = await afterFirstMinute();
     const statuses = c.record(EventName.orderStatus);
     const exec = c.waitFor(EventName.execDetails);
     const report = c.waitFor(EventName.commissionReport);
@@ -312,10 +318,7 @@ describe('with @stoqey/ib: orders and account', () => {
 
   it('fills a limit order at its price when the market comes to it, and cancels another (202)', async () => {
     allowed = [202];
-    await start();
-    const c = await connect();
-    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
-    await c.step(12);
+    const c = await afterFirstMinute();
     const s = spy();
     const i = first();
     // the lowest low of the next five minutes: reached first in the minute it occurs, filled at the limit
@@ -345,10 +348,7 @@ describe('with @stoqey/ib: orders and account', () => {
   });
 
   it('reports positions, executions, account summary and P&L, and keeps them across a reconnect', async () => {
-    await start();
-    let c = await connect(5);
-    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
-    await c.step(12);
+    let c = await afterFirstMinute(5);
     const filled = c.waitFor(EventName.orderStatus, (_id: number, status: string) => status === 'Filled');
     c.api.placeOrder(c.nextValidId, SPY, buy(100, 'keep'));
     c.api.placeOrder(c.nextValidId + 1, SPY, { action: OrderAction.SELL, orderType: OrderType.LMT, totalQuantity: 100, lmtPrice: 999, orderRef: 'working', tif: 'GTC' as never });
@@ -416,10 +416,7 @@ describe('with @stoqey/ib: orders and account', () => {
 
   it('works a bracket: children held until the parent fills, then one-cancels-all', async () => {
     allowed = [202];
-    await start();
-    const c = await connect();
-    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
-    await c.step(12);
+    const c = await afterFirstMinute();
     const s = spy();
     const i = first();
     const entry = s.open[i + 1];
@@ -635,10 +632,7 @@ describe('with @stoqey/ib: faults', () => {
   });
 
   it('restarts: refuses connections while down, then serves the same account', async () => {
-    await start();
-    const c = await connect(4);
-    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
-    await c.step(12);
+    const c = await afterFirstMinute(4);
     const filled = c.waitFor(EventName.orderStatus, (_id: number, status: string) => status === 'Filled');
     c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 7, orderRef: 'before-restart' });
     await c.step();
@@ -803,10 +797,7 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
   });
 
   it('works a trailing stop from the last price and reports where its stop is', async () => {
-    await start();
-    const c = await connect();
-    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
-    await c.step(12);
+    const c = await afterFirstMinute();
     const mark = sim!.account.marks[0];
     const opened = c.waitFor(EventName.openOrder, (id: number) => id === 1);
     c.api.placeOrder(1, SPY, { action: OrderAction.SELL, orderType: OrderType.TRAIL, totalQuantity: 10, auxPrice: 0.02, tif: 'GTC' as never });
