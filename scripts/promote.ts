@@ -2,15 +2,17 @@
 // Runs the backtest and a walk-forward check, compares them with the thresholds, and writes a promotion
 // record to strategies/promoted/ that the live runner requires for a live account.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
+import { readModelCard } from '../engine/ml/model-card.ts';
 import { evaluatePromotion, writePromotion } from '../engine/research/promote.ts';
 import { DEFAULT_THRESHOLDS, parseThresholds } from '../engine/research/promotion.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
-import { runModel, signalsFor } from './lib/model-signals.ts';
+import { runModelDir, signalsFor } from './lib/model-signals.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   const interval = parseInterval(v.interval!);
   const { series, source } = await loadRunSeries({ data: v.data, symbols: symbolsFlag(v.symbols), interval, from: v.from, to: v.to, tz: v.tz! });
   const symbols = series.map((s) => s.symbol);
-  await refuseModelInSample(v.strategy!, params, series);
+  refuseModelInSample(v.strategy!, params, series);
   const config: BacktestConfig = {
     strategy: v.strategy!, params, symbols, interval, from: v.from, to: v.to, cash: Number(v.cash),
     commission: parseCommission(v.commission!), slippage: { model: 'none' },
@@ -74,14 +76,13 @@ async function main(): Promise<void> {
  * A model strategy's evidence must come from bars its model never trained on: otherwise every "out of
  * sample" period is in sample for the model.
  */
-async function refuseModelInSample(strategy: string, params: Record<string, unknown>, series: { ts: Float64Array }[]): Promise<void> {
-  const model = await runModel(strategy, params);
-  if (!model) return;
-  await model.model.close();
-  const trainedTo = String(model.card.training?.to ?? '');
+function refuseModelInSample(strategy: string, params: Record<string, unknown>, series: { ts: Float64Array }[]): void {
+  const dir = runModelDir(strategy, params);
+  if (dir === undefined) return;
+  const trainedTo = String(readModelCard(path.join(dir, 'card.json')).training?.to ?? '');
   const first = new Date(Math.min(...series.map((s) => s.ts[0]))).toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(trainedTo)) throw new Error(`model ${model.dir}: its card has no training.to date, so promotion cannot tell in-sample bars from out-of-sample ones`);
-  if (first <= trainedTo) throw new Error(`model ${model.dir} was trained on bars up to ${trainedTo}, but the promotion data starts ${first}: evaluate it on later bars only (--from after ${trainedTo}, with a --walk-forward that fits)`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(trainedTo)) throw new Error(`model ${dir}: its card has no training.to date, so promotion cannot tell in-sample bars from out-of-sample ones`);
+  if (first <= trainedTo) throw new Error(`model ${dir} was trained on bars up to ${trainedTo}, but the promotion data starts ${first}: evaluate it on later bars only (--from after ${trainedTo}, with a --walk-forward that fits)`);
 }
 
 main().catch((e: Error) => {
