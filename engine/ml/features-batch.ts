@@ -1,6 +1,7 @@
-// Batched features over stored history: one pass over the columns per feature, then one merge of all
-// series' timestamps for the cross-sectional rank. The arithmetic mirrors the streaming path
-// (engine/core/indicators.ts and features-stream.ts) operation for operation; the tests hold both to 1e-12.
+// Batched features over stored history: one pass over a symbol's columns per feature, then one merge of
+// all series' timestamps for the cross-sectional rank. The indicators are engine/core's (one definition
+// for both paths); the tests hold this path and the streaming one (features-stream.ts) to 1e-12.
+import { ATR, EMA, RSI, SMA } from '../core/indicators.ts';
 import type { BarSeries } from '../core/types.ts';
 import {
   ATR_N, BB_N, COL, MACD_FAST, MACD_SIGNAL, MACD_SLOW, moments, NF, pctB, rankSlice, RET_LAGS, RSI_N, SMA_LONG, SMA_SHORT, VOL_N, zScore, type Moments,
@@ -83,75 +84,33 @@ function symbolFeatures(s: BarSeries): Float64Array {
   return out;
 }
 
-/** As the RSI class: Wilder averages seeded by the mean of the first RSI_N moves, scaled to [0, 1]. */
+/** Wilder's RSI over the column, scaled to [0, 1]. */
 function rsi(c: Float64Array, out: Float64Array): void {
-  let gains = 0;
-  let losses = 0;
-  for (let t = 1; t < c.length; t++) {
-    const d = c[t] - c[t - 1];
-    const gain = d > 0 ? d : 0;
-    const loss = d < 0 ? -d : 0;
-    if (t <= RSI_N) {
-      gains += gain / RSI_N;
-      losses += loss / RSI_N;
-      if (t < RSI_N) continue;
-    } else {
-      gains = (gains * (RSI_N - 1) + gain) / RSI_N;
-      losses = (losses * (RSI_N - 1) + loss) / RSI_N;
-    }
-    const v = losses === 0 ? (gains === 0 ? 50 : 100) : 100 - 100 / (1 + gains / losses);
-    out[t * NF + COL.rsi_14] = v / 100;
-  }
+  const r = new RSI(RSI_N);
+  for (let t = 0; t < c.length; t++) out[t * NF + COL.rsi_14] = r.update(c[t]) / 100;
 }
 
-/** As the EMA class over src[from..]: dst[t] from t = from + period - 1 on, seeded with the SMA. */
-function ema(src: Float64Array, from: number, period: number, dst: Float64Array): void {
-  const k = 2 / (period + 1);
-  if (src.length - from < period) return;
-  let seed = 0;
-  for (let t = from; t < from + period; t++) seed += src[t];
-  let v = seed / period;
-  dst[from + period - 1] = v;
-  for (let t = from + period; t < src.length; t++) dst[t] = v = (src[t] - v) * k + v;
-}
-
+/** (MACD - signal) / close: the signal EMA starts on the first finite MACD value. */
 function macd(c: Float64Array, out: Float64Array): void {
-  const L = c.length;
-  const first = MACD_SLOW - 1;
-  if (L <= first) return;
-  const fast = new Float64Array(L);
-  const slow = new Float64Array(L);
-  ema(c, 0, MACD_FAST, fast);
-  ema(c, 0, MACD_SLOW, slow);
-  const line = new Float64Array(L);
-  for (let t = first; t < L; t++) line[t] = fast[t] - slow[t];
-  const signal = new Float64Array(L);
-  ema(line, first, MACD_SIGNAL, signal);
-  for (let t = first + MACD_SIGNAL - 1; t < L; t++) out[t * NF + COL.macd_hist] = (line[t] - signal[t]) / c[t];
+  const fast = new EMA(MACD_FAST);
+  const slow = new EMA(MACD_SLOW);
+  const signal = new EMA(MACD_SIGNAL);
+  for (let t = 0; t < c.length; t++) {
+    const f = fast.update(c[t]);
+    const sl = slow.update(c[t]);
+    if (Number.isNaN(sl)) continue;
+    out[t * NF + COL.macd_hist] = (f - sl - signal.update(f - sl)) / c[t];
+  }
 }
 
-/** close/SMA - 1, the window summed afresh oldest first as the SMA class does. */
+/** close/SMA - 1. */
 function smaDistance(c: Float64Array, period: number, col: number, out: Float64Array): void {
-  for (let t = period - 1; t < c.length; t++) {
-    let s = 0;
-    for (let j = t - period + 1; j <= t; j++) s += c[j];
-    out[t * NF + col] = c[t] / (s / period) - 1;
-  }
+  const sma = new SMA(period);
+  for (let t = 0; t < c.length; t++) out[t * NF + col] = c[t] / sma.update(c[t]) - 1;
 }
 
-/** As the ATR class: true ranges from the second bar, their first ATR_N averaged, then Wilder smoothing. */
+/** Wilder's ATR / close. */
 function atr(s: BarSeries, out: Float64Array): void {
-  const { high: h, low: l, close: c } = s;
-  let sum = 0;
-  let v = NaN;
-  for (let t = 1; t < c.length; t++) {
-    const prev = c[t - 1];
-    const tr = Math.max(h[t] - l[t], Math.abs(h[t] - prev), Math.abs(l[t] - prev));
-    if (t <= ATR_N) {
-      sum += tr;
-      if (t < ATR_N) continue;
-      v = sum / ATR_N;
-    } else v = (v * (ATR_N - 1) + tr) / ATR_N;
-    out[t * NF + COL.atr_14] = v / c[t];
-  }
+  const a = new ATR(ATR_N);
+  for (let t = 0; t < s.close.length; t++) out[t * NF + COL.atr_14] = a.update(s.high[t], s.low[t], s.close[t]) / s.close[t];
 }
