@@ -11,11 +11,12 @@ import { INPUT_NAME, OUTPUT_NAME } from '../engine/ml/onnx-export.ts';
 import { predictHistory } from '../engine/ml/predictions.ts';
 import { trainOnHistory, type ModelKind } from '../engine/ml/train-run.ts';
 import { repoRoot } from '../engine/paths.ts';
+import { isoDate } from '../engine/report/format.ts';
 import { dataHash } from '../engine/research/promotion.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, type BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots } from '../strategies/index.ts';
-import { loadRunSeries } from './lib/run-data.ts';
+import { loadRunSeries, parseDay } from './lib/run-data.ts';
 import { numberFlag, symbolsFlag } from './lib/run-options.ts';
 
 const HELP = `usage: npm run train -- [options]
@@ -29,13 +30,6 @@ const HELP = `usage: npm run train -- [options]
   --out DIR              model folder (default models/<model>-<interval>)
 Writes DIR/model.onnx and DIR/card.json (features, label, training window, data hash, out-of-sample accuracy,
 AUC and the out-of-sample backtest of ml-signal on it).`;
-
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-function parseDay(s: string, flag: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(`${s}T00:00:00Z`) : NaN;
-  if (Number.isNaN(ms)) throw new Error(`${flag} must be a day like 2016-01-01, got '${s}'`);
-  return ms;
-}
 
 /** ONNX runs in float32; a prediction off by more than this from the TypeScript model is an export bug. */
 const ONNX_TOLERANCE = 1e-6;
@@ -62,7 +56,7 @@ async function main(): Promise<void> {
   const horizon = numberFlag('horizon', v.horizon)!;
   const folds = numberFlag('folds', v.folds)!;
   if (!Number.isInteger(folds) || folds < 1) throw new Error(`--folds must be a whole number >= 1, got ${v.folds}`);
-  const testFrom = parseDay(v['test-from']!, '--test-from');
+  const testFrom = parseDay('test-from', v['test-from']!, interval, v.tz!, false);
   const out = path.resolve(v.out ?? path.join(repoRoot(), 'models', `${kind}-${interval === '1d' ? 'daily' : interval}`));
 
   const { series, source } = await loadRunSeries({ data: v.data, symbols: symbolsFlag(v.symbols), interval, tz: v.tz! });
@@ -83,7 +77,7 @@ async function main(): Promise<void> {
     label: { kind: 'forward-return-sign', horizon, definition: `1 if close[t+${horizon}] / close[t] - 1 > 0 else 0 (same symbol, ${horizon} bars later)` },
     training: {
       symbols, interval, source, from: t.trainScores.from, to: t.trainScores.to, rows: t.train.length,
-      purge: `training rows whose label is decided on or after ${isoDay(testFrom)} are dropped`,
+      purge: `training rows whose label is decided on or after ${isoDate(testFrom)} are dropped`,
       dataHash: dataHash(series), scores: t.trainScores,
     },
     evaluation: { outOfSample: t.testScores, walkForward: t.walkForward },
@@ -107,10 +101,10 @@ async function main(): Promise<void> {
     const signals = await predictHistory(loaded, series);
     const r = runBacktest(series, config, buildSlots(config.strategy, config.params, symbols), undefined, { warmUpUntil: testFrom, signals });
     const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills });
-    const backtest = { strategy: 'ml-signal (default params)', from: isoDay(testFrom), sharpe: m.sharpe, cagr: m.cagr, maxDrawdown: m.maxDrawdown, trades: m.tradeCount, commission: 'ibkr-fixed' };
+    const backtest = { strategy: 'ml-signal (default params)', from: isoDate(testFrom), sharpe: m.sharpe, cagr: m.cagr, maxDrawdown: m.maxDrawdown, trades: m.tradeCount, commission: 'ibkr-fixed' };
     writeModel(out, t.onnx, { ...card, evaluation: { ...card.evaluation, onnxMaxAbsDiff: worst, backtest } });
     console.log(`out of sample: accuracy ${pct(t.testScores.accuracy)} (always-up ${pct(t.testScores.baseRate)}), AUC ${t.testScores.auc.toFixed(3)}; walk-forward AUC ${t.walkForward.map((f) => f.auc.toFixed(3)).join(', ')}`);
-    console.log(`ml-signal from ${isoDay(testFrom)}: Sharpe ${m.sharpe?.toFixed(2) ?? '—'}, CAGR ${m.cagr === null ? '—' : pct(m.cagr)}, max drawdown ${pct(m.maxDrawdown)}, ${m.tradeCount} trades; ONNX vs TypeScript max |diff| ${worst.toExponential(1)}`);
+    console.log(`ml-signal from ${isoDate(testFrom)}: Sharpe ${m.sharpe?.toFixed(2) ?? '—'}, CAGR ${m.cagr === null ? '—' : pct(m.cagr)}, max drawdown ${pct(m.maxDrawdown)}, ${m.tradeCount} trades; ONNX vs TypeScript max |diff| ${worst.toExponential(1)}`);
     console.log(`wrote ${path.relative(process.cwd(), out)}/model.onnx and card.json`);
   } finally {
     await loaded.model.close();

@@ -1,6 +1,7 @@
 // Training on stored history: features, labels, a time split (never shuffled across time), a model
 // fitted in TypeScript, its ONNX file and a walk-forward evaluation. npm run train and notebook 06 call it.
 import type { BarSeries, EpochMs } from '../core/types.ts';
+import { isoDate } from '../report/format.ts';
 import { accuracy, auc } from './evaluate.ts';
 import { batchFeatures, FEATURE_NAMES, splitByTime, type Dataset } from './features.ts';
 import * as gbt from './gbt.ts';
@@ -45,7 +46,6 @@ export interface TrainOutcome {
   walkForward: (Scores & { trainTo: string })[];
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function fit(spec: TrainSpec, ds: Dataset) {
   const nf = FEATURE_NAMES.length;
@@ -60,7 +60,7 @@ function fit(spec: TrainSpec, ds: Dataset) {
 function scores(ds: Dataset, p: Float64Array): Scores {
   let up = 0;
   for (let i = 0; i < ds.length; i++) up += ds.y[i];
-  return { from: day(ds.ts[0]), to: day(ds.ts[ds.length - 1]), rows: ds.length, baseRate: up / ds.length, accuracy: accuracy(p, ds.y), auc: auc(p, ds.y) };
+  return { from: isoDate(ds.ts[0]), to: isoDate(ds.ts[ds.length - 1]), rows: ds.length, baseRate: up / ds.length, accuracy: accuracy(p, ds.y), auc: auc(p, ds.y) };
 }
 
 /** Equal time slices of [from, to]: the folds' start instants (the first is `from`). */
@@ -72,8 +72,8 @@ export function trainOnHistory(spec: TrainSpec): TrainOutcome {
   const features = batchFeatures(spec.series);
   const split = splitByTime(spec.series, features, { horizon: spec.horizon, testFrom: spec.testFrom });
   const { train, test } = split;
-  if (train.length < 500) throw new Error(`only ${train.length} training rows before ${day(spec.testFrom)}: move --test-from later or add symbols`);
-  if (test.length < 100) throw new Error(`only ${test.length} test rows from ${day(spec.testFrom)}: move --test-from earlier`);
+  if (train.length < 500) throw new Error(`only ${train.length} training rows before ${isoDate(spec.testFrom)}: move --test-from later or add symbols`);
+  if (test.length < 100) throw new Error(`only ${test.length} test rows from ${isoDate(spec.testFrom)}: move --test-from earlier`);
   const final = fit(spec, train);
   const testPredictions = final.predict(test.X);
 
@@ -83,10 +83,10 @@ export function trainOnHistory(spec: TrainSpec): TrainOutcome {
     const to = i + 1 < starts.length ? starts[i + 1] - 1 : last;
     const fold = splitByTime(spec.series, features, { horizon: spec.horizon, testFrom: from, testTo: to });
     const m = fit(spec, fold.train);
-    return { trainTo: day(fold.train.ts[fold.train.length - 1]), ...scores(fold.test, m.predict(fold.test.X)) };
+    return { trainTo: isoDate(fold.train.ts[fold.train.length - 1]), ...scores(fold.test, m.predict(fold.test.X)) };
   });
 
-  const meta = { features: FEATURE_NAMES.join(','), horizon: String(spec.horizon), trainedTo: day(train.ts[train.length - 1]) };
+  const meta = { features: FEATURE_NAMES.join(','), horizon: String(spec.horizon), trainedTo: isoDate(train.ts[train.length - 1]) };
   const onnx = spec.kind === 'logistic' ? logisticToOnnx(final.model as logistic.LogisticModel, meta) : gbtToOnnx(final.model as gbt.GbtModel, meta);
   return {
     kind: spec.kind,

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BarSeries } from '../core/types.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
+import { isoDate } from '../report/format.ts';
 import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
 import { parseWalkForward } from './grid.ts';
 import { dataHash, promotionFailures, sha256, strategyHash, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from './promotion.ts';
@@ -40,7 +41,6 @@ const mean = (xs: (number | null)[]) => {
   const v = xs.filter((x): x is number => x !== null);
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 };
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export async function evaluatePromotion(req: PromotionRequest): Promise<PromotionOutcome> {
   const { config, series } = req;
@@ -64,13 +64,13 @@ export async function evaluatePromotion(req: PromotionRequest): Promise<Promotio
     strategyFileHash: strategyHash(req.strategyFiles),
     params: config.params,
     symbols: config.symbols,
-    data: { source: req.source, from: day(first), to: day(last), bars: full.bars, hash: dataHash(series) },
+    data: { source: req.source, from: isoDate(first), to: isoDate(last), bars: full.bars, hash: dataHash(series) },
     metrics: { sharpe: m.sharpe, sortino: m.sortino, cagr: m.cagr, maxDrawdown: m.maxDrawdown, volatility: m.volatility, trades: m.tradeCount, winRate: m.winRate, profitFactor: m.profitFactor },
     walkForward: {
       spec: req.walkForward,
       inSampleSharpe: evidence.inSampleSharpe,
       outOfSampleSharpe: evidence.outOfSampleSharpe,
-      windows: wf.windows.map((w, i) => ({ test: `${day(w.testFrom)}..${day(w.testTo)}`, sharpe: tests[i]?.sharpe ?? null })),
+      windows: wf.windows.map((w, i) => ({ test: `${isoDate(w.testFrom)}..${isoDate(w.testTo)}`, sharpe: tests[i]?.sharpe ?? null })),
     },
     thresholds: req.thresholds,
     promotedAt: new Date().toISOString(), // the record's own time, not part of any result

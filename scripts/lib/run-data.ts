@@ -22,7 +22,7 @@ export interface RunData {
 }
 
 /** YYYY-MM-DD as the first (or last) instant of that exchange-local day. */
-function parseDay(flag: string, s: string, interval: Interval, tz: string, end: boolean): EpochMs {
+export function parseDay(flag: string, s: string, interval: Interval, tz: string, end: boolean): EpochMs {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   const utc = m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : NaN;
   if (!m || Number.isNaN(utc) || new Date(utc).toISOString().slice(0, 10) !== s) throw new Error(`--${flag} must be a date YYYY-MM-DD, got '${s}'`);
