@@ -1,7 +1,7 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
-// universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures.
+// universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { importPaths } from '../engine/data/import.ts';
 import { chunkBars, loadBars } from '../engine/data/load.ts';
-import { openStore } from '../engine/data/store.ts';
+import { openStore, type Store } from '../engine/data/store.ts';
+import { LiveJournal, benchWrite } from '../engine/journal/live-journal.ts';
 import type { BarSeries, Interval } from '../engine/core/types.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
@@ -118,27 +119,28 @@ async function probe(dir: string, bars: number): Promise<{ bars: number; orders:
 }
 
 /**
- * Live latency: bar arrival at the client (the 5-second bar that completes a minute, as @stoqey/ib
- * decodes it) to the placeOrder frame written to the socket, through the live runner (aggregation,
- * engine, risk, DuckDB journal append, IbBroker), against the simulator over TCP. A probe strategy
- * trades on every bar.
+ * Live latency: bar arrival at the client (the 5-second bar that completes a minute for the last of the
+ * run's symbols, as @stoqey/ib decodes it) to each placeOrder frame written to the socket for that
+ * minute, through the live runner (aggregation, engine, risk, the synchronous write-ahead journal
+ * append, IbBroker), against the simulator over TCP in lockstep. A probe strategy trades every symbol on
+ * every bar. The journal is a real file (its DuckDB copy is filled behind, off this path).
  */
-async function liveLatency(series: BarSeries[]): Promise<{ orders: number; p50: number; p99: number; max: number }> {
+async function liveLatency(series: BarSeries[], dir: string): Promise<{ symbols: number; orders: number; p50: number; p95: number; p99: number; max: number }> {
   const symbols = series.map((x) => x.symbol);
   const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
-  const cfg = { ...config(symbols, '1m'), sizing: { kind: 'fixed' as const, quantity: 1 } };
-  const sim = await IbGatewaySimulator.start({ series, speed: 'max' });
-  const journal = await openStore(':memory:');
-  const runner = new LiveRunner(cfg, [{ name: 'flip', strategy: flip, weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: 'latency', maxReqPerSec: 1_000_000 });
-  const arrivals: number[] = [];
-  const writes: number[] = [];
+  const cfg = { ...config(symbols, '1m'), sizing: { kind: 'fixed' as const, quantity: 1 }, cash: 1e9 };
+  const sim = await IbGatewaySimulator.start({ series, speed: 'max', cash: 1e9 });
+  const journal = await LiveJournal.open(path.join(dir, `latency-${symbols.length}.duckdb`));
+  const runner = new LiveRunner(cfg, [{ name: 'flip', strategy: flip, weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal, runId: 'latency', maxReqPerSec: 1_000_000, statusEveryMs: 0 });
+  const lat: number[] = [];
+  let arrival = NaN;
   runner.conn.api.on(EventName.realtimeBar, (_id: number, date: number) => {
-    if ((date * 1000 + 5_000) % 60_000 === 0) arrivals.push(performance.now());
+    if ((date * 1000 + 5_000) % 60_000 === 0) arrival = performance.now(); // the last one of the minute's batch completes the group
   });
   const write = net.Socket.prototype.write;
   net.Socket.prototype.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
     // a client frame: 4-byte length, then the fields; placeOrder's first field is "3"
-    if (this.remotePort === sim.port && chunk instanceof Uint8Array && chunk[4] === 0x33 && chunk[5] === 0) writes.push(performance.now());
+    if (this.remotePort === sim.port && chunk instanceof Uint8Array && chunk[4] === 0x33 && chunk[5] === 0) lat.push(performance.now() - arrival);
     return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof write;
   try {
@@ -148,13 +150,50 @@ async function liveLatency(series: BarSeries[]): Promise<{ orders: number; p50: 
   } finally {
     net.Socket.prototype.write = write;
     await sim.close();
-    journal.close();
+    await journal.close();
   }
-  if (writes.length !== arrivals.length) throw new Error(`latency probe: ${arrivals.length} completed bars but ${writes.length} orders sent`);
-  // each completed minute gives exactly one order: pair them in order
-  const lat = writes.map((w, i) => w - arrivals[i]).sort((a, b) => a - b);
+  lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { orders: lat.length, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] };
+  return { symbols: symbols.length, orders: lat.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: lat[lat.length - 1] };
+}
+
+/** `n` symbols of synthetic minute bars (a seeded random walk, every minute of one session). */
+function syntheticMinutes(n: number, minutes: number): BarSeries[] {
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const t0 = Date.parse('2013-10-07T09:30:00-04:00');
+  return Array.from({ length: n }, (_, k) => {
+    const ts = new Float64Array(minutes);
+    const open = new Float64Array(minutes);
+    const high = new Float64Array(minutes);
+    const low = new Float64Array(minutes);
+    const close = new Float64Array(minutes);
+    const volume = new Float64Array(minutes);
+    let p = 50 + k;
+    for (let i = 0; i < minutes; i++) {
+      ts[i] = t0 + i * 60_000;
+      open[i] = p;
+      p = Math.max(1, Math.round((p + (rand() - 0.5) * 0.2) * 100) / 100);
+      close[i] = p;
+      high[i] = Math.max(open[i], close[i]) + 0.01;
+      low[i] = Math.min(open[i], close[i]) - 0.01;
+      volume[i] = 1_000 + Math.floor(rand() * 1_000);
+    }
+    return { symbol: `S${String(k).padStart(2, '0')}`, interval: '1m' as const, ts, open, high, low, close, volume };
+  });
+}
+
+/** Live latency for 1 symbol (SPY, two real days) and for 50 symbols at once (synthetic), in a temp dir. */
+async function liveLatencies(store: Store, dir: string) {
+  const spyMinutes = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+  const one = await liveLatency(spyMinutes, dir);
+  const fifty = await liveLatency(syntheticMinutes(50, 200), dir);
+  for (const l of [one, fifty]) {
+    say(`live latency, ${l.symbols} symbol${l.symbols > 1 ? 's' : ''} (bar arrival -> placeOrder bytes on the socket, through the runner and its write-ahead journal, ${fmt(l.orders)} orders): p50 ${l.p50.toFixed(3)} ms, p95 ${l.p95.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms, max ${l.max.toFixed(3)} ms`);
+  }
+  const wal = await benchWrite(20_000, { dir });
+  say(`journal write-ahead append (1 order, 2 order events, 1 bar): p50 ${wal.p50.toFixed(1)} µs, p99 ${wal.p99.toFixed(1)} µs`);
+  return { oneSymbol: one, fiftySymbols: fifty, walAppendUs: wal };
 }
 
 /** Each time slice's bars in sid order (what a live feed hands the pipeline), built before any timing. */
@@ -256,12 +295,18 @@ async function mlBench(series: BarSeries[], universe: string[]) {
 }
 
 async function main() {
-  if (values.only !== undefined && values.only !== 'ml') throw new Error(`--only must be ml, got '${values.only}'`);
+  if (values.only !== undefined && values.only !== 'ml' && values.only !== 'live') throw new Error(`--only must be ml or live, got '${values.only}'`);
   const dir = path.join(SHARED, 'sp500-daily/adjusted');
   const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-bench-'));
   const store = await openStore(path.join(tmp, 'bench.duckdb'));
   try {
+    if (values.only === 'live') {
+      await importPaths(store, [path.join(SHARED, 'lean-sample/minute/spy')], { interval: '1m' });
+      const latency = await liveLatencies(store, tmp);
+      if (values.json) console.log(JSON.stringify({ liveLatencyMs: latency, node: process.version }));
+      return;
+    }
     say(`importing ${universe.length} symbols from ${dir} ...`);
     let t0 = performance.now();
     const imported = await importPaths(store, universe.map((s) => path.join(dir, `${s}.csv`)), { interval: '1d' });
@@ -328,9 +373,7 @@ async function main() {
     const sweep2 = await sweep(2);
     say(`sweep: 9 runs over ${fmt(bars)} bars: ${sweep1.toFixed(2)} runs/s with 1 worker, ${sweep2.toFixed(2)} with 2 (speed-up ${(sweep2 / sweep1).toFixed(2)}x)`);
 
-    const spyMinutes = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
-    const latency = await liveLatency(spyMinutes);
-    say(`live latency (bar arrival -> placeOrder bytes on the socket, through the runner and its DuckDB journal, ${fmt(latency.orders)} orders): p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, max ${latency.max.toFixed(3)} ms`);
+    const latency = await liveLatencies(store, tmp);
 
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     say(`memory: peak RSS of this process ${peakRssMb.toFixed(0)} MB (now ${rssMb().toFixed(0)} MB)`);

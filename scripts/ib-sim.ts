@@ -1,6 +1,7 @@
 // npm run ib-sim -- [--port 4002] [--data <csv dir|.duckdb>] [--symbols SPY,IBM] [--interval 1m]
-//                   [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--speed max|N]
+//                   [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--speed N | --lockstep] [--resume FILE]
 // The IB Gateway simulator as a standalone server. Fault commands are read from stdin.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseInterval, type Interval } from '../engine/core/types.ts';
@@ -26,7 +27,12 @@ options:
   --from YYYY-MM-DD     first day replayed (exchange time)
   --to YYYY-MM-DD       last day replayed
   --history-from DAY    bars from this day to --from serve historical requests only (default: none)
-  --speed max|N         max (default): lockstep with the clients; N: N x real time
+  --speed N             replay at N x real time (default 1: real time, as a gateway)
+  --lockstep            step with the clients instead: the next 5-second batch goes out once every
+                        subscribed client has sent reqCurrentTime (as fast as they go)
+  --max-msg-per-sec N   IB's limit on client messages per second and connection (default 50, off
+                        with --lockstep; 0: off): error 100 over it, disconnect after 3 in 10 s
+  --resume FILE         continue from a snapshot written by the snapshot command (same data and symbols)
   --account ID          account id (default DU1234567)
   --cash N              starting cash (default 100000)
   --commission MODEL    ibkr-fixed (default), ibkr-tiered, none, per-share:R[:MIN], percent:P[:MIN]
@@ -42,6 +48,7 @@ commands on stdin:
   reject REASON         the next order is rejected (error 201)
   pacing                the next historical request gets error 162
   stall MS              send nothing for MS milliseconds
+  snapshot FILE         write the simulator's state (account, orders, ids, clock) as JSON for --resume
   status                clock, clients, batches
   quit                  stop`;
 
@@ -57,7 +64,10 @@ async function main(): Promise<void> {
         from: { type: 'string' },
         to: { type: 'string' },
         'history-from': { type: 'string' },
-        speed: { type: 'string', default: 'max' },
+        speed: { type: 'string' },
+        lockstep: { type: 'boolean', default: false },
+        'max-msg-per-sec': { type: 'string' },
+        resume: { type: 'string' },
         account: { type: 'string', default: 'DU1234567' },
         cash: { type: 'string', default: '100000' },
         commission: { type: 'string', default: 'ibkr-fixed' },
@@ -75,8 +85,12 @@ async function main(): Promise<void> {
   }
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got '${v.port}'`);
-  const speed = v.speed === 'max' ? 'max' : Number(v.speed);
-  if (speed !== 'max' && !(speed > 0)) fail(`--speed must be max or a number > 0, got '${v.speed}'`);
+  if (v.lockstep && v.speed !== undefined) fail('--speed and --lockstep exclude each other');
+  if (v.speed === 'max') fail('--speed max is now --lockstep');
+  const speed = v.lockstep ? 'max' : Number(v.speed ?? 1);
+  if (speed !== 'max' && !(speed > 0)) fail(`--speed must be a number > 0, got '${v.speed}'`);
+  const maxMsgPerSec = v['max-msg-per-sec'] === undefined ? undefined : Number(v['max-msg-per-sec']);
+  if (maxMsgPerSec !== undefined && !(maxMsgPerSec >= 0)) fail(`--max-msg-per-sec must be a number >= 0, got '${v['max-msg-per-sec']}'`);
   const cash = Number(v.cash);
   if (!(cash > 0)) fail(`--cash must be a number > 0, got '${v.cash}'`);
   let interval: Interval;
@@ -97,8 +111,11 @@ async function main(): Promise<void> {
     if (symbols.length === 0) fail(`no ${interval} bars in ${source}`);
     const series = await loadBars(store, { symbols, interval, from, to });
     const replayFrom = historyFrom && v.from ? dayStart(v.from, interval, v.tz) : undefined;
-    sim = await IbGatewaySimulator.start({ port, series, speed, account: v.account, cash, commission, tz: v.tz, from: replayFrom });
-    console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, speed ${speed})`);
+    const resume = v.resume ? JSON.parse(readFileSync(v.resume, 'utf8')) : undefined;
+    sim = await IbGatewaySimulator.start({ port, series, speed, maxMsgPerSec, account: v.account, cash, commission, tz: v.tz, from: replayFrom, resume });
+    const pace = speed === 'max' ? 'lockstep' : speed === 1 ? 'real time' : `${speed} x real time`;
+    console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, ${pace})`);
+    if (resume) console.log(`resumed from ${v.resume} at ${new Date(sim.now()).toISOString()}`);
     console.log(`replaying ${symbols.join(',')} ${interval} bars from ${source}; type help for the fault commands`);
   } finally {
     store.close();
@@ -155,6 +172,15 @@ async function main(): Promise<void> {
         if (!(d >= 0)) return console.log('usage: stall MS');
         sim.stall(d);
         return console.log(`stalling for ${d} ms`);
+      }
+      case 'snapshot': {
+        if (arg === '') return console.log('usage: snapshot FILE');
+        try {
+          writeFileSync(arg, JSON.stringify(sim.snapshot()));
+        } catch (e) {
+          return console.log(`cannot write ${arg}: ${(e as Error).message}`);
+        }
+        return console.log(`wrote the state at ${new Date(sim.now()).toISOString()} to ${arg}`);
       }
       case 'status':
         return console.log(`clock ${new Date(sim.now()).toISOString()}, ${sim.clients} client(s), ${sim.stats.batches} batches, ${sim.stats.parseErrors} parse errors`);

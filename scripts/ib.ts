@@ -11,7 +11,7 @@ commands:
   status       connection, server time, accounts
   account      account summary (net liquidation, cash, buying power)
   positions    positions with average cost
-  orders       open orders of every client
+  orders       open orders of every client (order ids are per client id)
   executions   today's executions with commissions
   cancel-all   cancel every open order (reqGlobalCancel)
   kill         cancel every open order, then flatten every position with market orders
@@ -102,14 +102,14 @@ async function main(): Promise<void> {
         break;
       }
       case 'orders': {
-        const rows = await collect(conn, EventName.openOrder, EventName.openOrderEnd, () => api.reqAllOpenOrders(), (id: number, c: Contract, o: Order, state: { status?: string }) => ({ id, symbol: c.symbol ?? '', action: o.action ?? '', qty: o.totalQuantity ?? 0, type: o.orderType ?? '', limit: o.lmtPrice ?? '', stop: o.auxPrice ?? '', tif: o.tif ?? '', status: state?.status ?? '', orderRef: o.orderRef ?? '' }));
+        const rows = await collect(conn, EventName.openOrder, EventName.openOrderEnd, () => api.reqAllOpenOrders(), (id: number, c: Contract, o: Order, state: { status?: string }) => ({ clientId: o.clientId ?? '', id, symbol: c.symbol ?? '', action: o.action ?? '', qty: o.totalQuantity ?? 0, type: o.orderType ?? '', limit: o.lmtPrice ?? '', stop: o.auxPrice ?? '', tif: o.tif ?? '', status: state?.status ?? '', orderRef: o.orderRef ?? '' }));
         print('orders', rows);
         break;
       }
       case 'executions': {
         const commissions = new Map<string, number>();
         api.on(EventName.commissionReport, (r: { execId?: string; commission?: number }) => commissions.set(r.execId ?? '', r.commission ?? 0));
-        const rows = await collect(conn, EventName.execDetails, EventName.execDetailsEnd, () => api.reqExecutions(1, {}), (_r: number, c: Contract, e: Execution) => ({ execId: e.execId ?? '', time: e.time ?? '', symbol: c.symbol ?? '', side: e.side ?? '', shares: e.shares ?? 0, price: e.price ?? 0, orderId: e.orderId ?? 0, orderRef: e.orderRef ?? '' }));
+        const rows = await collect(conn, EventName.execDetails, EventName.execDetailsEnd, () => api.reqExecutions(1, {}), (_r: number, c: Contract, e: Execution) => ({ execId: e.execId ?? '', time: e.time ?? '', symbol: c.symbol ?? '', side: e.side ?? '', shares: e.shares ?? 0, price: e.price ?? 0, clientId: e.clientId ?? '', orderId: e.orderId ?? 0, orderRef: e.orderRef ?? '' }));
         await new Promise((r) => setTimeout(r, 200)); // commission reports follow their executions
         print('executions', rows.map((r) => ({ ...r, commission: commissions.get(r.execId) ?? '' })));
         break;

@@ -1,4 +1,4 @@
-import type { Bar, EpochMs, Fill, Order, OrderStatus } from './types.ts';
+import type { Bar, EpochMs, Fill, Order, OrderStatus, Side } from './types.ts';
 
 /** What a broker reports back to the engine. */
 export interface BrokerListener {
@@ -39,4 +39,55 @@ export interface BarSink {
  */
 export interface Feed {
   run(sink: BarSink): Promise<void>;
+}
+
+/** An order as the broker lists it (reconciliation). */
+export interface BrokerOrder {
+  brokerId: number;
+  /** the tag we gave it (orderRef); '' for an order someone else placed */
+  ref: string;
+  symbol: string;
+  side: Side;
+  qty: number;
+  status: string;
+}
+
+/** A position as the broker holds it. */
+export interface BrokerPosition {
+  symbol: string;
+  qty: number;
+  avgCost: number;
+}
+
+/** An execution as the broker reports it. */
+export interface BrokerExecution {
+  execId: string;
+  ref: string;
+  symbol: string;
+  /** signed: negative sells */
+  qty: number;
+  price: number;
+}
+
+/** The account's figures (IB's account summary and daily P&L), in the account's base currency. */
+export interface AccountFigures {
+  account: string;
+  currency: string;
+  netLiquidation: number;
+  totalCashValue: number;
+  availableFunds: number;
+  /** today's P&L (reqPnL), NaN until known */
+  dailyPnl: number;
+}
+
+/**
+ * A broker with an account of its own, which can be asked what it holds: the live side reconciles its
+ * journal with it at start, after every reconnect and every few minutes.
+ */
+export interface LiveBroker extends Broker {
+  openOrders(): Promise<BrokerOrder[]>;
+  positions(): Promise<BrokerPosition[]>;
+  /** the executions the broker has (ours are booked by the broker adapter as they arrive, once each) */
+  executions(): Promise<BrokerExecution[]>;
+  account(): Promise<AccountFigures>;
 }

@@ -46,7 +46,9 @@ export interface StrategyContext extends BarHistory {
   buy(sid: number, extra?: Partial<OrderRequest>): Order | null;
   /** a market sell short sized by the run's sizing rule */
   sellShort(sid: number, extra?: Partial<OrderRequest>): Order | null;
-  /** closes the whole position in `sid` with a market order; null when flat */
+  /** signed shares still to fill on this strategy's working market, MOO and MOC orders in `sid` (sent or about to be) */
+  pending(sid: number): number;
+  /** closes the whole position in `sid`, net of what working orders will already do, with a market order; null when nothing is left to close */
   closePosition(sid: number): Order | null;
   log(message: string): void;
 }

@@ -5,12 +5,15 @@ export interface IbConnectionOptions {
   host: string;
   port: number;
   clientId: number;
-  /** client-side message pacing; IB allows 50 messages/s, so real gateways get 45 */
+  /** client-side message pacing (default 40): IB allows 50 messages/s, and @stoqey/ib paces in 100 ms slices, so 45 would reach 50 */
   maxReqPerSec?: number;
   /** reconnect backoff: first wait and ceiling */
   backoffMs?: { initial: number; max: number };
   log?: (message: string) => void;
 }
+
+/** how long a connected socket may wait for the gateway's first order id before we try again */
+const HANDSHAKE_MS = 10_000;
 
 /**
  * One API connection to IB Gateway/TWS through @stoqey/ib, kept alive: it reconnects with
@@ -25,22 +28,27 @@ export class IbConnection extends EventEmitter {
   private stopped = false;
   private wait: number;
   private timer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
   private connects = 0;
   ready = false;
 
   constructor(private readonly o: IbConnectionOptions) {
     super();
+    if (!Number.isInteger(o.clientId) || o.clientId < 0) throw new Error(`client id must be a whole number >= 0, got ${o.clientId}`);
+    if (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65_535) throw new Error(`gateway port must be 1..65535, got ${o.port}`);
     this.wait = o.backoffMs?.initial ?? 250;
-    this.api = new IBApi({ host: o.host, port: o.port, maxReqPerSec: o.maxReqPerSec ?? 45 });
+    this.api = new IBApi({ host: o.host, port: o.port, maxReqPerSec: o.maxReqPerSec ?? 40 });
     this.api.on(EventName.nextValidId, (id: number) => {
       this.nextId = Math.max(this.nextId, id);
       if (!this.ready) {
+        clearTimeout(this.handshakeTimer);
         this.ready = true;
         this.wait = this.o.backoffMs?.initial ?? 250;
         this.emit('ready', this.connects++ > 0);
       }
     });
     this.api.on(EventName.disconnected, () => {
+      if (!this.ready && this.timer) return; // recycle() already did what a drop does
       const was = this.ready;
       this.ready = false;
       if (this.stopped) return;
@@ -59,13 +67,40 @@ export class IbConnection extends EventEmitter {
     });
   }
 
-  /** Connects and resolves once the gateway has given the first order id. */
+  /**
+   * Connects and resolves once the gateway has given the first order id; retries with backoff (saying
+   * so) until then. Rejects if stop() is called first.
+   */
   start(): Promise<void> {
     this.stopped = false;
-    return new Promise((resolve) => {
-      this.once('ready', () => resolve());
+    return new Promise((resolve, reject) => {
+      const onReady = () => {
+        this.off('stopped', onStop);
+        resolve();
+      };
+      const onStop = () => {
+        this.off('ready', onReady);
+        reject(new Error(`stopped before the gateway at ${this.o.host}:${this.o.port} answered`));
+      };
+      this.once('ready', onReady);
+      this.once('stopped', onStop);
       this.api.connect(this.o.clientId);
+      // a gateway that accepts the socket but never completes the handshake must not leave us silent
+      this.handshakeTimer = setTimeout(() => {
+        if (!this.ready && !this.stopped) this.recycle(`no answer from the gateway at ${this.o.host}:${this.o.port} within ${HANDSHAKE_MS / 1000} s (is it an IB Gateway/TWS with the API enabled, and is client id ${this.o.clientId} free?)`);
+      }, HANDSHAKE_MS);
     });
+  }
+
+  /** Treats the connection as dropped (a stall): disconnects and reconnects as after a drop. */
+  recycle(reason: string): void {
+    if (this.stopped) return;
+    this.o.log?.(`gateway: ${reason}: reconnecting`);
+    const was = this.ready;
+    this.ready = false;
+    if (was) this.emit('disconnected');
+    this.api.disconnect();
+    this.scheduleReconnect();
   }
 
   /** The next order id: IB's nextValidId, then counted up locally. */
@@ -77,7 +112,9 @@ export class IbConnection extends EventEmitter {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.handshakeTimer);
     this.api.disconnect();
+    this.emit('stopped');
   }
 
   private scheduleReconnect(): void {
@@ -87,7 +124,12 @@ export class IbConnection extends EventEmitter {
     this.o.log?.(`gateway ${this.o.host}:${this.o.port} unreachable: reconnecting in ${wait} ms`);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.stopped && !this.ready) this.api.connect(this.o.clientId);
+      if (this.stopped || this.ready) return;
+      this.api.connect(this.o.clientId);
+      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = setTimeout(() => {
+        if (!this.ready && !this.stopped) this.recycle(`no answer from the gateway within ${HANDSHAKE_MS / 1000} s`);
+      }, HANDSHAKE_MS);
     }, wait);
   }
 }

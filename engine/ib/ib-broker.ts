@@ -1,8 +1,11 @@
 import { EventName, OrderAction, OrderType as IbOrderType, SecType, TimeInForce as IbTif, type CommissionReport, type Contract, type Execution, type Order as IbOrder } from '@stoqey/ib';
 import { parseIbTime } from './protocol/time.ts';
-import type { Broker, BrokerListener } from '../core/ports.ts';
+import type { AccountFigures, BrokerExecution, BrokerListener, BrokerOrder, BrokerPosition, LiveBroker } from '../core/ports.ts';
 import type { EpochMs, Fill, Order } from '../core/types.ts';
 import type { IbConnection } from './connection.ts';
+
+/** What the broker adapter reports beyond order events: broker errors, foreign executions, conflicts. */
+export type BrokerNote = { kind: 'error' | 'info' | 'conflict'; message: string };
 
 export interface IbBrokerOptions {
   account: string;
@@ -14,7 +17,10 @@ export interface IbBrokerOptions {
   now: () => EpochMs;
   /** the engine's order with this id (orders of an earlier session of the run, found by orderRef) */
   orderById?: (id: number) => Order | undefined;
-  log?: (message: string) => void;
+  /** every broker error and notice worth a person's eye */
+  note?: (n: BrokerNote) => void;
+  /** how long a request (open orders, positions, executions, account) may take (ms, default 10,000) */
+  requestTimeoutMs?: number;
 }
 
 export const stockContract = (symbol: string): Contract => ({ symbol, secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
@@ -29,21 +35,34 @@ const TYPE: Record<Order['type'], IbOrderType> = {
   MOC: IbOrderType.MOC,
 };
 
+/** IB's codes that are notices, not errors (farm status, connectivity, order-cancel confirmations are handled elsewhere) */
+const NOTICES = new Set([2104, 2106, 2107, 2108, 2119, 2158, 1100, 1101, 1102, 202]);
+
 type Outgoing = { kind: 'place'; order: Order } | { kind: 'cancel'; order: Order };
 
 /**
  * The broker port on IB: engine orders become IB orders (ids from nextValidId, orderRef-tagged),
  * fills come from execDetails, once per execId, booked with their commissionReport; orderStatus is
- * advisory (it may repeat and may skip states). Nothing goes out until the runner calls `drain()`,
- * which it does after the journal holds the decision.
+ * advisory (it may repeat and may skip states).
+ *
+ * Nothing goes out until the runner calls `drain()`, which it does once the journal holds the decision,
+ * and nothing goes out while the gateway is disconnected: decisions wait in the outbox (an order
+ * stays APPROVED) until the runner has reconciled after the reconnect and chosen to send or drop them.
+ * An order is SUBMITTED from the moment its placeOrder is written to the socket.
  */
-export class IbBroker implements Broker {
+export class IbBroker implements LiveBroker {
   private listener!: BrokerListener;
   private readonly byIbId = new Map<number, Order>();
   private readonly ibIdOf = new Map<number, number>();
-  private readonly seenExec = new Set<string>();
+  /** execId -> what it booked, so a reused execId with other content is caught, not dropped */
+  private readonly seenExec = new Map<string, string>();
   private readonly pending = new Map<string, { order: Order; execution: Execution }>();
+  /** engine ids of orders the broker has acknowledged (openOrder/orderStatus) */
+  private readonly acked = new Set<number>();
+  /** wall time (performance.now) each unacknowledged order was last sent */
+  private readonly sentAt = new Map<Order, number>();
   private outbox: Outgoing[] = [];
+  private reqSeq = 60_000;
 
   constructor(private readonly conn: IbConnection, private readonly o: IbBrokerOptions) {
     const api = conn.api;
@@ -65,6 +84,12 @@ export class IbBroker implements Broker {
 
   cancel(order: Order, reason: string): void {
     if (order.status === 'PENDING_CANCEL') return;
+    if (order.status === 'APPROVED') {
+      // never sent: it simply does not go
+      this.outbox = this.outbox.filter((x) => x.order !== order);
+      this.listener.onStatus(order, 'REJECTED', `cancelled before it was sent: ${reason}`);
+      return;
+    }
     this.listener.onStatus(order, 'PENDING_CANCEL', reason);
     this.outbox.push({ kind: 'cancel', order });
   }
@@ -73,16 +98,20 @@ export class IbBroker implements Broker {
     if (changes.qty !== undefined) order.qty = { kind: 'shares', shares: changes.qty };
     if (changes.limit !== undefined) order.limit = changes.limit;
     if (changes.stop !== undefined) order.stop = changes.stop;
-    this.outbox.push({ kind: 'place', order }); // IB: placeOrder again with the same id
+    if (!this.outbox.some((x) => x.kind === 'place' && x.order === order)) this.outbox.push({ kind: 'place', order }); // IB: placeOrder again with the same id
   }
 
-  /** Whether decisions wait to be sent. */
-  get hasOutgoing(): boolean {
-    return this.outbox.length > 0;
+  /** Decisions waiting to be sent (held while disconnected). */
+  get outgoing(): readonly Order[] {
+    return this.outbox.map((x) => x.order);
   }
 
-  /** Sends every placed, modified or cancelled order; call after the journal has them. */
-  drain(): void {
+  /**
+   * Sends every placed, modified or cancelled order; call after the journal has them. While the
+   * gateway is disconnected nothing is sent (returns false): they wait for `release` after reconciliation.
+   */
+  drain(): boolean {
+    if (!this.conn.ready) return false;
     const out = this.outbox;
     this.outbox = [];
     for (const x of out) {
@@ -99,7 +128,46 @@ export class IbBroker implements Broker {
       }
       const parent = x.order.parentId ? this.ibIdOf.get(x.order.parentId) : undefined;
       this.conn.api.placeOrder(id, stockContract(x.order.symbol), this.toIb(x.order, parent));
+      if (!this.acked.has(x.order.id)) this.sentAt.set(x.order, performance.now());
+      if (x.order.status === 'APPROVED') this.listener.onStatus(x.order, 'SUBMITTED', `sent to IB as order ${id}`);
     }
+    return true;
+  }
+
+  /**
+   * After a reconnect and reconciliation: orders held in the outbox are sent if `stillValid` says so,
+   * otherwise dropped with its reason (REJECTED: they never reached the broker).
+   */
+  release(stillValid: (order: Order) => string | null): void {
+    for (const x of [...this.outbox]) {
+      if (x.kind !== 'place' || x.order.status !== 'APPROVED') continue;
+      const why = stillValid(x.order);
+      if (why === null) continue;
+      this.outbox = this.outbox.filter((y) => y !== x);
+      this.listener.onStatus(x.order, 'REJECTED', why);
+    }
+    this.drain();
+  }
+
+  /** Sends a working order again (it was lost in flight: the broker never acknowledged nor listed it). */
+  resend(order: Order): void {
+    this.outbox.push({ kind: 'place', order });
+  }
+
+  /** Working orders sent at least `ms` ago that the broker has not acknowledged yet. */
+  unacknowledged(ms: number): Order[] {
+    const now = performance.now();
+    const out: Order[] = [];
+    for (const [order, at] of this.sentAt) {
+      if (this.acked.has(order.id) || order.status !== 'SUBMITTED') this.sentAt.delete(order);
+      else if (now - at >= ms) out.push(order);
+    }
+    return out;
+  }
+
+  /** Whether the broker has acknowledged this order (openOrder or orderStatus). */
+  acknowledged(order: Order): boolean {
+    return this.acked.has(order.id);
   }
 
   /** IB's id of an engine order, if sent. */
@@ -111,11 +179,12 @@ export class IbBroker implements Broker {
   adopt(ibId: number, order: Order): void {
     this.byIbId.set(ibId, order);
     this.ibIdOf.set(order.id, ibId);
+    this.acked.add(order.id);
   }
 
   /** An execution already booked (from the journal): never booked twice. */
-  markSeen(execId: string): void {
-    this.seenExec.add(execId);
+  markSeen(f: Fill): void {
+    this.seenExec.set(f.execId, execKey(f.symbol, f.qty, f.price));
   }
 
   orderRef(order: Order): string {
@@ -127,6 +196,123 @@ export class IbBroker implements Broker {
     const m = /^tb:([^:]+):(\d+)$/.exec(orderRef);
     return m && m[1] === this.o.runTag ? Number(m[2]) : undefined;
   }
+
+  // ---- what the broker holds (reconciliation) ------------------------------------------------
+
+  openOrders(): Promise<BrokerOrder[]> {
+    const out: BrokerOrder[] = [];
+    return this.collect('open orders', (api, done) => {
+      const onOpen = (id: number, c: Contract, order: IbOrder, state: { status?: string }) => {
+        out.push({ brokerId: id, ref: order.orderRef ?? '', symbol: c.symbol ?? '', side: order.action === OrderAction.BUY ? 'BUY' : 'SELL', qty: Number(order.totalQuantity ?? 0), status: state?.status ?? '' });
+      };
+      const onEnd = () => done(out);
+      api.on(EventName.openOrder, onOpen);
+      api.once(EventName.openOrderEnd, onEnd);
+      api.reqAllOpenOrders();
+      return () => {
+        api.off(EventName.openOrder, onOpen);
+        api.off(EventName.openOrderEnd, onEnd);
+      };
+    });
+  }
+
+  positions(): Promise<BrokerPosition[]> {
+    const out: BrokerPosition[] = [];
+    return this.collect('positions', (api, done) => {
+      const onPos = (account: string, c: Contract, pos: number, avgCost?: number) => {
+        if (!this.o.account || account === this.o.account) out.push({ symbol: c.symbol ?? '', qty: pos, avgCost: avgCost ?? NaN });
+      };
+      const onEnd = () => {
+        api.cancelPositions();
+        done(out);
+      };
+      api.on(EventName.position, onPos);
+      api.once(EventName.positionEnd, onEnd);
+      api.reqPositions();
+      return () => {
+        api.off(EventName.position, onPos);
+        api.off(EventName.positionEnd, onEnd);
+      };
+    });
+  }
+
+  executions(): Promise<BrokerExecution[]> {
+    const reqId = this.reqSeq++;
+    const out: BrokerExecution[] = [];
+    return this.collect('executions', (api, done) => {
+      const onExec = (id: number, c: Contract, e: Execution) => {
+        if (id === reqId) out.push({ execId: e.execId ?? '', ref: e.orderRef ?? '', symbol: c.symbol ?? '', qty: (e.side === 'SLD' ? -1 : 1) * (e.shares ?? 0), price: e.price ?? NaN });
+      };
+      const onEnd = (id: number) => id === reqId && done(out);
+      api.on(EventName.execDetails, onExec);
+      api.on(EventName.execDetailsEnd, onEnd);
+      api.reqExecutions(reqId, { acctCode: this.o.account });
+      return () => {
+        api.off(EventName.execDetails, onExec);
+        api.off(EventName.execDetailsEnd, onEnd);
+      };
+    });
+  }
+
+  account(): Promise<AccountFigures> {
+    const reqId = this.reqSeq++;
+    const fig: AccountFigures = { account: this.o.account, currency: '', netLiquidation: NaN, totalCashValue: NaN, availableFunds: NaN, dailyPnl: NaN };
+    return this.collect('the account summary', (api, done) => {
+      const onRow = (id: number, account: string, tag: string, value: string, currency: string) => {
+        if (id !== reqId || (this.o.account && account !== this.o.account)) return;
+        if (tag === 'NetLiquidation') fig.netLiquidation = Number(value);
+        else if (tag === 'TotalCashValue') fig.totalCashValue = Number(value);
+        else if (tag === 'AvailableFunds') fig.availableFunds = Number(value);
+        if (currency) fig.currency = currency;
+      };
+      const onEnd = (id: number) => {
+        if (id !== reqId) return;
+        api.cancelAccountSummary(reqId);
+        done(fig);
+      };
+      api.on(EventName.accountSummary, onRow);
+      api.on(EventName.accountSummaryEnd, onEnd);
+      api.reqAccountSummary(reqId, 'All', 'NetLiquidation,TotalCashValue,AvailableFunds');
+      return () => {
+        api.off(EventName.accountSummary, onRow);
+        api.off(EventName.accountSummaryEnd, onEnd);
+      };
+    });
+  }
+
+  /** Today's P&L as IB reports it (reqPnL), kept up to date; NaN until the first report. */
+  dailyPnl = NaN;
+  private pnlReq = -1;
+
+  /** Subscribes to the account's daily P&L (again after a reconnect). */
+  watchPnl(): void {
+    const api = this.conn.api;
+    if (this.pnlReq < 0) api.on(EventName.pnl, (id: number, daily: number) => id === this.pnlReq && (this.dailyPnl = daily));
+    this.pnlReq = this.reqSeq++;
+    api.reqPnL(this.pnlReq, this.o.account);
+  }
+
+  /** One request: listens, asks, resolves on its end message; rejects on a timeout or a dropped connection. */
+  private collect<T>(what: string, start: (api: IbConnection['api'], done: (x: T) => void) => () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!this.conn.ready) return reject(new Error(`cannot ask the gateway for ${what}: not connected`));
+      let stopListening = () => {};
+      const finish = (err: Error | null, x?: T) => {
+        clearTimeout(timer);
+        this.conn.off('disconnected', onDrop);
+        stopListening();
+        if (err) reject(err);
+        else resolve(x as T);
+      };
+      const onDrop = () => finish(new Error(`the gateway connection dropped while asking for ${what}`));
+      const ms = this.o.requestTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => finish(new Error(`the gateway did not send ${what} within ${ms / 1000} s`)), ms);
+      this.conn.on('disconnected', onDrop);
+      stopListening = start(this.conn.api, (x) => finish(null, x));
+    });
+  }
+
+  // ---- events from IB --------------------------------------------------------------------------
 
   private toIb(o: Order, parentIbId: number | undefined): IbOrder {
     const qty = o.qty.kind === 'shares' ? o.qty.shares : 0;
@@ -154,6 +340,7 @@ export class IbBroker implements Broker {
   private onOrderStatus(ibId: number, status: string): void {
     const order = this.byIbId.get(ibId);
     if (!order) return;
+    this.acked.add(order.id);
     if ((status === 'PreSubmitted' || status === 'Submitted') && order.status === 'APPROVED') this.listener.onStatus(order, 'SUBMITTED', '');
     else if ((status === 'Cancelled' || status === 'ApiCancelled') && (order.status === 'SUBMITTED' || order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) {
       this.listener.onStatus(order, 'CANCELLED', order.status === 'PENDING_CANCEL' ? order.reason : 'cancelled at the broker');
@@ -162,12 +349,19 @@ export class IbBroker implements Broker {
 
   private onExecution(e: Execution): void {
     const execId = e.execId ?? '';
-    if (!execId || this.seenExec.has(execId) || this.pending.has(execId)) return;
+    if (!execId || this.pending.has(execId)) return;
     const order = this.byIbId.get(e.orderId ?? -1) ?? this.byRef(e);
-    if (!order) {
-      this.o.log?.(`execution ${execId} of order ${e.orderId} (${e.orderRef ?? 'no orderRef'}) is not ours: left to reconciliation`);
+    const booked = this.seenExec.get(execId);
+    if (booked !== undefined) {
+      const now = order ? execKey(order.symbol, (order.side === 'BUY' ? 1 : -1) * (e.shares ?? 0), e.price ?? NaN) : `foreign ${e.orderRef ?? ''} ${e.shares} @ ${e.price}`;
+      if (now !== booked) this.o.note?.({ kind: 'conflict', message: `execution id ${execId} was booked as ${booked} and now comes as ${now}: the broker reused an execution id; not booked, the books need checking` });
       return;
     }
+    if (!order) {
+      this.o.note?.({ kind: 'info', message: `execution ${execId} of order ${e.orderId} (${e.orderRef || 'no orderRef'}) is not ours: left to reconciliation` });
+      return;
+    }
+    this.acked.add(order.id);
     this.pending.set(execId, { order, execution: e });
   }
 
@@ -182,7 +376,6 @@ export class IbBroker implements Broker {
     const p = this.pending.get(r.execId ?? '');
     if (!p) return;
     this.pending.delete(r.execId!);
-    this.seenExec.add(r.execId!);
     const { order, execution: e } = p;
     const shares = e.shares ?? 0;
     const price = e.price ?? NaN;
@@ -198,6 +391,7 @@ export class IbBroker implements Broker {
       commission: r.commission ?? 0,
       execId: r.execId!,
     };
+    this.markSeen(fill);
     order.avgFillPrice = (order.avgFillPrice * order.filledQty + price * shares) / (order.filledQty + shares);
     order.filledQty += shares;
     order.commission += fill.commission;
@@ -209,13 +403,21 @@ export class IbBroker implements Broker {
   }
 
   private onError(err: Error, code: number, ibId: number): void {
-    const order = this.byIbId.get(ibId);
-    if (!order) return;
     const text = err?.message ?? String(err);
+    const order = this.byIbId.get(ibId);
+    if (!order) {
+      if (!NOTICES.has(code) && code !== 505) this.o.note?.({ kind: 'error', message: `IB error ${code}${ibId >= 0 ? ` (request ${ibId})` : ''}: ${text}` });
+      return;
+    }
+    this.acked.add(order.id);
     if ((code === 201 || code === 103 || code === 200 || code === 320) && (order.status === 'APPROVED' || order.status === 'SUBMITTED')) {
       this.listener.onStatus(order, 'REJECTED', `IB error ${code}: ${text}`);
+      this.o.note?.({ kind: 'error', message: `order ${order.id} ${order.side} ${order.symbol} rejected by IB: error ${code}: ${text}` });
     } else if (code === 202 && (order.status === 'SUBMITTED' || order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) {
       this.listener.onStatus(order, 'CANCELLED', `IB error 202: ${text}`);
-    } else this.o.log?.(`IB error ${code} on order ${order.id}: ${text}`);
+    } else if (code !== 202) this.o.note?.({ kind: 'error', message: `IB error ${code} on order ${order.id} ${order.side} ${order.symbol}: ${text}` });
   }
 }
+
+/** What an execution booked, to tell a replayed execution from a reused id. */
+const execKey = (symbol: string, qty: number, price: number) => `${symbol} ${qty} @ ${price}`;

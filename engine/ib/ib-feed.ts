@@ -1,7 +1,7 @@
 import { EventName, WhatToShow } from '@stoqey/ib';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { Bar, EpochMs } from '../core/types.ts';
-import { BarAggregator } from '../live/aggregator.ts';
+import { BarAggregator, type PartialBar } from '../live/aggregator.ts';
 import type { IbConnection } from './connection.ts';
 import { stockContract } from './ib-broker.ts';
 
@@ -9,56 +9,77 @@ export interface IbFeedOptions {
   symbols: readonly string[];
   intervalMs: number;
   /**
-   * Lockstep with a replaying gateway (the simulator at 'max' speed): after each batch of 5-second
+   * Lockstep with a replaying gateway (the simulator with --lockstep): after each batch of 5-second
    * bars the gateway answers our reqCurrentTime; that answer marks the batch complete, and our next
    * reqCurrentTime (sent once the bars are handled and the resulting orders sent) releases the next batch.
    */
   lockstep: boolean;
-  /** real-time: how long after a bar's end to wait for late 5-second bars before closing it */
-  graceMs?: number;
+  /** real time: a reqCurrentTime (the heartbeat) goes out this often (ms, default 2,000) */
+  heartbeatMs?: number;
+  /** a reqCurrentTime unanswered for this long means the gateway stalled (ms, default 10,000) */
+  stallMs?: number;
+  /** the gateway stalled: the connection must be treated as dropped */
+  onStall?: (silentMs: number) => void;
+  /** a group that starts at or before the last one delivered (or `actedUpTo`): never shown to the strategies */
+  onRefused?: (ts: EpochMs, bars: readonly Bar[], lastTs: EpochMs) => void;
+  /** a bucket that was not received whole (see BarAggregator): never shown to the strategies */
+  onPartial?: (symbol: string, p: PartialBar) => void;
   /** runs after each group of bars was given to the sink, before the next batch is released */
   afterBars?: () => Promise<void>;
   /** bars handed to the sink (for the live history) */
   onBar?: (bar: Bar) => void;
   /** awaited after onBar and before the sink gets the group (model predictions for these very bars) */
   beforeBars?: (bars: readonly Bar[]) => Promise<void>;
-  log?: (message: string) => void;
 }
 
 const REQ_BASE = 7_000;
+const SUB_MS = 5_000;
 
 /**
- * The feed port on IB: 5-second real-time bars per symbol, aggregated into the strategy's bars
- * the way stored bars are built, re-subscribed after every reconnection and after 1101.
+ * The feed port on IB: 5-second real-time bars per symbol, aggregated into the strategy's bars the way
+ * stored bars are built, re-subscribed after every reconnection and after 1101.
+ *
+ * A bar closes on the gateway's time, never on the local clock: when its last 5-second bar arrives,
+ * or when the gateway shows that time has passed its end (a 5-second bar of a later start for any
+ * symbol, or the answer to reqCurrentTime). So what the strategies see does not depend on the replay
+ * speed or the machine's load. The wall clock only paces the heartbeat and detects a stall.
  */
 export class IbFeed implements Feed {
   private readonly agg: BarAggregator;
   private sink: BarSink | undefined;
   private stopped: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
-  /** lockstep: our one reqCurrentTime in flight (two would release batches before we handled them) */
-  private awaitingTime = false;
-  lastBarEnd: EpochMs = -Infinity;
+  /** wall time (performance.now) our oldest unanswered reqCurrentTime went out; NaN: none in flight */
+  private askedAt = NaN;
+  private lastDelivered: EpochMs = -Infinity;
+  private pendingTime: ((t: EpochMs) => void)[] = [];
+  /** the gateway's clock as far as we know it (epoch ms): the latest reqCurrentTime answer or 5-second bar end */
+  gatewayTime: EpochMs = -Infinity;
 
   constructor(private readonly conn: IbConnection, private readonly o: IbFeedOptions) {
-    this.agg = new BarAggregator(o.symbols, o.intervalMs);
+    this.agg = new BarAggregator(o.symbols, o.intervalMs, SUB_MS, undefined, (p) => o.onPartial?.(o.symbols[p.sid], p));
     const api = conn.api;
     api.on(EventName.realtimeBar, (reqId: number, date: number, open: number, high: number, low: number, close: number, volume: number) => {
       const sid = reqId - REQ_BASE;
       if (sid < 0 || sid >= o.symbols.length || !this.sink) return;
       const ts = date * 1000;
-      this.lastBarEnd = Math.max(this.lastBarEnd, ts + 5_000);
+      this.gatewayTime = Math.max(this.gatewayTime, ts + SUB_MS);
       this.agg.add(sid, ts, open, high, low, close, volume);
-      if (!o.lockstep) this.deliver(-Infinity);
+      // the gateway sends 5-second bars in time order: every bar starting before this one has arrived
+      void this.deliver(ts);
     });
     api.on(EventName.currentTime, (seconds: number) => {
-      if (!o.lockstep || !this.sink) return;
-      this.awaitingTime = false;
-      void this.deliver(Math.max(seconds * 1000, this.lastBarEnd)).then(() => this.requestTime());
+      const t = seconds * 1000;
+      this.askedAt = NaN;
+      this.gatewayTime = Math.max(this.gatewayTime, t);
+      for (const resolve of this.pendingTime.splice(0)) resolve(t);
+      if (!this.sink) return;
+      // lockstep: the answer comes after the whole batch ending at t; a real gateway's bars may trail its clock by a bar
+      void this.deliver(this.o.lockstep ? t : t - SUB_MS).then(() => this.o.lockstep && this.requestTime());
     });
     conn.on('ready', () => {
-      this.awaitingTime = false; // a new connection: nothing of ours is in flight on it
+      this.askedAt = NaN; // a new connection: nothing of ours is in flight on it
       this.subscribe();
     });
     conn.on('dataLost', () => this.subscribe());
@@ -67,19 +88,29 @@ export class IbFeed implements Feed {
   run(sink: BarSink): Promise<void> {
     this.sink = sink;
     if (this.conn.ready) this.subscribe();
-    if (!this.o.lockstep) {
-      const grace = this.o.graceMs ?? 2_000;
-      // the wall clock only decides when a quiet symbol's bar is given up on, never a bar's content
-      this.timer = setInterval(() => void this.deliver(Date.now() - grace), 1_000);
-    }
+    this.heartbeat = setInterval(() => this.beat(), this.o.heartbeatMs ?? 2_000);
     return new Promise((resolve) => (this.stopped = resolve));
+  }
+
+  /** Groups starting at or before `ts` were acted on already (a restart: the journal's last): refused if they come again. */
+  refuseUpTo(ts: EpochMs): void {
+    this.lastDelivered = Math.max(this.lastDelivered, ts);
+  }
+
+  /** The gateway's current time, asked now (resolves with the answer). */
+  syncTime(): Promise<EpochMs> {
+    return new Promise((resolve) => {
+      this.pendingTime.push(resolve);
+      if (this.o.lockstep) resolve(this.gatewayTime); // in lockstep a reqCurrentTime is the batch signal: do not spend one
+      else this.ask();
+    });
   }
 
   /** Closes every bar still open (the session or the replay ended) and stops. */
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     await this.deliver(Infinity);
-    clearInterval(this.timer);
-    for (let sid = 0; sid < this.o.symbols.length; sid++) this.conn.api.cancelRealTimeBars(REQ_BASE + sid);
+    if (this.conn.ready) for (let sid = 0; sid < this.o.symbols.length; sid++) this.conn.api.cancelRealTimeBars(REQ_BASE + sid);
     this.sink = undefined;
     this.stopped?.();
   }
@@ -87,13 +118,31 @@ export class IbFeed implements Feed {
   private subscribe(): void {
     if (!this.sink) return;
     this.o.symbols.forEach((symbol, sid) => this.conn.api.reqRealTimeBars(REQ_BASE + sid, stockContract(symbol), 5, WhatToShow.TRADES, false));
-    this.requestTime();
+    if (this.o.lockstep) this.requestTime();
   }
 
-  private requestTime(): void {
-    if (!this.o.lockstep || !this.sink || this.awaitingTime) return;
-    this.awaitingTime = true;
+  /** Heartbeat: real time asks the time when nothing is in flight; in both modes, an answer overdue is a stall. */
+  private beat(): void {
+    if (!this.conn.ready) return;
+    const silent = performance.now() - this.askedAt;
+    if (silent > (this.o.stallMs ?? 10_000)) {
+      this.askedAt = NaN;
+      this.o.onStall?.(silent);
+      return;
+    }
+    if (!this.o.lockstep && Number.isNaN(this.askedAt)) this.ask();
+  }
+
+  private ask(): void {
+    if (!this.conn.ready) return;
+    if (Number.isNaN(this.askedAt)) this.askedAt = performance.now();
     this.conn.api.reqCurrentTime();
+  }
+
+  /** lockstep: our one reqCurrentTime in flight (two would release batches before we handled them) */
+  private requestTime(): void {
+    if (!this.sink || !Number.isNaN(this.askedAt)) return;
+    this.ask();
   }
 
   /** Hands complete groups to the sink, one at a time, each preceded by beforeBars and followed by afterBars. */
@@ -103,6 +152,11 @@ export class IbFeed implements Feed {
       this.agg.flush(knownUpTo, (ts, bars, n) => groups.push({ ts, bars: bars.slice(0, n).map((b) => ({ ...b })) }));
       for (const g of groups) {
         if (!this.sink) return;
+        if (g.ts <= this.lastDelivered) {
+          this.o.onRefused?.(g.ts, g.bars, this.lastDelivered);
+          continue;
+        }
+        this.lastDelivered = g.ts;
         for (const b of g.bars) this.o.onBar?.(b);
         await this.o.beforeBars?.(g.bars);
         this.sink.onBars(g.ts, g.bars, g.bars.length);

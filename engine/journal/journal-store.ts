@@ -3,7 +3,12 @@ import type { Bar, Order } from '../core/types.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
 import type { MemoryJournal } from './journal.ts';
 
-/** The journal tables (DESIGN section 6), written by every run, backtest or live. Times are epoch ms UTC. */
+/**
+ * The journal tables (DESIGN section 6), written by every run, backtest or live. Times are epoch ms UTC.
+ * A live session also fills the live_ tables as it goes (engine/journal/live-journal.ts): live_orders (the
+ * latest spec of each order), live_bars, live_logs, live_state (the latest safety state), live_runs (the
+ * last record of each run) and journal_meta ('applied_seq': the last write-ahead record in the database).
+ */
 export const JOURNAL_DDL = `
 CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, kind VARCHAR, strategy VARCHAR, config VARCHAR, bars BIGINT, final_equity DOUBLE);
 CREATE TABLE IF NOT EXISTS orders (run_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, side VARCHAR, type VARCHAR,
@@ -16,6 +21,10 @@ CREATE TABLE IF NOT EXISTS equity (run_id VARCHAR, ts BIGINT, equity DOUBLE, cas
 CREATE TABLE IF NOT EXISTS live_orders (run_id VARCHAR, order_id INTEGER, spec VARCHAR);
 CREATE TABLE IF NOT EXISTS live_bars (run_id VARCHAR, seq INTEGER, symbol VARCHAR, ts BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE);
 CREATE TABLE IF NOT EXISTS risk_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, check_name VARCHAR, value DOUBLE, limit_value DOUBLE, message VARCHAR);
+CREATE TABLE IF NOT EXISTS live_logs (run_id VARCHAR, seq INTEGER, ts BIGINT, kind VARCHAR, message VARCHAR);
+CREATE TABLE IF NOT EXISTS live_state (run_id VARCHAR, ts BIGINT, state VARCHAR);
+CREATE TABLE IF NOT EXISTS live_runs (run_id VARCHAR, last_seq BIGINT);
+CREATE TABLE IF NOT EXISTS journal_meta (key VARCHAR, value BIGINT);
 `;
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];

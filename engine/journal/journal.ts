@@ -1,4 +1,13 @@
-import type { EquityPoint, Fill, OrderEvent, RiskEvent } from '../core/types.ts';
+import type { EquityPoint, Fill, Order, OrderEvent, RiskEvent } from '../core/types.ts';
+
+/** What a journal line is about: a strategy's ctx.log, an order change, reconciliation, the gateway connection, an operator's command, a broker notice, or other news. */
+export type LogKind = 'strategy' | 'order' | 'reconcile' | 'connection' | 'control' | 'broker' | 'info';
+
+export interface LogLine {
+  ts: number;
+  kind: LogKind;
+  message: string;
+}
 
 /** Exposure with an equity point: gross market value, for the exposure metric. */
 export interface EquitySample extends EquityPoint {
@@ -14,7 +23,9 @@ export interface JournalSink {
   fill(f: Fill): void;
   riskEvent(e: RiskEvent): void;
   equity(p: EquitySample): void;
-  log(ts: number, message: string): void;
+  log(ts: number, message: string, kind?: LogKind): void;
+  /** a working order's price or quantity changed (its new spec is `order`) */
+  orderModified(ts: number, order: Order, change: string): void;
 }
 
 /** The in-memory journal of a run. */
@@ -23,7 +34,9 @@ export class MemoryJournal implements JournalSink {
   readonly fills: Fill[] = [];
   readonly riskEvents: RiskEvent[] = [];
   readonly equityCurve: EquitySample[] = [];
-  readonly logs: { ts: number; message: string }[] = [];
+  readonly logs: LogLine[] = [];
+  /** modified orders, in order (an order appears once per modification) */
+  readonly modified: Order[] = [];
 
   orderEvent(e: OrderEvent): void {
     this.orderEvents.push(e);
@@ -37,7 +50,11 @@ export class MemoryJournal implements JournalSink {
   equity(p: EquitySample): void {
     this.equityCurve.push(p);
   }
-  log(ts: number, message: string): void {
-    this.logs.push({ ts, message });
+  log(ts: number, message: string, kind: LogKind = 'info'): void {
+    this.logs.push({ ts, kind, message });
+  }
+  orderModified(ts: number, order: Order, change: string): void {
+    this.modified.push(order);
+    this.log(ts, change, 'order');
   }
 }

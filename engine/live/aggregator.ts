@@ -1,7 +1,22 @@
 import type { Bar, EpochMs } from '../core/types.ts';
 
 /** A bar being built for one symbol (the symbol is its slot). */
-type Bucket = Omit<Bar, 'symbol' | 'sid'>;
+type Bucket = Omit<Bar, 'symbol' | 'sid'> & {
+  /** start of its first sub-bar, and of the sub-bar that would continue it without a gap */
+  first: EpochMs;
+  expect: EpochMs;
+  /** some of its sub-bars were never received: it is not the bar the exchange made */
+  partial: boolean;
+};
+
+/** Why a bucket was given up on instead of emitted. */
+export interface PartialBar {
+  sid: number;
+  ts: EpochMs;
+  /** start of the first and the end of the last sub-bar it received */
+  first: EpochMs;
+  last: EpochMs;
+}
 
 /**
  * Builds the strategy's bars from smaller ones (IB's 5-second real-time bars) the way stored bars
@@ -9,6 +24,10 @@ type Bucket = Omit<Bar, 'symbol' | 'sid'>;
  * aligned on the bar length (minute buckets in exchange time equal UTC ones: offsets are whole hours;
  * daily buckets use `bucketOf`). Groups come out in time order, symbols in run order, each as soon
  * as every symbol's bucket is known complete: its last sub-bar arrived, or time passed its end.
+ *
+ * The partial-bar rule: a bucket is whole only if its sub-bars cover it without a gap, from its start
+ * to its end. One that began mid-bar (a subscription, a reconnect, a restart) or lost sub-bars (a drop)
+ * is never emitted as a bar: it goes to `onPartial` instead.
  */
 export class BarAggregator {
   private readonly open: (Bucket | null)[];
@@ -21,20 +40,11 @@ export class BarAggregator {
     readonly subMs = 5_000,
     /** start of the bucket holding `ts` (default: aligned on intervalMs in UTC) */
     private readonly bucketOf: (ts: EpochMs) => EpochMs = (ts) => ts - (((ts % intervalMs) + intervalMs) % intervalMs),
+    private readonly onPartial: (p: PartialBar) => void = () => {},
   ) {
     this.open = symbols.map(() => null);
     this.ready = symbols.map(() => []);
     this.views = symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
-  }
-
-  /**
-   * A trade tick: a zero-length sub-bar. It never completes its bucket by itself (a tick cannot
-   * know it is the last): the bucket closes when a later one starts or time passes its end.
-   */
-  addTick(sid: number, ts: EpochMs, price: number, size: number): void {
-    const end = this.bucketOf(ts) + this.intervalMs;
-    // as a sub-bar ending well before the bucket's end, so `add` does not close the bucket
-    this.add(sid, Math.min(ts, end - 2 * this.subMs), price, price, price, price, size);
   }
 
   /** A sub-bar starting at `ts` (sub-bars of one symbol come in time order). */
@@ -42,21 +52,36 @@ export class BarAggregator {
     const start = this.bucketOf(ts);
     let b = this.open[sid];
     if (b && b.ts !== start) {
-      this.ready[sid].push(b); // a later bucket began: the earlier one is over
+      // a later bucket began: the earlier one is over, whole only if it reached its end
+      if (b.expect < b.ts + this.intervalMs) b.partial = true;
+      this.ready[sid].push(b);
       b = null;
     }
     if (!b) {
-      b = { ts: start, open, high, low, close, volume };
+      b = { ts: start, open, high, low, close, volume, first: ts, expect: ts + this.subMs, partial: ts !== start };
       this.open[sid] = b;
     } else {
+      if (ts !== b.expect) b.partial = true;
       if (high > b.high) b.high = high;
       if (low < b.low) b.low = low;
       b.close = close;
       b.volume += volume;
+      b.expect = ts + this.subMs;
     }
     if (ts + this.subMs >= start + this.intervalMs) {
       this.ready[sid].push(b);
       this.open[sid] = null;
+    }
+  }
+
+  /** Every bucket being built is given up on (the stream it came from ended mid-bar). */
+  abandonOpen(): void {
+    for (let s = 0; s < this.open.length; s++) {
+      const b = this.open[s];
+      if (!b) continue;
+      b.partial = true;
+      this.ready[s].push(b);
+      this.open[s] = null;
     }
   }
 
@@ -76,7 +101,8 @@ export class BarAggregator {
       if (knownUpTo < next + this.intervalMs) {
         for (let s = 0; s < n; s++) {
           const head = this.ready[s][0] ?? this.open[s];
-          if (!head || (head === this.open[s] && head.ts === next)) return; // it may still add to `next`
+          // a symbol with nothing yet for `next` has no bar there once a later sub-bar has arrived
+          if (!head ? knownUpTo <= next : head === this.open[s] && head.ts === next) return; // it may still add to `next`
         }
       }
       const group: Bar[] = [];
@@ -84,10 +110,15 @@ export class BarAggregator {
         let b: Bucket | null | undefined;
         if (this.ready[s][0]?.ts === next) b = this.ready[s].shift();
         else if (this.open[s]?.ts === next) {
-          b = this.open[s];
+          b = this.open[s]!;
           this.open[s] = null;
+          if (b.expect < b.ts + this.intervalMs) b.partial = true; // time passed its end before its last sub-bar came
         }
         if (!b) continue;
+        if (b.partial) {
+          this.onPartial({ sid: s, ts: b.ts, first: b.first, last: b.expect });
+          continue;
+        }
         const v = this.views[s];
         v.ts = b.ts;
         v.open = b.open;
@@ -97,7 +128,7 @@ export class BarAggregator {
         v.volume = b.volume;
         group.push(v);
       }
-      emit(next, group, group.length);
+      if (group.length > 0) emit(next, group, group.length);
     }
   }
 }

@@ -1,34 +1,50 @@
-import { EventName, type Contract } from '@stoqey/ib';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { ExchangeCalendar } from '../core/calendar.ts';
 import type { SignalBoard } from '../core/signals.ts';
 import type { SlotSpec } from '../core/strategy.ts';
-import { INTERVAL_MS, type Bar } from '../core/types.ts';
+import type { AccountFigures } from '../core/ports.ts';
+import type { Bar, EpochMs, Order } from '../core/types.ts';
 import { IbConnection } from '../ib/connection.ts';
-import { IbBroker } from '../ib/ib-broker.ts';
+import { IbBroker, type BrokerNote } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
-import { MemoryJournal } from '../journal/journal.ts';
-import { appendBars, appendEvents, appendOrders, closeAppenders, ensureJournalTables, type AppenderCache, type JournalMark } from '../journal/journal-store.ts';
-import { RiskEngine } from '../risk/risk-engine.ts';
+import { MemoryJournal, type LogKind } from '../journal/journal.ts';
+import type { JournalEntry, LiveJournal } from '../journal/live-journal.ts';
+import type { SafetyState } from '../risk/risk-engine.ts';
 import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
 import { BenchmarkRecorder, benchmarkSid } from '../run/benchmark.ts';
-import { Engine } from '../run/engine.ts';
+import type { Engine } from '../run/engine.ts';
+import { buildKernel, type Kernel } from '../run/kernel.ts';
 import { LiveHistory } from './live-history.ts';
 import { loadSession } from './session-store.ts';
+import { describeEntry, statusLine } from './session-lines.ts';
 
 export interface LiveOptions {
   host: string;
   port: number;
   clientId: number;
   account: string;
-  /** lockstep with a replaying gateway (the simulator at 'max' speed) */
+  /** lockstep with a replaying gateway (the simulator with --lockstep) */
   lockstep: boolean;
-  /** the journal database connection; every decision is in it before it is sent */
-  journal: DuckDBConnection;
+  /** the session's journal: every decision is written to it before its order is sent */
+  journal: LiveJournal;
   runId: string;
-  /** client message pacing (IB allows 50/s; a simulator may allow more) */
+  /** sector of each symbol (instrument master) for the sector limit */
+  sectors?: readonly string[];
+  /** client message pacing (IB allows 50/s) */
   maxReqPerSec?: number;
-  log?: (message: string) => void;
+  /** real time: heartbeat period and the silence that counts as a stall (ms) */
+  heartbeatMs?: number;
+  stallMs?: number;
+  /** how often the journal is reconciled with the broker while running (ms, default 5 minutes) */
+  reconcileEveryMs?: number;
+  /** a sent order the broker has not acknowledged after this long makes the runner ask the broker (ms, default 5,000) */
+  ackTimeoutMs?: number;
+  /** how often a status line is printed (ms, default 60,000; 0: never) */
+  statusEveryMs?: number;
+  /** what a broker position that differs from the journal's does: trip the breaker (default) or only warn */
+  onMismatch?: 'halt' | 'warn';
+  /** reset a breaker restored as tripped, at start (the operator's command-line choice; journaled with this source) */
+  resetBreaker?: string;
+  /** the session as a person follows it: a line per order event, fill, risk event, connection change, and status lines */
+  print?: (line: string) => void;
   /**
    * Model predictions (a StreamingPredictor): filled for each group of bars, awaited, before the
    * strategies see it, and for the journaled bars a restart replays, so its streaming state is where it was.
@@ -36,87 +52,88 @@ export interface LiveOptions {
   signals?: { fill(bars: readonly Bar[], n: number, board: SignalBoard): Promise<void> | void };
 }
 
+/** What the runner journals beyond the risk engine's state. */
+interface RunnerState {
+  risk: SafetyState;
+}
+
 /**
- * The live runner: the backtest's engine, strategies, risk engine and circuit breaker, wired to
- * IB through IbFeed and IbBroker. Decisions are appended to the DuckDB journal before their orders
- * are sent; broker events are journaled as they arrive and deduplicated by execId.
+ * The live runner: the backtest's kernel (engine, strategies, risk engine and circuit breaker, sizing,
+ * costs) wired to IB through IbFeed and IbBroker. Decisions are written to the journal before their
+ * orders are sent; broker events are journaled as they arrive and deduplicated by execId. The journal
+ * is reconciled with the broker at start, after every reconnect and every few minutes.
  */
 export class LiveRunner {
   readonly engine: Engine;
   readonly journal = new MemoryJournal();
   readonly conn: IbConnection;
-  private readonly broker: IbBroker;
+  readonly broker: IbBroker;
+  private readonly kernel: Kernel;
   private readonly feed: IbFeed;
   private readonly history: LiveHistory;
   private readonly lastBarTs: Float64Array;
   private readonly benchmark: BenchmarkRecorder;
-  private readonly dayOf: (ts: number) => number;
-  private mark: JournalMark = { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 };
-  private writing: Promise<void> = Promise.resolve();
-  private readonly appenders: AppenderCache = new Map();
   /** every bar the strategies saw, in order: journaled, so the session can be replayed */
   readonly barLog: Bar[] = [];
-  private barsJournaled = 0;
-  private ordersJournaled = 0;
+  private readonly marks = { orders: 0, modified: 0, orderEvents: 0, fills: 0, riskEvents: 0, equity: 0, bars: 0, logs: 0 };
+  private lastState = '';
   private running: Promise<void> | undefined;
-  private readonly log: (message: string) => void;
+  private reconciling: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private failure: Error | null = null;
+  private failed!: (e: Error) => void;
+  /** rejects when the session cannot go on (the journal cannot be written): trading has stopped */
+  readonly fatal: Promise<never>;
+  /** the account's figures at start (and as last asked) */
+  account: AccountFigures | undefined;
 
   constructor(readonly config: BacktestConfig, slots: SlotSpec[], private readonly o: LiveOptions) {
     if (config.sizing.kind === 'all-in') throw new Error('live orders need their quantity when sent: all-in sizing is resolved at the fill, so the live runner refuses it; use --sizing fixed, percent or vol-target');
-    const intervalMs = INTERVAL_MS[config.interval];
-    const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
-    const log = (m: string) => {
-      this.journal.log(this.engine?.now() ?? NaN, m);
-      o.log?.(m);
-    };
-    this.log = log;
-    this.conn = new IbConnection({ host: o.host, port: o.port, clientId: o.clientId, maxReqPerSec: o.maxReqPerSec, log });
-    this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), orderById: (id) => this.engine.orders[id - 1], log });
+    this.fatal = new Promise<never>((_, reject) => (this.failed = reject));
+    this.fatal.catch(() => {});
+    this.conn = new IbConnection({ host: o.host, port: o.port, clientId: o.clientId, maxReqPerSec: o.maxReqPerSec, log: (m) => this.note('connection', m) });
+    this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), orderById: (id) => this.engine.orders[id - 1], note: (n) => this.onBrokerNote(n) });
     this.history = new LiveHistory(config.symbols.length);
+    this.kernel = buildKernel(config, slots, { broker: this.broker, history: this.history, journal: this.journal, sectors: o.sectors });
+    this.engine = this.kernel.engine;
     this.lastBarTs = new Float64Array(config.symbols.length).fill(NaN);
     const bsid = benchmarkSid(config);
     this.benchmark = new BenchmarkRecorder(config.symbols[bsid], bsid);
-    this.dayOf = (ts) => cal.day(ts);
-    const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
-    this.engine = new Engine({
-      symbols: config.symbols,
-      slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
-      broker: this.broker,
-      risk: new RiskEngine(config.risk.limits, config.risk.breaker),
-      journal: this.journal,
-      history: this.history,
-      intervalMs,
-      dayOf: this.dayOf,
-    });
     this.feed = new IbFeed(this.conn, {
       symbols: config.symbols,
-      intervalMs,
+      intervalMs: this.kernel.intervalMs,
       lockstep: o.lockstep,
+      heartbeatMs: o.heartbeatMs,
+      stallMs: o.stallMs,
+      onStall: (ms) => this.conn.recycle(`the gateway has not answered the heartbeat for ${(ms / 1000).toFixed(1)} s: treated as a dropped connection`),
+      onPartial: (symbol, p) => this.note('info', `partial bar not traded: ${symbol} ${iso(p.ts)} (5-second bars received from ${iso(p.first)} to ${iso(p.last)})`),
+      onRefused: (ts, bars, last) => this.note('info', `bars refused: ${bars.map((b) => b.symbol).join(',')} ${iso(ts)} is not after the last bar acted on (${iso(last)})`),
       onBar: (b: Bar) => {
         this.see(b);
         this.barLog.push({ ...b });
       },
       beforeBars: o.signals ? (bars) => this.predict(bars) : undefined,
       afterBars: () => this.commit(),
-      log,
     });
-    this.conn.on('lost', (m: string) => log(`gateway: ${m}`));
-    this.conn.on('restored', (m: string) => log(`gateway: ${m}`));
-    this.conn.on('dataLost', (m: string) => log(`gateway: ${m} (re-subscribing)`));
-    this.conn.on('disconnected', () => log('gateway connection dropped: reconnecting'));
+    this.conn.on('lost', (m: string) => this.note('connection', `gateway: ${m}`));
+    this.conn.on('restored', (m: string) => this.note('connection', `gateway: ${m}`));
+    this.conn.on('dataLost', (m: string) => this.note('connection', `gateway: ${m} (re-subscribing)`));
+    this.conn.on('disconnected', () => this.note('connection', 'gateway connection dropped: reconnecting; decisions wait unsent'));
     this.conn.on('ready', (again: boolean) => {
-      if (again) {
-        log('reconnected: checking executions missed while away');
-        this.conn.api.reqExecutions(9_001, {});
-      }
+      if (again) void this.afterReconnect();
     });
+  }
+
+  /** A line in the journal (and on the console): connection changes, reconciliation findings, notices. */
+  private note(kind: LogKind, message: string): void {
+    this.journal.log(this.engine?.now() ?? NaN, message, kind);
   }
 
   /** A closed bar enters the strategies' history, the last-bar marks and the benchmark. */
   private see(b: Bar): void {
     this.history.push(b);
     this.lastBarTs[b.sid] = b.ts;
-    if (b.sid === this.benchmark.sid) this.benchmark.record(b.ts, this.dayOf(b.ts), b.close);
+    if (b.sid === this.benchmark.sid) this.benchmark.record(b.ts, this.kernel.dayOf(b.ts), b.close);
   }
 
   /**
@@ -128,62 +145,156 @@ export class LiveRunner {
       await this.o.signals!.fill(bars, bars.length, this.engine.signals);
     } catch (e) {
       for (const b of bars) this.engine.signals.set(b.sid, b.ts, NaN);
-      this.log(`prediction failed for the bars at ${new Date(bars[0].ts).toISOString()}: ${(e as Error).message}; no signal for them`);
+      this.note('info', `prediction failed for the bars at ${iso(bars[0].ts)}: ${(e as Error).message}; no signal for them`);
     }
   }
 
-  /** Connects, reconciles with the broker, subscribes; resolves once bars are flowing in. */
+  /** Takes back the journal, connects, checks the account, reconciles, subscribes; resolves once bars are flowing in. */
   async start(): Promise<void> {
-    await ensureJournalTables(this.o.journal);
-    await this.resume();
+    const actedUpTo = await this.resume();
+    if (this.o.resetBreaker) this.resetBreaker(this.o.resetBreaker);
+    this.feed.refuseUpTo(actedUpTo);
     await this.conn.start();
-    await this.reconcile();
+    this.note('connection', `connected to the gateway at ${this.o.host}:${this.o.port} as client ${this.o.clientId}`);
+    await this.checkAccount();
+    await this.reconcile('start');
+    this.broker.watchPnl();
     await this.commit();
-    this.running = this.feed.run(this.engine);
+    this.running = this.feed.run({
+      setTime: (ts) => this.engine.setTime(ts),
+      onBars: (ts, bars, n) => {
+        try {
+          this.engine.onBars(ts, bars, n);
+        } catch (e) {
+          // a strategy that throws must not take the session down with its working orders: halt new risk and say so
+          const msg = `error while handling the bars at ${iso(ts)}: ${(e as Error).stack ?? e}`;
+          this.note('strategy', msg);
+          this.engine.halt('strategyError', msg.split('\n')[0]);
+        }
+      },
+    });
+    const every = (ms: number | undefined, dflt: number, f: () => void) => {
+      const period = ms ?? dflt;
+      if (period > 0) this.timers.push(setInterval(f, period));
+    };
+    every(this.o.reconcileEveryMs, 300_000, () => void this.reconcile('periodic').catch((e) => this.note('reconcile', `periodic reconciliation failed: ${(e as Error).message}`)));
+    every(this.o.statusEveryMs, 60_000, () => this.o.print?.(this.status()));
+    const ack = this.o.ackTimeoutMs ?? 5_000;
+    every(ack / 2, ack / 2, () => {
+      const late = this.broker.unacknowledged(ack);
+      if (late.length > 0 && this.conn.ready) void this.reconcile(`order ${late.map((x) => x.id).join(', ')} not acknowledged by the broker within ${ack / 1000} s`).catch(() => {});
+    });
   }
 
   /**
-   * A restart of this run (same run id): takes back the journaled orders and fills, then replays
-   * the journaled bars into the strategies (no orders) so they continue where they were.
+   * A restart of this run (same run id): takes back the journaled orders, fills, events and safety
+   * state, then replays the journaled bars into the strategies (no orders) so they continue where they
+   * were. Returns the start of the last group acted on (-Infinity for a new run).
    */
-  private async resume(): Promise<void> {
-    const prev = await loadSession(this.o.journal, this.o.runId, this.config.symbols);
-    if (prev.orders.length === 0 && prev.bars.length === 0) return;
-    this.journal.orderEvents.push(...prev.orderEvents);
-    this.journal.fills.push(...prev.fills);
-    this.journal.riskEvents.push(...prev.riskEvents);
-    this.journal.equityCurve.push(...prev.equity);
-    this.mark = { orderEvents: prev.orderEvents.length, fills: prev.fills.length, riskEvents: prev.riskEvents.length, equity: prev.equity.length };
+  private async resume(): Promise<EpochMs> {
+    const prev = await this.o.journal.use((conn) => loadSession(conn, this.o.runId, this.config.symbols));
+    const j = this.journal;
+    j.orderEvents.push(...prev.orderEvents);
+    j.fills.push(...prev.fills);
+    j.riskEvents.push(...prev.riskEvents);
+    j.equityCurve.push(...prev.equity);
+    j.logs.push(...prev.logs.map((l) => ({ ts: l.ts, kind: l.kind as LogKind, message: l.message })));
+    this.marks.orderEvents = prev.orderEvents.length;
+    this.marks.fills = prev.fills.length;
+    this.marks.riskEvents = prev.riskEvents.length;
+    this.marks.equity = prev.equity.length;
+    this.marks.logs = j.logs.length;
     this.engine.restore(prev.orders, prev.fills);
-    this.ordersJournaled = prev.orders.length;
-    for (const f of prev.fills) this.broker.markSeen(f.execId);
+    this.marks.orders = prev.orders.length;
+    for (const f of prev.fills) this.broker.markSeen(f);
     for (let i = 0; i < prev.bars.length; ) {
-      let j = i;
-      while (j < prev.bars.length && prev.bars[j].ts === prev.bars[i].ts) j++;
-      const group = prev.bars.slice(i, j);
+      let k = i;
+      while (k < prev.bars.length && prev.bars[k].ts === prev.bars[i].ts) k++;
+      const group = prev.bars.slice(i, k);
       for (const b of group) this.see(b);
       if (this.o.signals) await this.predict(group);
       this.engine.warmUp(group[0].ts, group, group.length);
-      i = j;
+      i = k;
     }
     this.barLog.push(...prev.bars);
-    this.barsJournaled = prev.bars.length;
-    this.journal.log(this.engine.now(), `restarted: ${prev.orders.length} orders, ${prev.fills.length} fills and ${prev.bars.length} bars taken back from the journal`);
-    this.o.log?.(`resuming run ${this.o.runId}: ${prev.orders.length} orders, ${prev.fills.length} fills, ${prev.bars.length} bars from the journal`);
+    this.marks.bars = prev.bars.length;
+    const state = prev.state as RunnerState | undefined;
+    if (state?.risk) {
+      this.kernel.risk.restoreSafetyState(state.risk);
+      this.lastState = JSON.stringify(state);
+    }
+    if (prev.orders.length === 0 && prev.bars.length === 0 && !state) return -Infinity;
+    const tripped = this.kernel.risk.tripped;
+    this.note('info', `restarted: ${prev.orders.length} orders, ${prev.fills.length} fills and ${prev.bars.length} bars taken back from the journal${tripped ? `; the circuit breaker is still tripped (${tripped.message}): no new orders until a person resets it` : ''}`);
+    this.o.print?.(`resuming run ${this.o.runId}: ${prev.orders.length} orders, ${prev.fills.length} fills, ${prev.bars.length} bars from the journal`);
+    return prev.bars.length ? prev.bars[prev.bars.length - 1].ts : -Infinity;
+  }
+
+  /** The account's figures; refuses to start when the capital allotted is more than the account is worth. */
+  private async checkAccount(): Promise<void> {
+    const a = await this.broker.account();
+    this.account = a;
+    const money = (x: number) => `${x.toLocaleString('en-US', { maximumFractionDigits: 2 })} ${a.currency}`.trim();
+    this.note('info', `account ${a.account}: net liquidation ${money(a.netLiquidation)}, total cash ${money(a.totalCashValue)}, available funds ${money(a.availableFunds)}; capital allotted to ${this.config.strategy}: ${money(this.config.cash)}`);
+    if (!(a.netLiquidation >= this.config.cash)) {
+      throw new Error(`the account ${a.account} cannot cover the capital allotted: --cash ${this.config.cash} is more than its net liquidation ${Number.isNaN(a.netLiquidation) ? '(not reported)' : money(a.netLiquidation)}; lower --cash`);
+    }
   }
 
   /**
-   * Appends what happened since the last commit to the journal, then sends the orders it decided.
-   * Serialized: one commit at a time, in order.
+   * Writes what happened since the last commit to the journal (synchronously: once it returns, a kill -9
+   * loses none of it), then sends the orders it decided. If the journal cannot be written, nothing is
+   * sent and the session stops.
    */
   commit(): Promise<void> {
-    this.writing = this.writing.then(async () => {
-      this.ordersJournaled = await appendOrders(this.o.journal, this.o.runId, this.engine.orders, this.ordersJournaled, this.appenders);
-      this.barsJournaled = await appendBars(this.o.journal, this.o.runId, this.barLog, this.barsJournaled, this.appenders);
-      this.mark = await appendEvents(this.o.journal, this.o.runId, this.journal, this.mark, this.appenders);
-      this.broker.drain();
-    });
-    return this.writing;
+    if (this.failure) return Promise.resolve();
+    const entries = this.pendingEntries();
+    try {
+      if (entries.length > 0) this.o.journal.write(entries);
+    } catch (e) {
+      this.fail(e as Error);
+      return Promise.resolve();
+    }
+    this.broker.drain();
+    if (this.o.print) for (const x of entries) {
+      const line = describeEntry(x, this.engine.orders);
+      if (line) this.o.print(line);
+    }
+    return Promise.resolve();
+  }
+
+  /** Everything not yet journaled, as journal entries, and the marks moved past it. */
+  private pendingEntries(): JournalEntry[] {
+    const runId = this.o.runId;
+    const j = this.journal;
+    const m = this.marks;
+    const out: JournalEntry[] = [];
+    const orders = this.engine.orders;
+    for (; m.orders < orders.length; m.orders++) out.push({ t: 'order', runId, order: orders[m.orders] });
+    for (; m.modified < j.modified.length; m.modified++) out.push({ t: 'order', runId, order: j.modified[m.modified] });
+    for (; m.bars < this.barLog.length; m.bars++) out.push({ t: 'bar', runId, seq: m.bars, b: this.barLog[m.bars] });
+    for (; m.orderEvents < j.orderEvents.length; m.orderEvents++) out.push({ t: 'orderEvent', runId, seq: m.orderEvents, e: j.orderEvents[m.orderEvents] });
+    for (; m.fills < j.fills.length; m.fills++) out.push({ t: 'fill', runId, seq: m.fills, f: j.fills[m.fills] });
+    for (; m.riskEvents < j.riskEvents.length; m.riskEvents++) out.push({ t: 'risk', runId, seq: m.riskEvents, e: j.riskEvents[m.riskEvents] });
+    for (; m.equity < j.equityCurve.length; m.equity++) out.push({ t: 'equity', runId, p: j.equityCurve[m.equity] });
+    for (; m.logs < j.logs.length; m.logs++) {
+      const l = j.logs[m.logs];
+      out.push({ t: 'log', runId, seq: m.logs, ts: l.ts, kind: l.kind, message: l.message });
+    }
+    const state = JSON.stringify({ risk: this.kernel.risk.safetyState() } satisfies RunnerState, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+    if (state !== this.lastState) {
+      this.lastState = state;
+      out.push({ t: 'state', runId, ts: this.engine.now(), state: { risk: this.kernel.risk.safetyState() } satisfies RunnerState });
+    }
+    return out;
+  }
+
+  /** The journal cannot be written: nothing more is sent, the session stops and says why. */
+  private fail(e: Error): void {
+    this.failure = e;
+    const held = this.broker.outgoing.length;
+    this.o.print?.(`TRADING STOPPED: ${e.message}${held ? ` (${held} decisions not sent)` : ''}`);
+    this.failed(e);
   }
 
   /** The kill switch: the circuit breaker trips (cancels everything, flattens if configured) and blocks new orders. */
@@ -192,73 +303,147 @@ export class LiveRunner {
     await this.commit();
   }
 
+  /** A person resets the tripped breaker (journaled with `source`). */
+  resetBreaker(source: string): void {
+    const was = this.engine.resetBreaker(source);
+    this.note('control', was ? `circuit breaker reset by ${source}` : `reset asked by ${source}: the circuit breaker was not tripped`);
+    void this.commit();
+  }
+
+  /** The gateway's clock as far as the runner has heard it (epoch ms). */
+  get gatewayTime(): EpochMs {
+    return this.feed.gatewayTime;
+  }
+
+  /** A one-line picture of the session: equity, P&L today, positions, open orders, connection. */
+  status(): string {
+    return statusLine({ engine: this.engine, dayStartEquity: this.kernel.risk.safetyState().dayStartEquity, brokerDailyPnl: this.broker.dailyPnl, connected: this.conn.ready, tripped: this.kernel.risk.tripped?.message ?? null });
+  }
+
   /** Closes open bars, stops the feed, commits, disconnects. */
   async stop(): Promise<BacktestResult> {
+    for (const t of this.timers) clearInterval(t);
     await this.feed.stop();
     await this.running;
+    await this.reconciling.catch(() => {});
     this.engine.finish();
     await this.commit();
-    closeAppenders(this.appenders);
     this.conn.stop();
+    await this.o.journal.flush();
     return { config: this.config, engine: this.engine, journal: this.journal, bars: this.barLog.length, lastBarTs: this.lastBarTs, benchmark: this.benchmark.closes };
   }
 
+  private onBrokerNote(n: BrokerNote): void {
+    this.note('broker', n.message);
+    if (n.kind === 'conflict') {
+      this.engine.halt('broker', n.message);
+      void this.commit();
+    }
+  }
+
+  /** After a reconnect: reconcile, then send what waited if it is still valid, or drop it with the reason. */
+  private async afterReconnect(): Promise<void> {
+    this.note('connection', 'reconnected: reconciling before anything is sent');
+    try {
+      await this.reconcile('reconnect');
+    } catch (e) {
+      this.note('reconcile', `reconciliation after the reconnect failed (${(e as Error).message}): decisions keep waiting`);
+      return;
+    }
+    const now = await this.feed.syncTime();
+    this.broker.release((order) => this.staleness(order, now));
+    await this.commit();
+  }
+
+  /** Why a decision can no longer be sent (null: it can). In lockstep the replay waited for us. */
+  private staleness(order: Order, gatewayNow: EpochMs): string | null {
+    if (this.o.lockstep || !(gatewayNow >= order.submittedAt + this.kernel.intervalMs)) return null;
+    return `decided at ${iso(order.submittedAt)} while the gateway was out of reach; it is now ${iso(gatewayNow)}, past the bar it was meant for: not sent`;
+  }
+
   /**
-   * Before trading: the broker's open orders and positions. Ours (orderRef tb:<runId>:...) are
-   * reported as adopted; anything else is flagged in the journal and left alone.
+   * Compares the journal with the broker: our open orders are adopted, foreign ones shown and left alone,
+   * executions missed while away booked once, orders no longer at the broker closed, and positions
+   * compared; a difference is a journaled risk event that trips the breaker (or warns, if so configured).
+   * One at a time.
    */
-  private async reconcile(): Promise<void> {
-    const api = this.conn.api;
-    const open: { id: number; ref: string; symbol: string }[] = [];
-    const positions: { symbol: string; qty: number }[] = [];
-    await new Promise<void>((resolve) => {
-      const onOpen = (id: number, c: Contract, order: { orderRef?: string }) => open.push({ id, ref: order.orderRef ?? '', symbol: c.symbol ?? '' });
-      const onEnd = () => {
-        api.off(EventName.openOrder, onOpen);
-        resolve();
-      };
-      api.on(EventName.openOrder, onOpen);
-      api.once(EventName.openOrderEnd, onEnd);
-      api.reqAllOpenOrders();
-    });
-    await new Promise<void>((resolve) => {
-      const onPos = (_a: string, c: Contract, pos: number) => positions.push({ symbol: c.symbol ?? '', qty: pos });
-      api.on(EventName.position, onPos);
-      api.once(EventName.positionEnd, () => {
-        api.off(EventName.position, onPos);
-        api.cancelPositions();
-        resolve();
-      });
-      api.reqPositions();
-    });
-    const now = this.engine.now();
+  reconcile(why: string): Promise<void> {
+    const run = this.reconciling.then(() => this.reconcileNow(why));
+    this.reconciling = run.catch(() => {});
+    return run;
+  }
+
+  private async reconcileNow(why: string): Promise<void> {
+    const { engine, broker } = this;
+    const atStart = why === 'start';
+    const open = await broker.openOrders();
     const atBroker = new Set<number>();
+    let foreign = 0;
     for (const o of open) {
-      const id = this.broker.ourOrderId(o.ref);
-      const order = id === undefined ? undefined : this.engine.orders[id - 1];
+      const id = broker.ourOrderId(o.ref);
+      const order = id === undefined ? undefined : engine.orders[id - 1];
       if (order) {
         atBroker.add(order.id);
-        this.broker.adopt(o.id, order);
-        if (order.status === 'APPROVED') this.engine.onStatus(order, 'SUBMITTED', 'found at the broker after a restart');
-        this.journal.log(now, `reconcile: open order ${o.id} ${o.symbol} is our order ${order.id}: adopted`);
-      } else this.journal.log(now, `reconcile: open order ${o.id} ${o.symbol} ${o.ref || '(no orderRef)'} was not placed by this run: left alone`);
+        broker.adopt(o.brokerId, order);
+        if (order.status === 'APPROVED') engine.onStatus(order, 'SUBMITTED', 'found at the broker');
+        continue;
+      }
+      foreign++;
+      const mine = this.config.symbols.includes(o.symbol);
+      this.note('reconcile', `open order ${o.brokerId} ${o.side} ${o.qty} ${o.symbol} ${o.ref ? `(${o.ref}) ` : ''}was not placed by this run: left alone${mine ? '; it trades a symbol of this run' : ''}`);
+      if (mine) this.riskEvent('reconcile.foreignOrder', 0, 0, `a foreign order ${o.brokerId} ${o.side} ${o.qty} ${o.symbol} works at the broker on a symbol of this run`);
     }
-    // executions the journal does not have yet (fills while we were down) are booked once, by execId
-    await new Promise<void>((resolve) => {
-      api.once(EventName.execDetailsEnd, () => resolve());
-      api.reqExecutions(9_000, {});
-    });
-    await new Promise((r) => setImmediate(r)); // commission reports follow their executions
-    for (const order of this.engine.openOrders()) {
-      if (atBroker.has(order.id) || order.status === 'FILLED') continue;
-      // decided and journaled but not at the broker: never sent, or done there; it is not sent again
-      this.engine.onStatus(order, order.status === 'APPROVED' ? 'REJECTED' : 'CANCELLED', 'not at the broker after a restart: not sent again');
+    await broker.executions(); // ours are booked by the broker adapter as they come, once each
+    const held = new Set(broker.outgoing);
+    for (const order of engine.openOrders()) {
+      if (atBroker.has(order.id) || held.has(order)) continue;
+      if (order.status === 'APPROVED') {
+        // decided by an earlier session that stopped before sending it (or before hearing back), and not at the broker
+        engine.onStatus(order, 'REJECTED', 'decided before a restart and not at the broker: not sent again');
+        continue;
+      }
+      if (atStart || broker.acknowledged(order)) {
+        // done at the broker (cancelled, expired) while we were not looking
+        engine.onStatus(order, 'CANCELLED', atStart ? 'not at the broker after a restart: not sent again' : 'no longer at the broker: cancelled there');
+        continue;
+      }
+      // sent but never acknowledged nor listed: lost in flight
+      const stale = this.staleness(order, this.feed.gatewayTime);
+      if (stale) engine.onStatus(order, 'REJECTED', `lost in flight (the broker never had it) and ${stale}`);
+      else {
+        this.note('reconcile', `order ${order.id} was lost in flight (the broker never had it): sent again`);
+        broker.resend(order);
+      }
     }
-    for (const p of positions) {
-      const sid = this.config.symbols.indexOf(p.symbol);
-      const ours = sid < 0 ? 0 : this.engine.portfolio.position(sid);
-      if (p.qty !== ours) this.journal.log(now, `reconcile: broker position ${p.symbol} ${p.qty} differs from the journal's ${ours}${sid < 0 ? ' (not a symbol of this run)' : ''}`);
+    const mismatches = await this.positionMismatches();
+    for (const m of mismatches) this.riskEvent('reconcile.position', m.broker, m.ours, m.message);
+    if (mismatches.length > 0) {
+      if ((this.o.onMismatch ?? 'halt') === 'halt') engine.halt('reconcile', `the broker's positions differ from the journal's (${mismatches.map((m) => m.symbol).join(', ')})`);
     }
-    this.o.log?.(`reconciled: ${open.length} open orders, ${positions.filter((p) => p.qty !== 0).length} positions at the broker`);
+    this.note('reconcile', `reconciled (${why}): ${open.length} open orders at the broker (${foreign} not ours), ${mismatches.length ? `${mismatches.length} position differences` : 'positions agree'}`);
+    await this.commit();
+  }
+
+  /** Positions that differ between the broker and the journal (asked twice: a fill on its way settles between). */
+  private async positionMismatches(): Promise<{ symbol: string; broker: number; ours: number; message: string }[]> {
+    const diff = async () => {
+      const held = new Map((await this.broker.positions()).map((p) => [p.symbol, p.qty]));
+      return this.config.symbols.flatMap((symbol, sid) => {
+        const ours = this.engine.portfolio.position(sid);
+        const broker = held.get(symbol) ?? 0;
+        return broker === ours ? [] : [{ symbol, broker, ours, message: `the broker holds ${symbol} ${signed(broker)}, the journal ${signed(ours)}` }];
+      });
+    };
+    const first = await diff();
+    if (first.length === 0) return first;
+    await this.broker.executions();
+    return diff();
+  }
+
+  private riskEvent(check: string, value: number, limit: number, message: string): void {
+    this.journal.riskEvent({ ts: this.engine.now(), orderId: 0, check, value, limit, message });
   }
 }
+
+const iso = (ts: EpochMs) => (Number.isFinite(ts) ? new Date(ts).toISOString().replace('.000Z', 'Z') : String(ts));
+const signed = (q: number) => (q > 0 ? `+${q}` : String(q));

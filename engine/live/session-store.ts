@@ -1,5 +1,15 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Bar, EquityPoint, Fill, Order, OrderEvent, OrderStatus, RiskEvent } from '../core/types.ts';
+import type { LogKind } from '../journal/journal.ts';
+import { decodeJson, type JournalEntry } from '../journal/journal-wal.ts';
+import { tableNames } from '../journal/live-tables.ts';
+
+export interface SessionLog {
+  seq: number;
+  ts: number;
+  kind: LogKind;
+  message: string;
+}
 
 /** What an earlier session of a live run left in its journal. */
 export interface SessionState {
@@ -9,38 +19,147 @@ export interface SessionState {
   riskEvents: RiskEvent[];
   equity: (EquityPoint & { gross: number })[];
   bars: Bar[];
+  logs: SessionLog[];
+  /** the runner's latest safety state snapshot (undefined: none journaled) */
+  state: unknown | undefined;
 }
 
-const NUMERIC_NULLS = ['limit', 'stop', 'goodTill', 'firstBarDay'] as const;
+/** A run's journal rows as stored, each list with its records' seq (orders: the latest spec of each, by id). */
+export interface JournalRows {
+  orders: Order[];
+  orderEvents: (OrderEvent & { seq: number })[];
+  fills: (Fill & { seq: number })[];
+  riskEvents: (RiskEvent & { seq: number })[];
+  equity: (EquityPoint & { gross: number })[];
+  bars: (Bar & { seq: number })[];
+  logs: SessionLog[];
+  state: unknown | undefined;
+}
 
-/** Reads the journal of `runId` back (empty lists for a new run). */
-export async function loadSession(conn: DuckDBConnection, runId: string, symbols: readonly string[]): Promise<SessionState> {
-  const rows = async (sql: string) => (await conn.runAndReadAll(sql, [runId])).getRowObjectsJS() as Record<string, unknown>[];
-  const num = (x: unknown) => Number(x);
-  const orderEvents = (await rows(`SELECT ts, order_id, from_status, to_status, reason FROM order_events WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-    ts: num(r.ts), orderId: num(r.order_id), from: String(r.from_status) as OrderStatus | '', to: String(r.to_status) as OrderStatus, reason: String(r.reason),
-  }));
-  const fills = (await rows(`SELECT exec_id, order_id, strategy, symbol, ts, qty, price, commission FROM fills WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-    orderId: num(r.order_id), strategy: String(r.strategy), symbol: String(r.symbol), sid: symbols.indexOf(String(r.symbol)), ts: num(r.ts), qty: num(r.qty), price: num(r.price), commission: num(r.commission), execId: String(r.exec_id),
-  }));
+export type JournalPart = keyof JournalRows;
+const ALL_PARTS: readonly JournalPart[] = ['orders', 'orderEvents', 'fills', 'riskEvents', 'equity', 'bars', 'logs', 'state'];
+
+/** Order fields a journal written by an older version stored as null when they were NaN. */
+const NUMERIC_NULLS = ['limit', 'stop', 'trailingPercent', 'trailingAmount', 'goodTill', 'firstBarDay'] as const;
+
+// NULL is how a non-finite number was stored by writeJournal (and a missing one): NaN
+const num = (x: unknown) => (x === null || x === undefined ? NaN : Number(x));
+
+/**
+ * Reads the journal rows of `runId`, with `pending` (entries written but not yet in the database, e.g.
+ * the write-ahead file's) merged in as the latest. `parts` limits what is read.
+ */
+export async function readJournalRows(
+  conn: DuckDBConnection,
+  runId: string,
+  symbols: readonly string[],
+  pending: readonly JournalEntry[] = [],
+  parts: readonly JournalPart[] = ALL_PARTS,
+): Promise<JournalRows> {
+  const want = new Set(parts);
+  const tables = await tableNames(conn);
+  const rows = async (table: string, sql: string) => (tables.has(table) ? ((await conn.runAndReadAll(sql, [runId])).getRowObjectsJS() as Record<string, unknown>[]) : []);
+  const sid = (s: string) => symbols.indexOf(s);
+  const mine = pending.filter((e) => e.runId === runId);
+  const out: JournalRows = { orders: [], orderEvents: [], fills: [], riskEvents: [], equity: [], bars: [], logs: [], state: undefined };
+
+  if (want.has('orderEvents')) {
+    out.orderEvents = (await rows('order_events', `SELECT seq, ts, order_id, from_status, to_status, reason FROM order_events WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
+      seq: num(r.seq), ts: num(r.ts), orderId: num(r.order_id), from: String(r.from_status ?? '') as OrderStatus | '', to: String(r.to_status) as OrderStatus, reason: String(r.reason ?? ''),
+    }));
+    for (const e of mine) if (e.t === 'orderEvent') out.orderEvents.push({ seq: e.seq, ...e.e });
+    bySeq(out.orderEvents);
+  }
+  if (want.has('fills')) {
+    out.fills = (await rows('fills', `SELECT seq, exec_id, order_id, strategy, symbol, ts, qty, price, commission FROM fills WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
+      seq: num(r.seq), orderId: num(r.order_id), strategy: String(r.strategy), symbol: String(r.symbol), sid: sid(String(r.symbol)), ts: num(r.ts), qty: num(r.qty), price: num(r.price), commission: num(r.commission), execId: String(r.exec_id),
+    }));
+    for (const e of mine) if (e.t === 'fill') out.fills.push({ seq: e.seq, ...e.f, sid: sid(e.f.symbol) });
+    bySeq(out.fills);
+  }
+  if (want.has('orders')) {
+    const byId = new Map<number, Order>();
+    for (const r of await rows('live_orders', `SELECT order_id, spec FROM live_orders WHERE run_id = $1 ORDER BY order_id, rowid`)) {
+      const o = decodeJson<Order>(String(r.spec));
+      for (const k of NUMERIC_NULLS) if (o[k] === null) (o as unknown as Record<string, number>)[k] = NaN;
+      byId.set(o.id, o);
+    }
+    for (const e of mine) if (e.t === 'order') byId.set(e.order.id, { ...e.order });
+    out.orders = [...byId.values()].sort((a, b) => a.id - b.id);
+  }
+  if (want.has('riskEvents')) {
+    out.riskEvents = (await rows('risk_events', `SELECT seq, ts, order_id, check_name, value, limit_value, message FROM risk_events WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
+      seq: num(r.seq), ts: num(r.ts), orderId: num(r.order_id), check: String(r.check_name), value: num(r.value), limit: num(r.limit_value), message: String(r.message ?? ''),
+    }));
+    for (const e of mine) if (e.t === 'risk') out.riskEvents.push({ seq: e.seq, ...e.e });
+    bySeq(out.riskEvents);
+  }
+  if (want.has('equity')) {
+    out.equity = (await rows('equity', `SELECT ts, equity, cash, gross FROM equity WHERE run_id = $1 ORDER BY ts`)).map((r) => ({ ts: num(r.ts), equity: num(r.equity), cash: num(r.cash), gross: num(r.gross) }));
+    for (const e of mine) if (e.t === 'equity') out.equity.push({ ts: e.p.ts, equity: e.p.equity, cash: e.p.cash, gross: e.p.gross });
+    out.equity.sort((a, b) => a.ts - b.ts);
+  }
+  if (want.has('bars')) {
+    out.bars = (await rows('live_bars', `SELECT seq, symbol, ts, open, high, low, close, volume FROM live_bars WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
+      seq: num(r.seq), symbol: String(r.symbol), sid: sid(String(r.symbol)), ts: num(r.ts), open: num(r.open), high: num(r.high), low: num(r.low), close: num(r.close), volume: num(r.volume),
+    }));
+    for (const e of mine) if (e.t === 'bar') out.bars.push({ seq: e.seq, ...e.b, sid: sid(e.b.symbol) });
+    bySeq(out.bars);
+  }
+  if (want.has('logs')) {
+    out.logs = (await rows('live_logs', `SELECT seq, ts, kind, message FROM live_logs WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
+      seq: num(r.seq), ts: num(r.ts), kind: String(r.kind) as LogKind, message: String(r.message ?? ''),
+    }));
+    for (const e of mine) if (e.t === 'log') out.logs.push({ seq: e.seq, ts: e.ts, kind: e.kind, message: e.message });
+    bySeq(out.logs);
+  }
+  if (want.has('state')) {
+    const [r] = await rows('live_state', `SELECT state FROM live_state WHERE run_id = $1 ORDER BY rowid DESC LIMIT 1`);
+    if (r && r.state !== null) out.state = decodeJson(String(r.state));
+    for (const e of mine) if (e.t === 'state') out.state = e.state;
+  }
+  return out;
+}
+
+/** Stable sort by seq (the database's rows come first among equals). */
+function bySeq<T extends { seq: number }>(xs: T[]): void {
+  xs.sort((a, b) => a.seq - b.seq);
+}
+
+function withoutSeq<T extends { seq: number }>(xs: readonly T[]): Omit<T, 'seq'>[] {
+  return xs.map(({ seq: _seq, ...x }) => x);
+}
+
+/**
+ * Reads the journal of `runId` back (empty lists for a new run): each order with its latest spec, its
+ * status from its last event and its fills, the logs, and the latest safety state. `pending` (entries
+ * not yet in the database) is merged in.
+ */
+export async function loadSession(conn: DuckDBConnection, runId: string, symbols: readonly string[], pending: readonly JournalEntry[] = []): Promise<SessionState> {
+  const j = await readJournalRows(conn, runId, symbols, pending);
+  const orderEvents = withoutSeq(j.orderEvents);
+  const fills = withoutSeq(j.fills);
+  const orders = settleOrders(j.orders, orderEvents, fills);
+  return { orders, fills, orderEvents, riskEvents: withoutSeq(j.riskEvents), equity: j.equity, bars: withoutSeq(j.bars), logs: j.logs, state: j.state };
+}
+
+/** Each order's status from its last event, and its filled quantity, average price and commission from its fills. */
+export function settleOrders(orders: readonly Order[], orderEvents: readonly OrderEvent[], fills: readonly Fill[]): Order[] {
   const status = new Map<number, OrderStatus>();
   for (const e of orderEvents) status.set(e.orderId, e.to);
-  const orders = (await rows(`SELECT spec FROM live_orders WHERE run_id = $1 ORDER BY order_id`)).map((r) => {
-    const o = JSON.parse(String(r.spec)) as Order;
-    for (const k of NUMERIC_NULLS) if (o[k] === null) (o as unknown as Record<string, number>)[k] = NaN;
+  const byOrder = new Map<number, Fill[]>();
+  for (const f of fills) {
+    const list = byOrder.get(f.orderId);
+    if (list) list.push(f);
+    else byOrder.set(f.orderId, [f]);
+  }
+  return orders.map((spec) => {
+    const o = { ...spec };
     o.status = status.get(o.id) ?? o.status;
-    const mine = fills.filter((f) => f.orderId === o.id);
+    const mine = byOrder.get(o.id) ?? [];
     o.filledQty = mine.reduce((s, f) => s + Math.abs(f.qty), 0);
     o.avgFillPrice = o.filledQty ? mine.reduce((s, f) => s + Math.abs(f.qty) * f.price, 0) / o.filledQty : 0;
     o.commission = mine.reduce((s, f) => s + f.commission, 0);
     return o;
   });
-  const riskEvents = (await rows(`SELECT ts, order_id, check_name, value, limit_value, message FROM risk_events WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-    ts: num(r.ts), orderId: num(r.order_id), check: String(r.check_name), value: num(r.value), limit: num(r.limit_value), message: String(r.message),
-  }));
-  const equity = (await rows(`SELECT ts, equity, cash, gross FROM equity WHERE run_id = $1 ORDER BY ts`)).map((r) => ({ ts: num(r.ts), equity: num(r.equity), cash: num(r.cash), gross: num(r.gross) }));
-  const bars = (await rows(`SELECT symbol, ts, open, high, low, close, volume FROM live_bars WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-    symbol: String(r.symbol), sid: symbols.indexOf(String(r.symbol)), ts: num(r.ts), open: num(r.open), high: num(r.high), low: num(r.low), close: num(r.close), volume: num(r.volume),
-  }));
-  return { orders, fills, orderEvents, riskEvents, equity, bars };
 }

@@ -22,6 +22,22 @@ export interface OrderCheck {
 export type Rejection = Omit<RiskEvent, 'ts' | 'orderId'>;
 
 /**
+ * What the risk engine must not forget across a crash: the tripped breaker (the kill switch is a
+ * trip) with its reason, the equity peak, the day's starting equity and the order-rate windows.
+ */
+export interface SafetyState {
+  tripped: Rejection | null;
+  day: number;
+  dayStartEquity: number;
+  peak: number;
+  lastEquity: number;
+  ordersToday: number;
+  /** submission times within the last minute, and error times within the error window */
+  recent: number[];
+  errors: number[];
+}
+
+/**
  * Pre-trade checks and the circuit breaker (DESIGN section 4): one engine, backtest and live.
  * Every rejection names the check, the value it saw and the limit.
  */
@@ -72,10 +88,31 @@ export class RiskEngine {
     return this.trip('circuitBreaker.kill', 1, 0, reason);
   }
 
+  /** A trip for a reason found outside the checks (reconciliation, the broker, the journal); null if already tripped. */
+  halt(check: string, message: string): Rejection | null {
+    return this.tripped ? null : this.trip(`circuitBreaker.${check}`, 1, 0, message);
+  }
+
   /** Only a person resets a tripped breaker. */
   reset(): void {
     this.tripped = null;
     this.errors = [];
+  }
+
+  /** The state a restart must take back (JSON-safe apart from non-finite numbers, which the journal keeps). */
+  safetyState(): SafetyState {
+    return { tripped: this.tripped, day: this.day, dayStartEquity: this.dayStartEquity, peak: this.peak, lastEquity: this.lastEquity, ordersToday: this.ordersToday, recent: [...this.recent], errors: [...this.errors] };
+  }
+
+  restoreSafetyState(s: SafetyState): void {
+    this.tripped = s.tripped;
+    this.day = s.day;
+    this.dayStartEquity = s.dayStartEquity;
+    this.peak = s.peak;
+    this.lastEquity = s.lastEquity;
+    this.ordersToday = s.ordersToday;
+    this.recent = [...s.recent];
+    this.errors = [...s.errors];
   }
 
   private trip(check: string, value: number, limit: number, message: string): Rejection {

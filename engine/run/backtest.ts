@@ -9,9 +9,9 @@ import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
 import type { Sizing } from '../portfolio/sizing.ts';
 import type { RiskConfig } from '../risk/limits.ts';
-import { RiskEngine } from '../risk/risk-engine.ts';
 import { BenchmarkRecorder, benchmarkSid, type BenchmarkCloses } from './benchmark.ts';
-import { Engine } from './engine.ts';
+import type { Engine } from './engine.ts';
+import { buildKernel } from './kernel.ts';
 
 /** Everything that decides a backtest's result; it is written into report.json as the run config. */
 export interface BacktestConfig {
@@ -230,27 +230,14 @@ export class ReplayFeed implements Feed {
   }
 }
 
-/** Wires a backtest: SimBroker, risk engine, engine and the replay feed, from the run config. */
+/** Wires a backtest: SimBroker and the replay feed around the run's kernel (engine, risk, sizing, costs). */
 function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void) {
   const intervalMs = INTERVAL_MS[config.interval];
   const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
-  const commission = makeCommission(config.commission);
-  const broker = new SimBroker({ commission, slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
+  const broker = new SimBroker({ commission: makeCommission(config.commission), slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
   const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid(config));
   const journal = new MemoryJournal();
-  const totalWeight = slots.reduce((s, x) => s + x.weight, 0);
-  const engine = new Engine({
-    symbols: config.symbols,
-    sectors,
-    slots: slots.map((s) => ({ name: s.name, strategy: s.strategy, cash: (config.cash * s.weight) / totalWeight, sizing: config.sizing })),
-    broker,
-    risk: new RiskEngine(config.risk.limits, config.risk.breaker),
-    journal,
-    history: feed.history,
-    intervalMs,
-    dayOf: (ts) => cal.day(ts),
-  });
-  engine.commissionFor = (q, p) => commission.commission(q, p);
+  const { engine } = buildKernel(config, slots, { broker, history: feed.history, journal, sectors });
   const finish = (): BacktestResult => {
     engine.finish();
     return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs, benchmark: feed.benchmark.closes };

@@ -195,8 +195,26 @@ export class Engine implements BrokerListener, BarSink, Clock {
   modify(orderId: number, changes: { qty?: number; limit?: number; stop?: number }): void {
     const order = this.orders[orderId - 1];
     if (!order || !this.working.has(order)) return;
-    this.o.journal.log(this.t, `modify order ${orderId} ${JSON.stringify(changes)}`);
+    const before = { qty: order.qty.kind === 'shares' ? order.qty.shares : NaN, limit: order.limit, stop: order.stop };
     this.o.broker.modify(order, changes);
+    const after = { qty: order.qty.kind === 'shares' ? order.qty.shares : NaN, limit: order.limit, stop: order.stop };
+    const diff = (Object.keys(before) as (keyof typeof before)[]).filter((k) => !Object.is(before[k], after[k])).map((k) => `${k} ${before[k]} -> ${after[k]}`);
+    this.o.journal.orderModified(this.t, order, `modify order ${orderId} ${order.side} ${order.symbol}: ${diff.join(', ') || 'no change'}`);
+  }
+
+  /**
+   * Signed shares still to fill on a slot's unconditional orders in `sid` (market, MOO, MOC; working, or
+   * approved and not yet sent). Limit and stop orders (a bracket's legs) are conditional: not counted.
+   */
+  pendingQty(slot: number, sid: number): number {
+    const name = this.o.slots[slot].name;
+    let q = 0;
+    for (const o of this.working) {
+      if (o.sid !== sid || o.strategy !== name || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL') continue;
+      if (o.type !== 'MKT' && o.type !== 'MOO' && o.type !== 'MOC') continue;
+      q += (o.side === 'BUY' ? 1 : -1) * (o.qty.shares - o.filledQty);
+    }
+    return q;
   }
 
   openOrders(sid?: number): Order[] {
@@ -208,6 +226,21 @@ export class Engine implements BrokerListener, BarSink, Clock {
   /** The manual kill switch: trips the breaker (cancel all, optionally flatten, block until reset). */
   kill(reason?: string): void {
     this.tripBreaker(this.o.risk.kill(reason));
+  }
+
+  /** Trips the breaker for a reason found outside the engine (reconciliation, the broker); no-op if already tripped. */
+  halt(check: string, message: string): void {
+    const trip = this.o.risk.halt(check, message);
+    if (trip) this.tripBreaker(trip);
+  }
+
+  /** A person resets the tripped breaker: journaled with who did it. Returns what was reset (null: it was not tripped). */
+  resetBreaker(source: string): string | null {
+    const was = this.o.risk.tripped;
+    if (!was) return null;
+    this.o.risk.reset();
+    this.o.journal.riskEvent({ ts: this.t, orderId: 0, check: 'circuitBreaker.reset', value: 0, limit: 0, message: `circuit breaker reset by ${source} (it was: ${was.message})` });
+    return was.message;
   }
 
   /** An all-in buy whose book cannot pay for one share at the last close. */
@@ -252,7 +285,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       book.qty.forEach((q, sid) => {
         if (q === 0) return;
         const order = this.submit(slot, { symbol: this.o.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q), tif: 'GTC', tag: 'flatten' }, true);
-        this.o.journal.log(this.t, `breaker flattens ${order.symbol} with order ${order.id}`);
+        this.o.journal.log(this.t, `breaker flattens ${order.symbol} with order ${order.id}`, 'order');
       });
     });
   }
@@ -305,7 +338,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   }
 
   logFromStrategy(slot: number, message: string): void {
-    this.o.journal.log(this.t, `${this.o.slots[slot].name}: ${message}`);
+    this.o.journal.log(this.t, `${this.o.slots[slot].name}: ${message}`, 'strategy');
   }
 
   // ---- for SlotContext ----------------------------------------------------------------------
@@ -425,8 +458,12 @@ class SlotContext implements StrategyContext {
     if (qty === 0) return null;
     return this.submit({ symbol: this.e.symbols[sid], side, type: 'MKT', qty, ...extra });
   }
+  pending(sid: number) {
+    return this.e.pendingQty(this.slot, sid);
+  }
   closePosition(sid: number) {
-    const q = this.position(sid);
+    // what working orders will already do counts: a close still on its way is not sent twice
+    const q = this.position(sid) + this.pending(sid);
     if (q === 0) return null;
     return this.submit({ symbol: this.e.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q) });
   }

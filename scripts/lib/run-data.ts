@@ -97,6 +97,20 @@ async function symbolsOf(conn: DuckDBConnection, interval: Interval): Promise<st
   return r.getRowObjectsJS().map((x) => String(x.symbol));
 }
 
+/**
+ * The sector of each symbol from the instrument master of the run's data (the bundled sample's by
+ * default); '' for each when there is no data to read (a gateway run without --data and no local database).
+ */
+export async function loadSectors(o: { data?: string; symbols: string[]; interval: Interval; tz: string; optional: boolean }): Promise<string[]> {
+  if (o.optional && !existsSync(o.data ?? DEFAULT_DB_PATH)) return o.symbols.map(() => '');
+  const { store } = await openRunStore({ data: o.data, symbols: o.symbols, interval: o.interval, tz: o.tz });
+  try {
+    return await sectorsOf(store.conn, o.symbols);
+  } finally {
+    store.close();
+  }
+}
+
 async function sectorsOf(conn: DuckDBConnection, symbols: string[]): Promise<string[]> {
   const r = await conn.runAndReadAll(`SELECT symbol, coalesce(sector, '') AS sector FROM instruments`);
   const m = new Map(r.getRowObjectsJS().map((x) => [String(x.symbol), String(x.sector)]));

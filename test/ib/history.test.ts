@@ -1,13 +1,15 @@
 import path from 'node:path';
-import { EventName } from '@stoqey/ib';
+import { EventName, SecType, WhatToShow, BarSizeSetting } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore } from '../../engine/data/store.ts';
 import { IbConnection } from '../../engine/ib/connection.ts';
 import { downloadHistory, HistoricalPacer, IB_HISTORICAL_PACING } from '../../engine/ib/history.ts';
+import { history } from '../../engine/ib/sim/historical.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { ApiClient, untilBatch } from './sim/sim-helpers.ts';
 
 describe('historical pacing (IB rules) with a fake clock', () => {
   const make = () => {
@@ -44,7 +46,7 @@ describe.skipIf(!sharedAvailable(DIR))('historical download through the simulato
     await importPaths(src, [path.join(SHARED, DIR)], { interval: '1m' });
     const day2 = Date.parse('2013-10-08T00:00:00-04:00');
     const series = await loadBars(src, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
-    const sim = await IbGatewaySimulator.start({ series, from: day2 });
+    const sim = await IbGatewaySimulator.start({ series, speed: 'max', from: day2 });
     const conn = new IbConnection({ host: '127.0.0.1', port: sim.port, clientId: 5 });
     const dest = await openStore(':memory:');
     const errors: number[] = [];
@@ -70,4 +72,59 @@ describe.skipIf(!sharedAvailable(DIR))('historical download through the simulato
       dest.close();
     }
   }, 60_000);
+});
+
+const MINUTE = 'data/lean-sample/minute/spy';
+describe.skipIf(!sharedAvailable(MINUTE))('"1 D" of 1-minute bars with useRTH before the open (lean sample, history from 2013-10-04)', () => {
+  it('returns the previous session again once the replay has moved into the pre-market, not 162 "no data"', async () => {
+    // as npm run ib-sim -- --history-from 2013-10-04 --from 2013-10-07 --to 2013-10-08 loads it (SPY only)
+    const src = await openStore(':memory:');
+    await importPaths(src, [path.join(SHARED, MINUTE)], { interval: '1m' });
+    const series = await loadBars(src, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-04T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59.999-04:00') });
+    src.close();
+    const sim = await IbGatewaySimulator.start({ series, speed: 600, from: Date.parse('2013-10-07T00:00:00-04:00') });
+    const c = await ApiClient.connect(sim.port, 3);
+    const spy = { symbol: 'SPY', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
+    const oneDay = (reqId: number) =>
+      new Promise<string[]>((resolve, reject) => {
+        const dates: string[] = [];
+        const onBar = (id: number, date: string) => {
+          if (id !== reqId) return;
+          if (!date.startsWith('finished')) return void dates.push(date);
+          done();
+          resolve(dates);
+        };
+        const onError = (e: Error, code: number, id: number) => {
+          if (id !== reqId) return;
+          done();
+          reject(new Error(`${code} ${e.message}`));
+        };
+        const done = () => {
+          c.api.off(EventName.historicalData, onBar);
+          c.api.off(EventName.error, onError);
+        };
+        c.api.on(EventName.historicalData, onBar);
+        c.api.on(EventName.error, onError);
+        c.api.reqHistoricalData(reqId, spy, '', '1 D', BarSizeSetting.MINUTES_ONE, WhatToShow.TRADES, 1, 1, false);
+      });
+    try {
+      expect(sim.now()).toBe(Date.parse('2013-10-07T04:00:00-04:00')); // the lean sample starts its days at 04:00
+      const first = await oneDay(1);
+      expect(first).toHaveLength(390);
+      expect([first[0], first[389]]).toEqual(['20131004 09:30:00 US/Eastern', '20131004 15:59:00 US/Eastern']);
+      // the clock moves only while a client takes market data
+      c.api.reqRealTimeBars(9, spy, 5, WhatToShow.TRADES, false);
+      await untilBatch(sim, () => sim.now() >= Date.parse('2013-10-07T04:05:00-04:00'));
+      expect(await oneDay(2)).toEqual(first);
+      // after the open, "1 D" is today's session so far; without useRTH, today from 04:00
+      const at = (t: string, useRTH: boolean) => history(series[0], { endDateTime: '', barSize: '1 min', duration: '1 D', useRTH, formatDate: 1 }, Date.parse(t), 'America/New_York');
+      const open = at('2013-10-07T09:32:00-04:00', true);
+      expect(open.ok && open.bars.map((b) => b.date)).toEqual(['20131007 09:30:00 US/Eastern', '20131007 09:31:00 US/Eastern']);
+      const pre = at('2013-10-07T04:05:00-04:00', false);
+      expect(pre.ok && pre.bars.length).toBe(5);
+    } finally {
+      await c.close();
+      await sim.close();
+    }
+  }, 120_000);
 });

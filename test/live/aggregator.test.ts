@@ -59,15 +59,19 @@ describe('BarAggregator: 5-second bars back into minute bars', () => {
     expect(seen).toEqual([t, 1]);
   });
 
-  it('aggregates ticks the same way: first price, max, min, last price, summed size', () => {
-    const agg = new BarAggregator(['A'], MIN);
+  it('never emits a partial bar: one that began mid-bar, lost sub-bars, or was cut off', () => {
+    const partial: string[] = [];
+    const agg = new BarAggregator(['A'], MIN, 5000, undefined, (p) => partial.push(`${(p.ts - t) / MIN}:${(p.first - p.ts) / 1000}-${(p.last - p.ts) / 1000}`));
     const t = Date.UTC(2020, 0, 2, 15, 0);
-    const ticks = [[t + 100, 10, 5], [t + 20_000, 12, 1], [t + 40_000, 9, 2], [t + 59_999, 11, 3], [t + MIN + 10, 11.5, 1]];
-    const got: number[][] = [];
-    for (const [ts, p, q] of ticks) agg.addTick(0, ts, p, q);
-    agg.flush(-Infinity, (ts, bars) => got.push([ts, bars[0].open, bars[0].high, bars[0].low, bars[0].close, bars[0].volume]));
-    expect(got).toEqual([[t, 10, 12, 9, 11, 11]]); // the next minute's tick closed the first bar
-    agg.flush(t + 2 * MIN, (ts, bars) => got.push([ts, bars[0].close]));
-    expect(got[1]).toEqual([t + MIN, 11.5]);
+    const got: number[] = [];
+    const sub = (m: number, k: number) => agg.add(0, t + m * MIN + k * 5000, 1, 1, 1, 1, 1);
+    for (let k = 7; k < 12; k++) sub(0, k); // minute 0: subscribed at :35
+    for (let k = 0; k < 12; k++) if (k !== 4) sub(1, k); // minute 1: the :20 sub-bar was lost
+    for (let k = 0; k < 6; k++) sub(2, k); // minute 2: cut off at :30 ...
+    for (let k = 0; k < 12; k++) sub(3, k); // ... minute 3 is whole
+    for (let k = 0; k < 3; k++) sub(4, k); // minute 4: the stream ends mid-bar
+    agg.flush(t + 5 * MIN, (ts) => got.push((ts - t) / MIN));
+    expect(got).toEqual([3]);
+    expect(partial).toEqual(['0:35-60', '1:0-60', '2:0-30', '4:0-15']);
   });
 });

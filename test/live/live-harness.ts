@@ -1,10 +1,10 @@
-// What the live tests share: comparable rows of orders, fills and trades, and a lockstep session
-// of the live runner against the simulator.
+// What the live tests share: comparable rows of orders, fills and trades, and a session of the live
+// runner against the simulator, in lockstep or in real time at N x speed.
 import { EventName } from '@stoqey/ib';
 import type { SlotSpec } from '../../engine/core/strategy.ts';
 import type { BarSeries, Fill, Order, Trade } from '../../engine/core/types.ts';
-import { openStore, type Store } from '../../engine/data/store.ts';
-import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import { IbGatewaySimulator, type SimulatorOptions } from '../../engine/ib/sim/simulator.ts';
+import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { LiveRunner, type LiveOptions } from '../../engine/live/runner.ts';
 import type { BacktestConfig } from '../../engine/run/backtest.ts';
 
@@ -12,27 +12,68 @@ export const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.ki
 export const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
 export const tradeRow = (t: Trade) => [t.symbol, t.entryTime, t.exitTime, t.entryPrice, t.exitPrice, t.quantity, t.pnl, t.commission];
 
+export interface SessionOptions {
+  /** 'lockstep' (default) or N x real time */
+  speed?: 'lockstep' | number;
+  /** a journal kept open by the caller (restarts, journal checks); otherwise one in memory, closed at the end */
+  journal?: LiveJournal;
+  runId?: string;
+  sim?: Partial<SimulatorOptions>;
+  runner?: Partial<LiveOptions>;
+  /** called once the runner has started (inject faults, press buttons) */
+  during?: (sim: IbGatewaySimulator, runner: LiveRunner) => void | Promise<void>;
+}
+
+/** Polls `cond` every few ms until it holds (or fails after `ms`, naming `what`). */
+export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /**
- * A live session over `series`: the runner in lockstep with a simulator replaying it, until the replay
- * ends. Fails on any message the client could not decode. A journal passed in stays open (for restarts
- * and journal checks); otherwise one in memory is used and closed.
+ * A live session over `series`: the runner against a simulator replaying it, until the replay ends.
+ * Fails on any message the client could not decode.
  */
-export async function liveRun(series: BarSeries[], cfg: BacktestConfig, slots: SlotSpec[], o: { journal?: Store; runId?: string; signals?: LiveOptions['signals'] } = {}) {
-  const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: { model: 'ibkr-fixed' }, cash: cfg.cash });
-  const journal = o.journal ?? (await openStore(':memory:'));
-  const runner = new LiveRunner(cfg, slots, { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal: journal.conn, runId: o.runId ?? 'live-test', maxReqPerSec: 1_000_000, signals: o.signals });
+export async function liveSession(series: BarSeries[], cfg: BacktestConfig, slots: SlotSpec[], o: SessionOptions = {}) {
+  const speed = o.speed ?? 'lockstep';
+  const lockstep = speed === 'lockstep';
+  const sim = await IbGatewaySimulator.start({ series, speed: lockstep ? 'max' : speed, commission: { model: 'ibkr-fixed' }, cash: cfg.cash, ...o.sim });
+  const journal = o.journal ?? (await LiveJournal.open(':memory:'));
+  const runner = new LiveRunner(cfg, slots, {
+    host: '127.0.0.1',
+    port: sim.port,
+    clientId: 1,
+    account: 'DU1234567',
+    lockstep,
+    journal,
+    runId: o.runId ?? 'live-test',
+    maxReqPerSec: lockstep ? 1_000_000 : 40,
+    statusEveryMs: 0,
+    ...o.runner,
+  });
   const decodeErrors: string[] = [];
   runner.conn.api.on(EventName.error, (err: Error, code: number) => {
     if (code === 505) decodeErrors.push(err.message);
   });
   try {
     await runner.start();
-    await sim.finished;
+    await o.during?.(sim, runner);
+    await Promise.race([sim.finished, runner.fatal]);
+    // in real time the replay ends as its last batch goes out: let the runner hear it before stopping
+    if (!lockstep) await until(() => runner.gatewayTime >= sim.now() || !runner.conn.ready, 10_000, 'the runner to receive the last batch');
     const result = await runner.stop();
     if (decodeErrors.length > 0) throw new Error(`the client could not decode: ${decodeErrors.join('; ')}`);
-    return { result, logs: runner.journal.logs };
+    return { result, runner, sim, logs: runner.journal.logs };
   } finally {
     await sim.close();
-    if (!o.journal) journal.close();
+    if (!o.journal) await journal.close();
   }
+}
+
+/** The old name, for the lockstep parity tests. */
+export async function liveRun(series: BarSeries[], cfg: BacktestConfig, slots: SlotSpec[], o: { journal?: LiveJournal; runId?: string; signals?: LiveOptions['signals'] } = {}) {
+  return liveSession(series, cfg, slots, { journal: o.journal, runId: o.runId, runner: { signals: o.signals } });
 }

@@ -8,6 +8,7 @@ import type { LiveOptions } from '../../engine/live/runner.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
+import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { FEATURE_NAMES, WARMUP_BARS } from '../../engine/ml/features.ts';
 import { loadModel, writeModel, type LoadedModel } from '../../engine/ml/model-card.ts';
 import { INPUT_NAME, OUTPUT_NAME } from '../../engine/ml/onnx-export.ts';
@@ -77,7 +78,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     const after = await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: cut, to: Date.parse('2013-10-09T12:00:00-04:00') });
     const whole = await predictHistory(model, await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: Date.parse('2013-10-09T12:00:00-04:00') }));
     const cfg = mlConfig();
-    const journal = await openStore(':memory:');
+    const journal = await LiveJournal.open(':memory:');
     try {
       await liveRun(before, cfg, buildSlots('ml-signal', params, SYMBOLS), { journal, runId: 'ml-restart', signals: new StreamingPredictor(model, SYMBOLS.length) });
       // the second session: a fresh predictor, fed the first session's bars by resume(), then the new ones
@@ -99,7 +100,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
       expect(Number.isFinite(fresh[0].p)).toBe(true); // warm from the first new bar on
       expect(seen.map((s) => s.p)).toEqual(seen.map(expected));
     } finally {
-      journal.close();
+      await journal.close();
     }
   }, 180_000);
 

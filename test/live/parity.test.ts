@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
+import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { journalBars } from '../../engine/live/journal-replay.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
@@ -31,7 +32,7 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
       const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
       const bt = runBacktest(series, cfg, buildSlots('sma-cross', params, symbols));
 
-      const journal = await openStore(':memory:');
+      const journal = await LiveJournal.open(':memory:');
       try {
         const { result: live } = await liveRun(series, cfg, buildSlots('sma-cross', params, symbols), { journal, runId: 'parity' });
         expect(bt.engine.orders.length).toBeGreaterThan(20);
@@ -41,16 +42,16 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
         // the live report gets the same buy-and-hold benchmark as the backtest's
         expect(live.benchmark).toEqual(bt.benchmark);
         expect(live.benchmark!.close.length).toBeGreaterThan(1);
-        const persisted = await journal.conn.runAndReadAll('SELECT count(*) AS n FROM fills');
+        const persisted = await journal.use((conn) => conn.runAndReadAll('SELECT count(*) AS n FROM fills'));
         expect(Number(persisted.getRowObjectsJS()[0].n)).toBe(live.journal.fills.length);
 
         // the journal replays through the backtest path to the same decisions
-        const replayed = runBacktest(await journalBars(journal.conn, 'parity', symbols, '1m'), cfg, buildSlots('sma-cross', params, symbols));
+        const replayed = runBacktest(await journal.use((conn) => journalBars(conn, 'parity', symbols, '1m')), cfg, buildSlots('sma-cross', params, symbols));
         expect(replayed.bars).toBe(live.bars);
         expect(replayed.engine.orders.map(orderRow)).toEqual(live.engine.orders.map(orderRow));
         expect(replayed.journal.fills.map(fillRow)).toEqual(live.journal.fills.map(fillRow));
       } finally {
-        journal.close();
+        await journal.close();
       }
     }, 180_000);
   }

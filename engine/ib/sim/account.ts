@@ -1,10 +1,11 @@
 // The simulated account: IB orders mapped onto engine Orders and matched by a SimBroker against the
 // 5-second bars (so fills follow the backtest's fill model), executions, cash and positions. It
 // belongs to the simulator, not to a connection: it survives reconnects and gateway restarts.
+// Order ids are per client id, as at IB: an order is (clientId, orderId).
 import { ExchangeCalendar } from '../../core/calendar.ts';
 import type { BrokerListener } from '../../core/ports.ts';
 import type { Fill, Order, OrderStatus, OrderType, TimeInForce } from '../../core/types.ts';
-import { makeCommission, type CommissionSpec, type SlippageSpec } from '../../exec/costs.ts';
+import { makeCommission, type CommissionModel, type CommissionSpec, type SlippageSpec } from '../../exec/costs.ts';
 import { initialTrail } from '../../exec/fill-model.ts';
 import { SimBroker, type SimBar } from '../../exec/sim-broker.ts';
 import { CODE, TEXT } from '../protocol/ids.ts';
@@ -14,6 +15,7 @@ import { Ledger } from './ledger.ts';
 import type { SubBar } from './replay.ts';
 import { newOrder } from '../../exec/new-order.ts';
 import { parseIbTime } from '../protocol/time.ts';
+import { fromJsonNumbers, jsonNumbers, nanIfNull, nullIfNaN, type AccountSnapshot, type SnapshotOrder } from './snapshot.ts';
 
 export type IbStatus = 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
 
@@ -76,7 +78,7 @@ export interface AccountOptions {
   /** replayed (sub-)bar length */
   subMs: number;
   tz: string;
-  /** first part of every execId */
+  /** first part of every execId, unique to the simulator's lifetime */
   execPrefix: string;
 }
 
@@ -85,21 +87,27 @@ export const isLive = (o: SimOrder): boolean => LIVE.has(o.status);
 
 const DAY_MS = 86_400_000;
 
+const orderKey = (clientId: number, orderId: number) => `${clientId}:${orderId}`;
+
 export class Account {
   readonly ledger: Ledger;
   /** last price of every symbol (NaN before its first bar) */
   readonly marks: Float64Array;
-  readonly orders = new Map<number, SimOrder>();
+  /** every order placed, by orderKey(clientId, orderId) */
+  readonly orders = new Map<string, SimOrder>();
   readonly executions: Execution[] = [];
   /** the next new order gets error 201 with this reason */
   rejectNext: string | null = null;
   private readonly broker: SimBroker;
   private readonly byEngine = new Map<Order, SimOrder>();
-  private readonly commission;
+  private readonly commission: CommissionModel;
+  /** tiered commissions depend on the month's volume: kept here so that a snapshot can carry it */
+  private readonly monthVolume = { month: -1, volume: 0 };
   private readonly cal: ExchangeCalendar;
   private readonly daily: boolean;
   private readonly sessionDay: Float64Array;
-  private maxId = 0;
+  /** the highest order id used, by client id */
+  private readonly maxIds = new Map<number, number>();
   private permSeq = 0;
   private execSeq = 0;
   private storedTs = NaN;
@@ -113,7 +121,15 @@ export class Account {
     this.ledger = new Ledger(o.cash, n);
     this.marks = new Float64Array(n).fill(NaN);
     this.dayStartNetLiq = o.cash;
-    this.commission = makeCommission(o.commission);
+    const base = makeCommission(o.commission);
+    this.commission = {
+      commission: base.commission,
+      record: (q, m) => {
+        if (m !== this.monthVolume.month) Object.assign(this.monthVolume, { month: m, volume: 0 });
+        this.monthVolume.volume += q;
+        base.record(q, m);
+      },
+    };
     this.daily = o.intervalMs >= DAY_MS;
     this.cal = new ExchangeCalendar(this.daily ? 'UTC' : o.tz);
     this.sessionDay = new Float64Array(n).fill(NaN);
@@ -130,9 +146,13 @@ export class Account {
     return this.dayStartNetLiq;
   }
 
-  /** The id a new order should use: one more than the highest used. */
-  nextValidId(): number {
-    return this.maxId + 1;
+  /** The id a new order of this client should use: one more than the highest it used. */
+  nextValidId(clientId: number): number {
+    return (this.maxIds.get(clientId) ?? 0) + 1;
+  }
+
+  order(clientId: number, orderId: number): SimOrder | undefined {
+    return this.orders.get(orderKey(clientId, orderId));
   }
 
   setMark(sid: number, price: number): void {
@@ -146,39 +166,40 @@ export class Account {
   place(clientId: number, p: PlaceOrder, now: number): void {
     this.now = now;
     const id = p.orderId;
-    const existing = this.orders.get(id);
+    const existing = this.order(clientId, id);
     if (existing) {
-      if (isLive(existing) && existing.clientId === clientId) this.modify(existing, p);
+      if (isLive(existing)) this.modify(existing, p);
       else this.events.orderError(clientId, id, CODE.DUPLICATE_ORDER_ID, TEXT.DUPLICATE_ORDER_ID);
       return;
     }
-    if (id <= this.maxId) {
+    if (id < this.nextValidId(clientId)) {
       this.events.orderError(clientId, id, CODE.DUPLICATE_ORDER_ID, TEXT.DUPLICATE_ORDER_ID);
       return;
     }
-    this.maxId = id;
+    this.maxIds.set(clientId, id);
     const sid = this.contracts.resolve(p.contract);
     if (sid < 0) {
       this.events.orderError(clientId, id, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION);
       return;
     }
-    const parent = p.order.parentId > 0 ? this.orders.get(p.order.parentId) ?? null : null;
-    const built = this.buildEngineOrder(id, clientId, sid, p.order, parent);
+    const parent = p.order.parentId > 0 ? this.order(clientId, p.order.parentId) ?? null : null;
+    const permId = 1_000_000 + ++this.permSeq;
+    const built = this.buildEngineOrder(permId, clientId, sid, p.order, parent);
     const so: SimOrder = {
       id,
       clientId,
-      permId: 1_000_000 + ++this.permSeq,
+      permId,
       sid,
       ib: p.order,
       status: 'PreSubmitted',
       transmitted: false,
-      engine: typeof built === 'string' ? this.placeholder(id, sid) : built,
+      engine: typeof built === 'string' ? this.placeholder(permId, sid) : built,
       inBroker: false,
       lastFillPrice: 0,
       parent,
       children: [],
     };
-    this.orders.set(id, so);
+    this.orders.set(orderKey(clientId, id), so);
     let problem = typeof built === 'string' ? built : null;
     if (!problem && p.order.parentId > 0 && (!parent || !isLive(parent) && parent.status !== 'Filled')) problem = `parent order ${p.order.parentId} is not a working order`;
     if (!problem && this.rejectNext !== null) problem = this.rejectNext;
@@ -198,7 +219,7 @@ export class Account {
 
   /** Cancels a live order (and its held children). */
   cancel(clientId: number, orderId: number, reason = ''): void {
-    const so = this.orders.get(orderId);
+    const so = this.order(clientId, orderId);
     if (!so) {
       this.events.orderError(clientId, orderId, CODE.CANCEL_NOT_FOUND, `OrderId ${orderId} that needs to be cancelled is not found.`);
       return;
@@ -258,7 +279,7 @@ export class Account {
 
   private modify(so: SimOrder, p: PlaceOrder): void {
     const next = p.order;
-    const built = this.buildEngineOrder(so.id, so.clientId, so.sid, next, so.parent);
+    const built = this.buildEngineOrder(so.permId, so.clientId, so.sid, next, so.parent);
     let problem = typeof built === 'string' ? built : null;
     if (!problem && this.contracts.resolve(p.contract) !== so.sid) problem = 'a working order cannot change its contract';
     if (!problem && typeof built !== 'string') {
@@ -291,7 +312,10 @@ export class Account {
     if (!so.transmitted && next.transmit) this.transmit(so);
   }
 
-  /** The engine order for an IB order, or why the simulator refuses it. */
+  /**
+   * The engine order for an IB order, or why the simulator refuses it. Its id is the permId: unique
+   * across clients, and in placement order (SimBroker matches ties by id).
+   */
   private buildEngineOrder(id: number, clientId: number, sid: number, ib: IbOrder, parent: SimOrder | null): Order | string {
     const action = ib.action.toUpperCase();
     if (action !== 'BUY' && action !== 'SELL' && action !== 'SSHORT') return `action '${ib.action}' is not BUY or SELL`;
@@ -343,7 +367,7 @@ export class Account {
       tif,
       goodTill,
       // IB makes the children of one parent one-cancels-all
-      ocaGroup: ib.ocaGroup !== '' ? ib.ocaGroup : parent ? `bracket ${parent.id}` : '',
+      ocaGroup: ib.ocaGroup !== '' ? ib.ocaGroup : parent ? `bracket ${parent.permId}` : '',
       parentId: ib.parentId,
       tag: ib.orderRef,
     });
@@ -400,6 +424,96 @@ export class Account {
   pnl(): { daily: number; unrealized: number; realized: number } {
     const realized = this.ledger.realized - this.dayStartRealized;
     return { daily: this.ledger.netLiquidation(this.marks) - this.dayStartNetLiq, unrealized: this.ledger.unrealized(this.marks), realized };
+  }
+
+  // ---- snapshot -----------------------------------------------------------------------------
+
+  /** The account as plain data: the ledger, the replay-side state, the id sequences, working orders (and their parents), executions. */
+  snapshot(): AccountSnapshot {
+    const l = this.ledger;
+    const keep = new Set<SimOrder>();
+    for (const so of this.orders.values()) {
+      if (!isLive(so)) continue;
+      keep.add(so);
+      if (so.parent) keep.add(so.parent);
+    }
+    const orders = [...this.orders.values()].filter((so) => keep.has(so)).map(
+      (so): SnapshotOrder => ({
+        id: so.id,
+        clientId: so.clientId,
+        permId: so.permId,
+        sid: so.sid,
+        ib: so.ib,
+        status: so.status,
+        transmitted: so.transmitted,
+        inBroker: so.inBroker,
+        lastFillPrice: so.lastFillPrice,
+        parentPermId: so.parent?.permId ?? 0,
+        engine: jsonNumbers(so.engine),
+      }),
+    );
+    return {
+      startingCash: l.startingCash,
+      cash: l.cash,
+      realized: l.realized,
+      commission: l.commission,
+      qty: [...l.qty],
+      avgCost: [...l.avgCost],
+      traded: [...l.traded],
+      marks: [...this.marks].map(nullIfNaN),
+      day: nullIfNaN(this.day),
+      dayStartNetLiq: this.dayStartNetLiq,
+      dayStartRealized: this.dayStartRealized,
+      sessionDay: [...this.sessionDay].map(nullIfNaN),
+      storedTs: nullIfNaN(this.storedTs),
+      commissionMonth: this.monthVolume.month,
+      commissionVolume: this.monthVolume.volume,
+      maxOrderIds: Object.fromEntries(this.maxIds),
+      permSeq: this.permSeq,
+      execSeq: this.execSeq,
+      orders,
+      executions: this.executions,
+    };
+  }
+
+  /** Takes over a snapshot's state (on a fresh account, before any client connects); working orders go back to the broker. */
+  restore(s: AccountSnapshot, now: number): void {
+    const l = this.ledger;
+    l.cash = s.cash;
+    l.realized = s.realized;
+    l.commission = s.commission;
+    l.qty.set(s.qty);
+    l.avgCost.set(s.avgCost);
+    s.traded.forEach((t, sid) => (l.traded[sid] = t));
+    s.marks.forEach((m, sid) => m !== null && this.setMark(sid, m));
+    this.day = nanIfNull(s.day);
+    this.dayStartNetLiq = s.dayStartNetLiq;
+    this.dayStartRealized = s.dayStartRealized;
+    this.sessionDay.set(s.sessionDay.map(nanIfNull));
+    this.storedTs = nanIfNull(s.storedTs);
+    if (s.commissionMonth >= 0) this.commission.record(s.commissionVolume, s.commissionMonth);
+    for (const [clientId, id] of Object.entries(s.maxOrderIds)) this.maxIds.set(Number(clientId), id);
+    this.permSeq = s.permSeq;
+    this.execSeq = s.execSeq;
+    this.executions.push(...s.executions);
+    this.now = now;
+    const byPerm = new Map<number, SimOrder>();
+    for (const o of s.orders) {
+      const { parentPermId, engine, ...rest } = o;
+      const parent = byPerm.get(parentPermId) ?? null;
+      const so: SimOrder = { ...rest, engine: fromJsonNumbers(engine), inBroker: false, parent, children: [] };
+      parent?.children.push(so);
+      byPerm.set(so.permId, so);
+      this.orders.set(orderKey(so.clientId, so.id), so);
+      if (!isLive(so)) continue; // a filled parent that a working child refers to
+      this.byEngine.set(so.engine, so);
+      if (o.inBroker) {
+        const stop = so.engine.stop; // place() would start a trailing stop afresh
+        so.inBroker = true;
+        this.broker.place(so.engine);
+        so.engine.stop = stop;
+      }
+    }
   }
 
   // ---- SimBroker's reports ------------------------------------------------------------------

@@ -54,33 +54,36 @@ export function history(series: BarSeries, q: HistoryQuery, now: number, tz: str
   const unit = m[2].toUpperCase();
 
   const cal = new ExchangeCalendar(dailyStore ? 'UTC' : tz);
+  const inRth = (t: number) => {
+    if (dailyStore || !q.useRTH) return true;
+    const minute = cal.minuteOfDay(t);
+    return minute >= cal.sessionOpenMin && minute < cal.sessionCloseMin;
+  };
   const ts = series.ts;
   // last stored bar complete by `end`
   const hi = upperBound(ts, end - intervalMs) - 1;
   if (hi < 0) return { ok: false, code: 162, message: 'Historical Market Data Service error message:HMDS query returned no data' };
   let start: number;
   if (unit === 'D') {
+    // N trading days back from `end`; with useRTH a day counts only once it has regular-hours bars,
+    // so in the pre-market "1 D" is the previous session, as at IB
     let days = 0;
     let lastDay = NaN;
-    let i = hi;
-    for (; i >= 0; i--) {
+    start = Infinity;
+    for (let i = hi; i >= 0; i--) {
+      if (!inRth(ts[i])) continue;
       const d = cal.day(ts[i]);
       if (d !== lastDay) {
         if (days === n) break;
         days++;
         lastDay = d;
       }
+      start = ts[i];
     }
-    start = ts[i + 1];
   } else if (unit === 'S') start = end - n * 1000;
   else if (unit === 'W') start = end - n * 7 * DAY;
   else start = shiftMonths(end, unit === 'M' ? -n : -12 * n, dailyStore ? 'UTC' : tz);
 
-  const inRth = (t: number) => {
-    if (dailyStore || !q.useRTH) return true;
-    const minute = cal.minuteOfDay(t);
-    return minute >= cal.sessionOpenMin && minute < cal.sessionCloseMin;
-  };
   const bars: HistoricalBarOut[] = [];
   let key = NaN;
   let cur: (HistoricalBarOut & { pv: number }) | null = null;

@@ -12,8 +12,9 @@ const DAY = 86_400_000;
 
 export class MarketDataFeed {
   private readonly cal: ExchangeCalendar;
-  private readonly dayVolume: Float64Array;
-  private readonly volumeDay: Float64Array;
+  /** per symbol: the volume replayed so far on `volumeDay` (the exchange day) */
+  readonly dayVolume: Float64Array;
+  readonly volumeDay: Float64Array;
 
   constructor(private readonly series: readonly BarSeries[], private readonly intervalMs: number, private readonly tz: string) {
     this.cal = new ExchangeCalendar(intervalMs >= DAY ? 'UTC' : tz);
@@ -43,7 +44,7 @@ export class MarketDataFeed {
           c.send(msg.realtimeBar(reqId, Math.floor(bar.ts / 1000), { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, wap: (bar.high + bar.low + bar.close) / 3, count: -1 }));
         }
         for (const [reqId, sub] of c.mktData) if (sub.sid === bar.sid) this.ticks(c, reqId, bar.sid, bar.close, bar.volume, endSec);
-        if (bar.last) for (const [reqId, sub] of c.histUpdates) if (sub.sid === bar.sid) this.historicalUpdate(c, reqId, sub, bar);
+        if (bar.last) for (const [reqId, sub] of c.histUpdates) if (sub.sid === bar.sid && (rth || !sub.useRTH)) this.historicalUpdate(c, reqId, sub, bar);
       }
     }
   }

@@ -94,6 +94,39 @@ export class Replay {
     return { seq: this.seq++, ts, end, bars };
   }
 
+  /**
+   * Continues a replay that had emitted `batches` batches and stood at `clock` (the end of the last
+   * one). Throws when the clock is not a batch boundary of these series.
+   */
+  resume(clock: number, batches: number): void {
+    const outside = (why: string) => new Error(`the snapshot's clock ${new Date(clock).toISOString()} is ${why}`);
+    this.group = [];
+    this.part = 0;
+    this.seq = batches;
+    this.clock = clock;
+    if (batches === 0) {
+      // nothing replayed yet: the replay starts at the first bar at or after the clock
+      for (let s = 0; s < this.series.length; s++) this.cursor[s] = lowerBound(this.series[s].ts, clock);
+      if (this.nextStoredTs() !== clock) throw outside('not the start of a stored bar of these series');
+      return;
+    }
+    // the stored bars whose sub-bar ended at `clock`: the latest start at or before that sub-bar's start
+    const last = clock - this.subMs;
+    let g = -Infinity;
+    for (const s of this.series) {
+      const i = lowerBound(s.ts, last + 1) - 1;
+      if (i >= 0 && s.ts[i] > g) g = s.ts[i];
+    }
+    if (!Number.isFinite(g) || last - g >= this.intervalMs || (last - g) % this.subMs !== 0) {
+      const first = Math.min(...this.series.map((s) => s.ts[0] ?? Infinity));
+      const end = Math.max(...this.series.map((s) => (s.ts[s.ts.length - 1] ?? -Infinity) + this.intervalMs));
+      throw outside(`outside the series (${new Date(first).toISOString()} to ${new Date(end).toISOString()}) or not on a ${this.subMs / 1000}-second boundary of its bars`);
+    }
+    for (let s = 0; s < this.series.length; s++) this.cursor[s] = lowerBound(this.series[s].ts, g);
+    this.loadGroup();
+    this.part = (last - g) / this.subMs + 1;
+  }
+
   private nextStoredTs(): number {
     let t = Infinity;
     for (let s = 0; s < this.series.length; s++) {
@@ -119,4 +152,16 @@ export class Replay {
     }
     return true;
   }
+}
+
+/** first index with ts[i] >= x */
+function lowerBound(ts: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

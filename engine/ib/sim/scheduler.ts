@@ -20,6 +20,8 @@ export interface SchedulerHost {
   readonly connections: ReadonlySet<ClientConnection>;
   /** the replay cannot move now (not started, connectivity lost, restarting, stalled) */
   halted(): boolean;
+  /** no client has subscribed yet: the market has not begun */
+  idle(): boolean;
   /** start of the next batch (Infinity at the end) */
   nextBatchTs(): number;
   /** the virtual clock (ms) */
@@ -78,7 +80,8 @@ export class BatchScheduler {
     const atEnd = !Number.isFinite(this.host.nextBatchTs());
     const halted = this.host.halted();
     if (this.speed !== 'max') {
-      if (halted || parts.length === 0) this.stopPaced();
+      // in real time the market moves on whoever listens: drops, restarts and stalls lose data, not time
+      if (this.host.idle()) this.stopPaced();
       else this.schedulePaced();
       return;
     }
@@ -149,7 +152,7 @@ export class BatchScheduler {
     const due = this.anchor.wall + (next + this.host.batchMs - this.anchor.virtual) / (this.speed as number);
     this.pacedTimer = setTimeout(() => {
       this.pacedTimer = undefined;
-      if (this.ended || this.host.halted() || this.participants().length === 0) {
+      if (this.ended || this.host.idle()) {
         this.anchor = null;
         return;
       }

@@ -1,12 +1,17 @@
 // The IB Gateway simulator: a TCP server speaking the TWS API socket protocol at server version 193.
-// It replays stored bars as 5-second bars and ticks on a virtual clock, fills orders with the
-// backtest's fill model (one SimBroker), keeps the account across reconnects and restarts, and
-// injects faults on command.
+// It replays stored bars as 5-second bars and ticks on a virtual clock (real time by default, N x
+// real time, or lockstep with the clients), fills orders with the backtest's fill model (one
+// SimBroker), keeps order ids per client id as IB does, enforces IB's 50 messages/s per connection,
+// keeps the account across reconnects and restarts, resumes from a snapshot, and injects faults on
+// command.
 //
 // Not modelled: quotes (bid = ask = last), outsideRth (orders fill on every replayed bar, as in
-// backtests), margin checks and rejections other than on command, order ids per client (one id
-// space per account), what-if, conditional, algo-specific and combo behaviour, account updates
-// (reqAccountUpdates), periodic account-summary updates, and IB's 50 messages/s limit.
+// backtests), margin checks and rejections other than on command, what-if, conditional,
+// algo-specific and combo behaviour, account updates (reqAccountUpdates), periodic account-summary
+// updates, market-data line limits. In real time the clock starts with the first subscription and
+// then runs whoever listens (drops, restarts and stalls lose data, not time); in lockstep it stands
+// still while no client takes market data.
+import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { BarSeries } from '../../core/types.ts';
@@ -21,9 +26,11 @@ import { ClientConnection, type ConnectionHandler } from './connection.ts';
 import { conIdFor, Contracts } from './contracts.ts';
 import { history, IB_PACING, Pacing, type PacingLimits } from './historical.ts';
 import { MarketDataFeed } from './market-data.ts';
+import { MAX_RATE_CODE, maxRateText, MessageRate } from './msg-rate.ts';
 import { commissionReportMsg, execDetailsMsg, openOrderMsg, orderStatusMsg } from './order-messages.ts';
 import { Replay } from './replay.ts';
 import { BatchScheduler } from './scheduler.ts';
+import type { SimSnapshot } from './snapshot.ts';
 import { accountSummary } from './summary.ts';
 import { formatIbTime, parseIbTime } from '../protocol/time.ts';
 
@@ -34,7 +41,7 @@ export interface SimulatorOptions {
   host?: string;
   /** the bars to replay, one series per symbol, all of one interval */
   series: BarSeries[];
-  /** 'max' (default): lockstep with the clients; N: N x real time */
+  /** N: N x real time (default 1, real time); 'max': lockstep with the clients */
   speed?: 'max' | number;
   /** default DU1234567 */
   account?: string;
@@ -57,6 +64,15 @@ export interface SimulatorOptions {
   joinGraceMs?: number;
   /** historical-data pacing limits (default IB's) */
   pacing?: Partial<PacingLimits>;
+  /**
+   * IB's limit on client messages per second and connection (default 50; 0: not enforced). Lockstep
+   * runs faster than real time, so there the default is 0.
+   */
+  maxMsgPerSec?: number;
+  /** a client with this many message-rate violations within `withinMs` is disconnected (default 3 within 10 s) */
+  msgRateDisconnect?: { violations: number; withinMs: number };
+  /** continue from `sim.snapshot()` of an earlier simulator over the same series (its account, orders, ids and clock) */
+  resume?: SimSnapshot;
 }
 
 export interface SimulatorStats {
@@ -70,10 +86,21 @@ export interface SimulatorStats {
   connections: number;
   /** 5-second batches emitted */
   batches: number;
+  /** IB's 50 messages/s: messages over the limit (answered with error 100, not acted on), connections closed for repeating it */
+  pacing: { violations: number; disconnects: number };
+}
+
+/** Start instants of the lifetimes in this process, strictly increasing: part of every execId. */
+let lastLifetime = 0;
+function newLifetime(after = 0): number {
+  lastLifetime = Math.max(Date.now(), lastLifetime + 1, after + 1);
+  return lastLifetime;
 }
 
 export class IbGatewaySimulator implements ConnectionHandler {
-  readonly stats: SimulatorStats = { received: {}, parseErrors: 0, unsupported: 0, connections: 0, batches: 0 };
+  readonly stats: SimulatorStats = { received: {}, parseErrors: 0, unsupported: 0, connections: 0, batches: 0, pacing: { violations: 0, disconnects: 0 } };
+  /** 'batch' (after each batch), 'pacingViolation' (clientId, count), 'pacingDisconnect' (clientId): for tests and tools to wait on */
+  readonly events = new EventEmitter();
   /** resolves after the last batch (in lockstep: once the clients have acknowledged it), or on close */
   readonly finished: Promise<void>;
   readonly account: Account;
@@ -85,6 +112,10 @@ export class IbGatewaySimulator implements ConnectionHandler {
   private readonly tz: string;
   private readonly accountId: string;
   private readonly pacing: Pacing;
+  private readonly maxMsgPerSec: number;
+  private readonly msgRates = new WeakMap<ClientConnection, MessageRate>();
+  /** start instant of this simulator's lifetime (epoch ms): execIds of different lifetimes never collide */
+  private readonly lifetime: number;
   private server: Server;
   private host: string;
   private _port = 0;
@@ -104,9 +135,13 @@ export class IbGatewaySimulator implements ConnectionHandler {
 
   private constructor(private readonly o: SimulatorOptions) {
     this.tz = o.tz ?? 'America/New_York';
-    const speed = o.speed ?? 'max';
+    const speed = o.speed ?? 1;
     if (speed !== 'max' && !(speed > 0)) throw new Error(`speed must be 'max' or a number > 0, got ${speed}`);
-    this.accountId = o.account ?? 'DU1234567';
+    this.maxMsgPerSec = o.maxMsgPerSec ?? (speed === 'max' ? 0 : 50);
+    const resume = o.resume;
+    if (resume) checkSnapshot(resume, o);
+    this.accountId = resume?.account ?? o.account ?? 'DU1234567';
+    this.lifetime = newLifetime(resume?.lifetime);
     this.pacing = new Pacing({ ...IB_PACING, ...o.pacing });
     this.replay = new Replay(o.series, { from: o.from, tick: o.tick });
     this.feed = new MarketDataFeed(o.series, this.replay.intervalMs, this.tz);
@@ -116,6 +151,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
       {
         connections: this.conns,
         halted: () => !this.started || this.lost || this.down || this.stalledUntil > 0,
+        idle: () => !this.started,
         nextBatchTs: () => replay.peekTs(),
         now: () => replay.now(),
         batchMs: replay.subMs,
@@ -129,13 +165,13 @@ export class IbGatewaySimulator implements ConnectionHandler {
       this.contracts,
       {
         account: this.accountId,
-        cash: o.cash ?? 100_000,
+        cash: resume?.state.startingCash ?? o.cash ?? 100_000,
         commission: o.commission ?? { model: 'ibkr-fixed' },
         slippage: o.slippage,
         intervalMs: this.replay.intervalMs,
         subMs: this.replay.subMs,
         tz: this.tz,
-        execPrefix: conIdFor(this.accountId).toString(16).padStart(8, '0'),
+        execPrefix: `${conIdFor(this.accountId).toString(16).padStart(8, '0')}.${this.lifetime.toString(36)}`,
       },
       {
         openOrder: (so) => this.toClient(so.clientId, openOrderMsg(so, this.contracts, this.accountId)),
@@ -145,10 +181,21 @@ export class IbGatewaySimulator implements ConnectionHandler {
         positionChanged: (sid) => this.onPositionChanged(sid),
       },
     );
-    o.series.forEach((s, sid) => {
-      const i = this.replay.startIndex[sid];
-      if (i > 0) this.account.setMark(sid, s.close[i - 1]);
-    });
+    if (resume) {
+      try {
+        this.replay.resume(resume.clock, resume.batches);
+      } catch (e) {
+        throw new Error(`cannot resume from this snapshot: ${(e as Error).message}`);
+      }
+      this.account.restore(resume.state, resume.clock);
+      this.feed.dayVolume.set(resume.dayVolume);
+      this.feed.volumeDay.set(resume.volumeDay.map((d) => d ?? NaN));
+    } else {
+      o.series.forEach((s, sid) => {
+        const i = this.replay.startIndex[sid];
+        if (i > 0) this.account.setMark(sid, s.close[i - 1]);
+      });
+    }
     this.host = o.host ?? '127.0.0.1';
     this.server = this.makeServer();
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -167,6 +214,25 @@ export class IbGatewaySimulator implements ConnectionHandler {
   /** The virtual clock, epoch ms: the end of the last batch (the first batch's start before the replay). */
   now(): number {
     return this.replay.now();
+  }
+
+  /**
+   * Everything a new simulator needs to continue from here (`SimulatorOptions.resume`), as a plain
+   * JSON-serializable object. Take it between batches (any time outside the simulator's own calls).
+   */
+  snapshot(): SimSnapshot {
+    return structuredClone({
+      version: 1,
+      symbols: [...this.contracts.symbols],
+      interval: this.o.series[0].interval,
+      account: this.accountId,
+      clock: this.replay.now(),
+      batches: this.replay.nextSeq,
+      lifetime: this.lifetime,
+      dayVolume: [...this.feed.dayVolume],
+      volumeDay: [...this.feed.volumeDay].map((d) => (Number.isNaN(d) ? null : d)),
+      state: this.account.snapshot(),
+    });
   }
 
   /** connected clients (past the handshake) */
@@ -310,6 +376,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
       return;
     }
     this.stats.received[id] = (this.stats.received[id] ?? 0) + 1;
+    if (!this.withinMsgRate(conn)) return;
     if (conn.state === 'awaiting-start' && id !== IN.START_API) return; // IB ignores requests before startApi
     let req: ClientRequest;
     try {
@@ -319,6 +386,25 @@ export class IbGatewaySimulator implements ConnectionHandler {
       return;
     }
     this.handle(conn, req);
+  }
+
+  /** Counts the message against IB's rate limit: false when it is over (error 100; a repeat offender is disconnected). */
+  private withinMsgRate(conn: ClientConnection): boolean {
+    if (this.maxMsgPerSec <= 0) return true;
+    let rate = this.msgRates.get(conn);
+    if (!rate) this.msgRates.set(conn, (rate = new MessageRate(this.maxMsgPerSec, this.o.msgRateDisconnect ?? { violations: 3, withinMs: 10_000 })));
+    const v = rate.admit(performance.now());
+    if (!v) return true;
+    this.stats.pacing.violations++;
+    // IB's error carries the violation count as its id (observed: "Id: 1 ... rec=651 (1)")
+    conn.send(msg.error(v.violations, MAX_RATE_CODE, maxRateText(this.maxMsgPerSec, v.received, v.violations)));
+    this.events.emit('pacingViolation', conn.clientId, v.violations);
+    if (v.disconnect) {
+      this.stats.pacing.disconnects++;
+      conn.end();
+      this.events.emit('pacingDisconnect', conn.clientId);
+    }
+    return false;
   }
 
   private badMessage(conn: ClientConnection, fields: string[], e: unknown): void {
@@ -342,7 +428,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
       case 'startApi':
         return this.startApi(conn, req.clientId);
       case 'reqIds':
-        return conn.send(msg.nextValidId(this.account.nextValidId()));
+        return conn.send(msg.nextValidId(this.account.nextValidId(conn.clientId)));
       case 'reqCurrentTime':
         return this.currentTime(conn);
       case 'reqMarketDataType':
@@ -442,7 +528,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     conn.clientId = clientId;
     conn.state = 'ready';
     conn.send(msg.managedAccounts(this.accountId));
-    conn.send(msg.nextValidId(this.account.nextValidId()));
+    conn.send(msg.nextValidId(this.account.nextValidId(clientId)));
     conn.send(msg.error(-1, CODE.MARKET_DATA_FARM_OK, TEXT.MARKET_DATA_FARM_OK));
     conn.send(msg.error(-1, CODE.HMDS_FARM_OK, TEXT.HMDS_FARM_OK));
     conn.send(msg.error(-1, CODE.SEC_DEF_FARM_OK, TEXT.SEC_DEF_FARM_OK));
@@ -470,7 +556,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     }
     this.scheduler.join(conn);
     conn.mktData.set(reqId, { sid });
-    if (!Number.isNaN(last) && this.stats.batches > 0) this.feed.ticks(conn, reqId, sid, last, 0, sec);
+    if (!Number.isNaN(last) && this.replay.nextSeq > 0) this.feed.ticks(conn, reqId, sid, last, 0, sec);
     this.started = true;
     this.scheduler.pump();
   }
@@ -549,10 +635,12 @@ export class IbGatewaySimulator implements ConnectionHandler {
     if (!batch) return;
     this.stats.batches++;
     this.account.onBatch(batch.bars, batch.end);
-    const ready = [...this.conns].filter((c) => c.state === 'ready');
+    // no market data while connectivity is lost or the gateway is down (in real time the replay goes on regardless)
+    const ready = this.lost || this.down ? [] : [...this.conns].filter((c) => c.state === 'ready');
     this.feed.publish(batch, ready);
     for (const c of ready) for (const reqId of c.pnlRequests) this.sendPnl(c, reqId, false);
     this.scheduler.afterBatch();
+    this.events.emit('batch', batch.seq);
   }
 }
 
@@ -565,3 +653,14 @@ function requestIdOf(fields: readonly string[]): number {
   return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : -1;
 }
 
+/** Throws unless the snapshot fits these options: the same symbols (in the same order), interval and account. */
+function checkSnapshot(snap: SimSnapshot, o: SimulatorOptions): void {
+  const symbols = o.series.map((s) => s.symbol.toUpperCase());
+  const why =
+    snap.version !== 1 ? `version ${snap.version} is not 1`
+    : snap.symbols.join(',') !== symbols.join(',') ? `it is of the symbols ${snap.symbols.join(',')}, the series are ${symbols.join(',')}`
+    : snap.interval !== o.series[0].interval ? `it is of ${snap.interval} bars, the series are ${o.series[0].interval}`
+    : o.account !== undefined && o.account !== snap.account ? `it is of account ${snap.account}, not ${o.account}`
+    : null;
+  if (why) throw new Error(`cannot resume from this snapshot: ${why}`);
+}

@@ -1,5 +1,12 @@
 // The simulator with the unmodified @stoqey/ib client over real TCP: every test asserts that the
 // client decoded everything (no 505) and saw no error it did not expect.
+//
+// No assertion measures a duration, and no sleep stands for "nothing happened": that is shown with a
+// round trip (Client.sync: the simulator answers a request after everything it was sent before it
+// on that socket, and the client reads in order) and with the simulator's counters (stats), its
+// virtual clock (sim.now()) and the client's events. Real time still sets the simulator's own timers
+// (N x speed, the join grace, stall, restart, the pacing windows); the tests only assume that a
+// local round trip takes far less than those.
 import net from 'node:net';
 import path from 'node:path';
 import { ErrorCode, EventName, IBApi, OrderAction, OrderType, SecType, type Contract, type Order } from '@stoqey/ib';
@@ -9,6 +16,7 @@ import { importPaths } from '../../../engine/data/import.ts';
 import { loadBars } from '../../../engine/data/load.ts';
 import { SAMPLE_DIR } from '../../../engine/data/sample.ts';
 import { openStore } from '../../../engine/data/store.ts';
+import { IN } from '../../../engine/ib/protocol/ids.ts';
 import { IbGatewaySimulator, type SimulatorOptions } from '../../../engine/ib/sim/simulator.ts';
 
 const DAY2_OPEN = Date.UTC(2013, 9, 8, 13, 30); // 2013-10-08 09:30 New York: the replay starts here, earlier bars are history
@@ -79,6 +87,17 @@ class Client {
     return out;
   }
 
+  /**
+   * A round trip that moves nothing: reqManagedAccts, answered at once (lockstep or not). When it
+   * resolves, the client has read everything the simulator sent in answer to what this client sent
+   * before it; so whatever has not arrived by then was not sent.
+   */
+  async sync(): Promise<void> {
+    const answer = this.waitFor(EventName.managedAccounts);
+    this.api.reqManagedAccts();
+    await answer;
+  }
+
   /** Lockstep: one reqCurrentTime per batch; resolves with the clock after the last. */
   async step(batches = 1): Promise<number> {
     let t = 0;
@@ -103,12 +122,25 @@ class Client {
   }
 }
 
+/** Resolves once `cond()` holds (checked every few ms): for a counter to move, never to show that nothing happens. */
+async function until(cond: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 let sim: IbGatewaySimulator | undefined;
 let clients: Client[] = [];
 let allowed: number[] = [];
 
+/** client messages the simulator has received with this id */
+const received = (id: number): number => sim!.stats.received[id] ?? 0;
+
 async function start(o: Partial<SimulatorOptions> = {}): Promise<IbGatewaySimulator> {
-  sim = await IbGatewaySimulator.start({ series, from: DAY2_OPEN, ...o });
+  // lockstep unless a test says otherwise: the replay moves only when the clients say so
+  sim = await IbGatewaySimulator.start({ series, from: DAY2_OPEN, speed: 'max', ...o });
   return sim;
 }
 
@@ -137,6 +169,9 @@ async function afterFirstMinute(clientId = 1): Promise<Client> {
   return c;
 }
 
+/** The simulator's order `orderId` of client `clientId` (found by its fields: the account's map key is its own business). */
+const simOrder = (clientId: number, orderId: number) => [...sim!.account.orders.values()].find((so) => so.clientId === clientId && so.id === orderId);
+
 const spy = () => series[0];
 const first = () => spy().ts.indexOf(DAY2_OPEN); // index of the first replayed SPY bar
 
@@ -158,8 +193,8 @@ describe('with @stoqey/ib: connection and reference data', () => {
     const ids = c.record(EventName.nextValidId);
     c.api.reqIds();
     c.api.reqIds();
-    await c.waitFor(EventName.nextValidId);
-    await new Promise((r) => setTimeout(r, 50));
+    await c.sync(); // both answers (and no third) are in by now
+    expect(received(IN.REQ_IDS)).toBe(2);
     expect(ids.length).toBe(2);
   });
 
@@ -262,14 +297,28 @@ describe('with @stoqey/ib: replay', () => {
     await start({ series: short, from: undefined, speed: 300 }); // a 5-second bar every 16.7 ms
     const c = await connect();
     const bars = c.record(EventName.realtimeBar);
-    const t0 = performance.now();
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     await sim!.finished;
-    const ms = performance.now() - t0;
+    // no lockstep signal was needed: every batch went out before the client sent any reqCurrentTime
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(0);
+    expect(sim!.stats.batches).toBe(12);
+    expect(sim!.now()).toBe(DAY2_OPEN + 60_000);
     expect(await c.step()).toBe(DAY2_OPEN / 1000 + 60); // answered at once; it follows the last bar on the socket
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(1);
+    expect(sim!.stats.batches).toBe(12);
     expect(bars.map((b) => b[1])).toEqual(Array.from({ length: 12 }, (_, k) => DAY2_OPEN / 1000 + 5 * k));
-    expect(ms).toBeGreaterThan(150);
-    expect(ms).toBeLessThan(3_000);
+  });
+
+  it('at N x real time, sends no batch before it is due', async () => {
+    await start({ speed: 1 }); // real time: the first 5-second bar is due 5 s after the subscription
+    const c = await connect();
+    const bars = c.record(EventName.realtimeBar);
+    c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
+    await c.sync(); // the subscription has been read; anything sent at once would be in by now
+    expect(received(IN.REQ_REAL_TIME_BARS)).toBe(1);
+    expect(bars).toEqual([]);
+    expect(sim!.stats.batches).toBe(0);
+    expect(sim!.now()).toBe(DAY2_OPEN);
   });
 
   it('resolves finished in lockstep once the client has acknowledged the last batch', async () => {
@@ -284,9 +333,11 @@ describe('with @stoqey/ib: replay', () => {
     void sim!.finished.then(() => (done = true));
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     await c.step(24);
+    expect(sim!.stats.batches).toBe(24); // the last batch is out, and answered
     expect(done).toBe(false);
     await c.step();
-    await new Promise((r) => setTimeout(r, 10));
+    // the simulator resolved finished when it read this 25th signal, before it answered it
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(25);
     expect(done).toBe(true);
     expect(sim!.stats.batches).toBe(24);
   });
@@ -392,15 +443,20 @@ describe('with @stoqey/ib: orders and account', () => {
     // the client goes away and comes back: the account, the working order and the ids are the gateway's
     await c.close();
     clients = clients.filter((x) => x !== c);
+    await until(() => sim!.clients === 0, 'the simulator saw the client go');
     const pushed: any[][] = [];
     const c2 = new IBApi({ host: '127.0.0.1', port: sim!.port, maxReqPerSec: 10_000 });
     c2.on(EventName.openOrder, (...a: any[]) => pushed.push(a));
     const ready = new Promise<number>((resolve) => c2.once(EventName.nextValidId, resolve));
     c2.connect(5);
     expect(await ready).toBe(3);
-    c2.disconnect();
-    await new Promise((r) => setTimeout(r, 20));
+    // what the gateway sends with the connection is in once a later request is answered
+    const pong = new Promise((resolve) => c2.once(EventName.managedAccounts, resolve));
+    c2.reqManagedAccts();
+    await pong;
     expect(pushed.map((o) => [o[0], o[2].orderRef])).toEqual([[2, 'working']]);
+    c2.disconnect();
+    await until(() => sim!.clients === 0, 'the simulator saw the client go'); // client id 5 is free again
     c = await connect(5);
     const again = c.record(EventName.position);
     const end2 = c.waitFor(EventName.positionEnd);
@@ -437,7 +493,7 @@ describe('with @stoqey/ib: orders and account', () => {
     else expect(leg.price).toBeLessThanOrEqual(entry - 0.05);
     expect(leg.time >= '20131008 09:32:00').toBe(true); // not inside the parent's minute
     const other = leg.orderRef === 'tp' ? 3 : 2;
-    await new Promise((r) => setTimeout(r, 20));
+    await c.sync();
     expect(statuses.filter((x) => x[0] === other).at(-1)![1]).toBe('Cancelled');
     expect(c.errors.filter((e) => e.code === 202).map((e) => e.reqId)).toEqual([other]);
   });
@@ -451,7 +507,7 @@ describe('with @stoqey/ib: orders and account', () => {
     c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 20, lmtPrice: 2, tif: 'GTC' as never });
     const [, , o] = await modified;
     expect(o.totalQuantity).toBe(20);
-    expect(sim!.account.orders.get(1)!.engine).toMatchObject({ limit: 2, qty: { kind: 'shares', shares: 20 } });
+    expect(simOrder(1, 1)!.engine).toMatchObject({ limit: 2, qty: { kind: 'shares', shares: 20 } });
   });
 });
 
@@ -578,9 +634,12 @@ describe('with @stoqey/ib: faults', () => {
     let answered = false;
     const answer = c.waitFor(EventName.currentTime).then(() => (answered = true));
     c.api.reqCurrentTime();
-    await new Promise((r) => setTimeout(r, 150));
+    await c.sync(); // the signal has been read, and held: no batch, no answer
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(3);
     expect(answered).toBe(false);
     expect(seen).toHaveLength(2);
+    expect(sim!.stats.batches).toBe(2);
+    expect(sim!.now()).toBe(DAY2_OPEN + 10_000);
     const restored = c.waitFor(EventName.info, (_m: string, code: number) => code === 1102);
     sim!.connectivityRestored(false);
     await restored;
@@ -615,17 +674,19 @@ describe('with @stoqey/ib: faults', () => {
     const lost = c.waitFor(EventName.info, (_m: string, code: number) => code === 1100);
     sim!.connectivityLost();
     await lost;
-    const sent = sim!.stats.received[49];
     c.api.reqCurrentTime(); // held: the replay is paused
-    while (sim!.stats.received[49] === sent) await new Promise((r) => setTimeout(r, 5));
+    await c.sync(); // ... and read by now
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(3);
     const restored = c.waitFor(EventName.info, (_m: string, code: number) => code === 1101);
     sim!.connectivityRestored(true);
     await restored;
-    await new Promise((r) => setTimeout(r, 50));
+    await c.sync(); // anything 1101 had released would be in by now
     expect(answers).toHaveLength(0);
+    expect(sim!.stats.batches).toBe(2);
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     await c.step();
-    await new Promise((r) => setTimeout(r, 100));
+    await c.sync(); // a second answer (two signals in flight) would be in by now
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(4);
     expect(answers).toHaveLength(1);
     expect(sim!.stats.batches).toBe(3);
     expect(times(seen)).toEqual([0, 5, 10]);
@@ -678,11 +739,26 @@ describe('with @stoqey/ib: faults', () => {
     const seen = bars(c);
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     await c.step();
-    sim!.stall(300);
-    const t0 = performance.now();
-    const t = await c.step();
-    expect(performance.now() - t0).toBeGreaterThan(250);
-    expect(t).toBe(DAY2_OPEN / 1000 + 10);
+    // what the client receives from now on, and whether the simulator was still stalled then
+    const got: string[] = [];
+    const duringStall: string[] = [];
+    for (const event of [EventName.realtimeBar, EventName.currentTime, EventName.managedAccounts]) {
+      (c.api as unknown as Emitter).on(event, () => {
+        got.push(event);
+        if (sim!.stalled()) duringStall.push(event);
+      });
+    }
+    sim!.stall(500); // (long enough for the two requests below to be read within it)
+    const t = c.step(); // a lockstep signal: the batch waits for the stall
+    c.api.reqManagedAccts(); // answered at once, but held back
+    await until(() => received(IN.REQ_MANAGED_ACCTS) === 1, 'the simulator read both requests');
+    expect(sim!.stalled()).toBe(true); // (read within the stall)
+    expect(sim!.stats.batches).toBe(1);
+    // after the stall: what was held back first, then the batch and its answer
+    expect(await t).toBe(DAY2_OPEN / 1000 + 10);
+    expect(duringStall).toEqual([]);
+    expect(got).toEqual([EventName.managedAccounts, EventName.realtimeBar, EventName.currentTime]);
+    expect(sim!.stats.batches).toBe(2);
     expect(times(seen)).toEqual([0, 5]);
   });
 });
@@ -708,7 +784,8 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     for (let round = 1; round <= 2; round++) {
       let answered = false;
       const aDone = a.step().then(() => (answered = true));
-      await new Promise((r) => setTimeout(r, 150));
+      await a.sync(); // a's signal has been read, and held
+      expect(received(IN.REQ_CURRENT_TIME)).toBe(2 * round - 1);
       expect(answered).toBe(false);
       expect(sim!.stats.batches).toBe(round - 1);
       await b.step();
@@ -723,9 +800,12 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     const first = c.waitFor(EventName.realtimeBar);
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     expect((await first)[1]).toBe(DAY2_OPEN / 1000);
-    await new Promise((r) => setTimeout(r, 250));
+    await c.sync();
+    expect(received(IN.REQ_CURRENT_TIME)).toBe(0); // the batch went out on the grace alone
     expect(sim!.stats.batches).toBe(1);
-    await c.step();
+    // the grace was for joining only: the next batch waits for the signal (and there was one batch
+    // between the subscription and it, or the answer would carry a later clock)
+    expect(await c.step()).toBe(DAY2_OPEN / 1000 + 10);
     expect(sim!.stats.batches).toBe(2);
   });
 
@@ -802,7 +882,7 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     const opened = c.waitFor(EventName.openOrder, (id: number) => id === 1);
     c.api.placeOrder(1, SPY, { action: OrderAction.SELL, orderType: OrderType.TRAIL, totalQuantity: 10, auxPrice: 0.02, tif: 'GTC' as never });
     await opened;
-    expect(sim!.account.orders.get(1)!.engine.stop).toBeCloseTo(mark - 0.02, 10);
+    expect(simOrder(1, 1)!.engine.stop).toBeCloseTo(mark - 0.02, 10);
     const exec = c.waitFor(EventName.execDetails, () => true, 10_000);
     let filled = false;
     void exec.then(() => (filled = true));

@@ -60,7 +60,7 @@ describe('raw socket', () => {
   };
 
   beforeEach(async () => {
-    sim = await IbGatewaySimulator.start({ series: [SPY] });
+    sim = await IbGatewaySimulator.start({ series: [SPY], speed: 'max' });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));

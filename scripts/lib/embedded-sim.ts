@@ -1,0 +1,76 @@
+// The IB Gateway simulator `npm run live` runs in-process when no --gateway is given. Its state is
+// journaled beside the runner's (run id `<run>/sim`), so a restart of the same run resumes the
+// simulated account, orders, execution ids and clock where they were, or refuses to start.
+import type { CommissionSpec } from '../../engine/exec/costs.ts';
+import type { Interval } from '../../engine/core/types.ts';
+import { loadBars } from '../../engine/data/load.ts';
+import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import type { SimSnapshot } from '../../engine/ib/sim/snapshot.ts';
+import type { LiveJournal } from '../../engine/journal/live-journal.ts';
+import { loadSession } from '../../engine/live/session-store.ts';
+import { openRunStore } from './run-data.ts';
+
+export interface EmbeddedOptions {
+  journal: LiveJournal;
+  runId: string;
+  data?: string;
+  interval: Interval;
+  from?: string;
+  to?: string;
+  symbols: string[];
+  speed: number;
+  lockstep: boolean;
+  account: string;
+  cash: number;
+  commission: CommissionSpec;
+  tz: string;
+  /** how often its state is journaled (ms, default 1,000) */
+  saveEveryMs?: number;
+}
+
+export class EmbeddedSimulator {
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private readonly sim: IbGatewaySimulator, private readonly o: EmbeddedOptions, readonly resumed: boolean) {
+    this.timer = setInterval(() => this.save(), o.saveEveryMs ?? 1_000);
+  }
+
+  static async start(o: EmbeddedOptions): Promise<EmbeddedSimulator> {
+    const simRun = `${o.runId}/sim`;
+    const { saved, journaledBars } = await o.journal.use(async (conn) => {
+      const state = (await loadSession(conn, simRun, o.symbols)).state as SimSnapshot | undefined;
+      const r = await conn.runAndReadAll('SELECT count(*)::INTEGER AS n FROM live_bars WHERE run_id = $1', [o.runId]);
+      return { saved: state, journaledBars: Number(r.getRowObjectsJS()[0].n) };
+    });
+    if (journaledBars > 0 && !saved) {
+      throw new Error(`the journal already holds a session of run ${o.runId} (${journaledBars} bars) but no simulator state to resume it from: start over with another --out, or point --gateway at a gateway`);
+    }
+    const { store, from, to } = await openRunStore({ data: o.data, interval: o.interval, from: o.from, to: o.to, tz: o.tz });
+    const series = await loadBars(store, { symbols: o.symbols, interval: o.interval, from, to }).finally(() => store.close());
+    const sim = await IbGatewaySimulator.start({ series, speed: o.lockstep ? 'max' : o.speed, account: o.account, cash: o.cash, commission: o.commission, tz: o.tz, resume: saved });
+    return new EmbeddedSimulator(sim, o, saved !== undefined);
+  }
+
+  get port(): number {
+    return this.sim.port;
+  }
+
+  get finished(): Promise<void> {
+    return this.sim.finished;
+  }
+
+  /** Journals the simulator's state (written synchronously, like every journal entry). */
+  save(): void {
+    try {
+      this.o.journal.write([{ t: 'state', runId: `${this.o.runId}/sim`, ts: this.sim.now(), state: this.sim.snapshot() }]);
+    } catch {
+      // the runner reports a journal that cannot be written, and stops
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.save();
+    await this.sim.close();
+  }
+}
