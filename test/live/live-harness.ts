@@ -40,7 +40,8 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
 export async function liveSession(series: BarSeries[], cfg: BacktestConfig, slots: SlotSpec[], o: SessionOptions = {}) {
   const speed = o.speed ?? 'lockstep';
   const lockstep = speed === 'lockstep';
-  const sim = await IbGatewaySimulator.start({ series, speed: lockstep ? 'max' : speed, commission: { model: 'ibkr-fixed' }, cash: cfg.cash, ...o.sim });
+  // in real time the market starts once the runner has subscribed every symbol, so it sees the first bar of each
+  const sim = await IbGatewaySimulator.start({ series, speed: lockstep ? 'max' : speed, commission: { model: 'ibkr-fixed' }, cash: cfg.cash, autoStart: lockstep, ...o.sim });
   const journal = o.journal ?? (await LiveJournal.open(':memory:'));
   const runner = new LiveRunner(cfg, slots, {
     host: '127.0.0.1',
@@ -60,6 +61,10 @@ export async function liveSession(series: BarSeries[], cfg: BacktestConfig, slot
   });
   try {
     await runner.start();
+    if (!lockstep) {
+      await until(() => sim.realTimeBarSubscriptions >= series.length, 30_000, 'every symbol to be subscribed');
+      sim.begin();
+    }
     await o.during?.(sim, runner);
     await Promise.race([sim.finished, runner.fatal]);
     // in real time the replay ends as its last batch goes out: let the runner hear it before stopping

@@ -80,7 +80,6 @@ describe.skipIf(!available)('real time: the runner against the simulator at N x 
       });
       expect(dropAt).toBe(Date.parse('2013-10-07T09:40:25-04:00')); // mid-minute
       const lines = logs.map((l) => l.message);
-      console.log(lines.join('\n'));
       expect(lines.some((l) => /connection dropped/.test(l))).toBe(true);
       expect(lines.some((l) => /reconciled \(reconnect\)/.test(l))).toBe(true);
       // the minute cut by the drop is never shown to the strategies as a bar

@@ -62,6 +62,11 @@ export interface SimulatorOptions {
    * long (real ms) before the replay goes on without its signal (default 250; 0: wait for it).
    */
   joinGraceMs?: number;
+  /**
+   * false: the replay waits for `begin()` instead of starting with the first subscription (tests that
+   * need every symbol subscribed before the first bar). Default true.
+   */
+  autoStart?: boolean;
   /** historical-data pacing limits (default IB's) */
   pacing?: Partial<PacingLimits>;
   /**
@@ -233,6 +238,19 @@ export class IbGatewaySimulator implements ConnectionHandler {
       volumeDay: [...this.feed.volumeDay].map((d) => (Number.isNaN(d) ? null : d)),
       state: this.account.snapshot(),
     });
+  }
+
+  /** Starts the replay of a simulator created with `autoStart: false`. */
+  begin(): void {
+    this.started = true;
+    this.scheduler.pump();
+  }
+
+  /** real-time-bar subscriptions of the connected clients */
+  get realTimeBarSubscriptions(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.state === 'ready') n += c.rtBars.size;
+    return n;
   }
 
   /** connected clients (past the handshake) */
@@ -446,7 +464,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
         if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
         this.scheduler.join(conn);
         conn.rtBars.set(req.reqId, { sid, useRTH: req.useRTH });
-        this.started = true;
+        if (this.o.autoStart !== false) this.started = true;
         return this.scheduler.pump();
       }
       case 'cancelRealTimeBars':
@@ -557,7 +575,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.scheduler.join(conn);
     conn.mktData.set(reqId, { sid });
     if (!Number.isNaN(last) && this.replay.nextSeq > 0) this.feed.ticks(conn, reqId, sid, last, 0, sec);
-    this.started = true;
+    if (this.o.autoStart !== false) this.started = true;
     this.scheduler.pump();
   }
 
