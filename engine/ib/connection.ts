@@ -69,10 +69,10 @@ export class IbConnection extends EventEmitter {
 
   /**
    * Connects and resolves once the gateway has given the first order id; retries with backoff (saying
-   * so) until then. Rejects if stop() is called first.
+   * so) until then. Rejects if stop() was called, before or while it waits.
    */
   start(): Promise<void> {
-    this.stopped = false;
+    if (this.stopped) return Promise.reject(new Error(`stopped before connecting to the gateway at ${this.o.host}:${this.o.port}`));
     return new Promise((resolve, reject) => {
       const onReady = () => {
         this.off('stopped', onStop);

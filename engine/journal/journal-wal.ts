@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Bar, Fill, Order, OrderEvent, RiskEvent } from '../core/types.ts';
 import type { EquitySample, LogKind } from './journal.ts';
 
@@ -132,6 +132,8 @@ export function parseWal(text: string, after: number, where: string, o: { strict
 export function readWal(path: string, after: number, o: { strict: boolean; warn?: (m: string) => void }): WalContents {
   let text: string;
   try {
+    // a device or a pipe (e.g. /dev/zero) would never end: only a regular file is a write-ahead file
+    if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file: move it aside (the journal's write-ahead file must be one)`);
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], last: 0, tornBytes: 0 };

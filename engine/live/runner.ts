@@ -235,8 +235,10 @@ export class LiveRunner {
     const a = await this.broker.account();
     this.account = a;
     const money = (x: number) => `${x.toLocaleString('en-US', { maximumFractionDigits: 2 })} ${a.currency}`.trim();
+    const resumed = this.engine.orders.length > 0;
     this.note('info', `account ${a.account}: net liquidation ${money(a.netLiquidation)}, total cash ${money(a.totalCashValue)}, available funds ${money(a.availableFunds)}; capital allotted to ${this.config.strategy}: ${money(this.config.cash)}`);
-    if (!(a.netLiquidation >= this.config.cash)) {
+    // the allotment is checked when a run starts; a resumed run's capital has moved with its own P&L since
+    if (!resumed && !(a.netLiquidation >= this.config.cash)) {
       throw new Error(`the account ${a.account} cannot cover the capital allotted: --cash ${this.config.cash} is more than its net liquidation ${Number.isNaN(a.netLiquidation) ? '(not reported)' : money(a.netLiquidation)}; lower --cash`);
     }
   }

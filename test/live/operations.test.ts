@@ -36,15 +36,17 @@ function minutes(n: number, count: number): BarSeries[] {
 const cfgFor = (series: BarSeries[], over = {}) => config({ strategy: 'scripted', symbols: series.map((s) => s.symbol), interval: '1m', sizing: { kind: 'fixed', quantity: 10 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK, cash: 1_000_000, ...over });
 
 describe('live operations', () => {
-  it('pacing: 60 subscriptions and a burst of 60 orders stay under 50 messages/s, none lost, none held longer than pacing needs', async () => {
+  it.each([{ mode: 'real time (60x)', speed: 60 as const }, { mode: 'lockstep', speed: 'lockstep' as const }])('pacing, $mode: 60 subscriptions and a burst of 60 orders stay under 50 messages/s, none lost, none held longer than pacing needs', async ({ speed }) => {
     const series = minutes(60, 20);
     // at the close of its fifth bar every symbol gets a resting limit buy well under the market
     const burst: Strategy = { onBar: (ctx, bar) => void (ctx.count(bar.sid) === 5 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'LMT', qty: 10, limit: 1, tif: 'GTC' })) };
     let decided = NaN;
     let arrived = NaN;
     const { result, sim } = await liveSession(series, cfgFor(series), [{ name: 'burst', strategy: burst, weight: 1 }], {
-      speed: 60,
+      speed,
+      // the simulator enforces IB's limit in both modes; in lockstep each step's reqCurrentTime counts too
       sim: { cash: 1_000_000, maxMsgPerSec: 50 },
+      runner: { maxReqPerSec: 40 },
       during: async (s, runner) => {
         await until(() => runner.engine.orders.length === 60, 60_000, 'the burst');
         decided = performance.now();
