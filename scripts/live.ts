@@ -183,6 +183,7 @@ async function main(): Promise<void> {
     onMismatch,
     resetBreaker: v['reset-breaker'] ? 'the command line (--reset-breaker)' : undefined,
     print,
+    onCommitted: sim && (() => sim!.save()),
     signals: model && new StreamingPredictor(model, symbols.length),
   });
   process.on('SIGUSR2', () => void runner.kill('kill switch (SIGUSR2)'));

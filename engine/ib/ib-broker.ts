@@ -63,6 +63,9 @@ export class IbBroker implements LiveBroker {
   private readonly sentAt = new Map<Order, number>();
   private outbox: Outgoing[] = [];
   private reqSeq = 60_000;
+  private pnlReq = -1;
+  /** Today's P&L as IB reports it (reqPnL), kept up to date; NaN until the first report. */
+  dailyPnl = NaN;
 
   constructor(private readonly conn: IbConnection, private readonly o: IbBrokerOptions) {
     const api = conn.api;
@@ -279,10 +282,6 @@ export class IbBroker implements LiveBroker {
       };
     });
   }
-
-  /** Today's P&L as IB reports it (reqPnL), kept up to date; NaN until the first report. */
-  dailyPnl = NaN;
-  private pnlReq = -1;
 
   /** Subscribes to the account's daily P&L (again after a reconnect). */
   watchPnl(): void {

@@ -99,10 +99,11 @@ export class IbFeed implements Feed {
 
   /** The gateway's current time, asked now (resolves with the answer). */
   syncTime(): Promise<EpochMs> {
+    // in lockstep a reqCurrentTime is the batch signal: do not spend one (and the replay waited for us)
+    if (this.o.lockstep) return Promise.resolve(this.gatewayTime);
     return new Promise((resolve) => {
       this.pendingTime.push(resolve);
-      if (this.o.lockstep) resolve(this.gatewayTime); // in lockstep a reqCurrentTime is the batch signal: do not spend one
-      else this.ask();
+      this.ask();
     });
   }
 

@@ -43,6 +43,8 @@ export interface LiveOptions {
   onMismatch?: 'halt' | 'warn';
   /** reset a breaker restored as tripped, at start (the operator's command-line choice; journaled with this source) */
   resetBreaker?: string;
+  /** runs after every commit, once its entries are written and its orders sent (the embedded simulator journals its state then) */
+  onCommitted?: () => void;
   /** the session as a person follows it: a line per order event, fill, risk event, connection change, and status lines */
   print?: (line: string) => void;
   /**
@@ -258,6 +260,7 @@ export class LiveRunner {
       return Promise.resolve();
     }
     this.broker.drain();
+    this.o.onCommitted?.();
     if (this.o.print) for (const x of entries) {
       const line = describeEntry(x, this.engine.orders);
       if (line) this.o.print(line);
@@ -354,6 +357,7 @@ export class LiveRunner {
     }
     const now = await this.feed.syncTime();
     this.broker.release((order) => this.staleness(order, now));
+    this.broker.watchPnl();
     await this.commit();
   }
 

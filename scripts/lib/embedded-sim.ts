@@ -1,6 +1,8 @@
 // The IB Gateway simulator `npm run live` runs in-process when no --gateway is given. Its state is
-// journaled beside the runner's (run id `<run>/sim`), so a restart of the same run resumes the
-// simulated account, orders, execution ids and clock where they were, or refuses to start.
+// journaled beside the runner's (run id `<run>/sim`) after every commit of the runner, so the simulated
+// broker is never behind the runner's journal: a restart of the same run resumes the account, orders,
+// execution ids and clock from there (what the broker did past it, the runner reconciles), or refuses
+// to start when there is a session but no simulator state.
 import type { CommissionSpec } from '../../engine/exec/costs.ts';
 import type { Interval } from '../../engine/core/types.ts';
 import { loadBars } from '../../engine/data/load.ts';
@@ -24,16 +26,10 @@ export interface EmbeddedOptions {
   cash: number;
   commission: CommissionSpec;
   tz: string;
-  /** how often its state is journaled (ms, default 1,000) */
-  saveEveryMs?: number;
 }
 
 export class EmbeddedSimulator {
-  private readonly timer: NodeJS.Timeout;
-
-  private constructor(private readonly sim: IbGatewaySimulator, private readonly o: EmbeddedOptions, readonly resumed: boolean) {
-    this.timer = setInterval(() => this.save(), o.saveEveryMs ?? 1_000);
-  }
+  private constructor(private readonly sim: IbGatewaySimulator, private readonly o: EmbeddedOptions, readonly resumed: boolean) {}
 
   static async start(o: EmbeddedOptions): Promise<EmbeddedSimulator> {
     const simRun = `${o.runId}/sim`;
@@ -59,7 +55,7 @@ export class EmbeddedSimulator {
     return this.sim.finished;
   }
 
-  /** Journals the simulator's state (written synchronously, like every journal entry). */
+  /** Journals the simulator's state (written synchronously, like every journal entry): after each runner commit, and at the end. */
   save(): void {
     try {
       this.o.journal.write([{ t: 'state', runId: `${this.o.runId}/sim`, ts: this.sim.now(), state: this.sim.snapshot() }]);
@@ -69,7 +65,6 @@ export class EmbeddedSimulator {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
     this.save();
     await this.sim.close();
   }

@@ -120,7 +120,7 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     const cfg = config({ strategy: 'ml-signal', params, symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
     const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, ['SPY']), { runId: 'ml-live', signals: flaky });
 
-    expect(logs.filter((l) => /prediction failed/.test(l.message)).map((l) => l.message)).toEqual([`prediction failed for the bars at ${new Date(ts[FAIL]).toISOString()}: onnxruntime: session run failed; no signal for them`]);
+    expect(logs.filter((l) => /prediction failed/.test(l.message)).map((l) => l.message)).toEqual([`prediction failed for the bars at ${new Date(ts[FAIL]).toISOString().replace('.000Z', 'Z')}: onnxruntime: session run failed; no signal for them`]);
     expect(live.bars).toBe(ts.length);
     const decided = live.engine.orders.map((o) => o.submittedAt);
     expect(decided).not.toContain(ts[FAIL] + MINUTE);

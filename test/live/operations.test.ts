@@ -120,9 +120,10 @@ describe('live operations', () => {
         journal,
         runId: 'complete',
         runner: { print: (l) => printed.push(l) },
-        during: async (s) => {
+        during: async (s, runner) => {
           await until(() => s.account.liveOrders().length === 1, 30_000, 'the resting order at the broker');
           s.rejectNextOrder('test: no permission for this order');
+          expect(runner.status()).toMatch(/status: equity 1,000,000\.00, P&L today \+0\.00( \(account at IB \+0\.00\))?, positions none, open orders 1, gateway connected$/);
         },
       });
       expect(result.engine.orders[0].limit).toBe(41.5);

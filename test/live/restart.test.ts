@@ -182,6 +182,56 @@ describe.skipIf(!sharedAvailable(DIR)).each(MODES)('the live runner killed with 
   }, 180_000);
 });
 
+describe.skipIf(!sharedAvailable(DIR))('the embedded simulator (no --gateway) across a SIGKILL', () => {
+  const args = (out: string) => ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--paper', '--lockstep', '--data', path.join(SHARED, DIR), '--from', '2013-10-07', '--to', '2013-10-08', '--symbols', 'SPY', '--params', '{"fast":10,"slow":30}', '--sizing', 'fixed', '--quantity', '100', '--risk', 'research', '--status-every', '0', '--out', out];
+  const launch = (out: string): Runner => {
+    const child = spawn(process.execPath, args(out), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let o = '';
+    let e = '';
+    child.stdout!.on('data', (d) => (o += d));
+    child.stderr!.on('data', (d) => (e += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exited, stdout: () => o, stderr: () => e };
+  };
+  const fills = (r: Runner) => (r.stdout().match(/ fill SPY /g) ?? []).length;
+
+  it('resumes the simulated account, orders and clock from the journal: the broker and the runner agree', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'tradebench-embedded-'));
+    const first = launch(out);
+    await until(() => fills(first) >= 4, 90_000, 'the first session to trade');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = launch(out);
+    await waitFor(second, /resuming run/, 60_000, 'the second session to resume');
+    expect(await second.exited, second.stderr()).toBe(0); // the replay ran to its end
+    expect(second.stderr()).toMatch(/replaying SPY 1m \(lockstep\), resumed from the journal/);
+    expect(second.stdout()).toMatch(/reconciled \(start\): .*positions agree/);
+    expect(second.stdout()).not.toMatch(/RISK reconcile\.position/);
+    const journal = path.join(out, 'journal.duckdb');
+    const execIds = (await rows(journal, "SELECT exec_id FROM fills WHERE run_id NOT LIKE '%/sim' ORDER BY seq")).map((f) => String(f.exec_id));
+    expect(new Set(execIds).size).toBe(execIds.length);
+    expect(execIds.length).toBeGreaterThan(4);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const held = report.fills.reduce((q: number, f: { quantity: number }) => q + f.quantity, 0);
+    expect(report.openPositions.find((p: { symbol: string }) => p.symbol === 'SPY')?.quantity ?? 0).toBe(held);
+  }, 180_000);
+
+  it('refuses to resume a session whose simulator state is missing, saying what to do', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'tradebench-embedded-'));
+    const first = launch(out);
+    await until(() => fills(first) >= 1, 90_000, 'the first session to trade');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const j = await LiveJournal.open(path.join(out, 'journal.duckdb'));
+    await j.use((conn) => conn.run("DELETE FROM live_state WHERE run_id LIKE '%/sim'"));
+    await j.close();
+    const second = launch(out);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toMatch(/the journal already holds a session of run \w+ \(\d+ bars\) but no simulator state to resume it from: start over with another --out/);
+  }, 120_000);
+});
+
 describe('start-up: flags are checked before connecting, and a stop is honoured while connecting', () => {
   it('a client id that is not a number is refused at once, naming the flag', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--gateway', '127.0.0.1:1', '--paper', '--client-id', 'abc'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });

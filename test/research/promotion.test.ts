@@ -52,7 +52,7 @@ describe('npm run promote and the live runner', () => {
     const refused = runCli('live.ts', ['--symbols', 'SPY', '--params', '{"fast":5}', '--promoted-dir', dir]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/a live account needs a promotion record for sma-cross \{"fast":5,"slow":30\}/);
-    const accepted = runCli('live.ts', ['--symbols', 'SPY', '--promoted-dir', dir, '--from', '2013-10-07', '--to', '2013-10-07', '--out', path.join(dir, 'live')]);
+    const accepted = runCli('live.ts', ['--symbols', 'SPY', '--promoted-dir', dir, '--lockstep', '--from', '2013-10-07', '--to', '2013-10-07', '--out', path.join(dir, 'live')]);
     expect(accepted.stderr).toMatch(/live account: sma-cross promoted on/);
     expect(accepted.code).toBe(0);
   }, 180_000);
