@@ -111,7 +111,8 @@ async function read(file: string, table: Table, run: string | undefined): Promis
     for (const t of RUN_TABLES.slice(2)) if (tables.has(t)) for (const [id] of (await s.conn.runAndReadAll(`SELECT DISTINCT run_id FROM ${t}`)).getRows()) bump(String(id), -2e15);
     if (tables.has('live_runs')) for (const [id, last] of (await s.conn.runAndReadAll(`SELECT run_id, max(last_seq) FROM live_runs GROUP BY run_id`)).getRows()) bump(String(id), Number(last));
     for (const r of wal.records) bump(r.e.runId, r.g);
-    const runs = [...order].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    // `<run>/sim` holds only the embedded simulator's state (scripts/lib/embedded-sim.ts): not a session to show
+    const runs = [...order].sort((a, b) => b[1] - a[1]).map(([id]) => id).filter((id) => !id.endsWith('/sim'));
     if (runs.length === 0) throw new Error(`${file} has no runs yet`);
     const runId = run ?? runs[0];
     if (!order.has(runId)) throw new Error(`${file} has no run '${runId}'; its runs (latest first): ${runs.slice(0, 10).join(', ')}${runs.length > 10 ? `, … (${runs.length})` : ''}`);

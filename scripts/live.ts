@@ -208,7 +208,8 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   // the session ends on SIGINT/SIGTERM, when the embedded simulator has replayed everything, or when the journal fails
-  const ended = await Promise.race([stopRequested, sim ? sim.finished : new Promise<void>(() => {}), runner.fatal]).then(
+  const simEnded = sim ? sim.finished.then(() => sim!.heardBy(() => runner.gatewayTime)) : new Promise<void>(() => {});
+  const ended = await Promise.race([stopRequested, simEnded, runner.fatal]).then(
     () => null,
     (e: Error) => e,
   );

@@ -55,6 +55,12 @@ export class EmbeddedSimulator {
     return this.sim.finished;
   }
 
+  /** Resolves once the client's clock (`heard`) has reached the end of the replay, or after `ms`: its last batch is sent, not yet read. */
+  async heardBy(heard: () => number, ms = 5_000): Promise<void> {
+    const end = performance.now() + ms;
+    while (heard() < this.sim.now() && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /** Journals the simulator's state (written synchronously, like every journal entry): after each runner commit, and at the end. */
   save(): void {
     try {
