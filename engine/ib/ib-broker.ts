@@ -67,7 +67,11 @@ export class IbBroker implements LiveBroker {
   /** Today's P&L as IB reports it (reqPnL), kept up to date; NaN until the first report. */
   dailyPnl = NaN;
 
+  /** from a drop until the runner has reconciled and called `release`: nothing is sent */
+  holding = false;
+
   constructor(private readonly conn: IbConnection, private readonly o: IbBrokerOptions) {
+    conn.on('disconnected', () => (this.holding = true));
     const api = conn.api;
     api.on(EventName.orderStatus, (id: number, status: string) => this.onOrderStatus(id, status));
     api.on(EventName.openOrder, (id: number, _c: Contract, _o: IbOrder, state: { status?: string }) => this.onOrderStatus(id, state?.status ?? ''));
@@ -110,11 +114,11 @@ export class IbBroker implements LiveBroker {
   }
 
   /**
-   * Sends every placed, modified or cancelled order; call after the journal has them. While the
-   * gateway is disconnected nothing is sent (returns false): they wait for `release` after reconciliation.
+   * Sends every placed, modified or cancelled order, in the order decided; call after the journal has
+   * them. From a drop until `release` (after the reconnect's reconciliation) nothing is sent (returns false).
    */
   drain(): boolean {
-    if (!this.conn.ready) return false;
+    if (!this.conn.ready || this.holding) return false;
     const out = this.outbox;
     this.outbox = [];
     for (const x of out) {
@@ -149,6 +153,7 @@ export class IbBroker implements LiveBroker {
       this.outbox = this.outbox.filter((y) => y !== x);
       this.listener.onStatus(x.order, 'REJECTED', why);
     }
+    this.holding = false;
     this.drain();
   }
 

@@ -179,7 +179,11 @@ export class LiveRunner {
       const period = ms ?? dflt;
       if (period > 0) this.timers.push(setInterval(f, period));
     };
-    every(this.o.reconcileEveryMs, 300_000, () => void this.reconcile('periodic').catch((e) => this.note('reconcile', `periodic reconciliation failed: ${(e as Error).message}`)));
+    every(this.o.reconcileEveryMs, 300_000, () => {
+      // decisions still held after a reconnect whose reconciliation failed: try that again first
+      if (this.broker.holding && this.conn.ready) return void this.afterReconnect();
+      void this.reconcile('periodic').catch((e) => this.note('reconcile', `periodic reconciliation failed: ${(e as Error).message}`));
+    });
     every(this.o.statusEveryMs, 60_000, () => this.o.print?.(this.status()));
     const ack = this.o.ackTimeoutMs ?? 5_000;
     every(ack / 2, ack / 2, () => {

@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BarSeries } from '../../engine/core/types.ts';
+import type { BarSeries, Order } from '../../engine/core/types.ts';
+import type { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
@@ -99,5 +100,41 @@ describe.skipIf(!available)('real time: the runner against the simulator at N x 
     } finally {
       await journal.close();
     }
+  }, 120_000);
+
+  it.each([
+    { mode: 'lockstep (the replay waits: the decision is still valid)', speed: 'lockstep' as const, fault: (sim: IbGatewaySimulator) => sim.dropConnections(), sent: true },
+    { mode: 'real time (down for 3 minutes of market: the decision is stale)', speed: 120, fault: (sim: IbGatewaySimulator) => void sim.restart(1_500), sent: false },
+  ])('an order decided while the gateway is out of reach is journaled and held, then sent after reconciling or rejected as stale: $mode', async ({ speed, fault, sent }) => {
+    const series = await window(30);
+    const killCfg = { ...cfg, risk: { limits: {}, breaker: { flattenOnTrip: true } } };
+    let flatten: Order | undefined;
+    const { result: live, sim, logs } = await liveSession(series, killCfg, slots(), {
+      speed,
+      during: async (s, runner) => {
+        await until(() => runner.engine.portfolio.position(0) > 0 || runner.engine.portfolio.position(1) > 0, 60_000, 'a position');
+        fault(s);
+        await until(() => !runner.conn.ready, 10_000, 'the drop to be seen');
+        await runner.kill('test: kill switch while the gateway is out of reach');
+        flatten = runner.engine.orders.find((o) => o.tag === 'flatten');
+        expect(flatten?.status).toBe('APPROVED'); // decided and journaled, not sent
+      },
+    });
+    const lines = logs.map((l) => l.message);
+    expect(lines.some((l) => /reconciled \(reconnect\)/.test(l))).toBe(true);
+    const order = live.engine.orders.find((o) => o.id === flatten!.id)!;
+    const events = live.journal.orderEvents.filter((e) => e.orderId === order.id).map((e) => e.to);
+    expect(events.slice(0, 3)).toEqual(['NEW', 'RISK_CHECK', 'APPROVED']);
+    const refs = [...sim.account.orders.values()].map((o) => o.ib.orderRef);
+    if (sent) {
+      expect(order.status).toBe('FILLED');
+      expect(refs.filter((r) => r.endsWith(`:${order.id}`))).toHaveLength(1);
+      expect(sim.account.ledger.qty[order.sid]).toBe(0);
+    } else {
+      expect(order.status).toBe('REJECTED');
+      expect(order.reason).toMatch(/while the gateway was out of reach; it is now .*, past the bar it was meant for: not sent/);
+      expect(refs.filter((r) => r.endsWith(`:${order.id}`))).toHaveLength(0); // it never reached the broker
+    }
+    SYMBOLS.forEach((_, sid) => expect(live.engine.portfolio.position(sid)).toBe(sim.account.ledger.qty[sid]));
   }, 120_000);
 });
