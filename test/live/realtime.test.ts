@@ -72,11 +72,15 @@ describe.skipIf(!available)('real time: the runner against the simulator at N x 
         speed: 120,
         journal,
         runId: 'rt-drop',
-        during: async (s) => {
-          // mid-minute, 10 minutes in
-          await until(() => s.stats.batches >= 10 * 12 + 5, 60_000, 'the replay to reach 09:40:25');
-          dropAt = s.now();
-          s.dropConnections();
+        during: (s) => {
+          // mid-minute, 10 minutes in: right after the batch that ends at 09:40:25
+          const onBatch = () => {
+            if (s.stats.batches !== 10 * 12 + 5) return;
+            s.events.off('batch', onBatch);
+            dropAt = s.now();
+            s.dropConnections();
+          };
+          s.events.on('batch', onBatch);
         },
       });
       expect(dropAt).toBe(Date.parse('2013-10-07T09:40:25-04:00')); // mid-minute
