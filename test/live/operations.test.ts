@@ -162,4 +162,23 @@ describe('live operations', () => {
     expect(r.engine.orders.map((o) => o.side)).toEqual(['BUY', 'SELL']);
     expect(r.engine.portfolio.position(0)).toBe(0);
   });
+
+  it('bars that go back in time are refused loudly: a restarted run never acts on a bar older than its journal', async () => {
+    const series = minutes(1, 12);
+    const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
+    const journal = await LiveJournal.open(':memory:');
+    try {
+      const first = await liveSession(series, cfgFor(series), [{ name: 'flip', strategy: flip, weight: 1 }], { journal, runId: 'rewind' });
+      const acted = first.result.bars;
+      expect(first.result.engine.orders.length).toBeGreaterThan(5);
+      // the same run again, against a gateway that replays the same day from its start
+      const second = await liveSession(series, cfgFor(series), [{ name: 'flip', strategy: flip, weight: 1 }], { journal, runId: 'rewind', runner: { onMismatch: 'warn' } });
+      const refused = second.logs.filter((l) => /^bars refused: S00 .* is not after the last bar acted on \(2013-10-07T13:41:00Z\)$/.test(l.message));
+      expect(refused).toHaveLength(series[0].ts.length);
+      expect(second.result.bars).toBe(acted); // none of them joined the session
+      expect(second.result.engine.orders.length).toBe(first.result.engine.orders.length); // nothing decided on them
+    } finally {
+      await journal.close();
+    }
+  }, 60_000);
 });
