@@ -20,7 +20,7 @@ export interface IbFeedOptions {
   stallMs?: number;
   /** the gateway stalled: the connection must be treated as dropped */
   onStall?: (silentMs: number) => void;
-  /** a group that starts at or before the last one delivered (or `actedUpTo`): never shown to the strategies */
+  /** a group that starts at or before the last one delivered (or `refuseUpTo`): never shown to the strategies */
   onRefused?: (ts: EpochMs, bars: readonly Bar[], lastTs: EpochMs) => void;
   /** a bucket that was not received whole (see BarAggregator): never shown to the strategies */
   onPartial?: (symbol: string, p: PartialBar) => void;

@@ -74,17 +74,6 @@ export class BarAggregator {
     }
   }
 
-  /** Every bucket being built is given up on (the stream it came from ended mid-bar). */
-  abandonOpen(): void {
-    for (let s = 0; s < this.open.length; s++) {
-      const b = this.open[s];
-      if (!b) continue;
-      b.partial = true;
-      this.ready[s].push(b);
-      this.open[s] = null;
-    }
-  }
-
   /**
    * Emits every group that is known complete, oldest first: each symbol has finished its bucket or
    * moved past it, or all bars starting before `knownUpTo` have arrived (-Infinity: nothing known).
