@@ -1,5 +1,5 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { Bar, Order } from '../core/types.ts';
+import type { Order } from '../core/types.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
 import type { MemoryJournal } from './journal.ts';
 
@@ -28,32 +28,6 @@ CREATE TABLE IF NOT EXISTS journal_meta (key VARCHAR, value BIGINT);
 `;
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
-
-/** Orders a live session created, as they were created (JSON), so a restarted session can take them back. */
-export async function appendOrders(conn: DuckDBConnection, runId: string, orders: readonly Order[], from: number, cache?: AppenderCache): Promise<number> {
-  await appendRows(conn, 'live_orders', orders.slice(from), (a, o) => {
-    a.appendVarchar(runId);
-    a.appendInteger(o.id);
-    a.appendVarchar(JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
-  }, cache);
-  return orders.length;
-}
-
-/** The bars a live session acted on, in the order it saw them (for replaying its journal). */
-export async function appendBars(conn: DuckDBConnection, runId: string, bars: readonly Bar[], from: number, cache?: AppenderCache): Promise<number> {
-  await appendRows(conn, 'live_bars', bars.slice(from), (a, b, k) => {
-    a.appendVarchar(runId);
-    a.appendInteger(from + k);
-    a.appendVarchar(b.symbol);
-    a.appendBigInt(BigInt(b.ts));
-    a.appendDouble(b.open);
-    a.appendDouble(b.high);
-    a.appendDouble(b.low);
-    a.appendDouble(b.close);
-    a.appendDouble(b.volume);
-  }, cache);
-  return bars.length;
-}
 
 export interface RunRecord {
   runId: string;
@@ -123,7 +97,7 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
 }
 
 /** How many rows of each event list are already in the database. */
-export interface JournalMark {
+interface JournalMark {
   orderEvents: number;
   fills: number;
   riskEvents: number;
@@ -134,17 +108,9 @@ export async function ensureJournalTables(conn: DuckDBConnection): Promise<void>
   for (const ddl of JOURNAL_DDL.split(';').map((s) => s.trim()).filter(Boolean)) await conn.run(ddl);
 }
 
-/** Appenders kept open across many small appends (the live journal): flushed after each, closed at the end. */
-export type AppenderCache = Map<string, DuckDBAppender>;
-
-export function closeAppenders(cache: AppenderCache): void {
-  for (const a of cache.values()) a.closeSync();
-  cache.clear();
-}
-
-/** Appends the journal's events from `from` on (the live journal writes its news this way). */
-export async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark, cache?: AppenderCache): Promise<JournalMark> {
-  const append = <T>(table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void) => appendRows(conn, table, rows, row, cache);
+/** Appends the journal's events from `from` on. */
+async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark): Promise<JournalMark> {
+  const append = <T>(table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void) => appendRows(conn, table, rows, row);
   await append('order_events', journal.orderEvents.slice(from.orderEvents), (a, e, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.orderEvents + k);
@@ -191,17 +157,12 @@ function double(a: DuckDBAppender, x: number): void {
   else a.appendNull();
 }
 
-async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void, cache?: AppenderCache): Promise<void> {
+async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void): Promise<void> {
   if (rows.length === 0) return;
-  let a = cache?.get(table);
-  if (!a) {
-    a = await conn.createAppender(table);
-    cache?.set(table, a);
-  }
+  const a = await conn.createAppender(table);
   rows.forEach((r, i) => {
     row(a, r, i);
     a.endRow();
   });
-  if (cache) a.flushSync();
-  else a.closeSync();
+  a.closeSync();
 }
