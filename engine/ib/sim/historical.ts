@@ -134,7 +134,7 @@ function shiftMonths(t: number, months: number, tz: string): number {
 }
 
 /** first index with ts[i] >= x */
-function lowerBound(ts: Float64Array, x: number): number {
+export function lowerBound(ts: Float64Array, x: number): number {
   let lo = 0;
   let hi = ts.length;
   while (lo < hi) {

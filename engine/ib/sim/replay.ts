@@ -1,6 +1,7 @@
 // The replay timeline and the virtual clock: stored bars of all symbols merged in time order (series
 // order at equal times), each split into 5-second sub-bars; one batch = every symbol's sub-bar at one time.
 import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
+import { lowerBound } from './historical.ts';
 import { splitBar, type OHLCV } from './split.ts';
 
 export const SUB_BAR_MS = 5_000;
@@ -152,16 +153,4 @@ export class Replay {
     }
     return true;
   }
-}
-
-/** first index with ts[i] >= x */
-function lowerBound(ts: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
