@@ -1,15 +1,17 @@
-// A full disk for one open file: the descriptor a process holds on `file` is made to refer to
-// /dev/full (every write then fails with ENOSPC), keeping its number. The journal's write-ahead file
-// cannot simply be a symlink to /dev/full when LiveJournal.open() runs: open() reads the existing
-// file first, and reading /dev/full never ends (zeros until memory runs out). A real full disk lets
-// open() succeed and fails the writes after it; this does the same to the live journal's descriptor.
+// A full disk for one open file: every write this thread makes to a descriptor open on `file` goes
+// to /dev/full instead, so the kernel fails it with a real ENOSPC. Nothing is closed or reopened:
+// swapping the descriptor itself (close, then open /dev/full under the same number) raced with the
+// other threads of the process (DuckDB's, the journal filler's), which could take the number first.
+// The journal's write-ahead file cannot simply be a symlink to /dev/full when LiveJournal.open()
+// runs: open() reads the existing file first, and reading /dev/full never ends.
 //
 // Imported by test/live/broker-faults.test.ts, and preloaded into `npm run live` child processes
 // (node --import tsx --import this-file scripts/live.ts ...) with
-//   BROKER_FAULTS_WAL      the write-ahead file whose descriptor is to be swapped
+//   BROKER_FAULTS_WAL      the write-ahead file whose writes are to fail
 //   BROKER_FAULTS_TRIGGER  a file the test creates when the disk is to fill up; the outcome is
 //                          written to `<trigger>.done` ('ok <fd>' or 'failed: <why>')
-import { closeSync, constants, existsSync, openSync, readdirSync, readlinkSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import fs, { closeSync, constants, existsSync, openSync, readdirSync, readlinkSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 
 /** The descriptors of this process open on `file` (compared by real path). */
 export function descriptorsOn(file: string): number[] {
@@ -26,29 +28,33 @@ export function descriptorsOn(file: string): number[] {
 }
 
 /**
- * Makes this process's one descriptor on `file` refer to /dev/full instead, under the same number
- * (close, then open /dev/full until the lowest free number is that one; all synchronous, so no other
- * JavaScript runs in between). Returns the descriptor. Throws if it cannot be done exactly.
+ * From now on, fs.writeSync on a descriptor open on `file` writes to /dev/full (ENOSPC) in this
+ * thread, for named imports too (syncBuiltinESMExports). Returns the descriptor it found on `file`
+ * and a function that restores the real writeSync.
  */
-export function fillDiskUnder(file: string): number {
+export function fillDiskUnder(file: string): { fd: number; restore: () => void } {
   const fds = descriptorsOn(file);
   if (fds.length !== 1) throw new Error(`expected one descriptor open on ${file}, found ${fds.length} (${fds.join(', ')})`);
-  const fd = fds[0];
-  closeSync(fd);
-  const spare: number[] = [];
-  try {
-    for (;;) {
-      const got = openSync('/dev/full', constants.O_WRONLY | constants.O_APPEND);
-      if (got === fd) break;
-      spare.push(got);
-      if (got > fd) throw new Error(`descriptor ${fd} was taken by someone else while it was swapped (got ${got})`);
+  const target = realpathSync(file);
+  const full = openSync('/dev/full', constants.O_WRONLY);
+  const real = fs.writeSync;
+  const onFile = (fd: number): boolean => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === target;
+    } catch {
+      return false;
     }
-  } finally {
-    for (const x of spare) closeSync(x);
-  }
-  const now = readlinkSync(`/proc/self/fd/${fd}`);
-  if (now !== '/dev/full') throw new Error(`descriptor ${fd} refers to ${now}, not /dev/full`);
-  return fd;
+  };
+  fs.writeSync = ((fd: number, ...rest: unknown[]) => (real as (...a: unknown[]) => number)(onFile(fd) ? full : fd, ...rest)) as typeof fs.writeSync;
+  syncBuiltinESMExports();
+  return {
+    fd: fds[0],
+    restore: () => {
+      fs.writeSync = real;
+      syncBuiltinESMExports();
+      closeSync(full);
+    },
+  };
 }
 
 /** Whether /dev/full is there and fails writes with ENOSPC, and /proc/self/fd lists descriptors (Linux). */
@@ -73,7 +79,7 @@ if (wal && trigger) {
     if (!existsSync(trigger) || !existsSync(wal) || descriptorsOn(wal).length === 0) return;
     clearInterval(timer);
     try {
-      writeFileSync(`${trigger}.done`, `ok ${fillDiskUnder(wal)}\n`);
+      writeFileSync(`${trigger}.done`, `ok ${fillDiskUnder(wal).fd}\n`);
     } catch (e) {
       writeFileSync(`${trigger}.done`, `failed: ${(e as Error).message}\n`);
     }

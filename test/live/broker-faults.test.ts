@@ -168,16 +168,17 @@ describe('a full disk under the journal', () => {
     const series = minutes('S00', 300, zigzag);
     const RUN = 'full-disk';
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-full-disk-'));
-    // filled only when asked (start, stop): nothing else opens files while the descriptor is swapped
+    // filled only when asked (start, stop), so the write that fails is the one the runner makes
     const journal = await LiveJournal.open(path.join(dir, 'journal.duckdb'), { flushMs: 3_600_000 });
     const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: COMMISSION, cash: CASH });
     const printed: string[] = [];
     const every: Strategy = { onBar: (ctx, bar) => void (ctx.count(bar.sid) >= 2 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'MKT', qty: 1 })) };
     const runner = runnerOn(sim.port, journal, RUN, series, every, { print: (l) => printed.push(l) });
+    let restoreDisk = (): void => {};
     try {
       await runner.start();
       await until(() => sim.account.orders.size >= 3, 60_000, 'three orders at the simulator');
-      fillDiskUnder(journal.walPath);
+      restoreDisk = fillDiskUnder(journal.walPath).restore;
       const err = await Promise.race([runner.fatal, sim.finished.then(() => null)]).catch((e: Error) => e);
       expect(err, 'the replay ended and the runner never stopped').toBeInstanceOf(Error);
       const message = (err as Error).message;
@@ -201,6 +202,7 @@ describe('a full disk under the journal', () => {
       runner.conn.stop();
       await sim.close();
       await journal.close().catch(() => {});
+      restoreDisk();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
