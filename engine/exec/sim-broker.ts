@@ -118,6 +118,10 @@ export class SimBroker implements Broker {
         this.finish(o, 'CANCELLED', `all-in: the cash covers no whole share at ${price}`);
         return;
       }
+      if (!Number.isSafeInteger(shares)) {
+        this.finish(o, 'CANCELLED', `all-in: the cash buys more than 2^53 - 1 shares at ${price}, more than a double counts exactly`);
+        return;
+      }
       o.qty = { kind: 'shares', shares };
     }
     let qty = o.qty.shares - o.filledQty;

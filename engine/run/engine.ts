@@ -365,16 +365,27 @@ function warmUpPlaceholder(req: OrderRequest, sid: number, t: EpochMs, strategy:
 
 /** The largest whole number of shares whose cost plus commission fits in `cash`. */
 export function allInShares(cash: number, price: number, commission: (qty: number) => number): number {
-  let q = Math.floor(cash / price);
-  while (q > 0 && q * price + commission(q) > cash) q--;
-  return q;
+  const most = Math.floor(cash / price);
+  if (!(most > 0)) return 0;
+  if (most > Number.MAX_SAFE_INTEGER) return Infinity; // not countable in whole shares: the caller refuses it
+  // The cost q * price + commission(q) never decreases in q (rounding is monotone), so the largest
+  // affordable q is found by bisection, in at most 53 steps; stepping q-- from the top took
+  // billions of steps for large books and never ended above 2^53, where q - 1 === q.
+  let lo = 0;
+  let hi = most;
+  while (lo < hi) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    if (mid * price + commission(mid) <= cash) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Checks a request's own fields; the rejection names the order, the field and the rule. */
 function requestError(order: Order, req: OrderRequest, symbols: readonly string[]): Rejection | null {
   const bad = (field: string, rule: string): Rejection => ({ check: 'validOrder', value: 0, limit: 0, message: `order ${order.id} ${req.side} ${req.symbol}: ${field} ${rule}` });
   if (!symbols.includes(req.symbol)) return bad('symbol', `'${req.symbol}' is not in this run (${symbols.join(', ')})`);
-  if (req.qty !== 'all-in' && !(Number.isInteger(req.qty) && req.qty > 0)) return bad('qty', `must be a whole number > 0 or 'all-in', got ${req.qty}`);
+  if (req.qty !== 'all-in' && !(Number.isSafeInteger(req.qty) && req.qty > 0)) return bad('qty', `must be a whole number > 0 (at most 2^53 - 1, the largest a double counts exactly) or 'all-in', got ${req.qty}`);
   const needs = (field: 'limit' | 'stop') => !(Number.isFinite(req[field]) && (req[field] as number) > 0);
   if ((req.type === 'LMT' || req.type === 'STP LMT') && needs('limit')) return bad('limit', `must be a price > 0 for ${req.type}`);
   if ((req.type === 'STP' || req.type === 'STP LMT') && needs('stop')) return bad('stop', `must be a price > 0 for ${req.type}`);
