@@ -3,7 +3,7 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { DataError } from './errors.ts';
-import { sqlString, type Store } from './store.ts';
+import { describeReadError, sqlString, type Store } from './store.ts';
 
 export interface LoadRequest {
   /** matched upper-case, as the importer stores them; the result keeps this order */
@@ -20,6 +20,14 @@ export interface LoadRequest {
 const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
 
 export async function loadBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
+  try {
+    return await readBars(store, req);
+  } catch (e) {
+    throw describeReadError(store.path, e as Error); // a damaged file is found as it is read: name it
+  }
+}
+
+async function readBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
   if (!(req.interval in INTERVAL_MS)) {
     throw new DataError(`unknown interval '${req.interval}': use one of ${Object.keys(INTERVAL_MS).join(', ')}`, {
       rule: 'unknown-interval',
@@ -121,9 +129,13 @@ export async function chunkBars(store: Store, req: LoadRequest, targetRows = 250
   const symbols = req.symbols.map((s) => s.trim().toUpperCase());
   const list = `(${symbols.map(sqlString).join(', ')})`;
   const range = [req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '', req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : ''].filter(Boolean);
-  const r = await store.conn.runAndReadAll(`
+  const r = await store.conn
+    .runAndReadAll(`
 SELECT symbol, count(*) AS n, min(ts)::DOUBLE AS lo, max(ts)::DOUBLE AS hi FROM bars
-WHERE "interval" = ${sqlString(req.interval)} AND symbol IN ${list} ${range.map((x) => `AND ${x}`).join(' ')} GROUP BY symbol`);
+WHERE "interval" = ${sqlString(req.interval)} AND symbol IN ${list} ${range.map((x) => `AND ${x}`).join(' ')} GROUP BY symbol`)
+    .catch((e: Error) => {
+      throw describeReadError(store.path, e);
+    });
   const rows = r.getRowObjectsJS().map((x) => ({ symbol: String(x.symbol), n: Number(x.n), lo: Number(x.lo), hi: Number(x.hi) }));
   const found = new Set(rows.map((x) => x.symbol));
   const unknownOrEmpty = symbols.filter((s) => !found.has(s));
@@ -187,6 +199,8 @@ function doubles(chunk: DuckDBDataChunk, column: number): Float64Array {
 /** Symbols with bars (of one interval, when given), sorted. */
 export async function listSymbols(store: Store, interval?: Interval): Promise<string[]> {
   const where = interval ? `WHERE "interval" = ${sqlString(interval)}` : '';
-  const r = await store.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars ${where} ORDER BY symbol`);
+  const r = await store.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars ${where} ORDER BY symbol`).catch((e: Error) => {
+    throw describeReadError(store.path, e);
+  });
   return r.getRowObjectsJS().map((row) => String(row.symbol));
 }

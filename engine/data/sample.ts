@@ -1,30 +1,76 @@
 // The bundled sample (data/sample): LEAN's SPY, AAPL, IBM daily bars and SPY, IBM minute bars.
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../paths.ts';
 import { importPaths } from './import.ts';
-import { DEFAULT_DB_PATH, openStore } from './store.ts';
+import { DEFAULT_DB_PATH, openStore, StoreError, type Store } from './store.ts';
 
 export const SAMPLE_DIR = path.join(repoRoot(), 'data/sample');
+
+/** How long a first use waits for another process's first use (the sample import takes about a second). */
+const FIRST_USE_WAIT_MS = 30_000;
 
 /**
  * Imports the bundled sample into the database when it has no bars at all (daily as 1d, minute as
  * 1m, both adjusted with the sample's factor files). Says so in one line on stderr. Returns whether
  * it imported.
+ *
+ * It looks read-only first, so a database that has bars is never opened for writing (readers such as
+ * notebooks keep sharing it); only the first use takes the write lock, once. Two first uses at the same
+ * time: the second waits for the first's import (up to 30 s, saying so), then finds the bars; a writer that holds the
+ * file longer gets the lock message (who holds it, what to do).
  */
 export async function ensureSampleDb(dbPath: string = DEFAULT_DB_PATH): Promise<boolean> {
-  const store = await openStore(dbPath);
+  const deadline = Date.now() + FIRST_USE_WAIT_MS;
+  let said = false;
+  for (;;) {
+    let store: Store | undefined;
+    try {
+      if (await hasBars(dbPath)) return false;
+      store = await openStore(dbPath);
+    } catch (e) {
+      // another first use is importing: wait for it, saying so once
+      if (e instanceof StoreError && e.kind === 'locked' && e.holder && !e.holder.readOnly && Date.now() < deadline) {
+        if (!said) process.stderr.write(`waiting (up to ${FIRST_USE_WAIT_MS / 1000} s) for process ${e.holder.pid} (${e.holder.cmdline ?? e.holder.exe}), which is writing ${dbPath}\n`);
+        said = true;
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      throw e;
+    }
+    try {
+      const r = await store.conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM bars) AS has`);
+      if (r.getRowObjectsJS()[0]!.has) return false;
+      const factorsDir = path.join(SAMPLE_DIR, 'factor_files');
+      const daily = await importPaths(store, [path.join(SAMPLE_DIR, 'daily')], { interval: '1d', factorsDir });
+      const minute = await importPaths(store, [path.join(SAMPLE_DIR, 'minute')], { interval: '1m', factorsDir });
+      await store.conn.run('CHECKPOINT');
+      const n = (x: number) => x.toLocaleString('en-US');
+      process.stderr.write(
+        `${dbPath} had no bars: imported the bundled sample, ${n(daily.rows)} daily bars (${daily.symbols.join(', ')}) and ` +
+          `${n(minute.rows)} minute bars (${minute.symbols.join(', ')}), adjusted for splits and dividends\n`,
+      );
+      return true;
+    } finally {
+      store.close();
+    }
+  }
+}
+
+/** Whether the file has any bars, looked at read-only (a missing file or one without the tables has none). */
+async function hasBars(dbPath: string): Promise<boolean> {
+  // a file of 0 bytes is being created by a writer's open (the write-lock open that follows waits for it)
+  if (!existsSync(dbPath) || statSync(dbPath).size === 0) return false;
+  let store: Store;
+  try {
+    store = await openStore(dbPath, { readOnly: true, warn: () => undefined });
+  } catch (e) {
+    if (e instanceof StoreError && e.kind === 'not-market-data') return false;
+    throw e;
+  }
   try {
     const r = await store.conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM bars) AS has`);
-    if (r.getRowObjectsJS()[0]!.has) return false;
-    const factorsDir = path.join(SAMPLE_DIR, 'factor_files');
-    const daily = await importPaths(store, [path.join(SAMPLE_DIR, 'daily')], { interval: '1d', factorsDir });
-    const minute = await importPaths(store, [path.join(SAMPLE_DIR, 'minute')], { interval: '1m', factorsDir });
-    const n = (x: number) => x.toLocaleString('en-US');
-    process.stderr.write(
-      `${dbPath} had no bars: imported the bundled sample, ${n(daily.rows)} daily bars (${daily.symbols.join(', ')}) and ` +
-        `${n(minute.rows)} minute bars (${minute.symbols.join(', ')}), adjusted for splits and dividends\n`,
-    );
-    return true;
+    return Boolean(r.getRowObjectsJS()[0]!.has);
   } finally {
     store.close();
   }

@@ -7,7 +7,7 @@ import { importPaths } from '../../engine/data/import.ts';
 import { chunkBars, loadBars } from '../../engine/data/load.ts';
 import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
-import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
+import { DEFAULT_DB_PATH, describeReadError, openStore, sqlString, type Store } from '../../engine/data/store.ts';
 
 export { DEFAULT_DB_PATH };
 
@@ -31,8 +31,10 @@ export function parseDay(flag: string, s: string, interval: Interval, tz: string
 }
 
 /**
- * Opens the run's data: a .duckdb file as it is, or CSV/Parquet files imported (and validated) into an
- * in-memory database. With no --data, the default database, created from the bundled sample if needed.
+ * Opens the run's data: a .duckdb file as it is, read-only (any number of runs and notebooks read one file at
+ * once; only imports take it for writing), or CSV/Parquet files imported (and validated) into an in-memory
+ * database. With no --data, the default database, created from the bundled sample on first use (that one
+ * import takes the write lock once; every later run only reads).
  */
 export async function openRunStore(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ store: Store; source: string; from?: EpochMs; to?: EpochMs }> {
   const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
@@ -40,11 +42,11 @@ export async function openRunStore(o: { data?: string; symbols?: string[]; inter
   if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
   if (o.data === undefined) {
     await ensureSampleDb(DEFAULT_DB_PATH);
-    return { store: await openStore(DEFAULT_DB_PATH), source: DEFAULT_DB_PATH, from, to };
+    return { store: await openStore(DEFAULT_DB_PATH, { readOnly: true }), source: DEFAULT_DB_PATH, from, to };
   }
   if (o.data.endsWith('.duckdb')) {
     if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such database; create it with npm run import -- <files> --db ${o.data}`);
-    return { store: await openStore(o.data), source: o.data, from, to };
+    return { store: await openStore(o.data, { readOnly: true }), source: o.data, from, to };
   }
   if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such file or folder`);
   const store = await openStore(':memory:');
@@ -61,10 +63,10 @@ export async function openRunStore(o: { data?: string; symbols?: string[]; inter
 export async function openRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
   const { store, source, from, to } = await openRunStore(o);
   try {
-    const symbols = (o.symbols ?? (await symbolsOf(store.conn, o.interval))).map((s) => s.toUpperCase());
+    const symbols = (o.symbols ?? (await symbolsOf(store, o.interval))).map((s) => s.toUpperCase());
     if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
     const chunks = await chunkBars(store, { symbols, interval: o.interval, from, to });
-    const sectors = await sectorsOf(store.conn, symbols);
+    const sectors = await sectorsOf(store, symbols);
     return { symbols, chunks, sectors, source, close: () => store.close() };
   } catch (e) {
     store.close();
@@ -76,7 +78,7 @@ export async function openRunData(o: { data?: string; symbols?: string[]; interv
 export async function loadRunSeries(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ series: BarSeries[]; source: string }> {
   const { store, source, from, to } = await openRunStore(o);
   try {
-    const symbols = o.symbols ?? (await symbolsOf(store.conn, o.interval));
+    const symbols = o.symbols ?? (await symbolsOf(store, o.interval));
     return { series: await loadBars(store, { symbols, interval: o.interval, from, to }), source };
   } finally {
     store.close();
@@ -92,9 +94,13 @@ function filesFor(data: string, symbols?: string[]): string[] {
   return files.every((f) => f !== undefined) ? files.map((f) => path.join(data, f!)) : [data];
 }
 
-async function symbolsOf(conn: DuckDBConnection, interval: Interval): Promise<string[]> {
-  const r = await conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = ${sqlString(interval)} ORDER BY symbol`);
-  return r.getRowObjectsJS().map((x) => String(x.symbol));
+async function symbolsOf(store: Store, interval: Interval): Promise<string[]> {
+  try {
+    const r = await store.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = ${sqlString(interval)} ORDER BY symbol`);
+    return r.getRowObjectsJS().map((x) => String(x.symbol));
+  } catch (e) {
+    throw describeReadError(store.path, e as Error);
+  }
 }
 
 /**
@@ -105,14 +111,19 @@ export async function loadSectors(o: { data?: string; symbols: string[]; interva
   if (o.optional && !existsSync(o.data ?? DEFAULT_DB_PATH)) return o.symbols.map(() => '');
   const { store } = await openRunStore({ data: o.data, symbols: o.symbols, interval: o.interval, tz: o.tz });
   try {
-    return await sectorsOf(store.conn, o.symbols);
+    return await sectorsOf(store, o.symbols);
   } finally {
     store.close();
   }
 }
 
-async function sectorsOf(conn: DuckDBConnection, symbols: string[]): Promise<string[]> {
-  const r = await conn.runAndReadAll(`SELECT symbol, coalesce(sector, '') AS sector FROM instruments`);
+async function sectorsOf(store: Store, symbols: string[]): Promise<string[]> {
+  let r;
+  try {
+    r = await store.conn.runAndReadAll(`SELECT symbol, coalesce(sector, '') AS sector FROM instruments`);
+  } catch (e) {
+    throw describeReadError(store.path, e as Error);
+  }
   const m = new Map(r.getRowObjectsJS().map((x) => [String(x.symbol), String(x.sector)]));
   return symbols.map((s) => m.get(s.toUpperCase()) ?? '');
 }
