@@ -3,7 +3,8 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { DataError } from './errors.ts';
-import { describeReadError, sqlString, type Store } from './store.ts';
+import { sqlString, type Store } from './store.ts';
+import { describeReadError } from './store-errors.ts';
 
 export interface LoadRequest {
   /** matched upper-case, as the importer stores them; the result keeps this order */

@@ -3,7 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../paths.ts';
 import { importPaths } from './import.ts';
-import { DEFAULT_DB_PATH, openStore, StoreError, type Store } from './store.ts';
+import { DEFAULT_DB_PATH, openStore, type Store } from './store.ts';
+import { StoreError } from './store-errors.ts';
 
 export const SAMPLE_DIR = path.join(repoRoot(), 'data/sample');
 

@@ -7,7 +7,8 @@ import { importPaths } from '../../engine/data/import.ts';
 import { chunkBars, loadBars } from '../../engine/data/load.ts';
 import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
-import { DEFAULT_DB_PATH, describeReadError, openStore, sqlString, type Store } from '../../engine/data/store.ts';
+import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
+import { describeReadError } from '../../engine/data/store-errors.ts';
 
 export { DEFAULT_DB_PATH };
 

@@ -8,7 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBars } from '../../engine/data/load.ts';
 import { ensureSampleDb, SAMPLE_DIR } from '../../engine/data/sample.ts';
-import { inspectWal, openStore, StoreError, walPath } from '../../engine/data/store.ts';
+import { openStore } from '../../engine/data/store.ts';
+import { StoreError } from '../../engine/data/store-errors.ts';
+import { walPath } from '../../engine/data/store-paths.ts';
+import { inspectWal } from '../../engine/data/wal-check.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { caught, fingerprint, tempDir } from './helpers.ts';
 
