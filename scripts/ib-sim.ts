@@ -1,17 +1,46 @@
 // npm run ib-sim -- [--port 4002] [--data <csv dir|.duckdb>] [--symbols SPY,IBM] [--interval 1m]
 //                   [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--speed N | --lockstep] [--resume FILE]
 // The IB Gateway simulator as a standalone server. Fault commands are read from stdin.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { parseInterval, type Interval } from '../engine/core/types.ts';
+import type { Interval } from '../engine/core/types.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
 import { DEFAULT_TZ } from '../engine/data/import.ts';
 import { localToUtc } from '../engine/data/timezone.ts';
 import { listSymbols, loadBars } from '../engine/data/load.ts';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
-import { fail } from './lib/cli.ts';
+import type { SimSnapshot } from '../engine/ib/sim/snapshot.ts';
+import { fail, MAX_SPEED } from './lib/cli.ts';
+import { defineFlags, flagHelp, fmt, parseFlags, parseNumber, readJsonFile } from './lib/flags.ts';
+import { INTERVALS, MAX_CASH } from './lib/run-options.ts';
 import { openRunStore } from './lib/run-data.ts';
+
+const FLAGS = defineFlags({
+  port: { kind: 'integer', default: 4002, min: 0, max: 65_535, help: "port on 127.0.0.1 (default 4002, IB Gateway's paper port; 0: any free port)" },
+  data: { kind: 'string', arg: 'PATH', help: 'a .duckdb database, or a folder/file of CSV bars (default: data/market.duckdb, the bundled sample)' },
+  symbols: { kind: 'list', upper: true, help: 'symbols to replay (default: every symbol with bars of the interval)' },
+  interval: { kind: 'choice', choices: INTERVALS, default: '1m', arg: '1m', help: 'bar length of the stored bars (1m, 5m, 15m, 30m, 1h, 1d; default 1m)' },
+  from: { kind: 'string', arg: 'YYYY-MM-DD', help: 'first day replayed (exchange time)' },
+  to: { kind: 'string', arg: 'YYYY-MM-DD', help: 'last day replayed' },
+  'history-from': { kind: 'string', arg: 'DAY', help: 'bars from this day to --from serve historical requests only (default: none)' },
+  // a string: 'max' gets its own message (it is now --lockstep)
+  speed: { kind: 'string', arg: 'N', help: `replay at N x real time (default 1: real time, as a gateway; a number > 0 and <= ${fmt(MAX_SPEED)})` },
+  lockstep: {
+    kind: 'boolean',
+    help: 'step with the clients instead: the next 5-second batch goes out once every\nsubscribed client has sent reqCurrentTime (as fast as they go)',
+  },
+  'max-msg-per-sec': {
+    kind: 'number',
+    min: 0,
+    max: 1_000_000,
+    help: "IB's limit on client messages per second and connection (default 50, off\nwith --lockstep; 0: off): error 100 over it, disconnect after 3 in 10 s",
+  },
+  resume: { kind: 'string', arg: 'FILE', help: 'continue from a snapshot written by the snapshot command (same data and symbols)' },
+  account: { kind: 'string', default: 'DU1234567', arg: 'ID', help: 'account id (default DU1234567)' },
+  cash: { kind: 'number', default: 100_000, min: 0, minExclusive: true, max: MAX_CASH, help: 'starting cash (default 100000)' },
+  commission: { kind: 'string', default: 'ibkr-fixed', arg: 'MODEL', help: 'ibkr-fixed (default), ibkr-tiered, none, per-share:R[:MIN], percent:P[:MIN]' },
+  tz: { kind: 'string', default: DEFAULT_TZ, arg: 'ZONE', help: `exchange time zone (default ${DEFAULT_TZ})` },
+});
 
 const USAGE = `usage: npm run ib-sim -- [options]
 
@@ -20,24 +49,7 @@ runner or any TWS API client at it. It replays the bars as 5-second bars and tic
 with the backtest's fill model.
 
 options:
-  --port N              port on 127.0.0.1 (default 4002, IB Gateway's paper port; 0: any free port)
-  --data PATH           a .duckdb database, or a folder/file of CSV bars (default: data/market.duckdb, the bundled sample)
-  --symbols A,B         symbols to replay (default: every symbol with bars of the interval)
-  --interval 1m         bar length of the stored bars (1m, 5m, 15m, 30m, 1h, 1d; default 1m)
-  --from YYYY-MM-DD     first day replayed (exchange time)
-  --to YYYY-MM-DD       last day replayed
-  --history-from DAY    bars from this day to --from serve historical requests only (default: none)
-  --speed N             replay at N x real time (default 1: real time, as a gateway)
-  --lockstep            step with the clients instead: the next 5-second batch goes out once every
-                        subscribed client has sent reqCurrentTime (as fast as they go)
-  --max-msg-per-sec N   IB's limit on client messages per second and connection (default 50, off
-                        with --lockstep; 0: off): error 100 over it, disconnect after 3 in 10 s
-  --resume FILE         continue from a snapshot written by the snapshot command (same data and symbols)
-  --account ID          account id (default DU1234567)
-  --cash N              starting cash (default 100000)
-  --commission MODEL    ibkr-fixed (default), ibkr-tiered, none, per-share:R[:MIN], percent:P[:MIN]
-  --tz ZONE             exchange time zone (default ${DEFAULT_TZ})
-  -h, --help
+${flagHelp(FLAGS, { width: 22 })}
 
 commands on stdin:
   drop                  close every client connection
@@ -53,55 +65,27 @@ commands on stdin:
   quit                  stop`;
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        port: { type: 'string', default: '4002' },
-        data: { type: 'string' },
-        symbols: { type: 'string' },
-        interval: { type: 'string', default: '1m' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'history-from': { type: 'string' },
-        speed: { type: 'string' },
-        lockstep: { type: 'boolean', default: false },
-        'max-msg-per-sec': { type: 'string' },
-        resume: { type: 'string' },
-        account: { type: 'string', default: 'DU1234567' },
-        cash: { type: 'string', default: '100000' },
-        commission: { type: 'string', default: 'ibkr-fixed' },
-        tz: { type: 'string', default: DEFAULT_TZ },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
-  const v = parsed.values;
+  const { values: v } = parseFlags(FLAGS);
   if (v.help) {
     console.log(USAGE);
     return;
   }
-  const port = Number(v.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got '${v.port}'`);
+  const port = v.port;
   if (v.lockstep && v.speed !== undefined) fail('--speed and --lockstep exclude each other');
   if (v.speed === 'max') fail('--speed max is now --lockstep');
-  const speed = v.lockstep ? 'max' : Number(v.speed ?? 1);
-  if (speed !== 'max' && !(speed > 0)) fail(`--speed must be a number > 0, got '${v.speed}'`);
-  const maxMsgPerSec = v['max-msg-per-sec'] === undefined ? undefined : Number(v['max-msg-per-sec']);
-  if (maxMsgPerSec !== undefined && !(maxMsgPerSec >= 0)) fail(`--max-msg-per-sec must be a number >= 0, got '${v['max-msg-per-sec']}'`);
-  const cash = Number(v.cash);
-  if (!(cash > 0)) fail(`--cash must be a number > 0, got '${v.cash}'`);
-  let interval: Interval;
+  const speed = v.lockstep ? 'max' : v.speed === undefined ? 1 : parseNumber('--speed', v.speed, { min: 0, minExclusive: true, max: MAX_SPEED });
+  const maxMsgPerSec = v['max-msg-per-sec'];
+  const cash = v.cash;
+  const interval: Interval = v.interval;
   let commission;
   try {
-    interval = parseInterval(v.interval);
     commission = parseCommission(v.commission);
   } catch (e) {
     fail((e as Error).message);
   }
-  const symbolsFlag = v.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const resume = v.resume ? (readJsonFile('--resume', v.resume) as SimSnapshot) : undefined;
+  if (resume !== undefined && (typeof resume !== 'object' || resume === null || Array.isArray(resume))) fail(`--resume ${v.resume} must hold a snapshot (a JSON object) written by the snapshot command`);
+  const symbolsFlag = v.symbols;
 
   const historyFrom = v['history-from'];
   const { store, source, from, to } = await openRunStore({ data: v.data, symbols: symbolsFlag, interval, from: historyFrom ?? v.from, to: v.to, tz: v.tz });
@@ -111,7 +95,6 @@ async function main(): Promise<void> {
     if (symbols.length === 0) fail(`no ${interval} bars in ${source}`);
     const series = await loadBars(store, { symbols, interval, from, to });
     const replayFrom = historyFrom && v.from ? dayStart(v.from, interval, v.tz) : undefined;
-    const resume = v.resume ? JSON.parse(readFileSync(v.resume, 'utf8')) : undefined;
     sim = await IbGatewaySimulator.start({ port, series, speed, maxMsgPerSec, account: v.account, cash, commission, tz: v.tz, from: replayFrom, resume });
     const pace = speed === 'max' ? 'lockstep' : speed === 1 ? 'real time' : `${speed} x real time`;
     console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, ${pace})`);

@@ -1,10 +1,20 @@
 // npm run ib -- status|account|positions|orders|executions|cancel-all|kill [--gateway host:port] [--client-id N] [--json]
-import { parseArgs } from 'node:util';
 import { EventName, OrderAction, OrderType, type Contract, type Execution, type Order } from '@stoqey/ib';
 import { IbConnection } from '../engine/ib/connection.ts';
 import { stockContract } from '../engine/ib/ib-broker.ts';
 import { downloadHistory } from '../engine/ib/history.ts';
 import { openStore } from '../engine/data/store.ts';
+import { MAX_CLIENT_ID } from './lib/cli.ts';
+import { defineFlags, flagHelp, parseFlags, parseNumber } from './lib/flags.ts';
+
+const FLAGS = defineFlags({
+  gateway: { kind: 'string', default: '127.0.0.1:4002', arg: 'HOST:PORT', help: 'the gateway, port 1..65535 (default 127.0.0.1:4002)' },
+  'client-id': { kind: 'integer', default: 99, min: 0, max: MAX_CLIENT_ID, help: 'API client id (default 99)' },
+  json: { kind: 'boolean', help: 'one JSON object instead of a table' },
+  bar: { kind: 'string', default: '1 min', arg: 'SIZE', help: "history: IB bar size (default '1 min')" },
+  duration: { kind: 'string', default: '2 D', arg: 'SPAN', help: "history: IB duration (default '2 D')" },
+  db: { kind: 'string', default: 'data/market.duckdb', arg: 'FILE', help: 'history: the DuckDB file (default data/market.duckdb)' },
+});
 
 const USAGE = `usage: npm run ib -- <command> [--gateway host:port] [--client-id N] [--json]
 commands:
@@ -17,12 +27,19 @@ commands:
   kill         cancel every open order, then flatten every position with market orders
   history SYMBOLS  download bars into DuckDB (--bar '1 min', --duration '2 D', --db data/market.duckdb),
                paced under IB's historical-data rules, backing off after a pacing violation (162)
-default gateway 127.0.0.1:4002 (IB Gateway paper); TWS paper is 7497, live 7496, Gateway live 4001.`;
+default gateway 127.0.0.1:4002 (IB Gateway paper); TWS paper is 7497, live 7496, Gateway live 4001.
+options:
+${flagHelp(FLAGS)}`;
 
-const { values: v, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { bar: { type: 'string', default: '1 min' }, duration: { type: 'string', default: '2 D' }, db: { type: 'string', default: 'data/market.duckdb' }, gateway: { type: 'string', default: '127.0.0.1:4002' }, 'client-id': { type: 'string', default: '99' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-});
+// every flag is checked before anything connects
+const { values: v, positionals } = (() => {
+  try {
+    return parseFlags(FLAGS, { positionals: true });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  }
+})();
 
 type Row = Record<string, string | number>;
 
@@ -67,9 +84,10 @@ async function main(): Promise<void> {
     if (!cmd && !v.help) process.exitCode = 2;
     return;
   }
-  const [host, port] = v.gateway!.split(':');
-  if (!host || !Number(port)) throw new Error(`--gateway must be host:port, got '${v.gateway}'`);
-  const conn = new IbConnection({ host, port: Number(port), clientId: Number(v['client-id']) });
+  const m = /^([^:]+):(\d+)$/.exec(v.gateway);
+  if (!m) throw new Error(`--gateway must be host:port, got '${v.gateway.slice(0, 60)}'`);
+  const [host, port] = [m[1], parseNumber('--gateway port', m[2], { integer: true, min: 1, max: 65_535 })];
+  const conn = new IbConnection({ host, port, clientId: v['client-id'] });
   const timeout = setTimeout(() => {
     console.error(`error: no answer from a gateway at ${v.gateway} within 10 s: is IB Gateway/TWS (or npm run ib-sim) running with the API enabled on that port?`);
     process.exit(1);

@@ -2,12 +2,18 @@
 // Reads a journal while its live runner writes it: DuckDB opened read-only (the runner's filler holds the
 // file only while it flushes), plus the entries still only in the write-ahead file beside it.
 import { existsSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Order } from '../engine/core/types.ts';
 import { openJournalDb, retryLocked, type DbSession } from '../engine/journal/filler.ts';
 import { readWal, walPathOf, type JournalEntry } from '../engine/journal/journal-wal.ts';
 import { appliedSeq, tableNames } from '../engine/journal/live-tables.ts';
 import { readJournalRows, settleOrders, type JournalPart } from '../engine/live/session-store.ts';
+import { defineFlags, flagHelp, parseFlags } from './lib/flags.ts';
+
+const FLAGS = defineFlags({
+  run: { kind: 'string', arg: 'ID', help: 'the run to show (default: the latest run in the file)' },
+  json: { kind: 'boolean', help: 'one JSON object per line instead of a table (times as ISO strings, ts in epoch ms)' },
+  limit: { kind: 'integer', min: 0, max: 1e9, help: 'only the last N rows' },
+});
 
 const USAGE = `usage: npm run journal -- <file> [--run ID] <table> [--json] [--limit N]
   <file>     a journal database, e.g. out/live/journal.duckdb (a live runner may be writing it)
@@ -16,9 +22,7 @@ const USAGE = `usage: npm run journal -- <file> [--run ID] <table> [--json] [--l
              events   order state changes (order_events)
              logs     the session's log: strategy, order, reconcile, connection, control, broker, info
              risk     risk checks that stopped an order or tripped the breaker (risk_events)
-  --run ID   the run to show (default: the latest run in the file)
-  --json     one JSON object per line instead of a table (times as ISO strings, ts in epoch ms)
-  --limit N  only the last N rows`;
+${flagHelp(FLAGS, { width: 11 })}`;
 
 const TABLES = ['orders', 'fills', 'events', 'logs', 'risk'] as const;
 type Table = (typeof TABLES)[number];
@@ -142,21 +146,20 @@ function print(rows: Row[], json: boolean): void {
 }
 
 async function main(): Promise<void> {
-  let v: { run?: string; json?: boolean; limit?: string; help?: boolean };
-  let positionals: string[];
+  let parsed: ReturnType<typeof parseFlags<typeof FLAGS>>;
   try {
-    ({ values: v, positionals } = parseArgs({ allowPositionals: true, options: { run: { type: 'string' }, json: { type: 'boolean', default: false }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    parsed = parseFlags(FLAGS, { positionals: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const { values: v, positionals } = parsed;
   if (v.help) return void console.log(USAGE);
   if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'give a journal file and a table' : `too many arguments: ${positionals.join(' ')}`);
   // the file and the table in either order
   const isTable = (s: string) => (TABLES as readonly string[]).includes(s);
   const [file, table] = isTable(positionals[1]) || !isTable(positionals[0]) ? [positionals[0], positionals[1]] : [positionals[1], positionals[0]];
   if (!isTable(table)) throw new Error(`unknown table '${table}': use one of ${TABLES.join(', ')} (events = order_events)`);
-  const limit = v.limit === undefined ? Infinity : Number(v.limit);
-  if (!(limit >= 0) || !Number.isInteger(limit === Infinity ? 0 : limit)) throw new Error(`--limit must be a whole number, got '${v.limit}'`);
+  const limit = v.limit ?? Infinity;
   if (!existsSync(file)) throw new Error(`no such journal file: ${file} (a run writes <out>/journal.duckdb; check the path and the --out it ran with)`);
   if (!statSync(file).isFile()) throw new Error(`${file} is not a file: give the journal database itself, e.g. ${file.replace(/\/$/, '')}/journal.duckdb`);
   const found = await read(file, table as Table, v.run);
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
     const pend = found.pending > 0 ? `; ${found.pending} entries not yet flushed to the database, read from ${walPathOf(file)}` : '';
     console.error(`run ${found.runId}: ${found.rows.length} ${table}${more}${pend}${found.runs.length > 1 && !v.run ? ` — the latest of ${found.runs.length} runs (--run ID for another)` : ''}`);
   }
-  print(rows, v.json ?? false);
+  print(rows, v.json);
 }
 
 main().catch((e: Error) => {

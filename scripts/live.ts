@@ -2,137 +2,110 @@
 // With no --gateway, the IB Gateway simulator runs in-process on the bundled sample (or --data).
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { LiveRunner } from '../engine/live/runner.ts';
 import { StreamingPredictor } from '../engine/ml/predictions.ts';
-import { parseSizing } from '../engine/portfolio/sizing.ts';
 import { writeReport } from '../engine/report/index.ts';
-import { RESEARCH_RISK, SEED_RISK, parseRiskConfig } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { LiveJournal } from '../engine/journal/live-journal.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
 import { findPromotion, strategyHash } from '../engine/research/promotion.ts';
-import { fail, printSummary, runId } from './lib/cli.ts';
+import { fail, MAX_CLIENT_ID, MAX_SPEED, printSummary, runId } from './lib/cli.ts';
+import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag, parseNumber } from './lib/flags.ts';
 import { runModel } from './lib/model-signals.ts';
 import { loadSectors } from './lib/run-data.ts';
+import { INTERVALS, riskFlag, SIZING_FLAGS, sizingFlags } from './lib/run-options.ts';
 import { EmbeddedSimulator } from './lib/embedded-sim.ts';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+
+const FLAGS = defineFlags({
+  strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'as for npm run backtest (default sma-cross)' },
+  params: { kind: 'string', default: '{}', arg: 'JSON', help: 'strategy params, as for npm run backtest' },
+  symbols: { kind: 'list', upper: true, default: ['SPY'], help: 'symbols to trade (default SPY)' },
+  gateway: {
+    kind: 'string',
+    arg: 'HOST:PORT',
+    help: 'IB Gateway or TWS (Gateway paper 4002, live 4001; TWS paper 7497, live 7496), port 1..65535.\nWithout it, the built-in IB Gateway simulator runs in-process and replays --data.',
+  },
+  account: { kind: 'string', default: 'DU1234567', arg: 'ID', help: "the IB account (default the simulator's DU1234567)" },
+  paper: {
+    kind: 'boolean',
+    help: "a paper account: any strategy may run. Without it (a live account) the strategy's\ncurrent source and params need a record from npm run promote (--promoted-dir DIR)",
+  },
+  'promoted-dir': { kind: 'string', default: 'strategies/promoted', arg: 'DIR', help: 'where promotion records are (default strategies/promoted)' },
+  'client-id': { kind: 'integer', default: 1, min: 0, max: MAX_CLIENT_ID, help: 'API client id (default 1)' },
+  lockstep: {
+    kind: 'boolean',
+    help: 'step with a simulator that replays in lockstep (the embedded one, or ib-sim --lockstep);\nwithout it the runner trades in real time, as against a real gateway',
+  },
+  'max-req-per-sec': { kind: 'number', default: 40, min: 0, minExclusive: true, max: 50, help: 'client message pacing (default 40: IB allows 50/s, and the client paces in 100 ms slices)' },
+  interval: { kind: 'choice', choices: INTERVALS, default: '1m', help: "strategy bar interval (default 1m), built from IB's 5-second bars" },
+  cash: { ...SIZING_FLAGS.cash, help: "capital allotted to the strategy (default 100000); refused if the account's\nnet liquidation is less" },
+  sizing: {
+    ...SIZING_FLAGS.sizing,
+    default: 'percent',
+    help: 'percent --percent P (default percent) | fixed --quantity N | vol-target\n(all-in is refused live: a live order needs its quantity when sent)',
+  },
+  quantity: SIZING_FLAGS.quantity,
+  percent: { ...SIZING_FLAGS.percent, default: 5, help: "percent of the book's equity per entry (default 5, the seed position limit)" },
+  'target-vol': SIZING_FLAGS['target-vol'],
+  lookback: SIZING_FLAGS.lookback,
+  risk: { kind: 'string', default: 'seed', arg: 'R', help: 'seed|research|FILE.json (default seed: DESIGN section 4 limits and breaker)' },
+  'on-mismatch': { kind: 'choice', choices: ['halt', 'warn'], default: 'halt', help: "a broker position that differs from the journal's trips the breaker\n(halt, the default) or only warns" },
+  'reset-breaker': { kind: 'boolean', help: 'a restart whose journal has the breaker tripped resets it (journaled)' },
+  out: { kind: 'string', default: 'out/live', arg: 'DIR', help: 'report.json, report.html, journal.duckdb (default out/live)' },
+  'status-every': { kind: 'number', default: 60, min: 0, max: 86_400, arg: 'S', help: 'seconds between status lines (default 60; 0: none)' },
+  'reconcile-every': { kind: 'number', default: 300, min: 0, minExclusive: true, max: 86_400, arg: 'S', help: 'seconds between reconciliations with the broker while running (default 300)' },
+  quiet: { kind: 'boolean', help: 'no per-event lines nor status lines on stdout' },
+  data: { kind: 'string', arg: 'PATH', help: 'simulator only: the bars it replays (default data/market.duckdb, the bundled sample)' },
+  from: { kind: 'string', arg: 'DATE', help: 'simulator only: first day replayed' },
+  to: { kind: 'string', arg: 'DATE', help: 'simulator only: last day replayed' },
+  speed: { kind: 'number', default: 1, min: 0, minExclusive: true, max: MAX_SPEED, help: 'simulator only: times real time (default 1)' },
+  commission: { kind: 'string', default: 'ibkr-fixed', arg: 'M', help: "simulator only: the simulated broker's commission (default ibkr-fixed)" },
+  tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone (default America/New_York)' },
+});
 
 const HELP = `usage: npm run live -- [options]
-  --strategy NAME --params JSON --symbols A,B   as for npm run backtest (default sma-cross on SPY)
-  --gateway HOST:PORT    IB Gateway or TWS (Gateway paper 4002, live 4001; TWS paper 7497, live 7496).
-                         Without it, the built-in IB Gateway simulator runs in-process and replays --data.
-  --account ID           the IB account (default the simulator's DU1234567)
-  --paper                a paper account: any strategy may run. Without it (a live account) the strategy's
-                         current source and params need a record from npm run promote (--promoted-dir DIR)
-  --client-id N          API client id (default 1)
-  --lockstep             step with a simulator that replays in lockstep (the embedded one, or ib-sim --lockstep);
-                         without it the runner trades in real time, as against a real gateway
-  --max-req-per-sec N    client message pacing (default 40: IB allows 50/s, and the client paces in 100 ms slices)
-  --interval 1m|5m|1d    strategy bar interval (default 1m), built from IB's 5-second bars
-  --cash N               capital allotted to the strategy (default 100000); refused if the account's
-                         net liquidation is less
-  --sizing percent --percent P (default 5, the seed position limit) | fixed --quantity N | vol-target
-                         (all-in is refused live: a live order needs its quantity when sent)
-  --risk seed|research|FILE.json   (default seed: DESIGN section 4 limits and breaker)
-  --on-mismatch halt|warn          a broker position that differs from the journal's trips the breaker
-                         (default) or only warns
-  --reset-breaker        a restart whose journal has the breaker tripped resets it (journaled)
-  --out DIR              report.json, report.html, journal.duckdb (default out/live)
-  --status-every S       seconds between status lines (default 60; 0: none)
-  --reconcile-every S    seconds between reconciliations with the broker while running (default 300)
-  --quiet                no per-event lines nor status lines on stdout
-  simulator only: --data PATH (default data/market.duckdb, the bundled sample), --from, --to, --speed N
-                  (times real time, default 1), --commission M (the simulated broker's, default ibkr-fixed)
+${flagHelp(FLAGS)}
 While it runs: SIGINT/SIGTERM stop it gracefully (also while connecting); SIGUSR2 trips the kill switch;
 lines typed on standard input: 'kill' (kill switch), 'reset' (resets a tripped breaker), 'status'.`;
 
-/** A numeric flag, checked before anything connects: the message names the flag and the rule. */
-function numberFlag(flag: string, raw: string, rule: (x: number) => boolean, what: string): number {
-  const x = Number(raw);
-  if (raw.trim() === '' || !rule(x)) fail(`--${flag} must be ${what}, got '${raw}'`);
-  return x;
-}
-const whole = (x: number) => Number.isInteger(x) && x >= 0;
-
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      strategy: { type: 'string', default: 'sma-cross' },
-      params: { type: 'string', default: '{}' },
-      symbols: { type: 'string', default: 'SPY' },
-      gateway: { type: 'string' },
-      account: { type: 'string', default: 'DU1234567' },
-      paper: { type: 'boolean', default: false },
-      'promoted-dir': { type: 'string', default: 'strategies/promoted' },
-      'client-id': { type: 'string', default: '1' },
-      lockstep: { type: 'boolean', default: false },
-      'max-req-per-sec': { type: 'string', default: '40' },
-      interval: { type: 'string', default: '1m' },
-      cash: { type: 'string', default: '100000' },
-      sizing: { type: 'string', default: 'percent' },
-      quantity: { type: 'string' },
-      percent: { type: 'string', default: '5' },
-      risk: { type: 'string', default: 'seed' },
-      'on-mismatch': { type: 'string', default: 'halt' },
-      'reset-breaker': { type: 'boolean', default: false },
-      out: { type: 'string', default: 'out/live' },
-      'status-every': { type: 'string', default: '60' },
-      'reconcile-every': { type: 'string', default: '300' },
-      quiet: { type: 'boolean', default: false },
-      data: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      speed: { type: 'string', default: '1' },
-      commission: { type: 'string', default: 'ibkr-fixed' },
-      tz: { type: 'string', default: 'America/New_York' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help) return void console.log(HELP);
   // every flag is checked before anything is opened or connected
-  let params: Record<string, unknown>;
-  try {
-    params = JSON.parse(v.params!);
-  } catch (e) {
-    fail(`--params is not valid JSON (${(e as Error).message}): ${v.params}`);
-  }
-  const symbols = v.symbols!.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  if (symbols.length === 0) fail('--symbols names no symbol');
-  const interval = parseInterval(v.interval!);
-  const clientId = numberFlag('client-id', v['client-id']!, whole, 'a whole number >= 0');
-  const cash = numberFlag('cash', v.cash!, (x) => x > 0 && x <= 1e12, 'a positive amount up to 1e12');
-  const maxReqPerSec = numberFlag('max-req-per-sec', v['max-req-per-sec']!, (x) => x > 0, 'a positive number');
-  const reconcileEvery = numberFlag('reconcile-every', v['reconcile-every']!, (x) => x > 0 && Number.isFinite(x), 'a positive number of seconds');
-  const statusEvery = numberFlag('status-every', v['status-every']!, (x) => x >= 0 && Number.isFinite(x), 'a number of seconds >= 0');
-  const speed = numberFlag('speed', v.speed!, (x) => x > 0 && Number.isFinite(x), 'a positive number (times real time)');
-  const onMismatch = v['on-mismatch'] === 'halt' || v['on-mismatch'] === 'warn' ? v['on-mismatch'] : fail(`--on-mismatch must be halt or warn, got '${v['on-mismatch']}'`);
+  const { values: v } = parseFlags(FLAGS);
+  if (v.help) return void console.log(HELP);
+  const params = parseJsonObjectFlag('--params', v.params);
+  const symbols = v.symbols;
+  const interval = v.interval;
+  const clientId = v['client-id'];
+  const maxReqPerSec = v['max-req-per-sec'];
+  const reconcileEvery = v['reconcile-every'];
+  const statusEvery = v['status-every'];
+  const speed = v.speed;
+  const onMismatch = v['on-mismatch'];
   let gateway: { host: string; port: number } | undefined;
-  if (v.gateway) {
+  if (v.gateway !== undefined) {
     const m = /^([^:]+):(\d+)$/.exec(v.gateway);
-    const port = m ? Number(m[2]) : NaN;
-    if (!m || !(port > 0 && port < 65_536)) fail(`--gateway must be host:port with a port 1..65535, got '${v.gateway}'`);
-    gateway = { host: m[1], port };
+    if (!m) fail(`--gateway must be host:port with a port 1..65535, got '${v.gateway.slice(0, 60)}'`);
+    gateway = { host: m[1], port: parseNumber('--gateway port', m[2], { integer: true, min: 1, max: 65_535 }) };
   }
   const config: BacktestConfig = {
-    strategy: v.strategy!,
+    strategy: v.strategy,
     params,
     symbols,
     interval,
     from: v.from,
     to: v.to,
-    cash,
-    commission: parseCommission(v.commission!),
+    cash: v.cash,
+    commission: parseCommission(v.commission),
     slippage: { model: 'none' },
-    sizing: parseSizing(v.sizing!, { quantity: v.quantity === undefined ? undefined : numberFlag('quantity', v.quantity, (x) => Number.isInteger(x) && x > 0 && x <= 1e9, 'a whole number of shares 1..1e9'), percent: numberFlag('percent', v.percent!, (x) => x > 0 && x <= 100, 'a percentage in (0, 100]') }),
-    risk: v.risk === 'seed' ? SEED_RISK : v.risk === 'research' ? RESEARCH_RISK : existsSync(v.risk!) ? parseRiskConfig(readJson(v.risk!, '--risk'), v.risk!) : fail(`--risk must be seed, research or a JSON file, got '${v.risk}'`),
+    sizing: sizingFlags(v),
+    risk: riskFlag(v.risk),
     volumeCap: 0,
     bracketTie: 'stop',
-    tz: v.tz!,
+    tz: v.tz,
     rfAnnual: 0,
   };
   const slots = buildSlots(config.strategy, params, symbols);
@@ -227,15 +200,6 @@ async function main(): Promise<void> {
   await journal.close();
   printSummary(report, { bars: result.bars, seconds: (performance.now() - started) / 1000, files: [files.json, files.html, path.join(out, 'journal.duckdb')], runId: id });
   process.exit(0);
-}
-
-/** A JSON file's contents; the error names the flag and the file, never echoing what is in it. */
-function readJson(file: string, flag: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    return fail(`${flag} ${file} is not a valid JSON file (${(e as Error).name === 'SyntaxError' ? 'it does not parse as JSON' : (e as Error).message})`);
-  }
 }
 
 main().catch((e: Error) => {

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Report } from '../../engine/report/index.ts';
 
+/** The largest IB API client id (a signed 32-bit integer in the TWS API). */
+export const MAX_CLIENT_ID = 2_147_483_647;
+/** The fastest a simulator replays, in times real time (a 5-second batch every 0.5 ms at 1m bars). */
+export const MAX_SPEED = 10_000;
+
 /** Throws a usage error from inside an expression. */
 export function fail(message: string): never {
   throw new Error(message);

@@ -1,42 +1,65 @@
 // The flags every run-shaped CLI shares (backtest, sweep, promote), and how they become config parts.
+import { existsSync } from 'node:fs';
+import { INTERVAL_MS, type Interval } from '../../engine/core/types.ts';
+import { DEFAULT_DB_PATH } from '../../engine/data/store.ts';
 import { parseSizing, type Sizing } from '../../engine/portfolio/sizing.ts';
+import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../../engine/risk/limits.ts';
+import { defineFlags, FlagError, readJsonFile, withoutFileValues } from './flags.ts';
 
-export const RUN_OPTIONS = {
-  strategy: { type: 'string', default: 'sma-cross' },
-  symbols: { type: 'string' },
-  data: { type: 'string' },
-  interval: { type: 'string', default: '1d' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  cash: { type: 'string', default: '100000' },
-  commission: { type: 'string', default: 'none' },
-  slippage: { type: 'string', default: 'none' },
-  sizing: { type: 'string', default: 'all-in' },
-  quantity: { type: 'string' },
-  percent: { type: 'string' },
-  'target-vol': { type: 'string' },
-  lookback: { type: 'string' },
-  tz: { type: 'string', default: 'America/New_York' },
-} as const;
+export const INTERVALS = Object.keys(INTERVAL_MS) as Interval[];
 
-/** A flag's number, or undefined when absent; a clear error when not a number. */
-export function numberFlag(flag: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const x = Number(s);
-  if (!Number.isFinite(x)) throw new Error(`--${flag} must be a number, got '${s}'`);
-  return x;
+/** The most starting cash a run takes (a trillion): far above any real account, and well inside the range where a double keeps cents exact (about 9e13). */
+export const MAX_CASH = 1e12;
+/** The most shares one fixed-size order may ask for (a billion: more than any listed company's float traded in a bar). */
+export const MAX_QUANTITY = 1e9;
+
+/** Flags of the cash a run starts with and how its entries are sized (live uses them too). */
+export const SIZING_FLAGS = defineFlags({
+  cash: { kind: 'number', default: 100_000, min: 0, minExclusive: true, max: MAX_CASH, help: 'starting cash' },
+  sizing: {
+    kind: 'choice',
+    choices: ['all-in', 'fixed', 'percent', 'vol-target'],
+    default: 'all-in',
+    arg: 'S',
+    help: 'all-in | fixed --quantity N | percent --percent P | vol-target [--target-vol 0.1] [--lookback 20]',
+  },
+  quantity: { kind: 'integer', min: 1, max: MAX_QUANTITY, help: 'shares per entry for --sizing fixed' },
+  percent: { kind: 'number', min: 0, minExclusive: true, max: 100, arg: 'P', help: "percent of the book's equity per entry for --sizing percent (5 = 5%)" },
+  'target-vol': { kind: 'number', min: 0, minExclusive: true, max: 5, arg: 'F', help: "--sizing vol-target: the position's annual volatility as a fraction (0.1 = 10%; default 0.1)" },
+  lookback: { kind: 'integer', min: 2, max: 10_000, help: '--sizing vol-target: bars of the rolling volatility (default 20)' },
+});
+
+export const RUN_FLAGS = defineFlags({
+  strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'sma-cross (default), rsi-reversion, donchian-breakout, portfolio' },
+  symbols: { kind: 'list', upper: true, help: 'symbols in this order (default: every symbol in the data)' },
+  data: { kind: 'string', arg: 'PATH', help: `a .duckdb file, a CSV/Parquet file or a folder of them (default ${DEFAULT_DB_PATH},\ncreated from the bundled sample on first use)` },
+  interval: { kind: 'choice', choices: INTERVALS, default: '1d', help: 'bar interval' },
+  from: { kind: 'string', arg: 'DATE', help: 'first day, YYYY-MM-DD (inclusive)' },
+  to: { kind: 'string', arg: 'DATE', help: 'last day, YYYY-MM-DD (inclusive)' },
+  commission: { kind: 'string', default: 'none', arg: 'M', help: 'none | ibkr-fixed | ibkr-tiered | per-share:RATE[:MIN] | percent:PCT[:MIN] (default none)' },
+  slippage: { kind: 'string', default: 'none', arg: 'M', help: 'none | bps:N | range:FRACTION (default none)' },
+  ...SIZING_FLAGS,
+  tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone for intraday data' },
+});
+
+/** The parsed sizing flags as a Sizing (each number already checked against its bounds by the parser). */
+export function sizingFlags(v: { sizing: string; quantity?: number; percent?: number; 'target-vol'?: number; lookback?: number }): Sizing {
+  return parseSizing(v.sizing, { quantity: v.quantity, percent: v.percent, targetVol: v['target-vol'], lookback: v.lookback });
 }
 
-/** `--symbols A,b` as upper-case symbols, or undefined for "every symbol in the data". */
-export function symbolsFlag(s: string | undefined): string[] | undefined {
-  return s?.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
-}
-
-export function sizingFlags(v: { sizing?: string; quantity?: string; percent?: string; 'target-vol'?: string; lookback?: string }): Sizing {
-  return parseSizing(v.sizing!, {
-    quantity: numberFlag('quantity', v.quantity),
-    percent: numberFlag('percent', v.percent),
-    targetVol: numberFlag('target-vol', v['target-vol']),
-    lookback: numberFlag('lookback', v.lookback),
-  });
+/**
+ * `--risk research|seed|FILE.json`. A file's errors (not JSON, or JSON of the wrong shape) name the flag,
+ * the file and the rule, never the file's contents.
+ */
+export function riskFlag(value: string, flag = '--risk'): RiskConfig {
+  if (value === 'research') return RESEARCH_RISK;
+  if (value === 'seed') return SEED_RISK;
+  if (!existsSync(value) && !/\.json$/i.test(value)) throw new FlagError(`${flag} must be research, seed or a JSON file, got '${value.slice(0, 40)}'`);
+  const raw = readJsonFile(flag, value);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FlagError(`${flag} ${value} must hold a JSON object {"limits": {...}, "breaker": {...}}`);
+  try {
+    return parseRiskConfig(raw, value);
+  } catch (e) {
+    throw new FlagError(`${flag} ${withoutFileValues((e as Error).message)}`);
+  }
 }
