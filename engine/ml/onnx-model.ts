@@ -39,11 +39,15 @@ export class OnnxModel {
     this.oneTensor = new ort.Tensor('float32', this.one, [1, expected.nFeatures]);
   }
 
-  /** `chunkRows` bounds the rows per session.run in predictBatch (memory), default 65536. */
-  static async load(path: string, expected: ModelExpectation, options: { chunkRows?: number } = {}): Promise<OnnxModel> {
+  /**
+   * `chunkRows` bounds the rows per session.run in predictBatch (memory), default 65536. `bytes`: the file's
+   * contents, already read (and checked against its card): the session is built from them, so a file replaced
+   * after the check is never run. `path` then only names the model in messages.
+   */
+  static async load(path: string, expected: ModelExpectation, options: { chunkRows?: number; bytes?: Uint8Array } = {}): Promise<OnnxModel> {
     const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
     if (!Number.isInteger(chunkRows) || chunkRows <= 0) throw new Error(`model ${path}: chunkRows must be a positive integer, got ${chunkRows}`);
-    const session = await ort.InferenceSession.create(path);
+    const session = options.bytes === undefined ? await ort.InferenceSession.create(path) : await ort.InferenceSession.create(options.bytes);
     try {
       checkAgainstCard(session, path, expected);
     } catch (e) {

@@ -8,7 +8,8 @@ import { loadBars } from '../../engine/data/load.ts';
 import { SAMPLE_DIR } from '../../engine/data/sample.ts';
 import { openStore } from '../../engine/data/store.ts';
 import { FEATURE_NAMES } from '../../engine/ml/features.ts';
-import { loadModel, type ModelCard } from '../../engine/ml/model-card.ts';
+import { loadModel, SEAL_KEY, semanticFields, type ModelCard } from '../../engine/ml/model-card.ts';
+import { readMetadataProps } from '../../engine/ml/onnx-export.ts';
 import { ROOT, runCli } from '../cli/run-cli.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-train-cli-'));
@@ -85,6 +86,11 @@ describe('npm run train', () => {
     expect(Number.isFinite(evaluation.backtest.sharpe)).toBe(true);
     expect(evaluation.backtest.from).toBe(TEST_FROM);
 
+    // the file carries the card's semantic fields (what it was trained with), not the evaluation written after
+    const seal = readMetadataProps(readFileSync(path.join(out, card.file))).find((e) => e.key === SEAL_KEY);
+    expect(JSON.parse(seal!.value)).toEqual(semanticFields(card));
+    expect(JSON.parse(seal!.value)).toMatchObject({ features: [...FEATURE_NAMES], label: { horizon: HORIZON }, training: { to: training.to } });
+
     const loaded = await loadModel(out);
     try {
       expect(loaded.columns).toEqual(FEATURE_NAMES.map((_, i) => i));
@@ -124,8 +130,19 @@ describe('loadModel refuses a card that does not describe its file', () => {
   it('a features list whose length is not the ONNX input width', async () => {
     const dir = variant('short', (card) => void card.features.pop());
     await expect(loadModel(dir)).rejects.toThrow(
-      `model ${path.join(dir, 'model.onnx')}: input 'features' float32 [N, ${FEATURE_NAMES.length}] does not match its card: card says 'features' float32 [N, ${FEATURE_NAMES.length - 1}]`,
+      `model card ${path.join(dir, 'card.json')}: 'features' differs from what model.onnx was written with: features[${FEATURE_NAMES.length - 1}] is absent in the card, "${FEATURE_NAMES.at(-1)}" in the model`,
     );
+  });
+
+  it('a card edited after training (features reordered, another horizon), naming the fields', async () => {
+    const dir = variant('edited', (card) => {
+      [card.features[2], card.features[3]] = [card.features[3], card.features[2]];
+      card.label.horizon = HORIZON + 1;
+    });
+    const error = await loadModel(dir).then(() => '', (e: Error) => e.message);
+    expect(error).toContain(`model card ${path.join(dir, 'card.json')}: 'features', 'label' differ from what model.onnx was written with`);
+    expect(error).toContain(`label.horizon is ${HORIZON + 1} in the card, ${HORIZON} in the model`);
+    expect(error).toMatch(/retrain with npm run train/);
   });
 });
 
