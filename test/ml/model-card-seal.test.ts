@@ -240,6 +240,23 @@ describe('writing and sealing', () => {
     expect(m.card.notes).toBe('exported from scikit-learn');
     await expect(sealModel(dir)).rejects.toThrow(`model card ${path.join(dir, 'card.json')}: model.onnx is already sealed`);
   });
+
+  it('npm run seal DIR seals it once; again, it exits 1 saying it is sealed', async () => {
+    const unsealed = editedOnnx((m) => void (m.metadataProps = m.metadataProps!.filter((e) => e.key !== SEAL_KEY)));
+    const dir = variant('foreign-cli', (card, d) => {
+      writeFileSync(path.join(d, 'model.onnx'), unsealed);
+      card.sha256 = sha256(unsealed);
+    });
+    const first = runCli('seal.ts', [dir]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`sealed ${dir}: model.onnx sha256 ${sha256(readFileSync(path.join(dir, 'model.onnx')))}`);
+    const m = await loadModel(dir);
+    await m.model.close();
+    const again = runCli('seal.ts', [dir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`error: model card ${path.join(dir, 'card.json')}: model.onnx is already sealed; a sealed model's card is fixed: restore the card, or export the model again and seal the new file\n`);
+  });
 });
 
 describe('the CLIs refuse an edited card: exit 1, the message on stderr, no stack trace, nothing written', () => {
