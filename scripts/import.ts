@@ -1,9 +1,28 @@
 // npm run import -- <files or dirs...> [--interval 1d] [--db data/market.duckdb] [--tz America/New_York]
-//                   [--factors dir] [--sectors constituents.csv]
-import { parseArgs } from 'node:util';
+//                   [--factors dir] [--sectors constituents.csv] [--max-jump ratio] [--replace-range]
 import { DataError } from '../engine/data/errors.ts';
-import { DEFAULT_TZ, importPaths, type ImportPhase } from '../engine/data/import.ts';
+import { DEFAULT_TZ, importPaths, type ImportPhase, type ImportSummary } from '../engine/data/import.ts';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../engine/data/store.ts';
+import { defineFlags, flagHelp, FlagError, parseFlags } from './lib/flags.ts';
+
+const FLAGS = defineFlags({
+  interval: { kind: 'choice', choices: ['1m', '5m', '15m', '30m', '1h', '1d'], help: 'bar length: 1m, 5m, 15m, 30m, 1h or 1d (default: inferred from the times)' },
+  db: { kind: 'string', default: DEFAULT_DB_PATH, nonEmpty: true, arg: 'PATH', help: `database file (default ${DEFAULT_DB_PATH})` },
+  tz: { kind: 'string', default: DEFAULT_TZ, nonEmpty: true, arg: 'ZONE', help: `exchange time zone of local times (default ${DEFAULT_TZ})` },
+  factors: { kind: 'string', nonEmpty: true, arg: 'DIR', help: 'LEAN factor files <symbol>.csv to adjust raw prices' },
+  sectors: { kind: 'string', nonEmpty: true, arg: 'CSV', help: 'Symbol,Name,Sector file for instruments.sector' },
+  'max-jump': {
+    kind: 'number',
+    min: 1,
+    minExclusive: true,
+    arg: 'RATIO',
+    help: 'reject a close more than RATIO times (or under 1/RATIO of) the previous\nclose of its symbol, after adjustment (e.g. 1.5; default: no check)',
+  },
+  'replace-range': {
+    kind: 'boolean',
+    help: 'each file replaces the stored bars in the time range it covers (stored\nbars in that range it lacks are deleted); default: upsert, new bars\ninserted, changed bars updated, nothing deleted',
+  },
+});
 
 const USAGE = `usage: npm run import -- <files or dirs...> [options]
 
@@ -12,12 +31,11 @@ per symbol with a file per day (spy/20131007.csv). Columns: date|timestamp|time|
 open, high, low, close[, volume].
 
 options:
-  --interval <1m|5m|15m|30m|1h|1d>  bar length (default: inferred from the times)
-  --db <path>                       database file (default ${DEFAULT_DB_PATH})
-  --tz <zone>                       exchange time zone of local times (default ${DEFAULT_TZ})
-  --factors <dir>                   LEAN factor files <symbol>.csv to adjust raw prices
-  --sectors <csv>                   Symbol,Name,Sector file for instruments.sector
-  -h, --help`;
+${flagHelp(FLAGS)}
+
+Every value is checked as it will be stored (after --factors): prices within [1e-6, 1e9], volume
+within [0, 1e15), dates within 1900-01-01 .. 2099-12-31; symbols are letters, digits and . - _ ^ = /
+space. The import is one transaction: any bad row leaves the database as it was.`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n`);
@@ -25,21 +43,12 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let parsed;
+  let parsed: ReturnType<typeof parseFlags<typeof FLAGS>>;
   try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        interval: { type: 'string' },
-        db: { type: 'string', default: DEFAULT_DB_PATH },
-        tz: { type: 'string', default: DEFAULT_TZ },
-        factors: { type: 'string' },
-        sectors: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseFlags(FLAGS, { positionals: true });
   } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
+    if (!(e instanceof FlagError)) throw e;
+    fail(e.message);
   }
   const { values: flags, positionals } = parsed;
   if (flags.help) {
@@ -62,16 +71,13 @@ async function main(): Promise<void> {
       tz: flags.tz,
       factorsDir: flags.factors,
       sectors: flags.sectors,
+      maxJump: flags['max-jump'],
+      replaceRange: flags['replace-range'],
       onProgress: showProgress ? progressLine : undefined,
     });
     if (showProgress) process.stderr.write('\r\x1b[K');
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const n = (x: number) => x.toLocaleString('en-US');
-    const plural = summary.symbols.length === 1 ? '' : 's';
-    let line = `imported ${n(summary.rows)} rows of ${n(summary.symbols.length)} symbol${plural} (${summary.interval}) into ${flags.db} in ${secs} s`;
-    if (summary.adjusted.length > 0) line += `; adjusted ${summary.adjusted.length} with factor files`;
-    if (summary.removed > 0) line += `; removed ${n(summary.removed)} stored bars the new files no longer have`;
-    console.log(line);
+    console.log(summaryLine(summary, flags.db, secs, flags['replace-range']));
   } catch (e) {
     if (showProgress) process.stderr.write('\r\x1b[K');
     if (!(e instanceof DataError)) throw e;
@@ -80,6 +86,20 @@ async function main(): Promise<void> {
   } finally {
     store.close();
   }
+}
+
+/**
+ * `imported 2 rows of 1 symbol (1d) into data/market.duckdb in 0.4 s: 0 inserted, 2 updated, 0 unchanged`,
+ * then `, 5,325 removed` with --replace-range and `; adjusted 1 with factor files` when some were.
+ */
+function summaryLine(s: ImportSummary, db: string, secs: string, replaceRange: boolean): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const plural = s.symbols.length === 1 ? '' : 's';
+  let line = `imported ${n(s.rows)} row${s.rows === 1 ? '' : 's'} of ${n(s.symbols.length)} symbol${plural} (${s.interval}) into ${db} in ${secs} s`;
+  line += `: ${n(s.inserted)} inserted, ${n(s.updated)} updated, ${n(s.unchanged)} unchanged`;
+  if (replaceRange) line += `, ${n(s.removed)} removed`;
+  if (s.adjusted.length > 0) line += `; adjusted ${s.adjusted.length} with factor files`;
+  return line;
 }
 
 function progressLine(done: number, total: number, phase: ImportPhase): void {

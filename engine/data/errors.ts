@@ -20,7 +20,15 @@ export type DataRule =
   | 'bad-factor-file'
   | 'bad-sectors-file'
   | 'unknown-symbol'
-  | 'empty-range';
+  | 'empty-range'
+  /** a price, volume or date outside the accepted bounds (after factor adjustment) */
+  | 'out-of-range'
+  /** a close more than --max-jump times (or less than 1/max-jump of) the previous close */
+  | 'price-jump'
+  /** a symbol that is not a plausible ticker (and must not become part of a file name) */
+  | 'bad-symbol'
+  /** an import option with an impossible value */
+  | 'bad-option';
 
 export interface DataErrorInfo {
   rule: DataRule;

@@ -2,7 +2,7 @@
 // A bar on date d takes the first row dated on or after d; its adjusted price is
 // raw * price_factor * split_factor and its volume raw / split_factor. Dates after the last row
 // are unadjusted (LEAN ends every file with a 20501231 row of ones).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from './errors.ts';
 import { displayPath } from './sources.ts';
@@ -12,15 +12,35 @@ export interface FactorRow {
   date: number;
   priceFactor: number;
   splitFactor: number;
+  /** 1-based line in the file (for messages) */
+  line: number;
 }
 
-/** `<dir>/<symbol>.csv`, trying LEAN's lower case first. */
+/** What a symbol must look like to become a factor file name: no path separators, spaces or '..'. */
+const FILE_SYMBOL = /^[A-Za-z0-9^][A-Za-z0-9._^=-]*$/;
+
+/**
+ * `<dir>/<symbol>.csv`, trying LEAN's lower case first. Only a file directly in `dir`: a symbol that
+ * could name anything else (a path separator, '..', a leading dot, a space) has no factor file.
+ */
 export function findFactorFile(dir: string, symbol: string): string | undefined {
+  if (!FILE_SYMBOL.test(symbol) || symbol.includes('..')) return undefined;
+  const root = path.resolve(dir);
   for (const name of [symbol.toLowerCase(), symbol, symbol.toUpperCase()]) {
     const p = path.join(dir, `${name}.csv`);
-    if (existsSync(p)) return p;
+    // the pattern already keeps the name inside; checked again on the resolved path
+    if (path.dirname(path.resolve(p)) !== root) continue;
+    if (isFile(p)) return p;
   }
   return undefined;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export function readFactorFile(file: string): FactorRow[] {
@@ -51,7 +71,7 @@ export function readFactorFile(file: string): FactorRow[] {
     if (prev && date <= prev.date) {
       fail(lineNo, 'date', `field 'date' = ${date} is ${date === prev.date ? 'a duplicate of' : 'before'} the previous row's ${prev.date}; dates must ascend`);
     }
-    rows.push({ date, priceFactor, splitFactor });
+    rows.push({ date, priceFactor, splitFactor, line: lineNo });
   }
   return rows;
 }

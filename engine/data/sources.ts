@@ -15,6 +15,8 @@ export interface SourceFile {
   format: SourceFormat;
   /** from the file name, or the folder name for date-named files; a symbol column overrides it */
   symbol: string;
+  /** where `symbol` comes from */
+  symbolFrom?: 'file' | 'folder';
 }
 
 /** Which input column plays which part. Names are as written in the file. */
@@ -45,6 +47,20 @@ function formatOf(file: string): { format: SourceFormat; stem: string } | undefi
   return undefined;
 }
 
+/**
+ * What a symbol may look like (after trimming and upper-casing): letters, digits and . - _ ^ = / and
+ * space, starting with a letter, digit or ^, at most 32 characters, no '..'. Covers BRK.B, BF-B,
+ * BRK B (IB), BRK/B, ^GSPC, EURUSD=X, ES=F and OCC option symbols; rejects anything that could walk
+ * out of a folder when a symbol becomes a file name (../EVIL, /etc/passwd, .hidden).
+ */
+export const SYMBOL_PATTERN = '[A-Z0-9^][A-Z0-9._^=/ -]{0,31}';
+const SYMBOL_RE = new RegExp(`^${SYMBOL_PATTERN}$`);
+export const SYMBOL_RULE = "letters, digits and . - _ ^ = / space, starting with a letter, digit or ^, at most 32 characters, no '..'";
+
+export function isPlausibleSymbol(symbol: string): boolean {
+  return SYMBOL_RE.test(symbol) && !symbol.includes('..');
+}
+
 export function displayPath(abs: string): string {
   const rel = path.relative(process.cwd(), abs);
   return rel && rel.length < abs.length ? rel : abs;
@@ -55,7 +71,7 @@ function sourceFor(abs: string): SourceFile {
   // A file named by date (20131007.csv) belongs to the symbol of its folder.
   const byDate = /^\d{8}$|^\d{4}-\d{2}-\d{2}$/.test(f.stem);
   const symbol = (byDate ? path.basename(path.dirname(abs)) : f.stem).trim().toUpperCase();
-  return { path: abs, display: displayPath(abs), format: f.format, symbol };
+  return { path: abs, display: displayPath(abs), format: f.format, symbol, symbolFrom: byDate ? 'folder' : 'file' };
 }
 
 function walk(dir: string, out: string[]): void {

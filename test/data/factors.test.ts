@@ -14,10 +14,24 @@ describe('LEAN factor files', () => {
     expect(findFactorFile(path.join(tmp.dir, 'factor_files'), 'AAPL')).toBe(file);
     expect(findFactorFile(path.join(tmp.dir, 'factor_files'), 'MSFT')).toBeUndefined();
     expect(readFactorFile(file)).toEqual([
-      { date: 20140606, priceFactor: 0.9011818, splitFactor: 0.0357143 },
-      { date: 20140806, priceFactor: 0.9011818, splitFactor: 0.25 },
-      { date: 20501231, priceFactor: 1, splitFactor: 1 },
+      { date: 20140606, priceFactor: 0.9011818, splitFactor: 0.0357143, line: 1 },
+      { date: 20140806, priceFactor: 0.9011818, splitFactor: 0.25, line: 2 },
+      { date: 20501231, priceFactor: 1, splitFactor: 1, line: 3 },
     ]);
+  });
+
+  it('finds only files directly in the folder: a symbol cannot walk out of it', () => {
+    const dir = path.join(tmp.dir, 'confined/factors');
+    writeText(tmp.dir, 'confined/evil.csv', `20501231,1000,1,0`);
+    writeText(tmp.dir, 'confined/factors/sub/x.csv', `20501231,1,1,0`);
+    const brk = writeText(tmp.dir, 'confined/factors/brk.b.csv', `20501231,1,1,0`);
+    for (const sym of ['../EVIL', '../evil', '..', '.', 'SUB/X', 'sub/x', '/etc/passwd', `${tmp.dir}/confined/evil`, 'A\\..\\EVIL', '', ' EVIL']) {
+      expect(findFactorFile(dir, sym), sym).toBeUndefined();
+    }
+    expect(findFactorFile(dir, 'BRK.B')).toBe(brk);
+    // a folder named like a symbol is not a factor file
+    writeText(tmp.dir, 'confined/factors/dir.csv/inside.csv', `20501231,1,1,0`);
+    expect(findFactorFile(dir, 'DIR')).toBeUndefined();
   });
 
   it('takes the first row dated on or after the bar, ones after the last row', () => {

@@ -1,10 +1,12 @@
 // The importer on small hand-written files: exact round trips, layouts, time formats, re-import
-// semantics, and every validation rule with the database left exactly as it was.
+// semantics (upsert, replaceRange), and every validation rule (bounds after factor adjustment,
+// symbols, jumps) with the database left exactly as it was.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../engine/data/errors.ts';
+import { findFactorFile } from '../../engine/data/factors.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import type { Store } from '../../engine/data/store.ts';
@@ -42,7 +44,7 @@ describe('importPaths: round trips and layouts', () => {
         `,
       );
       const summary = await importPaths(store, [file]);
-      expect(summary).toEqual({ files: 1, rows: 3, symbols: ['AAPL'], interval: '1d', removed: 0, adjusted: [] });
+      expect(summary).toEqual({ files: 1, rows: 3, symbols: ['AAPL'], interval: '1d', inserted: 3, updated: 0, unchanged: 0, removed: 0, adjusted: [] });
       const [s] = await loadBars(store, { symbols: ['AAPL'], interval: '1d' });
       expect(s!.symbol).toBe('AAPL');
       expect([...s!.ts]).toEqual([day(2020, 1, 2), day(2020, 1, 3), day(2020, 1, 6)]);
@@ -218,7 +220,44 @@ COPY (SELECT * FROM (VALUES
     });
   });
 
-  it('re-import: the file is the truth for its time range; bars outside it are kept', async () => {
+  it('re-import (default): upsert by key; new rows inserted, changed rows replaced, equal rows kept, nothing deleted', async () => {
+    await withStore(async (store, dir) => {
+      const first = writeText(
+        dir,
+        'v1/R.csv',
+        `
+        ${HEADER}
+        2020-01-02,1,1,1,1,10
+        2020-01-03,2,2,2,2,20
+        2020-01-06,3,3,3,3,30
+        2020-01-07,4,4,4,4,40
+        2020-01-08,5,5,5,5,50
+        `,
+      );
+      expect(await importPaths(store, [first])).toMatchObject({ rows: 5, inserted: 5, updated: 0, unchanged: 0, removed: 0 });
+      // a two-row correction file: 01-03 as stored, 01-07 revised (volume only, to catch a compare of prices alone)
+      const fix = writeText(dir, 'fix/R.csv', `${HEADER}\n2020-01-03,2,2,2,2,20\n2020-01-07,4,4,4,4,41`);
+      expect(await importPaths(store, [fix])).toEqual({
+        files: 1, rows: 2, symbols: ['R'], interval: '1d', inserted: 0, updated: 1, unchanged: 1, removed: 0, adjusted: [],
+      });
+      let [r] = await loadBars(store, { symbols: ['R'], interval: '1d' });
+      expect([...r!.ts]).toEqual([day(2020, 1, 2), day(2020, 1, 3), day(2020, 1, 6), day(2020, 1, 7), day(2020, 1, 8)]);
+      expect([...r!.close]).toEqual([1, 2, 3, 4, 5]);
+      expect([...r!.volume]).toEqual([10, 20, 30, 41, 50]);
+      // one new (01-09), one changed (01-02), one equal (01-08): 1, 1, 1
+      const mixed = writeText(dir, 'mixed/R.csv', `${HEADER}\n2020-01-02,1.5,1.5,1.5,1.5,15\n2020-01-08,5,5,5,5,50\n2020-01-09,6,6,6,6,60`);
+      expect(await importPaths(store, [mixed])).toMatchObject({ rows: 3, inserted: 1, updated: 1, unchanged: 1, removed: 0 });
+      [r] = await loadBars(store, { symbols: ['R'], interval: '1d' });
+      expect([...r!.close]).toEqual([1.5, 2, 3, 4, 5, 6]);
+      expect([...r!.volume]).toEqual([15, 20, 30, 41, 50, 60]);
+      // importing the same file again changes nothing
+      const before = await fingerprint(store);
+      expect(await importPaths(store, [mixed])).toMatchObject({ inserted: 0, updated: 0, unchanged: 3, removed: 0 });
+      expect(await fingerprint(store)).toEqual(before);
+    });
+  });
+
+  it('re-import with replaceRange: the file is the truth for its time range; bars outside it are kept', async () => {
     await withStore(async (store, dir) => {
       const first = writeText(
         dir,
@@ -231,7 +270,7 @@ COPY (SELECT * FROM (VALUES
         2020-01-07,4,4,4,4,40
         `,
       );
-      await importPaths(store, [first]);
+      await importPaths(store, [first], { replaceRange: true });
       // corrected vendor file for 01-03..01-07: 01-06 was bogus and is gone, 01-07 revised
       const second = writeText(
         dir,
@@ -242,18 +281,40 @@ COPY (SELECT * FROM (VALUES
         2020-01-07,4.5,4.5,4.5,4.5,45
         `,
       );
-      const summary = await importPaths(store, [second]);
-      expect(summary.removed).toBe(1);
+      const summary = await importPaths(store, [second], { replaceRange: true });
+      expect(summary).toMatchObject({ rows: 2, inserted: 0, updated: 1, unchanged: 1, removed: 1 });
       const [r] = await loadBars(store, { symbols: ['R'], interval: '1d' });
       expect([...r!.ts]).toEqual([day(2020, 1, 2), day(2020, 1, 3), day(2020, 1, 7)]);
       expect([...r!.close]).toEqual([1, 2, 4.5]);
       // importing the same file again changes nothing
       const before = await fingerprint(store);
-      expect((await importPaths(store, [second])).removed).toBe(0);
+      expect(await importPaths(store, [second], { replaceRange: true })).toMatchObject({ removed: 0, unchanged: 2 });
       expect(await fingerprint(store)).toEqual(before);
     });
   });
 
+  it('accepts tickers with dots, dashes, spaces, carets, = and /; a factor file is found for BRK.B', async () => {
+    await withStore(async (store, dir) => {
+      const long = writeText(
+        dir,
+        'long.csv',
+        `symbol,date,open,high,low,close,volume
+        BF-B,2020-01-02,1,1,1,1,1
+        BRK B,2020-01-02,1,1,1,1,1
+        ^GSPC,2020-01-02,1,1,1,1,1
+        eurusd=x,2020-01-02,1,1,1,1,1
+        BRK/B,2020-01-02,1,1,1,1,1
+        ES_F,2020-01-02,1,1,1,1,1`,
+      );
+      const brk = writeText(dir, 'brk.b.csv', `${HEADER}\n2020-01-02,10,10,10,10,100`);
+      writeText(dir, 'factors/brk.b.csv', `20200102,0.5,1,0\n20501231,1,1,0`);
+      const s = await importPaths(store, [long, brk], { factorsDir: path.join(dir, 'factors') });
+      expect(s.symbols).toEqual(['BF-B', 'BRK B', 'BRK.B', 'BRK/B', 'ES_F', 'EURUSD=X', '^GSPC']);
+      expect(s.adjusted).toEqual(['BRK.B']);
+      const [b] = await loadBars(store, { symbols: ['BRK.B'], interval: '1d' });
+      expect([...b!.close]).toEqual([5]);
+    });
+  });
   it('fills instruments.sector from a constituents file, also for symbols already there', async () => {
     await withStore(async (store, dir) => {
       const a = writeText(dir, 'AAPL.csv', `${HEADER}\n2020-01-02,1,1,1,1,1`);
@@ -280,6 +341,107 @@ COPY (SELECT * FROM (VALUES
   });
 });
 
+describe('importPaths: values are checked as stored, symbols before they become paths', () => {
+  let store: Store;
+  let dir: string;
+  let before: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = folder();
+    store = await storeIn(dir);
+    await importPaths(store, [writeText(dir, 'GOOD.csv', `${HEADER}\n${GOOD_ROWS.join('\n')}`)]);
+    before = await fingerprint(store);
+  });
+  afterAll(() => store.close());
+
+  it('rejects ../EVIL as a symbol with --factors, and never reads the factor file outside the folder', async () => {
+    // DIR/../evil.csv exists and would change prices if it were read
+    writeText(dir, 'evil/evil.csv', `20501231,1000,1,0`);
+    writeText(dir, 'evil/factors/good.csv', `20501231,1,1,0`);
+    const factorsDir = path.join(dir, 'evil/factors');
+    expect(findFactorFile(factorsDir, '../EVIL')).toBeUndefined();
+    expect(findFactorFile(factorsDir, '../evil')).toBeUndefined();
+    expect(findFactorFile(factorsDir, 'GOOD')).toBe(path.join(factorsDir, 'good.csv'));
+    const file = writeText(dir, 'evil/long.csv', `symbol,date,open,high,low,close,volume\nGOOD,2021-01-04,1,1,1,1,1\n../EVIL,2021-01-04,1,1,1,1,1`);
+    const e = await caught(() => importPaths(store, [file], { factorsDir }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e).toMatchObject({ rule: 'bad-symbol', row: 2, line: 3, field: 'symbol' });
+    expect(e.message).toMatch(/long\.csv row 2 \(line 3\) \[\.\.\/EVIL\]: field 'symbol' = '\.\.\/EVIL' is not a plausible ticker \(letters, digits and/);
+    expect(await fingerprint(store)).toEqual(before);
+  });
+
+  it('rejects a file whose name is not a plausible ticker (no symbol column), naming the file', async () => {
+    const file = writeText(dir, 'names/aapl (1).csv', `${HEADER}\n2021-01-04,1,1,1,1,1`);
+    const e = await caught(() => importPaths(store, [file]));
+    expect(e).toMatchObject({ rule: 'bad-symbol', field: 'symbol' });
+    expect(e.message).toMatch(/aapl \(1\)\.csv: the symbol 'AAPL \(1\)' taken from the file name is not a plausible ticker .*rename the file or add a symbol column/);
+    const dated = writeText(dir, 'names/.x/20210104.csv', `${HEADER}\n2021-01-04,1,1,1,1,1`);
+    const d = await caught(() => importPaths(store, [dated]));
+    expect(d.message).toMatch(/the symbol '\.X' taken from the folder name is not a plausible ticker/);
+    expect(await fingerprint(store)).toEqual(before);
+  });
+
+  it('names the factor file line that takes a bar out of bounds, for prices and volume', async () => {
+    const bars = writeText(dir, 'fvol/data/V.csv', `${HEADER}\n2020-01-02,10,11,9,10.5,100\n2020-01-03,10.5,11.5,10,11,2e14`);
+    // the split_factor 0.01 keeps prices in bounds (0.105..0.115) but makes the volume 2e16
+    writeText(dir, 'fvol/factors/v.csv', `20200102,1,1,0\n20200103,1,0.01,0\n20501231,1,1,0`);
+    const e = await caught(() => importPaths(store, [bars], { factorsDir: path.join(dir, 'fvol/factors') }));
+    expect(e).toMatchObject({ rule: 'out-of-range', row: 2, line: 3, field: 'volume' });
+    expect(e.message).toMatch(
+      /V\.csv row 2 \(line 3\): field 'volume' = 2e14 is 2e16 after adjustment by .*fvol\/factors\/v\.csv line 2 \(price_factor 1, split_factor 0\.01\): above the largest accepted volume 1e15/,
+    );
+    expect(await fingerprint(store)).toEqual(before);
+  });
+
+  it('checks jumps on adjusted closes: a split in the factor file is not a jump, a real one is', async () => {
+    // 2:1 split on 2020-01-06: raw close 11 -> 5.6; the factor file halves the earlier bars
+    const split = writeText(dir, 'jump/data/S.csv', `${HEADER}\n2020-01-02,10,11,9,10.5,100\n2020-01-03,10.5,11.5,10,11,200\n2020-01-06,5.5,5.8,5.4,5.6,400`);
+    const factorsDir = path.join(dir, 'jump/factors');
+    writeText(dir, 'jump/factors/s.csv', `20200103,1,0.5,0\n20501231,1,1,0`);
+    const raw = await caught(() => importPaths(store, [split], { maxJump: 1.5 }));
+    expect(raw).toMatchObject({ rule: 'price-jump', row: 3, line: 4, field: 'close' });
+    expect(raw.message).toMatch(/S\.csv row 3 \(line 4\): field 'close' = 5\.6 is 1\/1\.964 of the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 1\.5/);
+    expect(await fingerprint(store)).toEqual(before);
+    const s = await importPaths(store, [split], { maxJump: 1.5, factorsDir });
+    expect(s).toMatchObject({ inserted: 3, adjusted: ['S'] });
+    await store.conn.run(`DELETE FROM bars WHERE symbol = 'S'; DELETE FROM instruments WHERE symbol = 'S'`);
+    expect(await fingerprint(store)).toEqual(before);
+  });
+
+  it('checks jumps across the files of a symbol (a folder of days), naming the other file', async () => {
+    const a = writeText(dir, 'days/spy/20131007.csv', `time_et,open,high,low,close,volume\n2013-10-07 09:30:00,100,100,100,100,1\n2013-10-07 09:31:00,100,101,100,101,1`);
+    const b = writeText(dir, 'days/spy/20131008.csv', `time_et,open,high,low,close,volume\n2013-10-08 09:30:00,300,300,300,300,1`);
+    const e = await caught(() => importPaths(store, [a, b], { maxJump: 2, interval: '1m' }));
+    expect(e).toMatchObject({ rule: 'price-jump', row: 1, line: 2 });
+    expect(e.message).toMatch(/20131008\.csv row 1 \(line 2\): field 'close' = 300 is 2\.97 times the previous bar's close 101 \(.*20131007\.csv row 2 \(line 3\), '2013-10-07 09:31:00'\)/);
+    expect(await fingerprint(store)).toEqual(before);
+  });
+
+  it('rejects a max jump that is not a ratio above 1', async () => {
+    for (const maxJump of [1, 0.5, -2, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const e = await caught(() => importPaths(store, [path.join(dir, 'GOOD.csv')], { maxJump }));
+      expect(e).toMatchObject({ rule: 'bad-option' });
+    }
+    expect(await fingerprint(store)).toEqual(before);
+  });
+});
+
+describe('importPaths: memory caps', () => {
+  it('leaves DuckDB\'s memory_limit as it was, after success and after a failure', async () => {
+    await withStore(async (store, dir) => {
+      const limit = async () => String((await store.conn.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]!.m);
+      const original = await limit();
+      await importPaths(store, [writeText(dir, 'A.csv', `${HEADER}\n2020-01-02,1,1,1,1,1`)]);
+      expect(await limit()).toBe(original);
+      await caught(() => importPaths(store, [writeText(dir, 'B.csv', `${HEADER}\n2020-01-02,1,1,1,1e308,1`)]));
+      expect(await limit()).toBe(original);
+      await store.conn.run(`SET memory_limit = '3GB'`);
+      const custom = await limit();
+      await importPaths(store, [writeText(dir, 'C.csv', `${HEADER}\n2020-01-02,1,1,1,1,1`)]);
+      expect(await limit()).toBe(custom);
+    });
+  });
+});
 interface BadCase {
   name: string;
   /** data lines; the bad one is row 3 (line 4) */
@@ -287,8 +449,10 @@ interface BadCase {
   rule: string;
   field: string;
   message: RegExp;
-  opts?: { interval?: string };
+  opts?: { interval?: string; maxJump?: number };
   header?: string;
+  /** a factor file for BAD (bad.csv in a factors folder beside it) */
+  factors?: string;
 }
 
 const GOOD_ROWS = ['2020-01-02,10,11,9,10.5,100', '2020-01-03,10.5,11.5,10,11,200'];
@@ -375,6 +539,90 @@ const BAD_CASES: BadCase[] = [
     opts: { interval: '5m' },
   },
   {
+    name: 'a price of 1e308 (finite, but a backtest holding it overflows)',
+    lines: [...GOOD_ROWS, '2020-01-06,1e308,1e308,11,12,300'],
+    rule: 'out-of-range',
+    field: 'open',
+    message: /field 'open' = 1e308 is above the largest accepted price 1e9$/,
+  },
+  {
+    name: 'a price of 1e-320 (positive, but subnormal)',
+    lines: [...GOOD_ROWS, '2020-01-06,11,12,1e-320,11,300'],
+    rule: 'out-of-range',
+    field: 'low',
+    message: /field 'low' = 1e-320 is below the smallest accepted price 1e-6$/,
+  },
+  {
+    name: 'a volume of 1e16',
+    lines: [...GOOD_ROWS, '2020-01-06,11,12,10,11,1e16'],
+    rule: 'out-of-range',
+    field: 'volume',
+    message: /field 'volume' = 1e16 is above the largest accepted volume 1e15 \(exclusive\)$/,
+  },
+  {
+    name: 'the year 0001',
+    lines: [...GOOD_ROWS, '0001-01-06,11,12,10,11,300'],
+    rule: 'out-of-range',
+    field: 'date',
+    message: /field 'date' = '0001-01-06' is outside the accepted dates 1900-01-01 \.\. 2099-12-31$/,
+  },
+  {
+    name: 'the year 9999',
+    lines: [...GOOD_ROWS, '9999-12-31,11,12,10,11,300'],
+    rule: 'out-of-range',
+    field: 'date',
+    message: /field 'date' = '9999-12-31' is outside the accepted dates 1900-01-01 \.\. 2099-12-31$/,
+  },
+  {
+    name: 'the year 0001 in a minute file',
+    header: 'time_et,open,high,low,close,volume',
+    lines: ['2013-10-07 09:30:00,1,1,1,1,1', '2013-10-07 09:31:00,1,1,1,1,1', '0001-10-07 09:32:00,1,1,1,1,1'],
+    rule: 'out-of-range',
+    field: 'time_et',
+    message: /field 'time_et' = '0001-10-07 09:32:00' is outside the accepted dates/,
+    opts: { interval: '1m' },
+  },
+  {
+    name: 'a factor of 1e200 (adjusted open 1.1e201)',
+    lines: [...GOOD_ROWS, '2020-01-06,11,12,10,11,300'],
+    factors: '20200103,1,1,0\n20200106,1e200,1,0\n20501231,1,1,0',
+    rule: 'out-of-range',
+    field: 'open',
+    message: /field 'open' = 11 is 1\.1e201 after adjustment by .*factors\/bad\.csv line 2 \(price_factor 1e200, split_factor 1\): above the largest accepted price 1e9$/,
+  },
+  {
+    name: 'a factor of 1e-200 (adjusted open 1.1e-199)',
+    lines: [...GOOD_ROWS, '2020-01-06,11,12,10,11,300'],
+    factors: '20200103,1,1,0\n20200106,1e-200,1,0\n20501231,1,1,0',
+    rule: 'out-of-range',
+    field: 'open',
+    message: /field 'open' = 11 is 1\.1e-199 after adjustment by .*factors\/bad\.csv line 2 \(price_factor 1e-200, split_factor 1\): below the smallest accepted price 1e-6$/,
+  },
+  {
+    name: 'a symbol that is not a plausible ticker',
+    header: `symbol,${HEADER}`,
+    lines: ['BRK.B,2020-01-02,10,11,9,10.5,100', 'BF-B,2020-01-02,10,11,9,10.5,100', '../EVIL,2020-01-02,10,11,9,10.5,100'],
+    rule: 'bad-symbol',
+    field: 'symbol',
+    message: /field 'symbol' = '\.\.\/EVIL' is not a plausible ticker/,
+  },
+  {
+    name: 'a close more than --max-jump times the previous',
+    lines: [...GOOD_ROWS, '2020-01-06,11,26,10,25,300'],
+    rule: 'price-jump',
+    field: 'close',
+    message: /field 'close' = 25 is 2\.273 times the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 2$/,
+    opts: { maxJump: 2 },
+  },
+  {
+    name: 'a close less than 1/--max-jump of the previous',
+    lines: [...GOOD_ROWS, '2020-01-06,11,11,5,5,300'],
+    rule: 'price-jump',
+    field: 'close',
+    message: /field 'close' = 5 is 1\/2\.2 of the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 2$/,
+    opts: { maxJump: 2 },
+  },
+  {
     name: 'a local time skipped by daylight saving',
     header: 'time_et,open,high,low,close,volume',
     lines: ['2013-03-10 01:58:00,1,1,1,1,1', '2013-03-10 01:59:00,1,1,1,1,1', '2013-03-10 02:30:00,1,1,1,1,1'],
@@ -402,11 +650,13 @@ describe('importPaths: each bad input gives a DataError naming file, row and rul
   afterAll(() => store.close());
 
   for (const c of BAD_CASES) {
-    it(`rejects ${c.name}`, async () => {
-      const file = writeText(dir, `${c.rule}-${BAD_CASES.indexOf(c)}/BAD.csv`, `${c.header ?? HEADER}\n${c.lines.join('\n')}`);
-      const e = await caught(() => importPaths(store, [file], c.opts));
+    it(`rejects ${c.name}`, { timeout: 20_000 }, async () => {
+      const sub = `${c.rule}-${BAD_CASES.indexOf(c)}`;
+      const file = writeText(dir, `${sub}/BAD.csv`, `${c.header ?? HEADER}\n${c.lines.join('\n')}`);
+      const factorsDir = c.factors === undefined ? undefined : path.dirname(writeText(dir, `${sub}/factors/bad.csv`, c.factors));
+      const e = await caught(() => importPaths(store, [file], { ...c.opts, factorsDir }));
       expect(e).toBeInstanceOf(DataError);
-      expect(e.message).toMatch(/BAD\.csv row 3 \(line 4\): /);
+      expect(e.message).toMatch(/BAD\.csv row 3 \(line 4\)( \[[^\]]+\])?: /);
       expect(e.message).toMatch(c.message);
       expect(e).toMatchObject({ rule: c.rule, row: 3, line: 4, field: c.field });
       expect(await fingerprint(store)).toEqual(before);
