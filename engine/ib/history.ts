@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventName, WhatToShow, type BarSizeSetting } from '@stoqey/ib';
 import { importPaths, type ImportSummary } from '../data/import.ts';
+import { isPlausibleSymbol, SYMBOL_RULE } from '../data/sources.ts';
 import type { Store } from '../data/store.ts';
 import type { Interval } from '../core/types.ts';
 import type { IbConnection } from './connection.ts';
@@ -100,6 +101,8 @@ let nextReqId = 50_000;
  * nothing).
  */
 export async function downloadHistory(conn: IbConnection, store: Store, requests: HistoryRequest[], o: DownloadOptions = {}): Promise<ImportSummary> {
+  const bad = requests.find((r) => !isPlausibleSymbol(r.symbol));
+  if (bad) throw new Error(`history request: symbol '${bad.symbol}' is not a symbol (${SYMBOL_RULE})`);
   const pacer = o.pacer ?? new HistoricalPacer();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-ib-history-'));
   try {
@@ -128,9 +131,10 @@ export async function downloadHistory(conn: IbConnection, store: Store, requests
         }
       }
       if (rows.length === 0) continue;
-      const file = path.join(dir, `${r.symbol}.csv`);
+      // named by position, with the symbol in a column: a symbol never becomes a path
+      const file = path.join(dir, `bars-${files.length}.csv`);
       const time = (t: string) => (/^\d{9,10}$/.test(t) ? new Date(Number(t) * 1000).toISOString() : /^\d{8}$/.test(t) ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}` : t);
-      writeFileSync(file, ['timestamp,open,high,low,close,volume', ...rows.map((x) => [time(x[0]), ...x.slice(1)].join(','))].join('\n') + '\n');
+      writeFileSync(file, ['symbol,timestamp,open,high,low,close,volume', ...rows.map((x) => [r.symbol, time(x[0]), ...x.slice(1)].join(','))].join('\n') + '\n');
       files.push(file);
     }
     if (files.length === 0) throw new Error(`the gateway returned no ${requests[0].barSize} bars for ${requests.map((r) => r.symbol).join(',')} over ${requests[0].duration}`);

@@ -72,6 +72,18 @@ describe.skipIf(!sharedAvailable(DIR))('historical download through the simulato
       dest.close();
     }
   }, 60_000);
+
+  it('a symbol that could climb out of the download folder (../EVIL) is refused before any request goes out', async () => {
+    const dest = await openStore(':memory:');
+    const conn = new IbConnection({ host: '127.0.0.1', port: 4002, clientId: 5 }); // never started: a request would fail otherwise
+    try {
+      await expect(downloadHistory(conn, dest, [{ symbol: 'SPY', barSize: '1 min', duration: '1 D' }, { symbol: '../EVIL', barSize: '1 min', duration: '1 D' }])).rejects.toThrow(
+        "history request: symbol '../EVIL' is not a symbol",
+      );
+    } finally {
+      dest.close();
+    }
+  });
 });
 
 const MINUTE = 'data/lean-sample/minute/spy';
