@@ -1,90 +1,58 @@
 // npm run backtest -- [--strategy sma-cross] [--params '{"fast":10,"slow":30}'] [--symbols AAPL,MSFT] [--data dir|file|.duckdb] ...
 // With no arguments: sma-cross on the bundled sample (imported into data/market.duckdb on first use).
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
-import { openJournalTarget, openRunData, DEFAULT_DB_PATH } from './lib/run-data.ts';
-import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../engine/risk/limits.ts';
+import { openJournalTarget, openRunData } from './lib/run-data.ts';
+import type { RiskConfig } from '../engine/risk/limits.ts';
 import { collectChunks } from '../engine/data/load.ts';
 import { predictHistory } from '../engine/ml/predictions.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
-import { writeReport } from '../engine/report/index.ts';
+import { writeRunOutputs } from '../engine/report/index.ts';
 import { buildSlots } from '../strategies/index.ts';
-import { fail, printSummary, runId } from './lib/cli.ts';
+import { printSummary, runId } from './lib/cli.ts';
+import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
 import { runModel } from './lib/model-signals.ts';
-import { numberFlag, RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
+import { riskFlag, RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
+
+const FLAGS = defineFlags({
+  ...RUN_FLAGS,
+  params: { kind: 'string', default: '{}', arg: 'JSON', help: `strategy params, e.g. '{"fast":10,"slow":30}' (defaults otherwise)` },
+  risk: { kind: 'string', default: 'research', arg: 'R', help: 'research (default: leverage <= 1) | seed (DESIGN section 4 limits) | FILE.json' },
+  'volume-cap': { kind: 'number', default: 0, min: 0, max: 1, arg: 'F', help: "fill at most F of a bar's volume (default 0: no cap)" },
+  'bracket-tie': { kind: 'choice', choices: ['stop', 'target'], default: 'stop', arg: 'T', help: 'stop (default, worst case) | target' },
+  rf: { kind: 'number', default: 0, min: -0.1, max: 1, arg: 'R', help: 'annual risk-free rate for Sharpe/Sortino, a fraction (0.04 = 4%; default 0)' },
+  out: { kind: 'string', default: 'out/backtest', arg: 'DIR', help: 'where report.json, report.html and journal.duckdb go (default out/backtest)' },
+  journal: { kind: 'string', arg: 'FILE', help: 'journal database (default DIR/journal.duckdb)' },
+  benchmark: { kind: 'string', arg: 'SYMBOL', help: 'buy-and-hold line in the report (default SPY if in the run, else the first symbol)' },
+});
 
 const HELP = `usage: npm run backtest -- [options]
-  --strategy NAME        sma-cross (default), rsi-reversion, donchian-breakout, portfolio
-  --params JSON          strategy params, e.g. '{"fast":10,"slow":30}' (defaults otherwise)
-  --symbols A,B          symbols in this order (default: every symbol in the data)
-  --data PATH            a .duckdb file, a CSV/Parquet file or a folder of them (default ${DEFAULT_DB_PATH},
-                         created from the bundled sample on first use)
-  --interval 1d|1m|...   bar interval (default 1d)
-  --from / --to DATE     inclusive range, YYYY-MM-DD
-  --cash N               starting cash (default 100000)
-  --commission M         none | ibkr-fixed | ibkr-tiered | per-share:RATE[:MIN] | percent:PCT[:MIN]
-  --slippage M           none | bps:N | range:FRACTION
-  --sizing S             all-in (default) | fixed --quantity N | percent --percent P | vol-target [--target-vol 0.1] [--lookback 20]
-  --risk R               research (default: leverage <= 1) | seed (DESIGN section 4 limits) | FILE.json
-  --volume-cap F         fill at most F of a bar's volume (default 0: no cap)
-  --bracket-tie T        stop (default, worst case) | target
-  --rf R                 annual risk-free rate for Sharpe/Sortino (default 0)
-  --tz ZONE              exchange time zone for intraday data (default America/New_York)
-  --out DIR              where report.json, report.html and journal.duckdb go (default out/backtest)
-  --journal FILE         journal database (default DIR/journal.duckdb)
-  --benchmark SYMBOL     buy-and-hold line in the report (default SPY if in the run, else the first symbol)`;
+${flagHelp(FLAGS)}
+A negative number is written with =, e.g. --rf=-0.01.`;
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      ...RUN_OPTIONS,
-      params: { type: 'string', default: '{}' },
-      risk: { type: 'string', default: 'research' },
-      'volume-cap': { type: 'string', default: '0' },
-      'bracket-tie': { type: 'string', default: 'stop' },
-      rf: { type: 'string', default: '0' },
-      out: { type: 'string', default: 'out/backtest' },
-      journal: { type: 'string' },
-      benchmark: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const { values: v } = parseFlags(FLAGS);
   if (v.help) {
     console.log(HELP);
     return;
   }
-  const num = numberFlag;
-  let rawParams: Record<string, unknown>;
-  try {
-    rawParams = JSON.parse(v.params!);
-  } catch (e) {
-    throw new Error(`--params is not valid JSON (${(e as Error).message}): ${v.params}`);
-  }
-  if (typeof rawParams !== 'object' || rawParams === null || Array.isArray(rawParams)) throw new Error(`--params must be a JSON object, got ${v.params}`);
-  const cash = num('cash', v.cash)!;
-  if (!(cash > 0)) throw new Error(`--cash must be > 0, got ${v.cash}`);
-  const volumeCap = num('volume-cap', v['volume-cap'])!;
-  if (!(volumeCap >= 0 && volumeCap <= 1)) throw new Error(`--volume-cap must be a fraction in [0, 1], got ${v['volume-cap']}`);
-  if (v['bracket-tie'] !== 'stop' && v['bracket-tie'] !== 'target') throw new Error(`--bracket-tie must be stop or target, got '${v['bracket-tie']}'`);
-  const risk: RiskConfig =
-    v.risk === 'research' ? RESEARCH_RISK : v.risk === 'seed' ? SEED_RISK : existsSync(v.risk!) ? parseRiskConfig(JSON.parse(readFileSync(v.risk!, 'utf8')), v.risk!) : fail(`--risk must be research, seed or a JSON file; '${v.risk}' is none of these`);
-  const interval = parseInterval(v.interval!);
+  const rawParams = parseJsonObjectFlag('--params', v.params);
+  const cash = v.cash;
+  const volumeCap = v['volume-cap'];
+  const risk: RiskConfig = riskFlag(v.risk);
+  const interval = v.interval;
   const sizing = sizingFlags(v);
-  const commission = parseCommission(v.commission!);
-  const slippage = parseSlippage(v.slippage!);
-  const requested = symbolsFlag(v.symbols);
+  const commission = parseCommission(v.commission);
+  const slippage = parseSlippage(v.slippage);
+  const requested = v.symbols;
   // Validate the strategy and its params before reading any data.
-  buildSlots(v.strategy!, rawParams, requested ?? ['CHECK']);
+  buildSlots(v.strategy, rawParams, requested ?? ['CHECK']);
 
-  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz! });
+  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz });
   const config: BacktestConfig = {
-    strategy: v.strategy!,
+    strategy: v.strategy,
     params: rawParams,
     symbols: data.symbols,
     interval,
@@ -96,9 +64,9 @@ async function main(): Promise<void> {
     sizing,
     risk,
     volumeCap,
-    bracketTie: v['bracket-tie'] as 'stop' | 'target',
-    tz: v.tz!,
-    rfAnnual: num('rf', v.rf)!,
+    bracketTie: v['bracket-tie'],
+    tz: v.tz,
+    rfAnnual: v.rf,
     ...(v.benchmark ? { benchmark: v.benchmark.toUpperCase() } : {}),
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
@@ -125,14 +93,29 @@ async function main(): Promise<void> {
   const report = backtestReport(result, data.source);
 
   const out = path.resolve(v.out!);
-  const files = await writeReport(out, report);
   const journalPath = v.journal ?? path.join(out, 'journal.duckdb');
   const id = runId(report.config);
-  await openJournalTarget(journalPath, (conn) =>
-    writeJournal(conn, { runId: id, kind: 'backtest', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio),
-  );
+  // all or nothing: the reports are streamed to temporary files, the journal is one transaction, then the
+  // reports are renamed into place; on any failure the previous outputs stay as they were
+  const files = await writeRunOutputs({
+    dir: out,
+    report,
+    journal: {
+      path: journalPath,
+      write: () =>
+        openJournalTarget(journalPath, async (conn) => {
+          // the journal's own database is open just for this write: its memory stays small (DuckDB spills the rest)
+          await conn.run(`SET memory_limit = '${JOURNAL_MEMORY}'`);
+          await writeJournal(conn, { runId: id, kind: 'backtest', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio);
+        }),
+    },
+    failure: { elsewhere: 'use --out (and --journal) on another disk', otherFile: 'use --journal with another file' },
+  });
   printSummary(report, { bars: result.bars, seconds, files: [files.json, files.html, journalPath], runId: id });
 }
+
+/** DuckDB memory for writing the journal (its rows are appended in batches, so this bounds the write). */
+const JOURNAL_MEMORY = '256MB';
 
 main().catch((e: Error) => {
   console.error(`error: ${e.message}`);

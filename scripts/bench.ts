@@ -1,12 +1,13 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big] [-- --big-bars 20000000]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
-// universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency.
+// universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency;
+// `--only import` the import's peak memory at 1M, 5M and 10M rows; `--only big` a 20M-bar minute backtest through the CLI
+// (neither runs in the default set: together they take several minutes).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { importPaths } from '../engine/data/import.ts';
 import { chunkBars, loadBars } from '../engine/data/load.ts';
 import { openStore, type Store } from '../engine/data/store.ts';
@@ -29,11 +30,25 @@ import { batchFeatures, FeaturePipeline, forEachSlice, NF } from '../engine/ml/f
 import { loadModel, selectColumns } from '../engine/ml/model-card.ts';
 import { predictHistory, StreamingPredictor } from '../engine/ml/predictions.ts';
 import { repoRoot } from '../engine/paths.ts';
+import { defineFlags, flagHelp, parseFlags } from './lib/flags.ts';
+import { benchImportMemory } from './bench/import-memory.ts';
+import { benchBigRun } from './bench/big-run.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' }, 'memory-probe': { type: 'string' } } });
-const RUNS = Math.max(1, Number(values.runs));
+const FLAGS = defineFlags({
+  json: { kind: 'boolean', default: false, help: 'print one JSON object instead of lines' },
+  runs: { kind: 'integer', default: 5, min: 1, max: 100, help: 'runs per figure (medians are quoted)' },
+  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big'], help: 'one group of figures only' },
+  'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
+  'memory-probe': { kind: 'string', hidden: true },
+});
+const { values } = parseFlags(FLAGS);
+if (values.help) {
+  console.log(`usage: npm run bench -- [options]\n${flagHelp(FLAGS)}`);
+  process.exit(0);
+}
+const RUNS = values.runs;
 const say = (s: string) => {
   if (!values.json) console.log(s);
 };
@@ -302,7 +317,19 @@ async function mlBench(series: BarSeries[], universe: string[]) {
 }
 
 async function main() {
-  if (values.only !== undefined && values.only !== 'ml' && values.only !== 'live') throw new Error(`--only must be ml or live, got '${values.only}'`);
+  if (values.only === 'import') {
+    const figures = await benchImportMemory([1_000_000, 5_000_000, 10_000_000]);
+    for (const f of figures) say(`import memory: ${fmt(f.rows)} rows in ${f.seconds.toFixed(1)} s = ${fmt(f.rows / f.seconds)} rows/s, peak RSS ${f.peakRssMb.toFixed(0)} MB`);
+    if (values.json) console.log(JSON.stringify({ importMemory: figures, node: process.version }));
+    return;
+  }
+  if (values.only === 'big') {
+    say(`big run: ${fmt(values['big-bars'])} synthetic minute bars, 250 symbols, npm run backtest (sma-cross 10/30, all-in) in a child process ...`);
+    const f = await benchBigRun(values['big-bars']);
+    say(`big run: ${fmt(f.bars)} bars, ${fmt(f.trades)} trades in ${f.seconds.toFixed(1)} s = ${fmt(f.bars / f.seconds)} bars/s, peak RSS ${f.peakRssMb.toFixed(0)} MB, report ${f.reportMb.toFixed(1)} MB`);
+    if (values.json) console.log(JSON.stringify({ bigRun: f, node: process.version }));
+    return;
+  }
   const dir = path.join(SHARED, 'sp500-daily/adjusted');
   const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-bench-'));

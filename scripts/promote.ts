@@ -1,62 +1,55 @@
 // npm run promote -- --strategy sma-cross --params '{...}' [--symbols SPY] [--config promote.json]
 // Runs the backtest and a walk-forward check, compares them with the thresholds, and writes a promotion
 // record to strategies/promoted/ that the live runner requires for a live account.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
 import { readModelCard } from '../engine/ml/model-card.ts';
 import { evaluatePromotion, writePromotion } from '../engine/research/promote.ts';
-import { DEFAULT_THRESHOLDS, parseThresholds } from '../engine/research/promotion.ts';
+import { parseWalkForward } from '../engine/research/grid.ts';
+import { DEFAULT_THRESHOLDS, parseThresholds, type PromotionThresholds } from '../engine/research/promotion.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
 import { runModelDir, signalsFor } from './lib/model-signals.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { loadRunSeries } from './lib/run-data.ts';
-import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
+import { RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
+import { defineFlags, FlagError, flagHelp, parseFlags, parseJsonObjectFlag, readJsonFile, withoutFileValues } from './lib/flags.ts';
+
+const FLAGS = defineFlags({
+  ...RUN_FLAGS,
+  params: { kind: 'string', default: '{}', arg: 'JSON', help: 'strategy params, as for npm run backtest' },
+  commission: { ...RUN_FLAGS.commission, default: 'ibkr-fixed', help: 'as for npm run backtest (default ibkr-fixed)' },
+  sizing: { ...RUN_FLAGS.sizing, default: 'percent' },
+  percent: { ...RUN_FLAGS.percent, default: 95 },
+  'walk-forward': { kind: 'string', default: 'train=5y,test=1y', arg: 'SPEC', help: 'out-of-sample check (default train=5y,test=1y)' },
+  config: { kind: 'string', arg: 'FILE', help: `JSON thresholds: ${JSON.stringify(DEFAULT_THRESHOLDS)} (these are the defaults)` },
+  'out-dir': { kind: 'string', default: 'strategies/promoted', arg: 'DIR', help: 'where records go (default strategies/promoted)' },
+});
 
 const HELP = `usage: npm run promote -- --strategy NAME [--params JSON] [options]
-  --symbols A,B --data PATH --from --to --interval --cash --commission --sizing --percent --quantity   as for npm run backtest
-  --walk-forward SPEC    out-of-sample check (default train=5y,test=1y)
-  --config FILE          JSON thresholds: ${JSON.stringify(DEFAULT_THRESHOLDS)} (these are the defaults)
-  --out-dir DIR          where records go (default strategies/promoted)
+${flagHelp(FLAGS)}
 A record ties the strategy's source file hash, params, data range and hash, metrics and thresholds together.
 The live runner accepts a live account only for a strategy whose current file hash has a record.`;
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      ...RUN_OPTIONS,
-      params: { type: 'string', default: '{}' },
-      commission: { type: 'string', default: 'ibkr-fixed' },
-      sizing: { type: 'string', default: 'percent' },
-      percent: { type: 'string', default: '95' },
-      'walk-forward': { type: 'string', default: 'train=5y,test=1y' },
-      config: { type: 'string' },
-      'out-dir': { type: 'string', default: 'strategies/promoted' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values: v } = parseFlags(FLAGS);
   if (v.help) return void console.log(HELP);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(v.params!);
-  } catch (e) {
-    throw new Error(`--params is not valid JSON (${(e as Error).message}): ${v.params}`);
-  }
-  const thresholds = v.config ? parseThresholds(JSON.parse(readFileSync(v.config, 'utf8')), v.config) : DEFAULT_THRESHOLDS;
-  const params = resolvedParams(v.strategy!, raw);
-  const interval = parseInterval(v.interval!);
-  const { series, source } = await loadRunSeries({ data: v.data, symbols: symbolsFlag(v.symbols), interval, from: v.from, to: v.to, tz: v.tz! });
+  const raw = parseJsonObjectFlag('--params', v.params);
+  const thresholds = v.config ? thresholdsFlag(v.config) : DEFAULT_THRESHOLDS;
+  parseWalkForward(v['walk-forward']); // checked before any data is read
+  const params = resolvedParams(v.strategy, raw);
+  const interval = v.interval;
+  const commission = parseCommission(v.commission);
+  const sizing = sizingFlags(v);
+  const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz });
   const symbols = series.map((s) => s.symbol);
-  refuseModelInSample(v.strategy!, params, series);
+  refuseModelInSample(v.strategy, params, series);
   const config: BacktestConfig = {
-    strategy: v.strategy!, params, symbols, interval, from: v.from, to: v.to, cash: Number(v.cash),
-    commission: parseCommission(v.commission!), slippage: { model: 'none' },
-    sizing: sizingFlags(v),
-    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz!, rfAnnual: 0,
+    strategy: v.strategy, params, symbols, interval, from: v.from, to: v.to, cash: v.cash,
+    commission, slippage: { model: 'none' },
+    sizing,
+    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
   };
 
   const outcome = await evaluatePromotion({
@@ -70,6 +63,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(`promoted: wrote ${writePromotion(v['out-dir']!, outcome.record)}`);
+}
+
+/** --config FILE: the thresholds; errors name the flag and the file, never the file's contents. */
+function thresholdsFlag(file: string): PromotionThresholds {
+  const raw = readJsonFile('--config', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FlagError(`--config ${file} must hold a JSON object of thresholds`);
+  try {
+    return parseThresholds(raw, file);
+  } catch (e) {
+    throw new FlagError(`--config ${withoutFileValues((e as Error).message)}`);
+  }
 }
 
 /**

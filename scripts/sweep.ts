@@ -1,9 +1,8 @@
 // npm run sweep -- --strategy sma-cross --grid '{"fast":[5,10,20],"slow":[30,50,100]}' [--symbols ...] [--data ...]
 //                  [--from ...] [--to ...] [--workers N] [--walk-forward train=5y,test=1y] [--db out/sweep/sweep.duckdb]
-import { parseArgs } from 'node:util';
+import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore } from '../engine/data/store.ts';
-import { parseInterval } from '../engine/core/types.ts';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
 import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
 import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../engine/research/sweep.ts';
@@ -12,16 +11,23 @@ import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots } from '../strategies/index.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { runId } from './lib/cli.ts';
+import { describeOutputFailure } from '../engine/report/write.ts';
+import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
 import { loadRunSeries } from './lib/run-data.ts';
-import { RUN_OPTIONS, sizingFlags, symbolsFlag } from './lib/run-options.ts';
+import { RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
+
+const FLAGS = defineFlags({
+  ...RUN_FLAGS,
+  grid: { kind: 'string', arg: 'JSON', help: `values per param, e.g. '{"fast":[5,10,20],"slow":[30,50,100]}' (required)` },
+  sizing: { ...RUN_FLAGS.sizing, default: 'percent' },
+  percent: { ...RUN_FLAGS.percent, default: 100 },
+  workers: { kind: 'integer', min: 1, max: 256, help: 'worker threads (default: cores - 1, at least 1); results do not depend on it' },
+  'walk-forward': { kind: 'string', arg: 'SPEC', help: 'train=5y,test=1y: every combination on rolling training and test periods' },
+  db: { kind: 'string', default: 'out/sweep/sweep.duckdb', arg: 'FILE', help: 'where results go (table sweep_results; default out/sweep/sweep.duckdb)' },
+});
 
 const HELP = `usage: npm run sweep -- --grid JSON [options]
-  --strategy NAME        (default sma-cross)
-  --grid JSON            values per param, e.g. '{"fast":[5,10,20],"slow":[30,50,100]}'
-  --symbols A,B --data PATH --from --to --interval --cash --commission --slippage --sizing   as for npm run backtest
-  --workers N            worker threads (default: cores - 1, at least 1); results do not depend on it
-  --walk-forward train=5y,test=1y   rolling windows: every combination on each training and test period
-  --db FILE              where results go (table sweep_results; default out/sweep/sweep.duckdb)`;
+${flagHelp(FLAGS)}`;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS sweep_results (sweep_id VARCHAR, idx INTEGER, params VARCHAR, window_index INTEGER, phase VARCHAR,
   from_ts BIGINT, to_ts BIGINT, bars BIGINT, final_equity DOUBLE, sharpe DOUBLE, sortino DOUBLE, cagr DOUBLE, max_drawdown DOUBLE, trades INTEGER)`;
@@ -53,48 +59,34 @@ async function store(conn: DuckDBConnection, id: string, results: SweepResult[])
     a.closeSync();
     await conn.run('COMMIT');
   } catch (e) {
-    await conn.run('ROLLBACK');
+    // the write's error is the one to report (a rollback on a full disk can fail too)
+    await conn.run('ROLLBACK').catch(() => undefined);
     throw e;
   }
 }
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      ...RUN_OPTIONS,
-      grid: { type: 'string' },
-      sizing: { type: 'string', default: 'percent' },
-      percent: { type: 'string', default: '100' },
-      workers: { type: 'string' },
-      'walk-forward': { type: 'string' },
-      db: { type: 'string', default: 'out/sweep/sweep.duckdb' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values: v } = parseFlags(FLAGS);
   if (v.help || !v.grid) {
     console.log(HELP);
     if (!v.help) process.exitCode = 2;
     return;
   }
-  let grid: Record<string, unknown[]>;
-  try {
-    grid = JSON.parse(v.grid);
-  } catch (e) {
-    throw new Error(`--grid is not valid JSON (${(e as Error).message}): ${v.grid}`);
-  }
-  const interval = parseInterval(v.interval!);
-  const workers = v.workers === undefined ? undefined : Number(v.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a whole number >= 1, got '${v.workers}'`);
+  const grid = parseJsonObjectFlag('--grid', v.grid) as Record<string, unknown[]>;
+  const interval = v.interval;
+  const workers = v.workers;
   const walkForward = v['walk-forward'] ? parseWalkForward(v['walk-forward']) : undefined;
-  const loaded = await loadRunSeries({ data: v.data, symbols: symbolsFlag(v.symbols), interval, from: v.from, to: v.to, tz: v.tz! });
+  const commission = parseCommission(v.commission);
+  const slippage = parseSlippage(v.slippage);
+  const sizing = sizingFlags(v);
+  const loaded = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz });
   const series = shareSeries(loaded.series);
   const source = loaded.source;
   const symbols = series.map((s) => s.symbol);
   const config: BacktestConfig = {
-    strategy: v.strategy!, params: {}, symbols, interval, from: v.from, to: v.to, cash: Number(v.cash),
-    commission: parseCommission(v.commission!), slippage: parseSlippage(v.slippage!),
-    sizing: sizingFlags(v),
-    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz!, rfAnnual: 0,
+    strategy: v.strategy, params: {}, symbols, interval, from: v.from, to: v.to, cash: v.cash,
+    commission, slippage, sizing,
+    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
   };
   // every combination must be valid before any worker starts
   for (const p of expandGrid(grid)) buildSlots(config.strategy, p, symbols);
@@ -109,11 +101,16 @@ async function main(): Promise<void> {
   if (tty) process.stderr.write('\r\x1b[K');
   const seconds = (performance.now() - t0) / 1000;
   const id = runId({ config, grid, walkForward: v['walk-forward'] ?? null, source });
-  const out = await openStore(v.db!);
+  // one transaction: a failed write (locked file, full disk) leaves the database as it was, and says so
   try {
-    await store(out.conn, id, results);
-  } finally {
-    out.close();
+    const out = await openStore(v.db!);
+    try {
+      await store(out.conn, id, results);
+    } finally {
+      out.close();
+    }
+  } catch (e) {
+    throw describeOutputFailure(e, path.resolve(v.db!), { elsewhere: 'use --db on another disk', otherFile: 'use --db with another file' });
   }
 
   const fmt = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));

@@ -91,7 +91,8 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
     });
     await conn.run('COMMIT');
   } catch (err) {
-    await conn.run('ROLLBACK');
+    // the write's error is the one to report (a rollback on a full disk can fail too)
+    await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
 }
@@ -110,8 +111,7 @@ export async function ensureJournalTables(conn: DuckDBConnection): Promise<void>
 
 /** Appends the journal's events from `from` on. */
 async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark): Promise<JournalMark> {
-  const append = <T>(table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void) => appendRows(conn, table, rows, row);
-  await append('order_events', journal.orderEvents.slice(from.orderEvents), (a, e, k) => {
+  await appendRows(conn, 'order_events', journal.orderEvents, (a, e, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.orderEvents + k);
     a.appendBigInt(BigInt(e.ts));
@@ -119,8 +119,8 @@ async function appendEvents(conn: DuckDBConnection, runId: string, journal: Memo
     a.appendVarchar(e.from);
     a.appendVarchar(e.to);
     a.appendVarchar(e.reason);
-  });
-  await append('fills', journal.fills.slice(from.fills), (a, f, k) => {
+  }, from.orderEvents);
+  await appendRows(conn, 'fills', journal.fills, (a, f, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.fills + k);
     a.appendVarchar(f.execId);
@@ -131,8 +131,8 @@ async function appendEvents(conn: DuckDBConnection, runId: string, journal: Memo
     a.appendDouble(f.qty);
     a.appendDouble(f.price);
     a.appendDouble(f.commission);
-  });
-  await append('risk_events', journal.riskEvents.slice(from.riskEvents), (a, e, k) => {
+  }, from.fills);
+  await appendRows(conn, 'risk_events', journal.riskEvents, (a, e, k) => {
     a.appendVarchar(runId);
     a.appendInteger(from.riskEvents + k);
     a.appendBigInt(BigInt(e.ts));
@@ -141,14 +141,14 @@ async function appendEvents(conn: DuckDBConnection, runId: string, journal: Memo
     double(a, e.value);
     double(a, e.limit);
     a.appendVarchar(e.message);
-  });
-  await append('equity', journal.equityCurve.slice(from.equity), (a, p) => {
+  }, from.riskEvents);
+  await appendRows(conn, 'equity', journal.equityCurve, (a, p) => {
     a.appendVarchar(runId);
     a.appendBigInt(BigInt(p.ts));
     a.appendDouble(p.equity);
     a.appendDouble(p.cash);
     a.appendDouble(p.gross);
-  });
+  }, from.equity);
   return { orderEvents: journal.orderEvents.length, fills: journal.fills.length, riskEvents: journal.riskEvents.length, equity: journal.equityCurve.length };
 }
 
@@ -157,12 +157,28 @@ function double(a: DuckDBAppender, x: number): void {
   else a.appendNull();
 }
 
-async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void): Promise<void> {
-  if (rows.length === 0) return;
+/** Rows handed to DuckDB per appender flush: the appender's own buffer stays small however long the run. */
+const APPEND_BATCH = 50_000;
+
+/** Appends `rows[from..]` to `table` through one appender, flushed every APPEND_BATCH rows. */
+async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void, from = 0): Promise<void> {
+  if (rows.length <= from) return;
   const a = await conn.createAppender(table);
-  rows.forEach((r, i) => {
-    row(a, r, i);
-    a.endRow();
-  });
-  a.closeSync();
+  let done = false;
+  try {
+    for (let i = from; i < rows.length; i++) {
+      row(a, rows[i], i - from);
+      a.endRow();
+      if ((i - from + 1) % APPEND_BATCH === 0) a.flushSync();
+    }
+    a.flushSync();
+    done = true;
+  } finally {
+    try {
+      a.closeSync();
+    } catch (e) {
+      // after a failed append, closing fails the same way: the first error is the one to report
+      if (done) throw e;
+    }
+  }
 }

@@ -1,14 +1,24 @@
 // Renders a Report as one standalone, offline HTML file: plotly inlined, data embedded as JSON,
 // tables rendered server-side (readable without JavaScript), no external URL.
 import { monthlyReturns } from '../metrics/series.ts';
-import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, jsonForScript, signClass } from './format.ts';
+import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, signClass } from './format.ts';
+import { jsonForScriptChunks } from './json-stream.ts';
 import { PLOTLY_CONFIG, plotlyBundle, reportFigures } from './figures.ts';
 import type { Report, ReportMetrics } from './report-types.ts';
 import { REPORT_CSS } from './style.ts';
 
+/** The whole page as one string (small reports, tests); writeReport streams renderReportHtmlChunks instead. */
 export function renderReportHtml(report: Report): string {
+  return [...renderReportHtmlChunks(report)].join('');
+}
+
+/**
+ * The page in pieces, concatenating to exactly renderReportHtml(report): long tables row by row and the
+ * embedded JSON element by element, so a run with a million orders never needs its page as one string.
+ */
+export function* renderReportHtmlChunks(report: Report): Generator<string> {
   const h = header(report);
-  return [
+  const lines: (string | (() => Iterable<string>))[] = [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
@@ -29,26 +39,40 @@ export function renderReportHtml(report: Report): string {
     ),
     section('Exposure', '<div id="chart-exposure" class="chart chart-short"></div>'),
     section('Monthly returns', monthlyHtml(report)),
-    section(
-      `Trades <span class="count">${fmtInt(report.trades.length)}</span>`,
-      (report.trades.length > 0 ? '<div id="chart-trades" class="chart"></div>' : '') + tradesHtml(report),
-    ),
-    section(`Open positions <span class="count">${fmtInt(report.openPositions.length)}</span>`, positionsHtml(report)),
-    ...(report.attribution.length > 1 ? [section('Attribution by strategy', attributionHtml(report))] : []),
-    section(`Risk events <span class="count">${fmtInt(report.riskEvents.length)}</span>`, riskHtml(report)),
-    section(`Orders <span class="count">${fmtInt(report.orders.length)}</span>`, ordersHtml(report)),
+    () =>
+      sectionChunks(`Trades <span class="count">${fmtInt(report.trades.length)}</span>`, [
+        report.trades.length > 0 ? '<div id="chart-trades" class="chart"></div>' : '',
+        tradesHtml(report),
+      ]),
+    () => sectionChunks(`Open positions <span class="count">${fmtInt(report.openPositions.length)}</span>`, [positionsHtml(report)]),
+    ...(report.attribution.length > 1 ? [() => sectionChunks('Attribution by strategy', [attributionHtml(report)])] : []),
+    () => sectionChunks(`Risk events <span class="count">${fmtInt(report.riskEvents.length)}</span>`, [riskHtml(report)]),
+    () => sectionChunks(`Orders <span class="count">${fmtInt(report.orders.length)}</span>`, [ordersHtml(report)]),
     section('Run config', `<pre class="config">${escapeHtml(JSON.stringify(report.config, null, 2))}</pre>`),
     section('Conventions', `<ul class="conventions">${report.tradebench.conventions.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>`),
     '</main>',
     `<footer>Tradebench ${escapeHtml(report.tradebench.version)} · standalone report, no network access needed</footer>`,
-    `<script type="application/json" id="tradebench-report">${jsonForScript(report)}</script>`,
-    `<script>${plotlyBundle()}</script>`,
-    `<script type="application/json" id="tradebench-figures">${jsonForScript(reportFigures(report))}</script>`,
+    () => wrapped('<script type="application/json" id="tradebench-report">', jsonForScriptChunks(report), '</script>'),
+    () => wrapped('<script>', [plotlyBundle()], '</script>'),
+    () => wrapped('<script type="application/json" id="tradebench-figures">', jsonForScriptChunks(reportFigures(report)), '</script>'),
     `<script>${CHARTS_JS}</script>`,
     '</body>',
     '</html>',
-    '',
-  ].join('\n');
+  ];
+  // the lines joined by newlines, with a final newline
+  for (const line of lines) {
+    if (typeof line === 'string') yield `${line}\n`;
+    else {
+      yield* line();
+      yield '\n';
+    }
+  }
+}
+
+function* wrapped(open: string, body: Iterable<string>, close: string): Generator<string> {
+  yield open;
+  yield* body;
+  yield close;
 }
 
 // ---- header ----
@@ -111,6 +135,16 @@ function section(title: string, body: string): string {
   return `<section><h2>${title}</h2>${body}</section>`;
 }
 
+/** section() in pieces: each body part a string or the pieces of one. */
+function* sectionChunks(title: string, body: (string | Iterable<string>)[]): Generator<string> {
+  yield `<section><h2>${title}</h2>`;
+  for (const b of body) {
+    if (typeof b === 'string') yield b;
+    else yield* b;
+  }
+  yield '</section>';
+}
+
 // ---- metrics ----
 
 type Row = [label: string, value: string, cls: string, hint: string];
@@ -166,27 +200,35 @@ interface Col<T> {
   cls?: (row: T) => string;
 }
 
-/** A table of rows; `cell` returns plain text, escaped here. */
-function table<T>(rows: readonly T[], cols: Col<T>[], empty: string): string {
-  if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+/** Characters of table rows per piece. */
+const TABLE_PIECE = 32_768;
+
+/** A table of rows, in pieces of about TABLE_PIECE characters; `cell` returns plain text, escaped here. */
+function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string): Generator<string> {
+  if (rows.length === 0) return void (yield `<p class="empty">${escapeHtml(empty)}</p>`);
   const head = cols.map((c) => `<th${c.num ? ' class="num"' : ''}>${escapeHtml(c.title)}</th>`).join('');
-  const body = rows
-    .map(
-      (r, i) =>
-        `<tr>${cols
-          .map((c) => {
-            const cls = [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].filter(Boolean).join(' ');
-            return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(c.cell(r, i))}</td>`;
-          })
-          .join('')}</tr>`,
-    )
-    .join('\n');
-  return `<div class="table-wrap"><table class="data"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  yield `<div class="table-wrap"><table class="data"><thead><tr>${head}</tr></thead><tbody>\n`;
+  let batch = '';
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    batch += `${i > 0 ? '\n' : ''}<tr>${cols
+      .map((c) => {
+        const cls = [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].filter(Boolean).join(' ');
+        return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(c.cell(r, i))}</td>`;
+      })
+      .join('')}</tr>`;
+    if (batch.length >= TABLE_PIECE) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch) yield batch;
+  yield '\n</tbody></table></div>';
 }
 
 const time = (iso: string) => iso.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '').replace(/ 00:00$/, '');
 
-function tradesHtml(report: Report): string {
+function tradesHtml(report: Report): Iterable<string> {
   return table(
     report.trades,
     [
@@ -206,28 +248,24 @@ function tradesHtml(report: Report): string {
   );
 }
 
-function positionsHtml(report: Report): string {
-  return (
-    table(
-      report.openPositions,
-      [
-        { title: 'Symbol', cell: (p) => p.symbol },
-        { title: 'Qty', cell: (p) => fmtValue(p.quantity), num: true },
-        { title: 'Avg cost', cell: (p) => fmtPrice(p.avgCost), num: true },
-        { title: 'Last price', cell: (p) => fmtPrice(p.lastPrice), num: true },
-        { title: 'Market value', cell: (p) => fmtNum(p.marketValue), num: true },
-        { title: 'Unrealized P&L', cell: (p) => fmtNum(p.unrealizedPnl), num: true, cls: (p) => signClass(p.unrealizedPnl) },
-        { title: 'Marked at', cell: (p) => time(p.markedAt) },
-      ],
-      'No open positions at the end of the run.',
-    ) +
-    (report.openPositions.length > 0
-      ? '<p class="note">Marked at the last close, not sold; unrealized P&amp;L is not in the trade statistics.</p>'
-      : '')
+function* positionsHtml(report: Report): Generator<string> {
+  yield* table(
+    report.openPositions,
+    [
+      { title: 'Symbol', cell: (p) => p.symbol },
+      { title: 'Qty', cell: (p) => fmtValue(p.quantity), num: true },
+      { title: 'Avg cost', cell: (p) => fmtPrice(p.avgCost), num: true },
+      { title: 'Last price', cell: (p) => fmtPrice(p.lastPrice), num: true },
+      { title: 'Market value', cell: (p) => fmtNum(p.marketValue), num: true },
+      { title: 'Unrealized P&L', cell: (p) => fmtNum(p.unrealizedPnl), num: true, cls: (p) => signClass(p.unrealizedPnl) },
+      { title: 'Marked at', cell: (p) => time(p.markedAt) },
+    ],
+    'No open positions at the end of the run.',
   );
+  if (report.openPositions.length > 0) yield '<p class="note">Marked at the last close, not sold; unrealized P&amp;L is not in the trade statistics.</p>';
 }
 
-function attributionHtml(report: Report): string {
+function attributionHtml(report: Report): Iterable<string> {
   return table(
     report.attribution,
     [
@@ -243,7 +281,7 @@ function attributionHtml(report: Report): string {
   );
 }
 
-function riskHtml(report: Report): string {
+function riskHtml(report: Report): Iterable<string> {
   return table(
     report.riskEvents,
     [
@@ -258,8 +296,8 @@ function riskHtml(report: Report): string {
   );
 }
 
-function ordersHtml(report: Report): string {
-  if (report.orders.length === 0) return '<p class="empty">No orders.</p>';
+function* ordersHtml(report: Report): Generator<string> {
+  if (report.orders.length === 0) return void (yield '<p class="empty">No orders.</p>');
   const t = table(
     report.orders,
     [
@@ -280,7 +318,9 @@ function ordersHtml(report: Report): string {
     ],
     '',
   );
-  return `<details><summary>Show ${fmtInt(report.orders.length)} orders and ${fmtInt(report.fills.length)} fills (full detail in the embedded JSON)</summary>${t}</details>`;
+  yield `<details><summary>Show ${fmtInt(report.orders.length)} orders and ${fmtInt(report.fills.length)} fills (full detail in the embedded JSON)</summary>`;
+  yield* t;
+  yield '</details>';
 }
 
 function monthlyHtml(report: Report): string {

@@ -31,7 +31,8 @@ export {
   type OrderLike,
   type ReportInput,
 } from './build.ts';
-export { renderReportHtml } from './html.ts';
+export { renderReportHtml, renderReportHtmlChunks } from './html.ts';
+export { jsonChunks, jsonForScriptChunks } from './json-stream.ts';
 export {
   barsFigure,
   candlesFigure,
@@ -48,5 +49,20 @@ export {
   type Figure,
   type PlotlySpec,
 } from './figures.ts';
-export { reportJson, writeFileAtomic, writeReport } from './write.ts';
+export {
+  commitStaged,
+  describeOutputFailure,
+  discardStaged,
+  OutputError,
+  removeStaleStaged,
+  reportJson,
+  reportJsonChunks,
+  stageFile,
+  stageReport,
+  writeFileAtomic,
+  writeReport,
+  writeRunOutputs,
+  type OutputFailureOptions,
+  type StagedFile,
+} from './write.ts';
 export { escapeHtml, isoDate, isoTime, jsonForScript } from './format.ts';

@@ -1,12 +1,40 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../paths.ts';
-import { buildReport, type Report } from '../report/index.ts';
+import { computeMetrics } from '../metrics/metrics.ts';
+import { buildReport, toReportFill, toReportOrder, toReportRiskEvent, type Report } from '../report/index.ts';
 import type { BacktestResult } from './backtest.ts';
 
 const VERSION: string = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).version;
 
-/** The report of a finished backtest: pure function of the result, so a repeated run gives the same bytes. */
+/**
+ * A read-only array whose element i is `map(source[i])`, converted at each read and never stored: the
+ * report's orders, fills and risk events of a long run (hundreds of thousands) then cost no second copy
+ * beside the engine's, since report.json and report.html are streamed from them. Array.isArray, length,
+ * indexing, iteration, slice/map/filter and JSON.stringify all behave as on the converted array.
+ */
+export function mappedView<T, U>(source: readonly T[], map: (t: T) => U): U[] {
+  return new Proxy(source as unknown as U[], {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && key.length > 0 && key.length < 16 && key.charCodeAt(0) >= 48 && key.charCodeAt(0) <= 57) {
+        const i = Number(key);
+        if (Number.isInteger(i) && String(i) === key && i < source.length) {
+          const v = source[i];
+          return v === undefined ? undefined : map(v); // a hole stays a hole (null in JSON), as with Array.map
+        }
+      }
+      return Reflect.get(target, key, receiver);
+    },
+    set() {
+      throw new TypeError('a report list built from the engine is read-only');
+    },
+  });
+}
+
+/**
+ * The report of a finished backtest: pure function of the result, so a repeated run gives the same bytes.
+ * Its orders, fills and risk events are views of the engine's (see mappedView), not copies.
+ */
 export function backtestReport(r: BacktestResult, dataSource: string): Report {
   const { config, engine, journal } = r;
   const p = engine.portfolio;
@@ -14,17 +42,20 @@ export function backtestReport(r: BacktestResult, dataSource: string): Report {
     [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ symbol: p.symbols[sid], quantity: q, avgCost: b.avgCost[sid], lastPrice: p.marks[sid], markedAt: r.lastBarTs[sid], strategy: b.name }])),
   );
   const c = config;
-  return buildReport({
+  const exposure = journal.equityCurve.map((e) => e.gross);
+  const report = buildReport({
     version: VERSION,
     config: { ...c, data: dataSource, strategies: p.books.map((b) => ({ name: b.name, cash: b.startingCash })) },
     startingCash: c.cash,
     equity: journal.equityCurve,
-    exposure: journal.equityCurve.map((e) => e.gross),
+    exposure,
     ...(r.benchmark !== undefined && r.benchmark.ts.length > 0 ? { benchmark: r.benchmark } : {}),
     trades: engine.trades,
-    fills: journal.fills,
-    orders: engine.orders,
-    riskEvents: journal.riskEvents,
+    // the long lists are set below as views; the metrics are what buildReport would compute from them
+    metrics: computeMetrics({ equity: journal.equityCurve, exposure, trades: engine.trades, fills: journal.fills, rfAnnual: c.rfAnnual }),
+    fills: [],
+    orders: [],
+    riskEvents: [],
     openPositions,
     attribution: p.books.map((b) => ({
       strategy: b.name,
@@ -43,4 +74,8 @@ export function backtestReport(r: BacktestResult, dataSource: string): Report {
       'Simultaneous bars are processed in the run\'s symbol order; moving averages are summed afresh each bar and crossovers compare strictly (equal averages never signal).',
     ],
   });
+  report.orders = mappedView(engine.orders, toReportOrder);
+  report.fills = mappedView(journal.fills, toReportFill);
+  report.riskEvents = mappedView(journal.riskEvents, toReportRiskEvent);
+  return report;
 }
