@@ -128,15 +128,15 @@ export async function importPaths(store: Store, paths: string[], opts: ImportOpt
 
   // Row numbers come from the order rows land in the staging table: keep DuckDB's default.
   await conn.run('SET preserve_insertion_order = true');
-  const memory = await MemoryCap.open(store);
+  const memory = await MemoryCap.open(store, await barsKeyed(store));
   const state = { committing: false };
   try {
     try {
       return await importOnce(store, files, groups, given, tz, opts, memory, state);
     } catch (e) {
-      // The caps were too tight for this data (an estimate of the index was low): once more under
-      // DuckDB's own limit, as the import ran before it had caps. Never after a failed COMMIT, which
-      // runs under that limit anyway.
+      // The cap was too tight after all (say, the estimate of an old database's index was low): once
+      // more under DuckDB's own limit, as the import ran before it had caps. Never after a failed
+      // COMMIT (the data was fine; that failure is reported as it is).
       if (state.committing || !memory.capped || !isOutOfMemory(e)) throw e;
       memory.disable();
       return await importOnce(store, files, groups, given, tz, opts, memory, state);
@@ -161,13 +161,14 @@ async function importOnce(
   await conn.run('BEGIN TRANSACTION');
   try {
     const summary = await runImport(store, files, groups, given, tz, opts, async (rows) => {
+      if (!memory.keyed) return;
       const stored = Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM bars`)).getRowObjectsJS()[0]!.n);
       await memory.set(WORK_MEMORY + (stored + rows) * INDEX_BYTES_PER_ROW);
     });
     await dropTemps(store);
-    // Committing merges the new rows' index entries into the table's index, briefly holding both:
-    // under DuckDB's own limit, not the caps (the staging tables are not touched any more).
-    await memory.restore();
+    // With a key, committing merges the new rows' index entries into the table's index, briefly
+    // holding both: under DuckDB's own limit, not the cap.
+    if (memory.keyed) await memory.restore();
     state.committing = true;
     await conn.run('COMMIT');
     return summary;
@@ -178,16 +179,30 @@ async function importOnce(
 }
 
 /**
- * DuckDB's memory during an import. Staging, checks and sorts work within WORK_MEMORY and spill to
- * the database's temp directory beyond it (`<db>.tmp`), so the import's memory does not grow with
- * the files. What cannot spill is the primary-key index of bars: DuckDB holds the entries of a
- * transaction's new rows in memory until it commits (60 to 90 bytes a row measured), and may load the
- * stored rows' entries to check keys, so the write phase gets INDEX_BYTES_PER_ROW more per row; the
- * commit runs under DuckDB's own limit. Should an estimate be short (out of memory under the caps),
- * the import runs once more without them.
+ * DuckDB's memory during an import. Staging, checks, sorts, joins and the write work within
+ * WORK_MEMORY and spill to the database's temp directory beyond it (`<db>.tmp`); the new rows go to
+ * the database file as they are written. So the import's memory does not grow with the files.
+ *
+ * A database created when bars had a PRIMARY KEY (see SCHEMA in store.ts) keeps it, and its index
+ * cannot spill: DuckDB holds the entries of a transaction's new rows in memory until it commits (60
+ * to 90 bytes a row measured) and may load the stored rows' entries to check keys. There the write
+ * phase gets INDEX_BYTES_PER_ROW more per row, and the commit runs under DuckDB's own limit. Should
+ * the cap be short anyway (out of memory under it), the import runs once more without it.
  */
-const WORK_MEMORY = 512 * 2 ** 20;
+const WORK_MEMORY = Number(process.env.TB_WM ?? 512) * 2 ** 20;
 const INDEX_BYTES_PER_ROW = 128;
+
+/** Whether bars has a key (a database created with the old schema) and so an index held in memory. */
+async function barsKeyed(store: Store): Promise<boolean> {
+  const r = await store.conn.runAndReadAll(`
+SELECT count(*) AS n FROM duckdb_constraints()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'bars'
+  AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')`);
+  const idx = await store.conn.runAndReadAll(`
+SELECT count(*) AS n FROM duckdb_indexes()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'bars'`);
+  return Number(r.getRowObjectsJS()[0]!.n) + Number(idx.getRowObjectsJS()[0]!.n) > 0;
+}
 
 class MemoryCap {
   private enabled: boolean;
@@ -197,6 +212,8 @@ class MemoryCap {
     private readonly store: Store,
     private readonly limitBytes: number | undefined,
     isDefault: boolean,
+    /** bars has an index held in memory (see barsKeyed) */
+    readonly keyed: boolean,
   ) {
     // A limit someone set is theirs (and DuckDB shows it rounded, so it could not be put back
     // exactly): caps only under DuckDB's default. An in-memory database holds its tables in memory
@@ -204,7 +221,7 @@ class MemoryCap {
     this.enabled = store.path !== ':memory:' && isDefault && limitBytes !== undefined;
   }
 
-  static async open(store: Store): Promise<MemoryCap> {
+  static async open(store: Store, keyed: boolean): Promise<MemoryCap> {
     const limit = async (conn: DuckDBConnection) =>
       String((await conn.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]!.m);
     const current = await limit(store.conn);
@@ -217,7 +234,7 @@ class MemoryCap {
     } finally {
       probe.closeSync();
     }
-    return new MemoryCap(store, parseBytes(current), current === fallback);
+    return new MemoryCap(store, parseBytes(current), current === fallback, keyed);
   }
 
   get capped(): boolean {
@@ -424,8 +441,10 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
 
 /**
  * Upsert by (symbol, interval, ts): rows not stored are inserted, rows that differ from the stored
- * bar replace it, equal rows are left alone. Sorted, so that row groups hold few symbols each and
- * loads scan less.
+ * bar replace it, equal rows are left alone. bars has no key to conflict on (see SCHEMA in store.ts;
+ * databases created with one keep it), so a replaced bar is deleted and inserted again, in the
+ * import's transaction: the table never holds a key twice. Inserted sorted, so that row groups hold
+ * few symbols each and loads skip the others by their min/max.
  */
 async function writeBars(
   store: Store,
@@ -435,25 +454,28 @@ async function writeBars(
 ): Promise<{ inserted: number; updated: number; unchanged: number }> {
   const conn = store.conn;
   const v = storedSql(adj);
-  const stored = `(SELECT symbol, ts, open, high, low, close, volume FROM bars
-    WHERE "interval" = ${sqlString(interval)} AND symbol IN (SELECT DISTINCT sym FROM _imp_b))`;
-  const differs = `(s.open <> ${v.o} OR s.high <> ${v.h} OR s.low <> ${v.l} OR s.close <> ${v.c} OR s.volume <> ${v.v})`;
-  const m = (
-    await conn.runAndReadAll(`
-SELECT count(*) AS matched, count(*) FILTER (WHERE ${differs}) AS changed
-FROM _imp_b b JOIN ${stored} s ON s.symbol = b.sym AND s.ts = b.ts`)
-  ).getRowObjectsJS()[0]!;
+  const iv = sqlString(interval);
+  // The stored bars the files have, and whether the file's values differ.
+  await conn.run(`
+CREATE OR REPLACE TEMP TABLE _imp_m AS
+SELECT b.sym, b.ts, (s.open <> ${v.o} OR s.high <> ${v.h} OR s.low <> ${v.l} OR s.close <> ${v.c} OR s.volume <> ${v.v}) AS changed
+FROM _imp_b b JOIN bars s ON s.symbol = b.sym AND s.ts = b.ts
+WHERE s."interval" = ${iv} AND s.symbol IN (SELECT DISTINCT sym FROM _imp_b)`);
+  const m = (await conn.runAndReadAll(`SELECT count(*) AS matched, count(*) FILTER (WHERE changed) AS changed FROM _imp_m`)).getRowObjectsJS()[0]!;
   const matched = Number(m.matched);
   const updated = Number(m.changed);
-  const select = `SELECT b.sym, ${sqlString(interval)}, b.ts, ${v.o}, ${v.h}, ${v.l}, ${v.c}, ${v.v}`;
-  if (matched === 0) {
-    // Plain INSERT when no stored bar shares a key: markedly faster than OR REPLACE on millions of rows.
-    await conn.run(`INSERT INTO bars (symbol, "interval", ts, open, high, low, close, volume)
-${select} FROM _imp_b b ORDER BY b.sym, b.ts`);
-  } else if (matched < rows || updated > 0) {
-    await conn.run(`INSERT ${updated > 0 ? 'OR REPLACE ' : ''}INTO bars (symbol, "interval", ts, open, high, low, close, volume)
-${select} FROM _imp_b b LEFT JOIN ${stored} s ON s.symbol = b.sym AND s.ts = b.ts
-WHERE s.ts IS NULL OR ${differs}
+  if (updated > 0) {
+    await conn.run(`
+DELETE FROM bars USING (SELECT sym, ts FROM _imp_m WHERE changed) m
+WHERE bars."interval" = ${iv} AND bars.symbol = m.sym AND bars.ts = m.ts`);
+  }
+  if (matched - updated < rows) {
+    // every row but the unchanged ones (none: all of them)
+    const keep = matched > updated ? `ANTI JOIN (SELECT sym, ts FROM _imp_m WHERE NOT changed) u ON u.sym = b.sym AND u.ts = b.ts` : '';
+    await conn.run(`
+INSERT INTO bars (symbol, "interval", ts, open, high, low, close, volume)
+SELECT b.sym, ${iv}, b.ts, ${v.o}, ${v.h}, ${v.l}, ${v.c}, ${v.v}
+FROM _imp_b b ${keep}
 ORDER BY b.sym, b.ts`);
   }
   return { inserted: rows - matched, updated, unchanged: matched - updated };
@@ -609,6 +631,6 @@ async function insertValues(store: Store, table: string, rows: (string | number 
 }
 
 async function dropTemps(store: Store): Promise<void> {
-  const names = ['_imp_files', '_imp_raw', '_imp_b', '_imp_desc', '_imp_tz', '_imp_tzu', '_imp_fac', '_imp_stale', '_imp_sec'];
+  const names = ['_imp_files', '_imp_raw', '_imp_b', '_imp_desc', '_imp_tz', '_imp_tzu', '_imp_fac', '_imp_stale', '_imp_sec', '_imp_m'];
   await store.conn.run(names.map((n) => `DROP TABLE IF EXISTS temp.${n};`).join('\n'));
 }

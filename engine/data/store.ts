@@ -34,6 +34,14 @@ export interface OpenStoreOptions {
   warn?: (message: string) => void;
 }
 
+/**
+ * bars has no PRIMARY KEY: DuckDB holds the index entries of a transaction's new rows in memory until it
+ * commits (about 86 bytes a row, twice that while committing), so a key would make an import's memory grow
+ * with its size. (symbol, interval, ts) is unique all the same: the importer rejects duplicates within its
+ * files and upserts by that key (engine/data/import.ts). Databases created with the key keep it and work as
+ * they are. The importer writes rows sorted by (symbol, ts), so a load of some symbols or of a time window
+ * skips most row groups by their min/max.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS instruments (
   symbol    VARCHAR PRIMARY KEY,
@@ -52,8 +60,7 @@ CREATE TABLE IF NOT EXISTS bars (
   high     DOUBLE  NOT NULL,
   low      DOUBLE  NOT NULL,
   close    DOUBLE  NOT NULL,
-  volume   DOUBLE  NOT NULL,
-  PRIMARY KEY (symbol, interval, ts)
+  volume   DOUBLE  NOT NULL
 );
 `;
 

@@ -59,7 +59,6 @@ export {
   reportJsonChunks,
   stageFile,
   stageReport,
-  writeFileAtomic,
   writeReport,
   writeRunOutputs,
   type OutputFailureOptions,

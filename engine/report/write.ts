@@ -3,31 +3,13 @@
 // only then are the temporary files renamed over the old ones. A failure anywhere removes the temporary
 // files and leaves the previous outputs as they were, with a message naming the file and the cause.
 import fs from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { renderReportHtmlChunks } from './html.ts';
 import { jsonChunks } from './json-stream.ts';
 import type { Report } from './report-types.ts';
 
 let tempCounter = 0;
-
-/** Write `text` to `path` so a reader sees either the old file or the whole new one. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** The report as report.json text: 2-space indent, keys in the order the report was built, trailing newline. */
 export function reportJson(report: Report): string {

@@ -1,10 +1,11 @@
 // The promotion check: a full backtest and a walk-forward run of one strategy, compared with thresholds.
 // `npm run promote` and notebook 05 both call it; a record is written only when nothing failed.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BarSeries } from '../core/types.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
 import { isoDate } from '../report/format.ts';
+import { commitStaged, stageFile } from '../report/write.ts';
 import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
 import { parseWalkForward } from './grid.ts';
 import { dataHash, promotionFailures, sha256, strategyHash, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from './promotion.ts';
@@ -82,6 +83,6 @@ export async function evaluatePromotion(req: PromotionRequest): Promise<Promotio
 export function writePromotion(dir: string, record: PromotionRecord): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${record.strategy}-${sha256(JSON.stringify(record.params)).slice(0, 8)}.json`);
-  writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  commitStaged([stageFile(file, [JSON.stringify(record, null, 2) + '\n'])]); // a full disk leaves no truncated record
   return file;
 }
