@@ -2,7 +2,7 @@
 // With no arguments: sma-cross on the bundled sample (imported into data/market.duckdb on first use).
 import path from 'node:path';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
-import { openJournalTarget, openRunData } from './lib/run-data.ts';
+import { checkJournalWritable, openJournalTarget, openRunData } from './lib/run-data.ts';
 import type { RiskConfig } from '../engine/risk/limits.ts';
 import { collectChunks } from '../engine/data/load.ts';
 import { predictHistory } from '../engine/ml/predictions.ts';
@@ -70,6 +70,14 @@ async function main(): Promise<void> {
     ...(v.benchmark ? { benchmark: v.benchmark.toUpperCase() } : {}),
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
+  const out = path.resolve(v.out);
+  const journalPath = v.journal ?? path.join(out, 'journal.duckdb');
+  try {
+    await checkJournalWritable(journalPath); // before the replay, not after it
+  } catch (e) {
+    data.close();
+    throw new Error(`${(e as Error).message} Nothing was replaced: the previous outputs are intact.`);
+  }
   const model = await runModel(config.strategy, rawParams);
   const t0 = performance.now();
   const progress = process.stderr.isTTY && process.env.CI !== 'true';
@@ -92,8 +100,6 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const report = backtestReport(result, data.source);
 
-  const out = path.resolve(v.out!);
-  const journalPath = v.journal ?? path.join(out, 'journal.duckdb');
   const id = runId(report.config);
   // all or nothing: the reports are streamed to temporary files, the journal is one transaction, then the
   // reports are renamed into place; on any failure the previous outputs stay as they were

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { zoneOffset } from '../../engine/core/calendar.ts';
 import type { BarSeries, EpochMs, Interval } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
@@ -8,7 +8,7 @@ import { chunkBars, loadBars } from '../../engine/data/load.ts';
 import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
 import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
-import { describeReadError } from '../../engine/data/store-errors.ts';
+import { describeOpenError, describeReadError } from '../../engine/data/store-errors.ts';
 
 export { DEFAULT_DB_PATH };
 
@@ -130,6 +130,21 @@ async function sectorsOf(store: Store, symbols: string[]): Promise<string[]> {
   }
   const m = new Map(r.getRowObjectsJS().map((x) => [String(x.symbol), String(x.sector)]));
   return symbols.map((s) => m.get(s.toUpperCase()) ?? '');
+}
+
+/**
+ * Fails at once if an existing journal database cannot be opened for writing (another process holds it),
+ * so a long run does not find out only at its end. Changes nothing in the file.
+ */
+export async function checkJournalWritable(dbPath: string): Promise<void> {
+  if (!existsSync(dbPath)) return;
+  let probe: DuckDBInstance;
+  try {
+    probe = await DuckDBInstance.create(dbPath);
+  } catch (e) {
+    throw describeOpenError(dbPath, e as Error, false);
+  }
+  probe.closeSync();
 }
 
 /** Opens (creating) the journal database and runs `write` on it. */
