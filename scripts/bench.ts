@@ -324,7 +324,7 @@ async function main() {
     return;
   }
   if (values.only === 'big') {
-    say(`big run: ${fmt(values['big-bars'])} synthetic minute bars, 250 symbols, npm run backtest (sma-cross 10/30, all-in) in a child process ...`);
+    say(`big run: ${fmt(values['big-bars'])} synthetic minute bars, 250 symbols, npm run backtest (sma-cross 30/120, 0.4% per entry) in a child process ...`);
     const f = await benchBigRun(values['big-bars']);
     say(`big run: ${fmt(f.bars)} bars, ${fmt(f.trades)} trades in ${f.seconds.toFixed(1)} s = ${fmt(f.bars / f.seconds)} bars/s, peak RSS ${f.peakRssMb.toFixed(0)} MB, report ${f.reportMb.toFixed(1)} MB`);
     if (values.json) console.log(JSON.stringify({ bigRun: f, node: process.version }));

@@ -1,6 +1,7 @@
 // A big minute backtest through the real CLI: `bars` synthetic minute bars over 250 symbols (a seeded random
-// walk generated inside DuckDB, the same bars every time) in a temporary database, then `npm run backtest` (default sma-cross 10/30,
-// all-in sizing) in a child process, measuring its peak RSS and the size of what it wrote.
+// walk generated inside DuckDB, the same bars every time) in a temporary database, then `npm run backtest`
+// (sma-cross 30/120, 0.4% of equity per entry so all 250 symbols can hold a position at once: about 100k
+// trades over 20M bars) in a child process, measuring its peak RSS and the size of what it wrote.
 // Standalone: `node --import tsx scripts/bench/big-run.ts 1000000 [--keep]` prints the figures as JSON.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIG_RUN_SYMBOLS = 250;
+export const BIG_RUN_ARGS = ['--params', '{"fast":30,"slow":120}', '--sizing', 'percent', '--percent', '0.4'];
 
 export interface BigRunFigures {
   bars: number;
@@ -83,7 +85,7 @@ export async function benchBigRun(bars: number, o: { keep?: boolean; extraArgs?:
     const db = path.join(dir, 'bars.duckdb');
     await syntheticMinuteDb(db, bars);
     const out = path.join(dir, 'out');
-    const args = ['--import', 'tsx', path.join(ROOT, 'scripts/backtest.ts'), '--data', db, '--interval', '1m', '--cash', '1000000', '--out', out, ...(o.extraArgs ?? [])];
+    const args = ['--import', 'tsx', path.join(ROOT, 'scripts/backtest.ts'), '--data', db, '--interval', '1m', '--cash', '1000000', '--out', out, ...(o.extraArgs ?? BIG_RUN_ARGS)];
     const r = runMeasured(args);
     if (r.code !== 0) throw new Error(`backtest over ${bars} bars exited ${r.code} after ${r.seconds.toFixed(1)} s (peak RSS ${r.peakRssMb.toFixed(0)} MB): ${r.stderr.split('\n').filter((l) => !/^\s+\S.*: /.test(l) || /error/i.test(l)).slice(0, 5).join(' | ')}`);
     // from the CLI's summary: report.json of a long run is too big to parse here for one number
