@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { lockHolder } from '../data/store-errors.ts';
 import { renderReportHtmlChunks } from './html.ts';
 import { jsonChunks } from './json-stream.ts';
 import type { Report } from './report-types.ts';
@@ -76,7 +77,7 @@ export function describeOutputFailure(err: unknown, file: string, o: OutputFailu
   if (err instanceof OutputError) return err;
   const e = err as NodeJS.ErrnoException;
   const text = String(e?.message ?? err);
-  const lock = /Could not set lock on file "([^"]*)": Conflicting lock is held in (.*?) \(PID (\d+)\)(?: by user (\S+?))?\.?(?:\s|$)/.exec(text);
+  const lock = lockHolder(text);
   const code = typeof e?.code === 'string' && e.code in CAUSES ? e.code : DUCKDB_TEXT.find(([re]) => re.test(text))?.[1];
   const where = `${path.basename(file)} in ${path.dirname(file)}`;
   const after = o.intact === false ? 'the outputs already renamed are new, the rest are the previous ones' : 'nothing was replaced: the previous outputs are intact';
@@ -88,7 +89,7 @@ export function describeOutputFailure(err: unknown, file: string, o: OutputFailu
   let cause: string;
   let todo: string;
   if (lock) {
-    cause = `it is locked by another process (${lock[2]}, PID ${lock[3]}${lock[4] ? `, user ${lock[4]}` : ''})`;
+    cause = `it is locked by another process (${lock.exe}, PID ${lock.pid})`;
     todo = `Stop that process (or wait for it to finish)${o.otherFile ? ` or ${o.otherFile}` : ''}`;
   } else if (code !== undefined) {
     cause = CAUSES[code];

@@ -223,7 +223,7 @@ describe('describeOutputFailure', () => {
       'cannot open /data/out/x/journal.duckdb: IO Error: Could not set lock on file "/data/out/x/journal.duckdb": Conflicting lock is held in /usr/bin/node (PID 4242) by user root. See also https://duckdb.org/docs/stable/connect/concurrency';
     const e = describeOutputFailure(new Error(text), journal, { otherFile: 'use --journal with another file' });
     expect(e.message).toBe(
-      'cannot write journal.duckdb in /data/out/x: it is locked by another process (/usr/bin/node, PID 4242, user root); nothing was replaced: the previous outputs are intact. Stop that process (or wait for it to finish) or use --journal with another file',
+      'cannot write journal.duckdb in /data/out/x: it is locked by another process (/usr/bin/node, PID 4242); nothing was replaced: the previous outputs are intact. Stop that process (or wait for it to finish) or use --journal with another file',
     );
   });
 
