@@ -3,6 +3,8 @@
 import { DataError } from '../engine/data/errors.ts';
 import { DEFAULT_TZ, importPaths, type ImportPhase, type ImportSummary } from '../engine/data/import.ts';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../engine/data/store.ts';
+import { describeReadError, StoreError } from '../engine/data/store-errors.ts';
+import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, FlagError, parseFlags } from './lib/flags.ts';
 
 const FLAGS = defineFlags({
@@ -80,12 +82,20 @@ async function main(): Promise<void> {
     console.log(summaryLine(summary, flags.db, secs, flags['replace-range']));
   } catch (e) {
     if (showProgress) process.stderr.write('\r\x1b[K');
-    if (!(e instanceof DataError)) throw e;
-    process.stderr.write(`error: ${e.message}\n`);
+    // the import is one transaction: whatever failed (a bad row, a full disk, a damaged file), nothing was written
+    const message = e instanceof DataError ? e.message : importFailure(flags.db, e as Error);
+    process.stderr.write(`error: ${message}\n`);
     process.exitCode = 1;
   } finally {
     store.close();
   }
+}
+
+/** A failure that is not the data's: the database file named, the cause in a line, what to do. */
+function importFailure(db: string, e: Error): string {
+  const damaged = describeReadError(db, e);
+  if (damaged instanceof StoreError) return damaged.message;
+  return describeOutputFailure(e, db, { elsewhere: 'import into a --db on another disk', outcome: 'the import was rolled back: the database is as it was' }).message;
 }
 
 /**

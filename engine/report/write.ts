@@ -66,6 +66,8 @@ export interface OutputFailureOptions {
   otherFile?: string;
   /** whether the previous outputs are known to be untouched (true unless a rename already happened) */
   intact?: boolean;
+  /** says what became of the previous state instead of the outputs' wording (e.g. an import's rollback) */
+  outcome?: string;
 }
 
 /**
@@ -80,7 +82,7 @@ export function describeOutputFailure(err: unknown, file: string, o: OutputFailu
   const lock = lockHolder(text);
   const code = typeof e?.code === 'string' && e.code in CAUSES ? e.code : DUCKDB_TEXT.find(([re]) => re.test(text))?.[1];
   const where = `${path.basename(file)} in ${path.dirname(file)}`;
-  const after = o.intact === false ? 'the outputs already renamed are new, the rest are the previous ones' : 'nothing was replaced: the previous outputs are intact';
+  const after = o.outcome ?? (o.intact === false ? 'the outputs already renamed are new, the rest are the previous ones' : 'nothing was replaced: the previous outputs are intact');
   if (!lock && code === undefined && /^cannot (write|open) /.test(text) && text.includes(file)) {
     // already a message for a person about this very file (e.g. the store's lock diagnosis): keep it whole
     const own = text.trim().replace(/\.$/, '');

@@ -416,5 +416,19 @@ process.kill(process.pid, 'SIGKILL');
     const bt = await cli('backtest.ts', ['--data', f, ...BACKTEST, '--out', path.join(tmp.dir, 'bt-damaged')]);
     expect(bt.code).toBe(1);
     expect(bt.stderr).toContain(`${f} is damaged or not a DuckDB database`);
+    // an import into a file whose damage shows only while importing (the read-write open succeeds: the
+    // damaged block is the stored bars') says so too, without a stack trace
+    const second = path.join(tmp.dir, 'damaged-second-block.duckdb');
+    copyFileSync(db, second);
+    expect(statSync(second).size).toBeGreaterThan(12_288 + 262_144 + 1_100);
+    const b = readFileSync(second);
+    b.fill(0x5a, 12_288 + 262_144 + 1_000, 12_288 + 262_144 + 1_100);
+    writeFileSync(second, b);
+    for (const target of [second, f]) {
+      const im = await cli('import.ts', [path.join(SAMPLE_DIR, 'daily'), '--interval', '1d', '--db', target]);
+      expect(im.code, im.stderr).toBe(1);
+      expect(im.stderr).toMatch(new RegExp(`^error: ${target.replaceAll('.', '\\.')} (is damaged or not a DuckDB database|cannot be opened)`));
+      expect(im.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 });
