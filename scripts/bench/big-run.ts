@@ -31,7 +31,7 @@ export async function syntheticMinuteDb(file: string, bars: number, symbols = BI
     await conn.run(`
 CREATE TABLE instruments (symbol VARCHAR PRIMARY KEY, sec_type VARCHAR, exchange VARCHAR, currency VARCHAR, sector VARCHAR, tick_size DOUBLE, tz VARCHAR);
 CREATE TABLE bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, ts BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL,
-  low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL, PRIMARY KEY (symbol, interval, ts));`);
+  low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL);`);
     // symbol by symbol, so the generating query's memory stays small
     for (let s = 0; s < symbols; s++) {
       await conn.run(`
