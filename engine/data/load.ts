@@ -5,6 +5,7 @@ import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../cor
 import { DataError } from './errors.ts';
 import { sqlString, type Store } from './store.ts';
 import { describeReadError } from './store-errors.ts';
+import { BOUNDS } from './validate.ts';
 
 export interface LoadRequest {
   /** matched upper-case, as the importer stores them; the result keeps this order */
@@ -51,10 +52,16 @@ async function readBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
   const inRange = range.length ? range.join(' AND ') : 'true';
 
   const counted = await store.conn.runAndReadAll(`
-SELECT symbol, count(*) FILTER (WHERE "interval" = ${iv} AND ${inRange}) AS n
+SELECT symbol, count(*) FILTER (WHERE "interval" = ${iv} AND ${inRange}) AS n,
+  count(*) FILTER (WHERE "interval" = ${iv} AND ${inRange} AND NOT (${IN_BOUNDS})) AS bad
 FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
   const counts = new Map<string, number>();
-  for (const r of counted.getRowObjectsJS()) counts.set(String(r.symbol), Number(r.n));
+  let bad = 0;
+  for (const r of counted.getRowObjectsJS()) {
+    counts.set(String(r.symbol), Number(r.n));
+    bad += Number(r.bad);
+  }
+  if (bad > 0) await outOfBounds(store, `"interval" = ${iv} AND ${inRange} AND symbol IN ${list}`);
 
   const unknown = symbols.filter((s) => !counts.has(s));
   if (unknown.length > 0) {
@@ -119,6 +126,38 @@ ORDER BY symbol, ts`);
     }
   }
   return out;
+}
+
+/**
+ * What an import lets into the store (BOUNDS). A database written by other means (another tool, an import
+ * from before the bounds) is checked as it is read, so a 1e308 price fails the run naming the bar rather
+ * than the metrics an overflow would reach. NaN compares above every number in DuckDB, so it fails too.
+ */
+const IN_BOUNDS = [
+  ...['open', 'high', 'low', 'close'].map((c) => `${c} BETWEEN ${BOUNDS.minPrice} AND ${BOUNDS.maxPrice}`),
+  `volume BETWEEN 0 AND ${BOUNDS.maxVolume}`,
+  `ts >= ${BOUNDS.minTime} AND ts < ${BOUNDS.maxTime}`,
+].join(' AND ');
+
+async function outOfBounds(store: Store, where: string): Promise<never> {
+  const r = await store.conn.runAndReadAll(`
+SELECT symbol, "interval", ts::DOUBLE AS ts, open, high, low, close, volume FROM bars
+WHERE ${where} AND NOT (${IN_BOUNDS}) ORDER BY symbol, ts LIMIT 1`);
+  const row = r.getRowObjectsJS()[0]!;
+  const ts = Number(row.ts);
+  const when = ts >= -8.64e15 && ts <= 8.64e15 ? new Date(ts).toISOString() : `ts ${ts}`;
+  const field = ['open', 'high', 'low', 'close', 'volume'].find((f) => {
+    const x = Number(row[f]);
+    return f === 'volume' ? !(x >= 0 && x <= BOUNDS.maxVolume) : !(x >= BOUNDS.minPrice && x <= BOUNDS.maxPrice);
+  });
+  const what = field
+    ? `field '${field}' = ${Number(row[field])} is outside ${field === 'volume' ? `[0, ${BOUNDS.maxVolume}]` : `[${BOUNDS.minPrice}, ${BOUNDS.maxPrice}]`}`
+    : `its time is outside 1900-01-01 .. 2099-12-31`;
+  throw new DataError(
+    `${store.path}: bar ${String(row.symbol)} ${String(row.interval)} ${when}: ${what}, the bounds an import checks (README, "Data"). ` +
+      `Fix the data and import it with npm run import, which checks every value.`,
+    { rule: 'out-of-range', ...(field ? { field } : {}) },
+  );
 }
 
 /**

@@ -1,10 +1,12 @@
 // The loader: chunked reads into typed arrays, request order, inclusive bounds, clear errors.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../engine/data/errors.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { listSymbols, loadBars } from '../../engine/data/load.ts';
 import type { Store } from '../../engine/data/store.ts';
+import { runCli } from '../cli/run-cli.ts';
 import { caught, HEADER, storeIn, tempDir, writeText } from './helpers.ts';
 
 const DAY = 86_400_000;
@@ -110,5 +112,52 @@ describe('loadBars', () => {
     expect(await listSymbols(store)).toEqual(['AAA', 'BBB', 'CCC', 'MMM']);
     expect(await listSymbols(store, '1m')).toEqual(['MMM']);
     expect(await listSymbols(store, '1d')).toEqual(['AAA', 'BBB', 'CCC']);
+  });
+});
+
+describe('a database written by other means is checked as it is read', () => {
+  // bars that never went through an import (another tool wrote them, or an import before the bounds)
+  const cases: [string, string, RegExp][] = [
+    ['a close of 1e308', `UPDATE bars SET close = 1e308 WHERE symbol = 'BBB' AND ts = ${START + 100 * DAY}`, /bar BBB 1d 2000-04-12T00:00:00.000Z: field 'close' = 1e\+308 is outside \[0.000001, 1000000000\]/],
+    ['a low of 1e-320', `UPDATE bars SET low = 1e-320 WHERE symbol = 'AAA' AND ts = ${START + 5 * DAY}`, /bar AAA 1d 2000-01-08T00:00:00.000Z: field 'low' = 1e-320 is outside/],
+    ['a NaN volume', `UPDATE bars SET volume = 'NaN'::DOUBLE WHERE symbol = 'CCC' AND ts = ${START}`, /bar CCC 1d 2000-01-03T00:00:00.000Z: field 'volume' = NaN is outside \[0, 1000000000000000\]/],
+    ['a bar in year 9999', `UPDATE bars SET ts = ${Date.UTC(9999, 0, 1)} WHERE symbol = 'AAA' AND ts = ${START + 2046 * DAY}`, /bar AAA 1d 9999-01-01T00:00:00.000Z: its time is outside 1900-01-01 .. 2099-12-31/],
+  ];
+  for (const [name, damage, message] of cases) {
+    it(`${name}: loadBars fails naming the database, the bar and the bound`, async () => {
+      const t = tempDir();
+      try {
+        const s = await storeIn(t.dir);
+        await s.conn.run(`ATTACH '${dbPath}' AS src (READ_ONLY); INSERT INTO bars SELECT * FROM src.bars; DETACH src`);
+        await s.conn.run(damage);
+        const e = await caught(() => loadBars(s, { symbols: ['AAA', 'BBB', 'CCC'], interval: '1d' }));
+        s.close();
+        expect(e).toBeInstanceOf(DataError);
+        expect(e).toMatchObject({ rule: 'out-of-range' });
+        expect(e.message).toMatch(new RegExp(`^${path.join(t.dir, 'test.duckdb').replaceAll('.', '\\.')}: `));
+        expect(e.message).toMatch(message);
+        expect(e.message).toContain('Fix the data and import it with npm run import');
+      } finally {
+        t.cleanup();
+      }
+    });
+  }
+
+  it('npm run backtest on it exits 1 naming the bar, before writing anything', { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      const s = await storeIn(t.dir);
+      await s.conn.run(`ATTACH '${dbPath}' AS src (READ_ONLY); INSERT INTO bars SELECT * FROM src.bars; DETACH src`);
+      await s.conn.run(`UPDATE bars SET open = 1e308, high = 1e308 WHERE symbol = 'BBB' AND ts >= ${START + 100 * DAY}`);
+      s.close();
+      const out = path.join(t.dir, 'out');
+      const r = runCli('backtest.ts', ['--data', path.join(t.dir, 'test.duckdb'), '--symbols', 'AAA,BBB', '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: .*test\.duckdb: bar BBB 1d 2000-04-12T00:00:00\.000Z: field 'open' = 1e\+308 is outside/);
+      expect(r.stderr).not.toMatch(/computeMetrics|\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      t.cleanup();
+    }
   });
 });
