@@ -43,7 +43,14 @@ const FLAGS = defineFlags({
   'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
   'memory-probe': { kind: 'string', hidden: true },
 });
-const { values } = parseFlags(FLAGS);
+const { values } = (() => {
+  try {
+    return parseFlags(FLAGS);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  }
+})();
 if (values.help) {
   console.log(`usage: npm run bench -- [options]\n${flagHelp(FLAGS)}`);
   process.exit(0);

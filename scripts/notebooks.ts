@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defineFlags, FlagError, flagHelp, parseFlags } from './lib/flags.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3'; // Debian's, with nbconvert; the python3 on PATH may be another install
@@ -32,9 +33,30 @@ function firstFailure(cells: Cell[]): { index: number; source: string; error: st
   return undefined;
 }
 
+const FLAGS = defineFlags({});
+const HELP = `usage: npm run notebooks [-- notebooks/03-sweep.ipynb ...]     (default: every notebook in notebooks/)
+${flagHelp(FLAGS)}
+Builds the engine, executes the notebooks headless with Debian's Jupyter, saves executed copies under build/notebooks
+and fails on any cell error; ends with N passed, N failed.`;
+
 function main(): void {
-  const files = process.argv.slice(2).length
-    ? process.argv.slice(2).map((f) => path.resolve(f))
+  let given: string[];
+  try {
+    const { values, positionals } = parseFlags(FLAGS, { positionals: true });
+    if (values.help) return void console.log(HELP);
+    given = positionals;
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  }
+  const missing = given.find((f) => !existsSync(f) || !f.endsWith('.ipynb'));
+  if (missing !== undefined) {
+    console.error(`error: ${missing} is not a notebook file (.ipynb)`);
+    process.exit(1);
+  }
+  const files = given.length
+    ? given.map((f) => path.resolve(f))
     : readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(ROOT, 'notebooks', f));
   if (spawnSync(PYTHON, ['-c', 'import nbconvert, nbclient'], { stdio: 'ignore' }).status !== 0) {
     console.error(`error: ${PYTHON} has no nbconvert/nbclient: install Debian's Jupyter with apt-get install -y jupyter-nbconvert`);

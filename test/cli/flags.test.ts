@@ -297,6 +297,16 @@ function expectRefused(r: ReturnType<typeof cli>, message: RegExp) {
 describe('every CLI refuses a bad flag at once, naming it, writing nothing', () => {
   const missingData = path.join(tmp, 'no-data-here');
 
+  it('bench and notebooks print their help (bench crashed with a stack; notebooks took --help for a file)', () => {
+    for (const script of ['bench.ts', 'notebooks.ts']) {
+      const r = cli(script, ['--help']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${script.replace('.ts', '')}`));
+    }
+    expectRefused(cli('notebooks.ts', [path.join(tmp, 'no-such.ipynb')]), /no-such\.ipynb is not a notebook file \(\.ipynb\)/);
+    expectRefused(cli('bench.ts', ['--only', 'everything']), /--only must be one of ml, live, import, big, got 'everything'/);
+  });
+
   it('sweep --cash abc', () => {
     const db = path.join(tmp, 'sweep', 'sweep.duckdb');
     const r = cli('sweep.ts', ['--grid', '{"fast":[5],"slow":[50]}', '--cash', 'abc', '--data', missingData, '--db', db]);
