@@ -9,6 +9,7 @@ import type {
   ReportBenchmark,
   ReportEquityRow,
   ReportFill,
+  ReportInSample,
   ReportMetrics,
   ReportOpenPosition,
   ReportOrder,
@@ -84,6 +85,8 @@ export interface ReportInput {
   rfAnnual?: number;
   /** sentences appended to the standard conventions (e.g. the commission and slippage models used) */
   extraConventions?: readonly string[];
+  /** the run's overlap with its model's training window (engine/ml/in-sample.ts); the report flags it */
+  inSample?: ReportInSample;
 }
 
 /** The conventions every report states; metric sentences use the run's rf and periods per year. */
@@ -242,6 +245,7 @@ export function buildReport(input: ReportInput): Report {
       version: input.version,
       conventions: [...standardConventions(metrics), ...(input.extraConventions ?? [])],
     },
+    ...(input.inSample !== undefined ? { inSample: input.inSample } : {}),
     config: input.config,
     startingCash: input.startingCash,
     finalEquity: last !== undefined ? last.equity : input.startingCash,

@@ -4,7 +4,7 @@ import { monthlyReturns } from '../metrics/series.ts';
 import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, signClass } from './format.ts';
 import { jsonForScriptChunks } from './json-stream.ts';
 import { PLOTLY_CONFIG, plotlyBundle, reportFigures } from './figures.ts';
-import type { Report, ReportMetrics } from './report-types.ts';
+import type { Report, ReportInSample, ReportMetrics } from './report-types.ts';
 import { REPORT_CSS } from './style.ts';
 
 /** The whole page as one string (small reports, tests); writeReport streams renderReportHtmlChunks instead. */
@@ -29,6 +29,7 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
     '</head>',
     '<body>',
     headerHtml(report, h),
+    ...(report.inSample !== undefined ? [inSampleBanner(report.inSample)] : []),
     '<main>',
     section('Metrics', metricsHtml(report.metrics)),
     section('Equity', '<div id="chart-equity" class="chart"></div>'),
@@ -128,6 +129,15 @@ ${kpi('Final equity', fmtNum(report.finalEquity))}
 ${kpi('Trades', fmtInt(m.tradeCount))}
 </div>
 </header>`;
+}
+
+/**
+ * The warning shown above the metrics when the run traded its model over bars the model was trained on
+ * (styled inline: a report without the flag renders exactly as before).
+ */
+function inSampleBanner(s: ReportInSample): string {
+  const style = 'margin:16px auto 0;max-width:1240px;padding:10px 14px;border:1px solid #b45309;border-left:6px solid #b45309;background:#fffbeb;color:#78350f;border-radius:4px';
+  return `<div class="in-sample-warning" role="alert" style="${style}"><strong>In-sample results.</strong> ${escapeHtml(s.message)}</div>`;
 }
 
 function section(title: string, body: string): string {

@@ -110,12 +110,41 @@ export interface ReportAttribution {
   trades: number;
 }
 
+/**
+ * A run's overlap with the training window of the model it trades on (engine/ml/in-sample.ts): present only
+ * when some of its bars are ones the model was trained on, so results there are in-sample.
+ */
+export interface ReportInSample {
+  /** the model as the run names it (ml-signal's `model` param), e.g. models/gbt-daily */
+  model: string;
+  /** the card's training window (trainedFrom is null when the card has no training.from) */
+  trainedFrom: string | null;
+  trainedTo: string;
+  /** bars of the run (over all symbols) dated in the training window, and all bars of the run */
+  bars: number;
+  totalBars: number;
+  /** UTC dates of the first and last of those bars */
+  from: string;
+  to: string;
+  /** the model's label horizon in bars: the purge between the training window and the first unseen label */
+  horizon: number;
+  /**
+   * The first bar of the data after the training window and its label horizon (the model's test window
+   * starts there: no training label looks at it); null when the data has none.
+   */
+  outOfSampleFrom: string | null;
+  /** the warning, one line (the CLIs print it after `warning: `) */
+  message: string;
+}
+
 export interface Report {
   tradebench: {
     version: string;
     /** human sentences stating the conventions the run used */
     conventions: string[];
   };
+  /** the run trades on a model over bars it was trained on (absent otherwise) */
+  inSample?: ReportInSample;
   /** the run config as given (strategy, params, symbols, range, costs, ...) */
   config: Record<string, unknown>;
   startingCash: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { candlesFigure, figureHtml, heatmapFigure, reportFigures } from '../../engine/report/index.ts';
 import { renderReportHtml } from '../../engine/report/html.ts';
-import { sampleReport } from '../../engine/report/sample.ts';
+import { sampleReport } from './sample-report.ts';
 
 describe('one plotting module for the tearsheet and the notebooks', () => {
   it('is a standalone, offline fragment: plotly inlined once per page, data escaped, unique ids', () => {

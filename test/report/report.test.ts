@@ -13,7 +13,7 @@ import {
   type OrderLike,
   type Report,
 } from '../../engine/report/index.ts';
-import { sampleReport } from '../../engine/report/sample.ts';
+import { sampleReport } from './sample-report.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { backtestReport } from '../../engine/run/backtest-report.ts';
 import { config } from '../engine/harness.ts';

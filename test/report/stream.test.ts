@@ -18,7 +18,7 @@ import {
   type Report,
 } from '../../engine/report/index.ts';
 import { jsonForScript } from '../../engine/report/format.ts';
-import { sampleReport } from '../../engine/report/sample.ts';
+import { sampleReport } from './sample-report.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const joined = (it: Iterable<string>) => [...it].join('');

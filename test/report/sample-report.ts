@@ -1,8 +1,8 @@
 // A deterministic synthetic report (seeded PRNG) for tests and for previewing the HTML layout.
 // Not a backtest: prices, trades and equity are generated to look plausible, nothing more.
-import type { EquityPoint, RiskEvent, Trade } from '../core/types.ts';
-import { buildReport, type FillLike, type OrderLike } from './build.ts';
-import type { Report } from './report-types.ts';
+import type { EquityPoint, RiskEvent, Trade } from '../../engine/core/types.ts';
+import { buildReport, type FillLike, type OrderLike } from '../../engine/report/build.ts';
+import type { Report } from '../../engine/report/report-types.ts';
 
 const DAY = 86_400_000;
 
