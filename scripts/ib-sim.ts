@@ -11,7 +11,7 @@ import { listSymbols, loadBars } from '../engine/data/load.ts';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
 import type { SimSnapshot } from '../engine/ib/sim/snapshot.ts';
 import { fail, MAX_SPEED } from './lib/cli.ts';
-import { defineFlags, flagHelp, fmt, parseFlags, parseNumber, readJsonFile } from './lib/flags.ts';
+import { defineFlags, flagHelp, fmt, fromFlag, parseFlags, parseNumber, readJsonFile } from './lib/flags.ts';
 import { INTERVALS, MAX_CASH } from './lib/run-options.ts';
 import { openRunStore } from './lib/run-data.ts';
 
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const interval: Interval = v.interval;
   let commission;
   try {
-    commission = parseCommission(v.commission);
+    commission = fromFlag('--commission', v.commission, parseCommission);
   } catch (e) {
     fail((e as Error).message);
   }

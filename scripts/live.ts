@@ -13,7 +13,7 @@ import { LiveJournal } from '../engine/journal/live-journal.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
 import { findPromotion, strategyHash } from '../engine/research/promotion.ts';
 import { fail, MAX_CLIENT_ID, MAX_SPEED, printSummary, runId } from './lib/cli.ts';
-import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag, parseNumber } from './lib/flags.ts';
+import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, parseNumber } from './lib/flags.ts';
 import { runModel } from './lib/model-signals.ts';
 import { loadSectors } from './lib/run-data.ts';
 import { INTERVALS, riskFlag, SIZING_FLAGS, sizingFlags } from './lib/run-options.ts';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     from: v.from,
     to: v.to,
     cash: v.cash,
-    commission: parseCommission(v.commission),
+    commission: fromFlag('--commission', v.commission, parseCommission),
     slippage: { model: 'none' },
     sizing: sizingFlags(v),
     risk: riskFlag(v.risk),

@@ -14,7 +14,7 @@ import { runModelDir, signalsFor } from './lib/model-signals.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
-import { defineFlags, FlagError, flagHelp, parseFlags, parseJsonObjectFlag, readJsonFile, withoutFileValues } from './lib/flags.ts';
+import { defineFlags, FlagError, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, readJsonFile, withoutFileValues } from './lib/flags.ts';
 
 const FLAGS = defineFlags({
   ...RUN_FLAGS,
@@ -37,10 +37,10 @@ async function main(): Promise<void> {
   if (v.help) return void console.log(HELP);
   const raw = parseJsonObjectFlag('--params', v.params);
   const thresholds = v.config ? thresholdsFlag(v.config) : DEFAULT_THRESHOLDS;
-  parseWalkForward(v['walk-forward']); // checked before any data is read
+  fromFlag('--walk-forward', v['walk-forward'], parseWalkForward); // checked before any data is read
   const params = resolvedParams(v.strategy, raw);
   const interval = v.interval;
-  const commission = parseCommission(v.commission);
+  const commission = fromFlag('--commission', v.commission, parseCommission);
   const sizing = sizingFlags(v);
   const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz });
   const symbols = series.map((s) => s.symbol);

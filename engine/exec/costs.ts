@@ -1,4 +1,5 @@
 // Commission and slippage models (DESIGN section 3). Commissions are in the account currency (USD).
+import { ConfigError } from '../core/config-error.ts';
 
 export type CommissionSpec =
   | { model: 'none' }
@@ -80,12 +81,12 @@ export function applySlippage(spec: SlippageSpec, price: number, buy: boolean, h
   return Math.min(Math.max(p, low), high);
 }
 
-/** Parses CLI forms: none | ibkr-fixed | ibkr-tiered | per-share:0.01[:min] | percent:0.001[:min] */
+/** Parses the written forms: none | ibkr-fixed | ibkr-tiered | per-share:0.01[:min] | percent:0.1[:min] (percent of the trade value) */
 export function parseCommission(s: string): CommissionSpec {
   const [model, a, b] = s.split(':');
   const num = (x: string | undefined, what: string) => {
     const v = Number(x);
-    if (x === undefined || !Number.isFinite(v) || v < 0) throw new Error(`--commission ${s}: ${what} must be a number >= 0`);
+    if (x === undefined || !Number.isFinite(v) || v < 0) throw new ConfigError(`commission ${s}`, `${what} must be a number >= 0`);
     return v;
   };
   switch (model) {
@@ -98,10 +99,10 @@ export function parseCommission(s: string): CommissionSpec {
     case 'percent':
       return { model, rate: num(a, 'the rate') / 100, min: b === undefined ? 0 : num(b, 'the minimum') };
   }
-  throw new Error(`--commission ${s}: unknown model; use none, ibkr-fixed, ibkr-tiered, per-share:RATE[:MIN] or percent:PCT[:MIN]`);
+  throw new ConfigError(`commission ${s}`, 'unknown model; use none, ibkr-fixed, ibkr-tiered, per-share:RATE[:MIN] or percent:PCT[:MIN]');
 }
 
-/** Parses CLI forms: none | bps:5 | range:0.1 */
+/** Parses the written forms: none | bps:5 | range:0.1 */
 export function parseSlippage(s: string): SlippageSpec {
   const [model, a] = s.split(':');
   const v = Number(a);
@@ -109,5 +110,5 @@ export function parseSlippage(s: string): SlippageSpec {
   if ((model === 'bps' || model === 'range') && a !== undefined && Number.isFinite(v) && v >= 0) {
     return model === 'bps' ? { model, bps: v } : { model, fraction: v };
   }
-  throw new Error(`--slippage ${s}: use none, bps:N (basis points) or range:F (fraction of the bar's high-low range)`);
+  throw new ConfigError(`slippage ${s}`, "use none, bps:N (basis points) or range:F (fraction of the bar's high-low range)");
 }

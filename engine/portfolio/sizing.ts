@@ -1,3 +1,4 @@
+import { ConfigError } from '../core/config-error.ts';
 import { RollingStd } from '../core/indicators.ts';
 
 /**
@@ -17,20 +18,20 @@ export function parseSizing(kind: string, o: { quantity?: number; percent?: numb
     case 'all-in':
       return { kind };
     case 'fixed':
-      if (!(Number.isInteger(o.quantity) && o.quantity! > 0)) throw new Error(`--sizing fixed needs --quantity N (a whole number > 0), got ${o.quantity}`);
+      if (!(Number.isInteger(o.quantity) && o.quantity! > 0)) throw new ConfigError('fixed sizing', `needs a quantity (a whole number > 0), got ${o.quantity}`);
       return { kind, quantity: o.quantity! };
     case 'percent':
-      if (!(o.percent! > 0 && o.percent! <= 100)) throw new Error(`--sizing percent needs --percent P with 0 < P <= 100, got ${o.percent}`);
+      if (!(o.percent! > 0 && o.percent! <= 100)) throw new ConfigError('percent sizing', `needs a percent of equity P with 0 < P <= 100, got ${o.percent}`);
       return { kind, percent: o.percent! };
     case 'vol-target': {
       const targetVol = o.targetVol ?? 0.1;
       const lookback = o.lookback ?? 20;
-      if (!(targetVol > 0 && targetVol <= 5)) throw new Error(`--target-vol must be an annual volatility fraction in (0, 5], got ${targetVol}`);
-      if (!(Number.isInteger(lookback) && lookback >= 2)) throw new Error(`--lookback must be a whole number >= 2, got ${lookback}`);
+      if (!(targetVol > 0 && targetVol <= 5)) throw new ConfigError('vol-target sizing', `the target must be an annual volatility fraction in (0, 5], got ${targetVol}`);
+      if (!(Number.isInteger(lookback) && lookback >= 2)) throw new ConfigError('vol-target sizing', `the lookback must be a whole number of bars >= 2, got ${lookback}`);
       return { kind, targetVol, lookback };
     }
   }
-  throw new Error(`unknown sizing '${kind}': use all-in, fixed, percent or vol-target`);
+  throw new ConfigError(`sizing ${kind}`, 'unknown; use all-in, fixed, percent or vol-target');
 }
 
 /** Resolves a sizing for one symbol; keeps the rolling volatility vol-target needs. */

@@ -17,6 +17,7 @@
 // in a double (1e400). Every CLI gets -h/--help (values.help).
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../../engine/core/config-error.ts';
 
 /** A usage error: the message names the flag and the rule; a CLI prints it without a stack. */
 export class FlagError extends Error {
@@ -391,4 +392,14 @@ export function parseJsonObjectFlag(flag: string, text: string): Record<string, 
  */
 export function withoutFileValues(message: string): string {
   return message.replace(/,? got [\s\S]*$/, '').replace(/'([^']{41,})'/g, (_m, k: string) => `'${k.slice(0, 40)}…'`);
+}
+
+/** An engine parser run on a flag's value: its ConfigError is said in the flag's terms (`--commission free: rule`). */
+export function fromFlag<T>(flag: string, value: string, parse: (value: string) => T): T {
+  try {
+    return parse(value);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new FlagError(`${flag} ${value}: ${e.rule}`);
+    throw e;
+  }
 }

@@ -4,7 +4,7 @@ import { INTERVAL_MS, type Interval } from '../../engine/core/types.ts';
 import { DEFAULT_DB_PATH } from '../../engine/data/store.ts';
 import { parseSizing, type Sizing } from '../../engine/portfolio/sizing.ts';
 import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../../engine/risk/limits.ts';
-import { defineFlags, FlagError, readJsonFile, withoutFileValues } from './flags.ts';
+import { defineFlags, FlagError, fromFlag, readJsonFile, withoutFileValues } from './flags.ts';
 
 export const INTERVALS = Object.keys(INTERVAL_MS) as Interval[];
 
@@ -44,7 +44,9 @@ export const RUN_FLAGS = defineFlags({
 
 /** The parsed sizing flags as a Sizing (each number already checked against its bounds by the parser). */
 export function sizingFlags(v: { sizing: string; quantity?: number; percent?: number; 'target-vol'?: number; lookback?: number }): Sizing {
-  return parseSizing(v.sizing, { quantity: v.quantity, percent: v.percent, targetVol: v['target-vol'], lookback: v.lookback });
+  if (v.sizing === 'fixed' && v.quantity === undefined) throw new FlagError('--sizing fixed needs --quantity N (a whole number >= 1)');
+  if (v.sizing === 'percent' && v.percent === undefined) throw new FlagError('--sizing percent needs --percent P (0 < P <= 100)');
+  return fromFlag('--sizing', v.sizing, (kind) => parseSizing(kind, { quantity: v.quantity, percent: v.percent, targetVol: v['target-vol'], lookback: v.lookback }));
 }
 
 /**

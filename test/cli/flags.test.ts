@@ -12,6 +12,7 @@ import {
   FlagError,
   flagHelp,
   fmt,
+  fromFlag,
   jsonErrorOffset,
   parseFlags,
   parseJsonFlag,
@@ -20,6 +21,10 @@ import {
   withoutFileValues,
 } from '../../scripts/lib/flags.ts';
 import { RUN_FLAGS, riskFlag, sizingFlags } from '../../scripts/lib/run-options.ts';
+import { ConfigError } from '../../engine/core/config-error.ts';
+import { parseCommission, parseSlippage } from '../../engine/exec/costs.ts';
+import { parseSizing } from '../../engine/portfolio/sizing.ts';
+import { expandGrid, parseWalkForward } from '../../engine/research/grid.ts';
 import { numRuns } from '../setup-fast-check.ts';
 import { ROOT } from './run-cli.ts';
 
@@ -203,6 +208,38 @@ describe('help text from the spec', () => {
   it('parseNumber checks a number inside another flag (the port of --gateway)', () => {
     expect(parseNumber('--gateway port', '4002', { integer: true, min: 1, max: 65_535 })).toBe(4002);
     expect(() => parseNumber('--gateway port', '70000', { integer: true, min: 1, max: 65_535 })).toThrow('--gateway port must be at most 65535, got 70000');
+  });
+});
+
+describe('engine parsers speak of the value, the CLI of its flag', () => {
+  const engineErrors: [string, () => unknown][] = [
+    ['commission', () => parseCommission('free')],
+    ['commission rate', () => parseCommission('per-share:x')],
+    ['slippage', () => parseSlippage('bps')],
+    ['sizing', () => parseSizing('fixed', {})],
+    ['sizing kind', () => parseSizing('kelly', {})],
+    ['walk-forward', () => parseWalkForward('train=5')],
+    ['walk-forward span', () => parseWalkForward('train=5,test=1y')],
+    ['grid', () => expandGrid({ fast: [] })],
+  ];
+  for (const [name, run] of engineErrors) {
+    it(`${name}: a ConfigError naming no CLI flag`, () => {
+      let caught: unknown;
+      try {
+        run();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as Error).message).not.toMatch(/--/);
+    });
+  }
+
+  it('fromFlag says the rule in the flag\'s terms, and lets other errors through', () => {
+    expect(() => fromFlag('--commission', 'free', parseCommission)).toThrow(new FlagError('--commission free: unknown model; use none, ibkr-fixed, ibkr-tiered, per-share:RATE[:MIN] or percent:PCT[:MIN]'));
+    expect(() => fromFlag('--walk-forward', 'train=5,test=1y', parseWalkForward)).toThrow(new FlagError("--walk-forward train=5,test=1y: train must look like 5y, 18m or 90d, got '5'"));
+    expect(() => fromFlag('--x', 'v', () => { throw new RangeError('other'); })).toThrow(RangeError);
+    expect(fromFlag('--slippage', 'bps:2', parseSlippage)).toEqual({ model: 'bps', bps: 2 });
   });
 });
 
