@@ -44,7 +44,50 @@ describe('dependency rules (DESIGN section 2)', () => {
   it('nothing under engine/ imports scripts/, notebooks/, strategies/ or tests', () => {
     expect(violations('engine', (imp) => /^(scripts|notebooks|strategies|test)\//.test(imp))).toEqual([]);
   });
+  it('the folders of engine/ import each other without a cycle (the layers stay layers)', () => {
+    expect(folderCycles(sources('engine'))).toEqual([]);
+  });
+  it('finds a folder cycle when there is one', () => {
+    const fake = [
+      { file: 'engine/ib/ib-feed.ts', text: '', imports: ['engine/live/aggregator.ts'] },
+      { file: 'engine/live/runner.ts', text: '', imports: ['engine/ib/ib-broker.ts'] },
+      { file: 'engine/core/types.ts', text: '', imports: [] },
+    ];
+    expect(folderCycles(fake)).toEqual(['engine/ib -> engine/live (engine/ib/ib-feed.ts imports engine/live/aggregator.ts) -> engine/ib (engine/live/runner.ts imports engine/ib/ib-broker.ts)']);
+  });
 });
+
+/** The cycles among engine's folders, each as a path with one import that makes each step. */
+function folderCycles(files: { file: string; imports: string[] }[]): string[] {
+  const folder = (f: string) => f.split(path.sep).slice(0, 2).join('/');
+  const edges = new Map<string, Map<string, string>>(); // folder -> folder -> an import that makes the edge
+  for (const s of files) {
+    const from = folder(s.file);
+    for (const imp of s.imports) {
+      const to = folder(imp);
+      if (to === from || !to.startsWith('engine/') || to.split('/').length < 2) continue;
+      if (!edges.has(from)) edges.set(from, new Map());
+      if (!edges.get(from)!.has(to)) edges.get(from)!.set(to, `${s.file} imports ${imp}`);
+    }
+  }
+  const cycles: string[] = [];
+  const seen = new Set<string>();
+  const walk = (node: string, trail: string[]): void => {
+    for (const next of (edges.get(node) ?? new Map<string, string>()).keys()) {
+      const at = trail.indexOf(next);
+      if (at >= 0) {
+        const loop = [...trail.slice(at), next];
+        const key = [...loop.slice(0, -1)].sort().join(',');
+        if (!seen.has(key)) {
+          seen.add(key);
+          cycles.push(loop.map((f, i) => (i === 0 ? f : `${f} (${edges.get(loop[i - 1])!.get(f)})`)).join(' -> '));
+        }
+      } else walk(next, [...trail, next]);
+    }
+  };
+  for (const start of [...edges.keys()].sort()) walk(start, [start]);
+  return cycles;
+}
 
 describe('no wall clock and no unseeded randomness in strategy, risk, order, portfolio and model code', () => {
   for (const dir of ['strategies', 'engine/core', 'engine/exec', 'engine/risk', 'engine/portfolio', 'engine/run', 'engine/ml']) {

@@ -1,7 +1,7 @@
 import { EventName, WhatToShow } from '@stoqey/ib';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { Bar, EpochMs } from '../core/types.ts';
-import { BarAggregator, type PartialBar } from '../live/aggregator.ts';
+import { BarAggregator, type PartialBar } from './aggregator.ts';
 import type { IbConnection } from './connection.ts';
 import { stockContract } from './ib-broker.ts';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BarAggregator } from '../../engine/live/aggregator.ts';
+import { BarAggregator } from '../../engine/ib/aggregator.ts';
 
 const MIN = 60_000;
 
