@@ -12,8 +12,9 @@ import { writeJournal } from '../engine/journal/journal-store.ts';
 import { writeRunOutputs } from '../engine/report/index.ts';
 import { buildSlots } from '../strategies/index.ts';
 import { printSummary, runId } from './lib/cli.ts';
-import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
-import { runModel } from './lib/model-signals.ts';
+import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
+import { runInSample, runModel } from './lib/model-signals.ts';
+import type { InSample } from '../engine/ml/in-sample.ts';
 import { riskFlag, RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
 
 const FLAGS = defineFlags({
@@ -44,8 +45,8 @@ async function main(): Promise<void> {
   const risk: RiskConfig = riskFlag(v.risk);
   const interval = v.interval;
   const sizing = sizingFlags(v);
-  const commission = parseCommission(v.commission);
-  const slippage = parseSlippage(v.slippage);
+  const commission = fromFlag('--commission', v.commission, parseCommission);
+  const slippage = fromFlag('--slippage', v.slippage, parseSlippage);
   const requested = v.symbols;
   // Validate the strategy and its params before reading any data.
   buildSlots(v.strategy, rawParams, requested ?? ['CHECK']);
@@ -82,10 +83,13 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const progress = process.stderr.isTTY && process.env.CI !== 'true';
   let result;
+  let inSample: InSample | undefined;
   try {
     if (model) {
       // a model's features need each symbol's whole history: batched inference over it, then the replay
       const series = await collectChunks(data.chunks);
+      // bars the model was trained on make in-sample results: the run goes ahead, warned and flagged
+      inSample = runInSample(config.strategy, rawParams, model.card, series);
       result = runBacktest(series, config, slots, data.sectors, { signals: await predictHistory(model, series) });
     } else {
       result = await runBacktestChunked(data.chunks, config, slots, data.sectors, (bars) => {
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     if (progress) process.stderr.write('\r\x1b[K');
   }
   const seconds = (performance.now() - t0) / 1000;
-  const report = backtestReport(result, data.source);
+  const report = backtestReport(result, data.source, { inSample });
 
   const id = runId(report.config);
   // all or nothing: the reports are streamed to temporary files, the journal is one transaction, then the
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
     failure: { elsewhere: 'use --out (and --journal) on another disk', otherFile: 'use --journal with another file' },
   });
   printSummary(report, { bars: result.bars, seconds, files: [files.json, files.html, journalPath], runId: id });
+  if (inSample) console.error(`warning: ${inSample.message}`);
 }
 
 /** DuckDB memory for writing the journal (its rows are appended in batches, so this bounds the write). */

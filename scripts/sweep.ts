@@ -12,8 +12,9 @@ import { buildSlots } from '../strategies/index.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { runId } from './lib/cli.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
-import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
+import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
 import { loadRunSeries } from './lib/run-data.ts';
+import { sweepInSample } from './lib/model-signals.ts';
 import { RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
 
 const FLAGS = defineFlags({
@@ -75,9 +76,9 @@ async function main(): Promise<void> {
   const grid = parseJsonObjectFlag('--grid', v.grid) as Record<string, unknown[]>;
   const interval = v.interval;
   const workers = v.workers;
-  const walkForward = v['walk-forward'] ? parseWalkForward(v['walk-forward']) : undefined;
-  const commission = parseCommission(v.commission);
-  const slippage = parseSlippage(v.slippage);
+  const walkForward = v['walk-forward'] ? fromFlag('--walk-forward', v['walk-forward'], parseWalkForward) : undefined;
+  const commission = fromFlag('--commission', v.commission, parseCommission);
+  const slippage = fromFlag('--slippage', v.slippage, parseSlippage);
   const sizing = sizingFlags(v);
   const loaded = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz });
   const series = shareSeries(loaded.series);
@@ -89,7 +90,10 @@ async function main(): Promise<void> {
     risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
   };
   // every combination must be valid before any worker starts
-  for (const p of expandGrid(grid)) buildSlots(config.strategy, p, symbols);
+  const combinations = expandGrid(grid);
+  for (const p of combinations) buildSlots(config.strategy, p, symbols);
+  // a model strategy swept over bars its model was trained on: one warning for the whole sweep
+  const inSample = sweepInSample(config.strategy, combinations, series);
 
   const tty = process.stderr.isTTY && process.env.CI !== 'true';
   const t0 = performance.now();
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`);
+  for (const w of inSample) console.error(`warning: ${w.message}`);
 }
 
 main().catch((e: Error) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { repoRoot } from '../paths.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
 import { buildReport, toReportFill, toReportOrder, toReportRiskEvent, type Report } from '../report/index.ts';
+import type { ReportInSample } from '../report/report-types.ts';
 import type { BacktestResult } from './backtest.ts';
 
 const VERSION: string = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).version;
@@ -33,9 +34,10 @@ export function mappedView<T, U>(source: readonly T[], map: (t: T) => U): U[] {
 
 /**
  * The report of a finished backtest: pure function of the result, so a repeated run gives the same bytes.
- * Its orders, fills and risk events are views of the engine's (see mappedView), not copies.
+ * Its orders, fills and risk events are views of the engine's (see mappedView), not copies. `inSample`
+ * flags a run over bars its model was trained on (engine/ml/in-sample.ts).
  */
-export function backtestReport(r: BacktestResult, dataSource: string): Report {
+export function backtestReport(r: BacktestResult, dataSource: string, extras: { inSample?: ReportInSample } = {}): Report {
   const { config, engine, journal } = r;
   const p = engine.portfolio;
   const openPositions = p.books.flatMap((b) =>
@@ -73,6 +75,7 @@ export function backtestReport(r: BacktestResult, dataSource: string): Report {
       `Bracket legs become active from the bar after the entry fills; when both legs are reachable in one bar the ${c.bracketTie === 'stop' ? 'stop-loss fills (worst case)' : 'take-profit fills'}.`,
       'Simultaneous bars are processed in the run\'s symbol order; moving averages are summed afresh each bar and crossovers compare strictly (equal averages never signal).',
     ],
+    ...(extras.inSample !== undefined ? { inSample: extras.inSample } : {}),
   });
   report.orders = mappedView(engine.orders, toReportOrder);
   report.fills = mappedView(journal.fills, toReportFill);
