@@ -1,7 +1,7 @@
 // npm run train -- [--model gbt|logistic] [--symbols A,B] [--data PATH] [--horizon 5] [--test-from 2016-01-01] [--out models/NAME]
 // Trains a model on stored bars (features and labels from engine/ml, split by time), exports it as ONNX,
 // checks onnxruntime reproduces it, backtests ml-signal on it out of sample and writes its model card.
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { computeMetrics } from '../engine/metrics/metrics.ts';
 import { FEATURE_NAMES } from '../engine/ml/features.ts';
@@ -23,19 +23,21 @@ import { INTERVALS } from './lib/run-options.ts';
 const FLAGS = defineFlags({
   model: { kind: 'choice', choices: ['gbt', 'logistic'], default: 'gbt', help: 'gradient-boosted trees (default) or logistic regression' },
   symbols: { kind: 'list', upper: true, help: 'symbols to learn from (default: every symbol in the data)' },
-  data: { kind: 'string', arg: 'PATH', help: 'CSV/Parquet file or folder, or a .duckdb (default: the bundled sample)' },
+  data: { kind: 'string', arg: 'PATH', help: 'CSV/Parquet file or folder, or a .duckdb (default: the bundled sample, data/sample.duckdb)' },
   interval: { kind: 'choice', choices: INTERVALS, default: '1d', help: 'bar interval' },
   tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone for intraday data' },
   horizon: { kind: 'integer', default: 5, min: 1, max: 1000, help: 'label: sign of the close-to-close return over the next N bars (default 5)' },
   'test-from': { kind: 'string', default: '2016-01-01', arg: 'DAY', help: 'the model trains on bars before it (purged) and is evaluated from it (default 2016-01-01)' },
   folds: { kind: 'integer', default: 4, min: 1, max: 100, help: 'walk-forward folds in the test period for the card (default 4)' },
-  out: { kind: 'string', arg: 'DIR', help: 'model folder (default models/<model>-<interval>)' },
+  out: { kind: 'string', nonEmpty: true, arg: 'DIR', help: 'model folder (default models/<model>-<interval>, only while it holds no model:\nan existing model, such as the committed models/gbt-daily, is replaced only when --out names it)' },
 });
 
 const HELP = `usage: npm run train -- [options]
 ${flagHelp(FLAGS)}
 Writes DIR/model.onnx and DIR/card.json (features, label, training window, data hash, out-of-sample accuracy,
-AUC and the out-of-sample backtest of ml-signal on it).`;
+AUC and the out-of-sample backtest of ml-signal on it). Without --out it never replaces a model: it refuses when
+the default folder already holds one (models/gbt-daily is committed: npm run train -- --out models/gbt-daily
+retrains it on the bundled sample).`;
 
 /** ONNX runs in float32; a prediction off by more than this from the TypeScript model is an export bug. */
 const ONNX_TOLERANCE = 1e-6;
@@ -49,6 +51,8 @@ async function main(): Promise<void> {
   const folds = v.folds;
   const testFrom = parseDay('test-from', v['test-from'], interval, v.tz, false);
   const out = path.resolve(v.out ?? path.join(repoRoot(), 'models', `${kind}-${interval === '1d' ? 'daily' : interval}`));
+  // a model is replaced only when asked by name: the default folder may hold a committed model (models/gbt-daily)
+  if (v.out === undefined) refuseExistingModel(out);
 
   const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, tz: v.tz });
   const symbols = series.map((s) => s.symbol);
@@ -118,6 +122,16 @@ async function main(): Promise<void> {
     rmSync(stage, { recursive: true, force: true });
   }
   console.log(`wrote ${path.relative(process.cwd(), out)}/model.onnx and card.json`);
+}
+
+/** Without --out, a folder that already holds a model (its card or its .onnx) is left alone: the run stops, before reading any data. */
+function refuseExistingModel(out: string): void {
+  if (!['card.json', 'model.onnx'].some((f) => existsSync(path.join(out, f)))) return;
+  const rel = path.relative(process.cwd(), out) || '.';
+  throw new Error(
+    `${rel} already holds a model, and npm run train without --out never replaces one (a model, such as the committed ` +
+      `models/gbt-daily, is replaced only when --out names it): pass --out ${rel} to retrain it in place, or --out models/NAME for a new model`,
+  );
 }
 
 main().catch((e: Error) => {

@@ -3,8 +3,11 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../paths.ts';
 import { importPaths } from './import.ts';
-import { DEFAULT_DB_PATH, openStore, type Store } from './store.ts';
+import { openStore, type Store } from './store.ts';
 import { StoreError } from './store-errors.ts';
+import { SAMPLE_DB_PATH } from './store-paths.ts';
+
+export { SAMPLE_DB_PATH };
 
 export const SAMPLE_DIR = path.join(repoRoot(), 'data/sample');
 
@@ -12,7 +15,8 @@ export const SAMPLE_DIR = path.join(repoRoot(), 'data/sample');
 const FIRST_USE_WAIT_MS = 30_000;
 
 /**
- * Imports the bundled sample into the database when it has no bars at all (daily as 1d, minute as
+ * Imports the bundled sample into its database (data/sample.duckdb by default, the one every command reads
+ * without --data; never the user's data/market.duckdb) when it has no bars at all (daily as 1d, minute as
  * 1m, both adjusted with the sample's factor files). Says so in one line on stderr. Returns whether
  * it imported.
  *
@@ -21,7 +25,7 @@ const FIRST_USE_WAIT_MS = 30_000;
  * time: the second waits for the first's import (up to 30 s, saying so), then finds the bars; a writer that holds the
  * file longer gets the lock message (who holds it, what to do).
  */
-export async function ensureSampleDb(dbPath: string = DEFAULT_DB_PATH): Promise<boolean> {
+export async function ensureSampleDb(dbPath: string = SAMPLE_DB_PATH): Promise<boolean> {
   const deadline = Date.now() + FIRST_USE_WAIT_MS;
   let said = false;
   for (;;) {

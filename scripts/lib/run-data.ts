@@ -9,8 +9,9 @@ import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
 import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
 import { describeOpenError, describeReadError } from '../../engine/data/store-errors.ts';
+import { SAMPLE_DB_PATH } from '../../engine/data/store-paths.ts';
 
-export { DEFAULT_DB_PATH };
+export { DEFAULT_DB_PATH, SAMPLE_DB_PATH };
 
 export interface RunData {
   symbols: string[];
@@ -34,16 +35,18 @@ export function parseDay(flag: string, s: string, interval: Interval, tz: string
 /**
  * Opens the run's data: a .duckdb file as it is, read-only (any number of runs and notebooks read one file at
  * once; only imports take it for writing), or CSV/Parquet files imported (and validated) into an in-memory
- * database. With no --data, the default database, created from the bundled sample on first use (that one
- * import takes the write lock once; every later run only reads).
+ * database. With no --data, the bundled sample's own database (SAMPLE_DB_PATH, data/sample.duckdb), created from
+ * data/sample on first use (that one import takes the write lock once; every later run only reads). The user's
+ * data/market.duckdb (npm run import's default) is read only when --data names it, so importing into it never
+ * changes what a command without --data runs.
  */
 export async function openRunStore(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ store: Store; source: string; from?: EpochMs; to?: EpochMs }> {
   const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
   const to = o.to ? parseDay('to', o.to, o.interval, o.tz, true) : undefined;
   if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
   if (o.data === undefined) {
-    await ensureSampleDb(DEFAULT_DB_PATH);
-    return { store: await openStore(DEFAULT_DB_PATH, { readOnly: true }), source: DEFAULT_DB_PATH, from, to };
+    await ensureSampleDb(SAMPLE_DB_PATH);
+    return { store: await openStore(SAMPLE_DB_PATH, { readOnly: true }), source: SAMPLE_DB_PATH, from, to };
   }
   if (o.data.endsWith('.duckdb')) {
     if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such database; create it with npm run import -- <files> --db ${o.data}`);
@@ -108,11 +111,11 @@ async function symbolsOf(store: Store, interval: Interval): Promise<string[]> {
 }
 
 /**
- * The sector of each symbol from the instrument master of the run's data (the bundled sample's by
- * default); '' for each when there is no data to read (a gateway run without --data and no local database).
+ * The sector of each symbol from the instrument master of the run's data (the bundled sample's database by
+ * default); '' for each when there is no data to read (a gateway run without --data and no sample database yet).
  */
 export async function loadSectors(o: { data?: string; symbols: string[]; interval: Interval; tz: string; optional: boolean }): Promise<string[]> {
-  if (o.optional && !existsSync(o.data ?? DEFAULT_DB_PATH)) return o.symbols.map(() => '');
+  if (o.optional && !existsSync(o.data ?? SAMPLE_DB_PATH)) return o.symbols.map(() => '');
   const { store } = await openRunStore({ data: o.data, symbols: o.symbols, interval: o.interval, tz: o.tz });
   try {
     return await sectorsOf(store, o.symbols);

@@ -1,10 +1,12 @@
 // The bundled sample and ensureSampleDb.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadBars } from '../../engine/data/load.ts';
 import { ensureSampleDb, SAMPLE_DIR } from '../../engine/data/sample.ts';
 import { openStore } from '../../engine/data/store.ts';
+import { ROOT } from '../cli/run-cli.ts';
 import { tempDir } from './helpers.ts';
 
 const tmp = tempDir();
@@ -52,5 +54,23 @@ describe('bundled sample', () => {
     } finally {
       store.close();
     }
+  });
+
+  it("ensureSampleDb() with no path fills the sample's own database, never the user's market database", { timeout: 60_000 }, () => {
+    const sampleDb = path.join(tmp.dir, 'default', 'sample.duckdb');
+    const userDb = path.join(tmp.dir, 'default', 'market.duckdb');
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `
+import { ensureSampleDb } from ${JSON.stringify(path.join(ROOT, 'engine/data/sample.ts'))};
+import { DEFAULT_DB_PATH, SAMPLE_DB_PATH } from ${JSON.stringify(path.join(ROOT, 'engine/data/store-paths.ts'))};
+console.log(JSON.stringify({ imported: await ensureSampleDb(), sample: SAMPLE_DB_PATH, user: DEFAULT_DB_PATH }));`],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TRADEBENCH_SAMPLE_DB: sampleDb, TRADEBENCH_DB: userDb }, timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ imported: true, sample: sampleDb, user: userDb });
+    expect(r.stderr).toContain(`${sampleDb} had no bars: imported the bundled sample`);
+    expect(existsSync(sampleDb)).toBe(true);
+    expect(existsSync(userDb)).toBe(false);
   });
 });

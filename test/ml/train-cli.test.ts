@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,25 @@ describe('npm run train', () => {
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/only 0 test rows from 2030-01-01: move --test-from earlier/);
     expect(existsSync(late)).toBe(false);
+  });
+});
+
+describe('npm run train never replaces a model unless --out names it', () => {
+  const committed = path.join(ROOT, 'models/gbt-daily');
+  const hashes = () => Object.fromEntries(['card.json', 'model.onnx'].map((f) => [f, createHash('sha256').update(readFileSync(path.join(committed, f))).digest('hex')]));
+
+  it('without --out it refuses the default folder that holds the committed models/gbt-daily, at once, leaving it byte-identical', () => {
+    const before = hashes();
+    const t0 = Date.now();
+    const r = runCli('train.ts', []);
+    expect(Date.now() - t0).toBeLessThan(30_000); // refused before reading any data
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: models\/gbt-daily already holds a model, and npm run train without --out never replaces one/);
+    expect(r.stderr).toContain('pass --out models/gbt-daily to retrain it in place');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+    expect(hashes()).toEqual(before);
+    expect(readdirSync(path.join(ROOT, 'models')).filter((f) => f.includes('.staging-'))).toEqual([]);
   });
 });
 
