@@ -1,5 +1,5 @@
 // npm run backtest -- [--strategy sma-cross] [--params '{"fast":10,"slow":30}'] [--symbols AAPL,MSFT] [--data dir|file|.duckdb] ...
-// With no arguments: sma-cross on the bundled sample (imported into data/market.duckdb on first use).
+// With no arguments: sma-cross on the bundled sample (imported into data/sample.duckdb on first use).
 import path from 'node:path';
 import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
 import { checkJournalWritable, openJournalTarget, openRunData } from './lib/run-data.ts';

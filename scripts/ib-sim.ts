@@ -17,7 +17,7 @@ import { openRunStore } from './lib/run-data.ts';
 
 const FLAGS = defineFlags({
   port: { kind: 'integer', default: 4002, min: 0, max: 65_535, help: "port on 127.0.0.1 (default 4002, IB Gateway's paper port; 0: any free port)" },
-  data: { kind: 'string', arg: 'PATH', help: 'a .duckdb database, or a folder/file of CSV bars (default: data/market.duckdb, the bundled sample)' },
+  data: { kind: 'string', arg: 'PATH', help: 'a .duckdb database, or a folder/file of CSV bars (default: data/sample.duckdb, the bundled sample)' },
   symbols: { kind: 'list', upper: true, help: 'symbols to replay (default: every symbol with bars of the interval)' },
   interval: { kind: 'choice', choices: INTERVALS, default: '1m', arg: '1m', help: 'bar length of the stored bars (1m, 5m, 15m, 30m, 1h, 1d; default 1m)' },
   from: { kind: 'string', arg: 'YYYY-MM-DD', help: 'first day replayed (exchange time)' },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseCommission } from '../engine/exec/costs.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
+import { SAMPLE_DB_PATH } from '../engine/data/store-paths.ts';
 import { LiveRunner } from '../engine/live/runner.ts';
 import { StreamingPredictor } from '../engine/ml/predictions.ts';
 import { writeReport } from '../engine/report/index.ts';
@@ -59,7 +60,7 @@ const FLAGS = defineFlags({
   'status-every': { kind: 'number', default: 60, min: 0, max: 86_400, arg: 'S', help: 'seconds between status lines (default 60; 0: none)' },
   'reconcile-every': { kind: 'number', default: 300, min: 0, minExclusive: true, max: 86_400, arg: 'S', help: 'seconds between reconciliations with the broker while running (default 300)' },
   quiet: { kind: 'boolean', help: 'no per-event lines nor status lines on stdout' },
-  data: { kind: 'string', arg: 'PATH', help: 'simulator only: the bars it replays (default data/market.duckdb, the bundled sample)' },
+  data: { kind: 'string', arg: 'PATH', help: 'simulator only: the bars it replays (default data/sample.duckdb, the bundled sample)' },
   from: { kind: 'string', arg: 'DATE', help: 'simulator only: first day replayed' },
   to: { kind: 'string', arg: 'DATE', help: 'simulator only: last day replayed' },
   speed: { kind: 'number', default: 1, min: 0, minExclusive: true, max: MAX_SPEED, help: 'simulator only: times real time (default 1)' },
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
     await journal.close().catch(() => {});
     throw ended;
   }
-  const report = backtestReport(result, v.gateway ?? `simulator: ${v.data ?? 'data/market.duckdb'}`);
+  const report = backtestReport(result, v.gateway ?? `simulator: ${v.data ?? SAMPLE_DB_PATH}`);
   if (runner.account) report.config = { ...report.config, account: runner.account };
   const files = await writeReport(out, report);
   await journal.use((conn) => writeJournal(conn, { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio));

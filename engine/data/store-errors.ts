@@ -2,7 +2,7 @@
 // its lock and what to do next.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DB_PATH, walPath } from './store-paths.ts';
+import { SAMPLE_DB_PATH, walPath } from './store-paths.ts';
 
 /** Why a database could not be opened or read. `kind` is stable (tests and tools may match on it). */
 export type StoreErrorKind = 'missing' | 'locked' | 'damaged' | 'not-market-data' | 'other';
@@ -98,7 +98,7 @@ function damageError(dbPath: string, e: Error): StoreError | undefined {
   if (DAMAGE_RE.test(msg)) {
     return new StoreError(
       `${dbPath} is damaged or not a DuckDB database (${msg}). Restore it from a backup, or delete it and re-import its data ` +
-        `(npm run import -- <files> --db ${dbPath}${path.resolve(dbPath) === path.resolve(DEFAULT_DB_PATH) ? '; without it the next backtest imports the bundled sample again' : ''}).`,
+        `(npm run import -- <files> --db ${dbPath}${path.resolve(dbPath) === path.resolve(SAMPLE_DB_PATH) ? '; without it the next run without --data imports the bundled sample again' : ''}).`,
       'damaged', dbPath,
     );
   }

@@ -1,7 +1,7 @@
 // The flags every run-shaped CLI shares (backtest, sweep, promote), and how they become config parts.
 import { existsSync } from 'node:fs';
 import { INTERVAL_MS, type Interval } from '../../engine/core/types.ts';
-import { DEFAULT_DB_PATH } from '../../engine/data/store.ts';
+import { DEFAULT_DB_PATH, SAMPLE_DB_PATH } from '../../engine/data/store-paths.ts';
 import { parseSizing, type Sizing } from '../../engine/portfolio/sizing.ts';
 import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../../engine/risk/limits.ts';
 import { defineFlags, FlagError, fromFlag, readJsonFile, withoutFileValues } from './flags.ts';
@@ -32,7 +32,7 @@ export const SIZING_FLAGS = defineFlags({
 export const RUN_FLAGS = defineFlags({
   strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'sma-cross (default), rsi-reversion, donchian-breakout, portfolio' },
   symbols: { kind: 'list', upper: true, help: 'symbols in this order (default: every symbol in the data)' },
-  data: { kind: 'string', arg: 'PATH', help: `a .duckdb file, a CSV/Parquet file or a folder of them (default ${DEFAULT_DB_PATH},\ncreated from the bundled sample on first use)` },
+  data: { kind: 'string', arg: 'PATH', help: `a .duckdb file, a CSV/Parquet file or a folder of them (default ${SAMPLE_DB_PATH},\nthe bundled sample, created on first use; your ${DEFAULT_DB_PATH} only when named)` },
   interval: { kind: 'choice', choices: INTERVALS, default: '1d', help: 'bar interval' },
   from: { kind: 'string', arg: 'DATE', help: 'first day, YYYY-MM-DD (inclusive)' },
   to: { kind: 'string', arg: 'DATE', help: 'last day, YYYY-MM-DD (inclusive)' },
