@@ -1,38 +1,33 @@
 // Streaming indicators: O(1) or O(period) per update, no allocation per bar.
 // Each `update` takes the newest value and returns the indicator's value, NaN until it is warm.
+// Every mean over a window (SMA, rolling std, the EMA/RSI/ATR seeds) is the true mean rounded once, and
+// the rolling std's sum of squared deviations the true sum rounded once (exact-sum.ts): neither depends
+// on the order of the values nor on earlier bars.
+import { ExactSum, RunningWindow, windowSumSqDev } from './exact-sum.ts';
 
 /**
- * Simple moving average. The value is the window summed afresh, oldest to newest, then divided by
- * the period: no running-sum drift, so two identical windows always give bit-identical averages
- * (this is what decides exact ties in crossover rules).
+ * Simple moving average: the true mean of the window (its exact sum / period) rounded once. The sum is
+ * kept exactly in Shewchuk's partials (add the new value, subtract the leaving one: no drift, as the
+ * partials always hold the exact window sum). Windows with equal true means give bit-identical averages
+ * whatever their order, history or length, so a one-ulp artefact of the summation never decides a
+ * crossover.
  */
 export class SMA {
-  private buf: Float64Array;
-  private i = 0;
-  private count = 0;
+  private readonly w: RunningWindow;
   value = NaN;
   constructor(readonly period: number) {
     if (!Number.isInteger(period) || period < 1) throw new Error(`SMA period must be a whole number >= 1, got ${period}`);
-    this.buf = new Float64Array(period);
+    this.w = new RunningWindow(period);
   }
   update(x: number): number {
-    this.buf[this.i] = x;
-    this.i = (this.i + 1) % this.period;
-    if (this.count < this.period) this.count++;
-    if (this.count < this.period) return (this.value = NaN);
-    let s = 0;
-    for (let k = 0, j = this.i; k < this.period; k++) {
-      s += this.buf[j];
-      if (++j === this.period) j = 0;
-    }
-    return (this.value = s / this.period);
+    return (this.value = this.w.push(x) ? this.w.mean() : NaN);
   }
 }
 
-/** Exponential moving average seeded with the SMA of the first `period` values. */
+/** Exponential moving average seeded with the SMA (true mean rounded once) of the first `period` values. */
 export class EMA {
   private readonly k: number;
-  private seed = 0;
+  private readonly seed = new ExactSum();
   private count = 0;
   value = NaN;
   constructor(readonly period: number) {
@@ -41,9 +36,9 @@ export class EMA {
   }
   update(x: number): number {
     if (this.count < this.period) {
-      this.seed += x;
+      this.seed.add(x);
       this.count++;
-      if (this.count === this.period) this.value = this.seed / this.period;
+      if (this.count === this.period) this.value = this.seed.mean(this.period);
       return this.value;
     }
     return (this.value = (x - this.value) * this.k + this.value);
@@ -56,6 +51,8 @@ export class RSI {
   private n = 0;
   private avgGain = 0;
   private avgLoss = 0;
+  private readonly gains = new ExactSum();
+  private readonly losses = new ExactSum();
   value = NaN;
   constructor(readonly period: number) {
     if (!Number.isInteger(period) || period < 1) throw new Error(`RSI period must be a whole number >= 1, got ${period}`);
@@ -71,9 +68,12 @@ export class RSI {
     const loss = d < 0 ? -d : 0;
     this.n++;
     if (this.n <= this.period) {
-      this.avgGain += gain / this.period;
-      this.avgLoss += loss / this.period;
+      // seeds: the means of the first `period` gains and losses, each the true mean rounded once
+      this.gains.add(gain);
+      this.losses.add(loss);
       if (this.n < this.period) return NaN;
+      this.avgGain = this.gains.mean(this.period);
+      this.avgLoss = this.losses.mean(this.period);
     } else {
       this.avgGain = (this.avgGain * (this.period - 1) + gain) / this.period;
       this.avgLoss = (this.avgLoss * (this.period - 1) + loss) / this.period;
@@ -113,38 +113,35 @@ export class RollingExtreme {
   }
 }
 
-/** Sample standard deviation (ddof=1) of the last `period` values, summed afresh each update. */
+/**
+ * Sample standard deviation (ddof=1) of the last `period` values: the mean is the true mean rounded once,
+ * the sum of squared deviations (each (x - mean)^2 rounded) the true sum rounded once, every update.
+ */
 export class RollingStd {
-  private buf: Float64Array;
-  private i = 0;
-  private count = 0;
+  private readonly w: RunningWindow;
+  private readonly acc = new ExactSum();
   value = NaN;
   constructor(readonly period: number) {
     if (!Number.isInteger(period) || period < 2) throw new Error(`std window must be a whole number >= 2, got ${period}`);
-    this.buf = new Float64Array(period);
+    this.w = new RunningWindow(period);
   }
   update(x: number): number {
-    this.buf[this.i] = x;
-    this.i = (this.i + 1) % this.period;
-    if (this.count < this.period) this.count++;
-    if (this.count < this.period) return (this.value = NaN);
-    let s = 0;
-    for (let k = 0; k < this.period; k++) s += this.buf[k];
-    const m = s / this.period;
-    let ss = 0;
-    for (let k = 0; k < this.period; k++) ss += (this.buf[k] - m) ** 2;
+    if (!this.w.push(x)) return (this.value = NaN);
+    const m = this.w.mean();
+    const ss = windowSumSqDev(this.w.buf, 0, this.period, m, this.acc);
     return (this.value = Math.sqrt(ss / (this.period - 1)));
   }
 }
 
 /**
  * Wilder's average true range: true ranges start at the second bar (they need a previous close, as in
- * TA-Lib and technicalindicators); the mean of the first `period` of them, then Wilder smoothing.
+ * TA-Lib and technicalindicators); the mean of the first `period` of them (the true mean rounded once),
+ * then Wilder smoothing.
  */
 export class ATR {
   private prevClose = NaN;
   private n = 0;
-  private sum = 0;
+  private readonly sum = new ExactSum();
   value = NaN;
   constructor(readonly period: number) {
     if (!Number.isInteger(period) || period < 1) throw new Error(`ATR period must be a whole number >= 1, got ${period}`);
@@ -156,8 +153,8 @@ export class ATR {
     const tr = Math.max(high - low, Math.abs(high - prev), Math.abs(low - prev));
     this.n++;
     if (this.n <= this.period) {
-      this.sum += tr;
-      return (this.value = this.n === this.period ? this.sum / this.period : NaN);
+      this.sum.add(tr);
+      return (this.value = this.n === this.period ? this.sum.mean(this.period) : NaN);
     }
     return (this.value = (this.value * (this.period - 1) + tr) / this.period);
   }

@@ -1,6 +1,7 @@
 // The feature set shared by the streaming pipeline (features-stream.ts) and the batched path
-// (features-batch.ts). Both perform the same floating-point operations in the same order, so they agree
-// to the last bit in practice; the contract (tested) is agreement to 1e-12, absolute or relative.
+// (features-batch.ts). Both perform the same floating-point operations, and every window mean and sum is
+// exactly rounded (independent of order), so they agree to the last bit (tested, with agreement to 1e-12
+// as the documented contract).
 //
 // t is a bar index in the symbol's own series: "k bars back" skips calendar gaps (a symbol that misses a
 // day has ret_1 over two days). "warm" = bars of the symbol needed before the value is finite.
@@ -24,8 +25,12 @@
 // |10 | xs_rank_ret_5 | rank of ret_5 among the symbols with a bar at this ts and a finite ret_5:   |    6 |
 // |   |               | (0-based rank, ties averaged)/(count-1); 0.5 when count is 1                |      |
 //
-// Window sums are recomputed oldest to newest at every bar (no running sums), so a long history never
-// accumulates drift and both paths see identical sums. Inputs are assumed finite with close > 0.
+// Window means (SMA 20/50, the Bollinger and volume means, the EMA/RSI/ATR seeds) are the true means rounded
+// once, and the sums of squared deviations the true sums rounded once, recomputed at every bar
+// (engine/core/exact-sum.ts), so a long history never accumulates drift, the order of the values does not matter, and both paths
+// see identical sums. Inputs are assumed finite with close > 0.
+
+import { ExactSum, windowMean, windowSumSqDev } from '../core/exact-sum.ts';
 
 export const FEATURE_NAMES = [
   'ret_1',
@@ -87,28 +92,30 @@ export interface Moments {
 }
 
 /**
- * Moments of the n values buf[start..] read circularly (wrapping at buf.length), oldest first: the
- * streaming rings and the batched columns both go through here, so they sum in the same order.
+ * Moments of the n values buf[start..] read circularly (wrapping at buf.length): the mean is the true mean
+ * rounded once and ss the exactly rounded sum of the rounded squared deviations (engine/core/exact-sum.ts),
+ * so neither depends on the order of the values; the streaming rings and the batched columns both go
+ * through here.
  */
 export function moments(buf: Float64Array, start: number, n: number, m: Moments): Moments {
   const cap = buf.length;
-  let s = 0;
-  for (let i = 0, j = start; i < n; i++, j++) s += buf[j < cap ? j : j - cap];
-  const mean = s / n;
+  const mean = windowMean(buf, start, n, acc);
   const first = buf[start];
-  let ss = 0;
   let constant = true;
   for (let i = 0, j = start; i < n; i++, j++) {
-    const x = buf[j < cap ? j : j - cap];
-    if (x !== first) constant = false;
-    const d = x - mean;
-    ss += d * d;
+    if (buf[j < cap ? j : j - cap] !== first) {
+      constant = false;
+      break;
+    }
   }
   m.mean = mean;
-  m.ss = ss;
+  m.ss = windowSumSqDev(buf, start, n, mean, acc);
   m.constant = constant;
   return m;
 }
+
+/** Scratch for moments (single-threaded; moments does not re-enter). */
+const acc = new ExactSum();
 
 /** %b from the window mean and sum of squared deviations (population std). */
 export function pctB(close: number, mean: number, ss: number, constant: boolean): number {

@@ -7,6 +7,7 @@ import type { Bar, BarSeries } from '../../engine/core/types.ts';
 import {
   batchFeatures, buildDataset, COL, FEATURE_NAMES, FEATURE_WARMUP, FeaturePipeline, forwardReturnLabels, NF, purge, splitByTime, WARMUP_BARS,
 } from '../../engine/ml/features.ts';
+import { exactMean, exactSum } from '../reference/exact.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 
 const DAY = 86_400_000;
@@ -66,6 +67,17 @@ function firstDisagreement(a: readonly Float64Array[], b: readonly Float64Array[
 }
 
 const at = (m: Float64Array, t: number, name: (typeof FEATURE_NAMES)[number]) => m[t * NF + COL[name]];
+
+/** Bit-for-bit agreement (Object.is on every value, NaN included). */
+function firstBitDifference(a: readonly Float64Array[], b: readonly Float64Array[]): string | null {
+  for (let s = 0; s < a.length; s++) {
+    if (a[s].length !== b[s].length) return `series ${s}: lengths ${a[s].length} vs ${b[s].length}`;
+    for (let i = 0; i < a[s].length; i++) {
+      if (!Object.is(a[s][i], b[s][i])) return `series ${s} row ${Math.floor(i / NF)} ${FEATURE_NAMES[i % NF]}: ${a[s][i]} vs ${b[s][i]}`;
+    }
+  }
+  return null;
+}
 
 /** Random universes: each symbol trades on a random subset of a common calendar, so slices differ in size. */
 const universe = fc
@@ -142,6 +154,10 @@ describe.skipIf(!sharedAvailable('data/sp500-daily'))('streaming and batched agr
     expect(firstDisagreement(stream, batch)).toBeNull();
   });
 
+  it('bit for bit (the window means and sums are exactly rounded, so they do not depend on the path)', () => {
+    expect(firstBitDifference(stream, batch)).toBeNull();
+  });
+
   it('each feature is NaN exactly during its warm-up, then finite', () => {
     series.forEach((s, sid) => {
       for (let j = 0; j < NF; j++) {
@@ -180,7 +196,9 @@ describe('streaming and batched agree on random universes', () => {
     fc.assert(
       fc.property(universe, fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 6, maxLength: 6 }), (series, keys) => {
         const stream = streamAll(series, (sid) => keys[sid]);
-        expect(firstDisagreement(stream, batchFeatures(series))).toBeNull();
+        const batch = batchFeatures(series);
+        expect(firstDisagreement(stream, batch)).toBeNull();
+        expect(firstBitDifference(stream, batch)).toBeNull();
       }),
       { numRuns: 150 },
     );
@@ -404,5 +422,31 @@ describe('streaming input checks', () => {
     p.step([bar(0, 2 * DAY, 11), bar(1, 2 * DAY)], 2, out);
     expect(at(out, 0, 'ret_1')).toBeCloseTo(0.1, 15);
     expect(at(out, 1, 'ret_1')).toBeNaN();
+  });
+});
+
+describe('window means and sums of squares are exactly rounded (independent BigInt reference)', () => {
+  const wild = fc.oneof(fc.double({ min: 1, max: 500, noNaN: true }), fc.constantFrom(0.1, 0.2, 0.3, 1e7, 1e-7, 12.5758755));
+  it('dist_sma_20/50, bb_pctb_20 and vol_z_20 equal their definitions with true means rounded once', () => {
+    fc.assert(fc.property(fc.array(wild, { minLength: 50, maxLength: 90 }), fc.array(fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 0, max: 1e12, noNaN: true })), { minLength: 90, maxLength: 90 }), (close, vol) => {
+      const volume = vol.slice(0, close.length);
+      const [f] = batchFeatures([makeSeries('X', close.map((_, t) => t * DAY), close, { volume })]);
+      for (let t = 49; t < close.length; t++) {
+        const w20 = close.slice(t - 19, t + 1);
+        const m20 = exactMean(w20);
+        expect(at(f, t, 'dist_sma_20')).toBe(close[t] / m20 - 1);
+        expect(at(f, t, 'dist_sma_50')).toBe(close[t] / exactMean(close.slice(t - 49, t + 1)) - 1);
+        if (w20.some((x) => x !== w20[0])) {
+          const ss = exactSum(w20.map((x) => (x - m20) * (x - m20)));
+          expect(at(f, t, 'bb_pctb_20')).toBe((close[t] - m20) / (2 * 2 * Math.sqrt(ss / 20)) + 0.5);
+        }
+        const v20 = volume.slice(t - 19, t + 1);
+        if (v20.some((x) => x !== v20[0])) {
+          const mv = exactMean(v20);
+          const ssv = exactSum(v20.map((x) => (x - mv) * (x - mv)));
+          expect(at(f, t, 'vol_z_20')).toBe((volume[t] - mv) / Math.sqrt(ssv / 19));
+        }
+      }
+    }), { numRuns: 100 });
   });
 });

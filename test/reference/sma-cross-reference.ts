@@ -2,9 +2,12 @@
  * An independent, deliberately plain re-implementation of sma-cross under DESIGN's default conventions
  * (signal at the close of bar t, market fill at the open of t+1, all-in whole shares at the fill price,
  * no costs, an open trade marked at the last close). It shares no code with the engine: the bars come
- * straight from the CSV text, the averages from a loop over the window (oldest to newest), and the
- * book-keeping from three variables. The engine must agree with it trade for trade.
+ * straight from the CSV text, the averages from exact integer (BigInt) window sums: the true mean of
+ * each window rounded once (exact.ts; backtrader's math.fsum(window)/n agrees but for a possible last-ulp
+ * double rounding), and the book-keeping from three variables. The engine must agree with it trade for trade.
  */
+import { exactSma } from './exact.ts';
+
 export interface RefTrade {
   entryDate: string;
   exitDate: string;
@@ -35,12 +38,7 @@ export function parseCsv(text: string): RefBars {
 }
 
 function sma(close: number[], n: number): number[] {
-  return close.map((_, t) => {
-    if (t + 1 < n) return NaN;
-    let s = 0;
-    for (let k = t - n + 1; k <= t; k++) s += close[k];
-    return s / n;
-  });
+  return exactSma(close, n);
 }
 
 export function referenceSmaCross(bars: RefBars, fast: number, slow: number, cash: number) {

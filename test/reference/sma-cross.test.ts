@@ -9,11 +9,12 @@ import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { config } from '../engine/harness.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { exactSma } from './exact.ts';
 import { parseCsv, referenceSmaCross } from './sma-cross-reference.ts';
 
 const DIR = 'data/sp500-daily/adjusted';
 const available = sharedAvailable(DIR);
-const SYMBOLS = ['AAPL', 'MSFT', 'JPM', 'XOM', 'GE', 'KO', 'NVDA', 'AMZN', 'C', 'TRMB'];
+const SYMBOLS = ['AAPL', 'MSFT', 'JPM', 'XOM', 'GE', 'KO', 'NVDA', 'AMZN', 'C', 'TRMB', 'BAC'];
 const PARAMS = [
   { fast: 10, slow: 30 },
   { fast: 20, slow: 50 },
@@ -45,4 +46,19 @@ describe.skipIf(!available)('sma-cross agrees trade for trade with an independen
       });
     }
   }
+
+  it('BAC fast=10 slow=30: equal true averages on 2013-11-14 do not cross (plain sums differ there by one ulp)', async () => {
+    const bars = parseCsv(readFileSync(path.join(SHARED, DIR, 'BAC.csv'), 'utf8'));
+    const t = bars.date.indexOf('2013-11-14');
+    expect(t).toBeGreaterThan(30);
+    const plain = (n: number) => bars.close.slice(t - n + 1, t + 1).reduce((a, b) => a + b, 0) / n;
+    expect(plain(10)).toBeGreaterThan(plain(30)); // 12.5758755 > 12.575875499999999: a one-ulp golden cross
+    expect(exactSma(bars.close, 10)[t]).toBe(exactSma(bars.close, 30)[t]); // the true averages are equal
+    const series = await loadBars(store, { symbols: ['BAC'], interval: '1d' });
+    const p = { fast: 10, slow: 30 };
+    const r = runBacktest(series, config({ strategy: 'sma-cross', params: p, symbols: ['BAC'], risk: RESEARCH_RISK }), buildSlots('sma-cross', p, ['BAC']));
+    const entries = r.engine.trades.map((x) => iso(x.entryTime));
+    expect(entries.filter((d) => d >= '2013-11-14' && d <= '2013-11-18')).toEqual([]); // no trade opened 2013-11-15
+    expect(entries).toEqual(referenceSmaCross(bars, 10, 30, 100_000).trades.map((x) => x.entryDate));
+  });
 });
