@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Interval } from '../engine/core/types.ts';
 import { parseCommission } from '../engine/exec/costs.ts';
 import { DEFAULT_TZ } from '../engine/data/import.ts';
-import { localToUtc } from '../engine/data/timezone.ts';
+import { localToUtc } from '../engine/core/timezone.ts';
 import { listSymbols, loadBars } from '../engine/data/load.ts';
 import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
 import type { SimSnapshot } from '../engine/ib/sim/snapshot.ts';

@@ -6,7 +6,7 @@ import type { Order } from '../engine/core/types.ts';
 import { openJournalDb, retryLocked, type DbSession } from '../engine/journal/filler.ts';
 import { readWal, walPathOf, type JournalEntry } from '../engine/journal/journal-wal.ts';
 import { appliedSeq, tableNames } from '../engine/journal/live-tables.ts';
-import { readJournalRows, settleOrders, type JournalPart } from '../engine/live/session-store.ts';
+import { readJournalRows, settleOrders, type JournalPart } from '../engine/journal/session-store.ts';
 import { defineFlags, flagHelp, parseFlags } from './lib/flags.ts';
 
 const FLAGS = defineFlags({

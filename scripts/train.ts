@@ -10,7 +10,7 @@ import { INPUT_NAME, OUTPUT_NAME } from '../engine/ml/onnx-export.ts';
 import { predictHistory } from '../engine/ml/predictions.ts';
 import { trainOnHistory, type ModelKind } from '../engine/ml/train-run.ts';
 import { repoRoot } from '../engine/paths.ts';
-import { isoDate } from '../engine/report/format.ts';
+import { isoDate } from '../engine/core/dates.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
 import { dataHash } from '../engine/research/promotion.ts';
 import { RESEARCH_RISK } from '../engine/risk/limits.ts';

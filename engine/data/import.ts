@@ -26,7 +26,7 @@ import {
   type SourceFile,
 } from './sources.ts';
 import { sqlIdent, sqlString, type Store } from './store.ts';
-import { assertTimeZone, hourOffsets, tzOffsetMs } from './timezone.ts';
+import { assertTimeZone, hourOffsets, tzOffsetMs } from '../core/timezone.ts';
 import {
   barsSql,
   checkRows,

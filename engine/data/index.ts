@@ -5,4 +5,4 @@ export { DEFAULT_TZ, importPaths, type ImportOptions, type ImportPhase, type Imp
 export { chunkBars, listSymbols, loadBars, type LoadRequest } from './load.ts';
 export { ensureSampleDb, SAMPLE_DIR } from './sample.ts';
 export { DEFAULT_DB_PATH, openStore, type Store } from './store.ts';
-export { assertTimeZone, formatInZone, localToUtc, tzOffsetMs, utcToLocal } from './timezone.ts';
+export { assertTimeZone, formatInZone, localToUtc, tzOffsetMs, utcToLocal } from '../core/timezone.ts';

@@ -13,7 +13,7 @@ import { BenchmarkRecorder, benchmarkSid } from '../run/benchmark.ts';
 import type { Engine } from '../run/engine.ts';
 import { buildKernel, type Kernel } from '../run/kernel.ts';
 import { LiveHistory } from './live-history.ts';
-import { loadSession } from './session-store.ts';
+import { loadSession } from '../journal/session-store.ts';
 import { describeEntry, statusLine } from './session-lines.ts';
 
 export interface LiveOptions {

@@ -11,7 +11,7 @@
  * Features follow the contract in logistic.ts: NaN (or non-finite as float32) is an error naming the row and
  * feature, in training and in predict.
  */
-import { assertFeatures } from './logistic.ts';
+import { assertFeatures } from './feature-rows.ts';
 
 /** One tree as parallel arrays; node 0 is the root. Leaves have feature -1 and use `value`. */
 export interface GbtTree {

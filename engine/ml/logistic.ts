@@ -6,6 +6,7 @@
  * i * nFeatures + j), and each feature is used as a float32 value, as the ONNX input is float32.
  * A feature that is NaN or not finite as float32 is an error naming the row and the feature.
  */
+import { assertFeatures } from './feature-rows.ts';
 
 export interface LogisticModel {
   kind: 'logistic';
@@ -25,17 +26,6 @@ export interface LogisticOptions {
   maxIter?: number;
   /** Stop when no parameter moves more than this. Default 1e-10. */
   tol?: number;
-}
-
-/** Throws on a row/feature that is NaN or outside float32's finite range. */
-export function assertFeatures(rows: Float64Array, nFeatures: number, what = 'features'): void {
-  if (!Number.isInteger(nFeatures) || nFeatures <= 0) throw new Error(`${what}: nFeatures must be a positive integer, got ${nFeatures}`);
-  if (rows.length % nFeatures !== 0) throw new Error(`${what}: ${rows.length} values is not a whole number of rows of ${nFeatures} features`);
-  for (let k = 0; k < rows.length; k++) {
-    if (!Number.isFinite(Math.fround(rows[k]))) {
-      throw new Error(`${what}: row ${Math.floor(k / nFeatures)}, feature ${k % nFeatures} is ${rows[k]} (NaN and values that are not finite as float32 are not allowed)`);
-    }
-  }
 }
 
 function assertLabels(labels: ArrayLike<number>, n: number): void {

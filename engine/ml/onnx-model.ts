@@ -5,7 +5,7 @@
  * (NaN or non-finite float32 is an error naming the row and feature; ONNX itself would silently branch on NaN).
  */
 import * as ort from 'onnxruntime-node';
-import { assertFeatures } from './logistic.ts';
+import { assertFeatures } from './feature-rows.ts';
 
 export interface ModelExpectation {
   inputName: string;

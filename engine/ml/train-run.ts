@@ -1,7 +1,7 @@
 // Training on stored history: features, labels, a time split (never shuffled across time), a model
 // fitted in TypeScript, its ONNX file and a walk-forward evaluation. npm run train and notebook 06 call it.
 import type { BarSeries, EpochMs } from '../core/types.ts';
-import { isoDate } from '../report/format.ts';
+import { isoDate } from '../core/dates.ts';
 import { accuracy, auc } from './evaluate.ts';
 import { batchFeatures, FEATURE_NAMES, splitByTime, type Dataset } from './features.ts';
 import * as gbt from './gbt.ts';

@@ -2,7 +2,7 @@
 // Pure: no I/O, no wall clock; the same input gives the same Report.
 import type { EpochMs, EquityPoint, Fill, Order, RiskEvent, Trade } from '../core/types.ts';
 import { computeMetrics, dailyReturns, drawdownSeries, rollingSharpe, rollingVolatility, type Metrics } from '../metrics/metrics.ts';
-import { isoDate, isoTime } from './format.ts';
+import { isoDate, isoTime } from '../core/dates.ts';
 import type {
   Report,
   ReportAttribution,

@@ -1,6 +1,5 @@
 // Text helpers for the HTML report: escaping and locale-independent number formatting
 // (no Intl / toLocaleString, so the same report renders to the same bytes on every machine).
-import type { EpochMs } from '../core/types.ts';
 
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -26,16 +25,6 @@ export function jsonForScript(value: unknown): string {
     .replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
-}
-
-/** ISO-8601 UTC time of a data timestamp (a conversion, not a wall-clock read). */
-export function isoTime(ts: EpochMs): string {
-  return new Date(ts).toISOString();
-}
-
-/** YYYY-MM-DD (UTC) of a data timestamp. */
-export function isoDate(ts: EpochMs): string {
-  return isoTime(ts).slice(0, 10);
 }
 
 export const DASH = '—';

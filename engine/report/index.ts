@@ -64,4 +64,5 @@ export {
   type OutputFailureOptions,
   type StagedFile,
 } from './write.ts';
-export { escapeHtml, isoDate, isoTime, jsonForScript } from './format.ts';
+export { escapeHtml, jsonForScript } from './format.ts';
+export { isoDate, isoTime } from '../core/dates.ts';

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BarSeries } from '../core/types.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
-import { isoDate } from '../report/format.ts';
+import { isoDate } from '../core/dates.ts';
 import { commitStaged, stageFile } from '../report/write.ts';
 import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
 import { parseWalkForward } from './grid.ts';

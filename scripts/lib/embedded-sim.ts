@@ -9,7 +9,7 @@ import { loadBars } from '../../engine/data/load.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import type { SimSnapshot } from '../../engine/ib/sim/snapshot.ts';
 import type { LiveJournal } from '../../engine/journal/live-journal.ts';
-import { loadSession } from '../../engine/live/session-store.ts';
+import { loadSession } from '../../engine/journal/session-store.ts';
 import { openRunStore } from './run-data.ts';
 
 export interface EmbeddedOptions {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../engine/core/types.ts';
 import { LiveJournal, type JournalEntry } from '../../engine/journal/live-journal.ts';
 import { walPathOf } from '../../engine/journal/journal-wal.ts';
-import { loadSession, settleOrders, type SessionState } from '../../engine/live/session-store.ts';
+import { loadSession, settleOrders, type SessionState } from '../../engine/journal/session-store.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { order, step, steps, SYMBOLS } from './entries.ts';
 

@@ -6,7 +6,7 @@ import type { BarSeries } from '../../engine/core/types.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { LiveRunner } from '../../engine/live/runner.ts';
-import { loadSession } from '../../engine/live/session-store.ts';
+import { loadSession } from '../../engine/journal/session-store.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { config } from '../engine/harness.ts';

@@ -10,7 +10,7 @@ import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
-import { journalBars } from '../../engine/live/journal-replay.ts';
+import { journalBars } from '../../engine/journal/journal-replay.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';

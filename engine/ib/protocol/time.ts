@@ -1,6 +1,6 @@
 // Times as IB prints and parses them: "YYYYMMDD HH:MM:SS" in the exchange's zone, IB's zone names.
 import { zoneOffset } from '../../core/calendar.ts';
-import { localToUtc } from '../../data/timezone.ts';
+import { localToUtc } from '../../core/timezone.ts';
 
 const IB_ZONES: Record<string, string> = {
   'America/New_York': 'US/Eastern',

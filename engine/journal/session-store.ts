@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Bar, EquityPoint, Fill, Order, OrderEvent, OrderStatus, RiskEvent } from '../core/types.ts';
-import type { LogKind } from '../journal/journal.ts';
-import { decodeJson, type JournalEntry } from '../journal/journal-wal.ts';
-import { tableNames } from '../journal/live-tables.ts';
+import type { LogKind } from './journal.ts';
+import { decodeJson, type JournalEntry } from './journal-wal.ts';
+import { tableNames } from './live-tables.ts';
 
 export interface SessionLog {
   seq: number;

@@ -2,7 +2,7 @@
 // Intl.DateTimeFormat (no tz database of our own). "Local ms" below means the wall-clock time
 // written as if it were UTC, e.g. 2013-10-07 09:30 New York -> Date.UTC(2013, 9, 7, 9, 30).
 
-import { zoneOffset } from '../core/calendar.ts';
+import { zoneOffset } from './calendar.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

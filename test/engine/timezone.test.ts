@@ -9,7 +9,7 @@ import {
   localToUtcExact,
   tzOffsetMs,
   utcToLocal,
-} from '../../engine/data/timezone.ts';
+} from '../../engine/core/timezone.ts';
 
 const NY = 'America/New_York';
 const H = 3_600_000;
