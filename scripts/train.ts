@@ -42,6 +42,12 @@ retrains it on the bundled sample).`;
 /** ONNX runs in float32; a prediction off by more than this from the TypeScript model is an export bug. */
 const ONNX_TOLERANCE = 1e-6;
 
+/** What the run is doing, one line a step on stderr, on a terminal only (quiet in CI and when piped). */
+const showSteps = process.stderr.isTTY === true && process.env.CI !== 'true';
+function step(what: string): void {
+  if (showSteps) process.stderr.write(`${what} ...\n`);
+}
+
 async function main(): Promise<void> {
   const { values: v } = parseFlags(FLAGS);
   if (v.help) return void console.log(HELP);
@@ -54,9 +60,11 @@ async function main(): Promise<void> {
   // a model is replaced only when asked by name: the default folder may hold a committed model (models/gbt-daily)
   if (v.out === undefined) refuseExistingModel(out);
 
+  step(`loading ${v.interval} bars`);
   const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, tz: v.tz });
   const symbols = series.map((s) => s.symbol);
   const started = performance.now();
+  step(`features and ${kind} training over ${series.length} symbols`);
   const t = trainOnHistory({ series, kind, horizon, testFrom, folds });
   const trainSeconds = (performance.now() - started) / 1000;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -82,6 +90,7 @@ async function main(): Promise<void> {
   const stage = `${out}.staging-${process.pid}`;
   rmSync(stage, { recursive: true, force: true });
   try {
+    step('exporting to ONNX and checking onnxruntime reproduces the model');
     writeModel(stage, t.onnx, card);
 
     // the exported file, run by onnxruntime, must reproduce the TypeScript model
@@ -98,6 +107,7 @@ async function main(): Promise<void> {
         commission: { model: 'ibkr-fixed' }, slippage: { model: 'none' }, sizing: { kind: 'all-in' }, risk: RESEARCH_RISK,
         volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
       };
+      step(`backtesting ml-signal from ${isoDate(testFrom)}`);
       const signals = await predictHistory(loaded, series);
       const r = runBacktest(series, config, buildSlots(config.strategy, config.params, symbols), undefined, { warmUpUntil: testFrom, signals });
       const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills });
