@@ -1,0 +1,22 @@
+// `npm run test:unit`: the in-process tests (no child process, no socket, no browser, no Jupyter), under a
+// minute; `npm test` runs them with every integration suite.
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.ts';
+
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: [
+      'test/architecture.test.ts',
+      'test/setup-fast-check.test.ts',
+      'test/engine/**/*.test.ts',
+      'test/metrics/**/*.test.ts',
+      'test/reference/**/*.test.ts',
+      'test/report/{figures,report,stream}.test.ts',
+      'test/ml/{features,models,onnx}.test.ts',
+      'test/data/factors.test.ts',
+      'test/ib/aggregator.test.ts',
+      'test/ib/sim/protocol.test.ts',
+    ],
+  },
+});
