@@ -4,6 +4,8 @@
 // The run still goes ahead over the range asked for; the CLIs warn on stderr and the report carries this.
 import type { ReportInSample } from '../report/report-types.ts';
 import type { ModelCard } from './model-card.ts';
+import { isoDate } from '../core/dates.ts';
+import { lowerBound } from '../core/search.ts';
 
 const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -16,20 +18,8 @@ export interface TimedSeries {
   ts: ArrayLike<number>;
 }
 
-const utcDay = (ts: number) => new Date(ts).toISOString().slice(0, 10);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-/** First index whose ts is >= t (ts ascending). */
-function lowerBound(ts: ArrayLike<number>, t: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /**
  * How much of a run (or sweep) lies in its model's training window: bars whose UTC date is within the
@@ -65,9 +55,9 @@ export function inSampleOf(o: { strategy: string; model: string; card: Pick<Mode
   }
   if (bars === 0) return undefined;
   const next = [...after].sort((x, y) => x - y);
-  const outOfSampleFrom = next.length > horizon ? utcDay(next[horizon]) : null;
-  const from = utcDay(first);
-  const to = utcDay(last);
+  const outOfSampleFrom = next.length > horizon ? isoDate(next[horizon]) : null;
+  const from = isoDate(first);
+  const to = isoDate(last);
   const scope = o.scope ?? 'run';
   const window = trainedFrom === null ? `up to ${trainedTo}` : `${trainedFrom} .. ${trainedTo}`;
   const advice =

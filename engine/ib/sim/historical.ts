@@ -3,6 +3,7 @@ import { ExchangeCalendar, zoneOffset } from '../../core/calendar.ts';
 import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
 import type { HistoricalBarOut } from '../protocol/messages.ts';
 import { formatIbDate, formatIbTime, parseIbTime } from '../protocol/time.ts';
+import { lowerBound } from '../../core/search.ts';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -133,17 +134,6 @@ function shiftMonths(t: number, months: number, tz: string): number {
   return d.getTime() - off;
 }
 
-/** first index with ts[i] >= x */
-export function lowerBound(ts: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** first index with ts[i] > x */
 function upperBound(ts: Float64Array, x: number): number {

@@ -1,7 +1,7 @@
 // The replay timeline and the virtual clock: stored bars of all symbols merged in time order (series
 // order at equal times), each split into 5-second sub-bars; one batch = every symbol's sub-bar at one time.
 import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
-import { lowerBound } from './historical.ts';
+import { lowerBound } from '../../core/search.ts';
 import { splitBar, type OHLCV } from './split.ts';
 
 export const SUB_BAR_MS = 5_000;
