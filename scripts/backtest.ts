@@ -116,7 +116,13 @@ async function main(): Promise<void> {
         openJournalTarget(journalPath, async (conn) => {
           // the journal's own database is open just for this write: its memory stays small (DuckDB spills the rest)
           await conn.run(`SET memory_limit = '${JOURNAL_MEMORY}'`);
-          await writeJournal(conn, { runId: id, kind: 'backtest', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio);
+          await writeJournal(
+            conn,
+            { runId: id, kind: 'backtest', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity },
+            result.journal,
+            result.engine.orders,
+            result.engine.portfolio,
+          );
         }),
     },
     failure: { elsewhere: 'use --out (and --journal) on another disk', otherFile: 'use --journal with another file' },

@@ -125,14 +125,26 @@ async function memoryProbe(file: string) {
     const r = await runBacktestChunked(await chunkBars(store, { symbols, interval: '1m' }), cfg, buildSlots('sma-cross', cfg.params, symbols));
     const seconds = (performance.now() - t0) / 1000;
     const mem = process.memoryUsage();
-    console.log(JSON.stringify({ bars: r.bars, orders: r.engine.orders.length, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, heapMb: mem.heapUsed / 2 ** 20, arrayBuffersMb: mem.arrayBuffers / 2 ** 20 }));
+    console.log(
+      JSON.stringify({
+        bars: r.bars,
+        orders: r.engine.orders.length,
+        seconds,
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        heapMb: mem.heapUsed / 2 ** 20,
+        arrayBuffersMb: mem.arrayBuffers / 2 ** 20,
+      }),
+    );
   } finally {
     store.close();
   }
 }
 
 /** Peak memory of a chunked backtest over `bars` minute bars, in a fresh process. */
-async function probe(dir: string, bars: number): Promise<{ bars: number; orders: number; seconds: number; peakRssMb: number; heapMb: number; arrayBuffersMb: number }> {
+async function probe(
+  dir: string,
+  bars: number,
+): Promise<{ bars: number; orders: number; seconds: number; peakRssMb: number; heapMb: number; arrayBuffersMb: number }> {
   const file = path.join(dir, `synthetic-${bars}.duckdb`);
   await syntheticMinuteDb(file, bars);
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--memory-probe', file], { encoding: 'utf8' });
@@ -147,13 +159,26 @@ async function probe(dir: string, bars: number): Promise<{ bars: number; orders:
  * append, IbBroker), against the simulator over TCP in lockstep. A probe strategy trades every symbol on
  * every bar. The journal is a real file (its DuckDB copy is filled behind, off this path).
  */
-async function liveLatency(series: BarSeries[], dir: string): Promise<{ symbols: number; orders: number; p50: number; p95: number; p99: number; max: number; firstOrderP50: number; firstOrderP99: number }> {
+async function liveLatency(
+  series: BarSeries[],
+  dir: string,
+): Promise<{ symbols: number; orders: number; p50: number; p95: number; p99: number; max: number; firstOrderP50: number; firstOrderP99: number }> {
   const symbols = series.map((x) => x.symbol);
   const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
   const cfg = { ...config(symbols, '1m'), sizing: { kind: 'fixed' as const, quantity: 1 }, cash: 1e9 };
   const sim = await IbGatewaySimulator.start({ series, speed: 'max', cash: 1e9 });
   const journal = await LiveJournal.open(path.join(dir, `latency-${symbols.length}.duckdb`));
-  const runner = new LiveRunner(cfg, [{ name: 'flip', strategy: flip, weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal, runId: 'latency', maxReqPerSec: 1_000_000, statusEveryMs: 0 });
+  const runner = new LiveRunner(cfg, [{ name: 'flip', strategy: flip, weight: 1 }], {
+    host: '127.0.0.1',
+    port: sim.port,
+    clientId: 1,
+    account: 'DU1234567',
+    lockstep: true,
+    journal,
+    runId: 'latency',
+    maxReqPerSec: 1_000_000,
+    statusEveryMs: 0,
+  });
   const lat: number[] = [];
   const firsts: number[] = [];
   let arrival = NaN;
@@ -183,13 +208,22 @@ async function liveLatency(series: BarSeries[], dir: string): Promise<{ symbols:
   lat.sort((a, b) => a - b);
   firsts.sort((a, b) => a - b);
   const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-  return { symbols: symbols.length, orders: lat.length, p50: q(lat, 0.5), p95: q(lat, 0.95), p99: q(lat, 0.99), max: lat[lat.length - 1], firstOrderP50: q(firsts, 0.5), firstOrderP99: q(firsts, 0.99) };
+  return {
+    symbols: symbols.length,
+    orders: lat.length,
+    p50: q(lat, 0.5),
+    p95: q(lat, 0.95),
+    p99: q(lat, 0.99),
+    max: lat[lat.length - 1],
+    firstOrderP50: q(firsts, 0.5),
+    firstOrderP99: q(firsts, 0.99),
+  };
 }
 
 /** `n` symbols of synthetic minute bars (a seeded random walk, every minute of one session). */
 function syntheticMinutes(n: number, minutes: number): BarSeries[] {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const t0 = Date.parse('2013-10-07T09:30:00-04:00');
   return Array.from({ length: n }, (_, k) => {
     const ts = new Float64Array(minutes);
@@ -214,11 +248,18 @@ function syntheticMinutes(n: number, minutes: number): BarSeries[] {
 
 /** Live latency for 1 symbol (SPY, two real days) and for 50 symbols at once (synthetic), in a temp dir. */
 async function liveLatencies(store: Store, dir: string) {
-  const spyMinutes = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+  const spyMinutes = await loadBars(store, {
+    symbols: ['SPY'],
+    interval: '1m',
+    from: Date.parse('2013-10-07T00:00:00-04:00'),
+    to: Date.parse('2013-10-08T23:59:59-04:00'),
+  });
   const one = await liveLatency(spyMinutes, dir);
   const fifty = await liveLatency(syntheticMinutes(50, 200), dir);
   for (const l of [one, fifty]) {
-    say(`live latency, ${l.symbols} symbol${l.symbols > 1 ? 's' : ''} (bar arrival -> placeOrder bytes on the socket, through the runner and its write-ahead journal, ${fmt(l.orders)} orders): p50 ${l.p50.toFixed(3)} ms, p95 ${l.p95.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms, max ${l.max.toFixed(3)} ms${l.symbols > 1 ? `; first order of each minute p50 ${l.firstOrderP50.toFixed(3)} ms, p99 ${l.firstOrderP99.toFixed(3)} ms` : ''}`);
+    say(
+      `live latency, ${l.symbols} symbol${l.symbols > 1 ? 's' : ''} (bar arrival -> placeOrder bytes on the socket, through the runner and its write-ahead journal, ${fmt(l.orders)} orders): p50 ${l.p50.toFixed(3)} ms, p95 ${l.p95.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms, max ${l.max.toFixed(3)} ms${l.symbols > 1 ? `; first order of each minute p50 ${l.firstOrderP50.toFixed(3)} ms, p99 ${l.firstOrderP99.toFixed(3)} ms` : ''}`,
+    );
   }
   const wal = await benchWrite(20_000, { dir });
   say(`journal write-ahead append (1 order, 2 order events, 1 bar): p50 ${wal.p50.toFixed(1)} µs, p99 ${wal.p99.toFixed(1)} µs`);
@@ -228,15 +269,18 @@ async function liveLatencies(store: Store, dir: string) {
 /** Each time slice's bars in sid order (what a live feed hands the pipeline), built before any timing. */
 function sliceBars(series: BarSeries[]): Bar[][] {
   const out: Bar[][] = [];
-  forEachSlice(series.map((x) => x.ts), (_t, sids, idx, count) => {
-    const group: Bar[] = new Array(count);
-    for (let k = 0; k < count; k++) {
-      const x = series[sids[k]];
-      const i = idx[k];
-      group[k] = { symbol: x.symbol, sid: sids[k], ts: x.ts[i], open: x.open[i], high: x.high[i], low: x.low[i], close: x.close[i], volume: x.volume[i] };
-    }
-    out.push(group);
-  });
+  forEachSlice(
+    series.map((x) => x.ts),
+    (_t, sids, idx, count) => {
+      const group: Bar[] = new Array(count);
+      for (let k = 0; k < count; k++) {
+        const x = series[sids[k]];
+        const i = idx[k];
+        group[k] = { symbol: x.symbol, sid: sids[k], ts: x.ts[i], open: x.open[i], high: x.high[i], low: x.low[i], close: x.close[i], volume: x.volume[i] };
+      }
+      out.push(group);
+    },
+  );
   return out;
 }
 
@@ -266,7 +310,9 @@ async function mlBench(series: BarSeries[], universe: string[]) {
     const pipe = new FeaturePipeline(series.length);
     for (const g of slices) pipe.step(g, g.length, out);
   });
-  say(`ml features: ${fmt(bars)} rows of ${series.length} symbols: batched (batchFeatures) median ${batchFeaturesSec.toFixed(3)} s = ${fmt(bars / batchFeaturesSec)} rows/s, streaming (FeaturePipeline.step per slice) median ${streamFeaturesSec.toFixed(3)} s = ${fmt(bars / streamFeaturesSec)} rows/s`);
+  say(
+    `ml features: ${fmt(bars)} rows of ${series.length} symbols: batched (batchFeatures) median ${batchFeaturesSec.toFixed(3)} s = ${fmt(bars / batchFeaturesSec)} rows/s, streaming (FeaturePipeline.step per slice) median ${streamFeaturesSec.toFixed(3)} s = ${fmt(bars / streamFeaturesSec)} rows/s`,
+  );
 
   const model = await loadModel(path.join(repoRoot(), 'models/gbt-daily'));
   try {
@@ -298,7 +344,9 @@ async function mlBench(series: BarSeries[], universe: string[]) {
         await model.model.predictOne(row);
       }
     });
-    say(`ml inference (models/gbt-daily, ${f} features): batched predictBatch ${fmt(rows)} rows median ${batchSec.toFixed(3)} s = ${fmt(rows / batchSec)} rows/s (predictHistory with its features ${fmt(bars / historySec)} bars/s); per bar predictOne ${fmt(oneRows / oneSec)} rows/s, StreamingPredictor (features + predictOne) over ${few.length} symbols, ${fmt(fewBars)} bars: ${fmt(fewBars / streamSec)} bars/s`);
+    say(
+      `ml inference (models/gbt-daily, ${f} features): batched predictBatch ${fmt(rows)} rows median ${batchSec.toFixed(3)} s = ${fmt(rows / batchSec)} rows/s (predictHistory with its features ${fmt(bars / historySec)} bars/s); per bar predictOne ${fmt(oneRows / oneSec)} rows/s, StreamingPredictor (features + predictOne) over ${few.length} symbols, ${fmt(fewBars)} bars: ${fmt(fewBars / streamSec)} bars/s`,
+    );
 
     const smaCfg = config(universe, '1d');
     const mlCfg: BacktestConfig = { ...smaCfg, strategy: 'ml-signal', params: {} };
@@ -312,10 +360,18 @@ async function mlBench(series: BarSeries[], universe: string[]) {
       const signals = await predictHistory(model, series);
       runBacktest(series, mlCfg, buildSlots(mlCfg.strategy, mlCfg.params, universe), undefined, { signals });
     });
-    say(`ml-signal vs sma-cross(10,30), same ${fmt(bars)} bars: sma-cross ${fmt(bars / smaSec)} bars/s; ml-signal (${fmt(mlResult.engine.orders.length)} orders) ${fmt(bars / mlSec)} bars/s with predictions precomputed (${(mlSec / smaSec).toFixed(2)}x the time), ${fmt(bars / mlWithInferenceSec)} bars/s including its batched inference (${(mlWithInferenceSec / smaSec).toFixed(2)}x)`);
+    say(
+      `ml-signal vs sma-cross(10,30), same ${fmt(bars)} bars: sma-cross ${fmt(bars / smaSec)} bars/s; ml-signal (${fmt(mlResult.engine.orders.length)} orders) ${fmt(bars / mlSec)} bars/s with predictions precomputed (${(mlSec / smaSec).toFixed(2)}x the time), ${fmt(bars / mlWithInferenceSec)} bars/s including its batched inference (${(mlWithInferenceSec / smaSec).toFixed(2)}x)`,
+    );
     return {
       featureRowsPerSec: { batched: bars / batchFeaturesSec, streaming: bars / streamFeaturesSec },
-      inferenceRowsPerSec: { predictBatch: rows / batchSec, predictHistory: bars / historySec, predictOne: oneRows / oneSec, streamingPredictor: fewBars / streamSec, perBarSymbols: few.length },
+      inferenceRowsPerSec: {
+        predictBatch: rows / batchSec,
+        predictHistory: bars / historySec,
+        predictOne: oneRows / oneSec,
+        streamingPredictor: fewBars / streamSec,
+        perBarSymbols: few.length,
+      },
       backtestBarsPerSec: { smaCross: bars / smaSec, mlSignal: bars / mlSec, mlSignalWithInference: bars / mlWithInferenceSec },
     };
   } finally {
@@ -326,14 +382,17 @@ async function mlBench(series: BarSeries[], universe: string[]) {
 async function main() {
   if (values.only === 'import') {
     const figures = await benchImportMemory([1_000_000, 5_000_000, 10_000_000]);
-    for (const f of figures) say(`import memory: ${fmt(f.rows)} rows in ${f.seconds.toFixed(1)} s = ${fmt(f.rows / f.seconds)} rows/s, peak RSS ${f.peakRssMb.toFixed(0)} MB`);
+    for (const f of figures)
+      say(`import memory: ${fmt(f.rows)} rows in ${f.seconds.toFixed(1)} s = ${fmt(f.rows / f.seconds)} rows/s, peak RSS ${f.peakRssMb.toFixed(0)} MB`);
     if (values.json) console.log(JSON.stringify({ importMemory: figures, node: process.version }));
     return;
   }
   if (values.only === 'big') {
     say(`big run: ${fmt(values['big-bars'])} synthetic minute bars, 250 symbols, npm run backtest (sma-cross 30/120, 0.4% per entry) in a child process ...`);
     const f = await benchBigRun(values['big-bars']);
-    say(`big run: ${fmt(f.bars)} bars, ${fmt(f.trades)} trades in ${f.seconds.toFixed(1)} s = ${fmt(f.bars / f.seconds)} bars/s, peak RSS ${f.peakRssMb.toFixed(0)} MB, report ${f.reportMb.toFixed(1)} MB`);
+    say(
+      `big run: ${fmt(f.bars)} bars, ${fmt(f.trades)} trades in ${f.seconds.toFixed(1)} s = ${fmt(f.bars / f.seconds)} bars/s, peak RSS ${f.peakRssMb.toFixed(0)} MB, report ${f.reportMb.toFixed(1)} MB`,
+    );
     if (values.json) console.log(JSON.stringify({ bigRun: f, node: process.version }));
     return;
   }
@@ -350,7 +409,11 @@ async function main() {
     }
     say(`importing ${universe.length} symbols from ${dir} ...`);
     let t0 = performance.now();
-    const imported = await importPaths(store, universe.map((s) => path.join(dir, `${s}.csv`)), { interval: '1d' });
+    const imported = await importPaths(
+      store,
+      universe.map((s) => path.join(dir, `${s}.csv`)),
+      { interval: '1d' },
+    );
     const importSec = (performance.now() - t0) / 1000;
     say(`import: ${fmt(imported.rows)} rows in ${importSec.toFixed(2)} s = ${fmt(imported.rows / importSec)} rows/s (CSV parse + validation + write)`);
 
@@ -374,7 +437,9 @@ async function main() {
 
     const daily = timeEngine(series, config(universe, '1d'));
     const engineBarsPerSec = bars / daily.seconds;
-    say(`engine: sma-cross(10,30) 1% sizing, ibkr-fixed, ${fmt(daily.result.engine.orders.length)} orders, ${fmt(daily.result.journal.fills.length)} fills: median ${daily.seconds.toFixed(3)} s = ${fmt(engineBarsPerSec)} bars/s`);
+    say(
+      `engine: sma-cross(10,30) 1% sizing, ibkr-fixed, ${fmt(daily.result.engine.orders.length)} orders, ${fmt(daily.result.journal.fills.length)} fills: median ${daily.seconds.toFixed(3)} s = ${fmt(engineBarsPerSec)} bars/s`,
+    );
 
     const e2eTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -388,14 +453,24 @@ async function main() {
 
     t0 = performance.now();
     const r = daily.result;
-    await writeJournal(store.conn, { runId: 'bench', kind: 'backtest', strategy: 'sma-cross', config: r.config, bars, finalEquity: r.engine.portfolio.equity() }, r.journal, r.engine.orders, r.engine.portfolio);
+    await writeJournal(
+      store.conn,
+      { runId: 'bench', kind: 'backtest', strategy: 'sma-cross', config: r.config, bars, finalEquity: r.engine.portfolio.equity() },
+      r.journal,
+      r.engine.orders,
+      r.engine.portfolio,
+    );
     const journalSec = (performance.now() - t0) / 1000;
     const journalRows = r.journal.orderEvents.length + r.journal.fills.length + r.journal.equityCurve.length + r.engine.orders.length;
     say(`journal write: ${fmt(journalRows)} rows in ${journalSec.toFixed(3)} s`);
 
     // Minute bars: the LEAN sample (SPY, IBM, BAC, AIG, 2013-10-04..11, pre/post-market included).
     const minuteSymbols = ['SPY', 'IBM', 'BAC', 'AIG'];
-    await importPaths(store, minuteSymbols.map((s) => path.join(SHARED, 'lean-sample/minute', s.toLowerCase())), { interval: '1m' });
+    await importPaths(
+      store,
+      minuteSymbols.map((s) => path.join(SHARED, 'lean-sample/minute', s.toLowerCase())),
+      { interval: '1m' },
+    );
     const minute = await loadBars(store, { symbols: minuteSymbols, interval: '1m' });
     const minuteBars = minute.reduce((s, x) => s + x.ts.length, 0);
     const m = timeEngine(minute, config(minuteSymbols, '1m'));
@@ -412,7 +487,9 @@ async function main() {
     };
     const sweep1 = await sweep(1);
     const sweep2 = await sweep(2);
-    say(`sweep: 9 runs over ${fmt(bars)} bars: ${sweep1.toFixed(2)} runs/s with 1 worker, ${sweep2.toFixed(2)} with 2 (speed-up ${(sweep2 / sweep1).toFixed(2)}x)`);
+    say(
+      `sweep: 9 runs over ${fmt(bars)} bars: ${sweep1.toFixed(2)} runs/s with 1 worker, ${sweep2.toFixed(2)} with 2 (speed-up ${(sweep2 / sweep1).toFixed(2)}x)`,
+    );
 
     const latency = await liveLatencies(store, tmp);
 
@@ -422,10 +499,32 @@ async function main() {
     const ml = await mlBench(series, universe);
     const small = await probe(tmp, 1_000_000);
     const large = await probe(tmp, 4_000_000);
-    say(`memory vs history (chunked minute backtest, fresh processes): ${fmt(small.bars)} bars -> peak ${small.peakRssMb.toFixed(0)} MB, ${fmt(large.bars)} bars -> peak ${large.peakRssMb.toFixed(0)} MB (${fmt(large.orders)} orders; ${fmt(large.bars / large.seconds)} bars/s with chunked loading)`);
-    say(`  JS heap at the end ${small.heapMb.toFixed(0)} -> ${large.heapMb.toFixed(0)} MB (grows with orders, not bars); typed-array bar windows ${small.arrayBuffersMb.toFixed(0)} -> ${large.arrayBuffersMb.toFixed(0)} MB`);
+    say(
+      `memory vs history (chunked minute backtest, fresh processes): ${fmt(small.bars)} bars -> peak ${small.peakRssMb.toFixed(0)} MB, ${fmt(large.bars)} bars -> peak ${large.peakRssMb.toFixed(0)} MB (${fmt(large.orders)} orders; ${fmt(large.bars / large.seconds)} bars/s with chunked loading)`,
+    );
+    say(
+      `  JS heap at the end ${small.heapMb.toFixed(0)} -> ${large.heapMb.toFixed(0)} MB (grows with orders, not bars); typed-array bar windows ${small.arrayBuffersMb.toFixed(0)} -> ${large.arrayBuffersMb.toFixed(0)} MB`,
+    );
     if (values.json) {
-      console.log(JSON.stringify({ engineBarsPerSec, endToEndBarsPerSec, ml, liveLatencyMs: latency, sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1 }, loadRowsPerSec, importRowsPerSec: imported.rows / importSec, minuteBarsPerSec, peakRssMb, bars, symbols: series.length, minuteBars, memoryProbe: { small, large }, runs: RUNS, node: process.version }));
+      console.log(
+        JSON.stringify({
+          engineBarsPerSec,
+          endToEndBarsPerSec,
+          ml,
+          liveLatencyMs: latency,
+          sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1 },
+          loadRowsPerSec,
+          importRowsPerSec: imported.rows / importSec,
+          minuteBarsPerSec,
+          peakRssMb,
+          bars,
+          symbols: series.length,
+          minuteBars,
+          memoryProbe: { small, large },
+          runs: RUNS,
+          node: process.version,
+        }),
+      );
     }
   } finally {
     store.close();

@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     fail((e as Error).message);
   }
   const resume = v.resume ? (readJsonFile('--resume', v.resume) as SimSnapshot) : undefined;
-  if (resume !== undefined && (typeof resume !== 'object' || resume === null || Array.isArray(resume))) fail(`--resume ${v.resume} must hold a snapshot (a JSON object) written by the snapshot command`);
+  if (resume !== undefined && (typeof resume !== 'object' || resume === null || Array.isArray(resume)))
+    fail(`--resume ${v.resume} must hold a snapshot (a JSON object) written by the snapshot command`);
   const symbolsFlag = v.symbols;
 
   const historyFrom = v['history-from'];
@@ -166,7 +167,9 @@ async function main(): Promise<void> {
         return console.log(`wrote the state at ${new Date(sim.now()).toISOString()} to ${arg}`);
       }
       case 'status':
-        return console.log(`clock ${new Date(sim.now()).toISOString()}, ${sim.clients} client(s), ${sim.stats.batches} batches, ${sim.stats.parseErrors} parse errors`);
+        return console.log(
+          `clock ${new Date(sim.now()).toISOString()}, ${sim.clients} client(s), ${sim.stats.batches} batches, ${sim.stats.parseErrors} parse errors`,
+        );
       case 'quit':
       case 'exit':
         void stop();

@@ -61,6 +61,7 @@ function print(title: string, rows: Row[]): void {
 }
 
 /** Collects `event` rows until `end` fires (or times out). */
+// biome-ignore lint/suspicious/noExplicitAny: @stoqey/ib types each event's arguments differently
 function collect<T>(conn: IbConnection, event: EventName, end: EventName, request: () => void, map: (...args: any[]) => T, timeoutMs = 10_000): Promise<T[]> {
   const api = conn.api as unknown as import('node:events').EventEmitter;
   return new Promise((resolve, reject) => {
@@ -89,7 +90,9 @@ async function main(): Promise<void> {
   const [host, port] = [m[1], parseNumber('--gateway port', m[2], { integer: true, min: 1, max: 65_535 })];
   const conn = new IbConnection({ host, port, clientId: v['client-id'] });
   const timeout = setTimeout(() => {
-    console.error(`error: no answer from a gateway at ${v.gateway} within 10 s: is IB Gateway/TWS (or npm run ib-sim) running with the API enabled on that port?`);
+    console.error(
+      `error: no answer from a gateway at ${v.gateway} within 10 s: is IB Gateway/TWS (or npm run ib-sim) running with the API enabled on that port?`,
+    );
     process.exit(1);
   }, 10_000);
   let accounts: string[] = [];
@@ -108,28 +111,77 @@ async function main(): Promise<void> {
         break;
       }
       case 'account': {
-        const rows = await collect(conn, EventName.accountSummary, EventName.accountSummaryEnd, () => api.reqAccountSummary(1, 'All', 'NetLiquidation,TotalCashValue,BuyingPower,AvailableFunds,GrossPositionValue'), (_r: number, account: string, tag: string, value: string, currency: string) => ({ account, tag, value, currency }));
+        const rows = await collect(
+          conn,
+          EventName.accountSummary,
+          EventName.accountSummaryEnd,
+          () => api.reqAccountSummary(1, 'All', 'NetLiquidation,TotalCashValue,BuyingPower,AvailableFunds,GrossPositionValue'),
+          (_r: number, account: string, tag: string, value: string, currency: string) => ({ account, tag, value, currency }),
+        );
         api.cancelAccountSummary(1);
         print('account', rows);
         break;
       }
       case 'positions': {
-        const rows = await collect(conn, EventName.position, EventName.positionEnd, () => api.reqPositions(), (account: string, c: Contract, pos: number, avgCost?: number) => ({ account, symbol: c.symbol ?? '', position: pos, avgCost: avgCost ?? 0 }));
+        const rows = await collect(
+          conn,
+          EventName.position,
+          EventName.positionEnd,
+          () => api.reqPositions(),
+          (account: string, c: Contract, pos: number, avgCost?: number) => ({ account, symbol: c.symbol ?? '', position: pos, avgCost: avgCost ?? 0 }),
+        );
         api.cancelPositions();
         print('positions', rows);
         break;
       }
       case 'orders': {
-        const rows = await collect(conn, EventName.openOrder, EventName.openOrderEnd, () => api.reqAllOpenOrders(), (id: number, c: Contract, o: Order, state: { status?: string }) => ({ clientId: o.clientId ?? '', id, symbol: c.symbol ?? '', action: o.action ?? '', qty: o.totalQuantity ?? 0, type: o.orderType ?? '', limit: o.lmtPrice ?? '', stop: o.auxPrice ?? '', tif: o.tif ?? '', status: state?.status ?? '', orderRef: o.orderRef ?? '' }));
+        const rows = await collect(
+          conn,
+          EventName.openOrder,
+          EventName.openOrderEnd,
+          () => api.reqAllOpenOrders(),
+          (id: number, c: Contract, o: Order, state: { status?: string }) => ({
+            clientId: o.clientId ?? '',
+            id,
+            symbol: c.symbol ?? '',
+            action: o.action ?? '',
+            qty: o.totalQuantity ?? 0,
+            type: o.orderType ?? '',
+            limit: o.lmtPrice ?? '',
+            stop: o.auxPrice ?? '',
+            tif: o.tif ?? '',
+            status: state?.status ?? '',
+            orderRef: o.orderRef ?? '',
+          }),
+        );
         print('orders', rows);
         break;
       }
       case 'executions': {
         const commissions = new Map<string, number>();
         api.on(EventName.commissionReport, (r: { execId?: string; commission?: number }) => commissions.set(r.execId ?? '', r.commission ?? 0));
-        const rows = await collect(conn, EventName.execDetails, EventName.execDetailsEnd, () => api.reqExecutions(1, {}), (_r: number, c: Contract, e: Execution) => ({ execId: e.execId ?? '', time: e.time ?? '', symbol: c.symbol ?? '', side: e.side ?? '', shares: e.shares ?? 0, price: e.price ?? 0, clientId: e.clientId ?? '', orderId: e.orderId ?? 0, orderRef: e.orderRef ?? '' }));
+        const rows = await collect(
+          conn,
+          EventName.execDetails,
+          EventName.execDetailsEnd,
+          () => api.reqExecutions(1, {}),
+          (_r: number, c: Contract, e: Execution) => ({
+            execId: e.execId ?? '',
+            time: e.time ?? '',
+            symbol: c.symbol ?? '',
+            side: e.side ?? '',
+            shares: e.shares ?? 0,
+            price: e.price ?? 0,
+            clientId: e.clientId ?? '',
+            orderId: e.orderId ?? 0,
+            orderRef: e.orderRef ?? '',
+          }),
+        );
         await new Promise((r) => setTimeout(r, 200)); // commission reports follow their executions
-        print('executions', rows.map((r) => ({ ...r, commission: commissions.get(r.execId) ?? '' })));
+        print(
+          'executions',
+          rows.map((r) => ({ ...r, commission: commissions.get(r.execId) ?? '' })),
+        );
         break;
       }
       case 'cancel-all':
@@ -137,11 +189,23 @@ async function main(): Promise<void> {
         api.reqGlobalCancel();
         const flattened: Row[] = [];
         if (cmd === 'kill') {
-          const positions = await collect(conn, EventName.position, EventName.positionEnd, () => api.reqPositions(), (_a: string, c: Contract, pos: number) => ({ symbol: c.symbol ?? '', pos }));
+          const positions = await collect(
+            conn,
+            EventName.position,
+            EventName.positionEnd,
+            () => api.reqPositions(),
+            (_a: string, c: Contract, pos: number) => ({ symbol: c.symbol ?? '', pos }),
+          );
           api.cancelPositions();
           for (const p of positions.filter((x) => x.pos !== 0)) {
             const id = conn.nextOrderId();
-            api.placeOrder(id, stockContract(p.symbol), { action: p.pos > 0 ? OrderAction.SELL : OrderAction.BUY, totalQuantity: Math.abs(p.pos), orderType: OrderType.MKT, orderRef: 'tb:kill', transmit: true });
+            api.placeOrder(id, stockContract(p.symbol), {
+              action: p.pos > 0 ? OrderAction.SELL : OrderAction.BUY,
+              totalQuantity: Math.abs(p.pos),
+              orderType: OrderType.MKT,
+              orderRef: 'tb:kill',
+              transmit: true,
+            });
             flattened.push({ symbol: p.symbol, orderId: id, action: p.pos > 0 ? 'SELL' : 'BUY', qty: Math.abs(p.pos) });
           }
         }
@@ -150,11 +214,19 @@ async function main(): Promise<void> {
         break;
       }
       case 'history': {
-        const symbols = (positionals[1] ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
+        const symbols = (positionals[1] ?? '')
+          .split(',')
+          .map((x) => x.trim().toUpperCase())
+          .filter(Boolean);
         if (symbols.length === 0) throw new Error('history needs symbols: npm run ib -- history SPY,IBM');
         const store = await openStore(v.db!);
         try {
-          const r = await downloadHistory(conn, store, symbols.map((symbol) => ({ symbol, barSize: v.bar!, duration: v.duration! })), { log: (m) => console.error(m) });
+          const r = await downloadHistory(
+            conn,
+            store,
+            symbols.map((symbol) => ({ symbol, barSize: v.bar!, duration: v.duration! })),
+            { log: (m) => console.error(m) },
+          );
           print('history', [{ symbols: r.symbols.join(','), interval: r.interval, rows: r.rows, db: v.db! }]);
         } finally {
           store.close();

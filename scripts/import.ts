@@ -8,7 +8,11 @@ import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, FlagError, parseFlags } from './lib/flags.ts';
 
 const FLAGS = defineFlags({
-  interval: { kind: 'choice', choices: ['1m', '5m', '15m', '30m', '1h', '1d'], help: 'bar length: 1m, 5m, 15m, 30m, 1h or 1d (default: inferred from the times)' },
+  interval: {
+    kind: 'choice',
+    choices: ['1m', '5m', '15m', '30m', '1h', '1d'],
+    help: 'bar length: 1m, 5m, 15m, 30m, 1h or 1d (default: inferred from the times)',
+  },
   db: { kind: 'string', default: DEFAULT_DB_PATH, nonEmpty: true, arg: 'PATH', help: `database file (default ${DEFAULT_DB_PATH})` },
   tz: { kind: 'string', default: DEFAULT_TZ, nonEmpty: true, arg: 'ZONE', help: `exchange time zone of local times (default ${DEFAULT_TZ})` },
   factors: { kind: 'string', nonEmpty: true, arg: 'DIR', help: 'LEAN factor files <symbol>.csv to adjust raw prices' },
@@ -95,7 +99,8 @@ async function main(): Promise<void> {
 function importFailure(db: string, e: Error): string {
   const damaged = describeReadError(db, e);
   if (damaged instanceof StoreError) return damaged.message;
-  return describeOutputFailure(e, db, { elsewhere: 'import into a --db on another disk', outcome: 'the import was rolled back: the database is as it was' }).message;
+  return describeOutputFailure(e, db, { elsewhere: 'import into a --db on another disk', outcome: 'the import was rolled back: the database is as it was' })
+    .message;
 }
 
 /**
@@ -114,8 +119,7 @@ function summaryLine(s: ImportSummary, db: string, secs: string, replaceRange: b
 
 function progressLine(done: number, total: number, phase: ImportPhase): void {
   const n = (x: number) => x.toLocaleString('en-US');
-  const text =
-    phase === 'read' ? `reading files ${n(done)}/${n(total)}` : phase === 'check' ? `checking ${n(total)} rows` : `writing ${n(total)} rows`;
+  const text = phase === 'read' ? `reading files ${n(done)}/${n(total)}` : phase === 'check' ? `checking ${n(total)} rows` : `writing ${n(total)} rows`;
   process.stderr.write(`\r\x1b[K${text}`);
 }
 

@@ -41,7 +41,14 @@ const FLAGS = defineFlags({
     kind: 'boolean',
     help: 'step with a simulator that replays in lockstep (the embedded one, or ib-sim --lockstep);\nwithout it the runner trades in real time, as against a real gateway',
   },
-  'max-req-per-sec': { kind: 'number', default: 40, min: 0, minExclusive: true, max: 50, help: 'client message pacing (default 40: IB allows 50/s, and the client paces in 100 ms slices)' },
+  'max-req-per-sec': {
+    kind: 'number',
+    default: 40,
+    min: 0,
+    minExclusive: true,
+    max: 50,
+    help: 'client message pacing (default 40: IB allows 50/s, and the client paces in 100 ms slices)',
+  },
   interval: { kind: 'choice', choices: INTERVALS, default: '1m', help: "strategy bar interval (default 1m), built from IB's 5-second bars" },
   cash: { ...SIZING_FLAGS.cash, help: "capital allotted to the strategy (default 100000); refused if the account's\nnet liquidation is less" },
   sizing: {
@@ -54,11 +61,24 @@ const FLAGS = defineFlags({
   'target-vol': SIZING_FLAGS['target-vol'],
   lookback: SIZING_FLAGS.lookback,
   risk: { kind: 'string', default: 'seed', arg: 'R', help: 'seed|research|FILE.json (default seed: DESIGN section 4 limits and breaker)' },
-  'on-mismatch': { kind: 'choice', choices: ['halt', 'warn'], default: 'halt', help: "a broker position that differs from the journal's trips the breaker\n(halt, the default) or only warns" },
+  'on-mismatch': {
+    kind: 'choice',
+    choices: ['halt', 'warn'],
+    default: 'halt',
+    help: "a broker position that differs from the journal's trips the breaker\n(halt, the default) or only warns",
+  },
   'reset-breaker': { kind: 'boolean', help: 'a restart whose journal has the breaker tripped resets it (journaled)' },
   out: { kind: 'string', default: 'out/live', arg: 'DIR', help: 'report.json, report.html, journal.duckdb (default out/live)' },
   'status-every': { kind: 'number', default: 60, min: 0, max: 86_400, arg: 'S', help: 'seconds between status lines (default 60; 0: none)' },
-  'reconcile-every': { kind: 'number', default: 300, min: 0, minExclusive: true, max: 86_400, arg: 'S', help: 'seconds between reconciliations with the broker while running (default 300)' },
+  'reconcile-every': {
+    kind: 'number',
+    default: 300,
+    min: 0,
+    minExclusive: true,
+    max: 86_400,
+    arg: 'S',
+    help: 'seconds between reconciliations with the broker while running (default 300)',
+  },
   quiet: { kind: 'boolean', help: 'no per-event lines nor status lines on stdout' },
   data: { kind: 'string', arg: 'PATH', help: 'simulator only: the bars it replays (default data/sample.duckdb, the bundled sample)' },
   from: { kind: 'string', arg: 'DATE', help: 'simulator only: first day replayed' },
@@ -114,8 +134,13 @@ async function main(): Promise<void> {
     // a live account: only a strategy whose current source has a promotion record for these params
     const hash = strategyHash(strategySources(config.strategy, params));
     const record = findPromotion(v['promoted-dir']!, config.strategy, hash, resolvedParams(config.strategy, params));
-    if (!record) fail(`a live account needs a promotion record for ${config.strategy} ${JSON.stringify(resolvedParams(config.strategy, params))} and its current source (hash ${hash.slice(0, 12)}) in ${v['promoted-dir']}: run npm run promote, or use --paper with a paper account`);
-    console.error(`live account: ${config.strategy} promoted on ${record.promotedAt} (data ${record.data.from}..${record.data.to}, Sharpe ${record.metrics.sharpe})`);
+    if (!record)
+      fail(
+        `a live account needs a promotion record for ${config.strategy} ${JSON.stringify(resolvedParams(config.strategy, params))} and its current source (hash ${hash.slice(0, 12)}) in ${v['promoted-dir']}: run npm run promote, or use --paper with a paper account`,
+      );
+    console.error(
+      `live account: ${config.strategy} promoted on ${record.promotedAt} (data ${record.data.from}..${record.data.to}, Sharpe ${record.metrics.sharpe})`,
+    );
   }
 
   // a stop asked for at any point (even while connecting) is honoured
@@ -135,9 +160,25 @@ async function main(): Promise<void> {
 
   let sim: EmbeddedSimulator | undefined;
   if (!gateway) {
-    sim = await EmbeddedSimulator.start({ journal, runId: id, data: v.data, interval, from: v.from, to: v.to, symbols, speed, lockstep: v.lockstep, account: v.account!, cash: config.cash, commission: config.commission, tz: config.tz });
+    sim = await EmbeddedSimulator.start({
+      journal,
+      runId: id,
+      data: v.data,
+      interval,
+      from: v.from,
+      to: v.to,
+      symbols,
+      speed,
+      lockstep: v.lockstep,
+      account: v.account!,
+      cash: config.cash,
+      commission: config.commission,
+      tz: config.tz,
+    });
     gateway = { host: '127.0.0.1', port: sim.port };
-    console.error(`IB Gateway simulator on 127.0.0.1:${sim.port} replaying ${symbols.join(',')} ${interval} (${v.lockstep ? 'lockstep' : `${speed}x real time`})${sim.resumed ? ', resumed from the journal' : ''}`);
+    console.error(
+      `IB Gateway simulator on 127.0.0.1:${sim.port} replaying ${symbols.join(',')} ${interval} (${v.lockstep ? 'lockstep' : `${speed}x real time`})${sim.resumed ? ', resumed from the journal' : ''}`,
+    );
   }
 
   const print = v.quiet ? undefined : (line: string) => console.log(line);
@@ -197,9 +238,22 @@ async function main(): Promise<void> {
   const report = backtestReport(result, v.gateway ?? `simulator: ${v.data ?? SAMPLE_DB_PATH}`);
   if (runner.account) report.config = { ...report.config, account: runner.account };
   const files = await writeReport(out, report);
-  await journal.use((conn) => writeJournal(conn, { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity }, result.journal, result.engine.orders, result.engine.portfolio));
+  await journal.use((conn) =>
+    writeJournal(
+      conn,
+      { runId: id, kind: 'live', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity },
+      result.journal,
+      result.engine.orders,
+      result.engine.portfolio,
+    ),
+  );
   await journal.close();
-  printSummary(report, { bars: result.bars, seconds: (performance.now() - started) / 1000, files: [files.json, files.html, path.join(out, 'journal.duckdb')], runId: id });
+  printSummary(report, {
+    bars: result.bars,
+    seconds: (performance.now() - started) / 1000,
+    files: [files.json, files.html, path.join(out, 'journal.duckdb')],
+    runId: id,
+  });
   process.exit(0);
 }
 

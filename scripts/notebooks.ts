@@ -57,24 +57,38 @@ function main(): void {
   }
   const files = given.length
     ? given.map((f) => path.resolve(f))
-    : readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(ROOT, 'notebooks', f));
+    : readdirSync(path.join(ROOT, 'notebooks'))
+        .filter((f) => f.endsWith('.ipynb'))
+        .sort()
+        .map((f) => path.join(ROOT, 'notebooks', f));
   if (spawnSync(PYTHON, ['-c', 'import nbconvert, nbclient'], { stdio: 'ignore' }).status !== 0) {
     console.error(`error: ${PYTHON} has no nbconvert/nbclient: install Debian's Jupyter with apt-get install -y jupyter-nbconvert`);
     process.exit(1);
   }
   // notebooks import the compiled engine (tslab cannot import .ts specifiers)
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (build.status !== 0) {
     console.error(`error: npm run build failed:\n${build.stdout}${build.stderr}`);
     process.exit(1);
   }
-  const env = { ...process.env, JUPYTER_PATH: path.join(ROOT, 'notebooks'), PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH}` };
+  const env = {
+    ...process.env,
+    JUPYTER_PATH: path.join(ROOT, 'notebooks'),
+    PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH}`,
+  };
   let passed = 0;
   let failed = 0;
   for (const file of files) {
     const name = path.basename(file);
     const t0 = performance.now();
-    const r = spawnSync(PYTHON, ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=300', '--output-dir', OUT, file], { cwd: path.dirname(file), env, encoding: 'utf8' });
+    const r = spawnSync(
+      PYTHON,
+      ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=300', '--output-dir', OUT, file],
+      { cwd: path.dirname(file), env, encoding: 'utf8' },
+    );
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     const executed = path.join(OUT, name);
     const failure =

@@ -46,18 +46,39 @@ async function main(): Promise<void> {
   const symbols = series.map((s) => s.symbol);
   refuseModelInSample(v.strategy, params, series);
   const config: BacktestConfig = {
-    strategy: v.strategy, params, symbols, interval, from: v.from, to: v.to, cash: v.cash,
-    commission, slippage: { model: 'none' },
+    strategy: v.strategy,
+    params,
+    symbols,
+    interval,
+    from: v.from,
+    to: v.to,
+    cash: v.cash,
+    commission,
+    slippage: { model: 'none' },
     sizing,
-    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
+    risk: RESEARCH_RISK,
+    volumeCap: 0,
+    bracketTie: 'stop',
+    tz: v.tz,
+    rfAnnual: 0,
   };
 
   const outcome = await evaluatePromotion({
-    config, series, source, buildSlots, signalsFor, worker: SWEEP_WORKER, walkForward: v['walk-forward']!, thresholds, strategyFiles: strategySources(config.strategy, raw),
+    config,
+    series,
+    source,
+    buildSlots,
+    signalsFor,
+    worker: SWEEP_WORKER,
+    walkForward: v['walk-forward']!,
+    thresholds,
+    strategyFiles: strategySources(config.strategy, raw),
   });
   const e = outcome.evidence;
   const f = (x: number | null) => (x === null ? '—' : x.toFixed(3));
-  console.log(`${config.strategy} ${JSON.stringify(params)} on ${symbols.join(',')}: Sharpe ${f(e.sharpe)}, max drawdown ${(e.maxDrawdown * 100).toFixed(1)}%, ${e.trades} trades; walk-forward (${v['walk-forward']}) Sharpe in-sample ${f(e.inSampleSharpe)}, out-of-sample ${f(e.outOfSampleSharpe)}`);
+  console.log(
+    `${config.strategy} ${JSON.stringify(params)} on ${symbols.join(',')}: Sharpe ${f(e.sharpe)}, max drawdown ${(e.maxDrawdown * 100).toFixed(1)}%, ${e.trades} trades; walk-forward (${v['walk-forward']}) Sharpe in-sample ${f(e.inSampleSharpe)}, out-of-sample ${f(e.outOfSampleSharpe)}`,
+  );
   if (outcome.failures.length > 0) {
     console.error(`not promoted:\n${outcome.failures.map((x) => `  - ${x}`).join('\n')}`);
     process.exit(1);
@@ -85,8 +106,12 @@ function refuseModelInSample(strategy: string, params: Record<string, unknown>, 
   if (dir === undefined) return;
   const trainedTo = String(readModelCard(path.join(dir, 'card.json')).training?.to ?? '');
   const first = new Date(Math.min(...series.map((s) => s.ts[0]))).toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(trainedTo)) throw new Error(`model ${dir}: its card has no training.to date, so promotion cannot tell in-sample bars from out-of-sample ones`);
-  if (first <= trainedTo) throw new Error(`model ${dir} was trained on bars up to ${trainedTo}, but the promotion data starts ${first}: evaluate it on later bars only (--from after ${trainedTo}, with a --walk-forward that fits)`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(trainedTo))
+    throw new Error(`model ${dir}: its card has no training.to date, so promotion cannot tell in-sample bars from out-of-sample ones`);
+  if (first <= trainedTo)
+    throw new Error(
+      `model ${dir} was trained on bars up to ${trainedTo}, but the promotion data starts ${first}: evaluate it on later bars only (--from after ${trainedTo}, with a --walk-forward that fits)`,
+    );
 }
 
 main().catch((e: Error) => {

@@ -85,9 +85,21 @@ async function main(): Promise<void> {
   const source = loaded.source;
   const symbols = series.map((s) => s.symbol);
   const config: BacktestConfig = {
-    strategy: v.strategy, params: {}, symbols, interval, from: v.from, to: v.to, cash: v.cash,
-    commission, slippage, sizing,
-    risk: RESEARCH_RISK, volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
+    strategy: v.strategy,
+    params: {},
+    symbols,
+    interval,
+    from: v.from,
+    to: v.to,
+    cash: v.cash,
+    commission,
+    slippage,
+    sizing,
+    risk: RESEARCH_RISK,
+    volumeCap: 0,
+    bracketTie: 'stop',
+    tz: v.tz,
+    rfAnnual: 0,
   };
   // every combination must be valid before any worker starts
   const combinations = expandGrid(grid);
@@ -98,7 +110,11 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY && process.env.CI !== 'true';
   const t0 = performance.now();
   const { results, windows } = await runSweep({
-    config, grid, series, workers, walkForward,
+    config,
+    grid,
+    series,
+    workers,
+    walkForward,
     worker: SWEEP_WORKER,
     onProgress: (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
   });
@@ -121,7 +137,14 @@ async function main(): Promise<void> {
   if (windows.length === 0) {
     const ranked = [...results].sort((a, b) => (b.sharpe ?? -Infinity) - (a.sharpe ?? -Infinity) || a.index - b.index);
     console.log('params'.padEnd(32), 'sharpe'.padStart(7), 'cagr'.padStart(8), 'maxDD'.padStart(8), 'trades'.padStart(7));
-    for (const r of ranked.slice(0, 10)) console.log(JSON.stringify(r.params).padEnd(32), fmt(r.sharpe).padStart(7), `${fmt(r.cagr === null ? null : r.cagr * 100, 1)}%`.padStart(8), `${fmt(r.maxDrawdown * 100, 1)}%`.padStart(8), String(r.trades).padStart(7));
+    for (const r of ranked.slice(0, 10))
+      console.log(
+        JSON.stringify(r.params).padEnd(32),
+        fmt(r.sharpe).padStart(7),
+        `${fmt(r.cagr === null ? null : r.cagr * 100, 1)}%`.padStart(8),
+        `${fmt(r.maxDrawdown * 100, 1)}%`.padStart(8),
+        String(r.trades).padStart(7),
+      );
   } else {
     console.log('window (test period)'.padEnd(26), 'best in-sample params'.padEnd(28), 'IS sharpe'.padStart(9), 'OOS sharpe'.padStart(10));
     for (const s of walkForwardSummary(results, windows)) {
@@ -129,7 +152,9 @@ async function main(): Promise<void> {
       console.log(period.padEnd(26), JSON.stringify(s.params).padEnd(28), fmt(s.inSampleSharpe).padStart(9), fmt(s.outOfSampleSharpe).padStart(10));
     }
   }
-  console.log(`\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`);
+  console.log(
+    `\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`,
+  );
   for (const w of inSample) console.error(`warning: ${w.message}`);
 }
 

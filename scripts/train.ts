@@ -27,9 +27,19 @@ const FLAGS = defineFlags({
   interval: { kind: 'choice', choices: INTERVALS, default: '1d', help: 'bar interval' },
   tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone for intraday data' },
   horizon: { kind: 'integer', default: 5, min: 1, max: 1000, help: 'label: sign of the close-to-close return over the next N bars (default 5)' },
-  'test-from': { kind: 'string', default: '2016-01-01', arg: 'DAY', help: 'the model trains on bars before it (purged) and is evaluated from it (default 2016-01-01)' },
+  'test-from': {
+    kind: 'string',
+    default: '2016-01-01',
+    arg: 'DAY',
+    help: 'the model trains on bars before it (purged) and is evaluated from it (default 2016-01-01)',
+  },
   folds: { kind: 'integer', default: 4, min: 1, max: 100, help: 'walk-forward folds in the test period for the card (default 4)' },
-  out: { kind: 'string', nonEmpty: true, arg: 'DIR', help: 'model folder (default models/<model>-<interval>, only while it holds no model:\nan existing model, such as the committed models/gbt-daily, is replaced only when --out names it)' },
+  out: {
+    kind: 'string',
+    nonEmpty: true,
+    arg: 'DIR',
+    help: 'model folder (default models/<model>-<interval>, only while it holds no model:\nan existing model, such as the committed models/gbt-daily, is replaced only when --out names it)',
+  },
 });
 
 const HELP = `usage: npm run train -- [options]
@@ -68,7 +78,9 @@ async function main(): Promise<void> {
   const t = trainOnHistory({ series, kind, horizon, testFrom, folds });
   const trainSeconds = (performance.now() - started) / 1000;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  console.log(`${kind}: ${t.train.length} training rows (${t.trainScores.from} .. ${t.trainScores.to}), ${t.test.length} test rows (${t.testScores.from} .. ${t.testScores.to}), trained in ${trainSeconds.toFixed(1)} s`);
+  console.log(
+    `${kind}: ${t.train.length} training rows (${t.trainScores.from} .. ${t.trainScores.to}), ${t.test.length} test rows (${t.testScores.from} .. ${t.testScores.to}), trained in ${trainSeconds.toFixed(1)} s`,
+  );
 
   const card: Omit<ModelCard, 'file' | 'sha256'> = {
     name: path.basename(out),
@@ -79,9 +91,15 @@ async function main(): Promise<void> {
     features: [...FEATURE_NAMES],
     label: { kind: 'forward-return-sign', horizon, definition: `1 if close[t+${horizon}] / close[t] - 1 > 0 else 0 (same symbol, ${horizon} bars later)` },
     training: {
-      symbols, interval, source, from: t.trainScores.from, to: t.trainScores.to, rows: t.train.length,
+      symbols,
+      interval,
+      source,
+      from: t.trainScores.from,
+      to: t.trainScores.to,
+      rows: t.train.length,
       purge: `training rows whose label is decided on or after ${isoDate(testFrom)} are dropped`,
-      dataHash: dataHash(series), scores: t.trainScores,
+      dataHash: dataHash(series),
+      scores: t.trainScores,
     },
     evaluation: { outOfSample: t.testScores, walkForward: t.walkForward },
   };
@@ -103,18 +121,45 @@ async function main(): Promise<void> {
 
       // the signal traded out of sample: ml-signal on this model, warmed up before testFrom, measured from it
       const config: BacktestConfig = {
-        strategy: 'ml-signal', params: { model: path.relative(repoRoot(), out) }, symbols, interval, cash: 100_000,
-        commission: { model: 'ibkr-fixed' }, slippage: { model: 'none' }, sizing: { kind: 'all-in' }, risk: RESEARCH_RISK,
-        volumeCap: 0, bracketTie: 'stop', tz: v.tz, rfAnnual: 0,
+        strategy: 'ml-signal',
+        params: { model: path.relative(repoRoot(), out) },
+        symbols,
+        interval,
+        cash: 100_000,
+        commission: { model: 'ibkr-fixed' },
+        slippage: { model: 'none' },
+        sizing: { kind: 'all-in' },
+        risk: RESEARCH_RISK,
+        volumeCap: 0,
+        bracketTie: 'stop',
+        tz: v.tz,
+        rfAnnual: 0,
       };
       step(`backtesting ml-signal from ${isoDate(testFrom)}`);
       const signals = await predictHistory(loaded, series);
       const r = runBacktest(series, config, buildSlots(config.strategy, config.params, symbols), undefined, { warmUpUntil: testFrom, signals });
-      const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills });
-      const backtest = { strategy: 'ml-signal (default params)', from: isoDate(testFrom), sharpe: m.sharpe, cagr: m.cagr, maxDrawdown: m.maxDrawdown, trades: m.tradeCount, commission: 'ibkr-fixed' };
+      const m = computeMetrics({
+        equity: r.journal.equityCurve,
+        exposure: r.journal.equityCurve.map((e) => e.gross),
+        trades: r.engine.trades,
+        fills: r.journal.fills,
+      });
+      const backtest = {
+        strategy: 'ml-signal (default params)',
+        from: isoDate(testFrom),
+        sharpe: m.sharpe,
+        cagr: m.cagr,
+        maxDrawdown: m.maxDrawdown,
+        trades: m.tradeCount,
+        commission: 'ibkr-fixed',
+      };
       writeModel(stage, t.onnx, { ...card, evaluation: { ...card.evaluation, onnxMaxAbsDiff: worst, backtest } });
-      console.log(`out of sample: accuracy ${pct(t.testScores.accuracy)} (always-up ${pct(t.testScores.baseRate)}), AUC ${t.testScores.auc.toFixed(3)}; walk-forward AUC ${t.walkForward.map((f) => f.auc.toFixed(3)).join(', ')}`);
-      console.log(`ml-signal from ${isoDate(testFrom)}: Sharpe ${m.sharpe?.toFixed(2) ?? '—'}, CAGR ${m.cagr === null ? '—' : pct(m.cagr)}, max drawdown ${pct(m.maxDrawdown)}, ${m.tradeCount} trades; ONNX vs TypeScript max |diff| ${worst.toExponential(1)}`);
+      console.log(
+        `out of sample: accuracy ${pct(t.testScores.accuracy)} (always-up ${pct(t.testScores.baseRate)}), AUC ${t.testScores.auc.toFixed(3)}; walk-forward AUC ${t.walkForward.map((f) => f.auc.toFixed(3)).join(', ')}`,
+      );
+      console.log(
+        `ml-signal from ${isoDate(testFrom)}: Sharpe ${m.sharpe?.toFixed(2) ?? '—'}, CAGR ${m.cagr === null ? '—' : pct(m.cagr)}, max drawdown ${pct(m.maxDrawdown)}, ${m.tradeCount} trades; ONNX vs TypeScript max |diff| ${worst.toExponential(1)}`,
+      );
     } finally {
       await loaded.model.close();
     }

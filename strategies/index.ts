@@ -50,7 +50,8 @@ export function buildSlots(name: string, raw: Record<string, unknown>, symbols: 
   if (!Array.isArray(members) || members.length === 0) throw new Error(`portfolio: param 'members' must be a non-empty list of {strategy, params, weight}`);
   return members.map((m, i) => {
     if (typeof m !== 'object' || m === null) throw new Error(`portfolio: members[${i}] must be an object {strategy, params, weight}`);
-    if (!(typeof m.weight === 'number' && m.weight > 0)) throw new Error(`portfolio: members[${i}].weight must be a number > 0, got ${JSON.stringify(m.weight)}`);
+    if (!(typeof m.weight === 'number' && m.weight > 0))
+      throw new Error(`portfolio: members[${i}].weight must be a number > 0, got ${JSON.stringify(m.weight)}`);
     const def = lookup(m.strategy);
     return { name: `${def.name}#${i + 1}`, strategy: def.create(parseParams(def, m.params ?? {}), symbols), weight: m.weight };
   });

@@ -12,7 +12,9 @@ function sources(dir: string): { file: string; text: string; imports: string[] }
       if (statSync(path.join(ROOT, rel)).isDirectory()) walk(rel);
       else if (f.endsWith('.ts')) {
         const text = readFileSync(path.join(ROOT, rel), 'utf8');
-        const imports = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)].map((m) => path.normalize(path.join(path.dirname(rel), m[1])));
+        const imports = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)].map((m) =>
+          path.normalize(path.join(path.dirname(rel), m[1])),
+        );
         out.push({ file: rel, text, imports });
       }
     }
@@ -53,7 +55,9 @@ describe('dependency rules (DESIGN section 2)', () => {
       { file: 'engine/live/runner.ts', text: '', imports: ['engine/ib/ib-broker.ts'] },
       { file: 'engine/core/types.ts', text: '', imports: [] },
     ];
-    expect(folderCycles(fake)).toEqual(['engine/ib -> engine/live (engine/ib/ib-feed.ts imports engine/live/aggregator.ts) -> engine/ib (engine/live/runner.ts imports engine/ib/ib-broker.ts)']);
+    expect(folderCycles(fake)).toEqual([
+      'engine/ib -> engine/live (engine/ib/ib-feed.ts imports engine/live/aggregator.ts) -> engine/ib (engine/live/runner.ts imports engine/ib/ib-broker.ts)',
+    ]);
   });
 });
 
@@ -92,7 +96,9 @@ function folderCycles(files: { file: string; imports: string[] }[]): string[] {
 describe('no wall clock and no unseeded randomness in strategy, risk, order, portfolio and model code', () => {
   for (const dir of ['strategies', 'engine/core', 'engine/exec', 'engine/risk', 'engine/portfolio', 'engine/run', 'engine/ml']) {
     it(dir, () => {
-      const bad = sources(dir).filter((s) => /Date\.now\(|new Date\(\)|Math\.random\(|performance\.now\(/.test(s.text)).map((s) => s.file);
+      const bad = sources(dir)
+        .filter((s) => /Date\.now\(|new Date\(\)|Math\.random\(|performance\.now\(/.test(s.text))
+        .map((s) => s.file);
       expect(bad).toEqual([]);
     });
   }

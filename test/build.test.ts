@@ -9,7 +9,9 @@ import { ROOT } from './cli/run-cli.ts';
 describe('npm run build (the compiled engine notebooks import: tslab cannot import .ts specifiers)', () => {
   it('emits JavaScript with rewritten imports that runs a backtest in plain Node', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'tradebench-build-'));
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', out], { cwd: ROOT });
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', out], {
+      cwd: ROOT,
+    });
     const probe = `
       const { runBacktest } = await import(${JSON.stringify(pathToFileURL(path.join(out, 'engine/run/backtest.js')).href)});
       const { buildSlots } = await import(${JSON.stringify(pathToFileURL(path.join(out, 'strategies/index.js')).href)});

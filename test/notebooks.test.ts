@@ -7,7 +7,7 @@ import { ROOT, runCli } from './cli/run-cli.ts';
 
 const jupyter = spawnSync('/usr/bin/python3', ['-c', 'import nbconvert, nbclient'], { stdio: 'ignore' }).status === 0;
 if (!jupyter && process.env.CI === 'true') throw new Error("CI needs Debian's Jupyter (apt-get install -y jupyter-nbconvert): .ci/run installs it");
-if (!jupyter) console.warn("skipping notebook tests: /usr/bin/python3 has no nbconvert (apt-get install -y jupyter-nbconvert)");
+if (!jupyter) console.warn('skipping notebook tests: /usr/bin/python3 has no nbconvert (apt-get install -y jupyter-nbconvert)');
 
 const notebook = (...cells: string[]) =>
   JSON.stringify({
@@ -21,7 +21,7 @@ describe.skipIf(!jupyter)('npm run notebooks (headless Jupyter with the tslab ke
   it('passes a good notebook and fails a deliberately failing cell, showing its source and error, with a non-zero exit', () => {
     mkdirSync(path.join(ROOT, 'build'), { recursive: true });
     const dir = mkdtempSync(path.join(ROOT, 'build', 'nbtest-')); // inside the repo, so the kernel finds node_modules
-    writeFileSync(path.join(dir, 'good.ipynb'), notebook("const x: number = 21;\nconsole.log(x * 2);"));
+    writeFileSync(path.join(dir, 'good.ipynb'), notebook('const x: number = 21;\nconsole.log(x * 2);'));
     writeFileSync(path.join(dir, 'bad.ipynb'), notebook('console.log("first cell runs");', "throw new Error('deliberately failing cell');"));
     writeFileSync(path.join(dir, 'typo.ipynb'), notebook('const y: number = "not a number";'));
     const r = runCli('notebooks.ts', [path.join(dir, 'good.ipynb'), path.join(dir, 'bad.ipynb'), path.join(dir, 'typo.ipynb')]);
@@ -43,4 +43,3 @@ describe.skipIf(!jupyter)('the committed notebooks', () => {
     expect(r.code).toBe(0);
   }, 600_000);
 });
-

@@ -64,7 +64,7 @@ export class RSI {
     }
     const d = x - this.prev;
     this.prev = x;
-    const gain = d > 0 ? d : 0;
+    const gain = Math.max(d, 0);
     const loss = d < 0 ? -d : 0;
     this.n++;
     if (this.n <= this.period) {
@@ -91,7 +91,10 @@ export class RollingExtreme {
   private tail = 0;
   private t = 0;
   value = NaN;
-  constructor(readonly period: number, readonly kind: 'max' | 'min') {
+  constructor(
+    readonly period: number,
+    readonly kind: 'max' | 'min',
+  ) {
     if (!Number.isInteger(period) || period < 1) throw new Error(`window must be a whole number >= 1, got ${period}`);
     this.vals = new Float64Array(period + 1);
     this.idx = new Float64Array(period + 1);

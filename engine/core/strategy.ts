@@ -12,7 +12,13 @@ export type ParamSchema = Record<string, ParamSpec>;
 
 /** The typed params a schema describes. */
 export type ParamsOf<S extends ParamSchema> = {
-  [K in keyof S]: S[K] extends { type: 'int' | 'number' } ? number : S[K] extends { type: 'boolean' } ? boolean : S[K] extends { type: 'string' } ? string : unknown;
+  [K in keyof S]: S[K] extends { type: 'int' | 'number' }
+    ? number
+    : S[K] extends { type: 'boolean' }
+      ? boolean
+      : S[K] extends { type: 'string' }
+        ? string
+        : unknown;
 };
 
 /** Read-only bar history, newest first: `close(sid, 0)` is the bar just closed. NaN beyond what exists. */

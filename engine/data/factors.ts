@@ -77,14 +77,17 @@ export function readFactorFile(file: string): FactorRow[] {
 }
 
 function validYmd(n: number): boolean {
-  const y = Math.floor(n / 10000), m = Math.floor(n / 100) % 100, d = n % 100;
+  const y = Math.floor(n / 10000),
+    m = Math.floor(n / 100) % 100,
+    d = n % 100;
   const t = new Date(Date.UTC(y, m - 1, d));
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 
 /** The factors in force on a date (yyyymmdd): the first row dated on or after it, else ones. */
 export function factorAt(rows: readonly FactorRow[], yyyymmdd: number): { priceFactor: number; splitFactor: number } {
-  let lo = 0, hi = rows.length;
+  let lo = 0,
+    hi = rows.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (rows[mid]!.date < yyyymmdd) lo = mid + 1;

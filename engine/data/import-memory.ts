@@ -48,8 +48,7 @@ export class MemoryCap {
   }
 
   static async open(store: Store, keyed: boolean): Promise<MemoryCap> {
-    const limit = async (conn: DuckDBConnection) =>
-      String((await conn.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]!.m);
+    const limit = async (conn: DuckDBConnection) => String((await conn.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]!.m);
     const current = await limit(store.conn);
     const probe = await DuckDBInstance.create(':memory:');
     let fallback: string;

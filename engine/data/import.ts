@@ -15,16 +15,7 @@ import { INTERVAL_MS, parseInterval, type Interval } from '../core/types.ts';
 import { DataError } from './errors.ts';
 import { barsKeyed, INDEX_BYTES_PER_ROW, isOutOfMemory, MemoryCap, WORK_MEMORY } from './import-memory.ts';
 import { findFactorFile, readFactorFile, ymdToIso } from './factors.ts';
-import {
-  detectRoles,
-  displayPath,
-  isPlausibleSymbol,
-  listSources,
-  readCsvHeader,
-  SYMBOL_RULE,
-  type ColumnRoles,
-  type SourceFile,
-} from './sources.ts';
+import { detectRoles, displayPath, isPlausibleSymbol, listSources, readCsvHeader, SYMBOL_RULE, type ColumnRoles, type SourceFile } from './sources.ts';
 import { sqlIdent, sqlString, type Store } from './store.ts';
 import { assertTimeZone, hourOffsets, tzOffsetMs } from '../core/timezone.ts';
 import {
@@ -265,9 +256,7 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
     throw new DataError(`no bars in ${what} (headers only)`, { rule: 'no-files', file: files[0]!.src.display });
   }
   progress(0, rows, 'check');
-  const symbols = (await conn.runAndReadAll(`SELECT DISTINCT sym FROM _imp_raw WHERE sym <> '' ORDER BY sym`))
-    .getRowObjectsJS()
-    .map((r) => String(r.sym));
+  const symbols = (await conn.runAndReadAll(`SELECT DISTINCT sym FROM _imp_raw WHERE sym <> '' ORDER BY sym`)).getRowObjectsJS().map((r) => String(r.sym));
   const badSymbols = symbols.filter((sym) => !isPlausibleSymbol(sym));
   const factors = opts.factorsDir
     ? await loadFactors(store, opts.factorsDir, symbols.filter(isPlausibleSymbol))
@@ -343,12 +332,7 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
  * import's transaction: the table never holds a key twice. Inserted sorted, so that row groups hold
  * few symbols each and loads skip the others by their min/max.
  */
-async function writeBars(
-  store: Store,
-  interval: Interval,
-  adj: boolean,
-  rows: number,
-): Promise<{ inserted: number; updated: number; unchanged: number }> {
+async function writeBars(store: Store, interval: Interval, adj: boolean, rows: number): Promise<{ inserted: number; updated: number; unchanged: number }> {
   const conn = store.conn;
   const v = storedSql(adj);
   const iv = sqlString(interval);
@@ -441,11 +425,7 @@ async function fillOffsets(store: Store, tz: string): Promise<void> {
   await insertValues(store, '_imp_tzu', utc);
 }
 
-async function loadFactors(
-  store: Store,
-  dir: string,
-  symbols: string[],
-): Promise<{ adjusted: string[]; files: Map<string, string> }> {
+async function loadFactors(store: Store, dir: string, symbols: string[]): Promise<{ adjusted: string[]; files: Map<string, string> }> {
   const adjusted: string[] = [];
   const files = new Map<string, string>();
   const rows: (string | number)[][] = [];
@@ -511,13 +491,7 @@ ON CONFLICT (symbol) DO ${sectorsPath ? 'UPDATE SET sector = coalesce(excluded.s
 async function insertValues(store: Store, table: string, rows: (string | number | boolean | null)[][]): Promise<void> {
   // Fractions go through a string cast: a bare literal would be a DECIMAL, rounded differently.
   const lit = (v: string | number | boolean | null) =>
-    v === null
-      ? 'NULL'
-      : typeof v === 'string'
-        ? sqlString(v)
-        : typeof v === 'number' && !Number.isInteger(v)
-          ? `'${v}'::DOUBLE`
-          : String(v);
+    v === null ? 'NULL' : typeof v === 'string' ? sqlString(v) : typeof v === 'number' && !Number.isInteger(v) ? `'${v}'::DOUBLE` : String(v);
   for (let i = 0; i < rows.length; i += 1000) {
     const values = rows
       .slice(i, i + 1000)

@@ -45,10 +45,7 @@ async function readBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
 
   const list = `(${symbols.map(sqlString).join(', ')})`;
   const iv = sqlString(req.interval);
-  const range = [
-    req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '',
-    req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : '',
-  ].filter(Boolean);
+  const range = [req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '', req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : ''].filter(Boolean);
   const inRange = range.length ? range.join(' AND ') : 'true';
 
   const counted = await store.conn.runAndReadAll(`
@@ -214,7 +211,15 @@ export async function collectChunks(chunks: { next(): Promise<BarSeries[] | null
     }
     return out;
   };
-  return parts[0].map((s, i) => ({ ...s, ts: join(i, 'ts'), open: join(i, 'open'), high: join(i, 'high'), low: join(i, 'low'), close: join(i, 'close'), volume: join(i, 'volume') }));
+  return parts[0].map((s, i) => ({
+    ...s,
+    ts: join(i, 'ts'),
+    open: join(i, 'open'),
+    high: join(i, 'high'),
+    low: join(i, 'low'),
+    close: join(i, 'close'),
+    volume: join(i, 'volume'),
+  }));
 }
 
 function describeRange(req: LoadRequest): string {
@@ -234,7 +239,6 @@ function doubles(chunk: DuckDBDataChunk, column: number): Float64Array {
   if (items instanceof Float64Array && items.length >= chunk.rowCount) return items;
   return Float64Array.from({ length: chunk.rowCount }, (_, i) => Number(v.getItem(i)));
 }
-
 
 /** Symbols with bars (of one interval, when given), sorted. */
 export async function listSymbols(store: Store, interval?: Interval): Promise<string[]> {

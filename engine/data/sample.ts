@@ -36,7 +36,10 @@ export async function ensureSampleDb(dbPath: string = SAMPLE_DB_PATH): Promise<b
     } catch (e) {
       // another first use is importing: wait for it, saying so once
       if (e instanceof StoreError && e.kind === 'locked' && e.holder && !e.holder.readOnly && Date.now() < deadline) {
-        if (!said) process.stderr.write(`waiting (up to ${FIRST_USE_WAIT_MS / 1000} s) for process ${e.holder.pid} (${e.holder.cmdline ?? e.holder.exe}), which is writing ${dbPath}\n`);
+        if (!said)
+          process.stderr.write(
+            `waiting (up to ${FIRST_USE_WAIT_MS / 1000} s) for process ${e.holder.pid} (${e.holder.cmdline ?? e.holder.exe}), which is writing ${dbPath}\n`,
+          );
         said = true;
         await new Promise((r) => setTimeout(r, 250));
         continue;

@@ -30,7 +30,6 @@ export class StoreError extends Error {
   }
 }
 
-
 const LOCK_RE = /Could not set lock on file "([^"]*)": Conflicting lock is held in (.*?) \(PID (\d+)\)/;
 const DAMAGE_RE = /not a valid DuckDB database file|Corrupt database file|Could not read enough bytes|Failure while replaying WAL|Corrupt WAL file/;
 
@@ -61,19 +60,25 @@ export function describeOpenError(dbPath: string, e: Error, readOnly: boolean): 
         `cannot read ${dbPath}: ${who} has it open for writing (an import, or another program with the file open read-write), ` +
           `and DuckDB lets nobody read a file while it is written. Wait for the import to finish (or stop process ${holder.pid}), then run again ` +
           `(a notebook that only reads should open it with openStore(file, { readOnly: true }), which shares the file with backtests).`,
-        'locked', dbPath, holder,
+        'locked',
+        dbPath,
+        holder,
       );
     }
     if (holder.readOnly) {
       return new StoreError(
         `cannot write ${dbPath}: ${who} has it open for reading (a notebook, a backtest, a sweep), and DuckDB gives a writer the file ` +
           `only when nobody reads it. Close that reader (in a notebook: store.close(), or restart its kernel) or wait for its run to finish, then run again.`,
-        'locked', dbPath, holder,
+        'locked',
+        dbPath,
+        holder,
       );
     }
     return new StoreError(
       `cannot write ${dbPath}: ${who} has it open for writing (another import?). Wait for it to finish (or stop process ${holder.pid}), then run again.`,
-      'locked', dbPath, holder,
+      'locked',
+      dbPath,
+      holder,
     );
   }
   return damageError(dbPath, e) ?? new StoreError(`cannot open ${dbPath}: ${msg}`, 'other', dbPath);
@@ -92,16 +97,17 @@ function damageError(dbPath: string, e: Error): StoreError | undefined {
     return new StoreError(
       `${dbPath} cannot be opened: its write-ahead log ${walPath(dbPath)} is damaged (${msg}). ` +
         `Restore the database from a backup, or move ${walPath(dbPath)} aside (the file then opens as of its last checkpoint, without the commits in the .wal) and re-run the imports since.`,
-      'damaged', dbPath,
+      'damaged',
+      dbPath,
     );
   }
   if (DAMAGE_RE.test(msg)) {
     return new StoreError(
       `${dbPath} is damaged or not a DuckDB database (${msg}). Restore it from a backup, or delete it and re-import its data ` +
         `(npm run import -- <files> --db ${dbPath}${path.resolve(dbPath) === path.resolve(SAMPLE_DB_PATH) ? '; without it the next run without --data imports the bundled sample again' : ''}).`,
-      'damaged', dbPath,
+      'damaged',
+      dbPath,
     );
   }
   return undefined;
 }
-

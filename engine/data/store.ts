@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_DB_PATH, walPath } from './store-paths.ts';
 import { describeOpenError, describeReadError, StoreError } from './store-errors.ts';
 import { inspectWal, walWarning } from './wal-check.ts';
@@ -79,7 +79,11 @@ export async function openStore(dbPath: string = DEFAULT_DB_PATH, opts: OpenStor
   const memory = dbPath === ':memory:';
   if (memory && readOnly) throw new Error('an in-memory database cannot be opened read-only');
   if (!memory && readOnly && !existsSync(dbPath)) {
-    throw new StoreError(`${dbPath}: no such database (opened read-only, so it is not created); create it with npm run import -- <files> --db ${dbPath}`, 'missing', dbPath);
+    throw new StoreError(
+      `${dbPath}: no such database (opened read-only, so it is not created); create it with npm run import -- <files> --db ${dbPath}`,
+      'missing',
+      dbPath,
+    );
   }
   if (!memory && !readOnly) mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
 
@@ -109,9 +113,15 @@ export async function openStore(dbPath: string = DEFAULT_DB_PATH, opts: OpenStor
   const conn = await instance.connect();
   try {
     if (readOnly) {
-      const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('bars', 'instruments')`);
+      const r = await conn.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('bars', 'instruments')`,
+      );
       if (Number(r.getRowObjectsJS()[0]!.n) < 2) {
-        throw new StoreError(`${dbPath} has no bars and instruments tables: it is not a market database (create one with npm run import -- <files> --db ${dbPath})`, 'not-market-data', dbPath);
+        throw new StoreError(
+          `${dbPath} has no bars and instruments tables: it is not a market database (create one with npm run import -- <files> --db ${dbPath})`,
+          'not-market-data',
+          dbPath,
+        );
       }
     } else {
       await conn.run(SCHEMA);

@@ -93,9 +93,7 @@ WHERE kind IN ('l', 'z') AND lms >= ${BOUNDS.minTime - DAY_MS} AND lms < ${BOUND
 export function barsSql(daily: boolean, adjusted: boolean): string {
   const floorDay = (e: string) => `floor((${e}) / ${DAY_MS})::BIGINT * ${DAY_MS}`;
   const ts = daily ? floorDay('p.lms') : `CASE p.kind WHEN 'l' THEN p.lms - z.off ELSE p.lms END`;
-  const ldms = daily
-    ? floorDay('p.lms')
-    : `CASE p.kind WHEN 'l' THEN ${floorDay('p.lms')} WHEN 'z' THEN ${floorDay('p.lms + u.off')} ELSE p.lms END`;
+  const ldms = daily ? floorDay('p.lms') : `CASE p.kind WHEN 'l' THEN ${floorDay('p.lms')} WHEN 'z' THEN ${floorDay('p.lms + u.off')} ELSE p.lms END`;
   const joins = daily
     ? ''
     : `LEFT JOIN _imp_tz z ON p.kind = 'l' AND z.hk = floor(p.lms / ${HOUR_MS})::BIGINT
@@ -111,9 +109,7 @@ WITH p AS (
 a AS (
   SELECT p.*, ${daily ? 'NULL::BIGINT' : 'z.off'} AS off, ${ts} AS ts, ${ldms} AS ldms
   FROM p ${joins})
-SELECT a.*, lag(a.ts) OVER w AS pts, lag(a.ldms) OVER w AS pld, lag(a.rid) OVER w AS prid${
-    adjusted ? ', f.pf, f.sf, f.line AS fline' : ''
-  }
+SELECT a.*, lag(a.ts) OVER w AS pts, lag(a.ldms) OVER w AS pld, lag(a.rid) OVER w AS prid${adjusted ? ', f.pf, f.sf, f.line AS fline' : ''}
 FROM a ${adjusted ? 'ASOF LEFT JOIN _imp_fac f ON f.sym = a.sym AND f.dms >= a.ldms' : ''}
 WINDOW w AS (PARTITION BY a.fid, a.sym ORDER BY a.rid)`;
 }
@@ -228,9 +224,7 @@ function checkedRows(ctx: CheckContext): string {
     '*',
     `${s.o} AS ao, ${s.h} AS ah, ${s.l} AS al, ${s.c} AS ac, ${s.v} AS av`,
     ctx.crossFile ? 'min(fid) OVER (PARTITION BY sym, ts) AS first_fid' : '',
-    ctx.anyDescending
-      ? 'EXISTS (SELECT 1 FROM _imp_desc d WHERE d.fid = b.fid AND d.sym = b.sym) AS descending'
-      : 'false AS descending',
+    ctx.anyDescending ? 'EXISTS (SELECT 1 FROM _imp_desc d WHERE d.fid = b.fid AND d.sym = b.sym) AS descending' : 'false AS descending',
     // the previous bar of the symbol in time, whichever file it is in
     ctx.maxJump !== undefined ? `lag(${s.c}) OVER j AS jpc, lag(rid) OVER j AS jrid` : '',
   ];
@@ -305,11 +299,10 @@ async function describe(ctx: CheckContext, rid: number, rule: string, role: stri
       const stored = Number(row[STORED_COLUMN[role]!]);
       const [lo, hi] = volume ? [0, BOUNDS.maxVolume] : [BOUNDS.minPrice, BOUNDS.maxPrice];
       const what = volume ? 'volume' : 'price';
-      const limit = stored >= lo ? `above the largest accepted ${what} ${fmtNum(hi)}${volume ? ' (exclusive)' : ''}` : `below the smallest accepted ${what} ${fmtNum(lo)}`;
+      const limit =
+        stored >= lo ? `above the largest accepted ${what} ${fmtNum(hi)}${volume ? ' (exclusive)' : ''}` : `below the smallest accepted ${what} ${fmtNum(lo)}`;
       const factor = factorNote(ctx, row, role, stored);
-      text = factor
-        ? `${f} = ${value} is ${fmtNum(stored)} after adjustment by ${factor}: ${limit}`
-        : `${f} = ${value} is ${limit}`;
+      text = factor ? `${f} = ${value} is ${fmtNum(stored)} after adjustment by ${factor}: ${limit}` : `${f} = ${value} is ${limit}`;
       break;
     }
     case 'jump': {
@@ -391,10 +384,10 @@ async function describe(ctx: CheckContext, rid: number, rule: string, role: stri
       break;
     }
     case 'crossduplicate': {
-      const found = await ctx.conn.runAndReadAll(
-        `SELECT rid FROM _imp_b WHERE sym = $1 AND ts = $2 AND fid < ${Number(row.fid)} ORDER BY rid LIMIT 1`,
-        [String(row.sym), BigInt(Number(row.ts))],
-      );
+      const found = await ctx.conn.runAndReadAll(`SELECT rid FROM _imp_b WHERE sym = $1 AND ts = $2 AND fid < ${Number(row.fid)} ORDER BY rid LIMIT 1`, [
+        String(row.sym),
+        BigInt(Number(row.ts)),
+      ]);
       const other = await rowAt(ctx, Number(found.getRowObjectsJS()[0]!.rid));
       const of = ctx.files[Number(other.fid)]!;
       const orn = Number(other.rn);
@@ -432,7 +425,11 @@ function factorNote(ctx: CheckContext, row: Row, role: string, stored: number): 
 export function fmtNum(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e9 || a < 1e-4)) return x.toExponential(6).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (a !== 0 && (a >= 1e9 || a < 1e-4))
+    return x
+      .toExponential(6)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(Number(x.toPrecision(10)));
 }
 

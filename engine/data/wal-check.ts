@@ -2,7 +2,6 @@
 // its last commit is whole (DuckDB drops a cut-off commit silently).
 import { closeSync, copyFileSync, openSync, readSync, statSync } from 'node:fs';
 
-
 export interface WalState {
   file: string;
   bytes: number;
@@ -103,11 +102,12 @@ export function walWarning(dbPath: string, w: WalState, readOnly: boolean): stri
     }
     return (
       `${lead} It ends inside a commit: its last ${w.tailBytes} bytes are a commit cut off (the .wal was truncated, or its writer was killed while committing). ` +
-      (w.commits > 0 ? `DuckDB applies the ${w.commits} complete commit${w.commits === 1 ? '' : 's'} before it${where} and silently drops the cut-off one` : `DuckDB silently drops it`) +
+      (w.commits > 0
+        ? `DuckDB applies the ${w.commits} complete commit${w.commits === 1 ? '' : 's'} before it${where} and silently drops the cut-off one`
+        : `DuckDB silently drops it`) +
       `, so the last write is NOT in the database. ` +
       `Re-run the last import into ${dbPath} (or restore a backup).${kept}`
     );
   }
   return `${lead} DuckDB applies what it can read of it${where}; its layout is not one this check knows, so whether its last commit is whole is not known. Re-run the last import to be sure.`;
 }
-

@@ -19,8 +19,7 @@ export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
 };
 
 export const isTerminal = (s: OrderStatus): boolean => TRANSITIONS[s].length === 0;
-export const isWorking = (s: OrderStatus): boolean =>
-  s === 'SUBMITTED' || s === 'PARTIALLY_FILLED' || s === 'PENDING_CANCEL';
+export const isWorking = (s: OrderStatus): boolean => s === 'SUBMITTED' || s === 'PARTIALLY_FILLED' || s === 'PENDING_CANCEL';
 
 export class IllegalTransition extends Error {
   constructor(orderId: number, from: OrderStatus, to: OrderStatus) {

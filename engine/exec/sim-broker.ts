@@ -93,7 +93,8 @@ export class SimBroker implements Broker {
       this.match(o, bar);
       if (!list.includes(o)) continue;
       if (o.tif === 'IOC' || o.tif === 'FOK') this.finish(o, 'CANCELLED', `${o.tif}: not filled on its first bar`);
-      else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay)) this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
+      else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay))
+        this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
       else if (o.tif === 'GTD' && o.goodTill < bar.ts + this.opts.intervalMs) this.finish(o, 'EXPIRED', 'GTD time reached');
       else if (o.type === 'TRAIL') updateTrail(o, bar);
     }

@@ -87,7 +87,10 @@ export class IbConnection extends EventEmitter {
       this.api.connect(this.o.clientId);
       // a gateway that accepts the socket but never completes the handshake must not leave us silent
       this.handshakeTimer = setTimeout(() => {
-        if (!this.ready && !this.stopped) this.recycle(`no answer from the gateway at ${this.o.host}:${this.o.port} within ${HANDSHAKE_MS / 1000} s (is it an IB Gateway/TWS with the API enabled, and is client id ${this.o.clientId} free?)`);
+        if (!this.ready && !this.stopped)
+          this.recycle(
+            `no answer from the gateway at ${this.o.host}:${this.o.port} within ${HANDSHAKE_MS / 1000} s (is it an IB Gateway/TWS with the API enabled, and is client id ${this.o.clientId} free?)`,
+          );
       }, HANDSHAKE_MS);
     });
   }

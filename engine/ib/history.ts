@@ -133,11 +133,16 @@ export async function downloadHistory(conn: IbConnection, store: Store, requests
       if (rows.length === 0) continue;
       // named by position, with the symbol in a column: a symbol never becomes a path
       const file = path.join(dir, `bars-${files.length}.csv`);
-      const time = (t: string) => (/^\d{9,10}$/.test(t) ? new Date(Number(t) * 1000).toISOString() : /^\d{8}$/.test(t) ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}` : t);
-      writeFileSync(file, ['symbol,timestamp,open,high,low,close,volume', ...rows.map((x) => [r.symbol, time(x[0]), ...x.slice(1)].join(','))].join('\n') + '\n');
+      const time = (t: string) =>
+        /^\d{9,10}$/.test(t) ? new Date(Number(t) * 1000).toISOString() : /^\d{8}$/.test(t) ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}` : t;
+      writeFileSync(
+        file,
+        `${['symbol,timestamp,open,high,low,close,volume', ...rows.map((x) => [r.symbol, time(x[0]), ...x.slice(1)].join(','))].join('\n')}\n`,
+      );
       files.push(file);
     }
-    if (files.length === 0) throw new Error(`the gateway returned no ${requests[0].barSize} bars for ${requests.map((r) => r.symbol).join(',')} over ${requests[0].duration}`);
+    if (files.length === 0)
+      throw new Error(`the gateway returned no ${requests[0].barSize} bars for ${requests.map((r) => r.symbol).join(',')} over ${requests[0].duration}`);
     return await importPaths(store, files, { interval });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,14 @@
-import { EventName, OrderAction, OrderType as IbOrderType, SecType, TimeInForce as IbTif, type CommissionReport, type Contract, type Execution, type Order as IbOrder } from '@stoqey/ib';
+import {
+  EventName,
+  OrderAction,
+  OrderType as IbOrderType,
+  SecType,
+  TimeInForce as IbTif,
+  type CommissionReport,
+  type Contract,
+  type Execution,
+  type Order as IbOrder,
+} from '@stoqey/ib';
 import { parseIbTime } from './protocol/time.ts';
 import type { AccountFigures, BrokerExecution, BrokerListener, BrokerOrder, BrokerPosition, LiveBroker } from '../core/ports.ts';
 import type { EpochMs, Fill, Order } from '../core/types.ts';
@@ -70,7 +80,10 @@ export class IbBroker implements LiveBroker {
   /** from a drop until the runner has reconciled and called `release`: nothing is sent */
   holding = false;
 
-  constructor(private readonly conn: IbConnection, private readonly o: IbBrokerOptions) {
+  constructor(
+    private readonly conn: IbConnection,
+    private readonly o: IbBrokerOptions,
+  ) {
     conn.on('disconnected', () => (this.holding = true));
     const api = conn.api;
     api.on(EventName.orderStatus, (id: number, status: string) => this.onOrderStatus(id, status));
@@ -85,7 +98,8 @@ export class IbBroker implements LiveBroker {
   }
 
   place(order: Order): void {
-    if (order.qty.kind !== 'shares') throw new Error(`order ${order.id}: live orders need a quantity when sent; all-in sizing is resolved at the fill and is refused live`);
+    if (order.qty.kind !== 'shares')
+      throw new Error(`order ${order.id}: live orders need a quantity when sent; all-in sizing is resolved at the fill and is refused live`);
     this.outbox.push({ kind: 'place', order });
   }
 
@@ -211,7 +225,14 @@ export class IbBroker implements LiveBroker {
     const out: BrokerOrder[] = [];
     return this.collect('open orders', (api, done) => {
       const onOpen = (id: number, c: Contract, order: IbOrder, state: { status?: string }) => {
-        out.push({ brokerId: id, ref: order.orderRef ?? '', symbol: c.symbol ?? '', side: order.action === OrderAction.BUY ? 'BUY' : 'SELL', qty: Number(order.totalQuantity ?? 0), status: state?.status ?? '' });
+        out.push({
+          brokerId: id,
+          ref: order.orderRef ?? '',
+          symbol: c.symbol ?? '',
+          side: order.action === OrderAction.BUY ? 'BUY' : 'SELL',
+          qty: Number(order.totalQuantity ?? 0),
+          status: state?.status ?? '',
+        });
       };
       const onEnd = () => done(out);
       api.on(EventName.openOrder, onOpen);
@@ -249,7 +270,14 @@ export class IbBroker implements LiveBroker {
     const out: BrokerExecution[] = [];
     return this.collect('executions', (api, done) => {
       const onExec = (id: number, c: Contract, e: Execution) => {
-        if (id === reqId) out.push({ execId: e.execId ?? '', ref: e.orderRef ?? '', symbol: c.symbol ?? '', qty: (e.side === 'SLD' ? -1 : 1) * (e.shares ?? 0), price: e.price ?? NaN });
+        if (id === reqId)
+          out.push({
+            execId: e.execId ?? '',
+            ref: e.orderRef ?? '',
+            symbol: c.symbol ?? '',
+            qty: (e.side === 'SLD' ? -1 : 1) * (e.shares ?? 0),
+            price: e.price ?? NaN,
+          });
       };
       const onEnd = (id: number) => id === reqId && done(out);
       api.on(EventName.execDetails, onExec);
@@ -337,7 +365,8 @@ export class IbBroker implements LiveBroker {
     }
     if (o.ocaGroup) ib.ocaGroup = o.ocaGroup;
     if (parentIbId !== undefined) ib.parentId = parentIbId;
-    if (o.tif === 'GTD' && Number.isFinite(o.goodTill)) ib.goodTillDate = new Date(o.goodTill).toISOString().replace(/[-:]/g, '').replace('T', ' ').slice(0, 17) + ' UTC';
+    if (o.tif === 'GTD' && Number.isFinite(o.goodTill))
+      ib.goodTillDate = `${new Date(o.goodTill).toISOString().replace(/[-:]/g, '').replace('T', ' ').slice(0, 17)} UTC`;
     return ib;
   }
 
@@ -346,7 +375,10 @@ export class IbBroker implements LiveBroker {
     if (!order) return;
     this.acked.add(order.id);
     if ((status === 'PreSubmitted' || status === 'Submitted') && order.status === 'APPROVED') this.listener.onStatus(order, 'SUBMITTED', '');
-    else if ((status === 'Cancelled' || status === 'ApiCancelled') && (order.status === 'SUBMITTED' || order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) {
+    else if (
+      (status === 'Cancelled' || status === 'ApiCancelled') &&
+      (order.status === 'SUBMITTED' || order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')
+    ) {
       this.listener.onStatus(order, 'CANCELLED', order.status === 'PENDING_CANCEL' ? order.reason : 'cancelled at the broker');
     }
   }
@@ -357,12 +389,21 @@ export class IbBroker implements LiveBroker {
     const order = this.byIbId.get(e.orderId ?? -1) ?? this.byRef(e);
     const booked = this.seenExec.get(execId);
     if (booked !== undefined) {
-      const now = order ? execKey(order.symbol, (order.side === 'BUY' ? 1 : -1) * (e.shares ?? 0), e.price ?? NaN) : `foreign ${e.orderRef ?? ''} ${e.shares} @ ${e.price}`;
-      if (now !== booked) this.o.note?.({ kind: 'conflict', message: `execution id ${execId} was booked as ${booked} and now comes as ${now}: the broker reused an execution id; not booked, the books need checking` });
+      const now = order
+        ? execKey(order.symbol, (order.side === 'BUY' ? 1 : -1) * (e.shares ?? 0), e.price ?? NaN)
+        : `foreign ${e.orderRef ?? ''} ${e.shares} @ ${e.price}`;
+      if (now !== booked)
+        this.o.note?.({
+          kind: 'conflict',
+          message: `execution id ${execId} was booked as ${booked} and now comes as ${now}: the broker reused an execution id; not booked, the books need checking`,
+        });
       return;
     }
     if (!order) {
-      this.o.note?.({ kind: 'info', message: `execution ${execId} of order ${e.orderId} (${e.orderRef || 'no orderRef'}) is not ours: left to reconciliation` });
+      this.o.note?.({
+        kind: 'info',
+        message: `execution ${execId} of order ${e.orderId} (${e.orderRef || 'no orderRef'}) is not ours: left to reconciliation`,
+      });
       return;
     }
     this.acked.add(order.id);

@@ -57,7 +57,10 @@ export class IbFeed implements Feed {
   /** the gateway's clock as far as we know it (epoch ms): the latest reqCurrentTime answer or 5-second bar end */
   gatewayTime: EpochMs = -Infinity;
 
-  constructor(private readonly conn: IbConnection, private readonly o: IbFeedOptions) {
+  constructor(
+    private readonly conn: IbConnection,
+    private readonly o: IbFeedOptions,
+  ) {
     this.agg = new BarAggregator(o.symbols, o.intervalMs, SUB_MS, undefined, (p) => o.onPartial?.(o.symbols[p.sid], p));
     const api = conn.api;
     api.on(EventName.realtimeBar, (reqId: number, date: number, open: number, high: number, low: number, close: number, volume: number) => {

@@ -179,10 +179,20 @@ export class WorkerFiller implements FillerPort {
   /** pauses taken while not busy (not sent to the worker) */
   private pausedIdle = 0;
 
-  constructor(file: string, retryMs: number, private readonly events: FillerEvents) {
+  constructor(
+    file: string,
+    retryMs: number,
+    private readonly events: FillerEvents,
+  ) {
     const entry = new URL(import.meta.url.endsWith('.ts') ? './journal-filler.ts' : './journal-filler.js', import.meta.url).href;
     // TypeScript sources (tsx, vitest): the worker registers tsx's loader before importing its entry
-    const tsx = entry.endsWith('.ts') ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : undefined;
+    const tsx = entry.endsWith('.ts')
+      ? pathToFileURL(
+          createRequire(import.meta.url)
+            .resolve('tsx/esm/api')
+            .replace(/\.cjs$/, '.mjs'),
+        ).href
+      : undefined;
     const code = tsx
       ? `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`
       : `import(${JSON.stringify(entry)})`;

@@ -42,7 +42,13 @@ export interface RunRecord {
  * Writes a finished run's journal in one transaction: all of it or, on any error, none of it.
  * A run id that is already there is replaced, so re-running the same config is idempotent.
  */
-export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journal: MemoryJournal, orders: readonly Order[], portfolio: Portfolio): Promise<void> {
+export async function writeJournal(
+  conn: DuckDBConnection,
+  run: RunRecord,
+  journal: MemoryJournal,
+  orders: readonly Order[],
+  portfolio: Portfolio,
+): Promise<void> {
   await ensureJournalTables(conn);
   await conn.run('BEGIN TRANSACTION');
   try {
@@ -79,7 +85,9 @@ export async function writeJournal(conn: DuckDBConnection, run: RunRecord, journ
     });
     await appendEvents(conn, run.runId, journal, { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 });
     const positions = portfolio.books.flatMap((b) =>
-      [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ strategy: b.name, symbol: portfolio.symbols[sid], qty: q, avgCost: b.avgCost[sid], last: portfolio.marks[sid] }])),
+      [...b.qty].flatMap((q, sid) =>
+        q === 0 ? [] : [{ strategy: b.name, symbol: portfolio.symbols[sid], qty: q, avgCost: b.avgCost[sid], last: portfolio.marks[sid] }],
+      ),
     );
     await appendRows(conn, 'positions', positions, (a, p) => {
       a.appendVarchar(run.runId);
@@ -106,49 +114,76 @@ interface JournalMark {
 }
 
 export async function ensureJournalTables(conn: DuckDBConnection): Promise<void> {
-  for (const ddl of JOURNAL_DDL.split(';').map((s) => s.trim()).filter(Boolean)) await conn.run(ddl);
+  for (const ddl of JOURNAL_DDL.split(';')
+    .map((s) => s.trim())
+    .filter(Boolean))
+    await conn.run(ddl);
 }
 
 /** Appends the journal's events from `from` on. */
 async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark): Promise<JournalMark> {
-  await appendRows(conn, 'order_events', journal.orderEvents, (a, e, k) => {
-    a.appendVarchar(runId);
-    a.appendInteger(from.orderEvents + k);
-    a.appendBigInt(BigInt(e.ts));
-    a.appendInteger(e.orderId);
-    a.appendVarchar(e.from);
-    a.appendVarchar(e.to);
-    a.appendVarchar(e.reason);
-  }, from.orderEvents);
-  await appendRows(conn, 'fills', journal.fills, (a, f, k) => {
-    a.appendVarchar(runId);
-    a.appendInteger(from.fills + k);
-    a.appendVarchar(f.execId);
-    a.appendInteger(f.orderId);
-    a.appendVarchar(f.strategy);
-    a.appendVarchar(f.symbol);
-    a.appendBigInt(BigInt(f.ts));
-    a.appendDouble(f.qty);
-    a.appendDouble(f.price);
-    a.appendDouble(f.commission);
-  }, from.fills);
-  await appendRows(conn, 'risk_events', journal.riskEvents, (a, e, k) => {
-    a.appendVarchar(runId);
-    a.appendInteger(from.riskEvents + k);
-    a.appendBigInt(BigInt(e.ts));
-    a.appendInteger(e.orderId);
-    a.appendVarchar(e.check);
-    double(a, e.value);
-    double(a, e.limit);
-    a.appendVarchar(e.message);
-  }, from.riskEvents);
-  await appendRows(conn, 'equity', journal.equityCurve, (a, p) => {
-    a.appendVarchar(runId);
-    a.appendBigInt(BigInt(p.ts));
-    a.appendDouble(p.equity);
-    a.appendDouble(p.cash);
-    a.appendDouble(p.gross);
-  }, from.equity);
+  await appendRows(
+    conn,
+    'order_events',
+    journal.orderEvents,
+    (a, e, k) => {
+      a.appendVarchar(runId);
+      a.appendInteger(from.orderEvents + k);
+      a.appendBigInt(BigInt(e.ts));
+      a.appendInteger(e.orderId);
+      a.appendVarchar(e.from);
+      a.appendVarchar(e.to);
+      a.appendVarchar(e.reason);
+    },
+    from.orderEvents,
+  );
+  await appendRows(
+    conn,
+    'fills',
+    journal.fills,
+    (a, f, k) => {
+      a.appendVarchar(runId);
+      a.appendInteger(from.fills + k);
+      a.appendVarchar(f.execId);
+      a.appendInteger(f.orderId);
+      a.appendVarchar(f.strategy);
+      a.appendVarchar(f.symbol);
+      a.appendBigInt(BigInt(f.ts));
+      a.appendDouble(f.qty);
+      a.appendDouble(f.price);
+      a.appendDouble(f.commission);
+    },
+    from.fills,
+  );
+  await appendRows(
+    conn,
+    'risk_events',
+    journal.riskEvents,
+    (a, e, k) => {
+      a.appendVarchar(runId);
+      a.appendInteger(from.riskEvents + k);
+      a.appendBigInt(BigInt(e.ts));
+      a.appendInteger(e.orderId);
+      a.appendVarchar(e.check);
+      double(a, e.value);
+      double(a, e.limit);
+      a.appendVarchar(e.message);
+    },
+    from.riskEvents,
+  );
+  await appendRows(
+    conn,
+    'equity',
+    journal.equityCurve,
+    (a, p) => {
+      a.appendVarchar(runId);
+      a.appendBigInt(BigInt(p.ts));
+      a.appendDouble(p.equity);
+      a.appendDouble(p.cash);
+      a.appendDouble(p.gross);
+    },
+    from.equity,
+  );
   return { orderEvents: journal.orderEvents.length, fills: journal.fills.length, riskEvents: journal.riskEvents.length, equity: journal.equityCurve.length };
 }
 
@@ -161,7 +196,13 @@ function double(a: DuckDBAppender, x: number): void {
 const APPEND_BATCH = 50_000;
 
 /** Appends `rows[from..]` to `table` through one appender, flushed every APPEND_BATCH rows. */
-async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readonly T[], row: (a: DuckDBAppender, r: T, i: number) => void, from = 0): Promise<void> {
+async function appendRows<T>(
+  conn: DuckDBConnection,
+  table: string,
+  rows: readonly T[],
+  row: (a: DuckDBAppender, r: T, i: number) => void,
+  from = 0,
+): Promise<void> {
   if (rows.length <= from) return;
   const a = await conn.createAppender(table);
   let done = false;
@@ -178,6 +219,7 @@ async function appendRows<T>(conn: DuckDBConnection, table: string, rows: readon
       a.closeSync();
     } catch (e) {
       // after a failed append, closing fails the same way: the first error is the one to report
+      // biome-ignore lint/correctness/noUnsafeFinally: thrown only when the try block succeeded
       if (done) throw e;
     }
   }

@@ -33,7 +33,7 @@ const NUL = '\u0000';
 
 function replacer(_k: string, v: unknown): unknown {
   if (typeof v === 'number') {
-    if (v - v !== 0) return v !== v ? '\u0000NaN' : v > 0 ? '\u0000Infinity' : '\u0000-Infinity';
+    if (v - v !== 0) return Number.isNaN(v) ? '\u0000NaN' : v > 0 ? '\u0000Infinity' : '\u0000-Infinity';
     if (v === 0 && 1 / v < 0) return '\u0000-0';
     return v;
   }
@@ -57,7 +57,7 @@ export function decodeJson<T = unknown>(text: string): T {
 
 /** One write-ahead line: `{"g":N,"e":{...}}` and a newline. */
 export function walLine(g: number, e: JournalEntry): string {
-  return '{"g":' + g + ',"e":' + JSON.stringify(e, replacer) + '}\n';
+  return `{"g":${g},"e":${JSON.stringify(e, replacer)}}\n`;
 }
 
 /** The global sequence number at the start of a line (`{"g":N,`), or -1. */
@@ -100,7 +100,8 @@ export function parseWal(text: string, after: number, where: string, o: { strict
     line++;
     const g = lineSeq(text, pos);
     let ok = false;
-    if (g > 0 && g <= after) ok = true; // already in the database: not parsed
+    if (g > 0 && g <= after)
+      ok = true; // already in the database: not parsed
     else if (g > 0) {
       try {
         const r = decodeJson<WalRecord>(text.slice(pos, nl));
@@ -121,7 +122,9 @@ export function parseWal(text: string, after: number, where: string, o: { strict
   if (bad) {
     const message = `${where} line ${bad.line} is not a journal record ('${bad.text}')`;
     if (o.strict && lastGoodLine > bad.line) {
-      throw new Error(`${message} and whole records follow it: the write-ahead file is damaged. Move it aside to open the journal without it (the entries it holds that the database lacks are then lost), or repair that line`);
+      throw new Error(
+        `${message} and whole records follow it: the write-ahead file is damaged. Move it aside to open the journal without it (the entries it holds that the database lacks are then lost), or repair that line`,
+      );
     }
     o.warn?.(`${message}: ignored`);
   }

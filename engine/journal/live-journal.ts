@@ -8,7 +8,21 @@
 // it is held. Each record carries a global sequence number; the database keeps the last one it has
 // (journal_meta 'applied_seq'), so reopening after a crash writes the records it lacks exactly once.
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -202,7 +216,9 @@ export class LiveJournal {
         // the next open ignores a torn last line
       }
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(`cannot write the live journal's write-ahead file ${this.walPath}: ${(e as Error).message}. Nothing of this write is journaled, so its orders must not be sent. ${hint(code)}`);
+      throw new Error(
+        `cannot write the live journal's write-ahead file ${this.walPath}: ${(e as Error).message}. Nothing of this write is journaled, so its orders must not be sent. ${hint(code)}`,
+      );
     }
     this.walBytes += written;
     if (fstatSync(this.fd).nlink === 0) {
@@ -301,7 +317,10 @@ export class LiveJournal {
         if (this.memory) return await fn(this.memory.conn);
         let s: DbSession;
         try {
-          s = await retryLocked(() => openJournalDb(this.file), this.lockTimeoutMs, { everyMs: 50, onWait: () => this.log(`${this.file} is open in another process: waiting for it`) });
+          s = await retryLocked(() => openJournalDb(this.file), this.lockTimeoutMs, {
+            everyMs: 50,
+            onWait: () => this.log(`${this.file} is open in another process: waiting for it`),
+          });
         } catch (e) {
           throw new Error(dbErrorMessage(this.file, this.walPath, (e as Error).message, false));
         }
@@ -349,7 +368,8 @@ export class LiveJournal {
       rmSync(this.lockPath, { force: true });
       openHere.delete(path.resolve(this.file));
     }
-    if (error && this.broken) throw new Error(`${this.broken.message}. At close the database could not be written either (${(this.failure?.message ?? error.message).split('\n')[0]})`);
+    if (error && this.broken)
+      throw new Error(`${this.broken.message}. At close the database could not be written either (${(this.failure?.message ?? error.message).split('\n')[0]})`);
     if (error) throw error;
   }
 }
@@ -374,7 +394,9 @@ function hint(code: string | undefined): string {
 
 function dbErrorMessage(file: string, wal: string, message: string, opening: boolean): string {
   const code = /No space left|ENOSPC/i.test(message) ? 'ENOSPC' : /Permission denied|read-only/i.test(message) ? 'EACCES' : undefined;
-  const safe = opening ? `nothing was lost: ${wal} keeps the entries and they are written at the next open` : `the entries are safe in ${wal} and are written at the next flush, or when the journal is opened again`;
+  const safe = opening
+    ? `nothing was lost: ${wal} keeps the entries and they are written at the next open`
+    : `the entries are safe in ${wal} and are written at the next flush, or when the journal is opened again`;
   if (/could not set lock|conflicting lock/i.test(message)) {
     return `the journal ${file} is held by another process (${message.split('\n')[0]}): close whatever keeps it open (a reader holds it only for a moment); ${safe}`;
   }
@@ -388,7 +410,8 @@ function acquireLock(lockPath: string, file: string): void {
       writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new Error(`cannot create ${lockPath} (the journal's writer lock): ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0)
+        throw new Error(`cannot create ${lockPath} (the journal's writer lock): ${(e as Error).message}`);
     }
     let pid = NaN;
     try {
@@ -397,7 +420,9 @@ function acquireLock(lockPath: string, file: string): void {
       // unreadable: taken over
     }
     if (pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new Error(`the journal ${file} is being written by another process (pid ${pid}): two runners must not share a journal. Stop that one or give this one another --out; if no process ${pid} is a runner, delete ${lockPath}`);
+      throw new Error(
+        `the journal ${file} is being written by another process (pid ${pid}): two runners must not share a journal. Stop that one or give this one another --out; if no process ${pid} is a runner, delete ${lockPath}`,
+      );
     }
     rmSync(lockPath, { force: true });
   }
@@ -431,9 +456,32 @@ function fsyncDir(dir: string): void {
 export function typicalBatch(runId: string, i: number): JournalEntry[] {
   const ts = 1_700_000_000_000 + i * 60_000;
   const order: Order = {
-    id: i + 1, strategy: 'sma-cross', symbol: 'SPY', sid: 0, side: 'BUY', type: 'MKT', qty: { kind: 'shares', shares: 10 }, limit: NaN, stop: NaN,
-    trailingPercent: NaN, trailingAmount: NaN, tif: 'DAY', goodTill: NaN, ocaGroup: '', parentId: 0, tag: '', status: 'APPROVED', submittedAt: ts + 60_000,
-    eligibleFrom: ts + 60_000, filledQty: 0, avgFillPrice: 0, commission: 0, triggered: false, firstBarDay: NaN, pendingChildren: [], reason: '',
+    id: i + 1,
+    strategy: 'sma-cross',
+    symbol: 'SPY',
+    sid: 0,
+    side: 'BUY',
+    type: 'MKT',
+    qty: { kind: 'shares', shares: 10 },
+    limit: NaN,
+    stop: NaN,
+    trailingPercent: NaN,
+    trailingAmount: NaN,
+    tif: 'DAY',
+    goodTill: NaN,
+    ocaGroup: '',
+    parentId: 0,
+    tag: '',
+    status: 'APPROVED',
+    submittedAt: ts + 60_000,
+    eligibleFrom: ts + 60_000,
+    filledQty: 0,
+    avgFillPrice: 0,
+    commission: 0,
+    triggered: false,
+    firstBarDay: NaN,
+    pendingChildren: [],
+    reason: '',
   };
   return [
     { t: 'order', runId, order },

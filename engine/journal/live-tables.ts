@@ -85,18 +85,24 @@ export async function applyRecords(conn: DuckDBConnection, records: readonly Wal
   try {
     // one statement list (one round trip): older versions of what this batch replaces, the sequence marks
     const sql: string[] = [];
-    for (const [runId, m] of orders) sql.push(`DELETE FROM live_orders WHERE run_id = ${quote(runId)} AND order_id IN (${[...m.keys()].map((id) => Math.trunc(Number(id)) || 0).join(',')})`);
+    for (const [runId, m] of orders)
+      sql.push(`DELETE FROM live_orders WHERE run_id = ${quote(runId)} AND order_id IN (${[...m.keys()].map((id) => Math.trunc(Number(id)) || 0).join(',')})`);
     if (states.size > 0) sql.push(`DELETE FROM live_state WHERE run_id IN (${[...states.keys()].map(quote).join(',')})`);
     sql.push(`DELETE FROM live_runs WHERE run_id IN (${[...lastSeq.keys()].map(quote).join(',')})`);
     sql.push(`INSERT INTO live_runs VALUES ${[...lastSeq].map(([runId, last]) => `(${quote(runId)}, ${last})`).join(', ')}`);
     sql.push(`DELETE FROM journal_meta WHERE key = 'applied_seq'`);
     sql.push(`INSERT INTO journal_meta VALUES ('applied_seq', ${g})`);
     await conn.run(sql.join(';\n'));
-    await append(conn, 'live_orders', [...orders].flatMap(([runId, m]) => [...m.values()].map((o) => ({ runId, o }))), (a, { runId, o }) => {
-      str(a, runId);
-      int(a, o.id);
-      str(a, encodeJson(o));
-    });
+    await append(
+      conn,
+      'live_orders',
+      [...orders].flatMap(([runId, m]) => [...m.values()].map((o) => ({ runId, o }))),
+      (a, { runId, o }) => {
+        str(a, runId);
+        int(a, o.id);
+        str(a, encodeJson(o));
+      },
+    );
     await append(conn, 'order_events', events, (a, { runId, seq, x }) => {
       str(a, runId);
       int(a, seq);
@@ -179,6 +185,7 @@ async function append<T>(conn: DuckDBConnection, table: string, rows: readonly T
     try {
       a.closeSync(); // writes the rows
     } catch (e) {
+      // biome-ignore lint/correctness/noUnsafeFinally: thrown only when the try block succeeded
       if (done) throw e;
     }
   }

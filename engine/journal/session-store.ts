@@ -58,21 +58,40 @@ export async function readJournalRows(
 ): Promise<JournalRows> {
   const want = new Set(parts);
   const tables = await tableNames(conn);
-  const rows = async (table: string, sql: string) => (tables.has(table) ? ((await conn.runAndReadAll(sql, [runId])).getRowObjectsJS() as Record<string, unknown>[]) : []);
+  const rows = async (table: string, sql: string) =>
+    tables.has(table) ? ((await conn.runAndReadAll(sql, [runId])).getRowObjectsJS() as Record<string, unknown>[]) : [];
   const sid = (s: string) => symbols.indexOf(s);
   const mine = pending.filter((e) => e.runId === runId);
   const out: JournalRows = { orders: [], orderEvents: [], fills: [], riskEvents: [], equity: [], bars: [], logs: [], state: undefined };
 
   if (want.has('orderEvents')) {
-    out.orderEvents = (await rows('order_events', `SELECT seq, ts, order_id, from_status, to_status, reason FROM order_events WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-      seq: num(r.seq), ts: num(r.ts), orderId: num(r.order_id), from: String(r.from_status ?? '') as OrderStatus | '', to: String(r.to_status) as OrderStatus, reason: String(r.reason ?? ''),
+    out.orderEvents = (
+      await rows('order_events', `SELECT seq, ts, order_id, from_status, to_status, reason FROM order_events WHERE run_id = $1 ORDER BY seq`)
+    ).map((r) => ({
+      seq: num(r.seq),
+      ts: num(r.ts),
+      orderId: num(r.order_id),
+      from: String(r.from_status ?? '') as OrderStatus | '',
+      to: String(r.to_status) as OrderStatus,
+      reason: String(r.reason ?? ''),
     }));
     for (const e of mine) if (e.t === 'orderEvent') out.orderEvents.push({ seq: e.seq, ...e.e });
     bySeq(out.orderEvents);
   }
   if (want.has('fills')) {
-    out.fills = (await rows('fills', `SELECT seq, exec_id, order_id, strategy, symbol, ts, qty, price, commission FROM fills WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-      seq: num(r.seq), orderId: num(r.order_id), strategy: String(r.strategy), symbol: String(r.symbol), sid: sid(String(r.symbol)), ts: num(r.ts), qty: num(r.qty), price: num(r.price), commission: num(r.commission), execId: String(r.exec_id),
+    out.fills = (
+      await rows('fills', `SELECT seq, exec_id, order_id, strategy, symbol, ts, qty, price, commission FROM fills WHERE run_id = $1 ORDER BY seq`)
+    ).map((r) => ({
+      seq: num(r.seq),
+      orderId: num(r.order_id),
+      strategy: String(r.strategy),
+      symbol: String(r.symbol),
+      sid: sid(String(r.symbol)),
+      ts: num(r.ts),
+      qty: num(r.qty),
+      price: num(r.price),
+      commission: num(r.commission),
+      execId: String(r.exec_id),
     }));
     for (const e of mine) if (e.t === 'fill') out.fills.push({ seq: e.seq, ...e.f, sid: sid(e.f.symbol) });
     bySeq(out.fills);
@@ -88,27 +107,51 @@ export async function readJournalRows(
     out.orders = [...byId.values()].sort((a, b) => a.id - b.id);
   }
   if (want.has('riskEvents')) {
-    out.riskEvents = (await rows('risk_events', `SELECT seq, ts, order_id, check_name, value, limit_value, message FROM risk_events WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-      seq: num(r.seq), ts: num(r.ts), orderId: num(r.order_id), check: String(r.check_name), value: num(r.value), limit: num(r.limit_value), message: String(r.message ?? ''),
+    out.riskEvents = (
+      await rows('risk_events', `SELECT seq, ts, order_id, check_name, value, limit_value, message FROM risk_events WHERE run_id = $1 ORDER BY seq`)
+    ).map((r) => ({
+      seq: num(r.seq),
+      ts: num(r.ts),
+      orderId: num(r.order_id),
+      check: String(r.check_name),
+      value: num(r.value),
+      limit: num(r.limit_value),
+      message: String(r.message ?? ''),
     }));
     for (const e of mine) if (e.t === 'risk') out.riskEvents.push({ seq: e.seq, ...e.e });
     bySeq(out.riskEvents);
   }
   if (want.has('equity')) {
-    out.equity = (await rows('equity', `SELECT ts, equity, cash, gross FROM equity WHERE run_id = $1 ORDER BY ts`)).map((r) => ({ ts: num(r.ts), equity: num(r.equity), cash: num(r.cash), gross: num(r.gross) }));
+    out.equity = (await rows('equity', `SELECT ts, equity, cash, gross FROM equity WHERE run_id = $1 ORDER BY ts`)).map((r) => ({
+      ts: num(r.ts),
+      equity: num(r.equity),
+      cash: num(r.cash),
+      gross: num(r.gross),
+    }));
     for (const e of mine) if (e.t === 'equity') out.equity.push({ ts: e.p.ts, equity: e.p.equity, cash: e.p.cash, gross: e.p.gross });
     out.equity.sort((a, b) => a.ts - b.ts);
   }
   if (want.has('bars')) {
     out.bars = (await rows('live_bars', `SELECT seq, symbol, ts, open, high, low, close, volume FROM live_bars WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-      seq: num(r.seq), symbol: String(r.symbol), sid: sid(String(r.symbol)), ts: num(r.ts), open: num(r.open), high: num(r.high), low: num(r.low), close: num(r.close), volume: num(r.volume),
+      seq: num(r.seq),
+      symbol: String(r.symbol),
+      sid: sid(String(r.symbol)),
+      ts: num(r.ts),
+      open: num(r.open),
+      high: num(r.high),
+      low: num(r.low),
+      close: num(r.close),
+      volume: num(r.volume),
     }));
     for (const e of mine) if (e.t === 'bar') out.bars.push({ seq: e.seq, ...e.b, sid: sid(e.b.symbol) });
     bySeq(out.bars);
   }
   if (want.has('logs')) {
     out.logs = (await rows('live_logs', `SELECT seq, ts, kind, message FROM live_logs WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-      seq: num(r.seq), ts: num(r.ts), kind: String(r.kind) as LogKind, message: String(r.message ?? ''),
+      seq: num(r.seq),
+      ts: num(r.ts),
+      kind: String(r.kind) as LogKind,
+      message: String(r.message ?? ''),
     }));
     for (const e of mine) if (e.t === 'log') out.logs.push({ seq: e.seq, ts: e.ts, kind: e.kind, message: e.message });
     bySeq(out.logs);
@@ -135,7 +178,12 @@ function withoutSeq<T extends { seq: number }>(xs: readonly T[]): Omit<T, 'seq'>
  * status from its last event and its fills, the logs, and the latest safety state. `pending` (entries
  * not yet in the database) is merged in.
  */
-export async function loadSession(conn: DuckDBConnection, runId: string, symbols: readonly string[], pending: readonly JournalEntry[] = []): Promise<SessionState> {
+export async function loadSession(
+  conn: DuckDBConnection,
+  runId: string,
+  symbols: readonly string[],
+  pending: readonly JournalEntry[] = [],
+): Promise<SessionState> {
   const j = await readJournalRows(conn, runId, symbols, pending);
   const orderEvents = withoutSeq(j.orderEvents);
   const fills = withoutSeq(j.fills);

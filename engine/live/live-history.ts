@@ -6,7 +6,10 @@ export class LiveHistory implements BarHistory {
   private readonly cols: Float64Array[][]; // [sid][field] ring
   private readonly n: Int32Array;
 
-  constructor(symbols: number, readonly capacity = 1_000) {
+  constructor(
+    symbols: number,
+    readonly capacity = 1_000,
+  ) {
     this.cols = Array.from({ length: symbols }, () => Array.from({ length: 5 }, () => new Float64Array(capacity)));
     this.n = new Int32Array(symbols);
   }

@@ -89,12 +89,26 @@ export class LiveRunner {
   /** the account's figures at start (and as last asked) */
   account: AccountFigures | undefined;
 
-  constructor(readonly config: BacktestConfig, slots: SlotSpec[], private readonly o: LiveOptions) {
-    if (config.sizing.kind === 'all-in') throw new Error('live orders need their quantity when sent: all-in sizing is resolved at the fill, so the live runner refuses it; use --sizing fixed, percent or vol-target');
+  constructor(
+    readonly config: BacktestConfig,
+    slots: SlotSpec[],
+    private readonly o: LiveOptions,
+  ) {
+    if (config.sizing.kind === 'all-in')
+      throw new Error(
+        'live orders need their quantity when sent: all-in sizing is resolved at the fill, so the live runner refuses it; use --sizing fixed, percent or vol-target',
+      );
     this.fatal = new Promise<never>((_, reject) => (this.failed = reject));
     this.fatal.catch(() => {});
     this.conn = new IbConnection({ host: o.host, port: o.port, clientId: o.clientId, maxReqPerSec: o.maxReqPerSec, log: (m) => this.note('connection', m) });
-    this.broker = new IbBroker(this.conn, { account: o.account, runTag: o.runId, tz: config.tz, now: () => this.engine.now(), orderById: (id) => this.engine.orders[id - 1], note: (n) => this.onBrokerNote(n) });
+    this.broker = new IbBroker(this.conn, {
+      account: o.account,
+      runTag: o.runId,
+      tz: config.tz,
+      now: () => this.engine.now(),
+      orderById: (id) => this.engine.orders[id - 1],
+      note: (n) => this.onBrokerNote(n),
+    });
     this.history = new LiveHistory(config.symbols.length);
     this.kernel = buildKernel(config, slots, { broker: this.broker, history: this.history, journal: this.journal, sectors: o.sectors });
     this.engine = this.kernel.engine;
@@ -108,8 +122,10 @@ export class LiveRunner {
       heartbeatMs: o.heartbeatMs,
       stallMs: o.stallMs,
       onStall: (ms) => this.conn.recycle(`the gateway has not answered the heartbeat for ${(ms / 1000).toFixed(1)} s: treated as a dropped connection`),
-      onPartial: (symbol, p) => this.note('info', `partial bar not traded: ${symbol} ${iso(p.ts)} (5-second bars received from ${iso(p.first)} to ${iso(p.last)})`),
-      onRefused: (ts, bars, last) => this.note('info', `bars refused: ${bars.map((b) => b.symbol).join(',')} ${iso(ts)} is not after the last bar acted on (${iso(last)})`),
+      onPartial: (symbol, p) =>
+        this.note('info', `partial bar not traded: ${symbol} ${iso(p.ts)} (5-second bars received from ${iso(p.first)} to ${iso(p.last)})`),
+      onRefused: (ts, bars, last) =>
+        this.note('info', `bars refused: ${bars.map((b) => b.symbol).join(',')} ${iso(ts)} is not after the last bar acted on (${iso(last)})`),
       onBar: (b: Bar) => {
         this.see(b);
         this.barLog.push({ ...b });
@@ -188,7 +204,8 @@ export class LiveRunner {
     const ack = this.o.ackTimeoutMs ?? 5_000;
     every(ack / 2, ack / 2, () => {
       const late = this.broker.unacknowledged(ack);
-      if (late.length > 0 && this.conn.ready) void this.reconcile(`order ${late.map((x) => x.id).join(', ')} not acknowledged by the broker within ${ack / 1000} s`).catch(() => {});
+      if (late.length > 0 && this.conn.ready)
+        void this.reconcile(`order ${late.map((x) => x.id).join(', ')} not acknowledged by the broker within ${ack / 1000} s`).catch(() => {});
     });
   }
 
@@ -231,7 +248,10 @@ export class LiveRunner {
     }
     if (prev.orders.length === 0 && prev.bars.length === 0 && !state) return -Infinity;
     const tripped = this.kernel.risk.tripped;
-    this.note('info', `restarted: ${prev.orders.length} orders, ${prev.fills.length} fills and ${prev.bars.length} bars taken back from the journal${tripped ? `; the circuit breaker is still tripped (${tripped.message}): no new orders until a person resets it` : ''}`);
+    this.note(
+      'info',
+      `restarted: ${prev.orders.length} orders, ${prev.fills.length} fills and ${prev.bars.length} bars taken back from the journal${tripped ? `; the circuit breaker is still tripped (${tripped.message}): no new orders until a person resets it` : ''}`,
+    );
     this.o.print?.(`resuming run ${this.o.runId}: ${prev.orders.length} orders, ${prev.fills.length} fills, ${prev.bars.length} bars from the journal`);
     return prev.bars.length ? prev.bars[prev.bars.length - 1].ts : -Infinity;
   }
@@ -242,10 +262,15 @@ export class LiveRunner {
     this.account = a;
     const money = (x: number) => `${x.toLocaleString('en-US', { maximumFractionDigits: 2 })} ${a.currency}`.trim();
     const resumed = this.engine.orders.length > 0;
-    this.note('info', `account ${a.account}: net liquidation ${money(a.netLiquidation)}, total cash ${money(a.totalCashValue)}, available funds ${money(a.availableFunds)}; capital allotted to ${this.config.strategy}: ${money(this.config.cash)}`);
+    this.note(
+      'info',
+      `account ${a.account}: net liquidation ${money(a.netLiquidation)}, total cash ${money(a.totalCashValue)}, available funds ${money(a.availableFunds)}; capital allotted to ${this.config.strategy}: ${money(this.config.cash)}`,
+    );
     // the allotment is checked when a run starts; a resumed run's capital has moved with its own P&L since
     if (!resumed && !(a.netLiquidation >= this.config.cash)) {
-      throw new Error(`the account ${a.account} cannot cover the capital allotted: --cash ${this.config.cash} is more than its net liquidation ${Number.isNaN(a.netLiquidation) ? '(not reported)' : money(a.netLiquidation)}; lower --cash`);
+      throw new Error(
+        `the account ${a.account} cannot cover the capital allotted: --cash ${this.config.cash} is more than its net liquidation ${Number.isNaN(a.netLiquidation) ? '(not reported)' : money(a.netLiquidation)}; lower --cash`,
+      );
     }
   }
 
@@ -265,10 +290,11 @@ export class LiveRunner {
     }
     this.broker.drain();
     this.o.onCommitted?.();
-    if (this.o.print) for (const x of entries) {
-      const line = describeEntry(x, this.engine.orders);
-      if (line) this.o.print(line);
-    }
+    if (this.o.print)
+      for (const x of entries) {
+        const line = describeEntry(x, this.engine.orders);
+        if (line) this.o.print(line);
+      }
     return Promise.resolve();
   }
 
@@ -290,7 +316,9 @@ export class LiveRunner {
       const l = j.logs[m.logs];
       out.push({ t: 'log', runId, seq: m.logs, ts: l.ts, kind: l.kind, message: l.message });
     }
-    const state = JSON.stringify({ risk: this.kernel.risk.safetyState() } satisfies RunnerState, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+    const state = JSON.stringify({ risk: this.kernel.risk.safetyState() } satisfies RunnerState, (_k, v) =>
+      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+    );
     if (state !== this.lastState) {
       this.lastState = state;
       out.push({ t: 'state', runId, ts: this.engine.now(), state: { risk: this.kernel.risk.safetyState() } satisfies RunnerState });
@@ -326,7 +354,13 @@ export class LiveRunner {
 
   /** A one-line picture of the session: equity, P&L today, positions, open orders, connection. */
   status(): string {
-    return statusLine({ engine: this.engine, dayStartEquity: this.kernel.risk.safetyState().dayStartEquity, brokerDailyPnl: this.broker.dailyPnl, connected: this.conn.ready, tripped: this.kernel.risk.tripped?.message ?? null });
+    return statusLine({
+      engine: this.engine,
+      dayStartEquity: this.kernel.risk.safetyState().dayStartEquity,
+      brokerDailyPnl: this.broker.dailyPnl,
+      connected: this.conn.ready,
+      tripped: this.kernel.risk.tripped?.message ?? null,
+    });
   }
 
   /** Closes open bars, stops the feed, commits, disconnects. */
@@ -339,7 +373,14 @@ export class LiveRunner {
     await this.commit();
     this.conn.stop();
     await this.o.journal.flush();
-    return { config: this.config, engine: this.engine, journal: this.journal, bars: this.barLog.length, lastBarTs: this.lastBarTs, benchmark: this.benchmark.closes };
+    return {
+      config: this.config,
+      engine: this.engine,
+      journal: this.journal,
+      bars: this.barLog.length,
+      lastBarTs: this.lastBarTs,
+      benchmark: this.benchmark.closes,
+    };
   }
 
   private onBrokerNote(n: BrokerNote): void {
@@ -400,8 +441,17 @@ export class LiveRunner {
       }
       foreign++;
       const mine = this.config.symbols.includes(o.symbol);
-      this.note('reconcile', `open order ${o.brokerId} ${o.side} ${o.qty} ${o.symbol} ${o.ref ? `(${o.ref}) ` : ''}was not placed by this run: left alone${mine ? '; it trades a symbol of this run' : ''}`);
-      if (mine) this.riskEvent('reconcile.foreignOrder', 0, 0, `a foreign order ${o.brokerId} ${o.side} ${o.qty} ${o.symbol} works at the broker on a symbol of this run`);
+      this.note(
+        'reconcile',
+        `open order ${o.brokerId} ${o.side} ${o.qty} ${o.symbol} ${o.ref ? `(${o.ref}) ` : ''}was not placed by this run: left alone${mine ? '; it trades a symbol of this run' : ''}`,
+      );
+      if (mine)
+        this.riskEvent(
+          'reconcile.foreignOrder',
+          0,
+          0,
+          `a foreign order ${o.brokerId} ${o.side} ${o.qty} ${o.symbol} works at the broker on a symbol of this run`,
+        );
     }
     await broker.executions(); // ours are booked by the broker adapter as they come, once each
     const held = new Set(broker.outgoing);
@@ -428,9 +478,13 @@ export class LiveRunner {
     const mismatches = await this.positionMismatches();
     for (const m of mismatches) this.riskEvent('reconcile.position', m.broker, m.ours, m.message);
     if (mismatches.length > 0) {
-      if ((this.o.onMismatch ?? 'halt') === 'halt') engine.halt('reconcile', `the broker's positions differ from the journal's (${mismatches.map((m) => m.symbol).join(', ')})`);
+      if ((this.o.onMismatch ?? 'halt') === 'halt')
+        engine.halt('reconcile', `the broker's positions differ from the journal's (${mismatches.map((m) => m.symbol).join(', ')})`);
     }
-    this.note('reconcile', `reconciled (${why}): ${open.length} open orders at the broker (${foreign} not ours), ${mismatches.length ? `${mismatches.length} position differences` : 'positions agree'}`);
+    this.note(
+      'reconcile',
+      `reconciled (${why}): ${open.length} open orders at the broker (${foreign} not ours), ${mismatches.length ? `${mismatches.length} position differences` : 'positions agree'}`,
+    );
     await this.commit();
   }
 

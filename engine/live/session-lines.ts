@@ -2,7 +2,7 @@ import type { EpochMs, Order } from '../core/types.ts';
 import type { JournalEntry } from '../journal/live-journal.ts';
 import type { Engine } from '../run/engine.ts';
 
-const iso = (ts: EpochMs) => (Number.isFinite(ts) ? new Date(ts).toISOString().slice(0, 19).replace('T', ' ') + 'Z' : '-');
+const iso = (ts: EpochMs) => (Number.isFinite(ts) ? `${new Date(ts).toISOString().slice(0, 19).replace('T', ' ')}Z` : '-');
 const signed = (q: number) => (q > 0 ? `+${q}` : String(q));
 const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 

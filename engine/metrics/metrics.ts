@@ -96,9 +96,7 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const rfAnnual = input.rfAnnual ?? 0;
   const P = input.periodsPerYear ?? 252;
   if (input.exposure !== undefined && input.exposure.length !== equity.length) {
-    throw new RangeError(
-      `computeMetrics: exposure has ${input.exposure.length} values for ${equity.length} equity points`,
-    );
+    throw new RangeError(`computeMetrics: exposure has ${input.exposure.length} values for ${equity.length} equity points`);
   }
   for (let i = 0; i < equity.length; i++) {
     if (!Number.isFinite(equity[i].equity)) {
@@ -140,7 +138,7 @@ function returnMetrics(equity: readonly EquityPoint[], rfAnnual: number, P: numb
   const r = dailyReturns(equity);
   const N = r.length;
   const allFinite = r.every(Number.isFinite);
-  const rf = Math.pow(1 + rfAnnual, 1 / P) - 1;
+  const rf = (1 + rfAnnual) ** (1 / P) - 1;
   const excess = r.map((x) => x - rf);
   const annual = Math.sqrt(P);
 
@@ -163,7 +161,7 @@ function returnMetrics(equity: readonly EquityPoint[], rfAnnual: number, P: numb
   const first = equity.length > 0 ? equity[0].equity : NaN;
   const last = equity.length > 0 ? equity[equity.length - 1].equity : NaN;
   const totalReturn = equity.length > 0 ? last / first - 1 : null;
-  const cagr = N >= 1 ? finiteOrNull(Math.pow(last / first, P / N) - 1) : null;
+  const cagr = N >= 1 ? finiteOrNull((last / first) ** (P / N) - 1) : null;
 
   const dd = maxDrawdownOf(equity);
   const calmar = cagr !== null && dd.maxDrawdown < 0 ? finiteOrNull(cagr / Math.abs(dd.maxDrawdown)) : null;
@@ -171,10 +169,7 @@ function returnMetrics(equity: readonly EquityPoint[], rfAnnual: number, P: numb
   return { totalReturn, cagr, volatility, sharpe, sortino, ...dd, calmar };
 }
 
-type DrawdownMetrics = Pick<
-  Metrics,
-  'maxDrawdown' | 'maxDrawdownStart' | 'maxDrawdownTrough' | 'maxDrawdownRecovery' | 'maxDrawdownDays'
->;
+type DrawdownMetrics = Pick<Metrics, 'maxDrawdown' | 'maxDrawdownStart' | 'maxDrawdownTrough' | 'maxDrawdownRecovery' | 'maxDrawdownDays'>;
 
 /**
  * The deepest drawdown, with empyrical's dating: trough = first point at the minimum of the
@@ -219,10 +214,7 @@ function maxDrawdownOf(equity: readonly EquityPoint[]): DrawdownMetrics {
   };
 }
 
-type TradeMetrics = Pick<
-  Metrics,
-  'tradeCount' | 'winRate' | 'profitFactor' | 'avgWin' | 'avgLoss' | 'expectancy' | 'avgHoldingDays'
->;
+type TradeMetrics = Pick<Metrics, 'tradeCount' | 'winRate' | 'profitFactor' | 'avgWin' | 'avgLoss' | 'expectancy' | 'avgHoldingDays'>;
 
 function tradeMetrics(trades: readonly Trade[]): TradeMetrics {
   const n = trades.length;
@@ -261,10 +253,7 @@ function exposureFraction(exposure: ArrayLike<number> | undefined): number {
   return inMarket / (exposure.length - 1);
 }
 
-function turnover(
-  equity: readonly EquityPoint[],
-  fills: readonly { qty: number; price: number }[],
-): number | null {
+function turnover(equity: readonly EquityPoint[], fills: readonly { qty: number; price: number }[]): number | null {
   if (equity.length === 0) return null;
   let traded = 0;
   for (const f of fills) traded += Math.abs(f.qty * f.price);

@@ -20,10 +20,11 @@ export function auc(p: ArrayLike<number>, y: ArrayLike<number>): number {
     let j = i;
     while (j < n && p[order[j]] === p[order[i]]) j++;
     const rank = (i + 1 + j) / 2; // average 1-based rank of the tie group
-    for (let k = i; k < j; k++) if (y[order[k]] === 1) {
-      pos++;
-      rankSum += rank;
-    }
+    for (let k = i; k < j; k++)
+      if (y[order[k]] === 1) {
+        pos++;
+        rankSum += rank;
+      }
     i = j;
   }
   const neg = n - pos;

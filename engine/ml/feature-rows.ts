@@ -6,7 +6,9 @@ export function assertFeatures(rows: Float64Array, nFeatures: number, what = 'fe
   if (rows.length % nFeatures !== 0) throw new Error(`${what}: ${rows.length} values is not a whole number of rows of ${nFeatures} features`);
   for (let k = 0; k < rows.length; k++) {
     if (!Number.isFinite(Math.fround(rows[k]))) {
-      throw new Error(`${what}: row ${Math.floor(k / nFeatures)}, feature ${k % nFeatures} is ${rows[k]} (NaN and values that are not finite as float32 are not allowed)`);
+      throw new Error(
+        `${what}: row ${Math.floor(k / nFeatures)}, feature ${k % nFeatures} is ${rows[k]} (NaN and values that are not finite as float32 are not allowed)`,
+      );
     }
   }
 }

@@ -4,7 +4,23 @@
 import { ATR, EMA, RSI, SMA } from '../core/indicators.ts';
 import type { BarSeries } from '../core/types.ts';
 import {
-  ATR_N, BB_N, COL, MACD_FAST, MACD_SIGNAL, MACD_SLOW, moments, NF, pctB, rankSlice, RET_LAGS, RSI_N, SMA_LONG, SMA_SHORT, VOL_N, zScore, type Moments,
+  ATR_N,
+  BB_N,
+  COL,
+  MACD_FAST,
+  MACD_SIGNAL,
+  MACD_SLOW,
+  moments,
+  NF,
+  pctB,
+  rankSlice,
+  RET_LAGS,
+  RSI_N,
+  SMA_LONG,
+  SMA_SHORT,
+  VOL_N,
+  zScore,
+  type Moments,
 } from './features-spec.ts';
 
 /** One row-major matrix (ts.length x NF) per series, row t for bar t; NaN where a feature is not warm. */
@@ -43,11 +59,14 @@ function crossSectionalRank(series: readonly BarSeries[], out: Float64Array[]): 
   const vals = new Float64Array(S);
   const sorted = new Float64Array(S);
   const ranks = new Float64Array(S);
-  forEachSlice(series.map((s) => s.ts), (_t, sids, idx, count) => {
-    for (let k = 0; k < count; k++) vals[k] = out[sids[k]][idx[k] * NF + COL.ret_5];
-    rankSlice(vals, count, sorted, ranks);
-    for (let k = 0; k < count; k++) out[sids[k]][idx[k] * NF + COL.xs_rank_ret_5] = ranks[k];
-  });
+  forEachSlice(
+    series.map((s) => s.ts),
+    (_t, sids, idx, count) => {
+      for (let k = 0; k < count; k++) vals[k] = out[sids[k]][idx[k] * NF + COL.ret_5];
+      rankSlice(vals, count, sorted, ranks);
+      for (let k = 0; k < count; k++) out[sids[k]][idx[k] * NF + COL.xs_rank_ret_5] = ranks[k];
+    },
+  );
 }
 
 const RETURNS = [

@@ -46,7 +46,8 @@ export function buildDataset(series: readonly BarSeries[], features: readonly Fl
   checkHorizon(horizon);
   if (features.length !== series.length) throw new Error(`buildDataset: ${series.length} series but ${features.length} feature matrices`);
   series.forEach((s, i) => {
-    if (features[i].length !== s.ts.length * NF) throw new Error(`buildDataset: features of ${s.symbol} hold ${features[i].length} values, expected ${s.ts.length} x ${NF}`);
+    if (features[i].length !== s.ts.length * NF)
+      throw new Error(`buildDataset: features of ${s.symbol} hold ${features[i].length} values, expected ${s.ts.length} x ${NF}`);
   });
   const labels = series.map((s) => forwardReturnLabels(s, horizon));
   const usable = (s: number, t: number): boolean => {

@@ -2,7 +2,23 @@
 import { ATR, EMA, RSI, SMA } from '../core/indicators.ts';
 import type { Bar } from '../core/types.ts';
 import {
-  ATR_N, BB_N, COL, MACD_FAST, MACD_SIGNAL, MACD_SLOW, moments, NF, pctB, rankSlice, RET_LAGS, RSI_N, SMA_LONG, SMA_SHORT, VOL_N, zScore, type Moments,
+  ATR_N,
+  BB_N,
+  COL,
+  MACD_FAST,
+  MACD_SIGNAL,
+  MACD_SLOW,
+  moments,
+  NF,
+  pctB,
+  rankSlice,
+  RET_LAGS,
+  RSI_N,
+  SMA_LONG,
+  SMA_SHORT,
+  VOL_N,
+  zScore,
+  type Moments,
 } from './features-spec.ts';
 
 /** Closes kept per symbol: enough for ret_20's close[t-20] and the 20-bar Bollinger window. */
@@ -64,7 +80,6 @@ class SymbolState {
   private ret(t: number, k: number): number {
     return t < k ? NaN : this.closes[t % CLOSE_RING] / this.closes[(t - k) % CLOSE_RING] - 1;
   }
-
 }
 
 export class FeaturePipeline {

@@ -20,13 +20,18 @@ export interface TimedSeries {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-
 /**
  * How much of a run (or sweep) lies in its model's training window: bars whose UTC date is within the
  * card's training.from .. training.to. Undefined when none does, or when the card states no training.to
  * (a model without a training window cannot be checked).
  */
-export function inSampleOf(o: { strategy: string; model: string; card: Pick<ModelCard, 'training' | 'label'>; series: readonly TimedSeries[]; scope?: 'run' | 'sweep' }): InSample | undefined {
+export function inSampleOf(o: {
+  strategy: string;
+  model: string;
+  card: Pick<ModelCard, 'training' | 'label'>;
+  series: readonly TimedSeries[];
+  scope?: 'run' | 'sweep';
+}): InSample | undefined {
   const trainedTo = o.card.training?.to;
   if (typeof trainedTo !== 'string' || !DATE.test(trainedTo)) return undefined;
   const rawFrom = o.card.training?.from;

@@ -63,13 +63,24 @@ function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value === null || typeof value !== 'object') return value;
   const o = value as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => [k, canonical(o[k])]));
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => [k, canonical(o[k])]),
+  );
 }
 
 /** The card's semantic fields (all but FREE_FIELDS), canonical: what the model file is sealed with. */
 export function semanticFields(card: Partial<ModelCard> | Record<string, unknown>): Record<string, unknown> {
   const c = card as Record<string, unknown>;
-  return canonical(Object.fromEntries(Object.keys(c).filter((k) => !FREE_FIELDS.includes(k)).map((k) => [k, c[k]]))) as Record<string, unknown>;
+  return canonical(
+    Object.fromEntries(
+      Object.keys(c)
+        .filter((k) => !FREE_FIELDS.includes(k))
+        .map((k) => [k, c[k]]),
+    ),
+  ) as Record<string, unknown>;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -77,7 +88,8 @@ const locate = (location: string) => (location.endsWith('.json') ? location : pa
 
 /** Reads a card and checks its shape: every field present, every feature one the pipeline computes. */
 function parseModelCard(cardPath: string): ModelCard {
-  if (!existsSync(cardPath)) throw new Error(`model card ${cardPath} not found (a model is a folder with card.json and its .onnx file; train one with npm run train)`);
+  if (!existsSync(cardPath))
+    throw new Error(`model card ${cardPath} not found (a model is a folder with card.json and its .onnx file; train one with npm run train)`);
   let card: ModelCard;
   try {
     card = JSON.parse(readFileSync(cardPath, 'utf8'));
@@ -86,9 +98,11 @@ function parseModelCard(cardPath: string): ModelCard {
   }
   if (card === null || typeof card !== 'object' || Array.isArray(card)) throw new Error(`model card ${cardPath} must be a JSON object`);
   for (const k of REQUIRED) if (card[k] === undefined) throw new Error(`model card ${cardPath}: field '${k}' is missing`);
-  if (!Array.isArray(card.features) || card.features.length === 0) throw new Error(`model card ${cardPath}: 'features' must be a non-empty list of feature names`);
+  if (!Array.isArray(card.features) || card.features.length === 0)
+    throw new Error(`model card ${cardPath}: 'features' must be a non-empty list of feature names`);
   for (const [i, f] of card.features.entries()) {
-    if (!FEATURE_NAMES.includes(f as (typeof FEATURE_NAMES)[number])) throw new Error(`model card ${cardPath}: features[${i}] '${f}' is not a feature the pipeline computes (${FEATURE_NAMES.join(', ')})`);
+    if (!FEATURE_NAMES.includes(f as (typeof FEATURE_NAMES)[number]))
+      throw new Error(`model card ${cardPath}: features[${i}] '${f}' is not a feature the pipeline computes (${FEATURE_NAMES.join(', ')})`);
   }
   return card;
 }
@@ -99,7 +113,10 @@ function readModelFile(cardPath: string, card: ModelCard): { file: string; bytes
   if (!existsSync(file)) throw new Error(`model card ${cardPath}: its file ${file} does not exist`);
   const bytes = readFileSync(file);
   const hash = sha256(bytes);
-  if (hash !== card.sha256) throw new Error(`model card ${cardPath}: ${card.file} has sha256 ${hash.slice(0, 12)}…, the card says ${String(card.sha256).slice(0, 12)}…: the file changed after the card was written; restore the model folder as it was written, or retrain with npm run train`);
+  if (hash !== card.sha256)
+    throw new Error(
+      `model card ${cardPath}: ${card.file} has sha256 ${hash.slice(0, 12)}…, the card says ${String(card.sha256).slice(0, 12)}…: the file changed after the card was written; restore the model folder as it was written, or retrain with npm run train`,
+    );
   return { file, bytes };
 }
 
@@ -112,13 +129,16 @@ function readSeal(cardPath: string, card: ModelCard, bytes: Uint8Array): Record<
     throw new Error(`model card ${cardPath}: ${card.file} is ${(e as Error).message}`);
   }
   if (entries.length === 0) return undefined;
-  if (entries.length > 1) throw new Error(`model card ${cardPath}: ${card.file} has ${entries.length} '${SEAL_KEY}' metadata entries, a model has one: retrain with npm run train`);
+  if (entries.length > 1)
+    throw new Error(`model card ${cardPath}: ${card.file} has ${entries.length} '${SEAL_KEY}' metadata entries, a model has one: retrain with npm run train`);
   try {
     const sealed = JSON.parse(entries[0].value);
     if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new Error('not a JSON object');
     return sealed;
   } catch (e) {
-    throw new Error(`model card ${cardPath}: ${card.file}'s '${SEAL_KEY}' metadata is not a card's fields (${(e as Error).message}): retrain with npm run train`);
+    throw new Error(
+      `model card ${cardPath}: ${card.file}'s '${SEAL_KEY}' metadata is not a card's fields (${(e as Error).message}): retrain with npm run train`,
+    );
   }
 }
 
@@ -157,7 +177,10 @@ function checkSeal(cardPath: string, card: ModelCard, bytes: Uint8Array): void {
   const shown = diffs.slice(0, 6).map((d) => `${d.at} is ${show(d.card)} in the card, ${show(d.model)} in the model`);
   if (diffs.length > shown.length) shown.push(`and ${diffs.length - shown.length} more`);
   const reordered =
-    Array.isArray(card.features) && Array.isArray(sealed.features) && JSON.stringify(card.features) !== JSON.stringify(sealed.features) && JSON.stringify([...card.features].sort()) === JSON.stringify([...(sealed.features as string[])].sort())
+    Array.isArray(card.features) &&
+    Array.isArray(sealed.features) &&
+    JSON.stringify(card.features) !== JSON.stringify(sealed.features) &&
+    JSON.stringify([...card.features].sort()) === JSON.stringify([...(sealed.features as string[])].sort())
       ? ` (the same features in another order: the model reads its input columns in the order ${(sealed.features as string[]).join(', ')})`
       : '';
   throw new Error(
@@ -188,7 +211,11 @@ export function readModelCard(location: string): ModelCard {
 /** The card's folder or file → the card and an ONNX session checked against it (built from the very bytes checked). */
 export async function loadModel(location: string): Promise<LoadedModel> {
   const { cardPath, card, file, bytes } = readVerified(location);
-  const model = await OnnxModel.load(file, { inputName: card.input, outputName: card.output, nFeatures: card.features.length, outputColumn: card.outputColumn }, { bytes });
+  const model = await OnnxModel.load(
+    file,
+    { inputName: card.input, outputName: card.output, nFeatures: card.features.length, outputColumn: card.outputColumn },
+    { bytes },
+  );
   const columns = card.features.map((f) => FEATURE_NAMES.indexOf(f as (typeof FEATURE_NAMES)[number]));
   return { card, dir: path.dirname(cardPath), model, columns };
 }
@@ -212,7 +239,7 @@ function writeSealed(dir: string, fileName: string, onnx: Uint8Array, card: Omit
     renameSync(path.join(dir, `${name}.tmp`), path.join(dir, name));
   };
   put(fileName, sealed);
-  put('card.json', JSON.stringify(full, null, 2) + '\n');
+  put('card.json', `${JSON.stringify(full, null, 2)}\n`);
   return full;
 }
 
@@ -235,8 +262,15 @@ export async function sealModel(location: string): Promise<ModelCard> {
   const cardPath = locate(location);
   const card = parseModelCard(cardPath);
   const { file, bytes } = readModelFile(cardPath, card);
-  if (readSeal(cardPath, card, bytes) !== undefined) throw new Error(`model card ${cardPath}: ${card.file} is already sealed; a sealed model's card is fixed: restore the card, or export the model again and seal the new file`);
-  const model = await OnnxModel.load(file, { inputName: card.input, outputName: card.output, nFeatures: card.features.length, outputColumn: card.outputColumn }, { bytes });
+  if (readSeal(cardPath, card, bytes) !== undefined)
+    throw new Error(
+      `model card ${cardPath}: ${card.file} is already sealed; a sealed model's card is fixed: restore the card, or export the model again and seal the new file`,
+    );
+  const model = await OnnxModel.load(
+    file,
+    { inputName: card.input, outputName: card.output, nFeatures: card.features.length, outputColumn: card.outputColumn },
+    { bytes },
+  );
   await model.close();
   const { file: _file, sha256: _sha, ...rest } = card;
   return writeSealed(path.dirname(cardPath), card.file, bytes, rest);

@@ -85,7 +85,15 @@ export function logisticToOnnx(model: LogisticModel, meta: Record<string, string
 
 /** TreeEnsembleRegressor (ai.onnx.ml, BRANCH_LEQ: true branch = left) summing leaves onto the base score, then Sigmoid. */
 export function gbtToOnnx(model: GbtModel, meta: Record<string, string> = {}): Uint8Array {
-  const nodes = { treeIds: [] as number[], nodeIds: [] as number[], featureIds: [] as number[], modes: [] as string[], values: [] as number[], trueIds: [] as number[], falseIds: [] as number[] };
+  const nodes = {
+    treeIds: [] as number[],
+    nodeIds: [] as number[],
+    featureIds: [] as number[],
+    modes: [] as string[],
+    values: [] as number[],
+    trueIds: [] as number[],
+    falseIds: [] as number[],
+  };
   const targets = { treeIds: [] as number[], nodeIds: [] as number[], ids: [] as number[], weights: [] as number[] };
   model.trees.forEach((t, treeId) => {
     for (let i = 0; i < t.feature.length; i++) {

@@ -124,9 +124,16 @@ function checkAgainstCard(session: ort.InferenceSession, path: string, expected:
   const col = expected.outputColumn ?? 0;
   const width = output?.isTensor ? output.shape[1] : undefined;
   // a symbolic width is checked when the model runs
-  const outputOk = output?.name === outputName && output.isTensor && output.type === 'float32' && output.shape.length === 2 && (typeof width === 'string' || (typeof width === 'number' && col < width));
+  const outputOk =
+    output?.name === outputName &&
+    output.isTensor &&
+    output.type === 'float32' &&
+    output.shape.length === 2 &&
+    (typeof width === 'string' || (typeof width === 'number' && col < width));
   if (!outputOk) {
     const actual = output === undefined ? `(none of ${session.outputNames.map((o) => `'${o}'`).join(', ')})` : describeValue(output);
-    throw new Error(`model ${path}: output ${actual} does not match its card: card says '${outputName}' float32 [N, ${col === 0 ? 1 : `>${col}`}] with P(class 1) in column ${col}`);
+    throw new Error(
+      `model ${path}: output ${actual} does not match its card: card says '${outputName}' float32 [N, ${col === 0 ? 1 : `>${col}`}] with P(class 1) in column ${col}`,
+    );
   }
 }

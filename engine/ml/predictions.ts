@@ -8,7 +8,10 @@ import { selectColumns, type LoadedModel } from './model-card.ts';
 /** Predictions over stored history: per symbol, a value per bar (NaN until the features are warm). */
 export class PredictionTable implements SignalSource {
   private readonly cursor: Int32Array;
-  constructor(readonly ts: readonly Float64Array[], readonly values: readonly Float64Array[]) {
+  constructor(
+    readonly ts: readonly Float64Array[],
+    readonly values: readonly Float64Array[],
+  ) {
     this.cursor = new Int32Array(ts.length);
   }
   /** Bars come in time order per symbol, so a cursor per symbol finds each bar's value; a new run over the same table starts it again. */
@@ -46,7 +49,10 @@ export async function predictHistory(m: LoadedModel, series: readonly BarSeries[
   const p = await m.model.predictBatch(X.subarray(0, n * f), n);
   const values = series.map((s) => new Float64Array(s.ts.length).fill(NaN));
   for (let r = 0; r < n; r++) values[rowSeries[r]][rowBar[r]] = p[r];
-  return new PredictionTable(series.map((s) => s.ts), values);
+  return new PredictionTable(
+    series.map((s) => s.ts),
+    values,
+  );
 }
 
 /**
@@ -58,7 +64,10 @@ export class StreamingPredictor {
   private readonly pipeline: FeaturePipeline;
   private out: Float64Array;
   private readonly row: Float64Array;
-  constructor(private readonly m: LoadedModel, nSymbols: number) {
+  constructor(
+    private readonly m: LoadedModel,
+    nSymbols: number,
+  ) {
     this.pipeline = new FeaturePipeline(nSymbols);
     this.out = new Float64Array(nSymbols * NF);
     this.row = new Float64Array(m.columns.length);

@@ -46,7 +46,6 @@ export interface TrainOutcome {
   walkForward: (Scores & { trainTo: string })[];
 }
 
-
 function fit(spec: TrainSpec, ds: Dataset) {
   const nf = FEATURE_NAMES.length;
   if (spec.kind === 'logistic') {
@@ -60,7 +59,14 @@ function fit(spec: TrainSpec, ds: Dataset) {
 function scores(ds: Dataset, p: Float64Array): Scores {
   let up = 0;
   for (let i = 0; i < ds.length; i++) up += ds.y[i];
-  return { from: isoDate(ds.ts[0]), to: isoDate(ds.ts[ds.length - 1]), rows: ds.length, baseRate: up / ds.length, accuracy: accuracy(p, ds.y), auc: auc(p, ds.y) };
+  return {
+    from: isoDate(ds.ts[0]),
+    to: isoDate(ds.ts[ds.length - 1]),
+    rows: ds.length,
+    baseRate: up / ds.length,
+    accuracy: accuracy(p, ds.y),
+    auc: auc(p, ds.y),
+  };
 }
 
 /** Equal time slices of [from, to]: the folds' start instants (the first is `from`). */

@@ -30,7 +30,11 @@ export class Book {
   commission = 0;
   private trips: (OpenTrip | null)[];
 
-  constructor(readonly name: string, readonly startingCash: number, nSymbols: number) {
+  constructor(
+    readonly name: string,
+    readonly startingCash: number,
+    nSymbols: number,
+  ) {
     this.cash = startingCash;
     this.qty = new Float64Array(nSymbols);
     this.avgCost = new Float64Array(nSymbols);
@@ -129,7 +133,10 @@ export class Portfolio {
   readonly marks: Float64Array;
   readonly books: Book[];
 
-  constructor(readonly symbols: readonly string[], sleeves: { name: string; cash: number }[]) {
+  constructor(
+    readonly symbols: readonly string[],
+    sleeves: { name: string; cash: number }[],
+  ) {
     this.marks = new Float64Array(symbols.length).fill(NaN);
     this.books = sleeves.map((b) => new Book(b.name, b.cash, symbols.length));
   }

@@ -26,8 +26,10 @@ export function parseSizing(kind: string, o: { quantity?: number; percent?: numb
     case 'vol-target': {
       const targetVol = o.targetVol ?? 0.1;
       const lookback = o.lookback ?? 20;
-      if (!(targetVol > 0 && targetVol <= 5)) throw new ConfigError('vol-target sizing', `the target must be an annual volatility fraction in (0, 5], got ${targetVol}`);
-      if (!(Number.isInteger(lookback) && lookback >= 2)) throw new ConfigError('vol-target sizing', `the lookback must be a whole number of bars >= 2, got ${lookback}`);
+      if (!(targetVol > 0 && targetVol <= 5))
+        throw new ConfigError('vol-target sizing', `the target must be an annual volatility fraction in (0, 5], got ${targetVol}`);
+      if (!(Number.isInteger(lookback) && lookback >= 2))
+        throw new ConfigError('vol-target sizing', `the lookback must be a whole number of bars >= 2, got ${lookback}`);
       return { kind, targetVol, lookback };
     }
   }

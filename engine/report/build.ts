@@ -31,20 +31,7 @@ export interface BenchmarkInput {
 /** The fields of an Order the report uses (any Order fits). */
 export type OrderLike = Pick<
   Order,
-  | 'id'
-  | 'symbol'
-  | 'side'
-  | 'type'
-  | 'qty'
-  | 'limit'
-  | 'stop'
-  | 'tif'
-  | 'status'
-  | 'submittedAt'
-  | 'filledQty'
-  | 'avgFillPrice'
-  | 'commission'
-  | 'reason'
+  'id' | 'symbol' | 'side' | 'type' | 'qty' | 'limit' | 'stop' | 'tif' | 'status' | 'submittedAt' | 'filledQty' | 'avgFillPrice' | 'commission' | 'reason'
 >;
 
 /** The fields of a Fill the report uses (any Fill fits). */
@@ -219,7 +206,7 @@ export function toReportBenchmark(equity: readonly EquityPoint[], startingCash: 
 /** Rolling Sharpe and volatility aligned with the equity rows: row i uses the returns ending at row i. */
 export function toReportRolling(equity: readonly EquityPoint[], rfAnnual: number, periodsPerYear: number, window = ROLLING_WINDOW): ReportRolling {
   const r = dailyReturns(equity);
-  const rf = Math.pow(1 + rfAnnual, 1 / periodsPerYear) - 1;
+  const rf = (1 + rfAnnual) ** (1 / periodsPerYear) - 1;
   const lead: (number | null)[] = equity.length > 0 ? [null] : [];
   return {
     window,

@@ -84,8 +84,20 @@ export function figureHtml(figure: Figure): string {
 export function equityFigure(report: Report): Figure {
   const dates = report.equity.map((p) => p.date);
   const traces = [
-    line(dates, report.equity.map((p) => p.equity), 'Equity', '#2563eb', { line: { color: '#2563eb', width: 2 } }),
-    line(dates, report.equity.map((p) => p.cash), 'Cash', '#94a3b8', { visible: 'legendonly', line: { color: '#94a3b8', width: 1, dash: 'dot' } }),
+    line(
+      dates,
+      report.equity.map((p) => p.equity),
+      'Equity',
+      '#2563eb',
+      { line: { color: '#2563eb', width: 2 } },
+    ),
+    line(
+      dates,
+      report.equity.map((p) => p.cash),
+      'Cash',
+      '#94a3b8',
+      { visible: 'legendonly', line: { color: '#94a3b8', width: 1, dash: 'dot' } },
+    ),
   ];
   if (report.benchmark) traces.push(line(dates, report.benchmark.equity, `Buy & hold ${report.benchmark.symbol}`, '#f59e0b'));
   const ys = [...report.equity.map((p) => p.equity), ...(report.benchmark?.equity ?? [])].filter((y) => y > 0);
@@ -95,11 +107,17 @@ export function equityFigure(report: Report): Figure {
 
 /** Underwater curve: E / cummax(E) - 1. */
 export function drawdownFigure(report: Report): Figure {
-  const trace = line(report.equity.map((p) => p.date), report.equity.map((p) => p.drawdown), 'Drawdown', '#dc2626', {
-    fill: 'tozeroy',
-    line: { color: '#dc2626', width: 1 },
-    fillcolor: 'rgba(220,38,38,0.18)',
-  });
+  const trace = line(
+    report.equity.map((p) => p.date),
+    report.equity.map((p) => p.drawdown),
+    'Drawdown',
+    '#dc2626',
+    {
+      fill: 'tozeroy',
+      line: { color: '#dc2626', width: 1 },
+      fillcolor: 'rgba(220,38,38,0.18)',
+    },
+  );
   return { traces: [trace], layout: layout({ showlegend: false, yaxis: { gridcolor: GRID, tickformat: '.0%', rangemode: 'tozero' } }), height: 240 };
 }
 
@@ -122,12 +140,18 @@ export function rollingFigure(report: Report): Figure {
 
 /** Gross exposure: market value / equity at each close. */
 export function exposureFigure(report: Report): Figure {
-  const trace = line(report.equity.map((p) => p.date), report.equity.map((p) => p.exposure), 'Gross exposure', '#0d9488', {
-    fill: 'tozeroy',
-    connectgaps: false,
-    line: { color: '#0d9488', width: 1 },
-    fillcolor: 'rgba(13,148,136,0.18)',
-  });
+  const trace = line(
+    report.equity.map((p) => p.date),
+    report.equity.map((p) => p.exposure),
+    'Gross exposure',
+    '#0d9488',
+    {
+      fill: 'tozeroy',
+      connectgaps: false,
+      line: { color: '#0d9488', width: 1 },
+      fillcolor: 'rgba(13,148,136,0.18)',
+    },
+  );
   return { traces: [trace], layout: layout({ showlegend: false, yaxis: { gridcolor: GRID, tickformat: '.0%', rangemode: 'tozero' } }), height: 240 };
 }
 
@@ -180,12 +204,28 @@ export function reportFigures(report: Report): Record<string, Figure> {
 /** Candlesticks with volume bars below, from columnar bars; with `trades`, their entries and exits on top. */
 export function candlesFigure(
   symbol: string,
-  bars: { ts: ArrayLike<number>; open: ArrayLike<number>; high: ArrayLike<number>; low: ArrayLike<number>; close: ArrayLike<number>; volume: ArrayLike<number> },
+  bars: {
+    ts: ArrayLike<number>;
+    open: ArrayLike<number>;
+    high: ArrayLike<number>;
+    low: ArrayLike<number>;
+    close: ArrayLike<number>;
+    volume: ArrayLike<number>;
+  },
   trades: readonly ReportTrade[] = [],
 ): Figure {
   const x = Array.from(bars.ts, (t) => new Date(t).toISOString().slice(0, 10));
   const traces: PlotlySpec[] = [
-    { type: 'candlestick', name: esc(symbol), x, open: Array.from(bars.open), high: Array.from(bars.high), low: Array.from(bars.low), close: Array.from(bars.close), yaxis: 'y' },
+    {
+      type: 'candlestick',
+      name: esc(symbol),
+      x,
+      open: Array.from(bars.open),
+      high: Array.from(bars.high),
+      low: Array.from(bars.low),
+      close: Array.from(bars.close),
+      yaxis: 'y',
+    },
     { type: 'bar', name: 'volume', x, y: Array.from(bars.volume), yaxis: 'y2', marker: { color: '#94a3b8' } },
   ];
   const mine = trades.filter((t) => t.symbol === symbol);
@@ -193,22 +233,45 @@ export function candlesFigure(
     const marker = (sym: string[], color: string[]) => ({ size: 11, symbol: sym, color, line: { width: 1, color: '#0f172a' } });
     traces.push(
       {
-        type: 'scatter', mode: 'markers', name: 'entries', yaxis: 'y',
-        x: mine.map((t) => t.entryTime.slice(0, 10)), y: mine.map((t) => t.entryPrice),
-        text: mine.map((t) => `${t.side} ${t.quantity} @ ${t.entryPrice.toFixed(2)}`), hovertemplate: '%{text}<extra>entry</extra>',
-        marker: marker(mine.map((t) => (t.side === 'LONG' ? 'triangle-up' : 'triangle-down')), mine.map(() => '#2563eb')),
+        type: 'scatter',
+        mode: 'markers',
+        name: 'entries',
+        yaxis: 'y',
+        x: mine.map((t) => t.entryTime.slice(0, 10)),
+        y: mine.map((t) => t.entryPrice),
+        text: mine.map((t) => `${t.side} ${t.quantity} @ ${t.entryPrice.toFixed(2)}`),
+        hovertemplate: '%{text}<extra>entry</extra>',
+        marker: marker(
+          mine.map((t) => (t.side === 'LONG' ? 'triangle-up' : 'triangle-down')),
+          mine.map(() => '#2563eb'),
+        ),
       },
       {
-        type: 'scatter', mode: 'markers', name: 'exits', yaxis: 'y',
-        x: mine.map((t) => t.exitTime.slice(0, 10)), y: mine.map((t) => t.exitPrice),
-        text: mine.map((t) => `exit @ ${t.exitPrice.toFixed(2)}, P&L ${t.pnl.toFixed(2)}`), hovertemplate: '%{text}<extra>exit</extra>',
-        marker: marker(mine.map(() => 'x'), mine.map((t) => (t.pnl > 0 ? '#16a34a' : '#dc2626'))),
+        type: 'scatter',
+        mode: 'markers',
+        name: 'exits',
+        yaxis: 'y',
+        x: mine.map((t) => t.exitTime.slice(0, 10)),
+        y: mine.map((t) => t.exitPrice),
+        text: mine.map((t) => `exit @ ${t.exitPrice.toFixed(2)}, P&L ${t.pnl.toFixed(2)}`),
+        hovertemplate: '%{text}<extra>exit</extra>',
+        marker: marker(
+          mine.map(() => 'x'),
+          mine.map((t) => (t.pnl > 0 ? '#16a34a' : '#dc2626')),
+        ),
       },
     );
   }
   return {
     traces,
-    layout: layout({ title: { text: esc(symbol) }, xaxis: { type: 'date', rangeslider: { visible: false } }, yaxis: { domain: [0.3, 1], gridcolor: GRID }, yaxis2: { domain: [0, 0.22] }, showlegend: mine.length > 0, hovermode: 'x' }),
+    layout: layout({
+      title: { text: esc(symbol) },
+      xaxis: { type: 'date', rangeslider: { visible: false } },
+      yaxis: { domain: [0.3, 1], gridcolor: GRID },
+      yaxis2: { domain: [0, 0.22] },
+      showlegend: mine.length > 0,
+      hovermode: 'x',
+    }),
     height: 520,
   };
 }
@@ -227,7 +290,13 @@ export function curvesFigure(title: string, curves: { name: string; dates: strin
  * A labelled heatmap: z[row][col] with the value printed in each cell (null cells stay empty).
  * Parameter grids (Sharpe by fast x slow) and correlation matrices.
  */
-export function heatmapFigure(title: string, x: (string | number)[], y: (string | number)[], z: (number | null)[][], opts: { zmid?: number; format?: string; xTitle?: string; yTitle?: string } = {}): Figure {
+export function heatmapFigure(
+  title: string,
+  x: (string | number)[],
+  y: (string | number)[],
+  z: (number | null)[][],
+  opts: { zmid?: number; format?: string; xTitle?: string; yTitle?: string } = {},
+): Figure {
   const fmt = (v: number | null) => (v === null ? '' : v.toFixed(opts.format === 'pct' ? 1 : 2));
   return {
     traces: [
@@ -239,7 +308,11 @@ export function heatmapFigure(title: string, x: (string | number)[], y: (string 
         text: z.map((r) => r.map(fmt)),
         texttemplate: '%{text}',
         // red below the midpoint, green above, white at it
-        colorscale: [[0, '#dc2626'], [0.5, '#f8fafc'], [1, '#16a34a']],
+        colorscale: [
+          [0, '#dc2626'],
+          [0.5, '#f8fafc'],
+          [1, '#16a34a'],
+        ],
         zmid: opts.zmid ?? 0,
         hoverongaps: false,
       },

@@ -34,10 +34,7 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
     section('Metrics', metricsHtml(report.metrics)),
     section('Equity', '<div id="chart-equity" class="chart"></div>'),
     section('Drawdown', '<div id="chart-drawdown" class="chart chart-short"></div>'),
-    section(
-      `Rolling Sharpe and volatility (${fmtInt(report.rolling.window)} days)`,
-      '<div id="chart-rolling" class="chart chart-short"></div>',
-    ),
+    section(`Rolling Sharpe and volatility (${fmtInt(report.rolling.window)} days)`, '<div id="chart-rolling" class="chart chart-short"></div>'),
     section('Exposure', '<div id="chart-exposure" class="chart chart-short"></div>'),
     section('Monthly returns', monthlyHtml(report)),
     () =>
@@ -89,18 +86,11 @@ function header(report: Report): HeaderInfo {
   const c = report.config;
   const strategies = unique(report.trades.map((t) => t.strategy));
   const strategy =
-    (typeof c.strategy === 'string' && c.strategy) ||
-    (typeof c.name === 'string' && c.name) ||
-    (strategies.length > 0 ? strategies.join(', ') : 'Backtest');
+    (typeof c.strategy === 'string' && c.strategy) || (typeof c.name === 'string' && c.name) || (strategies.length > 0 ? strategies.join(', ') : 'Backtest');
   let symbols: string[];
   if (Array.isArray(c.symbols) && c.symbols.every((s) => typeof s === 'string')) symbols = c.symbols as string[];
   else if (typeof c.symbol === 'string') symbols = [c.symbol];
-  else
-    symbols = unique([
-      ...report.orders.map((o) => o.symbol),
-      ...report.trades.map((t) => t.symbol),
-      ...report.openPositions.map((p) => p.symbol),
-    ]);
+  else symbols = unique([...report.orders.map((o) => o.symbol), ...report.trades.map((t) => t.symbol), ...report.openPositions.map((p) => p.symbol)]);
   const eq = report.equity;
   const from = eq.length > 0 ? eq[0].date : typeof c.start === 'string' ? c.start : DASH;
   const to = eq.length > 0 ? eq[eq.length - 1].date : typeof c.end === 'string' ? c.end : DASH;
@@ -136,7 +126,8 @@ ${kpi('Trades', fmtInt(m.tradeCount))}
  * (styled inline: a report without the flag renders exactly as before).
  */
 function inSampleBanner(s: ReportInSample): string {
-  const style = 'margin:16px auto 0;max-width:1240px;padding:10px 14px;border:1px solid #b45309;border-left:6px solid #b45309;background:#fffbeb;color:#78350f;border-radius:4px';
+  const style =
+    'margin:16px auto 0;max-width:1240px;padding:10px 14px;border:1px solid #b45309;border-left:6px solid #b45309;background:#fffbeb;color:#78350f;border-radius:4px';
   return `<div class="in-sample-warning" role="alert" style="${style}"><strong>In-sample results.</strong> ${escapeHtml(s.message)}</div>`;
 }
 
@@ -236,7 +227,11 @@ function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string): Generator
   yield '\n</tbody></table></div>';
 }
 
-const time = (iso: string) => iso.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '').replace(/ 00:00$/, '');
+const time = (iso: string) =>
+  iso
+    .replace('T', ' ')
+    .replace(/:00\.000Z$|\.000Z$/, '')
+    .replace(/ 00:00$/, '');
 
 function tradesHtml(report: Report): Iterable<string> {
   return table(

@@ -9,7 +9,12 @@ const ARRAY_SLICE = 256;
 
 function isPlainContainer(v: unknown): v is Record<string, unknown> | unknown[] {
   // boxed primitives and values with toJSON are left to JSON.stringify, which unwraps them
-  return typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON !== 'function' && !(v instanceof Number || v instanceof String || v instanceof Boolean);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { toJSON?: unknown }).toJSON !== 'function' &&
+    !(v instanceof Number || v instanceof String || v instanceof Boolean)
+  );
 }
 
 /** `JSON.stringify(value, null, indent)` re-indented to sit `depth` levels deep (its first line not indented). */
@@ -60,7 +65,12 @@ export function* jsonChunks(value: unknown, indent = 0, pad = '', depth = 0): Ge
 /** Escapes for JSON inside `<script type="application/json">` (see format.ts jsonForScript): applied per piece. */
 export function scriptSafe(s: string): string {
   if (!/[<>&\u2028\u2029]/.test(s)) return s;
-  return s.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return s
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** The pieces of jsonForScript(value). */

@@ -82,7 +82,9 @@ export function describeOutputFailure(err: unknown, file: string, o: OutputFailu
   const lock = lockHolder(text);
   const code = typeof e?.code === 'string' && e.code in CAUSES ? e.code : DUCKDB_TEXT.find(([re]) => re.test(text))?.[1];
   const where = `${path.basename(file)} in ${path.dirname(file)}`;
-  const after = o.outcome ?? (o.intact === false ? 'the outputs already renamed are new, the rest are the previous ones' : 'nothing was replaced: the previous outputs are intact');
+  const after =
+    o.outcome ??
+    (o.intact === false ? 'the outputs already renamed are new, the rest are the previous ones' : 'nothing was replaced: the previous outputs are intact');
   if (!lock && code === undefined && /^cannot (write|open) /.test(text) && text.includes(file)) {
     // already a message for a person about this very file (e.g. the store's lock diagnosis): keep it whole
     const own = text.trim().replace(/\.$/, '');

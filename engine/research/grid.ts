@@ -5,7 +5,8 @@ import type { EpochMs } from '../core/types.ts';
 export function expandGrid(grid: Record<string, unknown[]>): Record<string, unknown>[] {
   let out: Record<string, unknown>[] = [{}];
   for (const [key, values] of Object.entries(grid)) {
-    if (!Array.isArray(values) || values.length === 0) throw new ConfigError('grid', `'${key}' must be a non-empty list of values, got ${JSON.stringify(values)}`);
+    if (!Array.isArray(values) || values.length === 0)
+      throw new ConfigError('grid', `'${key}' must be a non-empty list of values, got ${JSON.stringify(values)}`);
     out = out.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
   }
   return out;
@@ -56,6 +57,9 @@ export function walkForwardWindows(first: EpochMs, last: EpochMs, spec: { train:
     if (testEnd - 1 > last) break;
     out.push({ index: out.length, trainFrom: start, trainTo: testFrom - 1, testFrom, testTo: testEnd - 1 });
   }
-  if (out.length === 0) throw new Error(`walk-forward: the data (${new Date(first).toISOString().slice(0, 10)} .. ${new Date(last).toISOString().slice(0, 10)}) is shorter than one training plus one test period`);
+  if (out.length === 0)
+    throw new Error(
+      `walk-forward: the data (${new Date(first).toISOString().slice(0, 10)} .. ${new Date(last).toISOString().slice(0, 10)}) is shorter than one training plus one test period`,
+    );
   return out;
 }

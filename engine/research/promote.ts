@@ -45,10 +45,25 @@ const mean = (xs: (number | null)[]) => {
 
 export async function evaluatePromotion(req: PromotionRequest): Promise<PromotionOutcome> {
   const { config, series } = req;
-  const full = runBacktest(series, config, req.buildSlots(config.strategy, config.params, config.symbols), undefined, { signals: await req.signalsFor?.(config, series) });
-  const m = computeMetrics({ equity: full.journal.equityCurve, exposure: full.journal.equityCurve.map((e) => e.gross), trades: full.engine.trades, fills: full.journal.fills, rfAnnual: config.rfAnnual });
+  const full = runBacktest(series, config, req.buildSlots(config.strategy, config.params, config.symbols), undefined, {
+    signals: await req.signalsFor?.(config, series),
+  });
+  const m = computeMetrics({
+    equity: full.journal.equityCurve,
+    exposure: full.journal.equityCurve.map((e) => e.gross),
+    trades: full.engine.trades,
+    fills: full.journal.fills,
+    rfAnnual: config.rfAnnual,
+  });
   const grid = Object.fromEntries(Object.entries(config.params).map(([k, x]) => [k, [x]]));
-  const wf = await runSweep({ config, grid, series: shareSeries(series), worker: req.worker, workers: req.workers, walkForward: parseWalkForward(req.walkForward) });
+  const wf = await runSweep({
+    config,
+    grid,
+    series: shareSeries(series),
+    worker: req.worker,
+    workers: req.workers,
+    walkForward: parseWalkForward(req.walkForward),
+  });
   const tests = wf.results.filter((r) => r.phase === 'test');
   const evidence: PromotionEvidence = {
     sharpe: m.sharpe,
@@ -66,7 +81,16 @@ export async function evaluatePromotion(req: PromotionRequest): Promise<Promotio
     params: config.params,
     symbols: config.symbols,
     data: { source: req.source, from: isoDate(first), to: isoDate(last), bars: full.bars, hash: dataHash(series) },
-    metrics: { sharpe: m.sharpe, sortino: m.sortino, cagr: m.cagr, maxDrawdown: m.maxDrawdown, volatility: m.volatility, trades: m.tradeCount, winRate: m.winRate, profitFactor: m.profitFactor },
+    metrics: {
+      sharpe: m.sharpe,
+      sortino: m.sortino,
+      cagr: m.cagr,
+      maxDrawdown: m.maxDrawdown,
+      volatility: m.volatility,
+      trades: m.tradeCount,
+      winRate: m.winRate,
+      profitFactor: m.profitFactor,
+    },
     walkForward: {
       spec: req.walkForward,
       inSampleSharpe: evidence.inSampleSharpe,
@@ -83,6 +107,6 @@ export async function evaluatePromotion(req: PromotionRequest): Promise<Promotio
 export function writePromotion(dir: string, record: PromotionRecord): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${record.strategy}-${sha256(JSON.stringify(record.params)).slice(0, 8)}.json`);
-  commitStaged([stageFile(file, [JSON.stringify(record, null, 2) + '\n'])]); // a full disk leaves no truncated record
+  commitStaged([stageFile(file, [`${JSON.stringify(record, null, 2)}\n`])]); // a full disk leaves no truncated record
   return file;
 }

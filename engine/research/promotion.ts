@@ -28,12 +28,14 @@ export function promotionFailures(e: PromotionEvidence, t: PromotionThresholds):
   const out: string[] = [];
   const f = (x: number | null) => (x === null ? 'undefined' : x.toFixed(3));
   if (e.sharpe === null || e.sharpe < t.minSharpe) out.push(`Sharpe ${f(e.sharpe)} is below the minimum ${t.minSharpe}`);
-  if (e.maxDrawdown < t.maxDrawdown) out.push(`max drawdown ${(e.maxDrawdown * 100).toFixed(1)}% is deeper than the limit ${(t.maxDrawdown * 100).toFixed(1)}%`);
+  if (e.maxDrawdown < t.maxDrawdown)
+    out.push(`max drawdown ${(e.maxDrawdown * 100).toFixed(1)}% is deeper than the limit ${(t.maxDrawdown * 100).toFixed(1)}%`);
   if (e.trades < t.minTrades) out.push(`${e.trades} trades are fewer than the minimum ${t.minTrades}`);
   const is = e.inSampleSharpe;
   const oos = e.outOfSampleSharpe;
   if (is === null || oos === null) out.push(`walk-forward Sharpe undefined (in-sample ${f(is)}, out-of-sample ${f(oos)})`);
-  else if (is > 0 && oos < t.minOosToIsSharpe * is) out.push(`out-of-sample Sharpe ${f(oos)} is far worse than in-sample ${f(is)} (needs at least ${t.minOosToIsSharpe} x)`);
+  else if (is > 0 && oos < t.minOosToIsSharpe * is)
+    out.push(`out-of-sample Sharpe ${f(oos)} is far worse than in-sample ${f(is)} (needs at least ${t.minOosToIsSharpe} x)`);
   return out;
 }
 
@@ -79,7 +81,9 @@ export interface PromotionRecord {
 /** The record that promotes this strategy file with these params, if any (a changed file has none). */
 export function findPromotion(dir: string, strategy: string, hash: string, params: Record<string, unknown>): PromotionRecord | undefined {
   if (!existsSync(dir)) return undefined;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.json'))
+    .sort()) {
     const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as PromotionRecord;
     if (r.strategy === strategy && r.strategyFileHash === hash && JSON.stringify(r.params) === JSON.stringify(params)) return r;
   }

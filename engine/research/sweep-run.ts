@@ -12,7 +12,15 @@ function slice(s: BarSeries, from: number, to: number): BarSeries {
   while (a < s.ts.length && s.ts[a] < from) a++;
   let b = a;
   while (b < s.ts.length && s.ts[b] <= to) b++;
-  return { ...s, ts: s.ts.subarray(a, b), open: s.open.subarray(a, b), high: s.high.subarray(a, b), low: s.low.subarray(a, b), close: s.close.subarray(a, b), volume: s.volume.subarray(a, b) };
+  return {
+    ...s,
+    ts: s.ts.subarray(a, b),
+    open: s.open.subarray(a, b),
+    high: s.high.subarray(a, b),
+    low: s.low.subarray(a, b),
+    close: s.close.subarray(a, b),
+    volume: s.volume.subarray(a, b),
+  };
 }
 
 /** Builds a run's strategy slots: strategies/index.ts's buildSlots (engine code does not import strategies/). */
@@ -26,7 +34,13 @@ export async function runSweepTask(t: SweepTask, buildSlots: BuildSlots, signals
   const config: BacktestConfig = { ...t.config, params: t.params };
   const signals = await signalsFor?.(config, series);
   const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols), undefined, { warmUpUntil: t.from, signals });
-  const m = computeMetrics({ equity: r.journal.equityCurve, exposure: r.journal.equityCurve.map((e) => e.gross), trades: r.engine.trades, fills: r.journal.fills, rfAnnual: config.rfAnnual });
+  const m = computeMetrics({
+    equity: r.journal.equityCurve,
+    exposure: r.journal.equityCurve.map((e) => e.gross),
+    trades: r.engine.trades,
+    fills: r.journal.fills,
+    rfAnnual: config.rfAnnual,
+  });
   return {
     index: t.index,
     params: t.params,
@@ -43,4 +57,3 @@ export async function runSweepTask(t: SweepTask, buildSlots: BuildSlots, signals
     trades: m.tradeCount,
   };
 }
-

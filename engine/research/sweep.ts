@@ -52,7 +52,15 @@ export function shareSeries(series: BarSeries[]): BarSeries[] {
     s.set(a);
     return s;
   };
-  return series.map((x) => ({ ...x, ts: share(x.ts), open: share(x.open), high: share(x.high), low: share(x.low), close: share(x.close), volume: share(x.volume) }));
+  return series.map((x) => ({
+    ...x,
+    ts: share(x.ts),
+    open: share(x.open),
+    high: share(x.high),
+    low: share(x.low),
+    close: share(x.close),
+    volume: share(x.volume),
+  }));
 }
 
 /** The tasks of a sweep, in a fixed order: params in grid order, then windows (train before test). */

@@ -57,8 +57,18 @@ export const SEED_RISK: RiskConfig = {
 export const RESEARCH_RISK: RiskConfig = { limits: { maxLeverage: 1 }, breaker: {} };
 
 const LIMIT_KEYS: (keyof RiskLimits)[] = [
-  'maxOrderValue', 'maxOrderQty', 'maxPositionPct', 'maxLeverage', 'maxSectorPct', 'maxOrdersPerMinute',
-  'maxOrdersPerDay', 'maxDailyLossPct', 'maxDailyLossAbs', 'maxDrawdownPct', 'allowedSymbols', 'longOnly',
+  'maxOrderValue',
+  'maxOrderQty',
+  'maxPositionPct',
+  'maxLeverage',
+  'maxSectorPct',
+  'maxOrdersPerMinute',
+  'maxOrdersPerDay',
+  'maxDailyLossPct',
+  'maxDailyLossAbs',
+  'maxDrawdownPct',
+  'allowedSymbols',
+  'longOnly',
 ];
 const BREAKER_KEYS: (keyof BreakerConfig)[] = ['dailyLossPct', 'dailyLossAbs', 'drawdownPct', 'maxErrors', 'errorWindowMs', 'flattenOnTrip'];
 

@@ -51,7 +51,10 @@ export class RiskEngine {
   private errors: number[] = [];
   tripped: Rejection | null = null;
 
-  constructor(readonly limits: RiskLimits, readonly breaker: BreakerConfig) {}
+  constructor(
+    readonly limits: RiskLimits,
+    readonly breaker: BreakerConfig,
+  ) {}
 
   /** Called after every mark: tracks the day's opening equity and the peak; returns a trip if one fires now. */
   onEquity(day: number, equity: number): Rejection | null {
@@ -67,9 +70,12 @@ export class RiskEngine {
     const loss = this.dayStartEquity - equity;
     const lossPct = (loss / this.dayStartEquity) * 100;
     const ddPct = ((this.peak - equity) / this.peak) * 100;
-    if (b.dailyLossPct !== undefined && lossPct >= b.dailyLossPct) return this.trip('circuitBreaker.dailyLossPct', lossPct, b.dailyLossPct, `daily loss ${lossPct.toFixed(2)}% reached the ${b.dailyLossPct}% limit`);
-    if (b.dailyLossAbs !== undefined && loss >= b.dailyLossAbs) return this.trip('circuitBreaker.dailyLossAbs', loss, b.dailyLossAbs, `daily loss ${loss.toFixed(2)} reached the ${b.dailyLossAbs} limit`);
-    if (b.drawdownPct !== undefined && ddPct >= b.drawdownPct) return this.trip('circuitBreaker.drawdownPct', ddPct, b.drawdownPct, `drawdown ${ddPct.toFixed(2)}% from the peak reached the ${b.drawdownPct}% limit`);
+    if (b.dailyLossPct !== undefined && lossPct >= b.dailyLossPct)
+      return this.trip('circuitBreaker.dailyLossPct', lossPct, b.dailyLossPct, `daily loss ${lossPct.toFixed(2)}% reached the ${b.dailyLossPct}% limit`);
+    if (b.dailyLossAbs !== undefined && loss >= b.dailyLossAbs)
+      return this.trip('circuitBreaker.dailyLossAbs', loss, b.dailyLossAbs, `daily loss ${loss.toFixed(2)} reached the ${b.dailyLossAbs} limit`);
+    if (b.drawdownPct !== undefined && ddPct >= b.drawdownPct)
+      return this.trip('circuitBreaker.drawdownPct', ddPct, b.drawdownPct, `drawdown ${ddPct.toFixed(2)}% from the peak reached the ${b.drawdownPct}% limit`);
     return null;
   }
 
@@ -80,7 +86,8 @@ export class RiskEngine {
     const window = b.errorWindowMs ?? 60_000;
     this.errors.push(ts);
     while (this.errors.length && this.errors[0] <= ts - window) this.errors.shift();
-    if (this.errors.length >= b.maxErrors) return this.trip('circuitBreaker.errorRate', this.errors.length, b.maxErrors, `${this.errors.length} errors within ${window / 1000} s`);
+    if (this.errors.length >= b.maxErrors)
+      return this.trip('circuitBreaker.errorRate', this.errors.length, b.maxErrors, `${this.errors.length} errors within ${window / 1000} s`);
     return null;
   }
 
@@ -101,7 +108,16 @@ export class RiskEngine {
 
   /** The state a restart must take back (JSON-safe apart from non-finite numbers, which the journal keeps). */
   safetyState(): SafetyState {
-    return { tripped: this.tripped, day: this.day, dayStartEquity: this.dayStartEquity, peak: this.peak, lastEquity: this.lastEquity, ordersToday: this.ordersToday, recent: [...this.recent], errors: [...this.errors] };
+    return {
+      tripped: this.tripped,
+      day: this.day,
+      dayStartEquity: this.dayStartEquity,
+      peak: this.peak,
+      lastEquity: this.lastEquity,
+      ordersToday: this.ordersToday,
+      recent: [...this.recent],
+      errors: [...this.errors],
+    };
   }
 
   restoreSafetyState(s: SafetyState): void {
@@ -140,17 +156,29 @@ export class RiskEngine {
     });
     if (this.tripped) return { ...this.tripped, message: `order ${o.orderId} ${o.side} ${o.symbol} blocked: ${this.tripped.message} (reset required)` };
     if (!(o.qty > 0) || !Number.isFinite(o.price)) {
-      return { check: 'validOrder', value: o.qty, limit: 0, message: `order ${o.orderId} ${o.side} ${o.symbol}: quantity ${o.qty} at ${o.price} is not a positive whole number at a known price` };
+      return {
+        check: 'validOrder',
+        value: o.qty,
+        limit: 0,
+        message: `order ${o.orderId} ${o.side} ${o.symbol}: quantity ${o.qty} at ${o.price} is not a positive whole number at a known price`,
+      };
     }
     if (L.allowedSymbols && !L.allowedSymbols.includes(o.symbol)) {
-      return { check: 'allowedSymbols', value: 0, limit: 0, message: `order ${o.orderId}: symbol ${o.symbol} is not in the allowed list (${L.allowedSymbols.join(', ')})` };
+      return {
+        check: 'allowedSymbols',
+        value: 0,
+        limit: 0,
+        message: `order ${o.orderId}: symbol ${o.symbol} is not in the allowed list (${L.allowedSymbols.join(', ')})`,
+      };
     }
     const signed = o.side === 'BUY' ? o.qty : -o.qty;
     const after = o.position + signed;
     if (L.longOnly && after < 0) return reject('longOnly', after, 0, 'resulting position');
     while (this.recent.length && this.recent[0] <= now - 60_000) this.recent.shift();
-    if (L.maxOrdersPerMinute !== undefined && this.recent.length + 1 > L.maxOrdersPerMinute) return reject('maxOrdersPerMinute', this.recent.length + 1, L.maxOrdersPerMinute, 'orders in the last minute');
-    if (L.maxOrdersPerDay !== undefined && this.ordersToday + 1 > L.maxOrdersPerDay) return reject('maxOrdersPerDay', this.ordersToday + 1, L.maxOrdersPerDay, 'orders today');
+    if (L.maxOrdersPerMinute !== undefined && this.recent.length + 1 > L.maxOrdersPerMinute)
+      return reject('maxOrdersPerMinute', this.recent.length + 1, L.maxOrdersPerMinute, 'orders in the last minute');
+    if (L.maxOrdersPerDay !== undefined && this.ordersToday + 1 > L.maxOrdersPerDay)
+      return reject('maxOrdersPerDay', this.ordersToday + 1, L.maxOrdersPerDay, 'orders today');
     // The remaining checks limit new risk: an order that only reduces a position always passes them.
     if (Math.abs(after) <= Math.abs(o.position) && Math.sign(after) * Math.sign(o.position) >= 0) return null;
     const value = o.qty * o.price;
@@ -164,7 +192,8 @@ export class RiskEngine {
     const secPct = ((o.sectorGross + added) / o.equity) * 100;
     if (L.maxSectorPct !== undefined && secPct > L.maxSectorPct) return reject('maxSectorPct', secPct, L.maxSectorPct, `sector '${o.sector}' % of equity`);
     const loss = this.dayStartEquity - o.equity;
-    if (L.maxDailyLossPct !== undefined && (loss / this.dayStartEquity) * 100 >= L.maxDailyLossPct) return reject('maxDailyLossPct', (loss / this.dayStartEquity) * 100, L.maxDailyLossPct, "today's loss %");
+    if (L.maxDailyLossPct !== undefined && (loss / this.dayStartEquity) * 100 >= L.maxDailyLossPct)
+      return reject('maxDailyLossPct', (loss / this.dayStartEquity) * 100, L.maxDailyLossPct, "today's loss %");
     if (L.maxDailyLossAbs !== undefined && loss >= L.maxDailyLossAbs) return reject('maxDailyLossAbs', loss, L.maxDailyLossAbs, "today's loss");
     const dd = ((this.peak - o.equity) / this.peak) * 100;
     if (L.maxDrawdownPct !== undefined && dd >= L.maxDrawdownPct) return reject('maxDrawdownPct', dd, L.maxDrawdownPct, 'drawdown % from peak');

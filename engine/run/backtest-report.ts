@@ -41,7 +41,9 @@ export function backtestReport(r: BacktestResult, dataSource: string, extras: { 
   const { config, engine, journal } = r;
   const p = engine.portfolio;
   const openPositions = p.books.flatMap((b) =>
-    [...b.qty].flatMap((q, sid) => (q === 0 ? [] : [{ symbol: p.symbols[sid], quantity: q, avgCost: b.avgCost[sid], lastPrice: p.marks[sid], markedAt: r.lastBarTs[sid], strategy: b.name }])),
+    [...b.qty].flatMap((q, sid) =>
+      q === 0 ? [] : [{ symbol: p.symbols[sid], quantity: q, avgCost: b.avgCost[sid], lastPrice: p.marks[sid], markedAt: r.lastBarTs[sid], strategy: b.name }],
+    ),
   );
   const c = config;
   const exposure = journal.equityCurve.map((e) => e.gross);
@@ -71,9 +73,9 @@ export function backtestReport(r: BacktestResult, dataSource: string, extras: { 
     rfAnnual: c.rfAnnual,
     extraConventions: [
       `Commission model: ${JSON.stringify(c.commission)}; slippage model: ${JSON.stringify(c.slippage)} (slippage applies to market and stop fills only, kept inside the bar's range).`,
-      `Sizing: ${JSON.stringify(c.sizing)}.` + (c.volumeCap > 0 ? ` Volume cap: ${c.volumeCap * 100}% of each bar's volume; the rest stays working.` : ''),
+      `Sizing: ${JSON.stringify(c.sizing)}.${c.volumeCap > 0 ? ` Volume cap: ${c.volumeCap * 100}% of each bar's volume; the rest stays working.` : ''}`,
       `Bracket legs become active from the bar after the entry fills; when both legs are reachable in one bar the ${c.bracketTie === 'stop' ? 'stop-loss fills (worst case)' : 'take-profit fills'}.`,
-      'Simultaneous bars are processed in the run\'s symbol order; moving averages are summed afresh each bar and crossovers compare strictly (equal averages never signal).',
+      "Simultaneous bars are processed in the run's symbol order; moving averages are summed afresh each bar and crossovers compare strictly (equal averages never signal).",
     ],
     ...(extras.inSample !== undefined ? { inSample: extras.inSample } : {}),
   });

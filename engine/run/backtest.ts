@@ -37,7 +37,6 @@ export interface BacktestConfig {
   benchmark?: string;
 }
 
-
 /**
  * Bars in time-ordered chunks: every bar of one chunk starts before every bar of the next. Each
  * chunk has one series per run symbol (in run order), possibly empty. Memory stays flat however
@@ -58,7 +57,6 @@ export interface BacktestResult {
   benchmark?: BenchmarkCloses;
 }
 
-
 /** How many past bars per symbol strategies can read through the context (`ctx.close(sid, ago)`). */
 export const HISTORY_BARS = 1_000;
 
@@ -72,7 +70,16 @@ class WindowHistory implements BarHistory {
   series: BarSeries[];
   readonly idx: Int32Array;
   constructor(n: number, interval: Interval, symbols: readonly string[]) {
-    this.series = symbols.map((symbol) => ({ symbol, interval, ts: new Float64Array(0), open: new Float64Array(0), high: new Float64Array(0), low: new Float64Array(0), close: new Float64Array(0), volume: new Float64Array(0) }));
+    this.series = symbols.map((symbol) => ({
+      symbol,
+      interval,
+      ts: new Float64Array(0),
+      open: new Float64Array(0),
+      high: new Float64Array(0),
+      low: new Float64Array(0),
+      close: new Float64Array(0),
+      volume: new Float64Array(0),
+    }));
     this.idx = new Int32Array(n).fill(-1);
   }
 
@@ -138,7 +145,20 @@ export class ReplayFeed implements Feed {
   private readonly sessionDay: Float64Array;
   private readonly views: Bar[];
   private readonly group: Bar[];
-  private readonly sim: SimBar = { sid: 0, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, day: 0, sessionOpen: true, sessionClose: true, beforeClose: true, month: 0 };
+  private readonly sim: SimBar = {
+    sid: 0,
+    ts: 0,
+    open: 0,
+    high: 0,
+    low: 0,
+    close: 0,
+    volume: 0,
+    day: 0,
+    sessionOpen: true,
+    sessionClose: true,
+    beforeClose: true,
+    month: 0,
+  };
   private lastTs = -Infinity;
 
   constructor(
@@ -234,7 +254,13 @@ export class ReplayFeed implements Feed {
 function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void) {
   const intervalMs = INTERVAL_MS[config.interval];
   const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
-  const broker = new SimBroker({ commission: makeCommission(config.commission), slippage: config.slippage, volumeCap: config.volumeCap, bracketTie: config.bracketTie, intervalMs });
+  const broker = new SimBroker({
+    commission: makeCommission(config.commission),
+    slippage: config.slippage,
+    volumeCap: config.volumeCap,
+    bracketTie: config.bracketTie,
+    intervalMs,
+  });
   const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid(config));
   const journal = new MemoryJournal();
   const { engine } = buildKernel(config, slots, { broker, history: feed.history, journal, sectors });
@@ -278,7 +304,14 @@ export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: 
 }
 
 /** A backtest streamed chunk by chunk (from DuckDB): memory stays flat as history grows. */
-export async function runBacktestChunked(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void, extras: RunExtras = {}): Promise<BacktestResult> {
+export async function runBacktestChunked(
+  chunks: BarChunks,
+  config: BacktestConfig,
+  slots: SlotSpec[],
+  sectors?: string[],
+  onChunk?: (bars: number) => void,
+  extras: RunExtras = {},
+): Promise<BacktestResult> {
   const { feed, engine, finish } = wire(chunks, config, slots, sectors, onChunk);
   await feed.run(sinkFor(engine, extras));
   return finish();

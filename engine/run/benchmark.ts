@@ -23,7 +23,10 @@ export function benchmarkSid(config: { symbols: readonly string[]; benchmark?: s
 export class BenchmarkRecorder {
   readonly closes: BenchmarkCloses;
   private day = NaN;
-  constructor(symbol: string, readonly sid: number) {
+  constructor(
+    symbol: string,
+    readonly sid: number,
+  ) {
     this.closes = { symbol, ts: [], close: [] };
   }
   record(ts: EpochMs, day: number, close: number): void {

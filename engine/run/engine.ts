@@ -57,7 +57,10 @@ export class Engine implements BrokerListener, BarSink, Clock {
 
   constructor(private readonly o: EngineOptions) {
     this.signals = new SignalBoard(o.symbols.length);
-    this.portfolio = new Portfolio(o.symbols, o.slots.map((s) => ({ name: s.name, cash: s.cash })));
+    this.portfolio = new Portfolio(
+      o.symbols,
+      o.slots.map((s) => ({ name: s.name, cash: s.cash })),
+    );
     this.sizers = o.slots.map((s) => new Sizer(s.sizing));
     this.contexts = o.slots.map((_, i) => new SlotContext(this, i));
     this.sectors = o.sectors ?? o.symbols.map(() => '');
@@ -173,7 +176,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.orders.push(order);
     this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: '', to: 'NEW', reason: '' });
     this.transition(order, 'RISK_CHECK', '');
-    const rejection = requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
+    const rejection =
+      requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
     if (rejection) {
       this.o.journal.riskEvent({ ts: this.t, orderId: order.id, ...rejection });
       this.transition(order, 'REJECTED', rejection.message);
@@ -239,7 +243,14 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const was = this.o.risk.tripped;
     if (!was) return null;
     this.o.risk.reset();
-    this.o.journal.riskEvent({ ts: this.t, orderId: 0, check: 'circuitBreaker.reset', value: 0, limit: 0, message: `circuit breaker reset by ${source} (it was: ${was.message})` });
+    this.o.journal.riskEvent({
+      ts: this.t,
+      orderId: 0,
+      check: 'circuitBreaker.reset',
+      value: 0,
+      limit: 0,
+      message: `circuit breaker reset by ${source} (it was: ${was.message})`,
+    });
     return was.message;
   }
 
@@ -249,7 +260,12 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const cash = this.portfolio.books[slot].cash;
     const last = this.portfolio.marks[order.sid];
     if (cash >= last) return null;
-    return { check: 'cashAvailable', value: cash, limit: last, message: `order ${order.id} BUY all-in ${order.symbol}: cash ${cash.toFixed(2)} does not cover one share at the last close ${last}` };
+    return {
+      check: 'cashAvailable',
+      value: cash,
+      limit: last,
+      message: `order ${order.id} BUY all-in ${order.symbol}: cash ${cash.toFixed(2)} does not cover one share at the last close ${last}`,
+    };
   }
 
   private checkInput(slot: number, order: Order) {
@@ -260,7 +276,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const sector = this.sectors[order.sid] ?? '';
     let sectorGross = 0;
     if (sector !== '') {
-      for (let s = 0; s < this.o.symbols.length; s++) if (this.sectors[s] === sector) sectorGross += Math.abs(this.portfolio.position(s) * this.portfolio.marks[s]);
+      for (let s = 0; s < this.o.symbols.length; s++)
+        if (this.sectors[s] === sector) sectorGross += Math.abs(this.portfolio.position(s) * this.portfolio.marks[s]);
     }
     return {
       orderId: order.id,
@@ -284,7 +301,11 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.portfolio.books.forEach((book, slot) => {
       book.qty.forEach((q, sid) => {
         if (q === 0) return;
-        const order = this.submit(slot, { symbol: this.o.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q), tif: 'GTC', tag: 'flatten' }, true);
+        const order = this.submit(
+          slot,
+          { symbol: this.o.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q), tif: 'GTC', tag: 'flatten' },
+          true,
+        );
         this.o.journal.log(this.t, `breaker flattens ${order.symbol} with order ${order.id}`, 'order');
       });
     });
@@ -360,7 +381,18 @@ export class Engine implements BrokerListener, BarSink, Clock {
 /** What a strategy gets back for an order it submits while warming up: never placed. */
 function warmUpPlaceholder(req: OrderRequest, sid: number, t: EpochMs, strategy: string): Order {
   const qty = req.qty === 'all-in' ? ({ kind: 'all-in' } as const) : ({ kind: 'shares', shares: req.qty } as const);
-  return newOrder(t, { id: 0, strategy, symbol: req.symbol, sid, side: req.side, type: req.type, qty, tif: req.tif ?? 'DAY', status: 'REJECTED', reason: 'warm-up: replaying bars already acted on' });
+  return newOrder(t, {
+    id: 0,
+    strategy,
+    symbol: req.symbol,
+    sid,
+    side: req.side,
+    type: req.type,
+    qty,
+    tif: req.tif ?? 'DAY',
+    status: 'REJECTED',
+    reason: 'warm-up: replaying bars already acted on',
+  });
 }
 
 /** The largest whole number of shares whose cost plus commission fits in `cash`. */
@@ -383,13 +415,20 @@ export function allInShares(cash: number, price: number, commission: (qty: numbe
 
 /** Checks a request's own fields; the rejection names the order, the field and the rule. */
 function requestError(order: Order, req: OrderRequest, symbols: readonly string[]): Rejection | null {
-  const bad = (field: string, rule: string): Rejection => ({ check: 'validOrder', value: 0, limit: 0, message: `order ${order.id} ${req.side} ${req.symbol}: ${field} ${rule}` });
+  const bad = (field: string, rule: string): Rejection => ({
+    check: 'validOrder',
+    value: 0,
+    limit: 0,
+    message: `order ${order.id} ${req.side} ${req.symbol}: ${field} ${rule}`,
+  });
   if (!symbols.includes(req.symbol)) return bad('symbol', `'${req.symbol}' is not in this run (${symbols.join(', ')})`);
-  if (req.qty !== 'all-in' && !(Number.isSafeInteger(req.qty) && req.qty > 0)) return bad('qty', `must be a whole number > 0 (at most 2^53 - 1, the largest a double counts exactly) or 'all-in', got ${req.qty}`);
+  if (req.qty !== 'all-in' && !(Number.isSafeInteger(req.qty) && req.qty > 0))
+    return bad('qty', `must be a whole number > 0 (at most 2^53 - 1, the largest a double counts exactly) or 'all-in', got ${req.qty}`);
   const needs = (field: 'limit' | 'stop') => !(Number.isFinite(req[field]) && (req[field] as number) > 0);
   if ((req.type === 'LMT' || req.type === 'STP LMT') && needs('limit')) return bad('limit', `must be a price > 0 for ${req.type}`);
   if ((req.type === 'STP' || req.type === 'STP LMT') && needs('stop')) return bad('stop', `must be a price > 0 for ${req.type}`);
-  if (req.type === 'TRAIL' && !((req.trailingPercent ?? 0) > 0 || (req.trailingAmount ?? 0) > 0)) return bad('trailingPercent', 'or trailingAmount must be > 0 for TRAIL');
+  if (req.type === 'TRAIL' && !((req.trailingPercent ?? 0) > 0 || (req.trailingAmount ?? 0) > 0))
+    return bad('trailingPercent', 'or trailingAmount must be > 0 for TRAIL');
   if (req.tif === 'GTD' && !Number.isFinite(req.goodTill)) return bad('goodTill', 'must be set for GTD');
   return null;
 }
@@ -406,7 +445,10 @@ function bracketLegs(parent: Order, b: { takeProfit?: number; stopLoss?: number 
 
 /** The context one strategy slot sees. */
 class SlotContext implements StrategyContext {
-  constructor(private readonly e: Engine, private readonly slot: number) {}
+  constructor(
+    private readonly e: Engine,
+    private readonly slot: number,
+  ) {}
   get now() {
     return this.e.now();
   }

@@ -85,9 +85,29 @@ export async function benchBigRun(bars: number, o: { keep?: boolean; extraArgs?:
     const db = path.join(dir, 'bars.duckdb');
     await syntheticMinuteDb(db, bars);
     const out = path.join(dir, 'out');
-    const args = ['--import', 'tsx', path.join(ROOT, 'scripts/backtest.ts'), '--data', db, '--interval', '1m', '--cash', '1000000', '--out', out, ...(o.extraArgs ?? BIG_RUN_ARGS)];
+    const args = [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'scripts/backtest.ts'),
+      '--data',
+      db,
+      '--interval',
+      '1m',
+      '--cash',
+      '1000000',
+      '--out',
+      out,
+      ...(o.extraArgs ?? BIG_RUN_ARGS),
+    ];
     const r = runMeasured(args);
-    if (r.code !== 0) throw new Error(`backtest over ${bars} bars exited ${r.code} after ${r.seconds.toFixed(1)} s (peak RSS ${r.peakRssMb.toFixed(0)} MB): ${r.stderr.split('\n').filter((l) => !/^\s+\S.*: /.test(l) || /error/i.test(l)).slice(0, 5).join(' | ')}`);
+    if (r.code !== 0)
+      throw new Error(
+        `backtest over ${bars} bars exited ${r.code} after ${r.seconds.toFixed(1)} s (peak RSS ${r.peakRssMb.toFixed(0)} MB): ${r.stderr
+          .split('\n')
+          .filter((l) => !/^\s+\S.*: /.test(l) || /error/i.test(l))
+          .slice(0, 5)
+          .join(' | ')}`,
+      );
     // from the CLI's summary: report.json of a long run is too big to parse here for one number
     const trades = Number(/^trades\s+(\d+) closed/m.exec(r.stdout)?.[1] ?? NaN);
     const replayed = Number(/([\d,]+) bars in/.exec(r.stdout)?.[1].replaceAll(',', '') ?? NaN);

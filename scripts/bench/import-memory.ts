@@ -52,11 +52,11 @@ export function writeBenchCsv(file: string, rows: number): void {
       buf.push(`${sym},${date},${open.toFixed(4)},${high.toFixed(4)},${low.toFixed(4)},${close.toFixed(4)},${volume}`);
       price = close;
       if (buf.length >= 65_536) {
-        writeSync(fd, buf.join('\n') + '\n');
+        writeSync(fd, `${buf.join('\n')}\n`);
         buf = [];
       }
     }
-    if (buf.length > 0) writeSync(fd, buf.join('\n') + '\n');
+    if (buf.length > 0) writeSync(fd, `${buf.join('\n')}\n`);
   } finally {
     closeSync(fd);
   }

@@ -40,7 +40,7 @@ export function printSummary(r: Report, run: { bars: number; seconds: number; fi
     ['trades', `${m.tradeCount} closed, win rate ${pct(m.winRate)}, profit factor ${num(m.profitFactor)}`],
     ['exposure', pct(m.exposure)],
     ['commission', money(m.totalCommission)],
-    ['open positions', r.openPositions.length ? r.openPositions.map((p) => `${p.symbol} ${p.quantity}`).join(', ') + ' (marked at the last close)' : 'none'],
+    ['open positions', r.openPositions.length ? `${r.openPositions.map((p) => `${p.symbol} ${p.quantity}`).join(', ')} (marked at the last close)` : 'none'],
     ['risk events', String(r.riskEvents.length)],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

@@ -29,7 +29,11 @@ export interface EmbeddedOptions {
 }
 
 export class EmbeddedSimulator {
-  private constructor(private readonly sim: IbGatewaySimulator, private readonly o: EmbeddedOptions, readonly resumed: boolean) {}
+  private constructor(
+    private readonly sim: IbGatewaySimulator,
+    private readonly o: EmbeddedOptions,
+    readonly resumed: boolean,
+  ) {}
 
   static async start(o: EmbeddedOptions): Promise<EmbeddedSimulator> {
     const simRun = `${o.runId}/sim`;
@@ -39,11 +43,21 @@ export class EmbeddedSimulator {
       return { saved: state, journaledBars: Number(r.getRowObjectsJS()[0].n) };
     });
     if (journaledBars > 0 && !saved) {
-      throw new Error(`the journal already holds a session of run ${o.runId} (${journaledBars} bars) but no simulator state to resume it from: start over with another --out, or point --gateway at a gateway`);
+      throw new Error(
+        `the journal already holds a session of run ${o.runId} (${journaledBars} bars) but no simulator state to resume it from: start over with another --out, or point --gateway at a gateway`,
+      );
     }
     const { store, from, to } = await openRunStore({ data: o.data, interval: o.interval, from: o.from, to: o.to, tz: o.tz });
     const series = await loadBars(store, { symbols: o.symbols, interval: o.interval, from, to }).finally(() => store.close());
-    const sim = await IbGatewaySimulator.start({ series, speed: o.lockstep ? 'max' : o.speed, account: o.account, cash: o.cash, commission: o.commission, tz: o.tz, resume: saved });
+    const sim = await IbGatewaySimulator.start({
+      series,
+      speed: o.lockstep ? 'max' : o.speed,
+      account: o.account,
+      cash: o.cash,
+      commission: o.commission,
+      tz: o.tz,
+      resume: saved,
+    });
     return new EmbeddedSimulator(sim, o, saved !== undefined);
   }
 

@@ -44,7 +44,7 @@ export interface NumberBounds {
   maxExclusive?: boolean;
 }
 
-export type StringFlag = Common & { kind: 'string'; default?: string; /** refuse '' */ nonEmpty?: boolean };
+export type StringFlag = Common & { kind: 'string'; default?: string /** refuse '' */; nonEmpty?: boolean };
 export type NumberFlag = Common & NumberBounds & { kind: 'number'; default?: number };
 export type IntegerFlag = Common & NumberBounds & { kind: 'integer'; default?: number };
 export type BooleanFlag = Common & { kind: 'boolean'; default?: boolean };
@@ -183,10 +183,14 @@ function convert(name: string, s: FlagSpec, raw: string): unknown {
     case 'integer':
       return parseNumber(flag, raw, { ...s, integer: s.kind === 'integer' });
     case 'choice':
-      if (!s.choices.includes(raw)) throw new FlagError(`${flag} must be ${s.choices.length === 2 ? s.choices.join(' or ') : `one of ${s.choices.join(', ')}`}, got ${quote(raw)}`);
+      if (!s.choices.includes(raw))
+        throw new FlagError(`${flag} must be ${s.choices.length === 2 ? s.choices.join(' or ') : `one of ${s.choices.join(', ')}`}, got ${quote(raw)}`);
       return raw;
     case 'list': {
-      const items = raw.split(',').map((x) => x.trim()).filter(Boolean);
+      const items = raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       if (items.length === 0) throw new FlagError(`${flag} must list at least one value (comma-separated), got ${quote(raw)}`);
       return s.upper ? items.map((x) => x.toUpperCase()) : items;
     }
@@ -200,7 +204,8 @@ function convert(name: string, s: FlagSpec, raw: string): unknown {
 
 /** A spec's default must satisfy its own rule (checked when the spec is defined). */
 function checkValue(name: string, s: FlagSpec, d: unknown): void {
-  if ((s.kind === 'number' || s.kind === 'integer') && typeof d === 'number') checkNumber(`--${name} (default)`, d, { ...s, integer: s.kind === 'integer' }, String(d));
+  if ((s.kind === 'number' || s.kind === 'integer') && typeof d === 'number')
+    checkNumber(`--${name} (default)`, d, { ...s, integer: s.kind === 'integer' }, String(d));
   if (s.kind === 'choice' && !s.choices.includes(d as string)) throw new Error(`--${name}: default '${String(d)}' is not one of its choices`);
 }
 
@@ -233,9 +238,13 @@ export function flagHelp(spec: FlagSpecs, opts: { width?: number; indent?: numbe
     const extra: string[] = [];
     if (s.kind === 'number' || s.kind === 'integer') extra.push(describeRule(s));
     if (s.kind === 'choice' && !s.choices.every((c) => text.join(' ').includes(c))) extra.push(`one of ${s.choices.join(', ')}`);
-    if (s.default !== undefined && s.kind !== 'boolean' && !/default/.test(s.help ?? '')) extra.push(`default ${Array.isArray(s.default) ? s.default.join(',') : s.kind === 'number' || s.kind === 'integer' ? fmt(s.default as number) : String(s.default)}`);
+    if (s.default !== undefined && s.kind !== 'boolean' && !/default/.test(s.help ?? ''))
+      extra.push(
+        `default ${Array.isArray(s.default) ? s.default.join(',') : s.kind === 'number' || s.kind === 'integer' ? fmt(s.default as number) : String(s.default)}`,
+      );
     const last = text[text.length - 1];
-    if (extra.length) text[text.length - 1] = last.endsWith(')') ? `${last.slice(0, -1)}; ${extra.join('; ')})` : `${last}${last ? ' ' : ''}(${extra.join('; ')})`;
+    if (extra.length)
+      text[text.length - 1] = last.endsWith(')') ? `${last.slice(0, -1)}; ${extra.join('; ')})` : `${last}${last ? ' ' : ''}(${extra.join('; ')})`;
     const head = heads[i];
     const pad = ' '.repeat(indent.length + width);
     if (head.length > width - 2) lines.push(`${indent}${head}`, ...text.map((t) => `${pad}${t}`));
@@ -357,7 +366,9 @@ export function readJsonFile(flag: string, file: string): unknown {
   } catch (e) {
     if (e instanceof FlagError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FlagError(`${flag} ${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')})`);
+    throw new FlagError(
+      `${flag} ${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')})`,
+    );
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
@@ -382,7 +393,8 @@ export function parseJsonFlag(flag: string, text: string): unknown {
 /** A JSON object given on the command line; `what` says what it holds. */
 export function parseJsonObjectFlag(flag: string, text: string): Record<string, unknown> {
   const v = parseJsonFlag(flag, text);
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FlagError(`${flag} must be a JSON object, got ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new FlagError(`${flag} must be a JSON object, got ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
   return v as Record<string, unknown>;
 }
 

@@ -23,7 +23,12 @@ export async function runModel(strategy: string, params: Record<string, unknown>
  * How much of a run lies in the training window of the model it trades on (card: the loaded model's);
  * undefined when its strategy trades on no model or no bar of the run is one the model trained on.
  */
-export function runInSample(strategy: string, params: Record<string, unknown>, card: Pick<ModelCard, 'training' | 'label'>, series: readonly TimedSeries[]): InSample | undefined {
+export function runInSample(
+  strategy: string,
+  params: Record<string, unknown>,
+  card: Pick<ModelCard, 'training' | 'label'>,
+  series: readonly TimedSeries[],
+): InSample | undefined {
   const model = modelOf(strategy, params);
   return model === undefined ? undefined : inSampleOf({ strategy, model, card, series, scope: 'run' });
 }

@@ -40,7 +40,14 @@ export function parseDay(flag: string, s: string, interval: Interval, tz: string
  * data/market.duckdb (npm run import's default) is read only when --data names it, so importing into it never
  * changes what a command without --data runs.
  */
-export async function openRunStore(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ store: Store; source: string; from?: EpochMs; to?: EpochMs }> {
+export async function openRunStore(o: {
+  data?: string;
+  symbols?: string[];
+  interval: Interval;
+  from?: string;
+  to?: string;
+  tz: string;
+}): Promise<{ store: Store; source: string; from?: EpochMs; to?: EpochMs }> {
   const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
   const to = o.to ? parseDay('to', o.to, o.interval, o.tz, true) : undefined;
   if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
@@ -82,7 +89,14 @@ export async function openRunData(o: { data?: string; symbols?: string[]; interv
 }
 
 /** The run's bars in memory (sweeps and promotion need them whole). */
-export async function loadRunSeries(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<{ series: BarSeries[]; source: string }> {
+export async function loadRunSeries(o: {
+  data?: string;
+  symbols?: string[];
+  interval: Interval;
+  from?: string;
+  to?: string;
+  tz: string;
+}): Promise<{ series: BarSeries[]; source: string }> {
   const { store, source, from, to } = await openRunStore(o);
   try {
     const symbols = o.symbols ?? (await symbolsOf(store, o.interval));
@@ -96,7 +110,11 @@ export async function loadRunSeries(o: { data?: string; symbols?: string[]; inte
 function filesFor(data: string, symbols?: string[]): string[] {
   if (!symbols || !statSync(data).isDirectory()) return [data];
   const DATA_FILE = /\.(csv|csv\.gz|parquet)$/i;
-  const byName = new Map(readdirSync(data).filter((f) => DATA_FILE.test(f)).map((f) => [f.replace(DATA_FILE, '').toUpperCase(), f]));
+  const byName = new Map(
+    readdirSync(data)
+      .filter((f) => DATA_FILE.test(f))
+      .map((f) => [f.replace(DATA_FILE, '').toUpperCase(), f]),
+  );
   const files = symbols.map((s) => byName.get(s.toUpperCase()));
   return files.every((f) => f !== undefined) ? files.map((f) => path.join(data, f!)) : [data];
 }

@@ -25,14 +25,25 @@ export const SIZING_FLAGS = defineFlags({
   },
   quantity: { kind: 'integer', min: 1, max: MAX_QUANTITY, help: 'shares per entry for --sizing fixed' },
   percent: { kind: 'number', min: 0, minExclusive: true, max: 100, arg: 'P', help: "percent of the book's equity per entry for --sizing percent (5 = 5%)" },
-  'target-vol': { kind: 'number', min: 0, minExclusive: true, max: 5, arg: 'F', help: "--sizing vol-target: the position's annual volatility as a fraction (0.1 = 10%; default 0.1)" },
+  'target-vol': {
+    kind: 'number',
+    min: 0,
+    minExclusive: true,
+    max: 5,
+    arg: 'F',
+    help: "--sizing vol-target: the position's annual volatility as a fraction (0.1 = 10%; default 0.1)",
+  },
   lookback: { kind: 'integer', min: 2, max: 10_000, help: '--sizing vol-target: bars of the rolling volatility (default 20)' },
 });
 
 export const RUN_FLAGS = defineFlags({
   strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'sma-cross (default), rsi-reversion, donchian-breakout, portfolio' },
   symbols: { kind: 'list', upper: true, help: 'symbols in this order (default: every symbol in the data)' },
-  data: { kind: 'string', arg: 'PATH', help: `a .duckdb file, a CSV/Parquet file or a folder of them (default ${SAMPLE_DB_PATH},\nthe bundled sample, created on first use; your ${DEFAULT_DB_PATH} only when named)` },
+  data: {
+    kind: 'string',
+    arg: 'PATH',
+    help: `a .duckdb file, a CSV/Parquet file or a folder of them (default ${SAMPLE_DB_PATH},\nthe bundled sample, created on first use; your ${DEFAULT_DB_PATH} only when named)`,
+  },
   interval: { kind: 'choice', choices: INTERVALS, default: '1d', help: 'bar interval' },
   from: { kind: 'string', arg: 'DATE', help: 'first day, YYYY-MM-DD (inclusive)' },
   to: { kind: 'string', arg: 'DATE', help: 'last day, YYYY-MM-DD (inclusive)' },
@@ -46,7 +57,9 @@ export const RUN_FLAGS = defineFlags({
 export function sizingFlags(v: { sizing: string; quantity?: number; percent?: number; 'target-vol'?: number; lookback?: number }): Sizing {
   if (v.sizing === 'fixed' && v.quantity === undefined) throw new FlagError('--sizing fixed needs --quantity N (a whole number >= 1)');
   if (v.sizing === 'percent' && v.percent === undefined) throw new FlagError('--sizing percent needs --percent P (0 < P <= 100)');
-  return fromFlag('--sizing', v.sizing, (kind) => parseSizing(kind, { quantity: v.quantity, percent: v.percent, targetVol: v['target-vol'], lookback: v.lookback }));
+  return fromFlag('--sizing', v.sizing, (kind) =>
+    parseSizing(kind, { quantity: v.quantity, percent: v.percent, targetVol: v['target-vol'], lookback: v.lookback }),
+  );
 }
 
 /**
@@ -58,7 +71,8 @@ export function riskFlag(value: string, flag = '--risk'): RiskConfig {
   if (value === 'seed') return SEED_RISK;
   if (!existsSync(value) && !/\.json$/i.test(value)) throw new FlagError(`${flag} must be research, seed or a JSON file, got '${value.slice(0, 40)}'`);
   const raw = readJsonFile(flag, value);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FlagError(`${flag} ${value} must hold a JSON object {"limits": {...}, "breaker": {...}}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FlagError(`${flag} ${value} must hold a JSON object {"limits": {...}, "breaker": {...}}`);
   try {
     return parseRiskConfig(raw, value);
   } catch (e) {

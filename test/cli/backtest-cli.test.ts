@@ -15,7 +15,9 @@ const db = path.join(tmp, 'market.duckdb');
 async function dbFingerprint(file: string): Promise<string> {
   const store = await openStore(file);
   try {
-    const tables = (await store.conn.runAndReadAll(`SELECT table_name FROM information_schema.tables ORDER BY 1`)).getRowObjectsJS().map((r) => String(r.table_name));
+    const tables = (await store.conn.runAndReadAll(`SELECT table_name FROM information_schema.tables ORDER BY 1`))
+      .getRowObjectsJS()
+      .map((r) => String(r.table_name));
     const h = createHash('sha256');
     for (const t of tables) {
       const rows = await store.conn.runAndReadAll(`SELECT * FROM ${t} ORDER BY ALL`);
@@ -35,7 +37,20 @@ beforeAll(async () => {
 
 describe('npm run backtest', () => {
   it('is deterministic: the same run twice writes byte-identical report.json and report.html and the same journal', async () => {
-    const args = ['--data', db, '--strategy', 'sma-cross', '--params', '{"fast":10,"slow":30}', '--symbols', 'SPY,AAPL', '--commission', 'ibkr-fixed', '--slippage', 'bps:2'];
+    const args = [
+      '--data',
+      db,
+      '--strategy',
+      'sma-cross',
+      '--params',
+      '{"fast":10,"slow":30}',
+      '--symbols',
+      'SPY,AAPL',
+      '--commission',
+      'ibkr-fixed',
+      '--slippage',
+      'bps:2',
+    ];
     const a = runCli('backtest.ts', [...args, '--out', path.join(tmp, 'a')]);
     const b = runCli('backtest.ts', [...args, '--out', path.join(tmp, 'b')]);
     expect(a.stderr).toBe('');
@@ -47,7 +62,8 @@ describe('npm run backtest', () => {
     expect(read('b', 'report.html').equals(read('a', 'report.html'))).toBe(true);
     expect(await dbFingerprint(path.join(tmp, 'b', 'journal.duckdb'))).toBe(await dbFingerprint(path.join(tmp, 'a', 'journal.duckdb')));
     const report = JSON.parse(read('a', 'report.json').toString());
-    for (const k of ['sharpe', 'sortino', 'maxDrawdown', 'cagr', 'calmar', 'volatility', 'winRate', 'profitFactor', 'exposure', 'totalCommission']) expect(report.metrics).toHaveProperty(k);
+    for (const k of ['sharpe', 'sortino', 'maxDrawdown', 'cagr', 'calmar', 'volatility', 'winRate', 'profitFactor', 'exposure', 'totalCommission'])
+      expect(report.metrics).toHaveProperty(k);
     expect(report.trades.length).toBeGreaterThan(10);
     expect(report.metrics.totalCommission).toBeGreaterThan(0);
     expect(report.config).toMatchObject({ strategy: 'sma-cross', symbols: ['SPY', 'AAPL'] });
@@ -61,7 +77,12 @@ describe('npm run backtest', () => {
     const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1));
     const downside = Math.sqrt(r.reduce((a, b) => a + Math.min(b, 0) ** 2, 0) / N);
     let peak = -Infinity;
-    const mdd = Math.min(...E.map((e) => ((peak = Math.max(peak, e)), e / peak - 1)));
+    const mdd = Math.min(
+      ...E.map((e) => {
+        peak = Math.max(peak, e);
+        return e / peak - 1;
+      }),
+    );
     const cagr = (E[N] / E[0]) ** (252 / N) - 1;
     const rel = (a: number, b: number) => Math.abs(a / b - 1);
     expect(rel(report.metrics.sharpe, (mean / sd) * Math.sqrt(252))).toBeLessThan(1e-9);
@@ -80,7 +101,12 @@ describe('npm run backtest', () => {
     expect(report.rolling.sharpe).toHaveLength(E.length);
     expect(report.rolling.volatility).toHaveLength(E.length);
     expect(report.rolling.volatility[62]).toBeNull();
-    expect(rel(report.rolling.volatility[N], Math.sqrt(r.slice(N - 63).reduce((a, b, _i, w) => a + (b - w.reduce((x, y) => x + y, 0) / 63) ** 2, 0) / 62) * Math.sqrt(252))).toBeLessThan(1e-9);
+    expect(
+      rel(
+        report.rolling.volatility[N],
+        Math.sqrt(r.slice(N - 63).reduce((a, b, _i, w) => a + (b - w.reduce((x, y) => x + y, 0) / 63) ** 2, 0) / 62) * Math.sqrt(252),
+      ),
+    ).toBeLessThan(1e-9);
     for (const p of report.equity) expect(p.exposure).toBeGreaterThanOrEqual(0);
     expect(report.equity.some((p: { exposure: number }) => p.exposure > 0.5)).toBe(true);
   });
@@ -141,9 +167,17 @@ describe('npm run backtest', () => {
 describe('npm run import', () => {
   const cases: [string, string, RegExp][] = [
     ['a bad number', 'date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-03,10,abc,9,10,100\n', /BAD\.csv.*row 2.*high/s],
-    ['a high below the close', 'date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-03,10,10.2,9,10.4,100\n', /BAD\.csv.*row 2.*high.*below/s],
+    [
+      'a high below the close',
+      'date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-03,10,10.2,9,10.4,100\n',
+      /BAD\.csv.*row 2.*high.*below/s,
+    ],
     ['a duplicate timestamp', 'date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-02,10,11,9,10.5,100\n', /BAD\.csv.*row 2.*duplicate/is],
-    ['an out-of-order timestamp', 'date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-06,10,11,9,10.5,100\n2020-01-03,10,11,9,10.5,100\n2020-01-07,10,11,9,10.5,100\n', /BAD\.csv.*row 3.*order/is],
+    [
+      'an out-of-order timestamp',
+      'date,open,high,low,close,volume\n2020-01-02,10,11,9,10.5,100\n2020-01-06,10,11,9,10.5,100\n2020-01-03,10,11,9,10.5,100\n2020-01-07,10,11,9,10.5,100\n',
+      /BAD\.csv.*row 3.*order/is,
+    ],
   ];
   for (const [what, csv, message] of cases) {
     it(`rejects ${what}: exit 1, file/row/rule named, database unchanged`, async () => {

@@ -60,15 +60,54 @@ const refuses = (args: string[], message: string | RegExp) => {
 describe('parseFlags', () => {
   it('gives defaults, typed values, and undefined for absent flags without one', () => {
     const v = parse();
-    expect(v).toEqual({ help: false, name: 'x', label: undefined, cash: 100_000, rate: undefined, quantity: undefined, paper: false, interval: '1d', side: undefined, symbols: undefined, tags: ['a', 'b'] });
+    expect(v).toEqual({
+      help: false,
+      name: 'x',
+      label: undefined,
+      cash: 100_000,
+      rate: undefined,
+      quantity: undefined,
+      paper: false,
+      interval: '1d',
+      side: undefined,
+      symbols: undefined,
+      tags: ['a', 'b'],
+    });
     // the default list is a copy: a caller changing it does not change the next parse
     v.tags.push('c');
     expect(parse().tags).toEqual(['a', 'b']);
   });
 
   it('parses every kind', () => {
-    const v = parse('--name', 'y', '--cash', '2.5e3', '--rate=-0.05', '-q', '1e3', '--paper', '--interval', '5m', '--side', 'warn', '--symbols', ' spy, aapl ,,', '--tags', 'x');
-    expect(v).toMatchObject({ name: 'y', cash: 2500, rate: -0.05, quantity: 1000, paper: true, interval: '5m', side: 'warn', symbols: ['SPY', 'AAPL'], tags: ['x'] });
+    const v = parse(
+      '--name',
+      'y',
+      '--cash',
+      '2.5e3',
+      '--rate=-0.05',
+      '-q',
+      '1e3',
+      '--paper',
+      '--interval',
+      '5m',
+      '--side',
+      'warn',
+      '--symbols',
+      ' spy, aapl ,,',
+      '--tags',
+      'x',
+    );
+    expect(v).toMatchObject({
+      name: 'y',
+      cash: 2500,
+      rate: -0.05,
+      quantity: 1000,
+      paper: true,
+      interval: '5m',
+      side: 'warn',
+      symbols: ['SPY', 'AAPL'],
+      tags: ['x'],
+    });
     expect(typeof v.cash).toBe('number');
     expect(parse('--help').help).toBe(true);
     expect(parse('-h').help).toBe(true);
@@ -235,10 +274,18 @@ describe('engine parsers speak of the value, the CLI of its flag', () => {
     });
   }
 
-  it('fromFlag says the rule in the flag\'s terms, and lets other errors through', () => {
-    expect(() => fromFlag('--commission', 'free', parseCommission)).toThrow(new FlagError('--commission free: unknown model; use none, ibkr-fixed, ibkr-tiered, per-share:RATE[:MIN] or percent:PCT[:MIN]'));
-    expect(() => fromFlag('--walk-forward', 'train=5,test=1y', parseWalkForward)).toThrow(new FlagError("--walk-forward train=5,test=1y: train must look like 5y, 18m or 90d, got '5'"));
-    expect(() => fromFlag('--x', 'v', () => { throw new RangeError('other'); })).toThrow(RangeError);
+  it("fromFlag says the rule in the flag's terms, and lets other errors through", () => {
+    expect(() => fromFlag('--commission', 'free', parseCommission)).toThrow(
+      new FlagError('--commission free: unknown model; use none, ibkr-fixed, ibkr-tiered, per-share:RATE[:MIN] or percent:PCT[:MIN]'),
+    );
+    expect(() => fromFlag('--walk-forward', 'train=5,test=1y', parseWalkForward)).toThrow(
+      new FlagError("--walk-forward train=5,test=1y: train must look like 5y, 18m or 90d, got '5'"),
+    );
+    expect(() =>
+      fromFlag('--x', 'v', () => {
+        throw new RangeError('other');
+      }),
+    ).toThrow(RangeError);
     expect(fromFlag('--slippage', 'bps:2', parseSlippage)).toEqual({ model: 'bps', bps: 2 });
   });
 });
@@ -288,10 +335,12 @@ describe('JSON files and JSON flags', () => {
   });
 
   it('property: the error position finder agrees with JSON.parse on what is JSON', () => {
-    const mutated = fc.tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', 'x', ' ', '\n', '\\', '0', '-', '{', '['), fc.boolean()).map(([j, at, c, cut]) => {
-      const k = at % (j.length + 1);
-      return cut ? j.slice(0, k) + c + j.slice(k + 1) : j.slice(0, k) + c + j.slice(k);
-    });
+    const mutated = fc
+      .tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', 'x', ' ', '\n', '\\', '0', '-', '{', '['), fc.boolean())
+      .map(([j, at, c, cut]) => {
+        const k = at % (j.length + 1);
+        return cut ? j.slice(0, k) + c + j.slice(k + 1) : j.slice(0, k) + c + j.slice(k);
+      });
     fc.assert(
       fc.property(fc.oneof(fc.json(), mutated), (text) => {
         let ok = true;
@@ -318,7 +367,12 @@ const BOUND_MS = 20_000;
 
 function cli(script: string, args: string[]) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, encoding: 'utf8', timeout: BOUND_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: BOUND_MS,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
 }
 

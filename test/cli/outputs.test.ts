@@ -29,7 +29,10 @@ async function fingerprint(file: string): Promise<string> {
   try {
     const tables = (await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables ORDER BY 1`)).getRowObjectsJS().map((r) => String(r.table_name));
     const h = createHash('sha256');
-    for (const t of tables) h.update(t + JSON.stringify((await conn.runAndReadAll(`SELECT * FROM ${t} ORDER BY ALL`)).getRowObjectsJS(), (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+    for (const t of tables)
+      h.update(
+        t + JSON.stringify((await conn.runAndReadAll(`SELECT * FROM ${t} ORDER BY ALL`)).getRowObjectsJS(), (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+      );
     return h.digest('hex');
   } finally {
     conn.closeSync();
@@ -39,7 +42,11 @@ async function fingerprint(file: string): Promise<string> {
 
 /** The state of an output folder: each file's sha256 (temporary files would show up here too). */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, sha(path.join(dir, f))]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, sha(path.join(dir, f))]),
+  );
 }
 
 /** A first, successful run into `dir`: the outputs a failed run must leave alone. */
@@ -102,24 +109,27 @@ describe('npm run backtest: outputs all or nothing', () => {
     expectNewRunReplaces(dir, before);
   });
 
-  it.skipIf(!devFullWorks())('a full disk while writing report.html (real ENOSPC from /dev/full): exit 1 naming the file, previous outputs intact, no temp file', async () => {
-    const dir = firstRun('full');
-    const before = snapshot(dir);
-    const print = await fingerprint(path.join(dir, 'journal.duckdb'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', PRELOAD, path.join(ROOT, 'scripts/backtest.ts'), ...NEW, '--out', dir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, TB_FULL_DISK_MATCH: String.raw`/\.report\.html\.\d+\.\d+\.tmp$` },
-      timeout: 120_000,
-    });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(
-      `error: cannot write report.html in ${dir}: the disk is full (ENOSPC); nothing was replaced: the previous outputs are intact. Free space or use --out (and --journal) on another disk`,
-    );
-    expect(snapshot(dir)).toEqual(before);
-    expect(await fingerprint(path.join(dir, 'journal.duckdb'))).toBe(print);
-    expectNewRunReplaces(dir, before);
-  });
+  it.skipIf(!devFullWorks())(
+    'a full disk while writing report.html (real ENOSPC from /dev/full): exit 1 naming the file, previous outputs intact, no temp file',
+    async () => {
+      const dir = firstRun('full');
+      const before = snapshot(dir);
+      const print = await fingerprint(path.join(dir, 'journal.duckdb'));
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', PRELOAD, path.join(ROOT, 'scripts/backtest.ts'), ...NEW, '--out', dir], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, TB_FULL_DISK_MATCH: String.raw`/\.report\.html\.\d+\.\d+\.tmp$` },
+        timeout: 120_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `error: cannot write report.html in ${dir}: the disk is full (ENOSPC); nothing was replaced: the previous outputs are intact. Free space or use --out (and --journal) on another disk`,
+      );
+      expect(snapshot(dir)).toEqual(before);
+      expect(await fingerprint(path.join(dir, 'journal.duckdb'))).toBe(print);
+      expectNewRunReplaces(dir, before);
+    },
+  );
 
   it.skipIf(!devFullWorks())('a full disk while writing report.json into a new folder: nothing is left there', () => {
     const dir = path.join(tmp, 'fresh');
@@ -137,7 +147,10 @@ describe('npm run backtest: outputs all or nothing', () => {
 
 /** Holds `file` open (read-only, as a notebook would) in another process until killed; resolves once it is open. */
 async function holdOpen(file: string): Promise<ReturnType<typeof spawn>> {
-  const holder = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/journal/hold-child.ts'), file, '60000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const holder = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/journal/hold-child.ts'), file, '60000'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(holder);
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.on('data', (b: Buffer) => b.toString().includes('open') && resolve());
@@ -174,13 +187,22 @@ describe('npm run sweep and npm run train: outputs all or nothing', () => {
     const out = path.join(models, 'gbt');
     // enough daily history for a model: the synthetic minutes are not it, so a year of made-up daily bars
     const daily = path.join(tmp, 'daily.duckdb');
-    const gen = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+    const gen = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
       const { DuckDBInstance } = await import('@duckdb/node-api');
       const i = await DuckDBInstance.create(${JSON.stringify(daily)}); const c = await i.connect();
       await c.run("CREATE TABLE instruments (symbol VARCHAR PRIMARY KEY, sec_type VARCHAR, exchange VARCHAR, currency VARCHAR, sector VARCHAR, tick_size DOUBLE, tz VARCHAR)");
       await c.run("CREATE TABLE bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, ts BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL, PRIMARY KEY (symbol, interval, ts))");
       await c.run("INSERT INTO bars SELECT 'S' || s, '1d', ${Date.UTC(2010, 0, 4)} + i * 86400000, c, c * 1.01, c * 0.99, c, 1e6 FROM (SELECT s, i, 100 * exp(sum(((hash(s * 7919 + i) % 1000) / 1000.0 - 0.5) * 0.03) OVER (PARTITION BY s ORDER BY i)) AS c FROM range(3) a(s), range(2500) b(i))");
-      c.closeSync(); i.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
+      c.closeSync(); i.closeSync();`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(gen.stderr).toBe('');
     const args = ['--data', daily, '--out', out, '--test-from', '2014-01-01', '--folds', '2'];
     const first = runCli('train.ts', args);
@@ -213,7 +235,9 @@ describe('describeOutputFailure', () => {
       'IO Error: Could not write file "/data/out/x/journal.duckdb.wal": No space left on device',
     ]) {
       const e = describeOutputFailure(new Error(text), journal, { elsewhere: 'use --out on another disk' });
-      expect(e.message).toBe('cannot write journal.duckdb in /data/out/x: the disk is full (ENOSPC); nothing was replaced: the previous outputs are intact. Free space or use --out on another disk');
+      expect(e.message).toBe(
+        'cannot write journal.duckdb in /data/out/x: the disk is full (ENOSPC); nothing was replaced: the previous outputs are intact. Free space or use --out on another disk',
+      );
       expect(e.code).toBe('ENOSPC');
     }
   });
@@ -229,9 +253,13 @@ describe('describeOutputFailure', () => {
 
   it('names errno failures of node:fs, and keeps only the first line of an unknown error', () => {
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    expect(describeOutputFailure(enospc, '/o/report.html').message).toBe('cannot write report.html in /o: the disk is full (ENOSPC); nothing was replaced: the previous outputs are intact. Free space');
+    expect(describeOutputFailure(enospc, '/o/report.html').message).toBe(
+      'cannot write report.html in /o: the disk is full (ENOSPC); nothing was replaced: the previous outputs are intact. Free space',
+    );
     const eacces = Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' });
     expect(describeOutputFailure(eacces, '/o/report.json').message).toContain('permission denied (EACCES)');
-    expect(describeOutputFailure(new Error('odd\n    at x (y.ts:1:1)'), '/o/report.json').message).toBe('cannot write report.json in /o: odd; nothing was replaced: the previous outputs are intact');
+    expect(describeOutputFailure(new Error('odd\n    at x (y.ts:1:1)'), '/o/report.json').message).toBe(
+      'cannot write report.json in /o: odd; nothing was replaced: the previous outputs are intact',
+    );
   });
 });

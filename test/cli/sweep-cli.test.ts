@@ -10,7 +10,9 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-sweep-'));
 async function rows(db: string) {
   const s = await openStore(db);
   try {
-    return (await s.conn.runAndReadAll('SELECT * EXCLUDE (sweep_id) FROM sweep_results ORDER BY idx')).getRowObjectsJS().map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+    return (await s.conn.runAndReadAll('SELECT * EXCLUDE (sweep_id) FROM sweep_results ORDER BY idx'))
+      .getRowObjectsJS()
+      .map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
   } finally {
     s.close();
   }

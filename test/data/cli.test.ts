@@ -28,9 +28,7 @@ describe('npm run import', () => {
     const r = runImport([a, b, '--db', db]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(
-      new RegExp(`^imported 3 rows of 2 symbols \\(1d\\) into ${esc(db)} in \\d+\\.\\d s: 3 inserted, 0 updated, 0 unchanged\\n$`),
-    );
+    expect(r.stdout).toMatch(new RegExp(`^imported 3 rows of 2 symbols \\(1d\\) into ${esc(db)} in \\d+\\.\\d s: 3 inserted, 0 updated, 0 unchanged\\n$`));
     const store = await openStore(db);
     try {
       const [s] = await loadBars(store, { symbols: ['AAA'], interval: '1d' });
@@ -54,7 +52,13 @@ describe('npm run import', () => {
 
 describe('npm run import: bounds, symbols, jumps and re-import (through runCli)', () => {
   const db = path.join(tmp.dir, 'cli2.duckdb');
-  const rows5 = ['2020-01-02,10,11,9,10.5,100', '2020-01-03,10.5,11.5,10,11,200', '2020-01-06,11,12,10,11.5,300', '2020-01-07,11.5,12,11,11.75,400', '2020-01-08,11.75,12,11,11.5,500'];
+  const rows5 = [
+    '2020-01-02,10,11,9,10.5,100',
+    '2020-01-03,10.5,11.5,10,11,200',
+    '2020-01-06,11,12,10,11.5,300',
+    '2020-01-07,11.5,12,11,11.75,400',
+    '2020-01-08,11.75,12,11,11.5,500',
+  ];
   const print = async () => {
     const store = await openStore(db);
     try {
@@ -110,7 +114,9 @@ describe('npm run import: bounds, symbols, jumps and re-import (through runCli)'
     const jump = writeText(tmp.dir, 'bad2/JUMP.csv', `${HEADER}\n${rows5.slice(0, 2).join('\n')}\n2020-01-06,11,40,10,35,300`);
     const j = runCli('import.ts', [jump, '--db', db, '--max-jump', '3']);
     expect(j.code).toBe(1);
-    expect(j.stderr).toMatch(/^error: .*JUMP\.csv row 3 \(line 4\): field 'close' = 35 is 3\.182 times the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 3\n$/);
+    expect(j.stderr).toMatch(
+      /^error: .*JUMP\.csv row 3 \(line 4\): field 'close' = 35 is 3\.182 times the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 3\n$/,
+    );
     const ok = runCli('import.ts', [jump, '--db', path.join(tmp.dir, 'other.duckdb'), '--max-jump', '4']);
     expect(ok.code).toBe(0);
     const flag = runCli('import.ts', [jump, '--db', db, '--max-jump', '0.5']);

@@ -151,7 +151,9 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('one market database, many readers', () => {
-  it('two backtests run while a notebook holds the database read-only, with identical results; an import is refused naming the reader', { timeout: 240_000 }, async () => {
+  it('two backtests run while a notebook holds the database read-only, with identical results; an import is refused naming the reader', {
+    timeout: 240_000,
+  }, async () => {
     const before = await fingerprintOf(db);
     const notebook = await hold(db, 'ro');
     try {
@@ -285,7 +287,9 @@ describe('damaged files', () => {
     return { base, wal, withZzz };
   }
 
-  it('a .wal left by a killed writer: a whole one is applied and said; one truncated by 100 bytes silently loses the last commit in DuckDB, and we say so', { timeout: 120_000 }, async () => {
+  it('a .wal left by a killed writer: a whole one is applied and said; one truncated by 100 bytes silently loses the last commit in DuckDB, and we say so', {
+    timeout: 120_000,
+  }, async () => {
     const { base, wal, withZzz } = await killedWriter('killed-1');
 
     // whole: read-only opens apply it in memory and leave it; the warning names the file
@@ -318,7 +322,9 @@ describe('damaged files', () => {
     s2.close();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`found ${walPath(torn)}`);
-    expect(warnings[0]).toMatch(/ends inside a commit.*applies the 1 complete commit before it.*silently drops the cut-off one.*NOT in the database.*Re-run the last import/s);
+    expect(warnings[0]).toMatch(
+      /ends inside a commit.*applies the 1 complete commit before it.*silently drops the cut-off one.*NOT in the database.*Re-run the last import/s,
+    );
 
     // a read-write open (an import) says the same, keeps a copy of the torn .wal, and DuckDB folds in the rest
     warnings.length = 0;
@@ -382,16 +388,22 @@ process.kill(process.pid, 'SIGKILL');
     const cases: [string, (f: string) => void][] = [
       // (the end of a file is often free blocks: cutting those off goes unnoticed, and reads give every bar)
       ['truncated to a quarter', (f) => truncateSync(f, Math.floor(size / 4 / 4096) * 4096)],
-      ['a data block overwritten', (f) => {
-        const b = readFileSync(f);
-        b.fill(0x5a, 12_288 + 100, 12_288 + 200); // the first 256 KiB block after the three headers
-        writeFileSync(f, b);
-      }],
-      ['header overwritten', (f) => {
-        const b = readFileSync(f);
-        b.fill(0x5a, 0, 64);
-        writeFileSync(f, b);
-      }],
+      [
+        'a data block overwritten',
+        (f) => {
+          const b = readFileSync(f);
+          b.fill(0x5a, 12_288 + 100, 12_288 + 200); // the first 256 KiB block after the three headers
+          writeFileSync(f, b);
+        },
+      ],
+      [
+        'header overwritten',
+        (f) => {
+          const b = readFileSync(f);
+          b.fill(0x5a, 0, 64);
+          writeFileSync(f, b);
+        },
+      ],
       ['empty', (f) => truncateSync(f, 0)],
     ];
     for (const [name, damage] of cases) {

@@ -13,7 +13,10 @@ export function tempDir(prefix = 'tradebench-data-'): { dir: string; cleanup: ()
 export function writeText(dir: string, rel: string, text: string): string {
   const p = path.join(dir, rel);
   mkdirSync(path.dirname(p), { recursive: true });
-  const lines = text.replace(/^\n/, '').split('\n').map((l) => l.trim());
+  const lines = text
+    .replace(/^\n/, '')
+    .split('\n')
+    .map((l) => l.trim());
   writeFileSync(p, lines.join('\n'));
   return p;
 }

@@ -25,11 +25,20 @@ describe.skipIf(!sharedAvailable('data/sp500-daily'))('S&P 500 daily set: --max-
       const cases = [
         // ANTM: three moves beyond 1.9x; the README's 2002-03-18 (a split flag with no price change, so the
         // adjusted close doubles) is one of the two after the first
-        ['ANTM', /^.*ANTM\.csv row 206 \(line 207\): field 'close' = 17\.444749 is 1\/2\.731 of the previous bar's close 47\.642504 \(row 205 \(line 206\), '2001-10-29'\): a jump beyond --max-jump 1\.9 \(and 2 more bad rows\)$/],
+        [
+          'ANTM',
+          /^.*ANTM\.csv row 206 \(line 207\): field 'close' = 17\.444749 is 1\/2\.731 of the previous bar's close 47\.642504 \(row 205 \(line 206\), '2001-10-29'\): a jump beyond --max-jump 1\.9 \(and 2 more bad rows\)$/,
+        ],
         // TRMB 2007-02-23: a stale bar, the split a day late (up 2x, then down 2x the next day)
-        ['TRMB', /^.*TRMB\.csv row 1838 \(line 1839\): field 'close' = 28\.045 is 2 times the previous bar's close 14\.0225 \(row 1837 \(line 1838\), '2007-02-22'\): a jump beyond --max-jump 1\.9 \(and 1 more bad row\)$/],
+        [
+          'TRMB',
+          /^.*TRMB\.csv row 1838 \(line 1839\): field 'close' = 28\.045 is 2 times the previous bar's close 14\.0225 \(row 1837 \(line 1838\), '2007-02-22'\): a jump beyond --max-jump 1\.9 \(and 1 more bad row\)$/,
+        ],
         // KSU 2000-07-13: a spin-off booked as a dividend
-        ['KSU', /^.*KSU\.csv row 177 \(line 178\): field 'close' = 5\.605998 is 1\.997 times the previous bar's close 2\.806741 \(row 176 \(line 177\), '2000-07-12'\): a jump beyond --max-jump 1\.9$/],
+        [
+          'KSU',
+          /^.*KSU\.csv row 177 \(line 178\): field 'close' = 5\.605998 is 1\.997 times the previous bar's close 2\.806741 \(row 176 \(line 177\), '2000-07-12'\): a jump beyond --max-jump 1\.9$/,
+        ],
       ] as const;
       for (const [sym, message] of cases) {
         const e = await caught(() => importPaths(store, [adjusted(sym)], { maxJump: 1.9 }));
@@ -39,7 +48,12 @@ describe.skipIf(!sharedAvailable('data/sp500-daily'))('S&P 500 daily set: --max-
       }
       expect(await fingerprint(store)).toMatchObject({ bars: '0', instruments: '0' });
       // the same files pass without the option: every value is within the bounds
-      expect(await importPaths(store, cases.map(([sym]) => adjusted(sym)))).toMatchObject({ inserted: 15_911, updated: 0, unchanged: 0 });
+      expect(
+        await importPaths(
+          store,
+          cases.map(([sym]) => adjusted(sym)),
+        ),
+      ).toMatchObject({ inserted: 15_911, updated: 0, unchanged: 0 });
     } finally {
       store.close();
     }
@@ -80,7 +94,9 @@ describe.skipIf(!sharedAvailable('data/lean-sample'))('LEAN daily bars with fact
       // 2.5: above its largest real one-day move (2000-09-29, -52%), below the 7:1 and 4:1 splits
       const raw = await caught(() => importPaths(store, [path.join(lean, 'daily/aapl.csv')], { maxJump: 2.5 }));
       expect(raw).toMatchObject({ rule: 'price-jump', row: 4134, line: 4135, field: 'close' });
-      expect(raw.message).toMatch(/aapl\.csv row 4134 \(line 4135\): field 'close' = 93\.7000 is 1\/6\.89 of the previous bar's close 645\.57 \(row 4133 \(line 4134\), '2014-06-06'\): a jump beyond --max-jump 2\.5 \(and 1 more bad row\)$/);
+      expect(raw.message).toMatch(
+        /aapl\.csv row 4134 \(line 4135\): field 'close' = 93\.7000 is 1\/6\.89 of the previous bar's close 645\.57 \(row 4133 \(line 4134\), '2014-06-06'\): a jump beyond --max-jump 2\.5 \(and 1 more bad row\)$/,
+      );
       const s = await importPaths(store, [path.join(lean, 'daily/aapl.csv')], { maxJump: 2.5, factorsDir: path.join(lean, 'factor_files') });
       expect(s).toMatchObject({ adjusted: ['AAPL'], updated: 0, unchanged: 0 });
       expect(s.inserted).toBe(s.rows);

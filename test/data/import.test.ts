@@ -54,9 +54,7 @@ describe('importPaths: round trips and layouts', () => {
       expect([...s!.close]).toEqual([75.0875, 74.3575, 74.95]);
       expect([...s!.volume]).toEqual([135480400, 146322800, 118387200]);
       const inst = (await store.conn.runAndReadAll(`SELECT * FROM instruments`)).getRowObjectsJS();
-      expect(inst).toEqual([
-        { symbol: 'AAPL', sec_type: 'STK', exchange: 'SMART', currency: 'USD', sector: null, tick_size: null, tz: 'America/New_York' },
-      ]);
+      expect(inst).toEqual([{ symbol: 'AAPL', sec_type: 'STK', exchange: 'SMART', currency: 'USD', sector: null, tick_size: null, tz: 'America/New_York' }]);
     });
   });
 
@@ -238,7 +236,15 @@ COPY (SELECT * FROM (VALUES
       // a two-row correction file: 01-03 as stored, 01-07 revised (volume only, to catch a compare of prices alone)
       const fix = writeText(dir, 'fix/R.csv', `${HEADER}\n2020-01-03,2,2,2,2,20\n2020-01-07,4,4,4,4,41`);
       expect(await importPaths(store, [fix])).toEqual({
-        files: 1, rows: 2, symbols: ['R'], interval: '1d', inserted: 0, updated: 1, unchanged: 1, removed: 0, adjusted: [],
+        files: 1,
+        rows: 2,
+        symbols: ['R'],
+        interval: '1d',
+        inserted: 0,
+        updated: 1,
+        unchanged: 1,
+        removed: 0,
+        adjusted: [],
       });
       let [r] = await loadBars(store, { symbols: ['R'], interval: '1d' });
       expect([...r!.ts]).toEqual([day(2020, 1, 2), day(2020, 1, 3), day(2020, 1, 6), day(2020, 1, 7), day(2020, 1, 8)]);
@@ -374,7 +380,9 @@ describe('importPaths: values are checked as stored, symbols before they become 
     const file = writeText(dir, 'names/aapl (1).csv', `${HEADER}\n2021-01-04,1,1,1,1,1`);
     const e = await caught(() => importPaths(store, [file]));
     expect(e).toMatchObject({ rule: 'bad-symbol', field: 'symbol' });
-    expect(e.message).toMatch(/aapl \(1\)\.csv: the symbol 'AAPL \(1\)' taken from the file name is not a plausible ticker .*rename the file or add a symbol column/);
+    expect(e.message).toMatch(
+      /aapl \(1\)\.csv: the symbol 'AAPL \(1\)' taken from the file name is not a plausible ticker .*rename the file or add a symbol column/,
+    );
     const dated = writeText(dir, 'names/.x/20210104.csv', `${HEADER}\n2021-01-04,1,1,1,1,1`);
     const d = await caught(() => importPaths(store, [dated]));
     expect(d.message).toMatch(/the symbol '\.X' taken from the folder name is not a plausible ticker/);
@@ -400,7 +408,9 @@ describe('importPaths: values are checked as stored, symbols before they become 
     writeText(dir, 'jump/factors/s.csv', `20200103,1,0.5,0\n20501231,1,1,0`);
     const raw = await caught(() => importPaths(store, [split], { maxJump: 1.5 }));
     expect(raw).toMatchObject({ rule: 'price-jump', row: 3, line: 4, field: 'close' });
-    expect(raw.message).toMatch(/S\.csv row 3 \(line 4\): field 'close' = 5\.6 is 1\/1\.964 of the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 1\.5/);
+    expect(raw.message).toMatch(
+      /S\.csv row 3 \(line 4\): field 'close' = 5\.6 is 1\/1\.964 of the previous bar's close 11 \(row 2 \(line 3\), '2020-01-03'\): a jump beyond --max-jump 1\.5/,
+    );
     expect(await fingerprint(store)).toEqual(before);
     const s = await importPaths(store, [split], { maxJump: 1.5, factorsDir });
     expect(s).toMatchObject({ inserted: 3, adjusted: ['S'] });
@@ -409,11 +419,17 @@ describe('importPaths: values are checked as stored, symbols before they become 
   });
 
   it('checks jumps across the files of a symbol (a folder of days), naming the other file', async () => {
-    const a = writeText(dir, 'days/spy/20131007.csv', `time_et,open,high,low,close,volume\n2013-10-07 09:30:00,100,100,100,100,1\n2013-10-07 09:31:00,100,101,100,101,1`);
+    const a = writeText(
+      dir,
+      'days/spy/20131007.csv',
+      `time_et,open,high,low,close,volume\n2013-10-07 09:30:00,100,100,100,100,1\n2013-10-07 09:31:00,100,101,100,101,1`,
+    );
     const b = writeText(dir, 'days/spy/20131008.csv', `time_et,open,high,low,close,volume\n2013-10-08 09:30:00,300,300,300,300,1`);
     const e = await caught(() => importPaths(store, [a, b], { maxJump: 2, interval: '1m' }));
     expect(e).toMatchObject({ rule: 'price-jump', row: 1, line: 2 });
-    expect(e.message).toMatch(/20131008\.csv row 1 \(line 2\): field 'close' = 300 is 2\.97 times the previous bar's close 101 \(.*20131007\.csv row 2 \(line 3\), '2013-10-07 09:31:00'\)/);
+    expect(e.message).toMatch(
+      /20131008\.csv row 1 \(line 2\): field 'close' = 300 is 2\.97 times the previous bar's close 101 \(.*20131007\.csv row 2 \(line 3\), '2013-10-07 09:31:00'\)/,
+    );
     expect(await fingerprint(store)).toEqual(before);
   });
 
@@ -427,7 +443,7 @@ describe('importPaths: values are checked as stored, symbols before they become 
 });
 
 describe('importPaths: memory caps', () => {
-  it('leaves DuckDB\'s memory_limit as it was, after success and after a failure', async () => {
+  it("leaves DuckDB's memory_limit as it was, after success and after a failure", async () => {
     await withStore(async (store, dir) => {
       const limit = async () => String((await store.conn.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]!.m);
       const original = await limit();
@@ -588,7 +604,8 @@ const BAD_CASES: BadCase[] = [
     factors: '20200103,1,1,0\n20200106,1e200,1,0\n20501231,1,1,0',
     rule: 'out-of-range',
     field: 'open',
-    message: /field 'open' = 11 is 1\.1e201 after adjustment by .*factors\/bad\.csv line 2 \(price_factor 1e200, split_factor 1\): above the largest accepted price 1e9$/,
+    message:
+      /field 'open' = 11 is 1\.1e201 after adjustment by .*factors\/bad\.csv line 2 \(price_factor 1e200, split_factor 1\): above the largest accepted price 1e9$/,
   },
   {
     name: 'a factor of 1e-200 (adjusted open 1.1e-199)',
@@ -596,7 +613,8 @@ const BAD_CASES: BadCase[] = [
     factors: '20200103,1,1,0\n20200106,1e-200,1,0\n20501231,1,1,0',
     rule: 'out-of-range',
     field: 'open',
-    message: /field 'open' = 11 is 1\.1e-199 after adjustment by .*factors\/bad\.csv line 2 \(price_factor 1e-200, split_factor 1\): below the smallest accepted price 1e-6$/,
+    message:
+      /field 'open' = 11 is 1\.1e-199 after adjustment by .*factors\/bad\.csv line 2 \(price_factor 1e-200, split_factor 1\): below the smallest accepted price 1e-6$/,
   },
   {
     name: 'a symbol that is not a plausible ticker',
@@ -715,7 +733,9 @@ describe('importPaths: each bad input gives a DataError naming file, row and rul
     const b = writeText(dir, 'dup/spy/2013-10-07.csv', `time_et,open,high,low,close,volume\n2013-10-07 09:31:00,1,1,1,1,1`);
     const e = await caught(() => importPaths(store, [a, b]));
     expect(e).toMatchObject({ rule: 'duplicate-timestamp', row: 1 });
-    expect(e.message).toMatch(/2013-10-07\.csv row 1 \(line 2\): field 'time_et' = '2013-10-07 09:31:00': SPY already has a bar at this time in .*20131007\.csv row 2/);
+    expect(e.message).toMatch(
+      /2013-10-07\.csv row 1 \(line 2\): field 'time_et' = '2013-10-07 09:31:00': SPY already has a bar at this time in .*20131007\.csv row 2/,
+    );
     expect(await fingerprint(store)).toEqual(before);
   });
 

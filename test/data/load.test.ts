@@ -36,19 +36,33 @@ beforeAll(async () => {
   store = await storeIn(tmp.dir);
   dbPath = path.join(tmp.dir, 'test.duckdb');
   await importPaths(store, files);
-  await importPaths(store, [writeText(tmp.dir, 'min/MMM.csv', `datetime,open,high,low,close,volume\n2013-10-07 09:30:00,1,1,1,1,1\n2013-10-07 09:31:00,1,1,1,1,1`)]);
+  await importPaths(store, [
+    writeText(tmp.dir, 'min/MMM.csv', `datetime,open,high,low,close,volume\n2013-10-07 09:30:00,1,1,1,1,1\n2013-10-07 09:31:00,1,1,1,1,1`),
+  ]);
 });
 afterAll(() => {
   store?.close();
   tmp.cleanup();
 });
 
-function expectSeries(s: { ts: Float64Array; open: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array }, k: number, first: number, count: number) {
+function expectSeries(
+  s: { ts: Float64Array; open: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array },
+  k: number,
+  first: number,
+  count: number,
+) {
   expect(s.ts.length).toBe(count);
   for (const col of ['open', 'high', 'low', 'close', 'volume'] as const) expect(s[col].length).toBe(count);
   for (let j = 0; j < count; j++) {
     const want = bar(k, first + j);
-    if (s.ts[j] !== want.ts || s.open[j] !== want.open || s.high[j] !== want.high || s.low[j] !== want.low || s.close[j] !== want.close || s.volume[j] !== want.volume) {
+    if (
+      s.ts[j] !== want.ts ||
+      s.open[j] !== want.open ||
+      s.high[j] !== want.high ||
+      s.low[j] !== want.low ||
+      s.close[j] !== want.close ||
+      s.volume[j] !== want.volume
+    ) {
       throw new Error(`bar ${j} differs: got ts=${s.ts[j]} close=${s.close[j]}, want ${JSON.stringify(want)}`);
     }
   }
@@ -95,9 +109,7 @@ describe('loadBars', () => {
   });
 
   it('throws for an empty range, naming the symbols, interval and dates', async () => {
-    const e = await caught(() =>
-      loadBars(store, { symbols: ['AAA', 'BBB'], interval: '1d', from: Date.UTC(2030, 0, 1), to: Date.UTC(2030, 11, 31) }),
-    );
+    const e = await caught(() => loadBars(store, { symbols: ['AAA', 'BBB'], interval: '1d', from: Date.UTC(2030, 0, 1), to: Date.UTC(2030, 11, 31) }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toBe('no bars for AAA,BBB 1d between 2030-01-01 and 2030-12-31');
     const wrongInterval = await caught(() => loadBars(store, { symbols: ['AAA'], interval: '1m' }));
@@ -118,10 +130,26 @@ describe('loadBars', () => {
 describe('a database written by other means is checked as it is read', () => {
   // bars that never went through an import (another tool wrote them, or an import before the bounds)
   const cases: [string, string, RegExp][] = [
-    ['a close of 1e308', `UPDATE bars SET close = 1e308 WHERE symbol = 'BBB' AND ts = ${START + 100 * DAY}`, /bar BBB 1d 2000-04-12T00:00:00.000Z: field 'close' = 1e\+308 is outside \[0.000001, 1000000000\]/],
-    ['a low of 1e-320', `UPDATE bars SET low = 1e-320 WHERE symbol = 'AAA' AND ts = ${START + 5 * DAY}`, /bar AAA 1d 2000-01-08T00:00:00.000Z: field 'low' = 1e-320 is outside/],
-    ['a NaN volume', `UPDATE bars SET volume = 'NaN'::DOUBLE WHERE symbol = 'CCC' AND ts = ${START}`, /bar CCC 1d 2000-01-03T00:00:00.000Z: field 'volume' = NaN is outside \[0, 1000000000000000\]/],
-    ['a bar in year 9999', `UPDATE bars SET ts = ${Date.UTC(9999, 0, 1)} WHERE symbol = 'AAA' AND ts = ${START + 2046 * DAY}`, /bar AAA 1d 9999-01-01T00:00:00.000Z: its time is outside 1900-01-01 .. 2099-12-31/],
+    [
+      'a close of 1e308',
+      `UPDATE bars SET close = 1e308 WHERE symbol = 'BBB' AND ts = ${START + 100 * DAY}`,
+      /bar BBB 1d 2000-04-12T00:00:00.000Z: field 'close' = 1e\+308 is outside \[0.000001, 1000000000\]/,
+    ],
+    [
+      'a low of 1e-320',
+      `UPDATE bars SET low = 1e-320 WHERE symbol = 'AAA' AND ts = ${START + 5 * DAY}`,
+      /bar AAA 1d 2000-01-08T00:00:00.000Z: field 'low' = 1e-320 is outside/,
+    ],
+    [
+      'a NaN volume',
+      `UPDATE bars SET volume = 'NaN'::DOUBLE WHERE symbol = 'CCC' AND ts = ${START}`,
+      /bar CCC 1d 2000-01-03T00:00:00.000Z: field 'volume' = NaN is outside \[0, 1000000000000000\]/,
+    ],
+    [
+      'a bar in year 9999',
+      `UPDATE bars SET ts = ${Date.UTC(9999, 0, 1)} WHERE symbol = 'AAA' AND ts = ${START + 2046 * DAY}`,
+      /bar AAA 1d 9999-01-01T00:00:00.000Z: its time is outside 1900-01-01 .. 2099-12-31/,
+    ],
   ];
   for (const [name, damage, message] of cases) {
     it(`${name}: loadBars fails naming the database, the bar and the bound`, async () => {

@@ -61,10 +61,16 @@ describe('bundled sample', () => {
     const userDb = path.join(tmp.dir, 'default', 'market.duckdb');
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', `
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `
 import { ensureSampleDb } from ${JSON.stringify(path.join(ROOT, 'engine/data/sample.ts'))};
 import { DEFAULT_DB_PATH, SAMPLE_DB_PATH } from ${JSON.stringify(path.join(ROOT, 'engine/data/store-paths.ts'))};
-console.log(JSON.stringify({ imported: await ensureSampleDb(), sample: SAMPLE_DB_PATH, user: DEFAULT_DB_PATH }));`],
+console.log(JSON.stringify({ imported: await ensureSampleDb(), sample: SAMPLE_DB_PATH, user: DEFAULT_DB_PATH }));`,
+      ],
       { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TRADEBENCH_SAMPLE_DB: sampleDb, TRADEBENCH_DB: userDb }, timeout: 60_000 },
     );
     expect(r.status, r.stderr).toBe(0);

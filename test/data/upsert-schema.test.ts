@@ -66,7 +66,15 @@ describe.each(['old', 'new'] as const)('upsert on the %s schema of bars', (schem
       const a2 = writeText(dir, 'v2/A.csv', `${HEADER}\n2020-01-03,2,2,2,2,20\n2020-01-06,3,3.5,3,3.5,30\n2020-01-08,5,5,5,5,50`);
       const b2 = writeText(dir, 'v2/B.csv', `${HEADER}\n2020-01-02,7,7,7,7,71\n2020-01-06,9,9,9,9,90\n2020-01-07,10,10,10,10,100\n2020-01-08,11,11,11,11,110`);
       expect(await importPaths(store, [a2, b2])).toEqual({
-        files: 2, rows: 7, symbols: ['A', 'B'], interval: '1d', inserted: 3, updated: 2, unchanged: 2, removed: 0, adjusted: [],
+        files: 2,
+        rows: 7,
+        symbols: ['A', 'B'],
+        interval: '1d',
+        inserted: 3,
+        updated: 2,
+        unchanged: 2,
+        removed: 0,
+        adjusted: [],
       });
       expect(await duplicates(store)).toEqual({ dups: 0, rows: 10 });
       const [a, b] = await loadBars(store, { symbols: ['A', 'B'], interval: '1d' });

@@ -9,7 +9,16 @@ export const T0 = Date.UTC(2020, 0, 1);
 /** Daily bars [open, high, low, close, volume] from T0, one day apart. */
 export function dailySeries(symbol: string, rows: number[][], start = T0): BarSeries {
   const col = (j: number) => Float64Array.from(rows, (r) => r[j]);
-  return { symbol, interval: '1d', ts: Float64Array.from(rows, (_, i) => start + i * DAY), open: col(0), high: col(1), low: col(2), close: col(3), volume: col(4) };
+  return {
+    symbol,
+    interval: '1d',
+    ts: Float64Array.from(rows, (_, i) => start + i * DAY),
+    open: col(0),
+    high: col(1),
+    low: col(2),
+    close: col(3),
+    volume: col(4),
+  };
 }
 
 export function config(over: Partial<BacktestConfig> = {}): BacktestConfig {

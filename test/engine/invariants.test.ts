@@ -6,7 +6,16 @@ import { dailySeries, runScripted } from './harness.ts';
 
 /** Valid OHLCV bars from a random walk (low <= open, close <= high). */
 const barsArb = fc
-  .array(fc.record({ ret: fc.double({ min: -0.08, max: 0.08, noNaN: true }), up: fc.double({ min: 0, max: 0.04, noNaN: true }), dn: fc.double({ min: 0, max: 0.04, noNaN: true }), gap: fc.double({ min: -0.03, max: 0.03, noNaN: true }), vol: fc.integer({ min: 0, max: 50_000 }) }), { minLength: 3, maxLength: 40 })
+  .array(
+    fc.record({
+      ret: fc.double({ min: -0.08, max: 0.08, noNaN: true }),
+      up: fc.double({ min: 0, max: 0.04, noNaN: true }),
+      dn: fc.double({ min: 0, max: 0.04, noNaN: true }),
+      gap: fc.double({ min: -0.03, max: 0.03, noNaN: true }),
+      vol: fc.integer({ min: 0, max: 50_000 }),
+    }),
+    { minLength: 3, maxLength: 40 },
+  )
   .map((steps) => {
     let close = 100;
     return steps.map((s) => {
@@ -46,7 +55,12 @@ function toPlan(orders: Gen[]): { afterBar: number; req: OrderRequest }[] {
   });
 }
 
-const scenario = fc.record({ bars: barsArb, orders: fc.array(orderArb, { maxLength: 12 }), cap: fc.constantFrom(0, 0.1, 0.5), commission: fc.constantFrom('none' as const, 'ibkr-fixed' as const) });
+const scenario = fc.record({
+  bars: barsArb,
+  orders: fc.array(orderArb, { maxLength: 12 }),
+  cap: fc.constantFrom(0, 0.1, 0.5),
+  commission: fc.constantFrom('none' as const, 'ibkr-fixed' as const),
+});
 
 describe('engine invariants (property tests)', () => {
   it('equity = cash + market value after every bar, recomputed from the fills alone', () => {

@@ -13,11 +13,17 @@ const fillsOf = (r: ReturnType<typeof runScripted>) => r.journal.fills.map((f) =
 
 describe('order types and time in force (hand-computed)', () => {
   it('MOO and MOC on daily bars fill at the next open and the next close', () => {
-    const r = runScripted([dailySeries('X', [base, B(101, 103, 100, 102.5)])], [
-      { afterBar: 0, req: req({ type: 'MOO' }) },
-      { afterBar: 0, req: req({ type: 'MOC', side: 'SELL', qty: 4 }) },
+    const r = runScripted(
+      [dailySeries('X', [base, B(101, 103, 100, 102.5)])],
+      [
+        { afterBar: 0, req: req({ type: 'MOO' }) },
+        { afterBar: 0, req: req({ type: 'MOC', side: 'SELL', qty: 4 }) },
+      ],
+    );
+    expect(fillsOf(r)).toEqual([
+      [1, 10, 101],
+      [1, -4, 102.5],
     ]);
-    expect(fillsOf(r)).toEqual([[1, 10, 101], [1, -4, 102.5]]);
   });
 
   it('a DAY limit expires after its first eligible bar; GTC keeps working', () => {
@@ -50,7 +56,10 @@ describe('order types and time in force (hand-computed)', () => {
   it('a partially filled limit stays a limit: the remainder waits for the price', () => {
     const bars = [base, B(99, 100, 98, 99.5, 3_000), B(100, 101, 99.5, 100, 100_000), B(99.5, 99.8, 98.5, 99, 100_000)];
     const r = runScripted([dailySeries('X', bars)], [{ afterBar: 0, req: req({ type: 'LMT', limit: 99, qty: 1_000, tif: 'GTC' }) }], { volumeCap: 0.1 });
-    expect(fillsOf(r)).toEqual([[1, 300, 99], [3, 700, 99]]);
+    expect(fillsOf(r)).toEqual([
+      [1, 300, 99],
+      [3, 700, 99],
+    ]);
     const statuses = r.journal.orderEvents.map((e) => e.to);
     expect(statuses).toEqual(['NEW', 'RISK_CHECK', 'APPROVED', 'SUBMITTED', 'PARTIALLY_FILLED', 'FILLED']);
   });
@@ -58,7 +67,10 @@ describe('order types and time in force (hand-computed)', () => {
   it('a bracket whose take-profit is reached alone fills the target and cancels the stop', () => {
     const bars = [base, B(100, 100.5, 99.8, 100.2), B(101, 104.5, 100.5, 104)];
     const r = runScripted([dailySeries('X', bars)], [{ afterBar: 0, req: req({ bracket: { takeProfit: 104, stopLoss: 97 } }) }]);
-    expect(fillsOf(r)).toEqual([[1, 10, 100], [2, -10, 104]]);
+    expect(fillsOf(r)).toEqual([
+      [1, 10, 100],
+      [2, -10, 104],
+    ]);
     const [, tp, sl] = r.engine.orders;
     expect([tp.tag, tp.status, tp.parentId]).toEqual(['take-profit', 'FILLED', 1]);
     expect([sl.tag, sl.status]).toEqual(['stop-loss', 'CANCELLED']);
@@ -69,26 +81,38 @@ describe('order types and time in force (hand-computed)', () => {
   it('bracketTie=target picks the take-profit when both legs are reachable', () => {
     const bars = [base, B(100, 100.5, 99.8, 100.2), B(100, 105, 96, 101)];
     const r = runScripted([dailySeries('X', bars)], [{ afterBar: 0, req: req({ bracket: { takeProfit: 104, stopLoss: 97 } }) }], { bracketTie: 'target' });
-    expect(fillsOf(r)).toEqual([[1, 10, 100], [2, -10, 104]]);
+    expect(fillsOf(r)).toEqual([
+      [1, 10, 100],
+      [2, -10, 104],
+    ]);
   });
 
   it('a short round trip books the right P&L and cash', () => {
     const bars = [base, B(100, 101, 99, 100), B(95, 96, 94, 95), B(94, 95, 93, 94)];
-    const r = runScripted([dailySeries('X', bars)], [
-      { afterBar: 0, req: req({ side: 'SELL', qty: 10 }) },
-      { afterBar: 2, req: req({ side: 'BUY', qty: 10 }) },
+    const r = runScripted(
+      [dailySeries('X', bars)],
+      [
+        { afterBar: 0, req: req({ side: 'SELL', qty: 10 }) },
+        { afterBar: 2, req: req({ side: 'BUY', qty: 10 }) },
+      ],
+    );
+    expect(fillsOf(r)).toEqual([
+      [1, -10, 100],
+      [3, 10, 94],
     ]);
-    expect(fillsOf(r)).toEqual([[1, -10, 100], [3, 10, 94]]);
     expect(r.engine.trades[0]).toMatchObject({ side: 'SHORT', quantity: 10, entryPrice: 100, exitPrice: 94, pnl: 60 });
     expect(r.engine.portfolio.cash).toBe(100_060);
   });
 
   it('a reversal closes one round trip and opens the next', () => {
     const bars = [base, B(100, 101, 99, 100), B(110, 111, 109, 110), B(110, 111, 109, 110)];
-    const r = runScripted([dailySeries('X', bars)], [
-      { afterBar: 0, req: req({ qty: 10 }) },
-      { afterBar: 1, req: req({ side: 'SELL', qty: 25 }) },
-    ]);
+    const r = runScripted(
+      [dailySeries('X', bars)],
+      [
+        { afterBar: 0, req: req({ qty: 10 }) },
+        { afterBar: 1, req: req({ side: 'SELL', qty: 25 }) },
+      ],
+    );
     expect(r.engine.trades).toHaveLength(1);
     expect(r.engine.trades[0]).toMatchObject({ side: 'LONG', quantity: 10, pnl: 100 });
     expect(r.engine.portfolio.position(0)).toBe(-15);

@@ -7,7 +7,12 @@ import { dailySeries, runScripted } from './harness.ts';
 const flat = (n: number, price = 100) => Array.from({ length: n }, () => [price, price + 1, price - 1, price, 1_000_000]);
 
 function rejectOne(limits: RiskLimits, req: Partial<OrderRequest>, opts: { cash?: number; sectors?: string[] } = {}) {
-  const r = runScripted([dailySeries('AAA', flat(5))], [{ afterBar: 1, req: { symbol: 'AAA', side: 'BUY', type: 'MKT', qty: 100, ...req } }], { cash: opts.cash ?? 100_000 }, { limits, breaker: {} });
+  const r = runScripted(
+    [dailySeries('AAA', flat(5))],
+    [{ afterBar: 1, req: { symbol: 'AAA', side: 'BUY', type: 'MKT', qty: 100, ...req } }],
+    { cash: opts.cash ?? 100_000 },
+    { limits, breaker: {} },
+  );
   return { order: r.engine.orders[0], events: r.journal.riskEvents };
 }
 
@@ -64,7 +69,18 @@ describe('pre-trade risk checks reject with the check name, the value and the li
   });
 
   it('sector concentration and daily loss (unit)', () => {
-    const base: OrderCheck = { orderId: 7, symbol: 'JPM', sector: 'Financials', side: 'BUY', qty: 100, price: 100, position: 0, equity: 100_000, gross: 30_000, sectorGross: 25_000 };
+    const base: OrderCheck = {
+      orderId: 7,
+      symbol: 'JPM',
+      sector: 'Financials',
+      side: 'BUY',
+      qty: 100,
+      price: 100,
+      position: 0,
+      equity: 100_000,
+      gross: 30_000,
+      sectorGross: 25_000,
+    };
     const risk = new RiskEngine({ maxSectorPct: 30, maxDailyLossPct: 2 }, {});
     risk.onEquity(1, 100_000);
     expect(risk.check(base, 0)).toMatchObject({ check: 'maxSectorPct', value: 35, limit: 30 });
@@ -75,17 +91,26 @@ describe('pre-trade risk checks reject with the check name, the value and the li
 
 describe('circuit breaker', () => {
   // price falls 5% a day from bar 2 on
-  const falling = [[100, 101, 99, 100, 1e6], [100, 101, 99, 100, 1e6], ...Array.from({ length: 6 }, (_, i) => {
-    const p = 100 * 0.95 ** (i + 1);
-    return [p, p, p, p, 1e6];
-  })];
+  const falling = [
+    [100, 101, 99, 100, 1e6],
+    [100, 101, 99, 100, 1e6],
+    ...Array.from({ length: 6 }, (_, i) => {
+      const p = 100 * 0.95 ** (i + 1);
+      return [p, p, p, p, 1e6];
+    }),
+  ];
 
   const run = (breaker: RiskConfig['breaker'], extra: { afterBar: number; req: OrderRequest }[] = []) =>
-    runScripted([dailySeries('AAA', falling)], [
-      { afterBar: 0, req: { symbol: 'AAA', side: 'BUY', type: 'MKT', qty: 500 } },
-      { afterBar: 1, req: { symbol: 'AAA', side: 'SELL', type: 'LMT', qty: 500, limit: 150, tif: 'GTC' } },
-      ...extra,
-    ], {}, { limits: {}, breaker });
+    runScripted(
+      [dailySeries('AAA', falling)],
+      [
+        { afterBar: 0, req: { symbol: 'AAA', side: 'BUY', type: 'MKT', qty: 500 } },
+        { afterBar: 1, req: { symbol: 'AAA', side: 'SELL', type: 'LMT', qty: 500, limit: 150, tif: 'GTC' } },
+        ...extra,
+      ],
+      {},
+      { limits: {}, breaker },
+    );
 
   it('trips on drawdown: journals name, value and limit, cancels working orders, blocks new ones', () => {
     const r = run({ drawdownPct: 4 }, [{ afterBar: 5, req: { symbol: 'AAA', side: 'BUY', type: 'MKT', qty: 1 } }]);

@@ -45,14 +45,20 @@ describe('multi-strategy portfolio', () => {
   });
 
   it('rejects a bad member with a clear message', () => {
-    expect(() => buildSlots('portfolio', { members: [{ strategy: 'sma-cross', params: { fast: 0 }, weight: 1 }] }, ['SPY'])).toThrow(/sma-cross: param 'fast' must be >= 1, got 0/);
+    expect(() => buildSlots('portfolio', { members: [{ strategy: 'sma-cross', params: { fast: 0 }, weight: 1 }] }, ['SPY'])).toThrow(
+      /sma-cross: param 'fast' must be >= 1, got 0/,
+    );
     expect(() => buildSlots('portfolio', { members: [{ strategy: 'sma-cross', weight: -1 }] }, ['SPY'])).toThrow(/members\[0\]\.weight must be a number > 0/);
   });
 });
 
 describe('intraday (minute bars, America/New_York sessions)', () => {
-  it('samples equity at the first bar, then at each session day\'s last bar', () => {
-    const r = runBacktest(minute, config({ symbols: ['SPY', 'IBM'], interval: '1m', params: { fast: 5, slow: 20 } }), buildSlots('sma-cross', { fast: 5, slow: 20 }, ['SPY', 'IBM']));
+  it("samples equity at the first bar, then at each session day's last bar", () => {
+    const r = runBacktest(
+      minute,
+      config({ symbols: ['SPY', 'IBM'], interval: '1m', params: { fast: 5, slow: 20 } }),
+      buildSlots('sma-cross', { fast: 5, slow: 20 }, ['SPY', 'IBM']),
+    );
     const days = r.journal.equityCurve.map((p) => new Date(p.ts - 4 * 3_600_000).toISOString().slice(0, 10));
     expect(days).toEqual(['2013-10-04', '2013-10-04', '2013-10-07', '2013-10-08', '2013-10-09', '2013-10-10', '2013-10-11']);
     expect(r.journal.equityCurve[0].equity).toBe(100_000);

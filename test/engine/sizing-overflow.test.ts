@@ -20,14 +20,25 @@ const bars = [
 
 describe('all-in sizing', () => {
   it('equals the step-down definition for every commission model (property)', () => {
-    const models = [{ model: 'none' }, { model: 'ibkr-fixed' }, { model: 'ibkr-tiered' }, { model: 'per-share', perShare: 0.01, min: 2 }, { model: 'percent', rate: 0.001, min: 5 }] as const;
+    const models = [
+      { model: 'none' },
+      { model: 'ibkr-fixed' },
+      { model: 'ibkr-tiered' },
+      { model: 'per-share', perShare: 0.01, min: 2 },
+      { model: 'percent', rate: 0.001, min: 5 },
+    ] as const;
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0.01, max: 5000, noNaN: true }), fc.constantFrom(...models), (cash, price, spec) => {
-        fc.pre(cash / price <= 2e5); // keeps the reference loop short
-        const m = makeCommission(spec);
-        const c = (q: number) => m.commission(q, price);
-        expect(allInShares(cash, price, c)).toBe(allInByStepping(cash, price, c));
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        fc.double({ min: 0.01, max: 5000, noNaN: true }),
+        fc.constantFrom(...models),
+        (cash, price, spec) => {
+          fc.pre(cash / price <= 2e5); // keeps the reference loop short
+          const m = makeCommission(spec);
+          const c = (q: number) => m.commission(q, price);
+          expect(allInShares(cash, price, c)).toBe(allInByStepping(cash, price, c));
+        },
+      ),
     );
   });
 

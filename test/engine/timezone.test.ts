@@ -1,15 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assertTimeZone,
-  formatInZone,
-  hourOffsets,
-  localToUtc,
-  localToUtcExact,
-  tzOffsetMs,
-  utcToLocal,
-} from '../../engine/core/timezone.ts';
+import { assertTimeZone, formatInZone, hourOffsets, localToUtc, localToUtcExact, tzOffsetMs, utcToLocal } from '../../engine/core/timezone.ts';
 
 const NY = 'America/New_York';
 const H = 3_600_000;
@@ -56,19 +48,15 @@ describe('timezone helper', () => {
   it('round-trips any instant through wall-clock time (cached path = exact path)', () => {
     const zones = [NY, 'Europe/London', 'Asia/Tokyo', 'Australia/Sydney', 'America/Chicago', 'UTC'];
     fc.assert(
-      fc.property(
-        fc.constantFrom(...zones),
-        fc.integer({ min: Date.UTC(1990, 0, 1) / 60_000, max: Date.UTC(2040, 0, 1) / 60_000 }),
-        (tz, minutes) => {
-          const t = minutes * 60_000;
-          const wall = utcToLocal(tz, t);
-          const back = localToUtc(tz, wall);
-          expect(back).toBe(localToUtcExact(tz, wall));
-          // the same instant, or the earlier one when the wall time repeats
-          expect(back <= t).toBe(true);
-          expect(utcToLocal(tz, back)).toBe(wall);
-        },
-      ),
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1990, 0, 1) / 60_000, max: Date.UTC(2040, 0, 1) / 60_000 }), (tz, minutes) => {
+        const t = minutes * 60_000;
+        const wall = utcToLocal(tz, t);
+        const back = localToUtc(tz, wall);
+        expect(back).toBe(localToUtcExact(tz, wall));
+        // the same instant, or the earlier one when the wall time repeats
+        expect(back <= t).toBe(true);
+        expect(utcToLocal(tz, back)).toBe(wall);
+      }),
       { numRuns: 2000 },
     );
   });

@@ -15,7 +15,14 @@ function split(o: number, h: number, l: number, c: number, v: number): number[][
   });
 }
 
-const minuteBar = fc.record({ o: fc.integer({ min: 100, max: 200 }), up: fc.integer({ min: 0, max: 5 }), dn: fc.integer({ min: 0, max: 5 }), dc: fc.integer({ min: -5, max: 5 }), v: fc.integer({ min: 0, max: 10_000 }), present: fc.boolean() });
+const minuteBar = fc.record({
+  o: fc.integer({ min: 100, max: 200 }),
+  up: fc.integer({ min: 0, max: 5 }),
+  dn: fc.integer({ min: 0, max: 5 }),
+  dc: fc.integer({ min: -5, max: 5 }),
+  v: fc.integer({ min: 0, max: 10_000 }),
+  present: fc.boolean(),
+});
 
 describe('BarAggregator: 5-second bars back into minute bars', () => {
   it('gives back every stored minute bar exactly, grouped by time in symbol order, with gaps', () => {
@@ -26,7 +33,7 @@ describe('BarAggregator: 5-second bars back into minute bars', () => {
         const want: string[] = [];
         const t0 = Date.UTC(2013, 9, 7, 13, 30);
         const emit = (ts: number, bars: readonly { symbol: string; open: number; high: number; low: number; close: number; volume: number }[]) => {
-          got.push(`${ts}:` + bars.map((b) => `${b.symbol}/${b.open}/${b.high}/${b.low}/${b.close}/${b.volume}`).join(','));
+          got.push(`${ts}:${bars.map((b) => `${b.symbol}/${b.open}/${b.high}/${b.low}/${b.close}/${b.volume}`).join(',')}`);
         };
         minutes.forEach((pair, m) => {
           const ts = t0 + m * MIN;
@@ -39,7 +46,7 @@ describe('BarAggregator: 5-second bars back into minute bars', () => {
             parts.push(`${sid === 0 ? 'A' : 'B'}/${x.o}/${h}/${l}/${c}/${x.v}`);
             split(x.o, h, l, c, x.v).forEach((b, k) => agg.add(sid, ts + k * 5000, b[0], b[1], b[2], b[3], b[4]));
           });
-          if (parts.length) want.push(`${ts}:` + parts.join(','));
+          if (parts.length) want.push(`${ts}:${parts.join(',')}`);
           agg.flush(ts + MIN, emit); // the batch marker: everything before the next minute has arrived
         });
         expect(got).toEqual(want);

@@ -18,7 +18,18 @@ const ib = (args: string[]) => run(process.execPath, ['--import', 'tsx', path.jo
 function bars(): BarSeries[] {
   const t = Date.parse('2020-01-02T10:00:00-05:00');
   const f = (xs: number[]) => Float64Array.from(xs);
-  return [{ symbol: 'SPY', interval: '1m', ts: f([t, t + 60_000]), open: f([100, 101]), high: f([101, 102]), low: f([99, 100]), close: f([100.5, 101.5]), volume: f([1_000, 1_000]) }];
+  return [
+    {
+      symbol: 'SPY',
+      interval: '1m',
+      ts: f([t, t + 60_000]),
+      open: f([100, 101]),
+      high: f([101, 102]),
+      low: f([99, 100]),
+      close: f([100.5, 101.5]),
+      volume: f([1_000, 1_000]),
+    },
+  ];
 }
 
 describe('npm run ib (gateway CLI) against the simulator', () => {
@@ -53,12 +64,22 @@ describe('npm run ib orders and executions with order ids per client', () => {
       await Promise.all(
         clients.map((c, k) => {
           const placed = c.waitFor(EventName.orderStatus, (id: number, status: string) => id === 1 && status === 'Submitted');
-          c.api.placeOrder(1, spy, { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10 + k, lmtPrice: 50, orderRef: `c${k + 1}`, transmit: true });
+          c.api.placeOrder(1, spy, {
+            action: OrderAction.BUY,
+            orderType: OrderType.LMT,
+            totalQuantity: 10 + k,
+            lmtPrice: 50,
+            orderRef: `c${k + 1}`,
+            transmit: true,
+          });
           return placed;
         }),
       );
       const orders = JSON.parse((await ib(['orders', '--gateway', `127.0.0.1:${sim.port}`, '--json'])).stdout).orders;
-      expect(orders.map((o: { clientId: number; id: number; qty: number; orderRef: string }) => [o.clientId, o.id, o.qty, o.orderRef])).toEqual([[1, 1, 10, 'c1'], [2, 1, 11, 'c2']]);
+      expect(orders.map((o: { clientId: number; id: number; qty: number; orderRef: string }) => [o.clientId, o.id, o.qty, o.orderRef])).toEqual([
+        [1, 1, 10, 'c1'],
+        [2, 1, 11, 'c2'],
+      ]);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await sim.close();

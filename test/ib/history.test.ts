@@ -14,7 +14,11 @@ import { ApiClient, untilBatch } from './sim/sim-helpers.ts';
 describe('historical pacing (IB rules) with a fake clock', () => {
   const make = () => {
     let t = 0;
-    const pacer = new HistoricalPacer(undefined, () => t, async (ms) => void (t += ms));
+    const pacer = new HistoricalPacer(
+      undefined,
+      () => t,
+      async (ms) => void (t += ms),
+    );
     return { pacer, at: () => t };
   };
   it('a 7th request for one contract within 2 s waits', async () => {
@@ -45,7 +49,12 @@ describe.skipIf(!sharedAvailable(DIR))('historical download through the simulato
     const src = await openStore(':memory:');
     await importPaths(src, [path.join(SHARED, DIR)], { interval: '1m' });
     const day2 = Date.parse('2013-10-08T00:00:00-04:00');
-    const series = await loadBars(src, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+    const series = await loadBars(src, {
+      symbols: ['SPY'],
+      interval: '1m',
+      from: Date.parse('2013-10-07T00:00:00-04:00'),
+      to: Date.parse('2013-10-08T23:59:59-04:00'),
+    });
     const sim = await IbGatewaySimulator.start({ series, speed: 'max', from: day2 });
     const conn = new IbConnection({ host: '127.0.0.1', port: sim.port, clientId: 5 });
     const dest = await openStore(':memory:');
@@ -55,7 +64,11 @@ describe.skipIf(!sharedAvailable(DIR))('historical download through the simulato
     try {
       await conn.start();
       sim.pacingViolationNext();
-      const summary = await downloadHistory(conn, dest, [{ symbol: 'SPY', barSize: '1 min', duration: '1 D' }], { backoffMs: 50, pacer: new HistoricalPacer({ ...IB_HISTORICAL_PACING, identicalMs: 100 }), log: (m) => logs.push(m) });
+      const summary = await downloadHistory(conn, dest, [{ symbol: 'SPY', barSize: '1 min', duration: '1 D' }], {
+        backoffMs: 50,
+        pacer: new HistoricalPacer({ ...IB_HISTORICAL_PACING, identicalMs: 100 }),
+        log: (m) => logs.push(m),
+      });
       expect(errors).toContain(162);
       expect(errors).not.toContain(505);
       expect(logs.some((l) => /162.*backing off 50 ms/.test(l))).toBe(true);
@@ -77,9 +90,12 @@ describe.skipIf(!sharedAvailable(DIR))('historical download through the simulato
     const dest = await openStore(':memory:');
     const conn = new IbConnection({ host: '127.0.0.1', port: 4002, clientId: 5 }); // never started: a request would fail otherwise
     try {
-      await expect(downloadHistory(conn, dest, [{ symbol: 'SPY', barSize: '1 min', duration: '1 D' }, { symbol: '../EVIL', barSize: '1 min', duration: '1 D' }])).rejects.toThrow(
-        "history request: symbol '../EVIL' is not a symbol",
-      );
+      await expect(
+        downloadHistory(conn, dest, [
+          { symbol: 'SPY', barSize: '1 min', duration: '1 D' },
+          { symbol: '../EVIL', barSize: '1 min', duration: '1 D' },
+        ]),
+      ).rejects.toThrow("history request: symbol '../EVIL' is not a symbol");
     } finally {
       dest.close();
     }
@@ -92,7 +108,12 @@ describe.skipIf(!sharedAvailable(MINUTE))('"1 D" of 1-minute bars with useRTH be
     // as npm run ib-sim -- --history-from 2013-10-04 --from 2013-10-07 --to 2013-10-08 loads it (SPY only)
     const src = await openStore(':memory:');
     await importPaths(src, [path.join(SHARED, MINUTE)], { interval: '1m' });
-    const series = await loadBars(src, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-04T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59.999-04:00') });
+    const series = await loadBars(src, {
+      symbols: ['SPY'],
+      interval: '1m',
+      from: Date.parse('2013-10-04T00:00:00-04:00'),
+      to: Date.parse('2013-10-08T23:59:59.999-04:00'),
+    });
     src.close();
     const sim = await IbGatewaySimulator.start({ series, speed: 600, from: Date.parse('2013-10-07T00:00:00-04:00') });
     const c = await ApiClient.connect(sim.port, 3);
@@ -129,7 +150,8 @@ describe.skipIf(!sharedAvailable(MINUTE))('"1 D" of 1-minute bars with useRTH be
       await untilBatch(sim, () => sim.now() >= Date.parse('2013-10-07T04:05:00-04:00'));
       expect(await oneDay(2)).toEqual(first);
       // after the open, "1 D" is today's session so far; without useRTH, today from 04:00
-      const at = (t: string, useRTH: boolean) => history(series[0], { endDateTime: '', barSize: '1 min', duration: '1 D', useRTH, formatDate: 1 }, Date.parse(t), 'America/New_York');
+      const at = (t: string, useRTH: boolean) =>
+        history(series[0], { endDateTime: '', barSize: '1 min', duration: '1 D', useRTH, formatDate: 1 }, Date.parse(t), 'America/New_York');
       const open = at('2013-10-07T09:32:00-04:00', true);
       expect(open.ok && open.bars.map((b) => b.date)).toEqual(['20131007 09:30:00 US/Eastern', '20131007 09:31:00 US/Eastern']);
       const pre = at('2013-10-07T04:05:00-04:00', false);

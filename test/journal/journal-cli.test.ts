@@ -38,7 +38,7 @@ describe('npm run journal', () => {
     expect(lines[0]).toMatch(/^seq +time +kind +message$/);
     expect(lines[1]).toMatch(/^-+ +-+ +-+ +-+$/);
     expect(lines).toHaveLength(2 + 8);
-    expect(lines[lines.length - 1]).toMatch(/^ *7  2024-03-04T15:00:00\.000Z  reconcile +not yet in DuckDB$/);
+    expect(lines[lines.length - 1]).toMatch(/^ *7 {2}2024-03-04T15:00:00\.000Z {2}reconcile +not yet in DuckDB$/);
     // columns line up: every row has the time where the header has it
     const at = lines[0].indexOf('time');
     for (const l of lines.slice(3)) expect(l.slice(at, at + 24)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -51,7 +51,10 @@ describe('npm run journal', () => {
     expect(row2).toMatch(/99\.5 .* APPROVED .* modified/);
     const events = cli(file, 'events', '--json', '--limit', '3');
     expect(events.code, events.stderr).toBe(0);
-    const rows = events.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = events.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((x) => x.seq)).toEqual([11, 12, 13]); // the last three, two of them only in the write-ahead file
     expect(rows[2]).toMatchObject({ order: 7, from: 'RISK_CHECK', to: 'APPROVED', time: '2024-03-04T14:37:00.000Z' });
     const risk = cli(file, 'risk', '--json');

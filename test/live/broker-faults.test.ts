@@ -27,11 +27,31 @@ const CASH = 1_000_000;
 /** One symbol of minute bars whose close is `px(i)`. */
 function minutes(symbol: string, count: number, px: (i: number) => number): BarSeries[] {
   const col = (f: (i: number) => number) => Float64Array.from({ length: count }, (_, i) => f(i));
-  return [{ symbol, interval: '1m', ts: col((i) => T0 + i * MINUTE), open: col(px), high: col((i) => px(i) + 0.05), low: col((i) => px(i) - 0.05), close: col(px), volume: col(() => 1_000) }];
+  return [
+    {
+      symbol,
+      interval: '1m',
+      ts: col((i) => T0 + i * MINUTE),
+      open: col(px),
+      high: col((i) => px(i) + 0.05),
+      low: col((i) => px(i) - 0.05),
+      close: col(px),
+      volume: col(() => 1_000),
+    },
+  ];
 }
 const zigzag = (i: number) => 50 + ((i * 7) % 5) * 0.1;
 
-const cfgFor = (series: BarSeries[]) => config({ strategy: 'scripted', symbols: series.map((s) => s.symbol), interval: '1m', sizing: { kind: 'fixed', quantity: 10 }, commission: COMMISSION, risk: RESEARCH_RISK, cash: CASH / 2 }); // commissions lower the account's net liquidation below its cash
+const cfgFor = (series: BarSeries[]) =>
+  config({
+    strategy: 'scripted',
+    symbols: series.map((s) => s.symbol),
+    interval: '1m',
+    sizing: { kind: 'fixed', quantity: 10 },
+    commission: COMMISSION,
+    risk: RESEARCH_RISK,
+    cash: CASH / 2,
+  }); // commissions lower the account's net liquidation below its cash
 
 /** Buys `n` shares at the market when the n-th bar closes, for n in [from, to]: every order has its own size. */
 const buyer = (from: number, to: number): Strategy => ({
@@ -42,10 +62,22 @@ const buyer = (from: number, to: number): Strategy => ({
 });
 
 function runnerOn(port: number, journal: LiveJournal, runId: string, series: BarSeries[], strategy: Strategy, o: Partial<LiveOptions> = {}): LiveRunner {
-  return new LiveRunner(cfgFor(series), [{ name: 'buyer', strategy, weight: 1 }], { host: '127.0.0.1', port, clientId: 1, account: 'DU1234567', lockstep: true, journal, runId, maxReqPerSec: 1_000_000, statusEveryMs: 0, ...o });
+  return new LiveRunner(cfgFor(series), [{ name: 'buyer', strategy, weight: 1 }], {
+    host: '127.0.0.1',
+    port,
+    clientId: 1,
+    account: 'DU1234567',
+    lockstep: true,
+    journal,
+    runId,
+    maxReqPerSec: 1_000_000,
+    statusEveryMs: 0,
+    ...o,
+  });
 }
 
-const rowsOf = (journal: LiveJournal, sql: string, params: (string | number)[] = []) => journal.use(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJS());
+const rowsOf = (journal: LiveJournal, sql: string, params: (string | number)[] = []) =>
+  journal.use(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJS());
 
 /** The engine order id in an orderRef `tb:<run>:<id>` of `runId` (undefined: another run's, or none). */
 const refId = (runId: string, ref: string) => {
@@ -84,7 +116,12 @@ describe('the broker reuses an execution id', () => {
       } finally {
         await simA.close();
       }
-      const booked = new Map((await rowsOf(journal, 'SELECT exec_id, symbol, qty, price FROM fills WHERE run_id = $1 ORDER BY seq', [RUN])).map((r) => [String(r.exec_id), { symbol: String(r.symbol), qty: Number(r.qty), price: Number(r.price) }]));
+      const booked = new Map(
+        (await rowsOf(journal, 'SELECT exec_id, symbol, qty, price FROM fills WHERE run_id = $1 ORDER BY seq', [RUN])).map((r) => [
+          String(r.exec_id),
+          { symbol: String(r.symbol), qty: Number(r.qty), price: Number(r.price) },
+        ]),
+      );
       expect([...booked.values()].map((f) => f.qty)).toEqual([2, 3, 4]);
       expect([...booked.keys()].every((id) => id.split('.')[1] === ahead.toString(36))).toBe(true);
 
@@ -123,13 +160,19 @@ describe('the broker reuses an execution id', () => {
       expect(trip!.execId).toBe(reused[0].execId);
 
       // journaled as a broker note naming the id
-      const logs = await rowsOf(journal, "SELECT kind, message FROM live_logs WHERE run_id = $1 AND message LIKE '%reused an execution id%' ORDER BY seq", [RUN]);
+      const logs = await rowsOf(journal, "SELECT kind, message FROM live_logs WHERE run_id = $1 AND message LIKE '%reused an execution id%' ORDER BY seq", [
+        RUN,
+      ]);
       expect(logs.length).toBeGreaterThan(0);
       expect(logs.every((l) => l.kind === 'broker')).toBe(true);
       expect(String(logs[0].message)).toContain(`execution id ${trip!.execId} was booked as ${old.symbol} ${old.qty} @ ${old.price}`);
       expect(printed.some((l) => /\[broker\] execution id .* reused an execution id/.test(l))).toBe(true);
       // the breaker tripped for it
-      const breaker = await rowsOf(journal, "SELECT order_id, check_name, message FROM risk_events WHERE run_id = $1 AND check_name LIKE 'circuitBreaker.%' ORDER BY seq", [RUN]);
+      const breaker = await rowsOf(
+        journal,
+        "SELECT order_id, check_name, message FROM risk_events WHERE run_id = $1 AND check_name LIKE 'circuitBreaker.%' ORDER BY seq",
+        [RUN],
+      );
       const trips = breaker.filter((r) => Number(r.order_id) === 0);
       expect(trips.map((r) => r.check_name)).toEqual(['circuitBreaker.broker']);
       expect(String(trips[0].message)).toMatch(/^circuit breaker tripped: execution id .* reused an execution id/);
@@ -164,95 +207,131 @@ const NO_DEV_FULL = 'skipped: /dev/full is not writable here (or does not fail w
 describe('a full disk under the journal', () => {
   if (!devFull) it.skip(NO_DEV_FULL, () => {});
 
-  it.skipIf(!devFull)('the runner stops, naming the write-ahead file and the full disk; the decisions it could not journal are not sent', async () => {
-    const series = minutes('S00', 300, zigzag);
-    const RUN = 'full-disk';
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-full-disk-'));
-    // filled only when asked (start, stop), so the write that fails is the one the runner makes
-    const journal = await LiveJournal.open(path.join(dir, 'journal.duckdb'), { flushMs: 3_600_000 });
-    const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: COMMISSION, cash: CASH });
-    const printed: string[] = [];
-    const every: Strategy = { onBar: (ctx, bar) => void (ctx.count(bar.sid) >= 2 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'MKT', qty: 1 })) };
-    const runner = runnerOn(sim.port, journal, RUN, series, every, { print: (l) => printed.push(l) });
-    let restoreDisk = (): void => {};
-    try {
-      await runner.start();
-      await until(() => sim.account.orders.size >= 3, 60_000, 'three orders at the simulator');
-      restoreDisk = fillDiskUnder(journal.walPath).restore;
-      const err = await Promise.race([runner.fatal, sim.finished.then(() => null)]).catch((e: Error) => e);
-      expect(err, 'the replay ended and the runner never stopped').toBeInstanceOf(Error);
-      const message = (err as Error).message;
-      expect(message).toContain(`cannot write the live journal's write-ahead file ${journal.walPath}: ENOSPC`);
-      expect(message).toContain('so its orders must not be sent');
-      expect(message).toContain('The disk is full: free space on it');
-      expect(printed.filter((l) => l.startsWith('TRADING STOPPED'))).toEqual([expect.stringContaining(`TRADING STOPPED: ${message}`)]);
-      // the strategy goes on deciding; nothing of it is sent
-      const decidedAtFailure = runner.engine.orders.length;
-      await until(() => runner.engine.orders.length >= decidedAtFailure + 3, 60_000, 'three more decisions after the failure');
-      await runner.stop();
-
-      const journaled = new Set((await rowsOf(journal, 'SELECT order_id FROM live_orders WHERE run_id = $1', [RUN])).map((r) => Number(r.order_id)));
-      const atSim = [...sim.account.orders.values()].map((o) => refId(RUN, o.ib.orderRef));
-      expect(atSim.length).toBeGreaterThanOrEqual(3);
-      expect(atSim.filter((id) => id === undefined || !journaled.has(id))).toEqual([]); // every order that reached the broker was journaled first
-      const unjournaled = runner.engine.orders.filter((o) => !journaled.has(o.id));
-      expect(unjournaled.length).toBeGreaterThanOrEqual(3);
-      for (const o of unjournaled) expect(o.status).toBe('APPROVED'); // decided, never sent
-    } finally {
-      runner.conn.stop();
-      await sim.close();
-      await journal.close().catch(() => {});
-      restoreDisk();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
-
-  it.skipIf(!devFull)('npm run live exits 1 with the message (no stack trace), and no order it could not journal reaches the gateway', async () => {
-    // sma-cross 1/2 on closes that alternate: a cross, so an order, at every bar
-    const series = minutes('ZIG', 400, (i) => (i % 2 ? 50.5 : 50));
-    const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: COMMISSION, cash: 100_000 });
-    const out = mkdtempSync(path.join(os.tmpdir(), 'tradebench-full-disk-cli-'));
-    const file = path.join(out, 'journal.duckdb');
-    const wal = `${file}.wal.jsonl`;
-    const trigger = path.join(out, 'fill-the-disk');
-    const args = ['--import', 'tsx', '--import', path.join(ROOT, 'test/live/broker-faults-full-disk.ts'), path.join(ROOT, 'scripts/live.ts'), '--gateway', `127.0.0.1:${sim.port}`, '--lockstep', '--paper', '--symbols', 'ZIG', '--params', '{"fast":1,"slow":2}', '--sizing', 'fixed', '--quantity', '10', '--risk', 'research', '--status-every', '0', '--out', out];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BROKER_FAULTS_WAL: wal, BROKER_FAULTS_TRIGGER: trigger } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      await until(() => sim.account.orders.size >= 3 || child.exitCode !== null, 90_000, 'three orders from npm run live at the gateway');
-      expect(child.exitCode, stderr).toBe(null);
-      writeFileSync(trigger, '');
-      const code = await exited;
-      expect(readFileSync(`${trigger}.done`, 'utf8')).toMatch(/^ok \d+/);
-      expect(code, stderr).toBe(1);
-      const message = `cannot write the live journal's write-ahead file ${wal}: ENOSPC: no space left on device, write. Nothing of this write is journaled, so its orders must not be sent. The disk is full: free space on it (or move --out to another disk), then start the runner again.`;
-      expect(stderr).toContain(`error: ${message}`);
-      expect(stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m); // no stack trace
-      expect(stdout).toContain(`TRADING STOPPED: ${message}`);
-      expect(stdout).toMatch(/TRADING STOPPED: .* \(\d+ decisions? not sent\)/); // the failed write held a decision
-
-      const j = await LiveJournal.open(file);
-      let journaled: { run: string; id: number }[];
+  it.skipIf(!devFull)(
+    'the runner stops, naming the write-ahead file and the full disk; the decisions it could not journal are not sent',
+    async () => {
+      const series = minutes('S00', 300, zigzag);
+      const RUN = 'full-disk';
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-full-disk-'));
+      // filled only when asked (start, stop), so the write that fails is the one the runner makes
+      const journal = await LiveJournal.open(path.join(dir, 'journal.duckdb'), { flushMs: 3_600_000 });
+      const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: COMMISSION, cash: CASH });
+      const printed: string[] = [];
+      const every: Strategy = { onBar: (ctx, bar) => void (ctx.count(bar.sid) >= 2 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'MKT', qty: 1 })) };
+      const runner = runnerOn(sim.port, journal, RUN, series, every, { print: (l) => printed.push(l) });
+      let restoreDisk = (): void => {};
       try {
-        journaled = (await rowsOf(j, 'SELECT run_id, order_id FROM live_orders')).map((r) => ({ run: String(r.run_id), id: Number(r.order_id) }));
+        await runner.start();
+        await until(() => sim.account.orders.size >= 3, 60_000, 'three orders at the simulator');
+        restoreDisk = fillDiskUnder(journal.walPath).restore;
+        const err = await Promise.race([runner.fatal, sim.finished.then(() => null)]).catch((e: Error) => e);
+        expect(err, 'the replay ended and the runner never stopped').toBeInstanceOf(Error);
+        const message = (err as Error).message;
+        expect(message).toContain(`cannot write the live journal's write-ahead file ${journal.walPath}: ENOSPC`);
+        expect(message).toContain('so its orders must not be sent');
+        expect(message).toContain('The disk is full: free space on it');
+        expect(printed.filter((l) => l.startsWith('TRADING STOPPED'))).toEqual([expect.stringContaining(`TRADING STOPPED: ${message}`)]);
+        // the strategy goes on deciding; nothing of it is sent
+        const decidedAtFailure = runner.engine.orders.length;
+        await until(() => runner.engine.orders.length >= decidedAtFailure + 3, 60_000, 'three more decisions after the failure');
+        await runner.stop();
+
+        const journaled = new Set((await rowsOf(journal, 'SELECT order_id FROM live_orders WHERE run_id = $1', [RUN])).map((r) => Number(r.order_id)));
+        const atSim = [...sim.account.orders.values()].map((o) => refId(RUN, o.ib.orderRef));
+        expect(atSim.length).toBeGreaterThanOrEqual(3);
+        expect(atSim.filter((id) => id === undefined || !journaled.has(id))).toEqual([]); // every order that reached the broker was journaled first
+        const unjournaled = runner.engine.orders.filter((o) => !journaled.has(o.id));
+        expect(unjournaled.length).toBeGreaterThanOrEqual(3);
+        for (const o of unjournaled) expect(o.status).toBe('APPROVED'); // decided, never sent
       } finally {
-        await j.close();
+        runner.conn.stop();
+        await sim.close();
+        await journal.close().catch(() => {});
+        restoreDisk();
+        rmSync(dir, { recursive: true, force: true });
       }
-      const runs = new Set(journaled.map((r) => r.run));
-      expect(runs.size).toBe(1);
-      const run = [...runs][0];
-      const atGateway = [...sim.account.orders.values()].map((o) => refId(run, o.ib.orderRef));
-      expect(atGateway.length).toBeGreaterThanOrEqual(3);
-      expect(atGateway.filter((id) => id === undefined || !journaled.some((r) => r.id === id))).toEqual([]);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-      await sim.close();
-      if (existsSync(out)) rmSync(out, { recursive: true, force: true });
-    }
-  }, 150_000);
+    },
+    120_000,
+  );
+
+  it.skipIf(!devFull)(
+    'npm run live exits 1 with the message (no stack trace), and no order it could not journal reaches the gateway',
+    async () => {
+      // sma-cross 1/2 on closes that alternate: a cross, so an order, at every bar
+      const series = minutes('ZIG', 400, (i) => (i % 2 ? 50.5 : 50));
+      const sim = await IbGatewaySimulator.start({ series, speed: 'max', commission: COMMISSION, cash: 100_000 });
+      const out = mkdtempSync(path.join(os.tmpdir(), 'tradebench-full-disk-cli-'));
+      const file = path.join(out, 'journal.duckdb');
+      const wal = `${file}.wal.jsonl`;
+      const trigger = path.join(out, 'fill-the-disk');
+      const args = [
+        '--import',
+        'tsx',
+        '--import',
+        path.join(ROOT, 'test/live/broker-faults-full-disk.ts'),
+        path.join(ROOT, 'scripts/live.ts'),
+        '--gateway',
+        `127.0.0.1:${sim.port}`,
+        '--lockstep',
+        '--paper',
+        '--symbols',
+        'ZIG',
+        '--params',
+        '{"fast":1,"slow":2}',
+        '--sizing',
+        'fixed',
+        '--quantity',
+        '10',
+        '--risk',
+        'research',
+        '--status-every',
+        '0',
+        '--out',
+        out,
+      ];
+      const child = spawn(process.execPath, args, {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, BROKER_FAULTS_WAL: wal, BROKER_FAULTS_TRIGGER: trigger },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await until(() => sim.account.orders.size >= 3 || child.exitCode !== null, 90_000, 'three orders from npm run live at the gateway');
+        expect(child.exitCode, stderr).toBe(null);
+        writeFileSync(trigger, '');
+        const code = await exited;
+        expect(readFileSync(`${trigger}.done`, 'utf8')).toMatch(/^ok \d+/);
+        expect(code, stderr).toBe(1);
+        const message = `cannot write the live journal's write-ahead file ${wal}: ENOSPC: no space left on device, write. Nothing of this write is journaled, so its orders must not be sent. The disk is full: free space on it (or move --out to another disk), then start the runner again.`;
+        expect(stderr).toContain(`error: ${message}`);
+        expect(stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m); // no stack trace
+        expect(stdout).toContain(`TRADING STOPPED: ${message}`);
+        expect(stdout).toMatch(/TRADING STOPPED: .* \(\d+ decisions? not sent\)/); // the failed write held a decision
+
+        const j = await LiveJournal.open(file);
+        let journaled: { run: string; id: number }[];
+        try {
+          journaled = (await rowsOf(j, 'SELECT run_id, order_id FROM live_orders')).map((r) => ({ run: String(r.run_id), id: Number(r.order_id) }));
+        } finally {
+          await j.close();
+        }
+        const runs = new Set(journaled.map((r) => r.run));
+        expect(runs.size).toBe(1);
+        const run = [...runs][0];
+        const atGateway = [...sim.account.orders.values()].map((o) => refId(run, o.ib.orderRef));
+        expect(atGateway.length).toBeGreaterThanOrEqual(3);
+        expect(atGateway.filter((id) => id === undefined || !journaled.some((r) => r.id === id))).toEqual([]);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        await exited;
+        await sim.close();
+        if (existsSync(out)) rmSync(out, { recursive: true, force: true });
+      }
+    },
+    150_000,
+  );
 });

@@ -4,7 +4,7 @@ import type { BarSeries, Fill } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
-import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
+import type { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import type { LiveOptions } from '../../engine/live/runner.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
@@ -21,10 +21,24 @@ const available = sharedAvailable(DIR);
  * Runs the live runner against the simulator (lockstep or N x real time), injecting `fault` once the
  * replay has emitted `atBatch` batches.
  */
-async function liveWithFault(series: BarSeries[], atBatch: number, fault: (sim: IbGatewaySimulator) => void | Promise<void>, speed: 'lockstep' | number = 'lockstep', runner: Partial<LiveOptions> = {}) {
+async function liveWithFault(
+  series: BarSeries[],
+  atBatch: number,
+  fault: (sim: IbGatewaySimulator) => void | Promise<void>,
+  speed: 'lockstep' | number = 'lockstep',
+  runner: Partial<LiveOptions> = {},
+) {
   const symbols = series.map((s) => s.symbol);
   const params = { fast: 10, slow: 30 };
-  const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+  const cfg = config({
+    strategy: 'sma-cross',
+    params,
+    symbols,
+    interval: '1m',
+    sizing: { kind: 'fixed', quantity: 100 },
+    commission: { model: 'ibkr-fixed' },
+    risk: RESEARCH_RISK,
+  });
   const journal = await LiveJournal.open(':memory:');
   let injected = false;
   try {
@@ -40,8 +54,14 @@ async function liveWithFault(series: BarSeries[], atBatch: number, fault: (sim: 
       },
     });
     const execIds = live.journal.fills.map((f) => f.execId);
-    const persisted = await journal.use(async (conn) => Number((await conn.runAndReadAll('SELECT count(DISTINCT exec_id) AS n FROM fills')).getRowObjectsJS()[0].n));
-    const journaledLogs = await journal.use(async (conn) => (await conn.runAndReadAll("SELECT kind, message FROM live_logs WHERE run_id = 'faults' ORDER BY seq")).getRowObjectsJS().map((r) => `${r.kind}: ${r.message}`));
+    const persisted = await journal.use(async (conn) =>
+      Number((await conn.runAndReadAll('SELECT count(DISTINCT exec_id) AS n FROM fills')).getRowObjectsJS()[0].n),
+    );
+    const journaledLogs = await journal.use(async (conn) =>
+      (await conn.runAndReadAll("SELECT kind, message FROM live_logs WHERE run_id = 'faults' ORDER BY seq"))
+        .getRowObjectsJS()
+        .map((r) => `${r.kind}: ${r.message}`),
+    );
     return { cfg, live, sim, injected, execIds, persisted, journaledLogs, logs: live.journal.logs.map((l) => l.message) };
   } finally {
     await journal.close();
@@ -56,9 +76,26 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
   beforeAll(async () => {
     store = await openStore(':memory:');
     await importPaths(store, [path.join(SHARED, DIR, 'spy')], { interval: '1m' });
-    series = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-07T00:00:00-04:00'), to: Date.parse('2013-10-08T23:59:59-04:00') });
+    series = await loadBars(store, {
+      symbols: ['SPY'],
+      interval: '1m',
+      from: Date.parse('2013-10-07T00:00:00-04:00'),
+      to: Date.parse('2013-10-08T23:59:59-04:00'),
+    });
     const params = { fast: 10, slow: 30 };
-    bt = runBacktest(series, config({ strategy: 'sma-cross', params, symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK }), buildSlots('sma-cross', params, ['SPY']));
+    bt = runBacktest(
+      series,
+      config({
+        strategy: 'sma-cross',
+        params,
+        symbols: ['SPY'],
+        interval: '1m',
+        sizing: { kind: 'fixed', quantity: 100 },
+        commission: { model: 'ibkr-fixed' },
+        risk: RESEARCH_RISK,
+      }),
+      buildSlots('sma-cross', params, ['SPY']),
+    );
     const open = Date.parse('2013-10-07T09:30:00-04:00');
     rtSeries = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: open, to: open + 40 * 60_000 - 1 });
   });
@@ -66,14 +103,24 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
 
   const cases: [string, (sim: IbGatewaySimulator) => void | Promise<void>, RegExp | null, Partial<LiveOptions>][] = [
     ['the connection dropped', (sim) => sim.dropConnections(), /connection dropped/, {}],
-    ['1100 then 1101 (data lost: re-subscribe)', (sim) => {
-      sim.connectivityLost();
-      setTimeout(() => sim.connectivityRestored(true), 50);
-    }, /re-subscribing/, {}],
-    ['1100 then 1102 (data kept)', (sim) => {
-      sim.connectivityLost();
-      setTimeout(() => sim.connectivityRestored(false), 50);
-    }, /1102|restored|maintained/i, {}],
+    [
+      '1100 then 1101 (data lost: re-subscribe)',
+      (sim) => {
+        sim.connectivityLost();
+        setTimeout(() => sim.connectivityRestored(true), 50);
+      },
+      /re-subscribing/,
+      {},
+    ],
+    [
+      '1100 then 1102 (data kept)',
+      (sim) => {
+        sim.connectivityLost();
+        setTimeout(() => sim.connectivityRestored(false), 50);
+      },
+      /1102|restored|maintained/i,
+      {},
+    ],
     ['a gateway restart', (sim) => sim.restart(500), /connection dropped/, {}],
     // the heartbeat finds the silence and treats it as a drop: reconnect, resubscribe, reconcile
     ['a stall (the gateway goes quiet, then carries on)', (sim) => sim.stall(1_500), /has not answered the heartbeat/, { heartbeatMs: 50, stallMs: 400 }],
@@ -123,7 +170,15 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
   it('the kill switch: working orders cancelled, positions flattened, no new orders, journaled', async () => {
     const symbols = ['SPY'];
     const params = { fast: 10, slow: 30 };
-    const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: { limits: {}, breaker: { flattenOnTrip: true } } });
+    const cfg = config({
+      strategy: 'sma-cross',
+      params,
+      symbols,
+      interval: '1m',
+      sizing: { kind: 'fixed', quantity: 100 },
+      commission: { model: 'ibkr-fixed' },
+      risk: { limits: {}, breaker: { flattenOnTrip: true } },
+    });
     let ordersAtKill = -1;
     const { result: live, sim } = await liveSession(series, cfg, buildSlots('sma-cross', params, symbols), {
       runId: 'kill',
@@ -158,7 +213,14 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
     const dropAtBar = Math.floor((21 + touch) / 2);
     expect(touch - dropAtBar).toBeGreaterThan(5);
     const plan = [{ afterBar: 20, req: { symbol: 'SPY', side: 'BUY' as const, type: 'LMT' as const, qty: 100, limit: low, tif: 'GTC' as const } }];
-    const cfg = config({ strategy: 'scripted', symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+    const cfg = config({
+      strategy: 'scripted',
+      symbols: ['SPY'],
+      interval: '1m',
+      sizing: { kind: 'fixed', quantity: 100 },
+      commission: { model: 'ibkr-fixed' },
+      risk: RESEARCH_RISK,
+    });
     const backtest = runBacktest(series, cfg, [{ name: 'scripted', strategy: scripted(plan), weight: 1 }]);
     expect(backtest.journal.fills).toHaveLength(1);
     let workingAtDrop = -1;

@@ -41,7 +41,14 @@ export async function liveSession(series: BarSeries[], cfg: BacktestConfig, slot
   const speed = o.speed ?? 'lockstep';
   const lockstep = speed === 'lockstep';
   // in real time the market starts once the runner has subscribed every symbol, so it sees the first bar of each
-  const sim = await IbGatewaySimulator.start({ series, speed: lockstep ? 'max' : speed, commission: { model: 'ibkr-fixed' }, cash: cfg.cash, autoStart: lockstep, ...o.sim });
+  const sim = await IbGatewaySimulator.start({
+    series,
+    speed: lockstep ? 'max' : speed,
+    commission: { model: 'ibkr-fixed' },
+    cash: cfg.cash,
+    autoStart: lockstep,
+    ...o.sim,
+  });
   const journal = o.journal ?? (await LiveJournal.open(':memory:'));
   const runner = new LiveRunner(cfg, slots, {
     host: '127.0.0.1',
@@ -79,6 +86,11 @@ export async function liveSession(series: BarSeries[], cfg: BacktestConfig, slot
 }
 
 /** The old name, for the lockstep parity tests. */
-export async function liveRun(series: BarSeries[], cfg: BacktestConfig, slots: SlotSpec[], o: { journal?: LiveJournal; runId?: string; signals?: LiveOptions['signals'] } = {}) {
+export async function liveRun(
+  series: BarSeries[],
+  cfg: BacktestConfig,
+  slots: SlotSpec[],
+  o: { journal?: LiveJournal; runId?: string; signals?: LiveOptions['signals'] } = {},
+) {
   return liveSession(series, cfg, slots, { journal: o.journal, runId: o.runId, runner: { signals: o.signals } });
 }

@@ -38,13 +38,22 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
   let params: Record<string, unknown>;
   beforeAll(async () => {
     store = await openStore(':memory:');
-    await importPaths(store, SYMBOLS.map((s) => path.join(SAMPLE, s.toLowerCase())), { interval: '1m' });
+    await importPaths(
+      store,
+      SYMBOLS.map((s) => path.join(SAMPLE, s.toLowerCase())),
+      { interval: '1m' },
+    );
     const all = await loadBars(store, { symbols: SYMBOLS, interval: '1m' });
     const t = trainOnHistory({ series: all, kind: 'gbt', horizon: 5, testFrom: TEST_FROM, folds: 1, gbtOptions: { nTrees: 30 } });
     dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-ml-live-'));
     writeModel(dir, t.onnx, {
-      name: 'ml-live-test', version: 'test', description: 'gbt on the sample minute bars', input: INPUT_NAME, output: OUTPUT_NAME,
-      features: [...FEATURE_NAMES], label: { kind: 'forward-return-sign', horizon: 5, definition: 'sign of close[t+5] / close[t] - 1' },
+      name: 'ml-live-test',
+      version: 'test',
+      description: 'gbt on the sample minute bars',
+      input: INPUT_NAME,
+      output: OUTPUT_NAME,
+      features: [...FEATURE_NAMES],
+      label: { kind: 'forward-return-sign', horizon: 5, definition: 'sign of close[t+5] / close[t] - 1' },
     });
     model = await loadModel(dir);
     params = { model: dir };
@@ -55,13 +64,25 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const mlConfig = () => config({ strategy: 'ml-signal', params, symbols: SYMBOLS, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+  const mlConfig = () =>
+    config({
+      strategy: 'ml-signal',
+      params,
+      symbols: SYMBOLS,
+      interval: '1m',
+      sizing: { kind: 'fixed', quantity: 100 },
+      commission: { model: 'ibkr-fixed' },
+      risk: RESEARCH_RISK,
+    });
 
   it('same orders, fills and trades; no order before the features are warm', async () => {
     const series = await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: TO });
     const cfg = mlConfig();
     const bt = runBacktest(series, cfg, buildSlots('ml-signal', params, SYMBOLS), undefined, { signals: await predictHistory(model, series) });
-    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, SYMBOLS), { runId: 'ml-live', signals: new StreamingPredictor(model, SYMBOLS.length) });
+    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, SYMBOLS), {
+      runId: 'ml-live',
+      signals: new StreamingPredictor(model, SYMBOLS.length),
+    });
 
     expect(logs.filter((l) => /prediction failed/.test(l.message))).toEqual([]);
     expect(bt.engine.orders.length).toBeGreaterThan(50);
@@ -76,11 +97,18 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     const cut = Date.parse('2013-10-09T11:00:00-04:00');
     const before = await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: cut - 1 });
     const after = await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: cut, to: Date.parse('2013-10-09T12:00:00-04:00') });
-    const whole = await predictHistory(model, await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: Date.parse('2013-10-09T12:00:00-04:00') }));
+    const whole = await predictHistory(
+      model,
+      await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: Date.parse('2013-10-09T12:00:00-04:00') }),
+    );
     const cfg = mlConfig();
     const journal = await LiveJournal.open(':memory:');
     try {
-      await liveRun(before, cfg, buildSlots('ml-signal', params, SYMBOLS), { journal, runId: 'ml-restart', signals: new StreamingPredictor(model, SYMBOLS.length) });
+      await liveRun(before, cfg, buildSlots('ml-signal', params, SYMBOLS), {
+        journal,
+        runId: 'ml-restart',
+        signals: new StreamingPredictor(model, SYMBOLS.length),
+      });
       // the second session: a fresh predictor, fed the first session's bars by resume(), then the new ones
       const seen: { sid: number; ts: number; p: number }[] = [];
       const predictor = new StreamingPredictor(model, SYMBOLS.length);
@@ -105,7 +133,12 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
   }, 180_000);
 
   it('a prediction failure is journaled, leaves its bars without a signal, and the runner trades on', async () => {
-    const series = await loadBars(store, { symbols: ['SPY'], interval: '1m', from: Date.parse('2013-10-09T09:30:00-04:00'), to: Date.parse('2013-10-09T10:29:59-04:00') });
+    const series = await loadBars(store, {
+      symbols: ['SPY'],
+      interval: '1m',
+      from: Date.parse('2013-10-09T09:30:00-04:00'),
+      to: Date.parse('2013-10-09T10:29:59-04:00'),
+    });
     const ts = series[0].ts;
     const FAIL = 20;
     let group = 0;
@@ -117,10 +150,20 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
         if (g === FAIL) throw new Error('onnxruntime: session run failed');
       },
     };
-    const cfg = config({ strategy: 'ml-signal', params, symbols: ['SPY'], interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+    const cfg = config({
+      strategy: 'ml-signal',
+      params,
+      symbols: ['SPY'],
+      interval: '1m',
+      sizing: { kind: 'fixed', quantity: 100 },
+      commission: { model: 'ibkr-fixed' },
+      risk: RESEARCH_RISK,
+    });
     const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, ['SPY']), { runId: 'ml-live', signals: flaky });
 
-    expect(logs.filter((l) => /prediction failed/.test(l.message)).map((l) => l.message)).toEqual([`prediction failed for the bars at ${new Date(ts[FAIL]).toISOString().replace('.000Z', 'Z')}: onnxruntime: session run failed; no signal for them`]);
+    expect(logs.filter((l) => /prediction failed/.test(l.message)).map((l) => l.message)).toEqual([
+      `prediction failed for the bars at ${new Date(ts[FAIL]).toISOString().replace('.000Z', 'Z')}: onnxruntime: session run failed; no signal for them`,
+    ]);
     expect(live.bars).toBe(ts.length);
     const decided = live.engine.orders.map((o) => o.submittedAt);
     expect(decided).not.toContain(ts[FAIL] + MINUTE);

@@ -33,34 +33,53 @@ function minutes(n: number, count: number): BarSeries[] {
   });
 }
 
-const cfgFor = (series: BarSeries[], over = {}) => config({ strategy: 'scripted', symbols: series.map((s) => s.symbol), interval: '1m', sizing: { kind: 'fixed', quantity: 10 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK, cash: 1_000_000, ...over });
+const cfgFor = (series: BarSeries[], over = {}) =>
+  config({
+    strategy: 'scripted',
+    symbols: series.map((s) => s.symbol),
+    interval: '1m',
+    sizing: { kind: 'fixed', quantity: 10 },
+    commission: { model: 'ibkr-fixed' },
+    risk: RESEARCH_RISK,
+    cash: 1_000_000,
+    ...over,
+  });
 
 describe('live operations', () => {
-  it.each([{ mode: 'real time (60x)', speed: 60 as const }, { mode: 'lockstep', speed: 'lockstep' as const }])('pacing, $mode: 60 subscriptions and a burst of 60 orders stay under 50 messages/s, none lost, none held longer than pacing needs', async ({ speed }) => {
-    const series = minutes(60, 20);
-    // at the close of its fifth bar every symbol gets a resting limit buy well under the market
-    const burst: Strategy = { onBar: (ctx, bar) => void (ctx.count(bar.sid) === 5 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'LMT', qty: 10, limit: 1, tif: 'GTC' })) };
-    let decided = NaN;
-    let arrived = NaN;
-    const { result, sim } = await liveSession(series, cfgFor(series), [{ name: 'burst', strategy: burst, weight: 1 }], {
-      speed,
-      // the simulator enforces IB's limit in both modes; in lockstep each step's reqCurrentTime counts too
-      sim: { cash: 1_000_000, maxMsgPerSec: 50 },
-      runner: { maxReqPerSec: 40 },
-      during: async (s, runner) => {
-        await until(() => runner.engine.orders.length === 60, 60_000, 'the burst');
-        decided = performance.now();
-        await until(() => s.account.liveOrders().length === 60, 10_000, 'every order at the broker');
-        arrived = performance.now();
-      },
-    });
-    expect(sim.stats.pacing.violations).toBe(0); // the gateway never had to say error 100
-    expect(sim.stats.pacing.disconnects).toBe(0);
-    expect(result.engine.orders.every((o) => o.status === 'SUBMITTED')).toBe(true);
-    expect(sim.account.liveOrders()).toHaveLength(60);
-    // 60 placeOrders at 40/s take about 1.5 s; they are not held longer than that (plus a margin for a loaded machine)
-    expect(arrived - decided).toBeLessThan(3_000);
-  }, 120_000);
+  it.each([
+    { mode: 'real time (60x)', speed: 60 as const },
+    { mode: 'lockstep', speed: 'lockstep' as const },
+  ])(
+    'pacing, $mode: 60 subscriptions and a burst of 60 orders stay under 50 messages/s, none lost, none held longer than pacing needs',
+    async ({ speed }) => {
+      const series = minutes(60, 20);
+      // at the close of its fifth bar every symbol gets a resting limit buy well under the market
+      const burst: Strategy = {
+        onBar: (ctx, bar) => void (ctx.count(bar.sid) === 5 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'LMT', qty: 10, limit: 1, tif: 'GTC' })),
+      };
+      let decided = NaN;
+      let arrived = NaN;
+      const { result, sim } = await liveSession(series, cfgFor(series), [{ name: 'burst', strategy: burst, weight: 1 }], {
+        speed,
+        // the simulator enforces IB's limit in both modes; in lockstep each step's reqCurrentTime counts too
+        sim: { cash: 1_000_000, maxMsgPerSec: 50 },
+        runner: { maxReqPerSec: 40 },
+        during: async (s, runner) => {
+          await until(() => runner.engine.orders.length === 60, 60_000, 'the burst');
+          decided = performance.now();
+          await until(() => s.account.liveOrders().length === 60, 10_000, 'every order at the broker');
+          arrived = performance.now();
+        },
+      });
+      expect(sim.stats.pacing.violations).toBe(0); // the gateway never had to say error 100
+      expect(sim.stats.pacing.disconnects).toBe(0);
+      expect(result.engine.orders.every((o) => o.status === 'SUBMITTED')).toBe(true);
+      expect(sim.account.liveOrders()).toHaveLength(60);
+      // 60 placeOrders at 40/s take about 1.5 s; they are not held longer than that (plus a margin for a loaded machine)
+      expect(arrived - decided).toBeLessThan(3_000);
+    },
+    120_000,
+  );
 
   it('two runners with their own client ids trade side by side: order ids are per client, as at IB', async () => {
     const series = minutes(1, 12);
@@ -68,7 +87,22 @@ describe('live operations', () => {
     const trader = (): Strategy => ({ onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) });
     const journals = [await LiveJournal.open(':memory:'), await LiveJournal.open(':memory:')];
     const lines: string[] = [];
-    const runners = [1, 2].map((clientId, i) => new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'flip', strategy: trader(), weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId, account: 'DU1234567', lockstep: true, journal: journals[i], runId: `client-${clientId}`, maxReqPerSec: 1_000_000, statusEveryMs: 0, onMismatch: 'warn', print: (l) => lines.push(l) }));
+    const runners = [1, 2].map(
+      (clientId, i) =>
+        new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'flip', strategy: trader(), weight: 1 }], {
+          host: '127.0.0.1',
+          port: sim.port,
+          clientId,
+          account: 'DU1234567',
+          lockstep: true,
+          journal: journals[i],
+          runId: `client-${clientId}`,
+          maxReqPerSec: 1_000_000,
+          statusEveryMs: 0,
+          onMismatch: 'warn',
+          print: (l) => lines.push(l),
+        }),
+    );
     try {
       await Promise.all(runners.map((r) => r.start()));
       await sim.finished;
@@ -88,7 +122,16 @@ describe('live operations', () => {
     const series = minutes(1, 3);
     const sim = await IbGatewaySimulator.start({ series, speed: 'max', cash: 50_000 });
     const journal = await LiveJournal.open(':memory:');
-    const runner = new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'idle', strategy: { onBar() {} }, weight: 1 }], { host: '127.0.0.1', port: sim.port, clientId: 1, account: 'DU1234567', lockstep: true, journal, runId: 'capital', statusEveryMs: 0 });
+    const runner = new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'idle', strategy: { onBar() {} }, weight: 1 }], {
+      host: '127.0.0.1',
+      port: sim.port,
+      clientId: 1,
+      account: 'DU1234567',
+      lockstep: true,
+      journal,
+      runId: 'capital',
+      statusEveryMs: 0,
+    });
     try {
       await expect(runner.start()).rejects.toThrow(/cannot cover the capital allotted: --cash 100000 is more than its net liquidation 50,000 USD/);
       expect(sim.account.orders.size).toBe(0);
@@ -123,7 +166,9 @@ describe('live operations', () => {
         during: async (s, runner) => {
           await until(() => s.account.liveOrders().length === 1, 30_000, 'the resting order at the broker');
           s.rejectNextOrder('test: no permission for this order');
-          expect(runner.status()).toMatch(/status: equity 1,000,000\.00, P&L today \+0\.00( \(account at IB \+0\.00\))?, positions none, open orders 1, gateway connected$/);
+          expect(runner.status()).toMatch(
+            /status: equity 1,000,000\.00, P&L today \+0\.00( \(account at IB \+0\.00\))?, positions none, open orders 1, gateway connected$/,
+          );
         },
       });
       expect(result.engine.orders[0].limit).toBe(41.5);
@@ -172,7 +217,11 @@ describe('live operations', () => {
       const acted = first.result.bars;
       expect(first.result.engine.orders.length).toBeGreaterThan(5);
       // the same run again, against a gateway that replays the same day from its start
-      const second = await liveSession(series, cfgFor(series), [{ name: 'flip', strategy: flip, weight: 1 }], { journal, runId: 'rewind', runner: { onMismatch: 'warn' } });
+      const second = await liveSession(series, cfgFor(series), [{ name: 'flip', strategy: flip, weight: 1 }], {
+        journal,
+        runId: 'rewind',
+        runner: { onMismatch: 'warn' },
+      });
       const refused = second.logs.filter((l) => /^bars refused: S00 .* is not after the last bar acted on \(2013-10-07T13:41:00Z\)$/.test(l.message));
       expect(refused).toHaveLength(series[0].ts.length);
       expect(second.result.bars).toBe(acted); // none of them joined the session

@@ -21,7 +21,11 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
   let store: Store;
   beforeAll(async () => {
     store = await openStore(':memory:');
-    await importPaths(store, ['spy', 'ibm'].map((s) => path.join(SHARED, DIR, s)), { interval: '1m' });
+    await importPaths(
+      store,
+      ['spy', 'ibm'].map((s) => path.join(SHARED, DIR, s)),
+      { interval: '1m' },
+    );
   });
   afterAll(() => store?.close());
 
@@ -29,7 +33,15 @@ describe.skipIf(!available)('live runner against the simulator = backtest (LEAN 
     it(`same orders, fills and trades: ${symbols.join(' + ')}`, async () => {
       const series = await loadBars(store, { symbols, interval: '1m', from: FROM, to: TO });
       const params = { fast: 10, slow: 30 };
-      const cfg = config({ strategy: 'sma-cross', params, symbols, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+      const cfg = config({
+        strategy: 'sma-cross',
+        params,
+        symbols,
+        interval: '1m',
+        sizing: { kind: 'fixed', quantity: 100 },
+        commission: { model: 'ibkr-fixed' },
+        risk: RESEARCH_RISK,
+      });
       const bt = runBacktest(series, cfg, buildSlots('sma-cross', params, symbols));
 
       const journal = await LiveJournal.open(':memory:');

@@ -22,7 +22,15 @@ const DIR = 'data/lean-sample/minute';
 const available = sharedAvailable(DIR);
 const SYMBOLS = ['SPY', 'IBM'];
 const PARAMS = { fast: 1, slow: 3 };
-const cfg = config({ strategy: 'sma-cross', params: PARAMS, symbols: SYMBOLS, interval: '1m', sizing: { kind: 'fixed', quantity: 100 }, commission: { model: 'ibkr-fixed' }, risk: RESEARCH_RISK });
+const cfg = config({
+  strategy: 'sma-cross',
+  params: PARAMS,
+  symbols: SYMBOLS,
+  interval: '1m',
+  sizing: { kind: 'fixed', quantity: 100 },
+  commission: { model: 'ibkr-fixed' },
+  risk: RESEARCH_RISK,
+});
 const slots = () => buildSlots('sma-cross', PARAMS, SYMBOLS);
 
 /** A thread that keeps one core busy for as long as it runs. */
@@ -35,8 +43,18 @@ describe.skipIf(!available)('real time: the runner against the simulator at N x 
   let window: (minutes: number) => Promise<BarSeries[]>;
   beforeAll(async () => {
     store = await openStore(':memory:');
-    await importPaths(store, SYMBOLS.map((s) => path.join(SHARED, DIR, s.toLowerCase())), { interval: '1m' });
-    window = (minutes) => loadBars(store, { symbols: SYMBOLS, interval: '1m', from: Date.parse('2013-10-07T09:30:00-04:00'), to: Date.parse('2013-10-07T09:30:00-04:00') + minutes * 60_000 - 1 });
+    await importPaths(
+      store,
+      SYMBOLS.map((s) => path.join(SHARED, DIR, s.toLowerCase())),
+      { interval: '1m' },
+    );
+    window = (minutes) =>
+      loadBars(store, {
+        symbols: SYMBOLS,
+        interval: '1m',
+        from: Date.parse('2013-10-07T09:30:00-04:00'),
+        to: Date.parse('2013-10-07T09:30:00-04:00') + minutes * 60_000 - 1,
+      });
   });
   afterAll(() => store?.close());
 
@@ -68,7 +86,11 @@ describe.skipIf(!available)('real time: the runner against the simulator at N x 
     const journal = await LiveJournal.open(':memory:');
     try {
       let dropAt = NaN;
-      const { result: live, sim, logs } = await liveSession(series, cfg, slots(), {
+      const {
+        result: live,
+        sim,
+        logs,
+      } = await liveSession(series, cfg, slots(), {
         speed: 120,
         journal,
         runId: 'rt-drop',
@@ -107,38 +129,56 @@ describe.skipIf(!available)('real time: the runner against the simulator at N x 
   }, 120_000);
 
   it.each([
-    { mode: 'lockstep (the replay waits: the decision is still valid)', speed: 'lockstep' as const, fault: (sim: IbGatewaySimulator) => sim.dropConnections(), sent: true },
-    { mode: 'real time (down for 3 minutes of market: the decision is stale)', speed: 120, fault: (sim: IbGatewaySimulator) => void sim.restart(1_500), sent: false },
-  ])('an order decided while the gateway is out of reach is journaled and held, then sent after reconciling or rejected as stale: $mode', async ({ speed, fault, sent }) => {
-    const series = await window(30);
-    const killCfg = { ...cfg, risk: { limits: {}, breaker: { flattenOnTrip: true } } };
-    let flatten: Order | undefined;
-    const { result: live, sim, logs } = await liveSession(series, killCfg, slots(), {
-      speed,
-      during: async (s, runner) => {
-        await until(() => runner.engine.portfolio.position(0) > 0 || runner.engine.portfolio.position(1) > 0, 60_000, 'a position');
-        fault(s);
-        await until(() => !runner.conn.ready, 10_000, 'the drop to be seen');
-        await runner.kill('test: kill switch while the gateway is out of reach');
-        flatten = runner.engine.orders.find((o) => o.tag === 'flatten');
-        expect(flatten?.status).toBe('APPROVED'); // decided and journaled, not sent
-      },
-    });
-    const lines = logs.map((l) => l.message);
-    expect(lines.some((l) => /reconciled \(reconnect\)/.test(l))).toBe(true);
-    const order = live.engine.orders.find((o) => o.id === flatten!.id)!;
-    const events = live.journal.orderEvents.filter((e) => e.orderId === order.id).map((e) => e.to);
-    expect(events.slice(0, 3)).toEqual(['NEW', 'RISK_CHECK', 'APPROVED']);
-    const refs = [...sim.account.orders.values()].map((o) => o.ib.orderRef);
-    if (sent) {
-      expect(order.status).toBe('FILLED');
-      expect(refs.filter((r) => r.endsWith(`:${order.id}`))).toHaveLength(1);
-      expect(sim.account.ledger.qty[order.sid]).toBe(0);
-    } else {
-      expect(order.status).toBe('REJECTED');
-      expect(order.reason).toMatch(/while the gateway was out of reach; it is now .*, past the bar it was meant for: not sent/);
-      expect(refs.filter((r) => r.endsWith(`:${order.id}`))).toHaveLength(0); // it never reached the broker
-    }
-    SYMBOLS.forEach((_, sid) => expect(live.engine.portfolio.position(sid)).toBe(sim.account.ledger.qty[sid]));
-  }, 120_000);
+    {
+      mode: 'lockstep (the replay waits: the decision is still valid)',
+      speed: 'lockstep' as const,
+      fault: (sim: IbGatewaySimulator) => sim.dropConnections(),
+      sent: true,
+    },
+    {
+      mode: 'real time (down for 3 minutes of market: the decision is stale)',
+      speed: 120,
+      fault: (sim: IbGatewaySimulator) => void sim.restart(1_500),
+      sent: false,
+    },
+  ])(
+    'an order decided while the gateway is out of reach is journaled and held, then sent after reconciling or rejected as stale: $mode',
+    async ({ speed, fault, sent }) => {
+      const series = await window(30);
+      const killCfg = { ...cfg, risk: { limits: {}, breaker: { flattenOnTrip: true } } };
+      let flatten: Order | undefined;
+      const {
+        result: live,
+        sim,
+        logs,
+      } = await liveSession(series, killCfg, slots(), {
+        speed,
+        during: async (s, runner) => {
+          await until(() => runner.engine.portfolio.position(0) > 0 || runner.engine.portfolio.position(1) > 0, 60_000, 'a position');
+          fault(s);
+          await until(() => !runner.conn.ready, 10_000, 'the drop to be seen');
+          await runner.kill('test: kill switch while the gateway is out of reach');
+          flatten = runner.engine.orders.find((o) => o.tag === 'flatten');
+          expect(flatten?.status).toBe('APPROVED'); // decided and journaled, not sent
+        },
+      });
+      const lines = logs.map((l) => l.message);
+      expect(lines.some((l) => /reconciled \(reconnect\)/.test(l))).toBe(true);
+      const order = live.engine.orders.find((o) => o.id === flatten!.id)!;
+      const events = live.journal.orderEvents.filter((e) => e.orderId === order.id).map((e) => e.to);
+      expect(events.slice(0, 3)).toEqual(['NEW', 'RISK_CHECK', 'APPROVED']);
+      const refs = [...sim.account.orders.values()].map((o) => o.ib.orderRef);
+      if (sent) {
+        expect(order.status).toBe('FILLED');
+        expect(refs.filter((r) => r.endsWith(`:${order.id}`))).toHaveLength(1);
+        expect(sim.account.ledger.qty[order.sid]).toBe(0);
+      } else {
+        expect(order.status).toBe('REJECTED');
+        expect(order.reason).toMatch(/while the gateway was out of reach; it is now .*, past the bar it was meant for: not sent/);
+        expect(refs.filter((r) => r.endsWith(`:${order.id}`))).toHaveLength(0); // it never reached the broker
+      }
+      SYMBOLS.forEach((_, sid) => expect(live.engine.portfolio.position(sid)).toBe(sim.account.ledger.qty[sid]));
+    },
+    120_000,
+  );
 });

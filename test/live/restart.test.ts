@@ -33,7 +33,28 @@ afterEach(() => {
 });
 
 function startRunner(port: number, out: string, extra: string[] = [], lockstep = true, params = '{"fast":10,"slow":30}'): Runner {
-  const args = ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--gateway', `127.0.0.1:${port}`, ...(lockstep ? ['--lockstep'] : []), '--paper', '--symbols', 'SPY', '--params', params, '--sizing', 'fixed', '--quantity', '100', '--risk', 'research', '--out', out, ...extra];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'scripts/live.ts'),
+    '--gateway',
+    `127.0.0.1:${port}`,
+    ...(lockstep ? ['--lockstep'] : []),
+    '--paper',
+    '--symbols',
+    'SPY',
+    '--params',
+    params,
+    '--sizing',
+    'fixed',
+    '--quantity',
+    '100',
+    '--risk',
+    'research',
+    '--out',
+    out,
+    ...extra,
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let out1 = '';
@@ -67,8 +88,26 @@ const rows = async (file: string, sql: string) => {
  * replays two hours of one morning at 120x (the market moves on while the runner is down).
  */
 const MODES = [
-  { name: 'lockstep', lockstep: true, speed: 'max' as const, from: '2013-10-07T00:00:00-04:00', to: '2013-10-08T23:59:59-04:00', traded: 6_000, fills: 6, params: '{"fast":10,"slow":30}' },
-  { name: 'real time (120x)', lockstep: false, speed: 120, from: '2013-10-07T09:30:00-04:00', to: '2013-10-07T11:29:59-04:00', traded: 20 * 12, fills: 2, params: '{"fast":2,"slow":5}' },
+  {
+    name: 'lockstep',
+    lockstep: true,
+    speed: 'max' as const,
+    from: '2013-10-07T00:00:00-04:00',
+    to: '2013-10-08T23:59:59-04:00',
+    traded: 6_000,
+    fills: 6,
+    params: '{"fast":10,"slow":30}',
+  },
+  {
+    name: 'real time (120x)',
+    lockstep: false,
+    speed: 120,
+    from: '2013-10-07T09:30:00-04:00',
+    to: '2013-10-07T11:29:59-04:00',
+    traded: 20 * 12,
+    fills: 2,
+    params: '{"fast":2,"slow":5}',
+  },
 ];
 
 describe.skipIf(!sharedAvailable(DIR)).each(MODES)('the live runner killed with SIGKILL, then restarted: $name', (mode) => {
@@ -135,7 +174,12 @@ describe.skipIf(!sharedAvailable(DIR)).each(MODES)('the live runner killed with 
 
       const second = start(sim.port, out);
       await waitFor(second, /resuming run/, 60_000, 'the restarted runner to resume');
-      await waitFor(second, /the circuit breaker is still tripped \(circuit breaker tripped: kill switch \(SIGUSR2\)\)/, 30_000, 'the restored breaker to be reported');
+      await waitFor(
+        second,
+        /the circuit breaker is still tripped \(circuit breaker tripped: kill switch \(SIGUSR2\)\)/,
+        30_000,
+        'the restored breaker to be reported',
+      );
       // let the replay run on: the strategy keeps deciding, the breaker blocks, nothing reaches the broker
       const from = sim.stats.batches;
       await until(() => sim!.stats.batches >= Math.min(from + (mode.lockstep ? 2_000 : 120), batches() - 1), 90_000, 'the replay to go on');
@@ -149,7 +193,9 @@ describe.skipIf(!sharedAvailable(DIR)).each(MODES)('the live runner killed with 
       expect(await second.exited, second.stderr()).toBe(0);
       expect(sim.account.orders.size).toBeGreaterThan(ordersAtCrash); // trading resumed after the reset, not before
 
-      const risk = (await rows(path.join(out, 'journal.duckdb'), "SELECT check_name, message FROM risk_events WHERE check_name LIKE 'circuitBreaker.%' ORDER BY seq")).map((r) => String(r.check_name));
+      const risk = (
+        await rows(path.join(out, 'journal.duckdb'), "SELECT check_name, message FROM risk_events WHERE check_name LIKE 'circuitBreaker.%' ORDER BY seq")
+      ).map((r) => String(r.check_name));
       expect(risk.slice(0, 1)).toEqual(['circuitBreaker.kill']);
       expect(risk).toContain('circuitBreaker.reset');
     } finally {
@@ -167,7 +213,10 @@ describe.skipIf(!sharedAvailable(DIR)).each(MODES)('the live runner killed with 
       await first.exited;
       // someone flattens at the broker while the runner is down (another client id)
       // (not spawnSync: the simulator lives in this process and must keep answering)
-      const kill = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/ib.ts'), 'kill', '--gateway', `127.0.0.1:${sim.port}`], { cwd: ROOT, timeout: 60_000 });
+      const kill = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/ib.ts'), 'kill', '--gateway', `127.0.0.1:${sim.port}`], {
+        cwd: ROOT,
+        timeout: 60_000,
+      });
       expect(kill.stdout).toMatch(/SPY/);
       const second = start(sim.port, out, ['--reconcile-every', '0.2']);
       await waitFor(second, /RISK reconcile\.position/, 90_000, 'the position difference to be found');
@@ -183,7 +232,33 @@ describe.skipIf(!sharedAvailable(DIR)).each(MODES)('the live runner killed with 
 });
 
 describe.skipIf(!sharedAvailable(DIR))('the embedded simulator (no --gateway) across a SIGKILL', () => {
-  const args = (out: string) => ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--paper', '--lockstep', '--data', path.join(SHARED, DIR), '--from', '2013-10-07', '--to', '2013-10-08', '--symbols', 'SPY', '--params', '{"fast":10,"slow":30}', '--sizing', 'fixed', '--quantity', '100', '--risk', 'research', '--status-every', '0', '--out', out];
+  const args = (out: string) => [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'scripts/live.ts'),
+    '--paper',
+    '--lockstep',
+    '--data',
+    path.join(SHARED, DIR),
+    '--from',
+    '2013-10-07',
+    '--to',
+    '2013-10-08',
+    '--symbols',
+    'SPY',
+    '--params',
+    '{"fast":10,"slow":30}',
+    '--sizing',
+    'fixed',
+    '--quantity',
+    '100',
+    '--risk',
+    'research',
+    '--status-every',
+    '0',
+    '--out',
+    out,
+  ];
   const launch = (out: string): Runner => {
     const child = spawn(process.execPath, args(out), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);
@@ -228,13 +303,19 @@ describe.skipIf(!sharedAvailable(DIR))('the embedded simulator (no --gateway) ac
     await j.close();
     const second = launch(out);
     expect(await second.exited).toBe(1);
-    expect(second.stderr()).toMatch(/the journal already holds a session of run \w+ \(\d+ bars\) but no simulator state to resume it from: start over with another --out/);
+    expect(second.stderr()).toMatch(
+      /the journal already holds a session of run \w+ \(\d+ bars\) but no simulator state to resume it from: start over with another --out/,
+    );
   }, 120_000);
 });
 
 describe('start-up: flags are checked before connecting, and a stop is honoured while connecting', () => {
   it('a client id that is not a number is refused at once, naming the flag', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--gateway', '127.0.0.1:1', '--paper', '--client-id', 'abc'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--gateway', '127.0.0.1:1', '--paper', '--client-id', 'abc'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--client-id must be a whole number, got 'abc'/);
   });

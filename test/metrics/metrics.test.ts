@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { EquityPoint, Trade } from '../../engine/core/types.ts';
-import {
-  computeMetrics,
-  dailyReturns,
-  drawdownSeries,
-  monthlyReturns,
-  type Metrics,
-} from '../../engine/metrics/metrics.ts';
+import { computeMetrics, dailyReturns, drawdownSeries, monthlyReturns, type Metrics } from '../../engine/metrics/metrics.ts';
 
 const DAY = 86_400_000;
 const utc = (s: string): number => Date.parse(`${s}T00:00:00Z`);
@@ -55,8 +49,8 @@ describe('computeMetrics: a hand-computed case', () => {
     expectClose(m.volatility, Math.sqrt(0.04925) * Math.sqrt(252));
     expectClose(m.volatility, 3.522925, 1e-6);
     expectClose(m.totalReturn, 0.215);
-    expectClose(m.cagr, Math.pow(1.215, 252 / 5) - 1);
-    expectClose(m.calmar, (Math.pow(1.215, 252 / 5) - 1) / 0.25);
+    expectClose(m.cagr, 1.215 ** (252 / 5) - 1);
+    expectClose(m.calmar, (1.215 ** (252 / 5) - 1) / 0.25);
     expectClose(m.maxDrawdown, -0.25);
     expect(m.maxDrawdownStart).toBe(utc('2024-01-03'));
     expect(m.maxDrawdownTrough).toBe(utc('2024-01-04'));
@@ -210,9 +204,7 @@ describe('computeMetrics: edge cases', () => {
   it('rejects bad input', () => {
     expect(() => computeMetrics({ equity: curve([0, 1]), trades: [], fills: [] })).toThrow(/starting equity/);
     expect(() => computeMetrics({ equity: curve([1, NaN]), trades: [], fills: [] })).toThrow(/finite/);
-    expect(() => computeMetrics({ equity: curve([1, 2]), exposure: [0], trades: [], fills: [] })).toThrow(
-      /exposure/,
-    );
+    expect(() => computeMetrics({ equity: curve([1, 2]), exposure: [0], trades: [], fills: [] })).toThrow(/exposure/);
   });
 });
 

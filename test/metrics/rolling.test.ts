@@ -37,16 +37,12 @@ function expectSeriesClose(a: (number | null)[], b: (number | null)[]): void {
 describe('rollingSharpe / rollingVolatility', () => {
   it('match a brute-force recomputation of every window (random returns, rf > 0)', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.double({ min: -0.1, max: 0.1, noNaN: true }), { minLength: 0, maxLength: 150 }),
-        fc.integer({ min: 2, max: 70 }),
-        (r, w) => {
-          const rf = 0.0001;
-          const want = brute(r, w, rf);
-          expectSeriesClose(rollingSharpe(r, w, rf), want.sharpe);
-          expectSeriesClose(rollingVolatility(r, w), want.vol);
-        },
-      ),
+      fc.property(fc.array(fc.double({ min: -0.1, max: 0.1, noNaN: true }), { minLength: 0, maxLength: 150 }), fc.integer({ min: 2, max: 70 }), (r, w) => {
+        const rf = 0.0001;
+        const want = brute(r, w, rf);
+        expectSeriesClose(rollingSharpe(r, w, rf), want.sharpe);
+        expectSeriesClose(rollingVolatility(r, w), want.vol);
+      }),
       { numRuns: 200 },
     );
   });

@@ -5,7 +5,17 @@ import { ATR as TiATR, BollingerBands as TiBB, MACD as TiMACD, RSI as TiRSI } fr
 import { describe, expect, it } from 'vitest';
 import type { Bar, BarSeries } from '../../engine/core/types.ts';
 import {
-  batchFeatures, buildDataset, COL, FEATURE_NAMES, FEATURE_WARMUP, FeaturePipeline, forwardReturnLabels, NF, purge, splitByTime, WARMUP_BARS,
+  batchFeatures,
+  buildDataset,
+  COL,
+  FEATURE_NAMES,
+  FEATURE_WARMUP,
+  FeaturePipeline,
+  forwardReturnLabels,
+  NF,
+  purge,
+  splitByTime,
+  WARMUP_BARS,
 } from '../../engine/ml/features.ts';
 import { exactMean, exactSum } from '../reference/exact.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
@@ -119,7 +129,9 @@ const universe = fc
   );
 
 function readCsv(symbol: string): BarSeries {
-  const lines = readFileSync(path.join(SHARED, 'data/sp500-daily/adjusted', `${symbol}.csv`), 'utf8').trim().split(/\r?\n/);
+  const lines = readFileSync(path.join(SHARED, 'data/sp500-daily/adjusted', `${symbol}.csv`), 'utf8')
+    .trim()
+    .split(/\r?\n/);
   expect(lines[0]).toBe('date,open,high,low,close,volume');
   const rows = lines.slice(1).map((l) => l.split(','));
   const col = (c: number) => Float64Array.from(rows, (r) => Number(r[c]));
@@ -170,10 +182,12 @@ describe.skipIf(!sharedAvailable('data/sp500-daily'))('streaming and batched agr
 
   it('ranks each date over the symbols trading that date: the ranks of m symbols average 0.5 and span [0, 1]', () => {
     const byTs = new Map<number, number[]>();
-    series.forEach((s, sid) => s.ts.forEach((t, i) => {
-      const r = at(batch[sid], i, 'xs_rank_ret_5');
-      if (!Number.isNaN(r)) byTs.set(t, [...(byTs.get(t) ?? []), r]);
-    }));
+    series.forEach((s, sid) =>
+      s.ts.forEach((t, i) => {
+        const r = at(batch[sid], i, 'xs_rank_ret_5');
+        if (!Number.isNaN(r)) byTs.set(t, [...(byTs.get(t) ?? []), r]);
+      }),
+    );
     const sizes = new Set([...byTs.values()].map((rs) => rs.length));
     expect(sizes.size).toBeGreaterThanOrEqual(5); // the calendars really differ
     for (const rs of byTs.values()) {
@@ -211,11 +225,20 @@ describe('values on known series', () => {
   const high = close.map((c, t) => c + 1 + (t % 3));
   const low = close.map((c, t) => c - 1 - (t % 4) * 0.5);
   const volume = close.map((_, t) => 1000 + ((t * 7919) % 13) * 50);
-  const s = makeSeries('X', close.map((_, t) => t * DAY), close, { high, low, volume });
+  const s = makeSeries(
+    'X',
+    close.map((_, t) => t * DAY),
+    close,
+    { high, low, volume },
+  );
   const [m] = batchFeatures([s]);
 
   it('returns and distance to the SMAs, by hand', () => {
-    const line = makeSeries('L', Array.from({ length: 60 }, (_, t) => t * DAY), Array.from({ length: 60 }, (_, t) => 100 + t));
+    const line = makeSeries(
+      'L',
+      Array.from({ length: 60 }, (_, t) => t * DAY),
+      Array.from({ length: 60 }, (_, t) => 100 + t),
+    );
     const [f] = batchFeatures([line]);
     expect(at(f, 0, 'ret_1')).toBeNaN();
     expect(at(f, 1, 'ret_1')).toBeCloseTo(101 / 100 - 1, 15);
@@ -261,9 +284,18 @@ describe('values on known series', () => {
       expect(at(m, t, 'vol_z_20')).toBeCloseTo((volume[t] - mean) / sd, 12);
     }
     expect(at(m, 18, 'vol_z_20')).toBeNaN();
-    const flat = makeSeries('F', close.map((_, t) => t * DAY), close, { volume: close.map(() => 0) });
+    const flat = makeSeries(
+      'F',
+      close.map((_, t) => t * DAY),
+      close,
+      { volume: close.map(() => 0) },
+    );
     expect(at(batchFeatures([flat])[0], 25, 'vol_z_20')).toBe(0);
-    const still = makeSeries('S', close.map((_, t) => t * DAY), close.map(() => 0.1 + 0.2));
+    const still = makeSeries(
+      'S',
+      close.map((_, t) => t * DAY),
+      close.map(() => 0.1 + 0.2),
+    );
     expect(at(batchFeatures([still])[0], 25, 'bb_pctb_20')).toBe(0.5);
   });
 
@@ -275,7 +307,11 @@ describe('values on known series', () => {
     const b = mk('B', 0.2);
     const c = mk('C', 0.1);
     const d = makeSeries('D', ts.slice(0, 6), [100, 1, 1, 1, 1, 70]);
-    const lone = makeSeries('E', ts.map((t) => t + 1000), [1, 2, 3, 4, 5, 6, 7]);
+    const lone = makeSeries(
+      'E',
+      ts.map((t) => t + 1000),
+      [1, 2, 3, 4, 5, 6, 7],
+    );
     for (const f of [batchFeatures([a, b, c, d, lone]), streamAll([a, b, c, d, lone])]) {
       expect(f.map((x) => at(x, 5, 'xs_rank_ret_5'))).toEqual([0.5, 1, 0.5, 0, 0.5]);
       // t = 6: ret_5 = (1+r)*100 / 1 - 1, same order; without D: A, C tie at the bottom
@@ -318,7 +354,11 @@ describe('no look-ahead', () => {
   });
 
   it('labels a flat move 0 and the last horizon bars NaN', () => {
-    const s = makeSeries('X', [0, 1, 2, 3, 4].map((t) => t * DAY), [10, 10, 11, 9, 12]);
+    const s = makeSeries(
+      'X',
+      [0, 1, 2, 3, 4].map((t) => t * DAY),
+      [10, 10, 11, 9, 12],
+    );
     expect([...forwardReturnLabels(s, 1)]).toEqual([0, 1, 0, 1, NaN]);
     expect([...forwardReturnLabels(s, 2)]).toEqual([1, 0, 1, NaN, NaN]);
   });
@@ -333,15 +373,26 @@ describe('no look-ahead', () => {
         (close, h, pick, factor) => {
           fc.pre(close.length > h);
           const t = pick % (close.length - h);
-          const s = makeSeries('X', close.map((_, i) => i * DAY), close);
+          const s = makeSeries(
+            'X',
+            close.map((_, i) => i * DAY),
+            close,
+          );
           const y = forwardReturnLabels(s, h);
           expect([...y.subarray(close.length - h)].every(Number.isNaN)).toBe(true);
           expect(y[t]).toBe(close[t + h] / close[t] - 1 > 0 ? 1 : 0);
           // bars other than t and t+h (before, between, after) do not matter
-          const other = makeSeries('X', [...s.ts], close.map((c, i) => (i === t || i === t + h ? c : c * factor)));
+          const other = makeSeries(
+            'X',
+            [...s.ts],
+            close.map((c, i) => (i === t || i === t + h ? c : c * factor)),
+          );
           expect(forwardReturnLabels(other, h)[t]).toBe(y[t]);
           // close[t+h] does
-          for (const [move, label] of [[1.01, 1], [0.99, 0]] as const) {
+          for (const [move, label] of [
+            [1.01, 1],
+            [0.99, 0],
+          ] as const) {
             const moved = close.slice();
             moved[t + h] = close[t] * move;
             expect(forwardReturnLabels(makeSeries('X', [...s.ts], moved), h)[t]).toBe(label);
@@ -428,25 +479,39 @@ describe('streaming input checks', () => {
 describe('window means and sums of squares are exactly rounded (independent BigInt reference)', () => {
   const wild = fc.oneof(fc.double({ min: 1, max: 500, noNaN: true }), fc.constantFrom(0.1, 0.2, 0.3, 1e7, 1e-7, 12.5758755));
   it('dist_sma_20/50, bb_pctb_20 and vol_z_20 equal their definitions with true means rounded once', () => {
-    fc.assert(fc.property(fc.array(wild, { minLength: 50, maxLength: 90 }), fc.array(fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 0, max: 1e12, noNaN: true })), { minLength: 90, maxLength: 90 }), (close, vol) => {
-      const volume = vol.slice(0, close.length);
-      const [f] = batchFeatures([makeSeries('X', close.map((_, t) => t * DAY), close, { volume })]);
-      for (let t = 49; t < close.length; t++) {
-        const w20 = close.slice(t - 19, t + 1);
-        const m20 = exactMean(w20);
-        expect(at(f, t, 'dist_sma_20')).toBe(close[t] / m20 - 1);
-        expect(at(f, t, 'dist_sma_50')).toBe(close[t] / exactMean(close.slice(t - 49, t + 1)) - 1);
-        if (w20.some((x) => x !== w20[0])) {
-          const ss = exactSum(w20.map((x) => (x - m20) * (x - m20)));
-          expect(at(f, t, 'bb_pctb_20')).toBe((close[t] - m20) / (2 * 2 * Math.sqrt(ss / 20)) + 0.5);
-        }
-        const v20 = volume.slice(t - 19, t + 1);
-        if (v20.some((x) => x !== v20[0])) {
-          const mv = exactMean(v20);
-          const ssv = exactSum(v20.map((x) => (x - mv) * (x - mv)));
-          expect(at(f, t, 'vol_z_20')).toBe((volume[t] - mv) / Math.sqrt(ssv / 19));
-        }
-      }
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(
+        fc.array(wild, { minLength: 50, maxLength: 90 }),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 0, max: 1e12, noNaN: true })), { minLength: 90, maxLength: 90 }),
+        (close, vol) => {
+          const volume = vol.slice(0, close.length);
+          const [f] = batchFeatures([
+            makeSeries(
+              'X',
+              close.map((_, t) => t * DAY),
+              close,
+              { volume },
+            ),
+          ]);
+          for (let t = 49; t < close.length; t++) {
+            const w20 = close.slice(t - 19, t + 1);
+            const m20 = exactMean(w20);
+            expect(at(f, t, 'dist_sma_20')).toBe(close[t] / m20 - 1);
+            expect(at(f, t, 'dist_sma_50')).toBe(close[t] / exactMean(close.slice(t - 49, t + 1)) - 1);
+            if (w20.some((x) => x !== w20[0])) {
+              const ss = exactSum(w20.map((x) => (x - m20) * (x - m20)));
+              expect(at(f, t, 'bb_pctb_20')).toBe((close[t] - m20) / (2 * 2 * Math.sqrt(ss / 20)) + 0.5);
+            }
+            const v20 = volume.slice(t - 19, t + 1);
+            if (v20.some((x) => x !== v20[0])) {
+              const mv = exactMean(v20);
+              const ssv = exactSum(v20.map((x) => (x - mv) * (x - mv)));
+              expect(at(f, t, 'vol_z_20')).toBe((volume[t] - mv) / Math.sqrt(ssv / 19));
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });

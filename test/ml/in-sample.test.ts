@@ -16,7 +16,10 @@ function weekdays(from: string, n: number): number[] {
   for (let t = day(from); out.length < n; t += 86_400_000) if (![0, 6].includes(new Date(t).getUTCDay())) out.push(t);
   return out;
 }
-const card = (training: Record<string, unknown> | undefined, horizon = 5) => ({ training, label: { kind: 'forward-return-sign' as const, horizon, definition: '' } });
+const card = (training: Record<string, unknown> | undefined, horizon = 5) => ({
+  training,
+  label: { kind: 'forward-return-sign' as const, horizon, definition: '' },
+});
 
 describe('inSampleOf', () => {
   // 2015-12-14 .. 2016-01-15 on weekdays (no holidays): training to 2015-12-23 is the 8th bar
@@ -26,7 +29,16 @@ describe('inSampleOf', () => {
   it('counts the bars of every symbol in the training window and names the first bar after the label horizon', () => {
     const s = inSampleOf({ strategy: 'ml-signal', model: 'models/m', card: card({ from: '2015-12-15', to: '2015-12-23' }), series })!;
     // symbol 1: 12-15 .. 12-23 = 7 bars; symbol 2 starts 12-17: 5 bars
-    expect(s).toMatchObject({ model: 'models/m', trainedFrom: '2015-12-15', trainedTo: '2015-12-23', bars: 12, totalBars: 47, from: '2015-12-15', to: '2015-12-23', horizon: 5 });
+    expect(s).toMatchObject({
+      model: 'models/m',
+      trainedFrom: '2015-12-15',
+      trainedTo: '2015-12-23',
+      bars: 12,
+      totalBars: 47,
+      from: '2015-12-15',
+      to: '2015-12-23',
+      horizon: 5,
+    });
     // after 12-23: 24, 25, 28, 29, 30 are the 5 bars whose closes decide the last training labels; 31 is the first unseen
     expect(s.outOfSampleFrom).toBe('2015-12-31');
     expect(s.message).toBe(
@@ -37,7 +49,9 @@ describe('inSampleOf', () => {
       bars: 8 + 5,
       from: '2015-12-14',
       outOfSampleFrom: '2015-12-25',
-      message: expect.stringMatching(/trained on bars up to 2015-12-23; 13 of the 47 bars of this sweep .* Use --from 2015-12-25 for an out-of-sample sweep\.$/),
+      message: expect.stringMatching(
+        /trained on bars up to 2015-12-23; 13 of the 47 bars of this sweep .* Use --from 2015-12-25 for an out-of-sample sweep\.$/,
+      ),
     });
   });
 
@@ -66,7 +80,7 @@ describe('report.html', () => {
     const withFlag = { tradebench, inSample: s, ...rest };
     const html = renderReportHtml(withFlag);
     expect(html).toContain('<div class="in-sample-warning" role="alert"');
-    expect(html).toContain("<strong>In-sample results.</strong> ml-signal&#39;s model models/&lt;m&gt; was trained on bars up to 2015-12-23");
+    expect(html).toContain('<strong>In-sample results.</strong> ml-signal&#39;s model models/&lt;m&gt; was trained on bars up to 2015-12-23');
     // the report without the flag renders as before
     expect(renderReportHtml(plain)).toBe(before);
   });
@@ -103,11 +117,22 @@ describe('the CLIs on the bundled model', () => {
   }, 120_000);
 
   it('a sweep warns once for all its runs; a strategy without a model never warns', () => {
-    const r = runCli('sweep.ts', ['--strategy', 'ml-signal', '--grid', '{"enter":[0.55,0.6],"exit":[0.45,0.5]}', '--workers', '1', '--db', path.join(tmp, 's.duckdb')]);
+    const r = runCli('sweep.ts', [
+      '--strategy',
+      'ml-signal',
+      '--grid',
+      '{"enter":[0.55,0.6],"exit":[0.45,0.5]}',
+      '--workers',
+      '1',
+      '--db',
+      path.join(tmp, 's.duckdb'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^warning: ml-signal's model models\/gbt-daily was trained on bars 1998-03-16 \.\. 2015-12-23; .* bars of this sweep .* Use --from 2016-01-04 for an out-of-sample sweep\.$/);
+    expect(warnings[0]).toMatch(
+      /^warning: ml-signal's model models\/gbt-daily was trained on bars 1998-03-16 \.\. 2015-12-23; .* bars of this sweep .* Use --from 2016-01-04 for an out-of-sample sweep\.$/,
+    );
     const sma = runCli('sweep.ts', ['--grid', '{"fast":[10],"slow":[30]}', '--symbols', 'SPY', '--workers', '1', '--db', path.join(tmp, 't.duckdb')]);
     expect(sma.code, sma.stderr).toBe(0);
     expect(sma.stderr).not.toMatch(/warning/);

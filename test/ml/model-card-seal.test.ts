@@ -43,7 +43,8 @@ function editedOnnx(edit: (m: InstanceType<typeof onnx.ModelProto>) => void): Ui
   return onnx.ModelProto.encode(m).finish();
 }
 
-const ensembleAttr = (m: InstanceType<typeof onnx.ModelProto>, name: string) => m.graph!.node!.find((n) => n.opType === 'TreeEnsembleRegressor')!.attribute!.find((a) => a.name === name)!;
+const ensembleAttr = (m: InstanceType<typeof onnx.ModelProto>, name: string) =>
+  m.graph!.node!.find((n) => n.opType === 'TreeEnsembleRegressor')!.attribute!.find((a) => a.name === name)!;
 
 beforeAll(async () => {
   const store = await openStore(db);
@@ -63,7 +64,8 @@ const SEMANTIC: { name: string; edit: (card: ModelCard) => void; field: string; 
     name: 'two features swapped',
     edit: (c) => void ([c.features[0], c.features[1]] = [c.features[1], c.features[0]]),
     field: 'features',
-    detail: 'features[0] is "ret_5" in the card, "ret_1" in the model; features[1] is "ret_1" in the card, "ret_5" in the model (the same features in another order',
+    detail:
+      'features[0] is "ret_5" in the card, "ret_1" in the model; features[1] is "ret_1" in the card, "ret_5" in the model (the same features in another order',
   },
   {
     name: 'a feature dropped',
@@ -76,16 +78,27 @@ const SEMANTIC: { name: string; edit: (card: ModelCard) => void; field: string; 
     name: 'another label definition',
     edit: (c) => void (c.label.definition = '1 if close[t+5] > close[t] * 1.01'),
     field: 'label',
-    detail: 'label.definition is "1 if close[t+5] > close[t] * 1.01" in the card, "1 if close[t+5] / close[t] - 1 > 0 else 0 (same symbol, 5 bars later)" in the model',
+    detail:
+      'label.definition is "1 if close[t+5] > close[t] * 1.01" in the card, "1 if close[t+5] / close[t] - 1 > 0 else 0 (same symbol, 5 bars later)" in the model',
   },
-  { name: 'another output column', edit: (c) => void (c.outputColumn = 1), field: 'outputColumn', detail: 'outputColumn is 1 in the card, absent in the model' },
+  {
+    name: 'another output column',
+    edit: (c) => void (c.outputColumn = 1),
+    field: 'outputColumn',
+    detail: 'outputColumn is 1 in the card, absent in the model',
+  },
   {
     name: 'a threshold added to the card',
     edit: (c) => void ((c as unknown as Record<string, unknown>).thresholds = { enter: 0.6 }),
     field: 'thresholds',
     detail: 'thresholds is {"enter":0.6} in the card, absent in the model',
   },
-  { name: 'a later training end', edit: (c) => void (c.training!.to = '2021-03-31'), field: 'training', detail: 'training.to is "2021-03-31" in the card, "2015-12-23" in the model' },
+  {
+    name: 'a later training end',
+    edit: (c) => void (c.training!.to = '2021-03-31'),
+    field: 'training',
+    detail: 'training.to is "2021-03-31" in the card, "2015-12-23" in the model',
+  },
 ];
 
 describe('the bundled model is sealed with its card', () => {
@@ -126,7 +139,9 @@ describe('loading refuses a card whose semantic fields were edited, naming the c
       c.label.horizon = 3;
       c.features.reverse();
     });
-    await expect(loadModel(path.join(dir, 'card.json'))).rejects.toThrow(`model card ${path.join(dir, 'card.json')}: 'features', 'label' differ from what model.onnx was written with`);
+    await expect(loadModel(path.join(dir, 'card.json'))).rejects.toThrow(
+      `model card ${path.join(dir, 'card.json')}: 'features', 'label' differ from what model.onnx was written with`,
+    );
   });
 });
 
@@ -138,7 +153,9 @@ describe('the model file: changed bytes, no seal', () => {
       values.floats = values.floats!.map((v, i) => (i === 0 ? v + 0.5 : v));
     });
     writeFileSync(path.join(dir, 'model.onnx'), bytes);
-    await expect(loadModel(dir)).rejects.toThrow(`model card ${path.join(dir, 'card.json')}: model.onnx has sha256 ${sha256(bytes).slice(0, 12)}…, the card says ${readCard(dir).sha256.slice(0, 12)}…: the file changed after the card was written`);
+    await expect(loadModel(dir)).rejects.toThrow(
+      `model card ${path.join(dir, 'card.json')}: model.onnx has sha256 ${sha256(bytes).slice(0, 12)}…, the card says ${readCard(dir).sha256.slice(0, 12)}…: the file changed after the card was written`,
+    );
   });
 
   it('a file without the seal is refused even when the card holds its sha256', async () => {
@@ -147,13 +164,18 @@ describe('the model file: changed bytes, no seal', () => {
       writeFileSync(path.join(d, 'model.onnx'), bytes);
       card.sha256 = sha256(bytes);
     });
-    await expect(loadModel(dir)).rejects.toThrow(`model card ${path.join(dir, 'card.json')}: model.onnx carries no seal of its card (ONNX metadata '${SEAL_KEY}')`);
+    await expect(loadModel(dir)).rejects.toThrow(
+      `model card ${path.join(dir, 'card.json')}: model.onnx carries no seal of its card (ONNX metadata '${SEAL_KEY}')`,
+    );
   });
 
   it("rewriting the file's seal to match an edited card changes the file: its sha256 no longer matches", async () => {
     const dir = variant('reseal-without-sha', (card, d) => {
       [card.features[0], card.features[1]] = [card.features[1], card.features[0]];
-      writeFileSync(path.join(d, 'model.onnx'), withMetadataProps(readFileSync(path.join(d, 'model.onnx')), { [SEAL_KEY]: JSON.stringify(semanticFields(card)) }));
+      writeFileSync(
+        path.join(d, 'model.onnx'),
+        withMetadataProps(readFileSync(path.join(d, 'model.onnx')), { [SEAL_KEY]: JSON.stringify(semanticFields(card)) }),
+      );
     });
     await expect(loadModel(dir)).rejects.toThrow(/model\.onnx has sha256 .* the file changed after the card was written/);
   });
@@ -170,7 +192,11 @@ describe('non-semantic edits load', () => {
     });
     // the same semantic fields in another key order and layout
     const card = readCard(dir);
-    const reordered = Object.fromEntries(Object.entries(card).reverse().map(([k, v]) => [k, k === 'label' ? { horizon: card.label.horizon, definition: card.label.definition, kind: card.label.kind } : v]));
+    const reordered = Object.fromEntries(
+      Object.entries(card)
+        .reverse()
+        .map(([k, v]) => [k, k === 'label' ? { horizon: card.label.horizon, definition: card.label.definition, kind: card.label.kind } : v]),
+    );
     writeFileSync(path.join(dir, 'card.json'), JSON.stringify(reordered));
     const m = await loadModel(dir);
     try {
@@ -255,7 +281,9 @@ describe('writing and sealing', () => {
     await m.model.close();
     const again = runCli('seal.ts', [dir]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe(`error: model card ${path.join(dir, 'card.json')}: model.onnx is already sealed; a sealed model's card is fixed: restore the card, or export the model again and seal the new file\n`);
+    expect(again.stderr).toBe(
+      `error: model card ${path.join(dir, 'card.json')}: model.onnx is already sealed; a sealed model's card is fixed: restore the card, or export the model again and seal the new file\n`,
+    );
   });
 });
 
@@ -278,11 +306,18 @@ describe('the CLIs refuse an edited card: exit 1, the message on stderr, no stac
   }
 
   it('npm run backtest: a changed model.onnx', () => {
-    const dir = variant('cli-onnx', (_c, d) => writeFileSync(path.join(d, 'model.onnx'), editedOnnx((m) => void (ensembleAttr(m, 'base_values').floats = [1]))));
+    const dir = variant('cli-onnx', (_c, d) =>
+      writeFileSync(
+        path.join(d, 'model.onnx'),
+        editedOnnx((m) => void (ensembleAttr(m, 'base_values').floats = [1])),
+      ),
+    );
     const out = path.join(tmp, 'out-onnx');
     const r = runCli('backtest.ts', ['--data', db, '--strategy', 'ml-signal', '--params', JSON.stringify({ model: dir }), '--out', out]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`error: model card ${path.join(dir, 'card.json')}: model\\.onnx has sha256 .* the file changed after the card was written`));
+    expect(r.stderr).toMatch(
+      new RegExp(`error: model card ${path.join(dir, 'card.json')}: model\\.onnx has sha256 .* the file changed after the card was written`),
+    );
     noStack(r.stderr);
     expect(existsSync(out)).toBe(false);
   }, 90_000);
@@ -311,21 +346,56 @@ describe('the CLIs refuse an edited card: exit 1, the message on stderr, no stac
   it('npm run live (paper, simulator)', () => {
     const dir = swapped();
     const out = path.join(tmp, 'out-live');
-    expectRefused(runCli('live.ts', ['--paper', '--lockstep', '--strategy', 'ml-signal', '--params', JSON.stringify({ model: dir, maxWeight: 0.05 }), '--sizing', 'fixed', '--quantity', '10', '--out', out]), dir);
+    expectRefused(
+      runCli('live.ts', [
+        '--paper',
+        '--lockstep',
+        '--strategy',
+        'ml-signal',
+        '--params',
+        JSON.stringify({ model: dir, maxWeight: 0.05 }),
+        '--sizing',
+        'fixed',
+        '--quantity',
+        '10',
+        '--out',
+        out,
+      ]),
+      dir,
+    );
     expect(existsSync(out)).toBe(false);
   }, 90_000);
 
   it('npm run sweep (the model loads in a worker)', () => {
     const dir = swapped();
     const results = path.join(tmp, 'out-sweep', 'sweep.duckdb');
-    expectRefused(runCli('sweep.ts', ['--data', db, '--strategy', 'ml-signal', '--grid', JSON.stringify({ model: [dir] }), '--workers', '1', '--db', results]), dir);
+    expectRefused(
+      runCli('sweep.ts', ['--data', db, '--strategy', 'ml-signal', '--grid', JSON.stringify({ model: [dir] }), '--workers', '1', '--db', results]),
+      dir,
+    );
     expect(existsSync(results)).toBe(false);
   }, 90_000);
 
   it('npm run promote', () => {
     const dir = swapped();
     const out = path.join(tmp, 'out-promote');
-    expectRefused(runCli('promote.ts', ['--data', db, '--strategy', 'ml-signal', '--params', JSON.stringify({ model: dir }), '--from', '2016-01-04', '--walk-forward', 'train=2y,test=1y', '--out-dir', out]), dir);
+    expectRefused(
+      runCli('promote.ts', [
+        '--data',
+        db,
+        '--strategy',
+        'ml-signal',
+        '--params',
+        JSON.stringify({ model: dir }),
+        '--from',
+        '2016-01-04',
+        '--walk-forward',
+        'train=2y,test=1y',
+        '--out-dir',
+        out,
+      ]),
+      dir,
+    );
     expect(existsSync(out)).toBe(false);
   }, 90_000);
 });

@@ -64,7 +64,10 @@ describe('logistic regression', () => {
   });
 
   it('predicts out of sample about as well as the true model', () => {
-    const bayes = accuracy(Float64Array.from({ length: test.n }, (_, i) => (trueLogit(test.x, i) > 0 ? 1 : 0)), test.y);
+    const bayes = accuracy(
+      Float64Array.from({ length: test.n }, (_, i) => (trueLogit(test.x, i) > 0 ? 1 : 0)),
+      test.y,
+    );
     const acc = accuracy(logistic.predict(model, test.x, F), test.y);
     expect(bayes).toBeGreaterThan(0.7);
     expect(acc).toBeGreaterThan(bayes - 0.01);

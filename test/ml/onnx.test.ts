@@ -162,7 +162,9 @@ describe('OnnxModel guards', () => {
     const ten = problem(500, 5, 10);
     const file = path.join(dir, 'ten.onnx');
     writeFileSync(file, logisticToOnnx(logistic.train(ten.x, ten.y, 10)));
-    await expect(OnnxModel.load(file, CARD)).rejects.toThrow(`model ${file}: input 'features' float32 [N, 10] does not match its card: card says 'features' float32 [N, 11]`);
+    await expect(OnnxModel.load(file, CARD)).rejects.toThrow(
+      `model ${file}: input 'features' float32 [N, 10] does not match its card: card says 'features' float32 [N, 11]`,
+    );
   });
 
   it('rejects NaN features naming the row and feature', async () => {

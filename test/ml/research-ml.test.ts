@@ -40,7 +40,18 @@ describe('promoting a strategy that trades on a model', () => {
   }, 120_000);
 
   it("on later bars, runs the model in the backtest and the walk-forward, and ties the record to the model's card", () => {
-    const r = runCli('promote.ts', ['--strategy', 'ml-signal', '--out-dir', out, '--from', '2016-01-04', '--walk-forward', 'train=2y,test=1y', '--config', path.join(out, 'none.json')]);
+    const r = runCli('promote.ts', [
+      '--strategy',
+      'ml-signal',
+      '--out-dir',
+      out,
+      '--from',
+      '2016-01-04',
+      '--walk-forward',
+      'train=2y,test=1y',
+      '--config',
+      path.join(out, 'none.json'),
+    ]);
     // --config pointing nowhere is a clear error, not a crash
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/none\.json/);

@@ -27,21 +27,46 @@ const day = (i: number) => D0 + i * DAY;
 
 function config(symbols: string[], params: Record<string, unknown> = {}, cash = 10_000): BacktestConfig {
   return {
-    strategy: 'ml-signal', params, symbols, interval: '1d', cash,
-    commission: { model: 'none' }, slippage: { model: 'none' }, sizing: { kind: 'all-in' }, risk: RESEARCH_RISK,
-    volumeCap: 0, bracketTie: 'stop', tz: 'America/New_York', rfAnnual: 0,
+    strategy: 'ml-signal',
+    params,
+    symbols,
+    interval: '1d',
+    cash,
+    commission: { model: 'none' },
+    slippage: { model: 'none' },
+    sizing: { kind: 'all-in' },
+    risk: RESEARCH_RISK,
+    volumeCap: 0,
+    bracketTie: 'stop',
+    tz: 'America/New_York',
+    rfAnnual: 0,
   };
 }
 
 function series(symbol: string, ts: number[], open: number[], close: number[]): BarSeries {
   const f = (xs: number[]) => Float64Array.from(xs);
   return {
-    symbol, interval: '1d', ts: f(ts), open: f(open), close: f(close),
-    high: f(open.map((o, i) => Math.max(o, close[i]) + 1)), low: f(open.map((o, i) => Math.min(o, close[i]) - 1)), volume: f(ts.map(() => 1e6)),
+    symbol,
+    interval: '1d',
+    ts: f(ts),
+    open: f(open),
+    close: f(close),
+    high: f(open.map((o, i) => Math.max(o, close[i]) + 1)),
+    low: f(open.map((o, i) => Math.min(o, close[i]) - 1)),
+    volume: f(ts.map(() => 1e6)),
   };
 }
 
-const bar = (s: BarSeries, sid: number, i: number): Bar => ({ symbol: s.symbol, sid, ts: s.ts[i], open: s.open[i], high: s.high[i], low: s.low[i], close: s.close[i], volume: s.volume[i] });
+const bar = (s: BarSeries, sid: number, i: number): Bar => ({
+  symbol: s.symbol,
+  sid,
+  ts: s.ts[i],
+  open: s.open[i],
+  high: s.high[i],
+  low: s.low[i],
+  close: s.close[i],
+  volume: s.volume[i],
+});
 
 /** the start of the bar an order was submitted on (an order is stamped with the close of the bar its strategy saw) */
 const barOf = (o: Order) => o.submittedAt - DAY;
@@ -57,22 +82,44 @@ describe('ml-signal on a hand-made prediction table', () => {
   const n = 10;
   const ts = Array.from({ length: n }, (_, i) => day(i));
   const aOpen = ts.map((_, i) => 100 + i);
-  const A = series('A', ts, aOpen, aOpen.map((o) => o + 0.5));
+  const A = series(
+    'A',
+    ts,
+    aOpen,
+    aOpen.map((o) => o + 0.5),
+  );
   const bClose = [1650, 1660, 1680, 1700, 1500, 1520, 1540, 1560, 1580, 1600];
-  const B = series('B', ts, bClose.map((c) => c - 5), bClose);
+  const B = series(
+    'B',
+    ts,
+    bClose.map((c) => c - 5),
+    bClose,
+  );
   // B's table has no row for its bars 4 and 5 (and a row at noon of day 4, which is no bar at all)
   const aP = [NaN, 0.54, 0.6, 0.7, NaN, 0.52, 0.45, NaN, 0.65, 0.3];
-  const bRows: [number, number][] = [[day(0), NaN], [day(1), 0.5], [day(2), 0.3], [day(3), 0.56], [day(4) + DAY / 2, 0.99], [day(6), 0.51], [day(7), 0.4], [day(8), 0.8], [day(9), NaN]];
-  const table = () =>
-    new PredictionTable([A.ts, Float64Array.from(bRows, (r) => r[0])], [Float64Array.from(aP), Float64Array.from(bRows, (r) => r[1])]);
+  const bRows: [number, number][] = [
+    [day(0), NaN],
+    [day(1), 0.5],
+    [day(2), 0.3],
+    [day(3), 0.56],
+    [day(4) + DAY / 2, 0.99],
+    [day(6), 0.51],
+    [day(7), 0.4],
+    [day(8), 0.8],
+    [day(9), NaN],
+  ];
+  const table = () => new PredictionTable([A.ts, Float64Array.from(bRows, (r) => r[0])], [Float64Array.from(aP), Float64Array.from(bRows, (r) => r[1])]);
   const params = { enter: 0.55, exit: 0.5, fullAt: 0.65, maxWeight: 0.8 };
 
-  it('the board holds each bar its own prediction, NaN for a bar without one (never the previous bar\'s)', () => {
+  it("the board holds each bar its own prediction, NaN for a bar without one (never the previous bar's)", () => {
     const seen: [number, number, number][] = [];
     const recorder: Strategy = { onBar: (ctx, b) => void seen.push([b.sid, b.ts, ctx.signal(b.sid)]) };
     runBacktest([A, B], config(['A', 'B']), [{ name: 'rec', strategy: recorder, weight: 1 }], undefined, { signals: table() });
     const bAt = new Map(bRows);
-    const expected = ts.flatMap((t, i) => [[0, t, aP[i]], [1, t, bAt.get(t) ?? NaN]]);
+    const expected = ts.flatMap((t, i) => [
+      [0, t, aP[i]],
+      [1, t, bAt.get(t) ?? NaN],
+    ]);
     expect(seen).toEqual(expected);
     // B bars 4 and 5 follow a 0.56 and have no row: NaN
     expect(seen.filter(([sid, t]) => sid === 1 && (t === day(4) || t === day(5))).map((r) => r[2])).toEqual([NaN, NaN]);
@@ -130,9 +177,12 @@ describe('ml-signal on a hand-made prediction table', () => {
 /** Each time slice's bars (as forEachSlice visits them, in sid order), copied out for async stepping. */
 function slices(all: readonly BarSeries[]): Bar[][] {
   const out: Bar[][] = [];
-  forEachSlice(all.map((s) => s.ts), (_t, sids, idx, count) => {
-    out.push(Array.from({ length: count }, (_, k) => bar(all[sids[k]], sids[k], idx[k])));
-  });
+  forEachSlice(
+    all.map((s) => s.ts),
+    (_t, sids, idx, count) => {
+      out.push(Array.from({ length: count }, (_, k) => bar(all[sids[k]], sids[k], idx[k])));
+    },
+  );
   return out;
 }
 
@@ -146,7 +196,11 @@ describe.skipIf(!sharedAvailable('data/sp500-daily'))('batched and per-bar infer
   beforeAll(async () => {
     const store = await openStore(':memory:');
     try {
-      await importPaths(store, symbols.map((s) => path.join(SHARED, 'data/sp500-daily/adjusted', `${s}.csv`)), { interval: '1d' });
+      await importPaths(
+        store,
+        symbols.map((s) => path.join(SHARED, 'data/sp500-daily/adjusted', `${s}.csv`)),
+        { interval: '1d' },
+      );
       all = await loadBars(store, { symbols, interval: '1d' });
     } finally {
       store.close();
@@ -154,7 +208,12 @@ describe.skipIf(!sharedAvailable('data/sp500-daily'))('batched and per-bar infer
     const t = trainOnHistory({ series: all, kind: 'gbt', horizon: 5, testFrom: Date.UTC(2016, 0, 1), folds: 1, gbtOptions: { nTrees: 40 } });
     tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-signals-'));
     writeModel(tmp, t.onnx, {
-      name: 'test-gbt', version: '1', description: 'signals test', input: INPUT_NAME, output: OUTPUT_NAME, features: [...FEATURE_NAMES],
+      name: 'test-gbt',
+      version: '1',
+      description: 'signals test',
+      input: INPUT_NAME,
+      output: OUTPUT_NAME,
+      features: [...FEATURE_NAMES],
       label: { kind: 'forward-return-sign', horizon: 5, definition: 'test' },
     });
     loaded = await loadModel(tmp);
@@ -237,7 +296,8 @@ describe('ml-signal with the committed models/gbt-daily on the bundled sample', 
       } else expect(p).toBeLessThan(0.5);
     }
     expect(orders.some((o) => o.side === 'SELL')).toBe(true);
-    const fingerprint = (r: typeof a.r) => JSON.stringify([r.engine.orders, r.journal.fills, r.journal.equityCurve, r.engine.trades, r.engine.portfolio.equity()]);
+    const fingerprint = (r: typeof a.r) =>
+      JSON.stringify([r.engine.orders, r.journal.fills, r.journal.equityCurve, r.engine.trades, r.engine.portfolio.equity()]);
     expect(fingerprint(b.r)).toBe(fingerprint(a.r));
     expect(b.signals.values).toEqual(a.signals.values);
     // one table serves any number of runs (its cursors start again when a run starts again)

@@ -50,7 +50,11 @@ describe('npm run train', () => {
     const card = readCard(out);
     expect(card.features).toEqual([...FEATURE_NAMES]);
     expect(card.label).toMatchObject({ kind: 'forward-return-sign', horizon: HORIZON });
-    expect(card.sha256).toBe(createHash('sha256').update(readFileSync(path.join(out, card.file))).digest('hex'));
+    expect(card.sha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(path.join(out, card.file)))
+        .digest('hex'),
+    );
 
     const training = card.training as { symbols: string[]; from: string; to: string; rows: number; scores: Record<string, number> };
     const evaluation = card.evaluation as {
@@ -116,7 +120,15 @@ describe('npm run train', () => {
 
 describe('npm run train never replaces a model unless --out names it', () => {
   const committed = path.join(ROOT, 'models/gbt-daily');
-  const hashes = () => Object.fromEntries(['card.json', 'model.onnx'].map((f) => [f, createHash('sha256').update(readFileSync(path.join(committed, f))).digest('hex')]));
+  const hashes = () =>
+    Object.fromEntries(
+      ['card.json', 'model.onnx'].map((f) => [
+        f,
+        createHash('sha256')
+          .update(readFileSync(path.join(committed, f)))
+          .digest('hex'),
+      ]),
+    );
 
   it('without --out it refuses the default folder that holds the committed models/gbt-daily, at once, leaving it byte-identical', () => {
     const before = hashes();
@@ -158,7 +170,10 @@ describe('loadModel refuses a card that does not describe its file', () => {
       [card.features[2], card.features[3]] = [card.features[3], card.features[2]];
       card.label.horizon = HORIZON + 1;
     });
-    const error = await loadModel(dir).then(() => '', (e: Error) => e.message);
+    const error = await loadModel(dir).then(
+      () => '',
+      (e: Error) => e.message,
+    );
     expect(error).toContain(`model card ${path.join(dir, 'card.json')}: 'features', 'label' differ from what model.onnx was written with`);
     expect(error).toContain(`label.horizon is ${HORIZON + 1} in the card, ${HORIZON} in the model`);
     expect(error).toMatch(/retrain with npm run train/);

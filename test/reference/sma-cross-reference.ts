@@ -58,7 +58,14 @@ export function referenceSmaCross(bars: RefBars, fast: number, slow: number, cas
       }
     } else if (pending === 'sell') {
       cash += shares * bars.open[t];
-      trades.push({ entryDate: entry.date, exitDate: bars.date[t], entryPrice: entry.price, exitPrice: bars.open[t], quantity: shares, pnl: shares * (bars.open[t] - entry.price) });
+      trades.push({
+        entryDate: entry.date,
+        exitDate: bars.date[t],
+        entryPrice: entry.price,
+        exitPrice: bars.open[t],
+        quantity: shares,
+        pnl: shares * (bars.open[t] - entry.price),
+      });
       shares = 0;
     }
     pending = null;

@@ -26,7 +26,11 @@ describe.skipIf(!available)('sma-cross agrees trade for trade with an independen
   let store: Store;
   beforeAll(async () => {
     store = await openStore(':memory:');
-    await importPaths(store, SYMBOLS.map((s) => path.join(SHARED, DIR, `${s}.csv`)), { interval: '1d' });
+    await importPaths(
+      store,
+      SYMBOLS.map((s) => path.join(SHARED, DIR, `${s}.csv`)),
+      { interval: '1d' },
+    );
   });
   afterAll(() => store?.close());
 
@@ -37,7 +41,13 @@ describe.skipIf(!available)('sma-cross agrees trade for trade with an independen
         const series = await loadBars(store, { symbols: [symbol], interval: '1d' });
         const cfg = config({ strategy: 'sma-cross', params: p, symbols: [symbol], risk: RESEARCH_RISK });
         const r = runBacktest(series, cfg, buildSlots('sma-cross', p, [symbol]));
-        const got = r.engine.trades.map((t) => ({ entryDate: iso(t.entryTime), exitDate: iso(t.exitTime), entryPrice: t.entryPrice, exitPrice: t.exitPrice, quantity: t.quantity }));
+        const got = r.engine.trades.map((t) => ({
+          entryDate: iso(t.entryTime),
+          exitDate: iso(t.exitTime),
+          entryPrice: t.entryPrice,
+          exitPrice: t.exitPrice,
+          quantity: t.quantity,
+        }));
         expect(got).toEqual(ref.trades.map(({ pnl: _pnl, ...t }) => t));
         r.engine.trades.forEach((t, i) => expect(t.pnl).toBeCloseTo(ref.trades[i].pnl, 6));
         expect(r.engine.portfolio.position(0)).toBe(ref.openShares);

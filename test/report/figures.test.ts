@@ -48,7 +48,23 @@ describe('one plotting module for the tearsheet and the notebooks', () => {
   });
 
   it('prints each heatmap cell and leaves missing cells empty', () => {
-    const f = heatmapFigure('Sharpe', [30, 50], [5, 10], [[0.5, null], [-0.25, 1]]);
-    expect(f.traces[0]).toMatchObject({ type: 'heatmap', x: ['30', '50'], y: ['5', '10'], text: [['0.50', ''], ['-0.25', '1.00']] });
+    const f = heatmapFigure(
+      'Sharpe',
+      [30, 50],
+      [5, 10],
+      [
+        [0.5, null],
+        [-0.25, 1],
+      ],
+    );
+    expect(f.traces[0]).toMatchObject({
+      type: 'heatmap',
+      x: ['30', '50'],
+      y: ['5', '10'],
+      text: [
+        ['0.50', ''],
+        ['-0.25', '1.00'],
+      ],
+    });
   });
 });

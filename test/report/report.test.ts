@@ -85,7 +85,19 @@ describe('renderReportHtml', () => {
     for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']) expect(html).toContain(`id="${id}"`);
     // the benchmark's name reaches plotly escaped (plotly renders HTML in trace names)
     expect(html).toContain(`"name":${jsonForScript(`Buy &amp; hold ${escapeHtml(EVIL)}`)}`);
-    for (const title of ['Metrics', 'Equity', 'Drawdown', 'Rolling Sharpe and volatility (63 days)', 'Exposure', 'Monthly returns', 'Open positions', 'Risk events', 'Orders', 'Run config', 'Conventions']) {
+    for (const title of [
+      'Metrics',
+      'Equity',
+      'Drawdown',
+      'Rolling Sharpe and volatility (63 days)',
+      'Exposure',
+      'Monthly returns',
+      'Open positions',
+      'Risk events',
+      'Orders',
+      'Run config',
+      'Conventions',
+    ]) {
       expect(html).toContain(`<h2>${title}`);
     }
     expect(html).toContain('marked at the last close, not sold');
@@ -94,7 +106,14 @@ describe('renderReportHtml', () => {
 
   it('renders an empty run without failing', () => {
     const r = buildReport({
-      version: '0.0.0', config: {}, startingCash: 1000, equity: [], trades: [], fills: [], orders: [], riskEvents: [],
+      version: '0.0.0',
+      config: {},
+      startingCash: 1000,
+      equity: [],
+      trades: [],
+      fills: [],
+      orders: [],
+      riskEvents: [],
       openPositions: [],
     });
     const page = renderReportHtml(r);
@@ -109,8 +128,20 @@ describe('buildReport', () => {
 
   it('keeps the documented key order and ISO times', () => {
     expect(Object.keys(r)).toEqual([
-      'tradebench', 'config', 'startingCash', 'finalEquity', 'metrics', 'trades', 'openPositions', 'attribution', 'orders', 'fills',
-      'riskEvents', 'equity', 'benchmark', 'rolling',
+      'tradebench',
+      'config',
+      'startingCash',
+      'finalEquity',
+      'metrics',
+      'trades',
+      'openPositions',
+      'attribution',
+      'orders',
+      'fills',
+      'riskEvents',
+      'equity',
+      'benchmark',
+      'rolling',
     ]);
     expect(Object.keys(r.equity[0])).toEqual(['date', 'equity', 'cash', 'drawdown', 'exposure']);
     expect(Object.keys(r.benchmark!)).toEqual(['symbol', 'equity']);
@@ -160,7 +191,15 @@ describe('buildReport', () => {
     const dates = ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-08'];
     const equity = dates.map((s) => ({ ts: d(s), equity: 1000, cash: 1000 }));
     const rr = buildReport({
-      version: '0', config: {}, startingCash: 1000, equity, trades: [], fills: [], orders: [], riskEvents: [], openPositions: [],
+      version: '0',
+      config: {},
+      startingCash: 1000,
+      equity,
+      trades: [],
+      fills: [],
+      orders: [],
+      riskEvents: [],
+      openPositions: [],
       exposure: [0, 500, 1000, 0, 0],
       // no bar on 01-04 and 01-08; an extra bar on 01-06 (after 01-05, before 01-08)
       benchmark: { symbol: 'SPY', ts: [d('2024-01-02'), d('2024-01-03'), d('2024-01-05'), d('2024-01-06')], close: [100, 110, 90, 120] },
@@ -182,10 +221,11 @@ describe('buildReport', () => {
     const t0 = Date.UTC(2024, 0, 2, 14, 30);
     const ts: number[] = [];
     const close: number[] = [];
-    for (let day = 0; day < 3; day++) for (let k = 0; k < 4; k++) {
-      ts.push(t0 + day * DAY + k * 60_000);
-      close.push(100 + day * 10 + k);
-    }
+    for (let day = 0; day < 3; day++)
+      for (let k = 0; k < 4; k++) {
+        ts.push(t0 + day * DAY + k * 60_000);
+        close.push(100 + day * 10 + k);
+      }
     const f = Float64Array.from(ts);
     const c = Float64Array.from(close);
     const series = [{ symbol: 'SPY', interval: '1m' as const, ts: f, open: c, high: c, low: c, close: c, volume: c.map(() => 1000) }];
@@ -202,8 +242,20 @@ describe('buildReport', () => {
 
   it('converts orders: all-in quantity, limit/stop only where the type uses them, reason when set', () => {
     const base: OrderLike = {
-      id: 3, symbol: 'X', side: 'BUY', type: 'MKT', qty: { kind: 'all-in' }, limit: NaN, stop: 0, tif: 'DAY',
-      status: 'FILLED', submittedAt: Date.UTC(2024, 0, 2), filledQty: 10, avgFillPrice: 5, commission: 1, reason: '',
+      id: 3,
+      symbol: 'X',
+      side: 'BUY',
+      type: 'MKT',
+      qty: { kind: 'all-in' },
+      limit: NaN,
+      stop: 0,
+      tif: 'DAY',
+      status: 'FILLED',
+      submittedAt: Date.UTC(2024, 0, 2),
+      filledQty: 10,
+      avgFillPrice: 5,
+      commission: 1,
+      reason: '',
     };
     const mkt = toReportOrder(base);
     expect(mkt.quantity).toBe('all-in');
@@ -217,11 +269,23 @@ describe('buildReport', () => {
 
   it('marks open positions, short ones too', () => {
     const rr = buildReport({
-      version: '0', config: {}, startingCash: 1000, equity: [], trades: [], fills: [], orders: [], riskEvents: [],
+      version: '0',
+      config: {},
+      startingCash: 1000,
+      equity: [],
+      trades: [],
+      fills: [],
+      orders: [],
+      riskEvents: [],
       openPositions: [{ symbol: 'S', quantity: -10, avgCost: 50, lastPrice: 45, markedAt: Date.UTC(2024, 5, 28) }],
     });
     expect(rr.openPositions[0]).toEqual({
-      symbol: 'S', quantity: -10, avgCost: 50, lastPrice: 45, marketValue: -450, unrealizedPnl: 50,
+      symbol: 'S',
+      quantity: -10,
+      avgCost: 50,
+      lastPrice: 45,
+      marketValue: -450,
+      unrealizedPnl: 50,
       markedAt: '2024-06-28T00:00:00.000Z',
     });
   });

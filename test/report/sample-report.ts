@@ -54,12 +54,28 @@ export function sampleReport(opts: SampleOptions = {}): Report {
   const order = (s: number, side: 'BUY' | 'SELL', i: number, qty: number, px: number, comm: number): void => {
     const id = ++orderId;
     orders.push({
-      id, symbol: symbols[s], side, type: 'MKT', qty: { kind: 'shares', shares: qty }, limit: NaN, stop: NaN,
-      tif: 'DAY', status: 'FILLED', submittedAt: ts[i - 1], filledQty: qty, avgFillPrice: px, commission: comm,
+      id,
+      symbol: symbols[s],
+      side,
+      type: 'MKT',
+      qty: { kind: 'shares', shares: qty },
+      limit: NaN,
+      stop: NaN,
+      tif: 'DAY',
+      status: 'FILLED',
+      submittedAt: ts[i - 1],
+      filledQty: qty,
+      avgFillPrice: px,
+      commission: comm,
       reason: '',
     });
     fills.push({
-      orderId: id, symbol: symbols[s], ts: ts[i], qty: side === 'BUY' ? qty : -qty, price: px, commission: comm,
+      orderId: id,
+      symbol: symbols[s],
+      ts: ts[i],
+      qty: side === 'BUY' ? qty : -qty,
+      price: px,
+      commission: comm,
     });
   };
 
@@ -95,8 +111,16 @@ export function sampleReport(opts: SampleOptions = {}): Report {
       const pnl = (pout - pin) * qty - 2 * comm;
       realized[exit] += pnl;
       trades.push({
-        symbol: symbols[s], side: 'LONG', entryTime: ts[entry], exitTime: ts[exit], entryPrice: pin, exitPrice: pout,
-        quantity: qty, pnl, commission: 2 * comm, strategy: 'sma-cross',
+        symbol: symbols[s],
+        side: 'LONG',
+        entryTime: ts[entry],
+        exitTime: ts[exit],
+        entryPrice: pin,
+        exitPrice: pout,
+        quantity: qty,
+        pnl,
+        commission: 2 * comm,
+        strategy: 'sma-cross',
       });
       i = exit + 2 + Math.floor(rnd() * 12);
     }
@@ -123,17 +147,33 @@ export function sampleReport(opts: SampleOptions = {}): Report {
 
   const riskEvents: RiskEvent[] = [
     {
-      ts: ts[Math.floor(days / 3)], orderId: orderId + 1, check: 'maxPositionPct', value: 0.071, limit: 0.05,
+      ts: ts[Math.floor(days / 3)],
+      orderId: orderId + 1,
+      check: 'maxPositionPct',
+      value: 0.071,
+      limit: 0.05,
       message: 'order would make AAPL 7.1% of equity (limit 5%)',
     },
     {
-      ts: ts[Math.floor((2 * days) / 3)], orderId: orderId + 2, check: 'maxOrderValue', value: 61_250, limit: 50_000,
+      ts: ts[Math.floor((2 * days) / 3)],
+      orderId: orderId + 2,
+      check: 'maxOrderValue',
+      value: 61_250,
+      limit: 50_000,
       message: 'order value 61,250 USD exceeds 50,000 USD',
     },
   ];
   orders.push({
-    ...orders[0], id: orderId + 1, status: 'REJECTED', submittedAt: ts[Math.floor(days / 3)], filledQty: 0,
-    avgFillPrice: 0, commission: 0, type: 'LMT', limit: 101.5, reason: 'risk: maxPositionPct 0.071 > 0.05',
+    ...orders[0],
+    id: orderId + 1,
+    status: 'REJECTED',
+    submittedAt: ts[Math.floor(days / 3)],
+    filledQty: 0,
+    avgFillPrice: 0,
+    commission: 0,
+    type: 'LMT',
+    limit: 101.5,
+    reason: 'risk: maxPositionPct 0.071 > 0.05',
   });
 
   const last = ts.length - 1;
@@ -160,7 +200,11 @@ export function sampleReport(opts: SampleOptions = {}): Report {
     orders,
     riskEvents,
     openPositions: open.map((p) => ({
-      symbol: symbols[p.s], quantity: p.qty, avgCost: p.px, lastPrice: price[p.s][last], markedAt: ts[last],
+      symbol: symbols[p.s],
+      quantity: p.qty,
+      avgCost: p.px,
+      lastPrice: price[p.s][last],
+      markedAt: ts[last],
     })),
     extraConventions: ['Sample data: synthetic prices from a seeded generator, for previewing the report layout.'],
   });

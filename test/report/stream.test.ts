@@ -73,13 +73,24 @@ describe('jsonChunks', () => {
 
   it('matches JSON.stringify on values with toJSON, boxed primitives, sparse arrays and typed arrays', () => {
     // eslint-disable-next-line no-sparse-arrays
-    const v = { d: new Date(0), n: Object(1), s: Object('x'), sparse: [1, , 3], f: () => 1, t: new Float64Array([1.5, 2]), deep: { a: { b: { c: [{ d: 1 }] } } } };
+    const v = {
+      d: new Date(0),
+      n: Object(1),
+      s: Object('x'),
+      sparse: [1, undefined, 3],
+      f: () => 1,
+      t: new Float64Array([1.5, 2]),
+      deep: { a: { b: { c: [{ d: 1 }] } } },
+    };
     for (const indent of [0, 2]) expect(joined(jsonChunks(v, indent))).toBe(JSON.stringify(v, null, indent));
   });
 
   it('joins exactly for long arrays (written in slices), at the top and nested, with any indent', () => {
-    const long = Array.from({ length: 1_000 }, (_, i) => (i % 7 === 0 ? undefined : i % 5 === 0 ? { a: i, b: [i, { c: 'x\ny' }], u: undefined } : i % 3 === 0 ? [i, null] : `s${i}`));
-    for (const v of [long, { k: long, m: { n: long, e: [] } }, [[long]]]) for (const indent of [0, 2, 4]) expect(joined(jsonChunks(v, indent))).toBe(JSON.stringify(v, null, indent));
+    const long = Array.from({ length: 1_000 }, (_, i) =>
+      i % 7 === 0 ? undefined : i % 5 === 0 ? { a: i, b: [i, { c: 'x\ny' }], u: undefined } : i % 3 === 0 ? [i, null] : `s${i}`,
+    );
+    for (const v of [long, { k: long, m: { n: long, e: [] } }, [[long]]])
+      for (const indent of [0, 2, 4]) expect(joined(jsonChunks(v, indent))).toBe(JSON.stringify(v, null, indent));
   });
 
   it('script-safe pieces join to jsonForScript', () => {
@@ -110,7 +121,9 @@ describe('streamed report.html', () => {
   // sha256 of the page (without the plotly bundle) as the one-string renderer wrote it before streaming
   // (Tradebench at git HEAD of 2026-11-30); a deliberate change of the page's markup changes these.
   it('gives the bytes the one-string renderer gave', () => {
-    expect(sha256(withoutPlotly(joined(renderReportHtmlChunks(sampleReport({ days: 80 })))))).toBe('9a08916cb1139d9dae74eb5130671eb4eb6962d713deb1b19b68c865e10195af');
+    expect(sha256(withoutPlotly(joined(renderReportHtmlChunks(sampleReport({ days: 80 })))))).toBe(
+      '9a08916cb1139d9dae74eb5130671eb4eb6962d713deb1b19b68c865e10195af',
+    );
     expect(sha256(withoutPlotly(joined(renderReportHtmlChunks(evilReport()))))).toBe('59ccfbee8c3f4af35c8d6b56a77d0aa0a8673f8ea417578ece2de8baf468b5ed');
   });
 

@@ -41,18 +41,36 @@ describe('npm run promote and the live runner', () => {
     const file = /promoted: wrote (.+\.json)/.exec(r.stdout)![1];
     const record = JSON.parse(readFileSync(file, 'utf8'));
     const source = readFileSync(path.join(ROOT, 'strategies/sma-cross.ts'), 'utf8');
-    expect(record).toMatchObject({ strategy: 'sma-cross', params: { fast: 10, slow: 30 }, symbols: ['SPY'], strategyFileHash: sha256(source), thresholds: { minSharpe: 0.1 } });
+    expect(record).toMatchObject({
+      strategy: 'sma-cross',
+      params: { fast: 10, slow: 30 },
+      symbols: ['SPY'],
+      strategyFileHash: sha256(source),
+      thresholds: { minSharpe: 0.1 },
+    });
     expect(record.data.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(record.walkForward.windows.length).toBeGreaterThan(5);
     expect(readFileSync(file, 'utf8')).toContain('\n  "strategy": "sma-cross",'); // pretty, diffable
     expect(findPromotion(dir, 'sma-cross', sha256(source), { fast: 10, slow: 30 })).toBeDefined();
-    expect(findPromotion(dir, 'sma-cross', sha256(source + '// changed\n'), { fast: 10, slow: 30 })).toBeUndefined();
+    expect(findPromotion(dir, 'sma-cross', sha256(`${source}// changed\n`), { fast: 10, slow: 30 })).toBeUndefined();
     expect(findPromotion(dir, 'sma-cross', sha256(source), { fast: 5, slow: 30 })).toBeUndefined();
 
     const refused = runCli('live.ts', ['--symbols', 'SPY', '--params', '{"fast":5}', '--promoted-dir', dir]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/a live account needs a promotion record for sma-cross \{"fast":5,"slow":30\}/);
-    const accepted = runCli('live.ts', ['--symbols', 'SPY', '--promoted-dir', dir, '--lockstep', '--from', '2013-10-07', '--to', '2013-10-07', '--out', path.join(dir, 'live')]);
+    const accepted = runCli('live.ts', [
+      '--symbols',
+      'SPY',
+      '--promoted-dir',
+      dir,
+      '--lockstep',
+      '--from',
+      '2013-10-07',
+      '--to',
+      '2013-10-07',
+      '--out',
+      path.join(dir, 'live'),
+    ]);
     expect(accepted.stderr).toMatch(/live account: sma-cross promoted on/);
     expect(accepted.code).toBe(0);
   }, 180_000);

@@ -18,8 +18,12 @@ const WORKER = pathToFileURL(path.join(ROOT, 'scripts/lib/sweep-worker.ts')).hre
 describe('grid and walk-forward windows', () => {
   it('expands a grid in a fixed order, first key slowest', () => {
     expect(expandGrid({ fast: [5, 10], slow: [30, 50, 100] })).toEqual([
-      { fast: 5, slow: 30 }, { fast: 5, slow: 50 }, { fast: 5, slow: 100 },
-      { fast: 10, slow: 30 }, { fast: 10, slow: 50 }, { fast: 10, slow: 100 },
+      { fast: 5, slow: 30 },
+      { fast: 5, slow: 50 },
+      { fast: 5, slow: 100 },
+      { fast: 10, slow: 30 },
+      { fast: 10, slow: 50 },
+      { fast: 10, slow: 100 },
     ]);
     expect(() => expandGrid({ fast: [] })).toThrow(/'fast' must be a non-empty list/);
   });
@@ -67,7 +71,14 @@ describe('parallel sweeps on worker threads', () => {
 
   it('walk-forward: train and test runs only see their own period; the summary picks the best in-sample params', async () => {
     const cfg = config({ strategy: 'sma-cross', symbols: ['SPY', 'AAPL'], sizing: { kind: 'percent', percent: 50 } });
-    const { results, windows } = await runSweep({ config: cfg, grid: { fast: [5, 20], slow: [50] }, series, worker: WORKER, workers: 2, walkForward: parseWalkForward('train=5y,test=2y') });
+    const { results, windows } = await runSweep({
+      config: cfg,
+      grid: { fast: [5, 20], slow: [50] },
+      series,
+      worker: WORKER,
+      workers: 2,
+      walkForward: parseWalkForward('train=5y,test=2y'),
+    });
     expect(windows.length).toBeGreaterThan(3);
     for (const r of results) {
       const w = windows[r.window];
@@ -85,15 +96,33 @@ describe('parallel sweeps on worker threads', () => {
       const i = s.ts.findIndex((x) => x >= a);
       const j = s.ts.findIndex((x) => x > b);
       const e = j < 0 ? s.ts.length : j;
-      return { ...s, ts: s.ts.slice(i, e), open: s.open.slice(i, e), high: s.high.slice(i, e), low: s.low.slice(i, e), close: s.close.slice(i, e), volume: s.volume.slice(i, e) };
+      return {
+        ...s,
+        ts: s.ts.slice(i, e),
+        open: s.open.slice(i, e),
+        high: s.high.slice(i, e),
+        low: s.low.slice(i, e),
+        close: s.close.slice(i, e),
+        volume: s.volume.slice(i, e),
+      };
     };
-    const warm = runBacktest(series.map((s) => cut(s, w.trainFrom, w.testTo)), { ...cfg, params: t.params }, buildSlots('sma-cross', t.params, cfg.symbols), undefined, { warmUpUntil: w.testFrom });
+    const warm = runBacktest(
+      series.map((s) => cut(s, w.trainFrom, w.testTo)),
+      { ...cfg, params: t.params },
+      buildSlots('sma-cross', t.params, cfg.symbols),
+      undefined,
+      { warmUpUntil: w.testFrom },
+    );
     expect(t.finalEquity).toBe(warm.engine.portfolio.equity());
     expect(warm.journal.equityCurve[0].ts).toBeGreaterThanOrEqual(w.testFrom);
     expect(Math.min(...warm.journal.fills.map((f) => f.ts))).toBeGreaterThanOrEqual(w.testFrom);
     expect(warm.engine.orders.length).toBeGreaterThan(0);
     // started cold, the same test period could not act until its 50-bar average filled
-    const cold = runBacktest(series.map((s) => cut(s, w.testFrom, w.testTo)), { ...cfg, params: t.params }, buildSlots('sma-cross', t.params, cfg.symbols));
+    const cold = runBacktest(
+      series.map((s) => cut(s, w.testFrom, w.testTo)),
+      { ...cfg, params: t.params },
+      buildSlots('sma-cross', t.params, cfg.symbols),
+    );
     const firstOrder = (r: typeof cold) => Math.min(...r.engine.orders.map((o) => o.submittedAt));
     expect(firstOrder(warm)).toBeGreaterThanOrEqual(w.testFrom);
     expect(firstOrder(warm)).toBeLessThan(firstOrder(cold));

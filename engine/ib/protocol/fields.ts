@@ -25,7 +25,10 @@ const MAX_DOUBLE = Number.MAX_VALUE;
 export class FieldCursor {
   pos: number;
 
-  constructor(readonly fields: readonly string[], start = 0) {
+  constructor(
+    readonly fields: readonly string[],
+    start = 0,
+  ) {
     this.pos = start;
   }
 

@@ -9,7 +9,7 @@ export const API_PREFIX = Buffer.from('API\0', 'latin1');
 /** One frame: the fields, each followed by NUL. */
 export function encodeFrame(fields: readonly Field[]): Buffer {
   let text = '';
-  for (const f of fields) text += formatField(f) + '\0';
+  for (const f of fields) text += `${formatField(f)}\0`;
   const payload = Buffer.from(text, 'utf8');
   const frame = Buffer.allocUnsafe(4 + payload.length);
   frame.writeUInt32BE(payload.length, 0);

@@ -24,14 +24,35 @@ export const nextValidId = (orderId: number): Fields => [OUT.NEXT_VALID_ID, 1, o
 export const currentTime = (epochSec: number): Fields => [OUT.CURRENT_TIME, 1, epochSec];
 
 /** With id -1 the client emits `info` (notices such as 1100, 2104), otherwise `error`. */
-export const error = (id: number, code: number, message: string, advancedOrderRejectJson = ''): Fields => [OUT.ERR_MSG, 2, id, code, message, advancedOrderRejectJson];
+export const error = (id: number, code: number, message: string, advancedOrderRejectJson = ''): Fields => [
+  OUT.ERR_MSG,
+  2,
+  id,
+  code,
+  message,
+  advancedOrderRejectJson,
+];
 
-export const tickPrice = (reqId: number, tickType: number, price: number, size: number, attrMask = 0): Fields => [OUT.TICK_PRICE, 6, reqId, tickType, price, size, attrMask];
+export const tickPrice = (reqId: number, tickType: number, price: number, size: number, attrMask = 0): Fields => [
+  OUT.TICK_PRICE,
+  6,
+  reqId,
+  tickType,
+  price,
+  size,
+  attrMask,
+];
 export const tickSize = (reqId: number, tickType: number, size: number): Fields => [OUT.TICK_SIZE, 6, reqId, tickType, size];
 export const tickString = (reqId: number, tickType: number, value: string): Fields => [OUT.TICK_STRING, 6, reqId, tickType, value];
 export const tickGeneric = (reqId: number, tickType: number, value: number): Fields => [OUT.TICK_GENERIC, 6, reqId, tickType, value];
 /** the client reads minTick as an integer (a known client bug): it sees 0 for 0.01 */
-export const tickReqParams = (reqId: number, minTick: number, bboExchange: string, snapshotPermissions: number): Fields => [OUT.TICK_REQ_PARAMS, reqId, minTick, bboExchange, snapshotPermissions];
+export const tickReqParams = (reqId: number, minTick: number, bboExchange: string, snapshotPermissions: number): Fields => [
+  OUT.TICK_REQ_PARAMS,
+  reqId,
+  minTick,
+  bboExchange,
+  snapshotPermissions,
+];
 export const tickSnapshotEnd = (reqId: number): Fields => [OUT.TICK_SNAPSHOT_END, 1, reqId];
 export const marketDataType = (reqId: number, type: number): Fields => [OUT.MARKET_DATA_TYPE, 1, reqId, type];
 
@@ -45,7 +66,19 @@ export interface BarOut {
   count: number;
 }
 
-export const realtimeBar = (reqId: number, barStartEpochSec: number, b: BarOut): Fields => [OUT.REAL_TIME_BARS, 3, reqId, barStartEpochSec, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count];
+export const realtimeBar = (reqId: number, barStartEpochSec: number, b: BarOut): Fields => [
+  OUT.REAL_TIME_BARS,
+  3,
+  reqId,
+  barStartEpochSec,
+  b.open,
+  b.high,
+  b.low,
+  b.close,
+  b.volume,
+  b.wap,
+  b.count,
+];
 
 export interface HistoricalBarOut extends BarOut {
   date: string;
@@ -59,7 +92,18 @@ export function historicalData(reqId: number, start: string, end: string, bars: 
 }
 
 /** Note the order: open, close, high, low, wap, volume. */
-export const historicalDataUpdate = (reqId: number, barCount: number, b: HistoricalBarOut): Fields => [OUT.HISTORICAL_DATA_UPDATE, reqId, barCount, b.date, b.open, b.close, b.high, b.low, b.wap, b.volume];
+export const historicalDataUpdate = (reqId: number, barCount: number, b: HistoricalBarOut): Fields => [
+  OUT.HISTORICAL_DATA_UPDATE,
+  reqId,
+  barCount,
+  b.date,
+  b.open,
+  b.close,
+  b.high,
+  b.low,
+  b.wap,
+  b.volume,
+];
 
 export interface ContractDetailsOut {
   contract: ContractOut;
@@ -78,13 +122,47 @@ export interface ContractDetailsOut {
 export function contractDetails(reqId: number, d: ContractDetailsOut): Fields {
   const k = d.contract;
   return [
-    OUT.CONTRACT_DATA, reqId, k.symbol, k.secType, '', '', 0, '', k.exchange, k.currency, k.localSymbol, d.marketName, k.tradingClass, k.conId,
-    d.minTick, '', d.orderTypes, d.validExchanges, 1, 0, d.longName, k.primaryExch,
-    '', '', '', '', d.timeZoneId, d.tradingHours, d.liquidHours, // contractMonth, industry, category, subcategory, tz, hours
-    '', '', // evRule, evMultiplier
+    OUT.CONTRACT_DATA,
+    reqId,
+    k.symbol,
+    k.secType,
+    '',
+    '',
+    0,
+    '',
+    k.exchange,
+    k.currency,
+    k.localSymbol,
+    d.marketName,
+    k.tradingClass,
+    k.conId,
+    d.minTick,
+    '',
+    d.orderTypes,
+    d.validExchanges,
+    1,
+    0,
+    d.longName,
+    k.primaryExch,
+    '',
+    '',
+    '',
+    '',
+    d.timeZoneId,
+    d.tradingHours,
+    d.liquidHours, // contractMonth, industry, category, subcategory, tz, hours
+    '',
+    '', // evRule, evMultiplier
     0, // secIdList count
-    1, '', '', d.marketRuleIds, '', d.stockType, // aggGroup, underSymbol, underSecType, marketRuleIds, realExpirationDate, stockType
-    1, 1, 100, // minSize, sizeIncrement, suggestedSizeIncrement
+    1,
+    '',
+    '',
+    d.marketRuleIds,
+    '',
+    d.stockType, // aggGroup, underSymbol, underSecType, marketRuleIds, realExpirationDate, stockType
+    1,
+    1,
+    100, // minSize, sizeIncrement, suggestedSizeIncrement
     0, // ineligibility reasons count (no fund fields: not a FUND)
   ];
 }
@@ -104,7 +182,20 @@ export interface OrderStatusOut {
   whyHeld: string;
 }
 
-export const orderStatus = (s: OrderStatusOut): Fields => [OUT.ORDER_STATUS, s.orderId, s.status, s.filled, s.remaining, s.avgFillPrice, s.permId, s.parentId, s.lastFillPrice, s.clientId, s.whyHeld, 0];
+export const orderStatus = (s: OrderStatusOut): Fields => [
+  OUT.ORDER_STATUS,
+  s.orderId,
+  s.status,
+  s.filled,
+  s.remaining,
+  s.avgFillPrice,
+  s.permId,
+  s.parentId,
+  s.lastFillPrice,
+  s.clientId,
+  s.whyHeld,
+  0,
+];
 
 export interface OpenOrderOut {
   orderId: number;
@@ -137,38 +228,139 @@ export interface OpenOrderOut {
 export function openOrder(o: OpenOrderOut): Fields {
   const k = o.contract;
   return [
-    OUT.OPEN_ORDER, o.orderId,
-    k.conId, k.symbol, k.secType, '', 0, '', '', k.exchange, k.currency, k.localSymbol, k.tradingClass,
-    o.action, o.totalQuantity, o.orderType, o.lmtPrice, o.auxPrice, o.tif, o.ocaGroup, o.account, o.openClose, o.origin,
-    o.orderRef, o.clientId, o.permId, o.outsideRth, o.hidden, 0, o.goodAfterTime,
+    OUT.OPEN_ORDER,
+    o.orderId,
+    k.conId,
+    k.symbol,
+    k.secType,
+    '',
+    0,
+    '',
+    '',
+    k.exchange,
+    k.currency,
+    k.localSymbol,
+    k.tradingClass,
+    o.action,
+    o.totalQuantity,
+    o.orderType,
+    o.lmtPrice,
+    o.auxPrice,
+    o.tif,
+    o.ocaGroup,
+    o.account,
+    o.openClose,
+    o.origin,
+    o.orderRef,
+    o.clientId,
+    o.permId,
+    o.outsideRth,
+    o.hidden,
+    0,
+    o.goodAfterTime,
     '', // deprecated sharesAllocation
-    '', '', '', // faGroup, faMethod, faPercentage
-    '', o.goodTillDate, '', '', '', // modelCode, goodTillDate, rule80A, percentOffset, settlingFirm
-    0, '', -1, // shortSaleSlot, designatedLocation, exemptCode
-    0, '', '', '', '', '', '', // auctionStrategy, startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper, displaySize
-    false, false, false, '', o.ocaType, false, false, '', // blockOrder, sweepToFill, allOrNone, minQty, ocaType, eTradeOnly, firmQuoteOnly, nbboPriceCap
-    o.parentId, 0, // parentId, triggerMethod
-    '', 0, '', '', 0, 0, // volatility, volatilityType, deltaNeutralOrderType, deltaNeutralAuxPrice, continuousUpdate, referencePriceType
-    o.trailStopPrice, o.trailingPercent,
-    '', '', // basisPoints, basisPointsType
-    '', 0, 0, 0, // comboLegsDescription, comboLegs count, orderComboLegs count, smartComboRoutingParams count
-    '', '', '', // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
-    '', false, '', '', false, // hedgeType, optOutSmartRouting, clearingAccount, clearingIntent, notHeld
-    false, '', false, // deltaNeutralContract flag, algoStrategy, solicited
-    false, o.status, // whatIf, orderState.status
-    '', '', '', '', '', '', // margin before/change
-    '', '', '', // margin after
-    '', '', '', '', '', // commission, minCommission, maxCommission, commissionCurrency, warningText
-    false, false, // randomizeSize, randomizePrice
+    '',
+    '',
+    '', // faGroup, faMethod, faPercentage
+    '',
+    o.goodTillDate,
+    '',
+    '',
+    '', // modelCode, goodTillDate, rule80A, percentOffset, settlingFirm
+    0,
+    '',
+    -1, // shortSaleSlot, designatedLocation, exemptCode
+    0,
+    '',
+    '',
+    '',
+    '',
+    '',
+    '', // auctionStrategy, startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper, displaySize
+    false,
+    false,
+    false,
+    '',
+    o.ocaType,
+    false,
+    false,
+    '', // blockOrder, sweepToFill, allOrNone, minQty, ocaType, eTradeOnly, firmQuoteOnly, nbboPriceCap
+    o.parentId,
+    0, // parentId, triggerMethod
+    '',
+    0,
+    '',
+    '',
+    0,
+    0, // volatility, volatilityType, deltaNeutralOrderType, deltaNeutralAuxPrice, continuousUpdate, referencePriceType
+    o.trailStopPrice,
+    o.trailingPercent,
+    '',
+    '', // basisPoints, basisPointsType
+    '',
+    0,
+    0,
+    0, // comboLegsDescription, comboLegs count, orderComboLegs count, smartComboRoutingParams count
+    '',
+    '',
+    '', // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+    '',
+    false,
+    '',
+    '',
+    false, // hedgeType, optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+    false,
+    '',
+    false, // deltaNeutralContract flag, algoStrategy, solicited
+    false,
+    o.status, // whatIf, orderState.status
+    '',
+    '',
+    '',
+    '',
+    '',
+    '', // margin before/change
+    '',
+    '',
+    '', // margin after
+    '',
+    '',
+    '',
+    '',
+    '', // commission, minCommission, maxCommission, commissionCurrency, warningText
+    false,
+    false, // randomizeSize, randomizePrice
     0, // conditions count
-    '', '', '', '', '', '', '', 0, // adjustedOrderType, triggerPrice, trailStopPrice, lmtPriceOffset, adjusted stop / stop limit / trailing amount, trailing unit
-    '', '', '', // softDollarTier name, value, displayName
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    0, // adjustedOrderType, triggerPrice, trailStopPrice, lmtPriceOffset, adjusted stop / stop limit / trailing amount, trailing unit
+    '',
+    '',
+    '', // softDollarTier name, value, displayName
     '', // cashQty
-    false, false, false, false, // dontUseAutoPriceForHedge, isOmsContainer, discretionaryUpToLimitPrice, usePriceMgmtAlgo
-    '', '', false, // duration, postToAts, autoCancelParent
-    '', '', '', '', '', // minTradeQty, minCompeteSize, competeAgainstBestOffset, midOffsetAtWhole, midOffsetAtHalf
-    '', false, '', false, // customerAccount, professionalCustomer, bondAccruedInterest, includeOvernight
-    '', '', // extOperator, manualOrderIndicator
+    false,
+    false,
+    false,
+    false, // dontUseAutoPriceForHedge, isOmsContainer, discretionaryUpToLimitPrice, usePriceMgmtAlgo
+    '',
+    '',
+    false, // duration, postToAts, autoCancelParent
+    '',
+    '',
+    '',
+    '',
+    '', // minTradeQty, minCompeteSize, competeAgainstBestOffset, midOffsetAtWhole, midOffsetAtHalf
+    '',
+    false,
+    '',
+    false, // customerAccount, professionalCustomer, bondAccruedInterest, includeOvernight
+    '',
+    '', // extOperator, manualOrderIndicator
   ];
 }
 
@@ -196,10 +388,38 @@ export interface ExecutionOut {
 
 export function execDetails(reqId: number, k: ContractOut, e: ExecutionOut): Fields {
   return [
-    OUT.EXECUTION_DATA, reqId, e.orderId,
-    k.conId, k.symbol, k.secType, '', 0, '', '', k.exchange, k.currency, k.localSymbol, k.tradingClass,
-    e.execId, e.time, e.account, e.exchange, e.side, e.shares, e.price, e.permId, e.clientId, 0, e.cumQty, e.avgPrice, e.orderRef,
-    '', '', '', e.lastLiquidity, false, // evRule, evMultiplier, modelCode, lastLiquidity, pendingPriceRevision
+    OUT.EXECUTION_DATA,
+    reqId,
+    e.orderId,
+    k.conId,
+    k.symbol,
+    k.secType,
+    '',
+    0,
+    '',
+    '',
+    k.exchange,
+    k.currency,
+    k.localSymbol,
+    k.tradingClass,
+    e.execId,
+    e.time,
+    e.account,
+    e.exchange,
+    e.side,
+    e.shares,
+    e.price,
+    e.permId,
+    e.clientId,
+    0,
+    e.cumQty,
+    e.avgPrice,
+    e.orderRef,
+    '',
+    '',
+    '',
+    e.lastLiquidity,
+    false, // evRule, evMultiplier, modelCode, lastLiquidity, pendingPriceRevision
   ];
 }
 
@@ -207,15 +427,45 @@ export const execDetailsEnd = (reqId: number): Fields => [OUT.EXECUTION_DATA_END
 
 /** realizedPNL undefined (an opening fill) is sent as Double.MAX_VALUE, which the client reads as undefined. */
 export const commissionReport = (execId: string, commission: number, currency: string, realizedPNL?: number): Fields => [
-  OUT.COMMISSION_REPORT, 1, execId, commission, currency, realizedPNL ?? UNSET_DOUBLE, UNSET_DOUBLE, 0,
+  OUT.COMMISSION_REPORT,
+  1,
+  execId,
+  commission,
+  currency,
+  realizedPNL ?? UNSET_DOUBLE,
+  UNSET_DOUBLE,
+  0,
 ];
 
 export const position = (account: string, k: ContractOut, pos: number, avgCost: number): Fields => [
-  OUT.POSITION, 3, account, k.conId, k.symbol, k.secType, '', 0, '', '', k.exchange, k.currency, k.localSymbol, k.tradingClass, pos, avgCost,
+  OUT.POSITION,
+  3,
+  account,
+  k.conId,
+  k.symbol,
+  k.secType,
+  '',
+  0,
+  '',
+  '',
+  k.exchange,
+  k.currency,
+  k.localSymbol,
+  k.tradingClass,
+  pos,
+  avgCost,
 ];
 export const positionEnd = (): Fields => [OUT.POSITION_END, 1];
 
-export const accountSummary = (reqId: number, account: string, tag: string, value: string, currency: string): Fields => [OUT.ACCOUNT_SUMMARY, 1, reqId, account, tag, value, currency];
+export const accountSummary = (reqId: number, account: string, tag: string, value: string, currency: string): Fields => [
+  OUT.ACCOUNT_SUMMARY,
+  1,
+  reqId,
+  account,
+  tag,
+  value,
+  currency,
+];
 export const accountSummaryEnd = (reqId: number): Fields => [OUT.ACCOUNT_SUMMARY_END, 1, reqId];
 
 export const pnl = (reqId: number, daily: number, unrealized: number, realized: number): Fields => [OUT.PNL, reqId, daily, unrealized, realized];

@@ -122,7 +122,15 @@ export function parseRequest(fields: readonly string[]): ClientRequest {
       version(3, 'reqRealTimeBars');
       const reqId = c.int('reqId');
       const contract = readContract(c);
-      req = { type: 'reqRealTimeBars', reqId, contract, barSize: c.int('barSize'), whatToShow: c.str('whatToShow'), useRTH: c.bool('useRTH'), options: c.str('realTimeBarsOptions') };
+      req = {
+        type: 'reqRealTimeBars',
+        reqId,
+        contract,
+        barSize: c.int('barSize'),
+        whatToShow: c.str('whatToShow'),
+        useRTH: c.bool('useRTH'),
+        options: c.str('realTimeBarsOptions'),
+      };
       break;
     }
     case IN.CANCEL_REAL_TIME_BARS:
@@ -142,7 +150,21 @@ export function parseRequest(fields: readonly string[]): ClientRequest {
       const comboLegs = readLegs(c, contract);
       const keepUpToDate = c.bool('keepUpToDate');
       const chartOptions = c.str('chartOptions');
-      req = { type: 'reqHistoricalData', reqId, contract, includeExpired, endDateTime, barSize, duration, useRTH, whatToShow, formatDate, comboLegs, keepUpToDate, chartOptions };
+      req = {
+        type: 'reqHistoricalData',
+        reqId,
+        contract,
+        includeExpired,
+        endDateTime,
+        barSize,
+        duration,
+        useRTH,
+        whatToShow,
+        formatDate,
+        comboLegs,
+        keepUpToDate,
+        chartOptions,
+      };
       break;
     }
     case IN.CANCEL_HISTORICAL_DATA:
@@ -153,13 +175,27 @@ export function parseRequest(fields: readonly string[]): ClientRequest {
       version(8, 'reqContractDetails');
       const reqId = c.int('reqId');
       const contract = readContract(c);
-      req = { type: 'reqContractDetails', reqId, contract, includeExpired: c.bool('includeExpired'), secIdType: c.str('secIdType'), secId: c.str('secId'), issuerId: c.str('issuerId') };
+      req = {
+        type: 'reqContractDetails',
+        reqId,
+        contract,
+        includeExpired: c.bool('includeExpired'),
+        secIdType: c.str('secIdType'),
+        secId: c.str('secId'),
+        issuerId: c.str('issuerId'),
+      };
       break;
     }
     case IN.PLACE_ORDER:
       return { type: 'placeOrder', order: parsePlaceOrder(fields) };
     case IN.CANCEL_ORDER:
-      req = { type: 'cancelOrder', orderId: c.int('orderId'), manualOrderCancelTime: c.str('manualOrderCancelTime'), extOperator: c.str('extOperator'), manualOrderIndicator: c.intOrUnset('manualOrderIndicator') };
+      req = {
+        type: 'cancelOrder',
+        orderId: c.int('orderId'),
+        manualOrderCancelTime: c.str('manualOrderCancelTime'),
+        extOperator: c.str('extOperator'),
+        manualOrderIndicator: c.intOrUnset('manualOrderIndicator'),
+      };
       break;
     case IN.REQ_GLOBAL_CANCEL:
       req = { type: 'reqGlobalCancel', extOperator: c.str('extOperator'), manualOrderIndicator: c.intOrUnset('manualOrderIndicator') };

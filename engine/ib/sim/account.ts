@@ -116,7 +116,11 @@ export class Account {
   private dayStartNetLiq: number;
   private dayStartRealized = 0;
 
-  constructor(private readonly contracts: Contracts, private readonly o: AccountOptions, private readonly events: AccountEvents) {
+  constructor(
+    private readonly contracts: Contracts,
+    private readonly o: AccountOptions,
+    private readonly events: AccountEvents,
+  ) {
     const n = contracts.symbols.length;
     this.ledger = new Ledger(o.cash, n);
     this.marks = new Float64Array(n).fill(NaN);
@@ -182,7 +186,7 @@ export class Account {
       this.events.orderError(clientId, id, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION);
       return;
     }
-    const parent = p.order.parentId > 0 ? this.order(clientId, p.order.parentId) ?? null : null;
+    const parent = p.order.parentId > 0 ? (this.order(clientId, p.order.parentId) ?? null) : null;
     const permId = 1_000_000 + ++this.permSeq;
     const built = this.buildEngineOrder(permId, clientId, sid, p.order, parent);
     const so: SimOrder = {
@@ -201,7 +205,8 @@ export class Account {
     };
     this.orders.set(orderKey(clientId, id), so);
     let problem = typeof built === 'string' ? built : null;
-    if (!problem && p.order.parentId > 0 && (!parent || !isLive(parent) && parent.status !== 'Filled')) problem = `parent order ${p.order.parentId} is not a working order`;
+    if (!problem && p.order.parentId > 0 && (!parent || (!isLive(parent) && parent.status !== 'Filled')))
+      problem = `parent order ${p.order.parentId} is not a working order`;
     if (!problem && this.rejectNext !== null) problem = this.rejectNext;
     this.rejectNext = null;
     if (problem) {
@@ -225,7 +230,12 @@ export class Account {
       return;
     }
     if (!isLive(so)) {
-      this.events.orderError(clientId, orderId, CODE.CANCEL_NOT_CANCELLABLE, `OrderId ${orderId} that needs to be cancelled cannot be cancelled, state: ${so.status}.`);
+      this.events.orderError(
+        clientId,
+        orderId,
+        CODE.CANCEL_NOT_CANCELLABLE,
+        `OrderId ${orderId} that needs to be cancelled cannot be cancelled, state: ${so.status}.`,
+      );
       return;
     }
     this.cancelOrder(so, reason);
@@ -284,7 +294,8 @@ export class Account {
     if (!problem && this.contracts.resolve(p.contract) !== so.sid) problem = 'a working order cannot change its contract';
     if (!problem && typeof built !== 'string') {
       if (built.side !== so.engine.side || built.type !== so.engine.type) problem = 'a working order cannot change its side or order type';
-      else if (built.qty.kind === 'shares' && built.qty.shares <= so.engine.filledQty) problem = `the quantity must stay above the ${so.engine.filledQty} shares filled`;
+      else if (built.qty.kind === 'shares' && built.qty.shares <= so.engine.filledQty)
+        problem = `the quantity must stay above the ${so.engine.filledQty} shares filled`;
     }
     if (problem || typeof built === 'string') {
       this.events.orderError(so.clientId, so.id, CODE.ORDER_REJECTED, TEXT.ORDER_REJECTED + problem);
@@ -329,7 +340,16 @@ export class Account {
     const tifIn = (ib.tif || 'DAY').toUpperCase();
     let type: OrderType;
     if (orderType === 'MKT' && tifIn === 'OPG') type = 'MOO';
-    else if (orderType === 'MOO' || orderType === 'MOC' || orderType === 'MKT' || orderType === 'LMT' || orderType === 'STP' || orderType === 'STP LMT' || orderType === 'TRAIL') type = orderType;
+    else if (
+      orderType === 'MOO' ||
+      orderType === 'MOC' ||
+      orderType === 'MKT' ||
+      orderType === 'LMT' ||
+      orderType === 'STP' ||
+      orderType === 'STP LMT' ||
+      orderType === 'TRAIL'
+    )
+      type = orderType;
     else return `order type ${ib.orderType}${tifIn === 'OPG' ? ' with tif OPG' : ''} is not modelled by the simulator`;
     if (tifIn === 'OPG' && type !== 'MOO') return `tif OPG is modelled for MKT orders only`;
     let tif: TimeInForce;
@@ -374,7 +394,16 @@ export class Account {
   }
 
   private placeholder(id: number, sid: number): Order {
-    return newOrder(this.now, { id, strategy: '', symbol: this.contracts.symbols[sid], sid, side: 'BUY', type: 'MKT', qty: { kind: 'shares', shares: 0 }, status: 'REJECTED' });
+    return newOrder(this.now, {
+      id,
+      strategy: '',
+      symbol: this.contracts.symbols[sid],
+      sid,
+      side: 'BUY',
+      type: 'MKT',
+      qty: { kind: 'shares', shares: 0 },
+      status: 'REJECTED',
+    });
   }
 
   // ---- replay -------------------------------------------------------------------------------
@@ -437,21 +466,23 @@ export class Account {
       keep.add(so);
       if (so.parent) keep.add(so.parent);
     }
-    const orders = [...this.orders.values()].filter((so) => keep.has(so)).map(
-      (so): SnapshotOrder => ({
-        id: so.id,
-        clientId: so.clientId,
-        permId: so.permId,
-        sid: so.sid,
-        ib: so.ib,
-        status: so.status,
-        transmitted: so.transmitted,
-        inBroker: so.inBroker,
-        lastFillPrice: so.lastFillPrice,
-        parentPermId: so.parent?.permId ?? 0,
-        engine: jsonNumbers(so.engine),
-      }),
-    );
+    const orders = [...this.orders.values()]
+      .filter((so) => keep.has(so))
+      .map(
+        (so): SnapshotOrder => ({
+          id: so.id,
+          clientId: so.clientId,
+          permId: so.permId,
+          sid: so.sid,
+          ib: so.ib,
+          status: so.status,
+          transmitted: so.transmitted,
+          inBroker: so.inBroker,
+          lastFillPrice: so.lastFillPrice,
+          parentPermId: so.parent?.permId ?? 0,
+          engine: jsonNumbers(so.engine),
+        }),
+      );
     return {
       startingCash: l.startingCash,
       cash: l.cash,

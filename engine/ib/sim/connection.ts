@@ -48,7 +48,11 @@ export class ClientConnection {
   private held: Buffer[] = [];
   private corked = false;
 
-  constructor(readonly id: number, readonly socket: Socket, private readonly handler: ConnectionHandler) {
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    private readonly handler: ConnectionHandler,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.closed());

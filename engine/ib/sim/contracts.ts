@@ -19,7 +19,10 @@ export class Contracts {
   readonly conIds: number[];
   private readonly out: ContractOut[];
 
-  constructor(readonly symbols: readonly string[], private readonly tz: string) {
+  constructor(
+    readonly symbols: readonly string[],
+    private readonly tz: string,
+  ) {
     this.conIds = symbols.map(conIdFor);
     this.out = symbols.map((symbol, sid) => ({
       conId: this.conIds[sid],

@@ -9,9 +9,20 @@ const MIN = 60_000;
 const DAY = 86_400_000;
 
 const BAR_SIZES: Record<string, number> = {
-  '1 min': MIN, '2 mins': 2 * MIN, '3 mins': 3 * MIN, '5 mins': 5 * MIN, '10 mins': 10 * MIN, '15 mins': 15 * MIN,
-  '20 mins': 20 * MIN, '30 mins': 30 * MIN, '1 hour': 60 * MIN, '2 hours': 120 * MIN, '3 hours': 180 * MIN,
-  '4 hours': 240 * MIN, '8 hours': 480 * MIN, '1 day': DAY,
+  '1 min': MIN,
+  '2 mins': 2 * MIN,
+  '3 mins': 3 * MIN,
+  '5 mins': 5 * MIN,
+  '10 mins': 10 * MIN,
+  '15 mins': 15 * MIN,
+  '20 mins': 20 * MIN,
+  '30 mins': 30 * MIN,
+  '1 hour': 60 * MIN,
+  '2 hours': 120 * MIN,
+  '3 hours': 180 * MIN,
+  '4 hours': 240 * MIN,
+  '8 hours': 480 * MIN,
+  '1 day': DAY,
 };
 
 /** The bar size in ms of an IB bar size setting ('1 min', '5 mins', '1 hour', '1 day'...), or NaN. */
@@ -27,9 +38,7 @@ export interface HistoryQuery {
   formatDate: number;
 }
 
-export type HistoryResult =
-  | { ok: true; bars: HistoricalBarOut[]; start: string; end: string }
-  | { ok: false; code: 162 | 321; message: string };
+export type HistoryResult = { ok: true; bars: HistoricalBarOut[]; start: string; end: string } | { ok: false; code: 162 | 321; message: string };
 
 /**
  * The bars of `series` answering a reqHistoricalData at virtual time `now`: stored bars complete by
@@ -99,7 +108,11 @@ export function history(series: BarSeries, q: HistoryQuery, now: number, tz: str
     const t = ts[i];
     if (!inRth(t)) continue;
     const k = size >= DAY ? cal.day(t) : bucketStart(t, size, tz);
-    const o = series.open[i], h = series.high[i], l = series.low[i], c = series.close[i], v = series.volume[i];
+    const o = series.open[i],
+      h = series.high[i],
+      l = series.low[i],
+      c = series.close[i],
+      v = series.volume[i];
     if (k !== key || !cur) {
       flush();
       key = k;
@@ -133,7 +146,6 @@ function shiftMonths(t: number, months: number, tz: string): number {
   d.setUTCMonth(d.getUTCMonth() + months);
   return d.getTime() - off;
 }
-
 
 /** first index with ts[i] > x */
 function upperBound(ts: Float64Array, x: number): number {

@@ -10,7 +10,10 @@ export class Ledger {
   realized = 0;
   commission = 0;
 
-  constructor(readonly startingCash: number, nSymbols: number) {
+  constructor(
+    readonly startingCash: number,
+    nSymbols: number,
+  ) {
     this.cash = startingCash;
     this.qty = new Float64Array(nSymbols);
     this.avgCost = new Float64Array(nSymbols);

@@ -16,7 +16,11 @@ export class MarketDataFeed {
   readonly dayVolume: Float64Array;
   readonly volumeDay: Float64Array;
 
-  constructor(private readonly series: readonly BarSeries[], private readonly intervalMs: number, private readonly tz: string) {
+  constructor(
+    private readonly series: readonly BarSeries[],
+    private readonly intervalMs: number,
+    private readonly tz: string,
+  ) {
     this.cal = new ExchangeCalendar(intervalMs >= DAY ? 'UTC' : tz);
     this.dayVolume = new Float64Array(series.length);
     this.volumeDay = new Float64Array(series.length).fill(NaN);
@@ -41,7 +45,17 @@ export class MarketDataFeed {
       for (const c of conns) {
         for (const [reqId, sub] of c.rtBars) {
           if (sub.sid !== bar.sid || (sub.useRTH && !rth)) continue;
-          c.send(msg.realtimeBar(reqId, Math.floor(bar.ts / 1000), { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, wap: (bar.high + bar.low + bar.close) / 3, count: -1 }));
+          c.send(
+            msg.realtimeBar(reqId, Math.floor(bar.ts / 1000), {
+              open: bar.open,
+              high: bar.high,
+              low: bar.low,
+              close: bar.close,
+              volume: bar.volume,
+              wap: (bar.high + bar.low + bar.close) / 3,
+              count: -1,
+            }),
+          );
         }
         for (const [reqId, sub] of c.mktData) if (sub.sid === bar.sid) this.ticks(c, reqId, bar.sid, bar.close, bar.volume, endSec);
         if (bar.last) for (const [reqId, sub] of c.histUpdates) if (sub.sid === bar.sid && (rth || !sub.useRTH)) this.historicalUpdate(c, reqId, sub, bar);
@@ -53,7 +67,12 @@ export class MarketDataFeed {
   private historicalUpdate(c: ClientConnection, reqId: number, sub: HistUpdateSub, bar: SubBar): void {
     const size = barSizeMs(sub.barSize);
     const duration = size >= DAY ? '1 D' : `${Math.ceil(size / 1000)} S`;
-    const r = history(this.series[bar.sid], { endDateTime: '', barSize: sub.barSize, duration, useRTH: sub.useRTH, formatDate: sub.formatDate }, bar.storedTs + this.intervalMs, this.tz);
+    const r = history(
+      this.series[bar.sid],
+      { endDateTime: '', barSize: sub.barSize, duration, useRTH: sub.useRTH, formatDate: sub.formatDate },
+      bar.storedTs + this.intervalMs,
+      this.tz,
+    );
     if (r.ok) c.send(msg.historicalDataUpdate(reqId, -1, r.bars[r.bars.length - 1]));
   }
 

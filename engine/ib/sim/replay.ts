@@ -42,10 +42,14 @@ export class Replay {
   private clock: number;
   private readonly tick: number;
 
-  constructor(private readonly series: readonly BarSeries[], opts: { from?: number; tick?: number } = {}) {
+  constructor(
+    private readonly series: readonly BarSeries[],
+    opts: { from?: number; tick?: number } = {},
+  ) {
     if (series.length === 0) throw new Error('the simulator needs at least one series');
     const interval = series[0].interval;
-    for (const s of series) if (s.interval !== interval) throw new Error(`all series must share one interval: ${s.symbol} is ${s.interval}, ${series[0].symbol} is ${interval}`);
+    for (const s of series)
+      if (s.interval !== interval) throw new Error(`all series must share one interval: ${s.symbol} is ${s.interval}, ${series[0].symbol} is ${interval}`);
     this.intervalMs = INTERVAL_MS[interval];
     this.parts = this.intervalMs < INTERVAL_MS['1d'] ? Math.max(1, Math.round(this.intervalMs / SUB_BAR_MS)) : 1;
     this.subMs = this.intervalMs / this.parts;
@@ -121,7 +125,9 @@ export class Replay {
     if (!Number.isFinite(g) || last - g >= this.intervalMs || (last - g) % this.subMs !== 0) {
       const first = Math.min(...this.series.map((s) => s.ts[0] ?? Infinity));
       const end = Math.max(...this.series.map((s) => (s.ts[s.ts.length - 1] ?? -Infinity) + this.intervalMs));
-      throw outside(`outside the series (${new Date(first).toISOString()} to ${new Date(end).toISOString()}) or not on a ${this.subMs / 1000}-second boundary of its bars`);
+      throw outside(
+        `outside the series (${new Date(first).toISOString()} to ${new Date(end).toISOString()}) or not on a ${this.subMs / 1000}-second boundary of its bars`,
+      );
     }
     for (let s = 0; s < this.series.length; s++) this.cursor[s] = lowerBound(this.series[s].ts, g);
     this.loadGroup();

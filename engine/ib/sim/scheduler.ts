@@ -41,7 +41,11 @@ export class BatchScheduler {
   private pacedTimer: NodeJS.Timeout | undefined;
   private anchor: { wall: number; virtual: number } | null = null;
 
-  constructor(private readonly host: SchedulerHost, private readonly speed: 'max' | number, private readonly joinGraceMs: number) {}
+  constructor(
+    private readonly host: SchedulerHost,
+    private readonly speed: 'max' | number,
+    private readonly joinGraceMs: number,
+  ) {}
 
   participants(): ClientConnection[] {
     const ready = [...this.host.connections].filter((c) => c.state === 'ready');
@@ -150,14 +154,17 @@ export class BatchScheduler {
     this.anchor ??= { wall, virtual: this.host.now() };
     // a 5-second bar goes out when it closes
     const due = this.anchor.wall + (next + this.host.batchMs - this.anchor.virtual) / (this.speed as number);
-    this.pacedTimer = setTimeout(() => {
-      this.pacedTimer = undefined;
-      if (this.ended || this.host.idle()) {
-        this.anchor = null;
-        return;
-      }
-      this.host.emitBatch();
-      this.pump();
-    }, Math.max(0, due - wall));
+    this.pacedTimer = setTimeout(
+      () => {
+        this.pacedTimer = undefined;
+        if (this.ended || this.host.idle()) {
+          this.anchor = null;
+          return;
+        }
+        this.host.emitBatch();
+        this.pump();
+      },
+      Math.max(0, due - wall),
+    );
   }
 }

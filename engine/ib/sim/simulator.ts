@@ -150,7 +150,10 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.pacing = new Pacing({ ...IB_PACING, ...o.pacing });
     this.replay = new Replay(o.series, { from: o.from, tick: o.tick });
     this.feed = new MarketDataFeed(o.series, this.replay.intervalMs, this.tz);
-    this.contracts = new Contracts(o.series.map((s) => s.symbol.toUpperCase()), this.tz);
+    this.contracts = new Contracts(
+      o.series.map((s) => s.symbol.toUpperCase()),
+      this.tz,
+    );
     const replay = this.replay;
     this.scheduler = new BatchScheduler(
       {
@@ -666,7 +669,12 @@ export class IbGatewaySimulator implements ConnectionHandler {
 function requestIdOf(fields: readonly string[]): number {
   const id = Number(fields[0]);
   // placeOrder, cancelOrder, reqHistoricalData, reqPnL and cancelPnL carry it first; versioned requests second
-  const pos = id === IN.PLACE_ORDER || id === IN.CANCEL_ORDER || id === IN.REQ_HISTORICAL_DATA || id === IN.REQ_PNL || id === IN.CANCEL_PNL ? 1 : [1, 2, 7, 9, 25, 50, 51, 62, 63].includes(id) ? 2 : -1;
+  const pos =
+    id === IN.PLACE_ORDER || id === IN.CANCEL_ORDER || id === IN.REQ_HISTORICAL_DATA || id === IN.REQ_PNL || id === IN.CANCEL_PNL
+      ? 1
+      : [1, 2, 7, 9, 25, 50, 51, 62, 63].includes(id)
+        ? 2
+        : -1;
   const v = pos > 0 ? fields[pos] : undefined;
   return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : -1;
 }
@@ -675,10 +683,14 @@ function requestIdOf(fields: readonly string[]): number {
 function checkSnapshot(snap: SimSnapshot, o: SimulatorOptions): void {
   const symbols = o.series.map((s) => s.symbol.toUpperCase());
   const why =
-    snap.version !== 1 ? `version ${snap.version} is not 1`
-    : snap.symbols.join(',') !== symbols.join(',') ? `it is of the symbols ${snap.symbols.join(',')}, the series are ${symbols.join(',')}`
-    : snap.interval !== o.series[0].interval ? `it is of ${snap.interval} bars, the series are ${o.series[0].interval}`
-    : o.account !== undefined && o.account !== snap.account ? `it is of account ${snap.account}, not ${o.account}`
-    : null;
+    snap.version !== 1
+      ? `version ${snap.version} is not 1`
+      : snap.symbols.join(',') !== symbols.join(',')
+        ? `it is of the symbols ${snap.symbols.join(',')}, the series are ${symbols.join(',')}`
+        : snap.interval !== o.series[0].interval
+          ? `it is of ${snap.interval} bars, the series are ${o.series[0].interval}`
+          : o.account !== undefined && o.account !== snap.account
+            ? `it is of account ${snap.account}, not ${o.account}`
+            : null;
   if (why) throw new Error(`cannot resume from this snapshot: ${why}`);
 }

@@ -232,7 +232,10 @@ describe('with @stoqey/ib: replay', () => {
     const t = await c.step(12 * minutes);
     expect(t).toBe(DAY2_OPEN / 1000 + 60 * minutes);
     expect(sim!.now()).toBe(DAY2_OPEN + 60_000 * minutes);
-    for (const [reqId, s] of [[1, series[0]], [2, series[1]]] as const) {
+    for (const [reqId, s] of [
+      [1, series[0]],
+      [2, series[1]],
+    ] as const) {
       const mine = bars.filter((b) => b[0] === reqId);
       expect(mine).toHaveLength(12 * minutes);
       expect(mine.map((b) => b[1])).toEqual(Array.from({ length: 12 * minutes }, (_, k) => DAY2_OPEN / 1000 + 5 * k));
@@ -344,7 +347,14 @@ describe('with @stoqey/ib: replay', () => {
 });
 
 describe('with @stoqey/ib: orders and account', () => {
-  const buy = (qty: number, orderRef: string, extra: Partial<Order> = {}): Order => ({ action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: qty, orderRef, transmit: true, ...extra });
+  const buy = (qty: number, orderRef: string, extra: Partial<Order> = {}): Order => ({
+    action: OrderAction.BUY,
+    orderType: OrderType.MKT,
+    totalQuantity: qty,
+    orderRef,
+    transmit: true,
+    ...extra,
+  });
 
   it('fills a market order at the next minute open: execDetails, orderStatus, commissionReport', async () => {
     const c = await afterFirstMinute();
@@ -359,7 +369,17 @@ describe('with @stoqey/ib: orders and account', () => {
     const i = first();
     expect(reqId).toBe(-1);
     expect(contract.symbol).toBe('SPY');
-    expect(e).toMatchObject({ orderId: 1, side: 'BOT', shares: 100, price: s.open[i + 1], cumQty: 100, avgPrice: s.open[i + 1], orderRef: 'test-mkt', acctNumber: 'DU1234567', time: '20131008 09:31:00 US/Eastern' });
+    expect(e).toMatchObject({
+      orderId: 1,
+      side: 'BOT',
+      shares: 100,
+      price: s.open[i + 1],
+      cumQty: 100,
+      avgPrice: s.open[i + 1],
+      orderRef: 'test-mkt',
+      acctNumber: 'DU1234567',
+      time: '20131008 09:31:00 US/Eastern',
+    });
     const [r] = await report;
     expect(r).toMatchObject({ execId: e.execId, commission: 1, currency: 'USD' });
     const [, , filledQty, remaining, avg] = await filled;
@@ -402,7 +422,14 @@ describe('with @stoqey/ib: orders and account', () => {
     let c = await afterFirstMinute(5);
     const filled = c.waitFor(EventName.orderStatus, (_id: number, status: string) => status === 'Filled');
     c.api.placeOrder(c.nextValidId, SPY, buy(100, 'keep'));
-    c.api.placeOrder(c.nextValidId + 1, SPY, { action: OrderAction.SELL, orderType: OrderType.LMT, totalQuantity: 100, lmtPrice: 999, orderRef: 'working', tif: 'GTC' as never });
+    c.api.placeOrder(c.nextValidId + 1, SPY, {
+      action: OrderAction.SELL,
+      orderType: OrderType.LMT,
+      totalQuantity: 100,
+      lmtPrice: 999,
+      orderRef: 'working',
+      tif: 'GTC' as never,
+    });
     await c.step();
     await filled;
     const price = spy().open[first() + 1];
@@ -479,8 +506,26 @@ describe('with @stoqey/ib: orders and account', () => {
     const statuses = c.record(EventName.orderStatus);
     const execs = c.record(EventName.execDetails);
     c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 10, transmit: false, orderRef: 'entry' });
-    c.api.placeOrder(2, SPY, { action: OrderAction.SELL, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: entry + 0.05, parentId: 1, transmit: false, orderRef: 'tp', tif: 'GTC' as never });
-    c.api.placeOrder(3, SPY, { action: OrderAction.SELL, orderType: OrderType.STP, totalQuantity: 10, auxPrice: entry - 0.05, parentId: 1, transmit: true, orderRef: 'sl', tif: 'GTC' as never });
+    c.api.placeOrder(2, SPY, {
+      action: OrderAction.SELL,
+      orderType: OrderType.LMT,
+      totalQuantity: 10,
+      lmtPrice: entry + 0.05,
+      parentId: 1,
+      transmit: false,
+      orderRef: 'tp',
+      tif: 'GTC' as never,
+    });
+    c.api.placeOrder(3, SPY, {
+      action: OrderAction.SELL,
+      orderType: OrderType.STP,
+      totalQuantity: 10,
+      auxPrice: entry - 0.05,
+      parentId: 1,
+      transmit: true,
+      orderRef: 'sl',
+      tif: 'GTC' as never,
+    });
     await c.step();
     expect(execs.map((x) => x[2].orderRef)).toEqual(['entry']);
     expect(statuses.filter((x) => x[0] === 2).map((x) => [x[1], x[9]])).toContainEqual(['PreSubmitted', 'child']);
@@ -541,7 +586,13 @@ describe('with @stoqey/ib: historical data', () => {
     expect(fives.bars).toHaveLength(78); // day 1's regular session; day 2's has not started
     expect(fives.bars[0][0]).toBe('20131007 09:30:00 US/Eastern');
     const j = s.ts.indexOf(Date.UTC(2013, 9, 7, 13, 30));
-    expect(fives.bars[0].slice(1, 6)).toEqual([s.open[j], Math.max(...s.high.slice(j, j + 5)), Math.min(...s.low.slice(j, j + 5)), s.close[j + 4], s.volume.slice(j, j + 5).reduce((a, b) => a + b, 0)]);
+    expect(fives.bars[0].slice(1, 6)).toEqual([
+      s.open[j],
+      Math.max(...s.high.slice(j, j + 5)),
+      Math.min(...s.low.slice(j, j + 5)),
+      s.close[j + 4],
+      s.volume.slice(j, j + 5).reduce((a, b) => a + b, 0),
+    ]);
 
     const daily = await get(32, '1 W', '1 day', 1);
     expect(daily.bars.map((b) => b[0])).toEqual(['20131007']);
@@ -568,7 +619,15 @@ describe('with @stoqey/ib: historical data', () => {
     const i = first();
     expect(updates.map((u) => u.slice(0, 7))).toEqual([
       [34, '20131008 09:30:00 US/Eastern', s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]],
-      [34, '20131008 09:30:00 US/Eastern', s.open[i], Math.max(s.high[i], s.high[i + 1]), Math.min(s.low[i], s.low[i + 1]), s.close[i + 1], s.volume[i] + s.volume[i + 1]],
+      [
+        34,
+        '20131008 09:30:00 US/Eastern',
+        s.open[i],
+        Math.max(s.high[i], s.high[i + 1]),
+        Math.min(s.low[i], s.low[i + 1]),
+        s.close[i + 1],
+        s.volume[i] + s.volume[i + 1],
+      ],
     ]);
     c.api.cancelHistoricalData(34);
     await c.step(12);
@@ -595,7 +654,7 @@ describe('with @stoqey/ib: historical data', () => {
     for (let k = 0; k < 6; k++) results.push(await req(42 + k, `${600 + k} S`));
     expect(results).toEqual(['data', 'data', 'data', 'data', 'data', '162']); // 6 accepted in 2 s (with the first), the 7th refused
     sim!.pacingViolationNext();
-    expect(await req(50, '1 D', )).toBe('162');
+    expect(await req(50, '1 D')).toBe('162');
     expect(c.errors.find((e) => e.code === 162)!.message).toBe('Historical Market Data Service error message:Historical data request pacing violation');
   });
 });
@@ -703,7 +762,10 @@ describe('with @stoqey/ib: faults', () => {
     await gone;
     const refused = await new Promise<string>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port: sim!.port });
-      s.on('connect', () => (s.destroy(), resolve('connected')));
+      s.on('connect', () => {
+        s.destroy();
+        resolve('connected');
+      });
       s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     });
     expect(refused).toBe('ECONNREFUSED');
@@ -771,7 +833,7 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     return { ...s, ts: pick(s.ts), open: pick(s.open), high: pick(s.high), low: pick(s.low), close: pick(s.close), volume: pick(s.volume) };
   };
   const rth = (t: number) => {
-    const m = (((t - 4 * 3_600_000) / 60_000) % 1440 + 1440) % 1440; // New York in October: UTC-4
+    const m = ((((t - 4 * 3_600_000) / 60_000) % 1440) + 1440) % 1440; // New York in October: UTC-4
     return m >= 570 && m < 960;
   };
 
@@ -812,9 +874,14 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
   it('replays daily bars one bar per day and fills a market order at the next open', async () => {
     const day = (d: number) => Date.UTC(2013, 9, d);
     const daily: BarSeries = {
-      symbol: 'SPY', interval: '1d', ts: Float64Array.from([day(7), day(8), day(9)]),
-      open: Float64Array.from([167, 168, 165.5]), high: Float64Array.from([168, 168.5, 166]), low: Float64Array.from([166, 165, 164]),
-      close: Float64Array.from([167.5, 165.2, 165.8]), volume: Float64Array.from([1e6, 2e6, 1.5e6]),
+      symbol: 'SPY',
+      interval: '1d',
+      ts: Float64Array.from([day(7), day(8), day(9)]),
+      open: Float64Array.from([167, 168, 165.5]),
+      high: Float64Array.from([168, 168.5, 166]),
+      low: Float64Array.from([166, 165, 164]),
+      close: Float64Array.from([167.5, 165.2, 165.8]),
+      volume: Float64Array.from([1e6, 2e6, 1.5e6]),
     };
     await start({ series: [daily], from: day(8) });
     const c = await connect();
@@ -855,7 +922,8 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     c.api.reqRealTimeBars(1, SPY, 5, 'TRADES' as never, false);
     const execs = c.record(EventName.execDetails);
     const cancelled = c.record(EventName.orderStatus);
-    const far = (id: number, extra: Partial<Order>) => c.api.placeOrder(id, SPY, { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 1, lmtPrice: 1, orderRef: `o${id}`, ...extra });
+    const far = (id: number, extra: Partial<Order>) =>
+      c.api.placeOrder(id, SPY, { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 1, lmtPrice: 1, orderRef: `o${id}`, ...extra });
     const stop = Math.max(s.high[i], s.high[i + 1], s.high[i + 2]);
     const hit = [s.high[i], s.high[i + 1], s.high[i + 2]].indexOf(stop);
     c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.STP, totalQuantity: 5, auxPrice: stop, tif: 'GTC' as never, orderRef: 'stop' });

@@ -17,7 +17,12 @@ import { ApiClient } from './sim-helpers.ts';
 const DAY2_OPEN = Date.UTC(2013, 9, 8, 13, 30); // 2013-10-08 09:30 New York: the replay starts here
 const SPY: Contract = { symbol: 'SPY', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 const mkt = (qty: number, orderRef: string): Order => ({ action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: qty, orderRef, transmit: true });
-const lmt = (qty: number, price: number, orderRef: string): Order => ({ ...mkt(qty, orderRef), orderType: OrderType.LMT, lmtPrice: price, tif: 'GTC' as never });
+const lmt = (qty: number, price: number, orderRef: string): Order => ({
+  ...mkt(qty, orderRef),
+  orderType: OrderType.LMT,
+  lmtPrice: price,
+  tif: 'GTC' as never,
+});
 
 let series: BarSeries[];
 beforeAll(async () => {
@@ -94,8 +99,16 @@ describe('order ids per client id', () => {
     await a.step();
     await Promise.all(filled);
     expect(a.errors.concat(b.errors)).toEqual([]);
-    expect(openA.map((o) => [o[0], o[2].orderRef])).toEqual([[1, 'a-1'], [2, 'a-2'], [2, 'a-2']]);
-    expect(openB.map((o) => [o[0], o[2].orderRef])).toEqual([[1, 'b-1'], [2, 'b-2'], [2, 'b-2']]);
+    expect(openA.map((o) => [o[0], o[2].orderRef])).toEqual([
+      [1, 'a-1'],
+      [2, 'a-2'],
+      [2, 'a-2'],
+    ]);
+    expect(openB.map((o) => [o[0], o[2].orderRef])).toEqual([
+      [1, 'b-1'],
+      [2, 'b-2'],
+      [2, 'b-2'],
+    ]);
     expect(execA.map((x) => [x[2].clientId, x[2].orderId, x[2].shares])).toEqual([[1, 2, 5]]);
     expect(execB.map((x) => [x[2].clientId, x[2].orderId, x[2].shares])).toEqual([[2, 2, 7]]);
     expect(execA[0][2].execId).not.toBe(execB[0][2].execId);
@@ -124,7 +137,10 @@ describe('order ids per client id', () => {
     const execEnd = a.waitFor(EventName.execDetailsEnd);
     a.api.reqExecutions(7, {});
     await execEnd;
-    expect(rows.filter((r) => r[0] === 7).map((r) => [r[2].clientId, r[2].orderId, r[2].orderRef])).toEqual([[1, 2, 'a-2'], [2, 2, 'b-2']]);
+    expect(rows.filter((r) => r[0] === 7).map((r) => [r[2].clientId, r[2].orderId, r[2].orderRef])).toEqual([
+      [1, 2, 'a-2'],
+      [2, 2, 'b-2'],
+    ]);
 
     // nextValidId stays per client across a reconnect; a new client starts at 1
     await b.close();
@@ -175,7 +191,9 @@ describe('message rate (50 messages/s per connection)', () => {
     await c.write(Buffer.concat([RawClient.handshake(), startApi, ...Array(60).fill(currentTime)]));
     await c.closed;
     const errors = c.frames.filter((f) => f[0] === '4' && f[3] === '100');
-    expect(errors).toEqual([1, 2, 3].map((n) => ['4', '2', String(n), '100', `Max rate of messages per second has been exceeded:max=50 rec=${50 + n} (${n})`, '']));
+    expect(errors).toEqual(
+      [1, 2, 3].map((n) => ['4', '2', String(n), '100', `Max rate of messages per second has been exceeded:max=50 rec=${50 + n} (${n})`, '']),
+    );
     expect(c.frames.filter((f) => f[0] === '49')).toHaveLength(49); // the ones within the limit were answered
     expect(violations).toEqual([1, 2, 3]);
     expect(sim.stats.pacing).toEqual({ violations: 3, disconnects: 1 });

@@ -81,12 +81,30 @@ describe('placeOrder from @stoqey/ib', () => {
   const place = (order: Order, contract: Contract = SPY) => clientFields((e) => e.placeOrder(7, contract, order));
 
   it('a plain order is 118 fields and parses field for field', () => {
-    const f = place({ action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 100, lmtPrice: 167.25, tif: 'GTC', orderRef: 'sma-cross#1', transmit: true });
+    const f = place({
+      action: OrderAction.BUY,
+      orderType: OrderType.LMT,
+      totalQuantity: 100,
+      lmtPrice: 167.25,
+      tif: 'GTC',
+      orderRef: 'sma-cross#1',
+      transmit: true,
+    });
     expect(f).toHaveLength(118);
     const p = parsePlaceOrder(f);
     expect(p.orderId).toBe(7);
     expect(p.contract.symbol).toBe('SPY');
-    expect(p.order).toMatchObject({ action: 'BUY', totalQuantity: 100, orderType: 'LMT', lmtPrice: 167.25, auxPrice: undefined, tif: 'GTC', orderRef: 'sma-cross#1', transmit: true, parentId: 0 });
+    expect(p.order).toMatchObject({
+      action: 'BUY',
+      totalQuantity: 100,
+      orderType: 'LMT',
+      lmtPrice: 167.25,
+      auxPrice: undefined,
+      tif: 'GTC',
+      orderRef: 'sma-cross#1',
+      transmit: true,
+      parentId: 0,
+    });
     expect(p.order.raw.orderMiscOptions).toBe('');
   });
 
@@ -99,21 +117,104 @@ describe('placeOrder from @stoqey/ib', () => {
   it('walks every conditional part of the layout', () => {
     const cases: [string, Order, Contract?][] = [
       ['trailing percent', { action: OrderAction.SELL, orderType: OrderType.TRAIL, totalQuantity: 10, trailingPercent: 2, trailStopPrice: 150 }],
-      ['algo with params', { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, algoStrategy: 'Adaptive', algoParams: [{ tag: 'adaptivePriority', value: 'Normal' }] }],
-      ['delta neutral', { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, deltaNeutralOrderType: 'LMT', deltaNeutralAuxPrice: 1 }],
-      ['scale', { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, scaleInitLevelSize: 5, scaleSubsLevelSize: 5, scalePriceIncrement: 0.1 }],
+      [
+        'algo with params',
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.LMT,
+          totalQuantity: 10,
+          lmtPrice: 1,
+          algoStrategy: 'Adaptive',
+          algoParams: [{ tag: 'adaptivePriority', value: 'Normal' }],
+        },
+      ],
+      [
+        'delta neutral',
+        { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, deltaNeutralOrderType: 'LMT', deltaNeutralAuxPrice: 1 },
+      ],
+      [
+        'scale',
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.LMT,
+          totalQuantity: 10,
+          lmtPrice: 1,
+          scaleInitLevelSize: 5,
+          scaleSubsLevelSize: 5,
+          scalePriceIncrement: 0.1,
+        },
+      ],
       ['hedge', { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, hedgeType: 'D', hedgeParam: '0.5' }],
-      ['conditions', { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, conditions: [new PriceCondition(170, TriggerMethod.Default, 756733, 'SMART', true, ConjunctionConnection.AND)], conditionsIgnoreRth: true }],
-      ['PEG BENCH', { action: OrderAction.BUY, orderType: OrderType.PEG_BENCH, totalQuantity: 10, referenceContractId: 1, peggedChangeAmount: 1, referenceChangeAmount: 1, referenceExchangeId: 'SMART' }],
-      ['PEG BEST up to mid', { action: OrderAction.BUY, orderType: OrderType.PEG_BEST, totalQuantity: 10, minCompeteSize: 1, competeAgainstBestOffset: Infinity, midOffsetAtWhole: 0.01, midOffsetAtHalf: 0.005 }],
+      [
+        'conditions',
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.LMT,
+          totalQuantity: 10,
+          lmtPrice: 1,
+          conditions: [new PriceCondition(170, TriggerMethod.Default, 756733, 'SMART', true, ConjunctionConnection.AND)],
+          conditionsIgnoreRth: true,
+        },
+      ],
+      [
+        'PEG BENCH',
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.PEG_BENCH,
+          totalQuantity: 10,
+          referenceContractId: 1,
+          peggedChangeAmount: 1,
+          referenceChangeAmount: 1,
+          referenceExchangeId: 'SMART',
+        },
+      ],
+      [
+        'PEG BEST up to mid',
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.PEG_BEST,
+          totalQuantity: 10,
+          minCompeteSize: 1,
+          competeAgainstBestOffset: Infinity,
+          midOffsetAtWhole: 0.01,
+          midOffsetAtHalf: 0.005,
+        },
+      ],
       ['PEG MID', { action: OrderAction.BUY, orderType: OrderType.PEG_MID, totalQuantity: 10, midOffsetAtWhole: 0.01, midOffsetAtHalf: 0.005 }],
       ['IBKRATS', { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 10, lmtPrice: 1, minTradeQty: 5 }, { ...SPY, exchange: 'IBKRATS' }],
       ['orderMiscOptions []', { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 1, orderMiscOptions: [] }],
-      ['orderMiscOptions x2', { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 1, orderMiscOptions: [{ tag: 'a', value: '1' }, { tag: 'b', value: '2' }] }],
+      [
+        'orderMiscOptions x2',
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.MKT,
+          totalQuantity: 1,
+          orderMiscOptions: [
+            { tag: 'a', value: '1' },
+            { tag: 'b', value: '2' },
+          ],
+        },
+      ],
       [
         'combo',
-        { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 1, lmtPrice: 1, orderComboLegs: [{ price: 1 }], smartComboRoutingParams: [{ tag: 'NonGuaranteed', value: '1' }] },
-        { symbol: 'SPY', secType: SecType.BAG, exchange: 'SMART', currency: 'USD', comboLegs: [{ conId: 1, ratio: 1, action: OrderAction.BUY, exchange: 'SMART' }, { conId: 2, ratio: 1, action: OrderAction.SELL, exchange: 'SMART' }] },
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.LMT,
+          totalQuantity: 1,
+          lmtPrice: 1,
+          orderComboLegs: [{ price: 1 }],
+          smartComboRoutingParams: [{ tag: 'NonGuaranteed', value: '1' }],
+        },
+        {
+          symbol: 'SPY',
+          secType: SecType.BAG,
+          exchange: 'SMART',
+          currency: 'USD',
+          comboLegs: [
+            { conId: 1, ratio: 1, action: OrderAction.BUY, exchange: 'SMART' },
+            { conId: 2, ratio: 1, action: OrderAction.SELL, exchange: 'SMART' },
+          ],
+        },
       ],
     ];
     for (const [name, order, contract] of cases) {
@@ -147,25 +248,52 @@ describe('requests from @stoqey/ib', () => {
     expect(r((e) => e.reqMarketDataType(3))).toEqual({ type: 'reqMarketDataType', marketDataType: 3 });
     expect(r((e) => e.reqMktData(4, SPY, '', false, false))).toMatchObject({ type: 'reqMktData', reqId: 4, contract: { symbol: 'SPY' }, snapshot: false });
     expect(r((e) => e.cancelMktData(4))).toEqual({ type: 'cancelMktData', reqId: 4 });
-    expect(r((e) => e.reqRealTimeBars(5, SPY, 5, 'TRADES' as never, true, []))).toMatchObject({ type: 'reqRealTimeBars', reqId: 5, barSize: 5, whatToShow: 'TRADES', useRTH: true });
+    expect(r((e) => e.reqRealTimeBars(5, SPY, 5, 'TRADES' as never, true, []))).toMatchObject({
+      type: 'reqRealTimeBars',
+      reqId: 5,
+      barSize: 5,
+      whatToShow: 'TRADES',
+      useRTH: true,
+    });
     expect(r((e) => e.cancelRealTimeBars(5))).toEqual({ type: 'cancelRealTimeBars', reqId: 5 });
     expect(r((e) => e.reqHistoricalData(6, SPY, '20131008 16:00:00 US/Eastern', '2 D', '5 mins' as never, 'TRADES' as never, 1, 1, false, []))).toMatchObject({
-      type: 'reqHistoricalData', reqId: 6, endDateTime: '20131008 16:00:00 US/Eastern', duration: '2 D', barSize: '5 mins', useRTH: true, formatDate: 1, keepUpToDate: false,
+      type: 'reqHistoricalData',
+      reqId: 6,
+      endDateTime: '20131008 16:00:00 US/Eastern',
+      duration: '2 D',
+      barSize: '5 mins',
+      useRTH: true,
+      formatDate: 1,
+      keepUpToDate: false,
     });
     expect(r((e) => e.cancelHistoricalData(6))).toEqual({ type: 'cancelHistoricalData', reqId: 6 });
     expect(r((e) => e.reqContractDetails(8, SPY))).toMatchObject({ type: 'reqContractDetails', reqId: 8, contract: { symbol: 'SPY', secType: 'STK' } });
-    expect(r((e) => e.cancelOrder(9, { manualOrderCancelTime: '', extOperator: '', manualOrderIndicator: undefined } as never))).toMatchObject({ type: 'cancelOrder', orderId: 9 });
-    expect(r((e) => e.reqGlobalCancel({ manualOrderCancelTime: '', extOperator: '', manualOrderIndicator: undefined } as never))).toMatchObject({ type: 'reqGlobalCancel' });
+    expect(r((e) => e.cancelOrder(9, { manualOrderCancelTime: '', extOperator: '', manualOrderIndicator: undefined } as never))).toMatchObject({
+      type: 'cancelOrder',
+      orderId: 9,
+    });
+    expect(r((e) => e.reqGlobalCancel({ manualOrderCancelTime: '', extOperator: '', manualOrderIndicator: undefined } as never))).toMatchObject({
+      type: 'reqGlobalCancel',
+    });
     expect(r((e) => e.reqOpenOrders())).toEqual({ type: 'reqOpenOrders' });
     expect(r((e) => e.reqAllOpenOrders())).toEqual({ type: 'reqAllOpenOrders' });
     expect(r((e) => e.reqAutoOpenOrders(true))).toEqual({ type: 'reqAutoOpenOrders', autoBind: true });
     expect(r((e) => e.reqPositions())).toEqual({ type: 'reqPositions' });
     expect(r((e) => e.cancelPositions())).toEqual({ type: 'cancelPositions' });
-    expect(r((e) => e.reqAccountSummary(10, 'All', 'NetLiquidation,BuyingPower'))).toEqual({ type: 'reqAccountSummary', reqId: 10, group: 'All', tags: 'NetLiquidation,BuyingPower' });
+    expect(r((e) => e.reqAccountSummary(10, 'All', 'NetLiquidation,BuyingPower'))).toEqual({
+      type: 'reqAccountSummary',
+      reqId: 10,
+      group: 'All',
+      tags: 'NetLiquidation,BuyingPower',
+    });
     expect(r((e) => e.cancelAccountSummary(10))).toEqual({ type: 'cancelAccountSummary', reqId: 10 });
     expect(r((e) => e.reqPnL(11, 'DU1234567', ''))).toEqual({ type: 'reqPnL', reqId: 11, account: 'DU1234567', modelCode: '' });
     expect(r((e) => e.cancelPnL(11))).toEqual({ type: 'cancelPnL', reqId: 11 });
-    expect(r((e) => e.reqExecutions(12, { clientId: 1, symbol: 'SPY' } as never))).toMatchObject({ type: 'reqExecutions', reqId: 12, filter: { clientId: 1, symbol: 'SPY' } });
+    expect(r((e) => e.reqExecutions(12, { clientId: 1, symbol: 'SPY' } as never))).toMatchObject({
+      type: 'reqExecutions',
+      reqId: 12,
+      filter: { clientId: 1, symbol: 'SPY' },
+    });
     expect(r((e) => e.reqManagedAccts())).toEqual({ type: 'reqManagedAccts' });
     expect(parseRequest(['71', '2', '3', ''])).toEqual({ type: 'startApi', clientId: 3, optionalCapabilities: '' });
     expect(r((e) => e.reqNewsBulletins(true))).toEqual({ type: 'unsupported', msgId: 12 });
@@ -173,15 +301,57 @@ describe('requests from @stoqey/ib', () => {
 });
 
 describe('server messages through @stoqey/ib decoder', () => {
-  const k: msg.ContractOut = { conId: 756733, symbol: 'SPY', secType: 'STK', exchange: 'SMART', primaryExch: 'ARCA', currency: 'USD', localSymbol: 'SPY', tradingClass: 'SPY' };
+  const k: msg.ContractOut = {
+    conId: 756733,
+    symbol: 'SPY',
+    secType: 'STK',
+    exchange: 'SMART',
+    primaryExch: 'ARCA',
+    currency: 'USD',
+    localSymbol: 'SPY',
+    tradingClass: 'SPY',
+  };
   const order: msg.OpenOrderOut = {
-    orderId: 7, contract: k, action: 'BUY', totalQuantity: 100, orderType: 'LMT', lmtPrice: 167.25, auxPrice: undefined, tif: 'DAY', ocaGroup: '', account: 'DU1234567',
-    openClose: '', origin: 0, orderRef: 'ref', clientId: 1, permId: 1000001, outsideRth: false, hidden: false, goodAfterTime: '', goodTillDate: '', ocaType: 0,
-    parentId: 0, trailStopPrice: undefined, trailingPercent: undefined, status: 'Submitted',
+    orderId: 7,
+    contract: k,
+    action: 'BUY',
+    totalQuantity: 100,
+    orderType: 'LMT',
+    lmtPrice: 167.25,
+    auxPrice: undefined,
+    tif: 'DAY',
+    ocaGroup: '',
+    account: 'DU1234567',
+    openClose: '',
+    origin: 0,
+    orderRef: 'ref',
+    clientId: 1,
+    permId: 1000001,
+    outsideRth: false,
+    hidden: false,
+    goodAfterTime: '',
+    goodTillDate: '',
+    ocaType: 0,
+    parentId: 0,
+    trailStopPrice: undefined,
+    trailingPercent: undefined,
+    status: 'Submitted',
   };
   const exec: msg.ExecutionOut = {
-    orderId: 7, execId: '0001.0002.01.01', time: '20131007 09:31:00 US/Eastern', account: 'DU1234567', exchange: 'SIM', side: 'BOT', shares: 100, price: 167.25,
-    permId: 1000001, clientId: 1, cumQty: 100, avgPrice: 167.25, orderRef: 'ref', lastLiquidity: 1,
+    orderId: 7,
+    execId: '0001.0002.01.01',
+    time: '20131007 09:31:00 US/Eastern',
+    account: 'DU1234567',
+    exchange: 'SIM',
+    side: 'BOT',
+    shares: 100,
+    price: 167.25,
+    permId: 1000001,
+    clientId: 1,
+    cumQty: 100,
+    avgPrice: 167.25,
+    orderRef: 'ref',
+    lastLiquidity: 1,
   };
   const cases: [string, Field[], string][] = [
     ['managedAccounts', msg.managedAccounts('DU1234567'), 'managedAccounts'],
@@ -196,11 +366,52 @@ describe('server messages through @stoqey/ib decoder', () => {
     ['tickSnapshotEnd', msg.tickSnapshotEnd(3), 'tickSnapshotEnd'],
     ['marketDataType', msg.marketDataType(3, 3), 'marketDataType'],
     ['realtimeBar', msg.realtimeBar(2, 1381152600, { open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, wap: 1.3, count: -1 }), 'realtimeBar'],
-    ['historicalData', msg.historicalData(4, '20131007 09:30:00', '20131007 16:00:00', [{ date: '20131007 09:30:00 US/Eastern', open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, wap: 1.2, count: -1 }]), 'historicalData'],
-    ['historicalDataUpdate', msg.historicalDataUpdate(4, -1, { date: '20131007 09:30:00 US/Eastern', open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, wap: 1.2, count: -1 }), 'historicalDataUpdate'],
-    ['contractDetails', msg.contractDetails(8, { contract: k, marketName: 'SPY', minTick: 0.01, orderTypes: 'LMT,MKT', validExchanges: 'SMART', longName: 'SPDR', timeZoneId: 'US/Eastern', tradingHours: '', liquidHours: '', stockType: 'ETF', marketRuleIds: '26' }), 'contractDetails'],
+    [
+      'historicalData',
+      msg.historicalData(4, '20131007 09:30:00', '20131007 16:00:00', [
+        { date: '20131007 09:30:00 US/Eastern', open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, wap: 1.2, count: -1 },
+      ]),
+      'historicalData',
+    ],
+    [
+      'historicalDataUpdate',
+      msg.historicalDataUpdate(4, -1, { date: '20131007 09:30:00 US/Eastern', open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, wap: 1.2, count: -1 }),
+      'historicalDataUpdate',
+    ],
+    [
+      'contractDetails',
+      msg.contractDetails(8, {
+        contract: k,
+        marketName: 'SPY',
+        minTick: 0.01,
+        orderTypes: 'LMT,MKT',
+        validExchanges: 'SMART',
+        longName: 'SPDR',
+        timeZoneId: 'US/Eastern',
+        tradingHours: '',
+        liquidHours: '',
+        stockType: 'ETF',
+        marketRuleIds: '26',
+      }),
+      'contractDetails',
+    ],
     ['contractDetailsEnd', msg.contractDetailsEnd(8), 'contractDetailsEnd'],
-    ['orderStatus', msg.orderStatus({ orderId: 7, status: 'Filled', filled: 100, remaining: 0, avgFillPrice: 167.25, permId: 1000001, parentId: 0, lastFillPrice: 167.25, clientId: 1, whyHeld: '' }), 'orderStatus'],
+    [
+      'orderStatus',
+      msg.orderStatus({
+        orderId: 7,
+        status: 'Filled',
+        filled: 100,
+        remaining: 0,
+        avgFillPrice: 167.25,
+        permId: 1000001,
+        parentId: 0,
+        lastFillPrice: 167.25,
+        clientId: 1,
+        whyHeld: '',
+      }),
+      'orderStatus',
+    ],
     ['openOrder', msg.openOrder(order), 'openOrder'],
     ['openOrderEnd', msg.openOrderEnd(), 'openOrderEnd'],
     ['execDetails', msg.execDetails(-1, k, exec), 'execDetails'],

@@ -10,7 +10,16 @@ const T0 = Date.UTC(2013, 9, 7, 13, 30); // 2013-10-07 09:30 New York
 
 function series(symbol: string, bars: [number, number, number, number, number][]): BarSeries {
   const col = (k: number) => Float64Array.from(bars, (b) => b[k]);
-  return { symbol, interval: '1m', ts: Float64Array.from(bars, (_, i) => T0 + i * 60_000), open: col(0), high: col(1), low: col(2), close: col(3), volume: col(4) };
+  return {
+    symbol,
+    interval: '1m',
+    ts: Float64Array.from(bars, (_, i) => T0 + i * 60_000),
+    open: col(0),
+    high: col(1),
+    low: col(2),
+    close: col(3),
+    volume: col(4),
+  };
 }
 
 const SPY = series('SPY', [
@@ -24,29 +33,124 @@ const startApi = (clientId: number): Field[] => [71, 2, clientId, ''];
 /** A market order built field by field: the 118 fields of a plain placeOrder at server version 193. */
 function handBuiltMarketOrder(orderId: number, qty: number, orderRef: string): Field[] {
   return [
-    3, orderId,
-    0, 'SPY', 'STK', '', 0, '', '', 'SMART', '', 'USD', '', '', // conId, symbol, secType, expiry, strike, right, multiplier, exchange, primaryExch, currency, localSymbol, tradingClass
-    '', '', // secIdType, secId
-    'BUY', qty, 'MKT', '', '', 'DAY', '', '', '', 0, orderRef, 1, 0, // action .. orderRef, transmit, parentId
-    0, 0, '', 0, 0, 0, // blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth, hidden
-    '', '', '', '', // (deprecated), discretionaryAmt, goodAfterTime, goodTillDate
-    '', '', '', '', // faGroup, faMethod, faPercentage, modelCode
-    0, '', -1, // shortSaleSlot, designatedLocation, exemptCode
-    0, '', '', 0, '', '', 0, 0, '', '', // ocaType, rule80A, settlingFirm, allOrNone, minQty, percentOffset, eTradeOnly, firmQuoteOnly, nbboPriceCap, auctionStrategy
-    '', '', '', '', '', // startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper
+    3,
+    orderId,
+    0,
+    'SPY',
+    'STK',
+    '',
+    0,
+    '',
+    '',
+    'SMART',
+    '',
+    'USD',
+    '',
+    '', // conId, symbol, secType, expiry, strike, right, multiplier, exchange, primaryExch, currency, localSymbol, tradingClass
+    '',
+    '', // secIdType, secId
+    'BUY',
+    qty,
+    'MKT',
+    '',
+    '',
+    'DAY',
+    '',
+    '',
+    '',
+    0,
+    orderRef,
+    1,
+    0, // action .. orderRef, transmit, parentId
+    0,
+    0,
+    '',
+    0,
+    0,
+    0, // blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth, hidden
+    '',
+    '',
+    '',
+    '', // (deprecated), discretionaryAmt, goodAfterTime, goodTillDate
+    '',
+    '',
+    '',
+    '', // faGroup, faMethod, faPercentage, modelCode
+    0,
+    '',
+    -1, // shortSaleSlot, designatedLocation, exemptCode
+    0,
+    '',
+    '',
+    0,
+    '',
+    '',
+    0,
+    0,
+    '',
+    '', // ocaType, rule80A, settlingFirm, allOrNone, minQty, percentOffset, eTradeOnly, firmQuoteOnly, nbboPriceCap, auctionStrategy
+    '',
+    '',
+    '',
+    '',
+    '', // startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper
     0, // overridePercentageConstraints
-    '', '', '', '', 0, '', // volatility, volatilityType, deltaNeutralOrderType, deltaNeutralAuxPrice, continuousUpdate, referencePriceType
-    '', '', // trailStopPrice, trailingPercent
-    '', '', '', // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
-    '', '', '', // scaleTable, activeStartTime, activeStopTime
-    '', 0, '', '', 0, // hedgeType, optOutSmartRouting, clearingAccount, clearingIntent, notHeld
-    0, '', '', 0, '', 0, // deltaNeutralContract, algoStrategy, algoId, whatIf, orderMiscOptions, solicited
-    0, 0, 0, // randomizeSize, randomizePrice, conditions count
-    '', '', '', '', '', '', 0, // adjustedOrderType, triggerPrice, lmtPriceOffset, adjustedStopPrice, adjustedStopLimitPrice, adjustedTrailingAmount, adjustableTrailingUnit
-    '', '', '', '', // extOperator, softDollarTier name, value, cashQty
-    '', '', '', '', // mifid2DecisionMaker, mifid2DecisionAlgo, mifid2ExecutionTrader, mifid2ExecutionAlgo
-    0, 0, 0, 0, '', '', 0, '', '', // dontUseAutoPriceForHedge, isOmsContainer, discretionaryUpToLimitPrice, usePriceMgmtAlgo, duration, postToAts, autoCancelParent, advancedErrorOverride, manualOrderTime
-    '', 0, 0, 2147483647, // customerAccount, professionalCustomer, includeOvernight, manualOrderIndicator
+    '',
+    '',
+    '',
+    '',
+    0,
+    '', // volatility, volatilityType, deltaNeutralOrderType, deltaNeutralAuxPrice, continuousUpdate, referencePriceType
+    '',
+    '', // trailStopPrice, trailingPercent
+    '',
+    '',
+    '', // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+    '',
+    '',
+    '', // scaleTable, activeStartTime, activeStopTime
+    '',
+    0,
+    '',
+    '',
+    0, // hedgeType, optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+    0,
+    '',
+    '',
+    0,
+    '',
+    0, // deltaNeutralContract, algoStrategy, algoId, whatIf, orderMiscOptions, solicited
+    0,
+    0,
+    0, // randomizeSize, randomizePrice, conditions count
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    0, // adjustedOrderType, triggerPrice, lmtPriceOffset, adjustedStopPrice, adjustedStopLimitPrice, adjustedTrailingAmount, adjustableTrailingUnit
+    '',
+    '',
+    '',
+    '', // extOperator, softDollarTier name, value, cashQty
+    '',
+    '',
+    '',
+    '', // mifid2DecisionMaker, mifid2DecisionAlgo, mifid2ExecutionTrader, mifid2ExecutionAlgo
+    0,
+    0,
+    0,
+    0,
+    '',
+    '',
+    0,
+    '',
+    '', // dontUseAutoPriceForHedge, isOmsContainer, discretionaryUpToLimitPrice, usePriceMgmtAlgo, duration, postToAts, autoCancelParent, advancedErrorOverride, manualOrderTime
+    '',
+    0,
+    0,
+    2147483647, // customerAccount, professionalCustomer, includeOvernight, manualOrderIndicator
   ];
 }
 

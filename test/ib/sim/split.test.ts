@@ -113,19 +113,24 @@ describe('splitBar', () => {
   // the reason for a continuous path: limit and stop orders fill on the sub-bars at the price they
   // fill at on the stored bar, so a live run against the simulator matches the backtest
   it('fills limit and stop orders on the sub-bars exactly as on the stored bar', () => {
-    const order = (side: 'BUY' | 'SELL', type: 'LMT' | 'STP', price: number): Order =>
-      ({ side, type, limit: price, stop: price, triggered: false }) as Order;
+    const order = (side: 'BUY' | 'SELL', type: 'LMT' | 'STP', price: number): Order => ({ side, type, limit: price, stop: price, triggered: false }) as Order;
     fc.assert(
-      fc.property(barArb(true), fc.double({ min: -0.2, max: 1.2, noNaN: true }), fc.constantFrom('BUY', 'SELL'), fc.constantFrom('LMT', 'STP'), (bar, f, side, type) => {
-        const price = Math.round((bar.low + (bar.high - bar.low) * f) * 100) / 100;
-        const onBar = fillPrice(order(side as 'BUY' | 'SELL', type as 'LMT' | 'STP', price), bar, false, false);
-        let onSubs = NaN;
-        for (const s of splitBar(bar, 12)) {
-          onSubs = fillPrice(order(side as 'BUY' | 'SELL', type as 'LMT' | 'STP', price), s, false, false);
-          if (!Number.isNaN(onSubs)) break;
-        }
-        expect(Object.is(onSubs, onBar)).toBe(true);
-      }),
+      fc.property(
+        barArb(true),
+        fc.double({ min: -0.2, max: 1.2, noNaN: true }),
+        fc.constantFrom('BUY', 'SELL'),
+        fc.constantFrom('LMT', 'STP'),
+        (bar, f, side, type) => {
+          const price = Math.round((bar.low + (bar.high - bar.low) * f) * 100) / 100;
+          const onBar = fillPrice(order(side as 'BUY' | 'SELL', type as 'LMT' | 'STP', price), bar, false, false);
+          let onSubs = NaN;
+          for (const s of splitBar(bar, 12)) {
+            onSubs = fillPrice(order(side as 'BUY' | 'SELL', type as 'LMT' | 'STP', price), s, false, false);
+            if (!Number.isNaN(onSubs)) break;
+          }
+          expect(Object.is(onSubs, onBar)).toBe(true);
+        },
+      ),
       { numRuns: numRuns(3_000) },
     );
   });
