@@ -10,6 +10,7 @@ export default defineConfig({
       'test/architecture.test.ts',
       'test/setup-fast-check.test.ts',
       'test/engine/**/*.test.ts',
+      'engine/**/*.test.ts',
       'test/metrics/**/*.test.ts',
       'test/reference/**/*.test.ts',
       'test/report/{figures,report,stream}.test.ts',

@@ -1,26 +1,25 @@
 // npm run backtest -- [--strategy sma-cross] [--params '{"fast":10,"slow":30}'] [--symbols AAPL,MSFT] [--data dir|file|.duckdb] ...
 // With no arguments: sma-cross on the bundled sample (imported into data/sample.duckdb on first use).
 import path from 'node:path';
-import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
 import { checkJournalWritable, openJournalTarget, openRunData } from './lib/run-data.ts';
-import type { RiskConfig } from '../engine/risk/limits.ts';
+import { perShareWarning } from '../engine/data/actions.ts';
 import { collectChunks } from '../engine/data/load.ts';
 import { predictHistory } from '../engine/ml/predictions.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
 import { writeRunOutputs } from '../engine/report/index.ts';
-import { buildSlots } from '../strategies/index.ts';
+import { buildSlots, resolvedParams, strategyHelp } from '../strategies/index.ts';
 import { printSummary, runId } from './lib/cli.ts';
-import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
+import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
+import { isMain } from './lib/main.ts';
 import { runInSample, runModel } from './lib/model-signals.ts';
 import type { InSample } from '../engine/ml/in-sample.ts';
-import { riskFlag, RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
+import { printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
 
-const FLAGS = defineFlags({
+export const FLAGS = defineFlags({
   ...RUN_FLAGS,
   params: { kind: 'string', default: '{}', arg: 'JSON', help: `strategy params, e.g. '{"fast":10,"slow":30}' (defaults otherwise)` },
-  risk: { kind: 'string', default: 'research', arg: 'R', help: 'research (default: leverage <= 1) | seed (DESIGN section 4 limits) | FILE.json' },
   'volume-cap': { kind: 'number', default: 0, min: 0, max: 1, arg: 'F', help: "fill at most F of a bar's volume (default 0: no cap)" },
   'bracket-tie': { kind: 'choice', choices: ['stop', 'target'], default: 'stop', arg: 'T', help: 'stop (default, worst case) | target' },
   rf: { kind: 'number', default: 0, min: -0.1, max: 1, arg: 'R', help: 'annual risk-free rate for Sharpe/Sortino, a fraction (0.04 = 4%; default 0)' },
@@ -31,7 +30,9 @@ const FLAGS = defineFlags({
 
 const HELP = `usage: npm run backtest -- [options]
 ${flagHelp(FLAGS)}
-A negative number is written with =, e.g. --rf=-0.01.`;
+A negative number is written with =, e.g. --rf=-0.01.
+
+${strategyHelp()}`;
 
 async function main(): Promise<void> {
   const { values: v } = parseFlags(FLAGS);
@@ -42,19 +43,17 @@ async function main(): Promise<void> {
   const rawParams = parseJsonObjectFlag('--params', v.params);
   const cash = v.cash;
   const volumeCap = v['volume-cap'];
-  const risk: RiskConfig = riskFlag(v.risk);
+  const { commission, slippage, sizing, risk } = runSettingsFlags(v);
   const interval = v.interval;
-  const sizing = sizingFlags(v);
-  const commission = fromFlag('--commission', v.commission, parseCommission);
-  const slippage = fromFlag('--slippage', v.slippage, parseSlippage);
   const requested = v.symbols;
   // Validate the strategy and its params before reading any data.
   buildSlots(v.strategy, rawParams, requested ?? ['CHECK']);
 
-  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz });
+  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices });
   const config: BacktestConfig = {
     strategy: v.strategy,
-    params: rawParams,
+    // with their defaults filled: the report and the run id show what ran ('{}' and the defaults spelled out are one run)
+    params: resolvedParams(v.strategy, rawParams),
     symbols: data.symbols,
     interval,
     from: v.from,
@@ -67,10 +66,17 @@ async function main(): Promise<void> {
     volumeCap,
     bracketTie: v['bracket-tie'],
     tz: v.tz,
+    session: v.session,
+    prices: data.prices,
     rfAnnual: v.rf,
     ...(v.benchmark ? { benchmark: v.benchmark.toUpperCase() } : {}),
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
+  printRunConfig(config as unknown as Record<string, unknown>);
+  const clash = sizingRiskWarning(sizing, data.symbols.length, risk);
+  if (clash) console.error(clash);
+  const priceWarning = perShareWarning(commission, data.prices, data.unknownBasis);
+  if (priceWarning) console.error(`warning: ${priceWarning}`);
   const out = path.resolve(v.out);
   const journalPath = v.journal ?? path.join(out, 'journal.duckdb');
   try {
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     if (progress) process.stderr.write('\r\x1b[K');
   }
   const seconds = (performance.now() - t0) / 1000;
-  const report = backtestReport(result, data.source, { inSample });
+  const report = backtestReport(result, data.source, { inSample, warnings: priceWarning ? [priceWarning] : [] });
 
   const id = runId(report.config);
   // all or nothing: the reports are streamed to temporary files, the journal is one transaction, then the
@@ -134,7 +140,8 @@ async function main(): Promise<void> {
 /** DuckDB memory for writing the journal (its rows are appended in batches, so this bounds the write). */
 const JOURNAL_MEMORY = '256MB';
 
-main().catch((e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url))
+  main().catch((e: Error) => {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  });

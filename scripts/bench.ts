@@ -81,6 +81,8 @@ function config(symbols: string[], interval: Interval): BacktestConfig {
     volumeCap: 0,
     bracketTie: 'stop',
     tz: 'America/New_York',
+    // every bar: the synthetic minute bars run round the clock, and the figures measure the engine on all of them
+    session: 'extended',
     rfAnnual: 0,
   };
 }

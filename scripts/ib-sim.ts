@@ -1,5 +1,6 @@
 // npm run ib-sim -- [--port 4002] [--data <csv dir|.duckdb>] [--symbols SPY,IBM] [--interval 1m]
 //                   [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--speed N | --lockstep] [--resume FILE]
+//                   [--session rth|extended]
 // The IB Gateway simulator as a standalone server. Fault commands are read from stdin.
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -40,13 +41,21 @@ const FLAGS = defineFlags({
   cash: { kind: 'number', default: 100_000, min: 0, minExclusive: true, max: MAX_CASH, help: 'starting cash (default 100000)' },
   commission: { kind: 'string', default: 'ibkr-fixed', arg: 'MODEL', help: 'ibkr-fixed (default), ibkr-tiered, none, per-share:R[:MIN], percent:P[:MIN]' },
   tz: { kind: 'string', default: DEFAULT_TZ, arg: 'ZONE', help: `exchange time zone (default ${DEFAULT_TZ})` },
+  session: {
+    kind: 'choice',
+    choices: ['rth', 'extended'],
+    default: 'rth',
+    help: 'rth: replay only the regular session, 09:30-16:00 --tz (13:00 on US half days);\nextended: every stored bar (pre- and post-market). Either way, as at IB, an order\nwithout outsideRth trades in regular hours only (outside them: held until the open, 399)',
+  },
 });
 
 const USAGE = `usage: npm run ib-sim -- [options]
 
 A TCP server speaking the TWS API socket protocol (server version 193): point @stoqey/ib, the live
 runner or any TWS API client at it. It replays the bars as 5-second bars and ticks and fills orders
-with the backtest's fill model.
+with the backtest's fill model. When the replay has ended it tells every client (and every later one)
+with notice 2900 'Tradebench simulator: the replay has ended at ...' (id -1; a real gateway never
+sends it): the live runner stops on it, writing its report and journal.
 
 options:
 ${flagHelp(FLAGS, { width: 22 })}
@@ -96,11 +105,25 @@ async function main(): Promise<void> {
     if (symbols.length === 0) fail(`no ${interval} bars in ${source}`);
     const series = await loadBars(store, { symbols, interval, from, to });
     const replayFrom = historyFrom && v.from ? dayStart(v.from, interval, v.tz) : undefined;
-    sim = await IbGatewaySimulator.start({ port, series, speed, maxMsgPerSec, account: v.account, cash, commission, tz: v.tz, from: replayFrom, resume });
+    sim = await IbGatewaySimulator.start({
+      port,
+      series,
+      speed,
+      maxMsgPerSec,
+      account: v.account,
+      cash,
+      commission,
+      tz: v.tz,
+      from: replayFrom,
+      resume,
+      session: v.session,
+    });
     const pace = speed === 'max' ? 'lockstep' : speed === 1 ? 'real time' : `${speed} x real time`;
     console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, ${pace})`);
     if (resume) console.log(`resumed from ${v.resume} at ${new Date(sim.now()).toISOString()}`);
-    console.log(`replaying ${symbols.join(',')} ${interval} bars from ${source}; type help for the fault commands`);
+    console.log(
+      `replaying ${symbols.join(',')} ${interval} bars from ${source} (${v.session === 'rth' ? 'regular session only' : 'extended hours'}); type help for the fault commands`,
+    );
   } finally {
     store.close();
   }
@@ -115,7 +138,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   void sim.finished.then(() => {
-    if (!stopping) console.log(`replay finished at ${new Date(sim.now()).toISOString()} (${sim.stats.batches} batches); still serving`);
+    if (stopping) return;
+    // notice 2900 to every client (and every later one): the live runner stops on it
+    sim.announceEnd();
+    console.log(`replay finished at ${new Date(sim.now()).toISOString()} (${sim.stats.batches} batches); told the clients (notice 2900); still serving`);
   });
 
   const rl = createInterface({ input: process.stdin });

@@ -1,5 +1,5 @@
 // npm run import -- <files or dirs...> [--interval 1d] [--db data/market.duckdb] [--tz America/New_York]
-//                   [--factors dir] [--sectors constituents.csv] [--max-jump ratio] [--replace-range]
+//                   [--factors dir | --adjusted] [--sectors constituents.csv] [--max-jump ratio] [--replace-range]
 import { DataError } from '../engine/data/errors.ts';
 import { DEFAULT_TZ, importPaths, type ImportPhase, type ImportSummary } from '../engine/data/import.ts';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../engine/data/store.ts';
@@ -15,7 +15,16 @@ const FLAGS = defineFlags({
   },
   db: { kind: 'string', default: DEFAULT_DB_PATH, nonEmpty: true, arg: 'PATH', help: `database file (default ${DEFAULT_DB_PATH})` },
   tz: { kind: 'string', default: DEFAULT_TZ, nonEmpty: true, arg: 'ZONE', help: `exchange time zone of local times (default ${DEFAULT_TZ})` },
-  factors: { kind: 'string', nonEmpty: true, arg: 'DIR', help: 'LEAN factor files <symbol>.csv to adjust raw prices' },
+  factors: {
+    kind: 'string',
+    nonEmpty: true,
+    arg: 'DIR',
+    help: 'LEAN factor files <symbol>.csv of raw files: bars stored raw, splits and\ndividends stored as corporate actions (runs default to --prices raw)',
+  },
+  adjusted: {
+    kind: 'boolean',
+    help: 'the files are already split- and dividend-adjusted (e.g. sp500-daily/adjusted):\nrecorded, so runs warn about per-share commissions on them',
+  },
   sectors: { kind: 'string', nonEmpty: true, arg: 'CSV', help: 'Symbol,Name,Sector file for instruments.sector' },
   'max-jump': {
     kind: 'number',
@@ -39,7 +48,7 @@ open, high, low, close[, volume].
 options:
 ${flagHelp(FLAGS)}
 
-Every value is checked as it will be stored (after --factors): prices within [1e-6, 1e9], volume
+Every value is checked as stored (with --factors: as adjusted, so a split is no jump): prices within [1e-6, 1e9], volume
 within [0, 1e15), dates within 1900-01-01 .. 2099-12-31; symbols are letters, digits and . - _ ^ = /
 space. The import is one transaction: any bad row leaves the database as it was.`;
 
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
       interval: flags.interval,
       tz: flags.tz,
       factorsDir: flags.factors,
+      adjustedFiles: flags.adjusted,
       sectors: flags.sectors,
       maxJump: flags['max-jump'],
       replaceRange: flags['replace-range'],
@@ -113,7 +123,7 @@ function summaryLine(s: ImportSummary, db: string, secs: string, replaceRange: b
   let line = `imported ${n(s.rows)} row${s.rows === 1 ? '' : 's'} of ${n(s.symbols.length)} symbol${plural} (${s.interval}) into ${db} in ${secs} s`;
   line += `: ${n(s.inserted)} inserted, ${n(s.updated)} updated, ${n(s.unchanged)} unchanged`;
   if (replaceRange) line += `, ${n(s.removed)} removed`;
-  if (s.adjusted.length > 0) line += `; adjusted ${s.adjusted.length} with factor files`;
+  if (s.adjusted.length > 0) line += `; ${s.adjusted.length} stored raw with factor files, ${n(s.actions ?? 0)} splits and dividends`;
   return line;
 }
 

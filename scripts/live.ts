@@ -11,18 +11,20 @@ import { writeReport } from '../engine/report/index.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { LiveJournal } from '../engine/journal/live-journal.ts';
-import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
+import { buildSlots, resolvedParams, strategyHelp, strategySources } from '../strategies/index.ts';
 import { findPromotion, strategyHash } from '../engine/research/promotion.ts';
 import { fail, MAX_CLIENT_ID, MAX_SPEED, printSummary, runId } from './lib/cli.ts';
-import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, parseNumber } from './lib/flags.ts';
+import { defineFlags, FlagError, type FlagValues, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, parseNumber } from './lib/flags.ts';
 import { runModel } from './lib/model-signals.ts';
 import { loadSectors } from './lib/run-data.ts';
-import { INTERVALS, riskFlag, SIZING_FLAGS, sizingFlags } from './lib/run-options.ts';
+import { INTERVALS, printRunConfig, RUN_DEFAULTS, RUN_FLAGS, riskFlag, SIZING_FLAGS, sizingFlags, sizingRiskWarning } from './lib/run-options.ts';
+import type { RunSettings } from '../engine/run/defaults.ts';
+import { isMain } from './lib/main.ts';
 import { EmbeddedSimulator } from './lib/embedded-sim.ts';
 import { mkdirSync } from 'node:fs';
 
-const FLAGS = defineFlags({
-  strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'as for npm run backtest (default sma-cross)' },
+export const FLAGS = defineFlags({
+  strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'a strategy listed below, or portfolio (default sma-cross)' },
   params: { kind: 'string', default: '{}', arg: 'JSON', help: 'strategy params, as for npm run backtest' },
   symbols: { kind: 'list', upper: true, default: ['SPY'], help: 'symbols to trade (default SPY)' },
   gateway: {
@@ -53,14 +55,17 @@ const FLAGS = defineFlags({
   cash: { ...SIZING_FLAGS.cash, help: "capital allotted to the strategy (default 100000); refused if the account's\nnet liquidation is less" },
   sizing: {
     ...SIZING_FLAGS.sizing,
-    default: 'percent',
-    help: 'percent --percent P (default percent) | fixed --quantity N | vol-target\n(all-in is refused live: a live order needs its quantity when sent)',
+    help: `equal-weight (default, as for npm run backtest: 1/N of equity per entry, sized when sent) | percent --percent P |\nfixed --quantity N | vol-target (all-in is refused live: a live order needs its quantity when sent)`,
   },
   quantity: SIZING_FLAGS.quantity,
-  percent: { ...SIZING_FLAGS.percent, default: 5, help: "percent of the book's equity per entry (default 5, the seed position limit)" },
+  percent: SIZING_FLAGS.percent,
   'target-vol': SIZING_FLAGS['target-vol'],
   lookback: SIZING_FLAGS.lookback,
-  risk: { kind: 'string', default: 'seed', arg: 'R', help: 'seed|research|FILE.json (default seed: DESIGN section 4 limits and breaker)' },
+  risk: {
+    kind: 'string',
+    arg: 'R',
+    help: `research | seed (DESIGN section 4 limits and breaker) | FILE.json: required for a live account (no --paper),\nwhich must not run without loss limits by default; with --paper the default is ${RUN_DEFAULTS.risk}, as for npm run backtest`,
+  },
   'on-mismatch': {
     kind: 'choice',
     choices: ['halt', 'warn'],
@@ -84,19 +89,49 @@ const FLAGS = defineFlags({
   from: { kind: 'string', arg: 'DATE', help: 'simulator only: first day replayed' },
   to: { kind: 'string', arg: 'DATE', help: 'simulator only: last day replayed' },
   speed: { kind: 'number', default: 1, min: 0, minExclusive: true, max: MAX_SPEED, help: 'simulator only: times real time (default 1)' },
-  commission: { kind: 'string', default: 'ibkr-fixed', arg: 'M', help: "simulator only: the simulated broker's commission (default ibkr-fixed)" },
+  commission: {
+    ...RUN_FLAGS.commission,
+    help: `the simulated broker's commission, and what sizing leaves room for (default ${RUN_DEFAULTS.commission}, as for npm run backtest)`,
+  },
   tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone (default America/New_York)' },
+  session: {
+    kind: 'choice',
+    choices: ['rth', 'extended'],
+    default: 'rth',
+    help: 'rth: bars outside 09:30-16:00 --tz (13:00 on US half days) are not traded and orders go\nwithout outsideRth (IB holds them until the open); extended: every bar, orders with outsideRth',
+  },
 });
 
 const HELP = `usage: npm run live -- [options]
 ${flagHelp(FLAGS)}
 While it runs: SIGINT/SIGTERM stop it gracefully (also while connecting); SIGUSR2 trips the kill switch;
-lines typed on standard input: 'kill' (kill switch), 'reset' (resets a tripped breaker), 'status'.`;
+lines typed on standard input: 'kill' (kill switch), 'reset' (resets a tripped breaker), 'status'.
+
+${strategyHelp()}`;
+
+/**
+ * The commission, slippage, sizing and risk of a session from its flags: the run defaults of npm run
+ * backtest (engine/run/defaults.ts), except that a live account must name its risk profile.
+ */
+export function liveSettings(v: FlagValues<typeof FLAGS>): RunSettings {
+  if (v.risk === undefined && !v.paper)
+    throw new FlagError(
+      `--risk is required for a live account (no --paper): the default profile ${RUN_DEFAULTS.risk} has no loss limits, and a live account must not run without them unless you say so. Name it: --risk seed (DESIGN section 4 limits and breaker), --risk FILE.json, or --risk ${RUN_DEFAULTS.risk}`,
+    );
+  return {
+    commission: fromFlag('--commission', v.commission, parseCommission),
+    // no modelled slippage: a real gateway fills at real prices, the simulator at its bars' prices
+    slippage: { model: 'none' },
+    sizing: sizingFlags(v),
+    risk: riskFlag(v.risk ?? RUN_DEFAULTS.risk),
+  };
+}
 
 async function main(): Promise<void> {
   // every flag is checked before anything is opened or connected
   const { values: v } = parseFlags(FLAGS);
   if (v.help) return void console.log(HELP);
+  const settings = liveSettings(v);
   const params = parseJsonObjectFlag('--params', v.params);
   const symbols = v.symbols;
   const interval = v.interval;
@@ -114,22 +149,24 @@ async function main(): Promise<void> {
   }
   const config: BacktestConfig = {
     strategy: v.strategy,
-    params,
+    // with their defaults filled, as in a backtest's report
+    params: resolvedParams(v.strategy, params),
     symbols,
     interval,
     from: v.from,
     to: v.to,
     cash: v.cash,
-    commission: fromFlag('--commission', v.commission, parseCommission),
-    slippage: { model: 'none' },
-    sizing: sizingFlags(v),
-    risk: riskFlag(v.risk),
+    ...settings,
     volumeCap: 0,
     bracketTie: 'stop',
     tz: v.tz,
+    session: v.session,
     rfAnnual: 0,
   };
   const slots = buildSlots(config.strategy, params, symbols);
+  if (!v.quiet) printRunConfig(config as unknown as Record<string, unknown>, { slippage: "fills at the gateway's prices" });
+  const clash = sizingRiskWarning(config.sizing, symbols.length, config.risk);
+  if (clash) console.error(clash);
   if (!v.paper) {
     // a live account: only a strategy whose current source has a promotion record for these params
     const hash = strategyHash(strategySources(config.strategy, params));
@@ -201,6 +238,8 @@ async function main(): Promise<void> {
     onCommitted: sim && (() => sim!.save()),
     signals: model && new StreamingPredictor(model, symbols.length),
   });
+  // a simulator (npm run ib-sim) says when its replay is over (notice 2900): the session then ends as on SIGINT
+  const gatewayEnded = new Promise<string>((resolve) => runner.conn.once('replayEnded', resolve));
   process.on('SIGUSR2', () => void runner.kill('kill switch (SIGUSR2)'));
   createInterface({ input: process.stdin }).on('line', (l) => {
     const cmd = l.trim();
@@ -222,9 +261,10 @@ async function main(): Promise<void> {
     console.error('stopped before the session started');
     process.exit(0);
   }
-  // the session ends on SIGINT/SIGTERM, when the embedded simulator has replayed everything, or when the journal fails
+  // the session ends on SIGINT/SIGTERM, when the simulator has replayed everything (embedded, or ib-sim's notice), or when the journal fails
   const simEnded = sim ? sim.finished.then(() => sim!.heardBy(() => runner.gatewayTime)) : new Promise<void>(() => {});
-  const ended = await Promise.race([stopRequested, simEnded, runner.fatal]).then(
+  const replayEnded = gatewayEnded.then((m) => console.error(`stopping: ${m} (notice 2900 from the gateway)`));
+  const ended = await Promise.race([stopRequested, simEnded, runner.fatal, replayEnded]).then(
     () => null,
     (e: Error) => e,
   );
@@ -257,7 +297,8 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url))
+  main().catch((e: Error) => {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  });

@@ -2,26 +2,23 @@
 // Runs the backtest and a walk-forward check, compares them with the thresholds, and writes a promotion
 // record to strategies/promoted/ that the live runner requires for a live account.
 import path from 'node:path';
-import { parseCommission } from '../engine/exec/costs.ts';
 import { readModelCard } from '../engine/ml/model-card.ts';
 import { evaluatePromotion, writePromotion } from '../engine/research/promote.ts';
 import { parseWalkForward } from '../engine/research/grid.ts';
 import { DEFAULT_THRESHOLDS, parseThresholds, type PromotionThresholds } from '../engine/research/promotion.ts';
-import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategySources } from '../strategies/index.ts';
 import { runModelDir, signalsFor } from './lib/model-signals.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { loadRunSeries } from './lib/run-data.ts';
-import { RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
+import { perShareWarning } from '../engine/data/actions.ts';
+import { isMain } from './lib/main.ts';
+import { printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
 import { defineFlags, FlagError, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, readJsonFile, withoutFileValues } from './lib/flags.ts';
 
-const FLAGS = defineFlags({
+export const FLAGS = defineFlags({
   ...RUN_FLAGS,
   params: { kind: 'string', default: '{}', arg: 'JSON', help: 'strategy params, as for npm run backtest' },
-  commission: { ...RUN_FLAGS.commission, default: 'ibkr-fixed', help: 'as for npm run backtest (default ibkr-fixed)' },
-  sizing: { ...RUN_FLAGS.sizing, default: 'percent' },
-  percent: { ...RUN_FLAGS.percent, default: 95 },
   'walk-forward': { kind: 'string', default: 'train=5y,test=1y', arg: 'SPEC', help: 'out-of-sample check (default train=5y,test=1y)' },
   config: { kind: 'string', arg: 'FILE', help: `JSON thresholds: ${JSON.stringify(DEFAULT_THRESHOLDS)} (these are the defaults)` },
   'out-dir': { kind: 'string', default: 'strategies/promoted', arg: 'DIR', help: 'where records go (default strategies/promoted)' },
@@ -40,9 +37,9 @@ async function main(): Promise<void> {
   fromFlag('--walk-forward', v['walk-forward'], parseWalkForward); // checked before any data is read
   const params = resolvedParams(v.strategy, raw);
   const interval = v.interval;
-  const commission = fromFlag('--commission', v.commission, parseCommission);
-  const sizing = sizingFlags(v);
-  const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz });
+  const { commission, slippage, sizing, risk } = runSettingsFlags(v);
+  const loaded = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices });
+  const { series, source } = loaded;
   const symbols = series.map((s) => s.symbol);
   refuseModelInSample(v.strategy, params, series);
   const config: BacktestConfig = {
@@ -54,14 +51,22 @@ async function main(): Promise<void> {
     to: v.to,
     cash: v.cash,
     commission,
-    slippage: { model: 'none' },
+    slippage,
     sizing,
-    risk: RESEARCH_RISK,
+    risk,
     volumeCap: 0,
     bracketTie: 'stop',
     tz: v.tz,
+    session: v.session,
+    prices: loaded.prices,
     rfAnnual: 0,
   };
+
+  printRunConfig(config as unknown as Record<string, unknown>, {}, [['walk-forward', v['walk-forward']!]]);
+  const clash = sizingRiskWarning(sizing, symbols.length, risk);
+  if (clash) console.error(clash);
+  const priceWarning = perShareWarning(commission, loaded.prices, loaded.unknownBasis);
+  if (priceWarning) console.error(`warning: ${priceWarning}`);
 
   const outcome = await evaluatePromotion({
     config,
@@ -114,7 +119,8 @@ function refuseModelInSample(strategy: string, params: Record<string, unknown>, 
     );
 }
 
-main().catch((e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url))
+  main().catch((e: Error) => {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  });

@@ -3,32 +3,32 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore } from '../engine/data/store.ts';
-import { parseCommission, parseSlippage } from '../engine/exec/costs.ts';
 import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
 import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../engine/research/sweep.ts';
-import { RESEARCH_RISK } from '../engine/risk/limits.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
-import { buildSlots } from '../strategies/index.ts';
+import { buildSlots, resolvedParams, strategyHelp } from '../strategies/index.ts';
 import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { runId } from './lib/cli.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
 import { loadRunSeries } from './lib/run-data.ts';
+import { perShareWarning } from '../engine/data/actions.ts';
 import { sweepInSample } from './lib/model-signals.ts';
-import { RUN_FLAGS, sizingFlags } from './lib/run-options.ts';
+import { isMain } from './lib/main.ts';
+import { printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
 
-const FLAGS = defineFlags({
+export const FLAGS = defineFlags({
   ...RUN_FLAGS,
   grid: { kind: 'string', arg: 'JSON', help: `values per param, e.g. '{"fast":[5,10,20],"slow":[30,50,100]}' (required)` },
-  sizing: { ...RUN_FLAGS.sizing, default: 'percent' },
-  percent: { ...RUN_FLAGS.percent, default: 100 },
   workers: { kind: 'integer', min: 1, max: 256, help: 'worker threads (default: cores - 1, at least 1); results do not depend on it' },
   'walk-forward': { kind: 'string', arg: 'SPEC', help: 'train=5y,test=1y: every combination on rolling training and test periods' },
   db: { kind: 'string', default: 'out/sweep/sweep.duckdb', arg: 'FILE', help: 'where results go (table sweep_results; default out/sweep/sweep.duckdb)' },
 });
 
 const HELP = `usage: npm run sweep -- --grid JSON [options]
-${flagHelp(FLAGS)}`;
+${flagHelp(FLAGS)}
+
+${strategyHelp()}`;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS sweep_results (sweep_id VARCHAR, idx INTEGER, params VARCHAR, window_index INTEGER, phase VARCHAR,
   from_ts BIGINT, to_ts BIGINT, bars BIGINT, final_equity DOUBLE, sharpe DOUBLE, sortino DOUBLE, cagr DOUBLE, max_drawdown DOUBLE, trades INTEGER)`;
@@ -77,10 +77,8 @@ async function main(): Promise<void> {
   const interval = v.interval;
   const workers = v.workers;
   const walkForward = v['walk-forward'] ? fromFlag('--walk-forward', v['walk-forward'], parseWalkForward) : undefined;
-  const commission = fromFlag('--commission', v.commission, parseCommission);
-  const slippage = fromFlag('--slippage', v.slippage, parseSlippage);
-  const sizing = sizingFlags(v);
-  const loaded = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz });
+  const { commission, slippage, sizing, risk } = runSettingsFlags(v);
+  const loaded = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices });
   const series = shareSeries(loaded.series);
   const source = loaded.source;
   const symbols = series.map((s) => s.symbol);
@@ -95,10 +93,12 @@ async function main(): Promise<void> {
     commission,
     slippage,
     sizing,
-    risk: RESEARCH_RISK,
+    risk,
     volumeCap: 0,
     bracketTie: 'stop',
     tz: v.tz,
+    session: v.session,
+    prices: loaded.prices,
     rfAnnual: 0,
   };
   // every combination must be valid before any worker starts
@@ -106,6 +106,21 @@ async function main(): Promise<void> {
   for (const p of combinations) buildSlots(config.strategy, p, symbols);
   // a model strategy swept over bars its model was trained on: one warning for the whole sweep
   const inSample = sweepInSample(config.strategy, combinations, series);
+  // the params row: the grid over the strategy's defaults (when it has a default for every param)
+  let defaults: Record<string, unknown> | undefined;
+  try {
+    defaults = resolvedParams(config.strategy, {});
+  } catch {
+    defaults = undefined;
+  }
+  printRunConfig({ ...config, params: undefined }, {}, [
+    ['grid', `${JSON.stringify(grid)}${defaults ? ` over the defaults ${JSON.stringify(defaults)}` : ''} (${combinations.length} combinations)`],
+    ...(walkForward ? ([['walk-forward', v['walk-forward']!]] as [string, string][]) : []),
+  ]);
+  const clash = sizingRiskWarning(sizing, symbols.length, risk);
+  if (clash) console.error(clash);
+  const priceWarning = perShareWarning(commission, loaded.prices, loaded.unknownBasis);
+  if (priceWarning) console.error(`warning: ${priceWarning}`);
 
   const tty = process.stderr.isTTY && process.env.CI !== 'true';
   const t0 = performance.now();
@@ -158,7 +173,8 @@ async function main(): Promise<void> {
   for (const w of inSample) console.error(`warning: ${w.message}`);
 }
 
-main().catch((e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url))
+  main().catch((e: Error) => {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  });

@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   if (v.out === undefined) refuseExistingModel(out);
 
   step(`loading ${v.interval} bars`);
-  const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, tz: v.tz });
+  // features are returns: trained on adjusted prices, so a split is never a move (models/gbt-daily's data hash)
+  const { series, source } = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, tz: v.tz, prices: 'adjusted' });
   const symbols = series.map((s) => s.symbol);
   const started = performance.now();
   step(`features and ${kind} training over ${series.length} symbols`);

@@ -1,16 +1,15 @@
-import { parseParams, type SlotSpec, type StrategyDefinition } from '../engine/core/strategy.ts';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AnyStrategyDefinition, ParamSpec, SlotSpec } from '../engine/core/strategy.ts';
 import donchianBreakout from './donchian-breakout.ts';
 import mlSignal from './ml-signal.ts';
 import rsiReversion from './rsi-reversion.ts';
 import smaCross from './sma-cross.ts';
 
-/** The built-in strategies by name. */
-export const STRATEGIES: Record<string, StrategyDefinition> = {
-  [smaCross.name]: smaCross as unknown as StrategyDefinition,
-  [rsiReversion.name]: rsiReversion as unknown as StrategyDefinition,
-  [donchianBreakout.name]: donchianBreakout as unknown as StrategyDefinition,
-  [mlSignal.name]: mlSignal as unknown as StrategyDefinition,
-};
+/** The built-in strategies by name: add yours here. */
+export const STRATEGIES: Record<string, AnyStrategyDefinition> = Object.fromEntries(
+  [smaCross, rsiReversion, donchianBreakout, mlSignal].map((def) => [def.name, def]),
+);
 
 /** `portfolio`: several strategies, each trading its own sleeve of the capital. */
 export const PORTFOLIO = 'portfolio';
@@ -29,7 +28,7 @@ export function strategyNames(): string[] {
   return [...Object.keys(STRATEGIES), PORTFOLIO];
 }
 
-function lookup(name: string): StrategyDefinition {
+function lookup(name: string): AnyStrategyDefinition {
   const def = STRATEGIES[name];
   if (!def) throw new Error(`unknown strategy '${name}'; available: ${strategyNames().join(', ')}`);
   return def;
@@ -43,7 +42,7 @@ function lookup(name: string): StrategyDefinition {
 export function buildSlots(name: string, raw: Record<string, unknown>, symbols: readonly string[]): SlotSpec[] {
   if (name !== PORTFOLIO) {
     const def = lookup(name);
-    return [{ name: def.name, strategy: def.create(parseParams(def, raw), symbols), weight: 1 }];
+    return [{ name: def.name, strategy: def.create(raw, symbols), weight: 1 }];
   }
   for (const k of Object.keys(raw)) if (k !== 'members') throw new Error(`portfolio: unknown param '${k}'; its params are members`);
   const members = (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[];
@@ -53,40 +52,79 @@ export function buildSlots(name: string, raw: Record<string, unknown>, symbols: 
     if (!(typeof m.weight === 'number' && m.weight > 0))
       throw new Error(`portfolio: members[${i}].weight must be a number > 0, got ${JSON.stringify(m.weight)}`);
     const def = lookup(m.strategy);
-    return { name: `${def.name}#${i + 1}`, strategy: def.create(parseParams(def, m.params ?? {}), symbols), weight: m.weight };
+    return { name: `${def.name}#${i + 1}`, strategy: def.create(m.params ?? {}, symbols), weight: m.weight };
   });
 }
 
-/** The source files a run of `name` depends on (a promotion record is tied to their hash). */
+/**
+ * The repository's source file of a module URL (a definition's `source`): compiled into build/ (for
+ * notebooks), a module's source is still the repository's .ts file.
+ */
+function sourceFile(url: string): string {
+  const file = fileURLToPath(url);
+  const m = /^(.*)[\\/]build[\\/](.+)\.js$/.exec(file);
+  return m ? path.join(m[1], `${m[2]}.ts`) : file;
+}
+
+/** The repository root (the parent of strategies/). */
+const ROOT = path.dirname(path.dirname(sourceFile(import.meta.url)));
+
+/** The source files a run of `name` depends on (a promotion record is tied to their hash): each definition's `source`. */
 export function strategySources(name: string, raw: Record<string, unknown>): string[] {
-  const here = new URL('.', import.meta.url);
-  // compiled into build/strategies/ (for notebooks), the sources are still the repository's strategies/
-  const dir = here.pathname.endsWith('/build/strategies/') ? new URL('../../strategies/', here) : here;
-  const file = (n: string) => new URL(`${n}.ts`, dir).pathname;
   // a model is part of what was promoted: its card (which holds the ONNX file's hash)
   const model = modelOf(name, raw);
-  const card = model === undefined ? [] : [new URL(`${model.replace(/\/$/, '')}/card.json`, new URL('../', dir)).pathname];
-  if (name !== PORTFOLIO) return [file(lookup(name).name), ...card];
+  const card = model === undefined ? [] : [path.join(ROOT, model.replace(/\/$/, ''), 'card.json')];
+  if (name !== PORTFOLIO) return [sourceFile(lookup(name).source), ...card];
   const members = (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[];
-  return [file('index'), ...members.map((m) => file(lookup(m.strategy).name)), ...card];
+  return [sourceFile(import.meta.url), ...members.map((m) => sourceFile(lookup(m.strategy).source)), ...card];
 }
 
 /** Params with their defaults filled in (so '{}' and the spelled-out defaults are the same run). */
 export function resolvedParams(name: string, raw: Record<string, unknown>): Record<string, unknown> {
-  return name === PORTFOLIO ? { members: raw.members ?? DEFAULT_PORTFOLIO } : (parseParams(lookup(name), raw) as Record<string, unknown>);
+  return name === PORTFOLIO ? { members: raw.members ?? DEFAULT_PORTFOLIO } : lookup(name).parse(raw);
 }
 
 /**
- * The model a run trades on, if any: the `model` param of an ml-signal run or portfolio member. A run
- * has one model (one signal per symbol), so two members naming different models are refused.
+ * The model a run trades on, if any: the one its strategy's definition declares (`model`), or its portfolio
+ * members'. A run has one model (one signal per symbol), so two members naming different models are refused.
  */
 export function modelOf(name: string, raw: Record<string, unknown>): string | undefined {
   const models = new Set<string>();
   const add = (strategy: string, params: Record<string, unknown>) => {
-    if (strategy === mlSignal.name) models.add(parseParams(mlSignal, params).model);
+    const model = lookup(strategy).model(params);
+    if (model !== undefined) models.add(model);
   };
   if (name === PORTFOLIO) for (const m of (raw.members ?? DEFAULT_PORTFOLIO) as PortfolioMember[]) add(m.strategy, m.params ?? {});
   else add(name, raw);
   if (models.size > 1) throw new Error(`portfolio: members trade on different models (${[...models].join(', ')}); a run has one model`);
   return [...models][0];
+}
+
+/** One param for the help: `name  type and bounds or choices, default D: description`. */
+function paramHelp(name: string, spec: ParamSpec): string {
+  let rule: string = spec.type;
+  if (spec.type === 'int' || spec.type === 'number') {
+    if (spec.min !== undefined && spec.max !== undefined) rule += ` ${spec.min}..${spec.max}`;
+    else if (spec.min !== undefined) rule += ` >= ${spec.min}`;
+    else if (spec.max !== undefined) rule += ` <= ${spec.max}`;
+  }
+  if (spec.type === 'string' && spec.choices) rule += ` (${spec.choices.join(' | ')})`;
+  return `${name.padEnd(12)} ${rule}, default ${JSON.stringify(spec.default)}: ${spec.description}`;
+}
+
+/**
+ * Every strategy with its params, from the definitions (for --help): name and description, then each
+ * param with its type, default and bounds or choices; `portfolio` last.
+ */
+export function strategyHelp(indent = 2): string {
+  const pad = ' '.repeat(indent);
+  const lines = ['strategies (--strategy NAME) and their params (each: type and bounds, default):'];
+  for (const def of Object.values(STRATEGIES)) {
+    lines.push(`${pad}${def.name.padEnd(20)} ${def.description}`);
+    for (const [k, spec] of Object.entries(def.params)) lines.push(`${pad}  ${paramHelp(k, spec)}`);
+  }
+  lines.push(`${pad}${PORTFOLIO.padEnd(20)} several strategies, each trading its own sleeve of the capital`);
+  const members = DEFAULT_PORTFOLIO.map((m) => `${m.strategy} ${m.weight}`).join(', ');
+  lines.push(`${pad}  ${'members'.padEnd(12)} json, default ${members}: [{"strategy": NAME, "params": {...}, "weight": W}, ...]`);
+  return lines.join('\n');
 }

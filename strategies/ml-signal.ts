@@ -12,6 +12,7 @@ import { defineStrategy } from '../engine/core/strategy.ts';
 export default defineStrategy({
   name: 'ml-signal',
   description: 'long-only trading on an ONNX model probability, sized by confidence',
+  source: import.meta.url,
   params: {
     model: { type: 'string', default: 'models/gbt-daily', description: 'model folder (card.json + .onnx), relative to the repository root' },
     enter: { type: 'number', default: 0.55, min: 0.5, max: 1, description: 'enter long when P(up) >= this' },
@@ -19,19 +20,19 @@ export default defineStrategy({
     fullAt: { type: 'number', default: 0.65, min: 0.5, max: 1, description: 'P(up) at which the position reaches full size' },
     maxWeight: { type: 'number', default: 1, min: 0, max: 1, description: "full size, as a fraction of the symbol's equal share of equity" },
   },
+  model: (p) => p.model,
   check: (p) => (p.exit > p.enter ? `exit (${p.exit}) must not be above enter (${p.enter})` : p.fullAt <= 0.5 ? 'fullAt must be above 0.5' : null),
   create(p, symbols) {
     return {
-      onBar(ctx, bar) {
-        const prob = ctx.signal(bar.sid);
+      onBar(ctx, { sid, symbol, close }) {
+        const prob = ctx.signal(sid);
         if (Number.isNaN(prob)) return;
-        const pos = ctx.position(bar.sid);
-        if (pos > 0 && prob < p.exit) {
-          ctx.closePosition(bar.sid);
-        } else if (pos === 0 && prob >= p.enter && ctx.openOrders(bar.sid).length === 0) {
+        if (ctx.position(sid) > 0 && prob < p.exit) {
+          ctx.closePosition(sid);
+        } else if (prob >= p.enter && ctx.isFlat(sid)) {
           const confidence = Math.min(1, (prob - 0.5) / (p.fullAt - 0.5));
-          const qty = Math.floor(((ctx.equity / symbols.length) * p.maxWeight * confidence) / bar.close);
-          if (qty > 0) ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'MKT', qty, tag: `p=${prob.toFixed(4)}` });
+          const qty = Math.floor(((ctx.equity / symbols.length) * p.maxWeight * confidence) / close);
+          if (qty > 0) ctx.submit({ symbol, side: 'BUY', type: 'MKT', qty, tag: `p=${prob.toFixed(4)}` });
         }
       },
     };

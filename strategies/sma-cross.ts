@@ -1,4 +1,6 @@
-import { SMA } from '../engine/core/indicators.ts';
+import { replayHistory } from '../engine/core/corporate-action.ts';
+import { crossedAbove, crossedBelow } from '../engine/core/cross.ts';
+import { SMA } from '../engine/core/indicators/index.ts';
 import { defineStrategy } from '../engine/core/strategy.ts';
 
 /**
@@ -9,6 +11,7 @@ import { defineStrategy } from '../engine/core/strategy.ts';
 export default defineStrategy({
   name: 'sma-cross',
   description: 'long-only simple moving average crossover of the close',
+  source: import.meta.url,
   params: {
     fast: { type: 'int', default: 10, min: 1, description: 'fast SMA length in bars' },
     slow: { type: 'int', default: 30, min: 2, description: 'slow SMA length in bars' },
@@ -18,19 +21,16 @@ export default defineStrategy({
     const fast = symbols.map(() => new SMA(p.fast));
     const slow = symbols.map(() => new SMA(p.slow));
     return {
-      onBar(ctx, bar) {
-        const f = fast[bar.sid];
-        const s = slow[bar.sid];
-        const pf = f.value;
-        const ps = s.value;
-        const cf = f.update(bar.close);
-        const cs = s.update(bar.close);
-        const pos = ctx.position(bar.sid);
-        if (pf < ps && cf > cs) {
-          if (pos === 0) ctx.buy(bar.sid);
-        } else if (pf > ps && cf < cs) {
-          if (pos > 0) ctx.closePosition(bar.sid);
-        }
+      onBar(ctx, { sid, close }) {
+        fast[sid].update(close);
+        slow[sid].update(close);
+        if (crossedAbove(fast[sid], slow[sid]) && ctx.isFlat(sid)) ctx.buy(sid);
+        else if (crossedBelow(fast[sid], slow[sid]) && ctx.position(sid) > 0) ctx.closePosition(sid);
+      },
+      // raw prices: after a split or dividend the history is on the new basis; the averages are rebuilt from it
+      onCorporateAction(ctx, { sid }) {
+        fast[sid] = replayHistory(new SMA(p.fast), ctx, sid);
+        slow[sid] = replayHistory(new SMA(p.slow), ctx, sid);
       },
     };
   },

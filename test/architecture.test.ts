@@ -1,16 +1,20 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './cli/run-cli.ts';
 
-/** Every .ts file under a folder of the repo, with the project files it imports (resolved, repo-relative). */
-function sources(dir: string): { file: string; text: string; imports: string[] }[] {
+/**
+ * Every .ts file under a folder of the repo, with the project files it imports (resolved, repo-relative).
+ * Tests beside the code (engine/core/indicators/sma.test.ts) are not part of the layers (they may import
+ * test/ helpers and are not compiled into build/): `tests` lists them instead.
+ */
+function sources(dir: string, tests = false): { file: string; text: string; imports: string[] }[] {
   const out: { file: string; text: string; imports: string[] }[] = [];
   const walk = (d: string) => {
     for (const f of readdirSync(path.join(ROOT, d))) {
       const rel = path.join(d, f);
       if (statSync(path.join(ROOT, rel)).isDirectory()) walk(rel);
-      else if (f.endsWith('.ts')) {
+      else if (f.endsWith('.ts') && f.endsWith('.test.ts') === tests) {
         const text = readFileSync(path.join(ROOT, rel), 'utf8');
         const imports = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)].map((m) =>
           path.normalize(path.join(path.dirname(rel), m[1])),
@@ -45,6 +49,20 @@ describe('dependency rules (DESIGN section 2)', () => {
   });
   it('nothing under engine/ imports scripts/, notebooks/, strategies/ or tests', () => {
     expect(violations('engine', (imp) => /^(scripts|notebooks|strategies|test)\//.test(imp))).toEqual([]);
+  });
+  it('tests beside the engine code import nothing of the project that the code itself may not, but test/ helpers', () => {
+    const tests = sources('engine', true);
+    expect(tests.length).toBeGreaterThan(0);
+    const own = (file: string) => file.split(path.sep).slice(0, 2).join('/');
+    const bad = tests.flatMap((s) =>
+      s.imports
+        .filter((imp) => !imp.startsWith('test/') && !(own(s.file) === 'engine/core' ? imp.startsWith('engine/core/') : imp.startsWith('engine/')))
+        .map((imp) => `${s.file} imports ${imp}`),
+    );
+    expect(bad).toEqual([]);
+  });
+  it('npm run build leaves those tests out of build/', () => {
+    expect(JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')).exclude).toContain('**/*.test.ts');
   });
   it('the folders of engine/ import each other without a cycle (the layers stay layers)', () => {
     expect(folderCycles(sources('engine'))).toEqual([]);
@@ -102,4 +120,28 @@ describe('no wall clock and no unseeded randomness in strategy, risk, order, por
       expect(bad).toEqual([]);
     });
   }
+});
+
+/**
+ * The repository paths written in backticks in a markdown text: spans that are one path under a top-level
+ * folder of the repo (`engine/run/kernel.ts`, `engine/core/indicators/`). A placeholder segment
+ * (`strategies/<name>.ts`) stands for a file to be written: the folder before it is what must exist.
+ */
+function docPaths(markdown: string): string[] {
+  const spans = [...markdown.matchAll(/`([^`\n]+)`/g)].map((m) => m[1].trim());
+  return [...new Set(spans.filter((p) => /^(engine|scripts|strategies|test|notebooks|models|docs)\/[\w.<>/-]*$/.test(p)))].map((p) =>
+    p.includes('<') ? p.slice(0, p.lastIndexOf('/', p.indexOf('<')) + 1) : p,
+  );
+}
+
+describe('docs/ARCHITECTURE.md', () => {
+  it('names only files and folders that exist (a path in backticks that is renamed or removed fails here)', () => {
+    const paths = docPaths(readFileSync(path.join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8'));
+    expect(paths.length).toBeGreaterThan(50); // the doc names the real files; an empty list would mean the pattern broke
+    expect(paths.filter((p) => !existsSync(path.join(ROOT, p)))).toEqual([]);
+  });
+  it('reads the paths it checks, placeholders as their folder', () => {
+    const md = 'see `engine/core/indicators/` and `engine/core/indicators/sma.ts`, add `strategies/<name>.ts`; not `npm run x` nor `ctx.buy`';
+    expect(docPaths(md)).toEqual(['engine/core/indicators/', 'engine/core/indicators/sma.ts', 'strategies/']);
+  });
 });

@@ -38,6 +38,7 @@ export class ExchangeCalendar {
   private start = Infinity; // UTC instant of the cached local midnight
   private end = -Infinity;
   private dayNo = NaN;
+  private closeNo = NaN;
 
   constructor(
     readonly tz: string,
@@ -58,6 +59,26 @@ export class ExchangeCalendar {
     return (ts - this.start) / 60_000;
   }
 
+  /**
+   * The regular session's close on the local day of `ts`, in minutes after midnight: `sessionCloseMin`,
+   * or 13:00 on a US half day (`usHalfDay`) when the session is the US one (09:30-16:00, not 'UTC').
+   */
+  closeMin(ts: EpochMs): number {
+    if (ts < this.start || ts >= this.end) this.load(ts);
+    return this.closeNo;
+  }
+
+  /**
+   * Whether a bar starting at `ts` is in the regular session: it starts at or after the open and before
+   * the day's close (`closeMin`). A bar that straddles the open (a 1h bar at 09:00) is outside. Daily
+   * calendars ('UTC': a daily bar is one session) have every bar in it.
+   */
+  inSession(ts: EpochMs): boolean {
+    if (this.tz === 'UTC') return true;
+    const m = this.minuteOfDay(ts);
+    return m >= this.sessionOpenMin && m < this.closeNo;
+  }
+
   /** month number (year*12 + month) in exchange-local time */
   month(ts: EpochMs): number {
     const d = new Date(this.day(ts) * DAY);
@@ -69,6 +90,7 @@ export class ExchangeCalendar {
       this.dayNo = Math.floor(ts / DAY);
       this.start = this.dayNo * DAY;
       this.end = this.start + DAY;
+      this.closeNo = this.sessionCloseMin;
       return;
     }
     const local = ts + zoneOffset(this.tz, ts);
@@ -76,5 +98,42 @@ export class ExchangeCalendar {
     const midnightLocal = this.dayNo * DAY;
     this.start = midnightLocal - zoneOffset(this.tz, midnightLocal - zoneOffset(this.tz, ts));
     this.end = (this.dayNo + 1) * DAY - zoneOffset(this.tz, (this.dayNo + 1) * DAY - zoneOffset(this.tz, ts));
+    const usSession = this.sessionOpenMin === US_OPEN_MIN && this.sessionCloseMin === US_CLOSE_MIN;
+    this.closeNo = usSession && usHalfDay(this.dayNo) !== null ? US_HALF_DAY_CLOSE_MIN : this.sessionCloseMin;
   }
+}
+
+/** US equities' regular session in exchange-local minutes: 09:30-16:00, 13:00 on half days. */
+export const US_OPEN_MIN = 570;
+export const US_CLOSE_MIN = 960;
+export const US_HALF_DAY_CLOSE_MIN = 780;
+
+/**
+ * Whether a local day (days since 1970-01-01) is a US half day (NYSE/Nasdaq close at 13:00), by the
+ * exchanges' standing rules: the day after Thanksgiving (the 4th Thursday of November), Christmas Eve when
+ * it falls Monday-Thursday, and July 3 when it falls Monday-Thursday (July 4 on Tuesday-Friday). Returns the
+ * rule's name, or null. Rule-based, so one-off closes (national mourning, 2001-09-11, Hurricane Sandy) and
+ * the occasional extra half day of the past (December 26, 2003) are not in it; full holidays need no list:
+ * they have no bars.
+ */
+export function usHalfDay(dayNo: number): string | null {
+  const d = new Date(dayNo * DAY);
+  const month = d.getUTCMonth() + 1;
+  const date = d.getUTCDate();
+  const weekday = d.getUTCDay(); // 0 Sunday .. 6 Saturday
+  const monThu = weekday >= 1 && weekday <= 4;
+  if (month === 7 && date === 3 && monThu) return 'July 3 (the day before Independence Day)';
+  if (month === 12 && date === 24 && monThu) return 'Christmas Eve';
+  // the 4th Thursday of November is on the 22nd-28th, so the Friday after it is on the 23rd-29th
+  if (month === 11 && weekday === 5 && date >= 23 && date <= 29) return 'the day after Thanksgiving';
+  return null;
+}
+
+/** `--session`: the regular session only (09:30-16:00 exchange time, 13:00 on half days), or every bar. */
+export type SessionMode = 'rth' | 'extended';
+
+/** The session flag's value checked (config files, flags): `rth` or `extended`. */
+export function parseSession(s: string): SessionMode {
+  if (s === 'rth' || s === 'extended') return s;
+  throw new Error(`session must be rth or extended, got '${s}'`);
 }

@@ -1,3 +1,4 @@
+import type { CorporateActionEvent } from './corporate-action.ts';
 import type { Bar, EpochMs, Fill, Order, OrderRequest } from './types.ts';
 
 /** One parameter of a strategy: its type, default and rule. */
@@ -56,6 +57,8 @@ export interface StrategyContext extends BarHistory {
   pending(sid: number): number;
   /** closes the whole position in `sid`, net of what working orders will already do, with a market order; null when nothing is left to close */
   closePosition(sid: number): Order | null;
+  /** no position in `sid` and no working order of this strategy in it (`position(sid) === 0 && openOrders(sid).length === 0`) */
+  isFlat(sid: number): boolean;
   log(message: string): void;
 }
 
@@ -63,15 +66,57 @@ export interface Strategy {
   /** called for each symbol's bar when it closes, in the run's symbol order */
   onBar(ctx: StrategyContext, bar: Bar): void;
   onFill?(ctx: StrategyContext, fill: Fill): void;
+  /**
+   * A split or dividend took effect (raw-price runs only), before the first bar of its ex-date: the history is
+   * already on the new basis; rebuild indicators of `action.sid` from it (replayHistory in corporate-action.ts).
+   */
+  onCorporateAction?(ctx: StrategyContext, action: CorporateActionEvent): void;
 }
 
 export interface StrategyDefinition<S extends ParamSchema = ParamSchema> {
   name: string;
   description: string;
+  /**
+   * The file that defines the strategy: write `source: import.meta.url`. A promotion record (npm run
+   * promote) is tied to this file's hash, and a live account trades only a promoted source.
+   */
+  source: string;
   params: S;
   /** rules across params (e.g. fast < slow); returns a message or null */
   check?(p: ParamsOf<S>): string | null;
+  /**
+   * The model the strategy trades on with these params (a model folder, relative to the repository), if any:
+   * the run loads it and fills `ctx.signal(sid)` with its predictions.
+   */
+  model?(p: ParamsOf<S>): string | undefined;
   create(p: ParamsOf<S>, symbols: readonly string[]): Strategy;
+  /**
+   * Under `--session rth`, bars outside the regular session still feed this strategy's onBar (indicators)
+   * when it asks for them; they never fill orders: what it submits on them waits for the session.
+   */
+  extendedHours?: boolean;
+}
+
+/**
+ * A strategy definition with its params type erased: what a registry holds (no casts). Each function
+ * takes raw params (JSON), validates them against the schema (parseParams) and calls the typed definition.
+ */
+export interface AnyStrategyDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly source: string;
+  readonly params: ParamSchema;
+  /** the params with defaults filled, validated (the error names the strategy, param and rule) */
+  parse(raw: Record<string, unknown>): Record<string, unknown>;
+  /** the model a run with these params trades on, if any (see StrategyDefinition.model) */
+  model(raw: Record<string, unknown>): string | undefined;
+  create(raw: Record<string, unknown>, symbols: readonly string[]): Strategy;
+}
+
+/** What defineStrategy returns: the erased definition, and the typed one as written. */
+export interface DefinedStrategy<S extends ParamSchema> extends AnyStrategyDefinition {
+  readonly params: S;
+  readonly definition: StrategyDefinition<S>;
 }
 
 /** A strategy instance in a run and its share of the capital (a multi-strategy run has several). */
@@ -81,8 +126,18 @@ export interface SlotSpec {
   weight: number;
 }
 
-export function defineStrategy<S extends ParamSchema>(def: StrategyDefinition<S>): StrategyDefinition<S> {
-  return def;
+/** Declares a strategy: typed params from the schema inside `def`, and an erased definition for the registry. */
+export function defineStrategy<S extends ParamSchema>(def: StrategyDefinition<S>): DefinedStrategy<S> {
+  return {
+    name: def.name,
+    description: def.description,
+    source: def.source,
+    params: def.params,
+    definition: def,
+    parse: (raw) => parseParams(def, raw),
+    model: (raw) => (def.model ? def.model(parseParams(def, raw)) : undefined),
+    create: (raw, symbols) => markExtendedHours(def.create(parseParams(def, raw), symbols), def.extendedHours === true),
+  };
 }
 
 /** Fills defaults and validates `raw` against the schema; the error names the strategy, param and rule. */
@@ -119,4 +174,15 @@ export function parseParams<S extends ParamSchema>(def: StrategyDefinition<S>, r
   const msg = def.check?.(p);
   if (msg) throw new Error(`${def.name}: invalid params ${JSON.stringify(p)}: ${msg}`);
   return p;
+}
+
+const EXTENDED_HOURS = new WeakSet<Strategy>();
+/** Marks an instance whose definition asked for `extendedHours` (defineStrategy's create does it). */
+export function markExtendedHours(s: Strategy, asks = true): Strategy {
+  if (asks) EXTENDED_HOURS.add(s);
+  return s;
+}
+/** Whether this instance's definition asked for bars outside the regular session (`extendedHours`). */
+export function asksForExtendedHours(s: Strategy): boolean {
+  return EXTENDED_HOURS.has(s);
 }

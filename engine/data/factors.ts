@@ -1,7 +1,8 @@
 // LEAN factor files: `yyyymmdd,price_factor,split_factor,reference_price`, ascending by date.
 // A bar on date d takes the first row dated on or after d; its adjusted price is
 // raw * price_factor * split_factor and its volume raw / split_factor. Dates after the last row
-// are unadjusted (LEAN ends every file with a 20501231 row of ones).
+// are unadjusted (LEAN ends every file with a 20501231 row of ones). The events between rows
+// (splits, dividends) are derived in actions.ts.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from './errors.ts';
@@ -12,6 +13,8 @@ export interface FactorRow {
   date: number;
   priceFactor: number;
   splitFactor: number;
+  /** the raw close on `date` the file measures a dividend against (4th column); NaN when absent or 0 */
+  referencePrice: number;
   /** 1-based line in the file (for messages) */
   line: number;
 }
@@ -56,7 +59,7 @@ export function readFactorFile(file: string): FactorRow[] {
     const lineNo = i + 1;
     const cells = text.split(',');
     if (cells.length < 3) fail(lineNo, 'date', `expected yyyymmdd,price_factor,split_factor[,reference_price], got '${text}'`);
-    const [d, pf, sf] = cells.map((c) => c.trim());
+    const [d, pf, sf, ref] = cells.map((c) => c.trim());
     if (!/^\d{8}$/.test(d!) || !validYmd(+d!)) fail(lineNo, 'date', `field 'date' = '${d}' is not a yyyymmdd date`);
     const priceFactor = Number(pf);
     const splitFactor = Number(sf);
@@ -71,7 +74,8 @@ export function readFactorFile(file: string): FactorRow[] {
     if (prev && date <= prev.date) {
       fail(lineNo, 'date', `field 'date' = ${date} is ${date === prev.date ? 'a duplicate of' : 'before'} the previous row's ${prev.date}; dates must ascend`);
     }
-    rows.push({ date, priceFactor, splitFactor, line: lineNo });
+    const referencePrice = ref === undefined || ref === '' ? NaN : Number(ref);
+    rows.push({ date, priceFactor, splitFactor, referencePrice: referencePrice > 0 ? referencePrice : NaN, line: lineNo });
   }
   return rows;
 }

@@ -1,6 +1,7 @@
-// Importing bar files (CSV, Parquet) into the store: read with DuckDB's readers as text, adjust with
-// LEAN factor files, validate in SQL over all files at once (on the values as they will be stored),
-// write in one transaction.
+// Importing bar files (CSV, Parquet) into the store: read with DuckDB's readers as text, validate in SQL
+// over all files at once, write in one transaction. With LEAN factor files the bars are stored raw (as in
+// the files) and the factor rows and the corporate actions between them beside them (price_factors,
+// corporate_actions; see actions.ts); the checks look at the adjusted values, so a split is not a jump.
 //
 // Re-import semantics (default): upsert by (symbol, interval, ts). A row whose key is not stored is
 // inserted; a row equal to the stored bar leaves it as it is; a row that differs replaces it. Stored
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { INTERVAL_MS, parseInterval, type Interval } from '../core/types.ts';
 import { DataError } from './errors.ts';
 import { barsKeyed, INDEX_BYTES_PER_ROW, isOutOfMemory, MemoryCap, WORK_MEMORY } from './import-memory.ts';
+import { actionsFromFactors } from './actions.ts';
 import { findFactorFile, readFactorFile, ymdToIso } from './factors.ts';
 import { detectRoles, displayPath, isPlausibleSymbol, listSources, readCsvHeader, SYMBOL_RULE, type ColumnRoles, type SourceFile } from './sources.ts';
 import { sqlIdent, sqlString, type Store } from './store.ts';
@@ -42,8 +44,18 @@ export interface ImportOptions {
   interval?: Interval | string;
   /** exchange time zone of times without an offset (default America/New_York) */
   tz?: string;
-  /** folder of LEAN factor files `<symbol>.csv` applied to the raw prices */
+  /**
+   * folder of LEAN factor files `<symbol>.csv` for the raw prices: the bars are stored raw, the factor rows and
+   * the corporate actions derived from them beside them (price basis 'raw')
+   */
   factorsDir?: string;
+  /** the files' prices are already split- and dividend-adjusted (price basis 'adjusted'); not with factorsDir */
+  adjustedFiles?: boolean;
+  /**
+   * Store the bars adjusted with the factor files, as imports did before bars were stored raw (price basis
+   * 'adjusted'); for comparisons with that path (tests). Default: raw.
+   */
+  adjustOnImport?: boolean;
   /** constituents csv `Symbol,Name,Sector` for instruments.sector */
   sectors?: string;
   /**
@@ -74,8 +86,10 @@ export interface ImportSummary {
   unchanged: number;
   /** with replaceRange: stored bars deleted because a file covering their time no longer has them; else 0 */
   removed: number;
-  /** symbols whose prices were adjusted with a factor file */
+  /** symbols with a factor file (stored raw with their factors and actions, or adjusted with adjustOnImport) */
   adjusted: string[];
+  /** corporate actions stored for those symbols (only with factorsDir) */
+  actions?: number;
 }
 
 interface ReadGroup {
@@ -105,6 +119,11 @@ export async function importPaths(store: Store, paths: string[], opts: ImportOpt
   }
   if (opts.factorsDir !== undefined && !isDir(opts.factorsDir)) {
     throw new DataError(`factor files: ${opts.factorsDir} is not a directory`, { rule: 'bad-factor-file', file: opts.factorsDir });
+  }
+  if (opts.adjustedFiles && opts.factorsDir !== undefined) {
+    throw new DataError(`factor files and already-adjusted files: give one (--factors for raw files, --adjusted for adjusted ones)`, {
+      rule: 'bad-option',
+    });
   }
   if (opts.maxJump !== undefined && !(Number.isFinite(opts.maxJump) && opts.maxJump > 1)) {
     throw new DataError(`max jump: expected a ratio greater than 1 (e.g. 1.5 for +50%/-33%), got ${opts.maxJump}`, { rule: 'bad-option' });
@@ -231,7 +250,7 @@ CREATE OR REPLACE TEMP TABLE _imp_files (fid INTEGER, display VARCHAR, path VARC
 CREATE OR REPLACE TEMP TABLE _imp_raw (fid INTEGER, sym VARCHAR, t VARCHAR, o VARCHAR, h VARCHAR, l VARCHAR, c VARCHAR, v VARCHAR);
 CREATE OR REPLACE TEMP TABLE _imp_tz (hk BIGINT, off BIGINT);
 CREATE OR REPLACE TEMP TABLE _imp_tzu (hk BIGINT, off BIGINT);
-CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DOUBLE, line INTEGER);`);
+CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DOUBLE, line INTEGER, ref DOUBLE);`);
   await insertValues(
     store,
     '_imp_files',
@@ -319,10 +338,20 @@ CREATE OR REPLACE TEMP TABLE _imp_fac (sym VARCHAR, dms BIGINT, pf DOUBLE, sf DO
   progress(0, rows, 'write');
   await beforeWrite(rows);
   const removed = opts.replaceRange ? await deleteStale(store, interval) : 0;
-  const counts = await writeBars(store, interval, adj, rows);
+  const counts = await writeBars(store, interval, adj && opts.adjustOnImport === true, rows);
   await upsertInstruments(store, tz, opts.sectors);
+  const actions = await writeActions(store, interval, factors.adjusted, factors.files, opts);
   progress(rows, rows, 'write');
-  return { files: files.length, rows, symbols, interval, ...counts, removed, adjusted: factors.adjusted };
+  return {
+    files: files.length,
+    rows,
+    symbols,
+    interval,
+    ...counts,
+    removed,
+    adjusted: factors.adjusted,
+    ...(opts.factorsDir !== undefined ? { actions } : {}),
+  };
 }
 
 /**
@@ -428,18 +457,98 @@ async function fillOffsets(store: Store, tz: string): Promise<void> {
 async function loadFactors(store: Store, dir: string, symbols: string[]): Promise<{ adjusted: string[]; files: Map<string, string> }> {
   const adjusted: string[] = [];
   const files = new Map<string, string>();
-  const rows: (string | number)[][] = [];
+  const rows: (string | number | null)[][] = [];
   for (const sym of symbols) {
     const file = findFactorFile(dir, sym);
     if (!file) continue;
     adjusted.push(sym);
     files.set(sym, displayPath(path.resolve(file)));
     for (const f of readFactorFile(file)) {
-      rows.push([sym, Date.parse(`${ymdToIso(f.date)}T00:00:00Z`), f.priceFactor, f.splitFactor, f.line]);
+      rows.push([
+        sym,
+        Date.parse(`${ymdToIso(f.date)}T00:00:00Z`),
+        f.priceFactor,
+        f.splitFactor,
+        f.line,
+        Number.isNaN(f.referencePrice) ? null : f.referencePrice,
+      ]);
     }
   }
   await insertValues(store, '_imp_fac', rows);
   return { adjusted, files };
+}
+
+/**
+ * The price basis of every imported symbol, and with factor files (stored raw) their factor rows and
+ * corporate actions, each symbol's replaced whole. An action's ex-date is the first day after its factor row
+ * with a bar of the symbol (in this import, else stored, else the next weekday). Returns the actions written.
+ */
+async function writeActions(store: Store, interval: Interval, withFactors: string[], files: Map<string, string>, opts: ImportOptions): Promise<number> {
+  const conn = store.conn;
+  const iv = sqlString(interval);
+  const raw = opts.factorsDir !== undefined && opts.adjustOnImport !== true;
+  // symbols with a factor file are raw; the others of a --factors import have no actions: raw as well
+  const basis = raw ? `'raw'` : opts.adjustedFiles || (opts.adjustOnImport && opts.factorsDir !== undefined) ? `'adjusted'` : `'unknown'`;
+  await conn.run(`
+INSERT INTO price_basis (symbol, "interval", basis)
+SELECT DISTINCT sym, ${iv}, ${basis} FROM _imp_b
+ON CONFLICT (symbol, "interval") DO UPDATE SET basis = excluded.basis`);
+  if (!raw || withFactors.length === 0) return 0;
+  const list = `(${withFactors.map(sqlString).join(', ')})`;
+  await conn.run(`
+DELETE FROM price_factors WHERE symbol IN ${list};
+DELETE FROM corporate_actions WHERE symbol IN ${list};`);
+  const file = (sym: string) => files.get(sym) ?? '';
+  const rows = (
+    await conn.runAndReadAll(`
+SELECT f.sym, f.dms::DOUBLE AS dms, f.pf, f.sf, f.ref,
+  (SELECT min(d) FROM (SELECT min(b.ldms) AS d FROM _imp_b b WHERE b.sym = f.sym AND b.ldms > f.dms
+    UNION ALL SELECT min(x.ts) FROM bars x WHERE x.symbol = f.sym AND x."interval" = '1d' AND x.ts > f.dms))::DOUBLE AS ex,
+  coalesce((SELECT arg_max(b.pc, b.ts) FROM _imp_b b WHERE b.sym = f.sym AND b.ldms <= f.dms),
+    (SELECT arg_max(x.close, x.ts) FROM bars x WHERE x.symbol = f.sym AND x."interval" = '1d' AND x.ts <= f.dms)) AS close_on
+FROM _imp_fac f ORDER BY f.sym, f.dms`)
+  ).getRowObjectsJS();
+  const bySym = new Map<string, { date: number; priceFactor: number; splitFactor: number; referencePrice: number; ex: number; close: number }[]>();
+  for (const r of rows) {
+    const sym = String(r.sym);
+    const dms = Number(r.dms);
+    const d = new Date(dms);
+    const date = d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+    const list = bySym.get(sym) ?? [];
+    bySym.set(sym, list);
+    list.push({
+      date,
+      priceFactor: Number(r.pf),
+      splitFactor: Number(r.sf),
+      referencePrice: r.ref === null ? NaN : Number(r.ref),
+      ex: r.ex === null ? nextWeekday(dms) : Number(r.ex),
+      close: r.close_on === null ? NaN : Number(r.close_on),
+    });
+  }
+  const factorRows: (string | number | null)[][] = [];
+  const actionRows: (string | number | null)[][] = [];
+  for (const [sym, list] of bySym) {
+    for (const f of list)
+      factorRows.push([sym, ymdToIso(f.date), f.priceFactor, f.splitFactor, Number.isNaN(f.referencePrice) ? null : f.referencePrice, file(sym)]);
+    const byDate = new Map(list.map((f) => [f.date, f]));
+    const acts = actionsFromFactors(
+      sym,
+      list,
+      (ymd) => new Date(byDate.get(ymd)!.ex).toISOString().slice(0, 10),
+      (ymd) => byDate.get(ymd)!.close,
+    );
+    for (const a of acts) actionRows.push([sym, a.exDate, a.factorDate, a.kind, a.value, Number.isNaN(a.referencePrice) ? null : a.referencePrice]);
+  }
+  await insertValues(store, 'price_factors', factorRows);
+  await insertValues(store, 'corporate_actions', actionRows);
+  return actionRows.length;
+}
+
+/** The weekday after the day starting at dms (UTC midnight). */
+function nextWeekday(dms: number): number {
+  let t = dms + DAY_MS;
+  while (new Date(t).getUTCDay() === 0 || new Date(t).getUTCDay() === 6) t += DAY_MS;
+  return t;
 }
 
 /**

@@ -2,6 +2,7 @@
 // stream in DuckDB chunks whose double vectors are copied straight into them.
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
+import { adjustSeries, type CorporateAction, type PriceBasis, type RunPrices, type SeriesWithActions, type StoredFactor } from './actions.ts';
 import { DataError } from './errors.ts';
 import { sqlString, type Store } from './store.ts';
 import { describeReadError } from './store-errors.ts';
@@ -17,6 +18,12 @@ export interface LoadRequest {
   to?: EpochMs;
   /** a symbol with no bars in the range gets an empty series instead of an error (for chunks) */
   allowEmpty?: boolean;
+  /**
+   * raw: stored raw bars, each series with its symbol's corporate actions (`actions`, see actions.ts);
+   * adjusted: symbols stored raw adjusted with their stored factors, the others as stored;
+   * as-stored or absent: the bars as stored.
+   */
+  prices?: RunPrices;
 }
 
 const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -122,7 +129,89 @@ ORDER BY symbol, ts`);
       }
     }
   }
+  if (req.prices === 'raw' || req.prices === 'adjusted') {
+    const info = await readPriceInfo(store, symbols, req.interval);
+    for (const s of out) {
+      if (info.basis.get(s.symbol) !== 'raw') continue;
+      const factors = info.factors.get(s.symbol) ?? [];
+      const tz = info.tz.get(s.symbol) ?? 'America/New_York';
+      if (req.prices === 'raw') {
+        (s as SeriesWithActions).actions = info.actions.get(s.symbol) ?? [];
+        (s as SeriesWithActions).adjustment = { factors, tz };
+      } else adjustSeries(s, factors, req.interval === '1d', tz);
+    }
+  }
   return out;
+}
+
+/** What the store says about the prices of some symbols: basis, factor rows, corporate actions, time zone. */
+export interface PriceInfo {
+  /** per symbol (upper case); a symbol without a row (or a database from before price bases) is absent: unknown */
+  basis: Map<string, PriceBasis>;
+  factors: Map<string, StoredFactor[]>;
+  actions: Map<string, CorporateAction[]>;
+  tz: Map<string, string>;
+}
+
+/** The price basis, factor rows and corporate actions of `symbols` (empty maps for a database without those tables). */
+export async function readPriceInfo(store: Store, symbols: readonly string[], interval: Interval): Promise<PriceInfo> {
+  const info: PriceInfo = { basis: new Map(), factors: new Map(), actions: new Map(), tz: new Map() };
+  const upper = symbols.map((s) => s.trim().toUpperCase());
+  if (upper.length === 0) return info;
+  const list = `(${upper.map(sqlString).join(', ')})`;
+  const rows = async (sql: string) => (await store.conn.runAndReadAll(sql)).getRowObjectsJS();
+  try {
+    const tables = new Set(
+      (
+        await rows(
+          `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('price_basis', 'price_factors', 'corporate_actions')`,
+        )
+      ).map((r) => String(r.table_name)),
+    );
+    for (const r of await rows(`SELECT symbol, coalesce(tz, '') AS tz FROM instruments WHERE symbol IN ${list}`))
+      if (r.tz) info.tz.set(String(r.symbol), String(r.tz));
+    if (tables.has('price_basis')) {
+      for (const r of await rows(`SELECT symbol, basis FROM price_basis WHERE "interval" = ${sqlString(interval)} AND symbol IN ${list}`)) {
+        const b = String(r.basis);
+        info.basis.set(String(r.symbol), b === 'raw' || b === 'adjusted' ? b : 'unknown');
+      }
+    }
+    if (tables.has('price_factors')) {
+      for (const r of await rows(
+        `SELECT symbol, strftime(date, '%Y%m%d')::INTEGER AS d, price_factor, split_factor, reference_price FROM price_factors WHERE symbol IN ${list} ORDER BY symbol, date`,
+      )) {
+        const sym = String(r.symbol);
+        const l = info.factors.get(sym) ?? [];
+        info.factors.set(sym, l);
+        l.push({
+          date: Number(r.d),
+          priceFactor: Number(r.price_factor),
+          splitFactor: Number(r.split_factor),
+          referencePrice: r.reference_price === null ? NaN : Number(r.reference_price),
+        });
+      }
+    }
+    if (tables.has('corporate_actions')) {
+      for (const r of await rows(
+        `SELECT symbol, strftime(ex_date, '%Y-%m-%d') AS ex, strftime(factor_date, '%Y-%m-%d') AS fd, kind, value, reference_price FROM corporate_actions WHERE symbol IN ${list} ORDER BY symbol, factor_date, kind`,
+      )) {
+        const sym = String(r.symbol);
+        const l = info.actions.get(sym) ?? [];
+        info.actions.set(sym, l);
+        l.push({
+          symbol: sym,
+          kind: String(r.kind) === 'split' ? 'split' : 'dividend',
+          exDate: String(r.ex),
+          factorDate: String(r.fd),
+          value: Number(r.value),
+          referencePrice: r.reference_price === null ? NaN : Number(r.reference_price),
+        });
+      }
+    }
+  } catch (e) {
+    throw describeReadError(store.path, e as Error);
+  }
+  return info;
 }
 
 /**

@@ -64,6 +64,41 @@ CREATE TABLE IF NOT EXISTS bars (
 );
 `;
 
+/**
+ * Corporate actions (engine/data/actions.ts), written by imports with --factors; created on an import, so a
+ * database from before them has none (its bars load as stored, of unknown basis).
+ * - price_factors: the LEAN factor rows of each symbol as read (replaced whole by each import of the symbol);
+ *   enough to compute the adjusted series at load exactly as imports computed it before bars were stored raw.
+ * - corporate_actions: the splits (value = new shares per old) and cash dividends (value = cash per share)
+ *   between consecutive factor rows, by ex-date.
+ * - price_basis: what the bars of a symbol and interval are: 'raw' (with factors), 'adjusted' (imported with
+ *   --adjusted: already adjusted files) or 'unknown' (imported with neither flag); the last import decides.
+ */
+export const ACTIONS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS price_factors (
+  symbol          VARCHAR NOT NULL,
+  date            DATE    NOT NULL, -- in force for bars on or before this exchange-local date (and after the previous row's)
+  price_factor    DOUBLE  NOT NULL,
+  split_factor    DOUBLE  NOT NULL,
+  reference_price DOUBLE,           -- raw close on date (NULL when the file has none)
+  file            VARCHAR
+);
+CREATE TABLE IF NOT EXISTS corporate_actions (
+  symbol          VARCHAR NOT NULL,
+  ex_date         DATE    NOT NULL, -- first trading day in force
+  factor_date     DATE    NOT NULL, -- the factor row's date: the last day before the event
+  kind            VARCHAR NOT NULL, -- 'split' | 'dividend'
+  value           DOUBLE  NOT NULL, -- split: new shares per old share; dividend: cash per share
+  reference_price DOUBLE
+);
+CREATE TABLE IF NOT EXISTS price_basis (
+  symbol   VARCHAR NOT NULL,
+  interval VARCHAR NOT NULL,
+  basis    VARCHAR NOT NULL, -- 'raw' | 'adjusted' | 'unknown'
+  PRIMARY KEY (symbol, interval)
+);
+`;
+
 const READ_ONLY = { access_mode: 'READ_ONLY' } as const;
 
 /**
@@ -124,7 +159,7 @@ export async function openStore(dbPath: string = DEFAULT_DB_PATH, opts: OpenStor
         );
       }
     } else {
-      await conn.run(SCHEMA);
+      await conn.run(SCHEMA + ACTIONS_SCHEMA);
     }
   } catch (e) {
     conn.closeSync();

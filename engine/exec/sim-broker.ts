@@ -71,14 +71,19 @@ export class SimBroker implements Broker {
     return this.working[sid] ?? NONE;
   }
 
-  /** Matches the working orders of one symbol against its bar. */
-  onBar(bar: SimBar): void {
+  /**
+   * Matches the working orders of one symbol against its bar. With `mayMatch`, the orders it refuses sit
+   * this bar out entirely (no fill, no expiry, no trail update): the simulator's orders without outsideRth
+   * on a bar outside regular hours.
+   */
+  onBar(bar: SimBar, mayMatch?: (o: Order) => boolean): void {
     const list = this.working[bar.sid];
     if (!list || list.length === 0) return;
     const orders = list.length > 1 ? this.matchOrder(list) : list.slice();
     for (const o of orders) {
       if (!list.includes(o)) continue; // cancelled by an OCA sibling earlier in this bar
       if (bar.ts < o.eligibleFrom) continue; // not visible to the broker yet
+      if (mayMatch && !mayMatch(o)) continue;
       // MOO/MOC submitted after their auction wait for the next session's: their day starts there
       const auctionAhead = (o.type === 'MOO' && bar.sessionOpen) || (o.type === 'MOC' && bar.beforeClose) || (o.type !== 'MOO' && o.type !== 'MOC');
       if (Number.isNaN(o.firstBarDay) && auctionAhead) o.firstBarDay = bar.day;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { EventName, IBApi } from '@stoqey/ib';
+import { CODE, TEXT } from './protocol/ids.ts';
 
 export interface IbConnectionOptions {
   host: string;
@@ -19,7 +20,8 @@ const HANDSHAKE_MS = 10_000;
  * One API connection to IB Gateway/TWS through @stoqey/ib, kept alive: it reconnects with
  * exponential backoff after a drop or a gateway restart (a normal state, not an error), and emits
  * 'ready' after every (re)connection once IB has sent nextValidId; 'dataLost' after 1101 (the
- * subscriptions must be re-requested), 'lost' on 1100, 'restored' on 1102.
+ * subscriptions must be re-requested), 'lost' on 1100, 'restored' on 1102, 'replayEnded' on the
+ * simulator's notice 2900 (`npm run ib-sim`'s replay is over; a real gateway never sends it).
  * Order ids come only from nextValidId.
  */
 export class IbConnection extends EventEmitter {
@@ -59,6 +61,8 @@ export class IbConnection extends EventEmitter {
       if (code === 1100) this.emit('lost', message);
       else if (code === 1101) this.emit('dataLost', message);
       else if (code === 1102) this.emit('restored', message);
+      // the simulator's notice that its replay is over (a real gateway never sends it)
+      else if (code === CODE.REPLAY_ENDED && message?.startsWith(TEXT.REPLAY_ENDED)) this.emit('replayEnded', message);
     });
     this.api.on(EventName.error, (err: Error, code: number, reqId: number) => {
       // a refused connection surfaces as an error without a disconnect event on some paths

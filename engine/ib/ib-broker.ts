@@ -31,6 +31,13 @@ export interface IbBrokerOptions {
   note?: (n: BrokerNote) => void;
   /** how long a request (open orders, positions, executions, account) may take (ms, default 10,000) */
   requestTimeoutMs?: number;
+  /**
+   * `--session extended`: orders go with outsideRth (except MOO/MOC, auctions IB would ignore it on).
+   * Otherwise (rth) without it: IB holds an order sent outside regular hours until the open (message 399).
+   */
+  outsideRth?: boolean;
+  /** whether an instant is in the regular session (for the journal line of an order sent outside it) */
+  inSession?: (ts: EpochMs) => boolean;
 }
 
 export const stockContract = (symbol: string): Contract => ({ symbol, secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
@@ -148,7 +155,14 @@ export class IbBroker implements LiveBroker {
         this.ibIdOf.set(x.order.id, id);
       }
       const parent = x.order.parentId ? this.ibIdOf.get(x.order.parentId) : undefined;
-      this.conn.api.placeOrder(id, stockContract(x.order.symbol), this.toIb(x.order, parent));
+      const ib = this.toIb(x.order, parent);
+      const now = this.o.now();
+      if (x.order.status === 'APPROVED' && !ib.outsideRth && this.o.inSession && Number.isFinite(now) && !this.o.inSession(now))
+        this.o.note?.({
+          kind: 'info',
+          message: `order ${x.order.id} ${x.order.side} ${x.order.symbol} sent at ${new Date(now).toISOString()}, outside regular hours, without outsideRth (--session rth): the broker holds it until the session opens`,
+        });
+      this.conn.api.placeOrder(id, stockContract(x.order.symbol), ib);
       if (!this.acked.has(x.order.id)) this.sentAt.set(x.order, performance.now());
       if (x.order.status === 'APPROVED') this.listener.onStatus(x.order, 'SUBMITTED', `sent to IB as order ${id}`);
     }
@@ -365,6 +379,7 @@ export class IbBroker implements LiveBroker {
     }
     if (o.ocaGroup) ib.ocaGroup = o.ocaGroup;
     if (parentIbId !== undefined) ib.parentId = parentIbId;
+    if (this.o.outsideRth && o.type !== 'MOO' && o.type !== 'MOC') ib.outsideRth = true;
     if (o.tif === 'GTD' && Number.isFinite(o.goodTill))
       ib.goodTillDate = `${new Date(o.goodTill).toISOString().replace(/[-:]/g, '').replace('T', ' ').slice(0, 17)} UTC`;
     return ib;
@@ -460,6 +475,9 @@ export class IbBroker implements LiveBroker {
       this.o.note?.({ kind: 'error', message: `order ${order.id} ${order.side} ${order.symbol} rejected by IB: error ${code}: ${text}` });
     } else if (code === 202 && (order.status === 'SUBMITTED' || order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) {
       this.listener.onStatus(order, 'CANCELLED', `IB error 202: ${text}`);
+    } else if (code === 399 || code === 2109) {
+      // held until the open (no outsideRth outside regular hours), or outsideRth ignored: the order works on
+      this.o.note?.({ kind: 'info', message: `IB message ${code} on order ${order.id} ${order.side} ${order.symbol}: ${text.replace(/\n/g, ' ')}` });
     } else if (code !== 202) this.o.note?.({ kind: 'error', message: `IB error ${code} on order ${order.id} ${order.side} ${order.symbol}: ${text}` });
   }
 }

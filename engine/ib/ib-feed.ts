@@ -26,8 +26,15 @@ export interface IbFeedOptions {
   onPartial?: (symbol: string, p: PartialBar) => void;
   /** runs after each group of bars was given to the sink, before the next batch is released */
   afterBars?: () => Promise<void>;
-  /** bars handed to the sink (for the live history) */
-  onBar?: (bar: Bar) => void;
+  /** every bar of every group (for the journal and the live history); `inSession` false outside the session */
+  onBar?: (bar: Bar, inSession: boolean) => void;
+  /**
+   * `--session rth`: whether a group starting at ts is in the regular session. A group outside it never
+   * reaches the sink: it goes to `outside` (the strategies that asked for extended hours), if given; onBar,
+   * beforeBars (the model, which sees every bar, as its batch features do) and afterBars run as for any group.
+   */
+  inSession?: (ts: EpochMs) => boolean;
+  outside?: (ts: EpochMs, bars: readonly Bar[]) => void;
   /** awaited after onBar and before the sink gets the group (model predictions for these very bars) */
   beforeBars?: (bars: readonly Bar[]) => Promise<void>;
 }
@@ -161,9 +168,11 @@ export class IbFeed implements Feed {
           continue;
         }
         this.lastDelivered = g.ts;
-        for (const b of g.bars) this.o.onBar?.(b);
+        const inSession = this.o.inSession?.(g.ts) ?? true;
+        for (const b of g.bars) this.o.onBar?.(b, inSession);
         await this.o.beforeBars?.(g.bars);
-        this.sink.onBars(g.ts, g.bars, g.bars.length);
+        if (inSession) this.sink.onBars(g.ts, g.bars, g.bars.length);
+        else this.o.outside?.(g.ts, g.bars);
         await this.o.afterBars?.();
       }
     });

@@ -75,8 +75,10 @@ export class LiveRunner {
   private readonly history: LiveHistory;
   private readonly lastBarTs: Float64Array;
   private readonly benchmark: BenchmarkRecorder;
-  /** every bar the strategies saw, in order: journaled, so the session can be replayed */
+  /** every bar received, in order (outside the session too): journaled, so the session can be replayed */
   readonly barLog: Bar[] = [];
+  /** bars the run acted on: in the session, or outside it for strategies that asked for extended hours (a backtest's `bars`) */
+  private actedBars = 0;
   private readonly marks = { orders: 0, modified: 0, orderEvents: 0, fills: 0, riskEvents: 0, equity: 0, bars: 0, logs: 0 };
   private lastState = '';
   private running: Promise<void> | undefined;
@@ -108,6 +110,8 @@ export class LiveRunner {
       now: () => this.engine.now(),
       orderById: (id) => this.engine.orders[id - 1],
       note: (n) => this.onBrokerNote(n),
+      outsideRth: config.session === 'extended',
+      inSession: (ts) => this.kernel.inSession(ts),
     });
     this.history = new LiveHistory(config.symbols.length);
     this.kernel = buildKernel(config, slots, { broker: this.broker, history: this.history, journal: this.journal, sectors: o.sectors });
@@ -126,16 +130,20 @@ export class LiveRunner {
         this.note('info', `partial bar not traded: ${symbol} ${iso(p.ts)} (5-second bars received from ${iso(p.first)} to ${iso(p.last)})`),
       onRefused: (ts, bars, last) =>
         this.note('info', `bars refused: ${bars.map((b) => b.symbol).join(',')} ${iso(ts)} is not after the last bar acted on (${iso(last)})`),
-      onBar: (b: Bar) => {
-        this.see(b);
+      onBar: (b: Bar, inSession: boolean) => {
+        this.see(b, inSession);
         this.barLog.push({ ...b });
       },
+      // --session rth: bars outside the regular session reach only the strategies that ask for them (or none)
+      inSession: (ts) => this.kernel.inSession(ts),
+      outside: this.kernel.extendedSlots.length > 0 ? (ts, bars) => this.onOutside(ts, bars) : undefined,
       beforeBars: o.signals ? (bars) => this.predict(bars) : undefined,
       afterBars: () => this.commit(),
     });
     this.conn.on('lost', (m: string) => this.note('connection', `gateway: ${m}`));
     this.conn.on('restored', (m: string) => this.note('connection', `gateway: ${m}`));
     this.conn.on('dataLost', (m: string) => this.note('connection', `gateway: ${m} (re-subscribing)`));
+    this.conn.on('replayEnded', (m: string) => this.note('connection', `gateway notice 2900: ${m}; the session ends`));
     this.conn.on('disconnected', () => this.note('connection', 'gateway connection dropped: reconnecting; decisions wait unsent'));
     this.conn.on('ready', (again: boolean) => {
       if (again) void this.afterReconnect();
@@ -144,14 +152,31 @@ export class LiveRunner {
 
   /** A line in the journal (and on the console): connection changes, reconciliation findings, notices. */
   private note(kind: LogKind, message: string): void {
-    this.journal.log(this.engine?.now() ?? NaN, message, kind);
+    this.journal.log(this.eventTime(), message, kind);
   }
 
-  /** A closed bar enters the strategies' history, the last-bar marks and the benchmark. */
-  private see(b: Bar): void {
+  /**
+   * A closed bar enters the strategies' history (outside the session only when a strategy asked for those
+   * bars) and, in the session, the last-bar marks and the benchmark.
+   */
+  private see(b: Bar, inSession = true): void {
+    if (!inSession && this.kernel.extendedSlots.length === 0) return;
+    this.actedBars++;
     this.history.push(b);
+    if (!inSession) return;
     this.lastBarTs[b.sid] = b.ts;
     if (b.sid === this.benchmark.sid) this.benchmark.record(b.ts, this.kernel.dayOf(b.ts), b.close);
+  }
+
+  /** Bars outside the session (`--session rth`) for the strategies that asked for them; their orders wait for the session at the broker. */
+  private onOutside(ts: EpochMs, bars: readonly Bar[]): void {
+    try {
+      this.engine.onOutsideBars(ts, bars, bars.length, this.kernel.extendedSlots);
+    } catch (e) {
+      const msg = `error while handling the bars at ${iso(ts)}: ${(e as Error).stack ?? e}`;
+      this.note('strategy', msg);
+      this.engine.halt('strategyError', msg.split('\n')[0]);
+    }
   }
 
   /**
@@ -234,9 +259,11 @@ export class LiveRunner {
       let k = i;
       while (k < prev.bars.length && prev.bars[k].ts === prev.bars[i].ts) k++;
       const group = prev.bars.slice(i, k);
-      for (const b of group) this.see(b);
+      const inSession = this.kernel.inSession(group[0].ts);
+      for (const b of group) this.see(b, inSession);
       if (this.o.signals) await this.predict(group);
-      this.engine.warmUp(group[0].ts, group, group.length);
+      if (inSession) this.engine.warmUp(group[0].ts, group, group.length);
+      else if (this.kernel.extendedSlots.length > 0) this.engine.onOutsideBars(group[0].ts, group, group.length, this.kernel.extendedSlots, true);
       i = k;
     }
     this.barLog.push(...prev.bars);
@@ -377,7 +404,7 @@ export class LiveRunner {
       config: this.config,
       engine: this.engine,
       journal: this.journal,
-      bars: this.barLog.length,
+      bars: this.actedBars,
       lastBarTs: this.lastBarTs,
       benchmark: this.benchmark.closes,
     };
@@ -505,7 +532,18 @@ export class LiveRunner {
   }
 
   private riskEvent(check: string, value: number, limit: number, message: string): void {
-    this.journal.riskEvent({ ts: this.engine.now(), orderId: 0, check, value, limit, message });
+    this.journal.riskEvent({ ts: this.eventTime(), orderId: 0, check, value, limit, message });
+  }
+
+  /**
+   * When a runner event happens: the engine's time (the bars'), or before the first bar (the start's
+   * reconciliation) the gateway's clock as far as it is known, else the wall clock; never NaN, which no
+   * report or journal reader could place.
+   */
+  private eventTime(): EpochMs {
+    const t = this.engine?.now() ?? NaN;
+    if (Number.isFinite(t)) return t;
+    return Number.isFinite(this.feed?.gatewayTime) ? this.feed.gatewayTime : Date.now();
   }
 }
 

@@ -1,7 +1,7 @@
 // Batched features over stored history: one pass over a symbol's columns per feature, then one merge of
 // all series' timestamps for the cross-sectional rank. The indicators are engine/core's (one definition
 // for both paths); the tests hold this path and the streaming one (features-stream.ts) to 1e-12.
-import { ATR, EMA, RSI, SMA } from '../core/indicators.ts';
+import { ATR, EMA, RSI, SMA } from '../core/indicators/index.ts';
 import type { BarSeries } from '../core/types.ts';
 import {
   ATR_N,

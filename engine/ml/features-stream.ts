@@ -1,5 +1,5 @@
 // Streaming features: one `step` per time slice, O(window) per bar, no allocation after construction.
-import { ATR, EMA, RSI, SMA } from '../core/indicators.ts';
+import { ATR, EMA, RSI, SMA } from '../core/indicators/index.ts';
 import type { Bar } from '../core/types.ts';
 import {
   ATR_N,

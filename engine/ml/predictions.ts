@@ -2,6 +2,7 @@
 // Both read the same features (batched and streaming pipelines agree) and the same ONNX session.
 import type { SignalBoard, SignalSource } from '../core/signals.ts';
 import type { Bar, BarSeries } from '../core/types.ts';
+import { adjustedSeries } from '../data/actions.ts';
 import { batchFeatures, FeaturePipeline, NF } from './features.ts';
 import { selectColumns, type LoadedModel } from './model-card.ts';
 
@@ -30,7 +31,8 @@ export class PredictionTable implements SignalSource {
 
 /** One batched inference over every warm bar of every series (series in the run's symbol order). */
 export async function predictHistory(m: LoadedModel, series: readonly BarSeries[]): Promise<PredictionTable> {
-  const features = batchFeatures(series);
+  // features are returns: on adjusted prices always (raw bars loaded with their factors are adjusted here, a copy)
+  const features = batchFeatures(series.map(adjustedSeries));
   const f = m.columns.length;
   let rows = 0;
   for (const s of series) rows += s.ts.length;

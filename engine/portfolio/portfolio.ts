@@ -28,6 +28,8 @@ export class Book {
   readonly avgCost: Float64Array;
   realized = 0;
   commission = 0;
+  /** dividends received (paid, for shorts) on ex-dates: part of `realized` and of `cash` */
+  dividends = 0;
   private trips: (OpenTrip | null)[];
 
   constructor(
@@ -122,6 +124,83 @@ export class Book {
     });
   }
 
+  /**
+   * A split of symbol `s` (`ratio` new shares per old share, e.g. 7; 0.1 for 1-for-10): the position is
+   * multiplied by the ratio and the average cost divided by it, so its cost and value are unchanged. The
+   * fraction of a share the ratio leaves (a long 3 shares in a 3-for-2 split: 4.5) is paid as cash in lieu at
+   * `prevClose / ratio` (the last close before the ex-date, per new share), booked as a sale of it: realized
+   * P&L against the average cost, part of the open round trip. An open round trip's quantities and prices
+   * go on the new basis too. Returns the cash in lieu (signed: a short pays it).
+   */
+  applySplit(s: number, ratio: number, prevClose: number, ts: EpochMs, symbol: string, out: Trade[]): number {
+    const pos = this.qty[s];
+    if (pos === 0) return 0;
+    const exact = pos * ratio;
+    // a whole product stays exact; otherwise round toward zero (1e-9: 0.1 * 30 is 3.0000000000000004)
+    const near = Math.round(exact);
+    const whole = Math.abs(exact - near) < 1e-9 ? near : Math.trunc(exact);
+    const fraction = exact - whole;
+    const avg = this.avgCost[s] / ratio;
+    this.qty[s] = whole;
+    this.avgCost[s] = avg;
+    const trip = this.trips[s];
+    if (trip) {
+      trip.entryQty *= ratio;
+      trip.entryPrice /= ratio;
+      trip.exitQty *= ratio;
+      trip.exitPrice /= ratio;
+    }
+    if (fraction === 0) return 0;
+    const price = prevClose / ratio;
+    const cash = fraction * price;
+    const pnl = fraction * (price - avg);
+    this.cash += cash;
+    this.realized += pnl;
+    if (trip) {
+      trip.exitPrice = runningAverage(trip.exitPrice, trip.exitQty, price, Math.abs(fraction));
+      trip.exitQty += Math.abs(fraction);
+      trip.realized += pnl;
+    }
+    if (whole === 0) this.closeTrip(s, ts, symbol, out);
+    return cash;
+  }
+
+  /**
+   * A cash dividend of `amount` per share of symbol `s`, on its ex-date: a long is paid position x amount, a
+   * short pays it. Booked as realized P&L of the open round trip (an adjusted series has it in the price).
+   * Returns the cash (signed).
+   */
+  applyDividend(s: number, amount: number): number {
+    const pos = this.qty[s];
+    if (pos === 0) return 0;
+    const cash = pos * amount;
+    this.cash += cash;
+    this.realized += cash;
+    this.dividends += cash;
+    const trip = this.trips[s];
+    if (trip) trip.realized += cash;
+    return cash;
+  }
+
+  private closeTrip(s: number, ts: EpochMs, symbol: string, out: Trade[]): void {
+    const trip = this.trips[s];
+    this.avgCost[s] = 0;
+    this.trips[s] = null;
+    if (!trip) return;
+    out.push({
+      symbol,
+      side: trip.side,
+      entryTime: trip.entryTime,
+      exitTime: ts,
+      entryPrice: trip.entryPrice,
+      exitPrice: trip.exitPrice,
+      quantity: trip.entryQty,
+      pnl: trip.realized - trip.commission,
+      commission: trip.commission,
+      strategy: this.name,
+    });
+  }
+
   /** Entry time of the round trip open on symbol `s`, or NaN. */
   openSince(s: number): EpochMs {
     return this.trips[s]?.entryTime ?? NaN;
@@ -158,6 +237,24 @@ export class Portfolio {
     let g = 0;
     for (const b of this.books) g += b.grossExposure(this.marks);
     return g;
+  }
+
+  /**
+   * A split of symbol `s` in every book (see Book.applySplit), and its mark put on the new basis
+   * (`prevClose / ratio`). Returns the cash in lieu paid across books.
+   */
+  applySplit(s: number, ratio: number, prevClose: number, ts: EpochMs, out: Trade[]): number {
+    let cash = 0;
+    for (const b of this.books) cash += b.applySplit(s, ratio, prevClose, ts, this.symbols[s]!, out);
+    this.marks[s] = prevClose / ratio;
+    return cash;
+  }
+
+  /** A cash dividend of symbol `s` in every book (see Book.applyDividend); returns the cash paid across books. */
+  applyDividend(s: number, amount: number): number {
+    let cash = 0;
+    for (const b of this.books) cash += b.applyDividend(s, amount);
+    return cash;
   }
 
   /** Net position of symbol `s` across books. */

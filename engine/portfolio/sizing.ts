@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/config-error.ts';
-import { RollingStd } from '../core/indicators.ts';
+import { RollingStd } from '../core/indicators/index.ts';
 
 /**
  * How many shares an entry gets. `all-in` is resolved when the order fills (the most whole shares
@@ -8,6 +8,11 @@ import { RollingStd } from '../core/indicators.ts';
  */
 export type Sizing =
   | { kind: 'all-in' }
+  /**
+   * 1/N of the book's equity per entry, N = the run's symbols, at most what the book's cash (less what its
+   * working buys will take) covers at the last close, commission included. The default of every run.
+   */
+  | { kind: 'equal-weight' }
   | { kind: 'fixed'; quantity: number }
   | { kind: 'percent'; percent: number }
   /** shares so that the position's annualised volatility is `targetVol` (a fraction) of the book's equity, at most 100% of equity */
@@ -16,6 +21,7 @@ export type Sizing =
 export function parseSizing(kind: string, o: { quantity?: number; percent?: number; targetVol?: number; lookback?: number }): Sizing {
   switch (kind) {
     case 'all-in':
+    case 'equal-weight':
       return { kind };
     case 'fixed':
       if (!(Number.isInteger(o.quantity) && o.quantity! > 0)) throw new ConfigError('fixed sizing', `needs a quantity (a whole number > 0), got ${o.quantity}`);
@@ -33,7 +39,23 @@ export function parseSizing(kind: string, o: { quantity?: number; percent?: numb
       return { kind, targetVol, lookback };
     }
   }
-  throw new ConfigError(`sizing ${kind}`, 'unknown; use all-in, fixed, percent or vol-target');
+  throw new ConfigError(`sizing ${kind}`, 'unknown; use equal-weight, all-in, fixed, percent or vol-target');
+}
+
+/** The sizing in words, for the effective config a run prints and its report shows (`symbols`: the run's N). */
+export function describeSizing(s: Sizing, symbols: number): string {
+  switch (s.kind) {
+    case 'all-in':
+      return "all-in (all the book's cash, resolved at the fill)";
+    case 'equal-weight':
+      return `equal-weight (1/${symbols} of equity per entry)`;
+    case 'fixed':
+      return `fixed (${s.quantity} shares per entry)`;
+    case 'percent':
+      return `percent (${s.percent}% of equity per entry)`;
+    case 'vol-target':
+      return `vol-target (${s.targetVol * 100}% annual volatility over ${s.lookback} bars, at most 100% of equity)`;
+  }
 }
 
 /** Resolves a sizing for one symbol; keeps the rolling volatility vol-target needs. */
@@ -41,10 +63,19 @@ export class Sizer {
   private vols: RollingStd[] = [];
   private prev: number[] = [];
 
-  constructor(readonly sizing: Sizing) {}
+  /** `symbols`: how many symbols the run (each of its slots) trades, the N of equal-weight */
+  constructor(
+    readonly sizing: Sizing,
+    readonly symbols = 1,
+  ) {}
 
   get needsBars(): boolean {
     return this.sizing.kind === 'vol-target';
+  }
+
+  /** equal-weight caps an entry by what the book's cash covers: the caller passes `affordable` */
+  get needsCash(): boolean {
+    return this.sizing.kind === 'equal-weight';
   }
 
   onClose(sid: number, close: number): void {
@@ -55,12 +86,25 @@ export class Sizer {
     this.prev[sid] = close;
   }
 
-  /** shares for a new position at `price` given the book's equity; 0 when it cannot be sized yet */
-  quantity(sid: number, price: number, equity: number): number | 'all-in' {
+  /** A corporate action put `sid`'s prices on a new basis (x scale): the next return is measured on it, not across the action. */
+  rebase(sid: number, scale: number): void {
+    if (this.prev[sid] > 0) this.prev[sid] *= scale;
+  }
+
+  /**
+   * Shares for a new position at `price` given the book's equity; 0 when it cannot be sized yet.
+   * `affordable`: the most shares the book's cash covers at `price` (equal-weight buys never exceed it).
+   */
+  quantity(sid: number, price: number, equity: number, affordable = Infinity): number | 'all-in' {
     const s = this.sizing;
     switch (s.kind) {
       case 'all-in':
         return 'all-in';
+      case 'equal-weight': {
+        const q = Math.min(Math.floor(equity / this.symbols / price), affordable);
+        if (!(q > 0)) return 0; // nothing to invest, or no price yet (NaN)
+        return q;
+      }
       case 'fixed':
         return s.quantity;
       case 'percent':

@@ -7,6 +7,7 @@ import type {
   Report,
   ReportAttribution,
   ReportBenchmark,
+  ReportCorporateAction,
   ReportEquityRow,
   ReportFill,
   ReportInSample,
@@ -74,6 +75,10 @@ export interface ReportInput {
   extraConventions?: readonly string[];
   /** the run's overlap with its model's training window (engine/ml/in-sample.ts); the report flags it */
   inSample?: ReportInSample;
+  /** warnings about the run's settings (shown at the top of report.html) */
+  warnings?: readonly string[];
+  /** splits and dividends a raw-price run applied */
+  corporateActions?: readonly ReportCorporateAction[];
 }
 
 /** The conventions every report states; metric sentences use the run's rf and periods per year. */
@@ -233,6 +238,7 @@ export function buildReport(input: ReportInput): Report {
       conventions: [...standardConventions(metrics), ...(input.extraConventions ?? [])],
     },
     ...(input.inSample !== undefined ? { inSample: input.inSample } : {}),
+    ...(input.warnings !== undefined && input.warnings.length > 0 ? { warnings: [...input.warnings] } : {}),
     config: input.config,
     startingCash: input.startingCash,
     finalEquity: last !== undefined ? last.equity : input.startingCash,
@@ -246,5 +252,6 @@ export function buildReport(input: ReportInput): Report {
     equity: toReportEquity(input.equity, input.exposure),
     ...(input.benchmark !== undefined ? { benchmark: toReportBenchmark(input.equity, input.startingCash, input.benchmark) } : {}),
     rolling: toReportRolling(input.equity, metrics.rfAnnual, metrics.periodsPerYear),
+    ...(input.corporateActions !== undefined && input.corporateActions.length > 0 ? { corporateActions: [...input.corporateActions] } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, signClass
 import { jsonForScriptChunks } from './json-stream.ts';
 import { PLOTLY_CONFIG, plotlyBundle, reportFigures } from './figures.ts';
 import type { Report, ReportInSample, ReportMetrics } from './report-types.ts';
+import { runSettings } from './run-settings.ts';
 import { REPORT_CSS } from './style.ts';
 
 /** The whole page as one string (small reports, tests); writeReport streams renderReportHtmlChunks instead. */
@@ -24,12 +25,13 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(`Tradebench report: ${h.strategy}`)}</title>`,
+    `<title>${escapeHtml(`Tradebench report: ${h.strategy}${h.params ? ` ${h.params}` : ''}`)}</title>`,
     `<style>${REPORT_CSS}</style>`,
     '</head>',
     '<body>',
     headerHtml(report, h),
     ...(report.inSample !== undefined ? [inSampleBanner(report.inSample)] : []),
+    ...(report.warnings ?? []).map(warningBanner),
     '<main>',
     section('Metrics', metricsHtml(report.metrics)),
     section('Equity', '<div id="chart-equity" class="chart"></div>'),
@@ -46,6 +48,9 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
     ...(report.attribution.length > 1 ? [() => sectionChunks('Attribution by strategy', [attributionHtml(report)])] : []),
     () => sectionChunks(`Risk events <span class="count">${fmtInt(report.riskEvents.length)}</span>`, [riskHtml(report)]),
     () => sectionChunks(`Orders <span class="count">${fmtInt(report.orders.length)}</span>`, [ordersHtml(report)]),
+    ...(report.corporateActions !== undefined
+      ? [() => sectionChunks(`Corporate actions <span class="count">${fmtInt(report.corporateActions!.length)}</span>`, [actionsHtml(report)])]
+      : []),
     section('Run config', `<pre class="config">${escapeHtml(JSON.stringify(report.config, null, 2))}</pre>`),
     section('Conventions', `<ul class="conventions">${report.tradebench.conventions.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>`),
     '</main>',
@@ -77,6 +82,8 @@ function* wrapped(open: string, body: Iterable<string>, close: string): Generato
 
 interface HeaderInfo {
   strategy: string;
+  /** the run's params as JSON (resolved: defaults filled), '' when the config has none */
+  params: string;
   symbols: string[];
   from: string;
   to: string;
@@ -94,7 +101,8 @@ function header(report: Report): HeaderInfo {
   const eq = report.equity;
   const from = eq.length > 0 ? eq[0].date : typeof c.start === 'string' ? c.start : DASH;
   const to = eq.length > 0 ? eq[eq.length - 1].date : typeof c.end === 'string' ? c.end : DASH;
-  return { strategy, symbols, from, to };
+  const params = typeof c.params === 'object' && c.params !== null && Object.keys(c.params).length > 0 ? JSON.stringify(c.params) : '';
+  return { strategy, params, symbols, from, to };
 }
 
 function unique(xs: string[]): string[] {
@@ -108,9 +116,9 @@ function headerHtml(report: Report, h: HeaderInfo): string {
   const symbols = h.symbols.length > 0 ? h.symbols.join(', ') : DASH;
   return `<header>
 <div class="brand">Tradebench <span>${escapeHtml(report.tradebench.version)}</span></div>
-<h1>${escapeHtml(h.strategy)}</h1>
+<h1>${escapeHtml(h.strategy)}${h.params ? ` <span class="params" style="font-size:16px;font-weight:400;color:#cbd5e1">${escapeHtml(h.params)}</span>` : ''}</h1>
 <div class="subtitle"><span>${escapeHtml(symbols)}</span><span>${escapeHtml(h.from)} → ${escapeHtml(h.to)}</span><span>${fmtInt(m.periods)} daily returns</span></div>
-<div class="kpis">
+${settingsHtml(report)}<div class="kpis">
 ${kpi('Total return', fmtPct(m.totalReturn), signClass(m.totalReturn))}
 ${kpi('CAGR', fmtPct(m.cagr), signClass(m.cagr))}
 ${kpi('Sharpe', fmtNum(m.sharpe), signClass(m.sharpe))}
@@ -121,6 +129,15 @@ ${kpi('Trades', fmtInt(m.tradeCount))}
 </header>`;
 }
 
+/** The rest of the effective config under the title: interval, cash, sizing in words, costs, risk profile. */
+function settingsHtml(report: Report): string {
+  const shown = new Set(['strategy', 'symbols', 'dates']);
+  const rows = runSettings(report.config).filter(([k]) => !shown.has(k));
+  if (rows.length === 0) return '';
+  const cells = rows.map(([k, v]) => `<span><span style="color:#94a3b8">${escapeHtml(k)}</span> ${escapeHtml(v)}</span>`).join('');
+  return `<div class="subtitle run-settings" style="margin-top:4px;font-size:13px">${cells}</div>\n`;
+}
+
 /**
  * The warning shown above the metrics when the run traded its model over bars the model was trained on
  * (styled inline: a report without the flag renders exactly as before).
@@ -129,6 +146,34 @@ function inSampleBanner(s: ReportInSample): string {
   const style =
     'margin:16px auto 0;max-width:1240px;padding:10px 14px;border:1px solid #b45309;border-left:6px solid #b45309;background:#fffbeb;color:#78350f;border-radius:4px';
   return `<div class="in-sample-warning" role="alert" style="${style}"><strong>In-sample results.</strong> ${escapeHtml(s.message)}</div>`;
+}
+
+/** A warning about the run's settings above the metrics (styled inline, as the in-sample banner). */
+function warningBanner(message: string): string {
+  const style =
+    'margin:16px auto 0;max-width:1240px;padding:10px 14px;border:1px solid #b45309;border-left:6px solid #b45309;background:#fffbeb;color:#78350f;border-radius:4px';
+  return `<div class="run-warning" role="alert" style="${style}"><strong>Warning.</strong> ${escapeHtml(message)}</div>`;
+}
+
+/** The splits and dividends a raw-price run applied. */
+function actionsHtml(report: Report): Iterable<string> {
+  return table(
+    report.corporateActions ?? [],
+    [
+      { title: 'Ex-date', cell: (a) => a.exDate },
+      { title: 'Symbol', cell: (a) => a.symbol },
+      { title: 'Action', cell: (a) => (a.kind === 'split' ? `split ${fmtValue(a.value)} for 1` : `dividend ${fmtPrice(a.value)}`) },
+      { title: 'Last close', cell: (a) => fmtPrice(a.prevClose), num: true },
+      {
+        title: 'Position',
+        cell: (a) => (a.kind === 'split' ? `${fmtValue(a.positionBefore)} → ${fmtValue(a.positionAfter)}` : fmtValue(a.positionBefore)),
+        num: true,
+      },
+      { title: 'Cash', cell: (a) => fmtNum(a.cash), num: true },
+      { title: 'Orders adjusted / cancelled', cell: (a) => `${a.ordersAdjusted} / ${a.ordersCancelled}`, num: true },
+    ],
+    'No corporate actions.',
+  );
 }
 
 function section(title: string, body: string): string {

@@ -145,6 +145,8 @@ export interface Report {
   };
   /** the run trades on a model over bars it was trained on (absent otherwise) */
   inSample?: ReportInSample;
+  /** warnings about the run's settings, one line each (e.g. per-share commissions on adjusted prices); absent when none */
+  warnings?: string[];
   /** the run config as given (strategy, params, symbols, range, costs, ...) */
   config: Record<string, unknown>;
   startingCash: number;
@@ -161,4 +163,27 @@ export interface Report {
   /** buy-and-hold benchmark (absent when the run gave no benchmark prices) */
   benchmark?: ReportBenchmark;
   rolling: ReportRolling;
+  /** splits and dividends applied during a raw-price run, in order (absent when none) */
+  corporateActions?: ReportCorporateAction[];
+}
+
+/** A split or dividend as a raw-price run applied it (engine/run/corporate-actions.ts). */
+export interface ReportCorporateAction {
+  symbol: string;
+  kind: 'split' | 'dividend';
+  /** YYYY-MM-DD */
+  exDate: string;
+  /** split: new shares per old share; dividend: cash per share */
+  value: number;
+  /** the last close before the ex-date */
+  prevClose: number;
+  /** net position (all strategies) before and after */
+  positionBefore: number;
+  positionAfter: number;
+  /** cash in lieu of fractional shares (split) or dividend paid (+) or charged (-) */
+  cash: number;
+  ordersAdjusted: number;
+  ordersCancelled: number;
+  /** the journal line */
+  message: string;
 }

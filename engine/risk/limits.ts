@@ -32,12 +32,15 @@ export interface BreakerConfig {
 }
 
 export interface RiskConfig {
+  /** the profile's name, shown in a run's effective config and report: research, seed, or the JSON file it came from */
+  name?: string;
   limits: RiskLimits;
   breaker: BreakerConfig;
 }
 
 /** The seed defaults of DESIGN section 4, for live trading and for backtests that ask for them (`--risk seed`). */
 export const SEED_RISK: RiskConfig = {
+  name: 'seed',
   limits: {
     maxDailyLossPct: 2,
     maxDrawdownPct: 10,
@@ -51,10 +54,27 @@ export const SEED_RISK: RiskConfig = {
 };
 
 /**
- * Research default: no position-size limits (so sizing conventions such as all-in can be compared
- * with other engines) but still cash-account discipline: leverage at most 1 on new risk.
+ * The default profile of every run (backtest, sweep, promote, paper live): no position-size limits (so
+ * equal-weight and all-in sizing run unrejected, and all-in can be compared with other engines) but still
+ * cash-account discipline: leverage at most 1 on new risk. It has no loss limits, so a live account must
+ * name its profile (`--risk`).
  */
-export const RESEARCH_RISK: RiskConfig = { limits: { maxLeverage: 1 }, breaker: {} };
+export const RESEARCH_RISK: RiskConfig = { name: 'research', limits: { maxLeverage: 1 }, breaker: {} };
+
+/** The named profiles `--risk` takes besides a JSON file. */
+export const RISK_PROFILES: Readonly<Record<string, RiskConfig>> = { research: RESEARCH_RISK, seed: SEED_RISK };
+
+/** A profile in words: its name, then its limits and breaker (`research (maxLeverage 1)`). */
+export function describeRisk(r: RiskConfig): string {
+  const parts = (o: object) =>
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : v}`);
+  const limits = parts(r.limits);
+  const breaker = parts(r.breaker);
+  const what = [...limits, ...(breaker.length > 0 ? [`breaker: ${breaker.join(', ')}`] : [])];
+  return `${r.name ?? 'custom'} (${what.length > 0 ? what.join(', ') : 'no limits'})`;
+}
 
 const LIMIT_KEYS: (keyof RiskLimits)[] = [
   'maxOrderValue',

@@ -5,6 +5,16 @@ import { computeMetrics } from '../metrics/metrics.ts';
 import { buildReport, toReportFill, toReportOrder, toReportRiskEvent, type Report } from '../report/index.ts';
 import type { ReportInSample } from '../report/report-types.ts';
 import type { BacktestResult } from './backtest.ts';
+import { describeAction } from './corporate-actions.ts';
+
+/** The report's sentence on the prices the run traded (config.prices). */
+function pricesConvention(prices: string): string {
+  if (prices === 'raw')
+    return "Prices: raw (as traded). Splits and cash dividends are events on the first bar of their ex-date, before any fill: a split multiplies positions by its ratio and divides average costs, marks, the history and working orders' prices by it (fractional shares paid in lieu at the last close); a dividend pays (a short pays) position x amount in cash on the ex-date. Share counts and per-share commissions are those traded.";
+  if (prices === 'adjusted')
+    return 'Prices: split- and dividend-adjusted (back-adjusted from the latest bar, computed at load from the stored factors where the data has them). Share counts before a split are split-adjusted: per-share commissions on them are not what was paid.';
+  return 'Prices: as stored, of unknown basis (the data was imported without --factors or --adjusted); if they are split-adjusted, share counts before a split and per-share commissions on them are not what was traded.';
+}
 
 const VERSION: string = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).version;
 
@@ -37,7 +47,7 @@ export function mappedView<T, U>(source: readonly T[], map: (t: T) => U): U[] {
  * Its orders, fills and risk events are views of the engine's (see mappedView), not copies. `inSample`
  * flags a run over bars its model was trained on (engine/ml/in-sample.ts).
  */
-export function backtestReport(r: BacktestResult, dataSource: string, extras: { inSample?: ReportInSample } = {}): Report {
+export function backtestReport(r: BacktestResult, dataSource: string, extras: { inSample?: ReportInSample; warnings?: readonly string[] } = {}): Report {
   const { config, engine, journal } = r;
   const p = engine.portfolio;
   const openPositions = p.books.flatMap((b) =>
@@ -76,8 +86,27 @@ export function backtestReport(r: BacktestResult, dataSource: string, extras: { 
       `Sizing: ${JSON.stringify(c.sizing)}.${c.volumeCap > 0 ? ` Volume cap: ${c.volumeCap * 100}% of each bar's volume; the rest stays working.` : ''}`,
       `Bracket legs become active from the bar after the entry fills; when both legs are reachable in one bar the ${c.bracketTie === 'stop' ? 'stop-loss fills (worst case)' : 'take-profit fills'}.`,
       "Simultaneous bars are processed in the run's symbol order; moving averages are summed afresh each bar and crossovers compare strictly (equal averages never signal).",
+      ...(c.prices !== undefined ? [pricesConvention(c.prices)] : []),
     ],
     ...(extras.inSample !== undefined ? { inSample: extras.inSample } : {}),
+    ...(extras.warnings !== undefined && extras.warnings.length > 0 ? { warnings: extras.warnings } : {}),
+    ...(r.corporateActions !== undefined && r.corporateActions.length > 0
+      ? {
+          corporateActions: r.corporateActions.map((a) => ({
+            symbol: a.symbol,
+            kind: a.kind,
+            exDate: a.exDate,
+            value: a.value,
+            prevClose: a.prevClose,
+            positionBefore: a.positionBefore,
+            positionAfter: a.positionAfter,
+            cash: a.cash,
+            ordersAdjusted: a.ordersAdjusted,
+            ordersCancelled: a.ordersCancelled,
+            message: describeAction(a),
+          })),
+        }
+      : {}),
   });
   report.orders = mappedView(engine.orders, toReportOrder);
   report.fills = mappedView(journal.fills, toReportFill);

@@ -1,9 +1,10 @@
-import { ExchangeCalendar } from '../core/calendar.ts';
+import { ExchangeCalendar, type SessionMode } from '../core/calendar.ts';
 import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { SignalSource } from '../core/signals.ts';
 import type { BarHistory, SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
+import type { RunPrices } from '../data/actions.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
@@ -11,6 +12,7 @@ import type { Sizing } from '../portfolio/sizing.ts';
 import type { RiskConfig } from '../risk/limits.ts';
 import { BenchmarkRecorder, benchmarkSid, type BenchmarkCloses } from './benchmark.ts';
 import type { Engine } from './engine.ts';
+import { CorporateActionApplier, type AppliedAction } from './corporate-actions.ts';
 import { buildKernel } from './kernel.ts';
 
 /** Everything that decides a backtest's result; it is written into report.json as the run config. */
@@ -31,10 +33,22 @@ export interface BacktestConfig {
   bracketTie: 'stop' | 'target';
   /** exchange time zone for intraday sessions and days */
   tz: string;
+  /**
+   * `rth` (the default when absent): intraday bars outside the regular session (09:30-16:00 in `tz`, 13:00
+   * on US half days) are not given to the broker nor to the strategies (except those asking for
+   * `extendedHours`, which see them but whose orders wait for the session); `extended`: every bar trades.
+   */
+  session?: SessionMode;
   /** annual risk-free rate for Sharpe and Sortino */
   rfAnnual: number;
   /** buy-and-hold benchmark of the report: one of `symbols`; when absent SPY if the run has it, else the first symbol */
   benchmark?: string;
+  /**
+   * The prices the run trades (engine/data/actions.ts): `raw` as traded with splits and dividends applied as
+   * events, `adjusted` split- and dividend-adjusted, `as-stored` as the data holds them (basis unknown).
+   * Absent: as given (runs over bars in memory).
+   */
+  prices?: RunPrices;
 }
 
 /**
@@ -55,6 +69,8 @@ export interface BacktestResult {
   lastBarTs: Float64Array;
   /** the benchmark symbol's first close and last close of each (exchange) day it has a bar, ascending ts */
   benchmark?: BenchmarkCloses;
+  /** the splits and dividends applied (raw prices), in order */
+  corporateActions?: AppliedAction[];
 }
 
 /** How many past bars per symbol strategies can read through the context (`ctx.close(sid, ago)`). */
@@ -133,13 +149,22 @@ class WindowHistory implements BarHistory {
  * The backtest feed: replays stored bars in time order. For each instant, the bars of every symbol
  * that has one (in the run's symbol order) go first to the simulated broker, which fills working
  * orders at their open, then to the sink (the engine), which marks them at their close and shows
- * them to the strategies. Deterministic: same input, same output, whatever the chunking.
+ * them to the strategies. Under `--session rth` a bar outside the regular session goes to neither (see
+ * `session`). Deterministic: same input, same output, whatever the chunking.
  */
 export class ReplayFeed implements Feed {
   readonly history: WindowHistory;
   readonly lastBarTs: Float64Array;
   readonly benchmark: BenchmarkRecorder;
   bars = 0;
+  /**
+   * The run's session (`--session rth`): bars starting outside it never reach the broker, the marks or
+   * the sink; with `outside`, they still enter the history and go there (the strategies that asked for
+   * extended hours), otherwise they are dropped from the chunk. Null: every bar is in the session.
+   */
+  session: { inSession: (ts: EpochMs) => boolean; outside?: (ts: EpochMs, bars: readonly Bar[], n: number) => void } | null = null;
+  /** raw prices: applies each symbol's splits and dividends on the first bar of their ex-date, before fills (corporate-actions.ts) */
+  corporateActions: CorporateActionApplier | null = null;
   private readonly daily: boolean;
   private readonly intervalMs: number;
   private readonly sessionDay: Float64Array;
@@ -192,9 +217,13 @@ export class ReplayFeed implements Feed {
   replay(chunk: BarSeries[], sink: BarSink): void {
     const n = this.symbols.length;
     if (chunk.length !== n) throw new Error(`a chunk has ${chunk.length} series for ${n} symbols`);
+    const session = this.session;
+    if (session && !session.outside) chunk = chunk.map((s) => keepBars(s, session.inSession));
+    const outside = session?.outside;
     const first = chunk.reduce((m, s) => (s.ts.length ? Math.min(m, s.ts[0]) : m), Infinity);
     if (first <= this.lastTs) throw new Error(`chunks out of order: a bar at ${new Date(first).toISOString()} follows ${new Date(this.lastTs).toISOString()}`);
     const cursor = this.history.advance(chunk, HISTORY_BARS);
+    this.corporateActions?.register(chunk);
     const series = this.history.series;
     const { broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
     const queue = new EventQueue<number>(n);
@@ -204,11 +233,13 @@ export class ReplayFeed implements Feed {
       const ts = queue.peekTs();
       let g = 0;
       while (queue.size > 0 && queue.peekTs() === ts) group[g++] = views[queue.pop()!];
-      sink.setTime(ts);
+      const inSession = !outside || session!.inSession(ts);
+      if (inSession) sink.setTime(ts);
       const day = cal.day(ts);
       const minute = daily ? 0 : cal.minuteOfDay(ts);
       for (let k = 0; k < g; k++) {
         const v = group[k];
+        this.corporateActions?.arrive(v.sid, day, ts);
         const s = series[v.sid];
         const i = cursor[v.sid];
         v.ts = ts;
@@ -217,7 +248,7 @@ export class ReplayFeed implements Feed {
         v.low = s.low[i];
         v.close = s.close[i];
         v.volume = s.volume[i];
-        if (broker.workingOrders(v.sid).length > 0) {
+        if (inSession && broker.workingOrders(v.sid).length > 0) {
           sim.sid = v.sid;
           sim.ts = ts;
           sim.open = v.open;
@@ -228,30 +259,43 @@ export class ReplayFeed implements Feed {
           sim.day = day;
           sim.month = cal.month(ts);
           sim.sessionOpen = daily || (minute >= cal.sessionOpenMin && sessionDay[v.sid] !== day);
-          sim.sessionClose = daily || minute + intervalMs / 60_000 === cal.sessionCloseMin;
-          sim.beforeClose = daily || minute + intervalMs / 60_000 <= cal.sessionCloseMin;
+          sim.sessionClose = daily || minute + intervalMs / 60_000 === cal.closeMin(ts);
+          sim.beforeClose = daily || minute + intervalMs / 60_000 <= cal.closeMin(ts);
           broker.onBar(sim);
         }
-        if (!daily && minute >= cal.sessionOpenMin) sessionDay[v.sid] = day;
+        if (!daily && inSession && minute >= cal.sessionOpenMin) sessionDay[v.sid] = day;
       }
       for (let k = 0; k < g; k++) {
         const sid = group[k].sid;
         const i = cursor[sid]++;
         history.idx[sid] = i;
-        this.lastBarTs[sid] = ts;
-        broker.setLastClose(sid, group[k].close);
-        if (sid === this.benchmark.sid) this.benchmark.record(ts, day, group[k].close);
+        if (inSession) {
+          this.lastBarTs[sid] = ts;
+          broker.setLastClose(sid, group[k].close);
+          if (sid === this.benchmark.sid) this.benchmark.record(ts, day, group[k].close);
+        }
         if (i + 1 < series[sid].ts.length) queue.push(series[sid].ts[i + 1], sid, sid);
       }
       this.bars += g;
       this.lastTs = ts;
-      sink.onBars(ts, group, g);
+      if (inSession) sink.onBars(ts, group, g);
+      else outside!(ts, group, g);
     }
   }
 }
 
+/** The bars of `s` whose start passes `keep` (all of them: `s` itself). */
+function keepBars(s: BarSeries, keep: (ts: EpochMs) => boolean): BarSeries {
+  const idx: number[] = [];
+  for (let i = 0; i < s.ts.length; i++) if (keep(s.ts[i])) idx.push(i);
+  if (idx.length === s.ts.length) return s;
+  const out = { ...s } as BarSeries;
+  for (const c of COLS) out[c] = Float64Array.from(idx, (i) => s[c][i]);
+  return out;
+}
+
 /** Wires a backtest: SimBroker and the replay feed around the run's kernel (engine, risk, sizing, costs). */
-function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void) {
+function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sectors?: string[], onChunk?: (bars: number) => void, extras: RunExtras = {}) {
   const intervalMs = INTERVAL_MS[config.interval];
   const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
   const broker = new SimBroker({
@@ -263,12 +307,18 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   });
   const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid(config));
   const journal = new MemoryJournal();
-  const { engine } = buildKernel(config, slots, { broker, history: feed.history, journal, sectors });
+  const kernel = buildKernel(config, slots, { broker, history: feed.history, journal, sectors });
+  const { engine } = kernel;
+  const actions = (feed.corporateActions = new CorporateActionApplier(engine, broker, feed.history, feed.benchmark));
+  if (cal.tz !== 'UTC' && (config.session ?? 'rth') === 'rth') {
+    const out = kernel.extendedSlots;
+    feed.session = { inSession: kernel.inSession, outside: out.length > 0 ? outsideSink(engine, out, extras) : undefined };
+  }
   const finish = (): BacktestResult => {
     engine.finish();
-    return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs, benchmark: feed.benchmark.closes };
+    return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs, benchmark: feed.benchmark.closes, corporateActions: actions.applied };
   };
-  return { feed, engine, finish };
+  return { feed, engine, finish, sink: sinkFor(engine, extras) };
 }
 
 /** What a run adds to plain bars: a warm-up period, and model predictions handed to the strategies. */
@@ -293,13 +343,21 @@ function sinkFor(engine: Engine, x: RunExtras): BarSink {
   };
 }
 
+/** Bars outside the session, for the slots that asked for them (`extendedHours`), with the run's warm-up and signals. */
+function outsideSink(engine: Engine, slots: readonly number[], x: RunExtras) {
+  return (ts: EpochMs, bars: readonly Bar[], n: number) => {
+    x.signals?.fill(bars, n, engine.signals);
+    engine.onOutsideBars(ts, bars, n, slots, x.warmUpUntil !== undefined && ts < x.warmUpUntil);
+  };
+}
+
 /**
  * A backtest over bars already in memory (one chunk). With `warmUpUntil`, a test period starts with
  * the state its strategy would have had, not cold.
  */
 export function runBacktest(series: BarSeries[], config: BacktestConfig, slots: SlotSpec[], sectors?: string[], extras: RunExtras = {}): BacktestResult {
-  const { feed, engine, finish } = wire({ next: async () => null }, config, slots, sectors);
-  feed.replay(series, sinkFor(engine, extras));
+  const { feed, finish, sink } = wire({ next: async () => null }, config, slots, sectors, undefined, extras);
+  feed.replay(series, sink);
   return finish();
 }
 
@@ -312,7 +370,7 @@ export async function runBacktestChunked(
   onChunk?: (bars: number) => void,
   extras: RunExtras = {},
 ): Promise<BacktestResult> {
-  const { feed, engine, finish } = wire(chunks, config, slots, sectors, onChunk);
-  await feed.run(sinkFor(engine, extras));
+  const { feed, finish, sink } = wire(chunks, config, slots, sectors, onChunk, extras);
+  await feed.run(sink);
   return finish();
 }

@@ -1,3 +1,4 @@
+import type { CorporateActionEvent } from '../core/corporate-action.ts';
 import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
 import { SignalBoard } from '../core/signals.ts';
 import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
@@ -61,7 +62,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       o.symbols,
       o.slots.map((s) => ({ name: s.name, cash: s.cash })),
     );
-    this.sizers = o.slots.map((s) => new Sizer(s.sizing));
+    this.sizers = o.slots.map((s) => new Sizer(s.sizing, o.symbols.length)); // equal-weight: 1/N of equity, N = the run's symbols
     this.contexts = o.slots.map((_, i) => new SlotContext(this, i));
     this.sectors = o.sectors ?? o.symbols.map(() => '');
     o.broker.setListener(this);
@@ -114,6 +115,31 @@ export class Engine implements BrokerListener, BarSink, Clock {
     } finally {
       this.warming = false;
     }
+  }
+
+  /**
+   * Bars outside the regular session (`--session rth`), shown only to the slots in `slots` (those whose
+   * strategy asked for `extendedHours`): nothing is marked, sampled or checked by the breaker, and their
+   * orders wait for the session at the broker. `warm`: bars of a warm-up or restart (no orders).
+   */
+  onOutsideBars(ts: EpochMs, bars: readonly Bar[], n: number, slots: readonly number[], warm = false): void {
+    this.t = ts + this.o.intervalMs;
+    this.warming = warm;
+    try {
+      for (const i of slots) for (let k = 0; k < n; k++) this.o.slots[i].strategy.onBar(this.contexts[i], bars[k]);
+    } finally {
+      this.warming = false;
+    }
+  }
+
+  /**
+   * A corporate action took effect (raw prices; engine/run/corporate-actions.ts has adjusted the books, orders
+   * and history): journaled, then shown to the strategies so they can rebuild their indicators.
+   */
+  corporateAction(action: CorporateActionEvent, message: string): void {
+    this.o.journal.log(this.t, message, 'info');
+    for (const s of this.sizers) s.rebase(action.sid, action.priceScale);
+    for (let i = 0; i < this.contexts.length; i++) this.o.slots[i].strategy.onCorporateAction?.(this.contexts[i], action);
   }
 
   /**
@@ -370,6 +396,20 @@ export class Engine implements BrokerListener, BarSink, Clock {
   sizerOf(slot: number) {
     return this.sizers[slot];
   }
+  /**
+   * The most shares a buy of the slot can take at `price`: what the book's cash covers, commission
+   * included, after the working buys of the book (at the last close) have taken theirs (equal-weight sizing).
+   */
+  affordableShares(slot: number, price: number): number {
+    const name = this.o.slots[slot].name;
+    let cash = this.portfolio.books[slot].cash;
+    for (const o of this.working) {
+      if (o.strategy !== name || o.side !== 'BUY' || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL') continue;
+      const q = o.qty.shares - o.filledQty;
+      cash -= q * this.portfolio.marks[o.sid] + this.commissionFor(q, this.portfolio.marks[o.sid]);
+    }
+    return allInShares(cash, price, (q) => this.commissionFor(q, price));
+  }
   get history(): BarHistory {
     return this.o.history;
   }
@@ -507,7 +547,10 @@ class SlotContext implements StrategyContext {
     return this.enter(sid, 'SELL', extra);
   }
   private enter(sid: number, side: 'BUY' | 'SELL', extra?: Partial<OrderRequest>) {
-    const qty = this.e.sizerOf(this.slot).quantity(sid, this.close(sid), this.equity);
+    const sizer = this.e.sizerOf(this.slot);
+    const price = this.close(sid);
+    const affordable = sizer.needsCash && side === 'BUY' ? this.e.affordableShares(this.slot, price) : Infinity;
+    const qty = sizer.quantity(sid, price, this.equity, affordable);
     if (qty === 0) return null;
     return this.submit({ symbol: this.e.symbols[sid], side, type: 'MKT', qty, ...extra });
   }
@@ -519,6 +562,9 @@ class SlotContext implements StrategyContext {
     const q = this.position(sid) + this.pending(sid);
     if (q === 0) return null;
     return this.submit({ symbol: this.e.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q) });
+  }
+  isFlat(sid: number) {
+    return this.position(sid) === 0 && this.openOrders(sid).length === 0;
   }
   log(message: string) {
     this.e.logFromStrategy(this.slot, message);

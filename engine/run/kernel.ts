@@ -1,6 +1,6 @@
 import { ExchangeCalendar } from '../core/calendar.ts';
 import type { Broker } from '../core/ports.ts';
-import type { BarHistory, SlotSpec } from '../core/strategy.ts';
+import { asksForExtendedHours, type BarHistory, type SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type EpochMs } from '../core/types.ts';
 import { makeCommission } from '../exec/costs.ts';
 import type { JournalSink } from '../journal/journal.ts';
@@ -23,6 +23,10 @@ export interface Kernel {
   calendar: ExchangeCalendar;
   intervalMs: number;
   dayOf: (ts: EpochMs) => number;
+  /** the run's session (`config.session`, default rth): whether a bar starting at ts is one the broker and the run see */
+  inSession: (ts: EpochMs) => boolean;
+  /** the slots whose strategy asked for the bars outside the session (`extendedHours`); empty under `extended` */
+  extendedSlots: number[];
 }
 
 /**
@@ -49,5 +53,17 @@ export function buildKernel(config: BacktestConfig, slots: SlotSpec[], ports: Ke
   });
   const commission = makeCommission(config.commission);
   engine.commissionFor = (q, p) => commission.commission(q, p);
-  return { engine, risk, calendar, intervalMs, dayOf };
+  return { engine, risk, calendar, intervalMs, dayOf, ...runSession(config, slots, calendar) };
+}
+
+/**
+ * `--session`: under `rth` (the default) intraday bars outside the regular session (`calendar.inSession`)
+ * are not the run's: only the slots that ask (`extendedHours`) see them. Daily bars are one session each.
+ */
+export function runSession(config: BacktestConfig, slots: readonly SlotSpec[], calendar: ExchangeCalendar) {
+  const rth = (config.session ?? 'rth') === 'rth' && calendar.tz !== 'UTC';
+  return {
+    inSession: rth ? (ts: EpochMs) => calendar.inSession(ts) : () => true,
+    extendedSlots: rth ? slots.flatMap((s, i) => (asksForExtendedHours(s.strategy) ? [i] : [])) : [],
+  };
 }

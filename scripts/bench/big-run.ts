@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIG_RUN_SYMBOLS = 250;
-export const BIG_RUN_ARGS = ['--params', '{"fast":30,"slow":120}', '--sizing', 'percent', '--percent', '0.4'];
+export const BIG_RUN_ARGS = ['--params', '{"fast":30,"slow":120}', '--sizing', 'percent', '--percent', '0.4', '--session', 'extended'];
 
 export interface BigRunFigures {
   bars: number;

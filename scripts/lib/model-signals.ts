@@ -1,4 +1,5 @@
-// The model a run trades on (ml-signal's `model` param), loaded from its folder relative to the repository.
+// The model a run trades on (the one its strategy's definition declares, e.g. ml-signal's `model` param),
+// loaded from its folder relative to the repository.
 import path from 'node:path';
 import { inSampleOf, type InSample, type TimedSeries } from '../../engine/ml/in-sample.ts';
 import { loadModel, readModelCard, type LoadedModel, type ModelCard } from '../../engine/ml/model-card.ts';
@@ -7,7 +8,7 @@ import { repoRoot } from '../../engine/paths.ts';
 import type { SignalsFor } from '../../engine/research/sweep-run.ts';
 import { modelOf } from '../../strategies/index.ts';
 
-/** The folder of the model a run trades on (ml-signal's `model` param, relative to the repository), if any. */
+/** The folder of the model a run trades on (its definition's `model`, relative to the repository), if any. */
 export function runModelDir(strategy: string, params: Record<string, unknown>): string | undefined {
   const location = modelOf(strategy, params);
   return location === undefined ? undefined : path.resolve(repoRoot(), location);

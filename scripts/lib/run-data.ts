@@ -4,7 +4,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { zoneOffset } from '../../engine/core/calendar.ts';
 import type { BarSeries, EpochMs, Interval } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
-import { chunkBars, loadBars } from '../../engine/data/load.ts';
+import { resolvePrices, type PriceMode, type RunPrices } from '../../engine/data/actions.ts';
+import { chunkBars, loadBars, readPriceInfo } from '../../engine/data/load.ts';
 import type { BarChunks } from '../../engine/run/backtest.ts';
 import { ensureSampleDb } from '../../engine/data/sample.ts';
 import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../../engine/data/store.ts';
@@ -20,7 +21,18 @@ export interface RunData {
   sectors: string[];
   /** where the bars came from, for the report */
   source: string;
+  /** the prices loaded: raw with corporate actions, adjusted, or as stored (see resolvePrices) */
+  prices: RunPrices;
+  /** run symbols whose bars are of unknown basis (imported with neither --factors nor --adjusted) */
+  unknownBasis: string[];
   close(): void;
+}
+
+/** The run's price mode from `--prices` (absent: the default for the data) and the symbols of unknown basis. */
+async function runPrices(store: Store, symbols: string[], interval: Interval, requested?: PriceMode): Promise<{ prices: RunPrices; unknownBasis: string[] }> {
+  const info = await readPriceInfo(store, symbols, interval);
+  const prices = resolvePrices(requested, info.basis, symbols);
+  return { prices, unknownBasis: symbols.filter((s) => (info.basis.get(s.toUpperCase()) ?? 'unknown') === 'unknown') };
 }
 
 /** YYYY-MM-DD as the first (or last) instant of that exchange-local day. */
@@ -71,7 +83,15 @@ export async function openRunStore(o: {
 }
 
 /** The run's data as time-windowed chunks (see openRunStore for where it comes from). */
-export async function openRunData(o: { data?: string; symbols?: string[]; interval: Interval; from?: string; to?: string; tz: string }): Promise<RunData> {
+export async function openRunData(o: {
+  data?: string;
+  symbols?: string[];
+  interval: Interval;
+  from?: string;
+  to?: string;
+  tz: string;
+  prices?: PriceMode;
+}): Promise<RunData> {
   const { store, source, from, to } = await openRunStore(o);
   try {
     // the replay reads one window at a time: DuckDB's own caches need not grow with the history (a 20M-bar run
@@ -79,9 +99,10 @@ export async function openRunData(o: { data?: string; symbols?: string[]; interv
     await store.conn.run("SET memory_limit = '128MB'");
     const symbols = (o.symbols ?? (await symbolsOf(store, o.interval))).map((s) => s.toUpperCase());
     if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
-    const chunks = await chunkBars(store, { symbols, interval: o.interval, from, to });
+    const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
+    const chunks = await chunkBars(store, { symbols, interval: o.interval, from, to, prices });
     const sectors = await sectorsOf(store, symbols);
-    return { symbols, chunks, sectors, source, close: () => store.close() };
+    return { symbols, chunks, sectors, source, prices, unknownBasis, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;
@@ -96,11 +117,14 @@ export async function loadRunSeries(o: {
   from?: string;
   to?: string;
   tz: string;
-}): Promise<{ series: BarSeries[]; source: string }> {
+  /** absent: the default for the data (see resolvePrices) */
+  prices?: PriceMode;
+}): Promise<{ series: BarSeries[]; source: string; prices: RunPrices; unknownBasis: string[] }> {
   const { store, source, from, to } = await openRunStore(o);
   try {
     const symbols = o.symbols ?? (await symbolsOf(store, o.interval));
-    return { series: await loadBars(store, { symbols, interval: o.interval, from, to }), source };
+    const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
+    return { series: await loadBars(store, { symbols, interval: o.interval, from, to, prices }), source, prices, unknownBasis };
   } finally {
     store.close();
   }

@@ -2,9 +2,14 @@
 import { existsSync } from 'node:fs';
 import { INTERVAL_MS, type Interval } from '../../engine/core/types.ts';
 import { DEFAULT_DB_PATH, SAMPLE_DB_PATH } from '../../engine/data/store-paths.ts';
+import { parseCommission, parseSlippage } from '../../engine/exec/costs.ts';
 import { parseSizing, type Sizing } from '../../engine/portfolio/sizing.ts';
-import { RESEARCH_RISK, SEED_RISK, parseRiskConfig, type RiskConfig } from '../../engine/risk/limits.ts';
+import { parseRiskConfig, RISK_PROFILES, type RiskConfig } from '../../engine/risk/limits.ts';
+import { runSettings } from '../../engine/report/run-settings.ts';
+import { RUN_DEFAULTS, type RunSettings } from '../../engine/run/defaults.ts';
 import { defineFlags, FlagError, fromFlag, readJsonFile, withoutFileValues } from './flags.ts';
+
+export { RUN_DEFAULTS };
 
 export const INTERVALS = Object.keys(INTERVAL_MS) as Interval[];
 
@@ -18,10 +23,10 @@ export const SIZING_FLAGS = defineFlags({
   cash: { kind: 'number', default: 100_000, min: 0, minExclusive: true, max: MAX_CASH, help: 'starting cash' },
   sizing: {
     kind: 'choice',
-    choices: ['all-in', 'fixed', 'percent', 'vol-target'],
-    default: 'all-in',
+    choices: ['equal-weight', 'all-in', 'fixed', 'percent', 'vol-target'],
+    default: RUN_DEFAULTS.sizing,
     arg: 'S',
-    help: 'all-in | fixed --quantity N | percent --percent P | vol-target [--target-vol 0.1] [--lookback 20]',
+    help: `equal-weight (default: 1/N of equity per entry, N = the run's symbols, within the cash) | all-in |\nfixed --quantity N | percent --percent P | vol-target [--target-vol 0.1] [--lookback 20]`,
   },
   quantity: { kind: 'integer', min: 1, max: MAX_QUANTITY, help: 'shares per entry for --sizing fixed' },
   percent: { kind: 'number', min: 0, minExclusive: true, max: 100, arg: 'P', help: "percent of the book's equity per entry for --sizing percent (5 = 5%)" },
@@ -37,7 +42,7 @@ export const SIZING_FLAGS = defineFlags({
 });
 
 export const RUN_FLAGS = defineFlags({
-  strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'sma-cross (default), rsi-reversion, donchian-breakout, portfolio' },
+  strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'a strategy listed below, or portfolio (default sma-cross)' },
   symbols: { kind: 'list', upper: true, help: 'symbols in this order (default: every symbol in the data)' },
   data: {
     kind: 'string',
@@ -47,10 +52,32 @@ export const RUN_FLAGS = defineFlags({
   interval: { kind: 'choice', choices: INTERVALS, default: '1d', help: 'bar interval' },
   from: { kind: 'string', arg: 'DATE', help: 'first day, YYYY-MM-DD (inclusive)' },
   to: { kind: 'string', arg: 'DATE', help: 'last day, YYYY-MM-DD (inclusive)' },
-  commission: { kind: 'string', default: 'none', arg: 'M', help: 'none | ibkr-fixed | ibkr-tiered | per-share:RATE[:MIN] | percent:PCT[:MIN] (default none)' },
-  slippage: { kind: 'string', default: 'none', arg: 'M', help: 'none | bps:N | range:FRACTION (default none)' },
+  commission: {
+    kind: 'string',
+    default: RUN_DEFAULTS.commission,
+    arg: 'M',
+    help: `ibkr-fixed | ibkr-tiered | none | per-share:RATE[:MIN] | percent:PCT[:MIN] (default ${RUN_DEFAULTS.commission})`,
+  },
+  slippage: { kind: 'string', default: RUN_DEFAULTS.slippage, arg: 'M', help: `none | bps:N | range:FRACTION (default ${RUN_DEFAULTS.slippage})` },
+  risk: {
+    kind: 'string',
+    default: RUN_DEFAULTS.risk,
+    arg: 'R',
+    help: `research (default: leverage <= 1, no position limit) | seed (DESIGN section 4 limits) | FILE.json`,
+  },
   ...SIZING_FLAGS,
   tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone for intraday data' },
+  session: {
+    kind: 'choice',
+    choices: ['rth', 'extended'],
+    default: 'rth',
+    help: 'intraday: rth trades 09:30-16:00 --tz (13:00 on US half days) only;\nextended trades every bar (pre- and post-market)',
+  },
+  prices: {
+    kind: 'choice',
+    choices: ['raw', 'adjusted'],
+    help: 'raw: as traded, splits and dividends applied as events (default where the data\nhas them: imported with --factors); adjusted: split- and dividend-adjusted\n(default for model strategies; otherwise the data as stored)',
+  },
 });
 
 /** The parsed sizing flags as a Sizing (each number already checked against its bounds by the parser). */
@@ -67,15 +94,55 @@ export function sizingFlags(v: { sizing: string; quantity?: number; percent?: nu
  * the file and the rule, never the file's contents.
  */
 export function riskFlag(value: string, flag = '--risk'): RiskConfig {
-  if (value === 'research') return RESEARCH_RISK;
-  if (value === 'seed') return SEED_RISK;
+  if (Object.hasOwn(RISK_PROFILES, value)) return RISK_PROFILES[value];
   if (!existsSync(value) && !/\.json$/i.test(value)) throw new FlagError(`${flag} must be research, seed or a JSON file, got '${value.slice(0, 40)}'`);
   const raw = readJsonFile(flag, value);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new FlagError(`${flag} ${value} must hold a JSON object {"limits": {...}, "breaker": {...}}`);
   try {
-    return parseRiskConfig(raw, value);
+    return { name: value, ...parseRiskConfig(raw, value) };
   } catch (e) {
     throw new FlagError(`${flag} ${withoutFileValues((e as Error).message)}`);
   }
+}
+
+/** The commission, slippage, sizing and risk of a run from its parsed flags (backtest, sweep, promote). */
+export function runSettingsFlags(v: {
+  commission: string;
+  slippage: string;
+  risk: string;
+  sizing: string;
+  quantity?: number;
+  percent?: number;
+  'target-vol'?: number;
+  lookback?: number;
+}): RunSettings {
+  return {
+    commission: fromFlag('--commission', v.commission, parseCommission),
+    slippage: fromFlag('--slippage', v.slippage, parseSlippage),
+    sizing: sizingFlags(v),
+    risk: riskFlag(v.risk),
+  };
+}
+
+/**
+ * Prints a run's effective config (after defaults: the resolved params, sizing in words, costs, risk
+ * profile) as the first lines of its output, on stdout like the summary after it.
+ */
+export function printRunConfig(config: Record<string, unknown>, notes: { slippage?: string; commission?: string } = {}, extra: [string, string][] = []): void {
+  const rows = [...runSettings(config, notes), ...extra];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  console.log(`effective config\n${rows.map(([k, val]) => `  ${k.padEnd(w)}  ${val}`).join('\n')}\n`);
+}
+
+/**
+ * A sizing that asks for more of the equity per entry than the risk profile lets one position hold: most
+ * entries would be rejected. Said before the run starts (equal-weight under --risk seed's 5%, for instance).
+ */
+export function sizingRiskWarning(sizing: Sizing, symbols: number, risk: RiskConfig): string | undefined {
+  const max = risk.limits.maxPositionPct;
+  if (max === undefined) return undefined;
+  const pct = sizing.kind === 'equal-weight' ? 100 / symbols : sizing.kind === 'percent' ? sizing.percent : sizing.kind === 'all-in' ? 100 : undefined;
+  if (pct === undefined || pct <= max) return undefined;
+  return `warning: --sizing ${sizing.kind} puts ${+pct.toFixed(2)}% of equity in an entry, above risk profile ${risk.name ?? 'custom'}'s maxPositionPct ${max}%: such entries are rejected; use --sizing percent --percent ${max} (or fewer, smaller entries)`;
 }

@@ -241,7 +241,9 @@ describe('help text from the spec', () => {
     const p = parseFlags(RUN_FLAGS, { args: ['--sizing', 'percent', '--percent', '2.5'] }).values;
     expect(sizingFlags(p)).toEqual({ kind: 'percent', percent: 2.5 });
     expect(() => parseFlags(RUN_FLAGS, { args: ['--percent', '150'] })).toThrow('--percent must be at most 100, got 150');
-    expect(() => parseFlags(RUN_FLAGS, { args: ['--sizing', 'half'] })).toThrow("--sizing must be one of all-in, fixed, percent, vol-target, got 'half'");
+    expect(() => parseFlags(RUN_FLAGS, { args: ['--sizing', 'half'] })).toThrow(
+      "--sizing must be one of equal-weight, all-in, fixed, percent, vol-target, got 'half'",
+    );
   });
 
   it('parseNumber checks a number inside another flag (the port of --gateway)', () => {

@@ -15,7 +15,8 @@ import { ROOT, runCli } from './run-cli.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-outputs-'));
 const db = path.join(tmp, 'market.duckdb');
-const base = ['--data', db, '--interval', '1m', '--strategy', 'sma-cross'];
+// no commission: synthetic prices have no known basis, and a per-share commission (the run default) would warn on them
+const base = ['--data', db, '--interval', '1m', '--strategy', 'sma-cross', '--commission', 'none'];
 const OLD = [...base, '--params', '{"fast":10,"slow":30}'];
 const NEW = [...base, '--params', '{"fast":5,"slow":20}'];
 const PRELOAD = path.join(ROOT, 'test/cli/full-disk-preload.ts');

@@ -14,9 +14,9 @@ describe('LEAN factor files', () => {
     expect(findFactorFile(path.join(tmp.dir, 'factor_files'), 'AAPL')).toBe(file);
     expect(findFactorFile(path.join(tmp.dir, 'factor_files'), 'MSFT')).toBeUndefined();
     expect(readFactorFile(file)).toEqual([
-      { date: 20140606, priceFactor: 0.9011818, splitFactor: 0.0357143, line: 1 },
-      { date: 20140806, priceFactor: 0.9011818, splitFactor: 0.25, line: 2 },
-      { date: 20501231, priceFactor: 1, splitFactor: 1, line: 3 },
+      { date: 20140606, priceFactor: 0.9011818, splitFactor: 0.0357143, referencePrice: 645.57, line: 1 },
+      { date: 20140806, priceFactor: 0.9011818, splitFactor: 0.25, referencePrice: 94.97, line: 2 },
+      { date: 20501231, priceFactor: 1, splitFactor: 1, referencePrice: NaN, line: 3 },
     ]);
   });
 

@@ -317,8 +317,11 @@ COPY (SELECT * FROM (VALUES
       const s = await importPaths(store, [long, brk], { factorsDir: path.join(dir, 'factors') });
       expect(s.symbols).toEqual(['BF-B', 'BRK B', 'BRK.B', 'BRK/B', 'ES_F', 'EURUSD=X', '^GSPC']);
       expect(s.adjusted).toEqual(['BRK.B']);
+      // stored raw, adjusted at load with the stored factor row
       const [b] = await loadBars(store, { symbols: ['BRK.B'], interval: '1d' });
-      expect([...b!.close]).toEqual([5]);
+      expect([...b!.close]).toEqual([10]);
+      const [adj] = await loadBars(store, { symbols: ['BRK.B'], interval: '1d', prices: 'adjusted' });
+      expect([...adj!.close]).toEqual([5]);
     });
   });
   it('fills instruments.sector from a constituents file, also for symbols already there', async () => {

@@ -94,7 +94,11 @@ describe.skipIf(!sharedAvailable('data/lean-sample'))('LEAN sample', () => {
     try {
       const summary = await importPaths(store, [path.join(lean, 'daily/aapl.csv')], { factorsDir: path.join(lean, 'factor_files') });
       expect(summary.adjusted).toEqual(['AAPL']);
-      const [a] = await loadBars(store, { symbols: ['AAPL'], interval: '1d' });
+      // stored raw: the file's closes, the splits as they traded
+      const [r] = await loadBars(store, { symbols: ['AAPL'], interval: '1d', from: day('2014-06-06'), to: day('2014-06-09') });
+      expect([...r!.close]).toEqual([645.57, 93.7]);
+      // adjusted at load with the stored factor rows
+      const [a] = await loadBars(store, { symbols: ['AAPL'], interval: '1d', prices: 'adjusted' });
       const at = (iso: string) => a!.ts.indexOf(day(iso));
       // factor rows 20140606 (0.9011818, 0.0357143) and 20140806 (0.9011818, 0.25); raw closes 645.57, 93.70
       expect(a!.close[at('2014-06-06')]).toBeCloseTo(645.57 * 0.9011818 * 0.0357143, 10);
@@ -125,7 +129,7 @@ describe.skipIf(!sharedAvailable('data/lean-sample'))('LEAN sample', () => {
     try {
       await importPaths(store, [path.join(lean, 'daily/aapl.csv'), path.join(lean, 'daily/ibm.csv')], { factorsDir: path.join(lean, 'factor_files') });
       for (const sym of ['AAPL', 'IBM']) {
-        const [s] = await loadBars(store, { symbols: [sym], interval: '1d', from: day('2012-01-01') });
+        const [s] = await loadBars(store, { symbols: [sym], interval: '1d', from: day('2012-01-01'), prices: 'adjusted' });
         const other = csvRows(path.join(DATA, `sp500-daily/adjusted/${sym}.csv`));
         const diffs: number[] = [];
         for (let i = 0; i < s!.ts.length; i++) {
@@ -146,7 +150,7 @@ describe.skipIf(!sharedAvailable('data/lean-sample'))('LEAN sample', () => {
     const store = await newStore();
     try {
       await importPaths(store, [path.join(lean, 'minute/aapl')], { factorsDir: path.join(lean, 'factor_files'), interval: '1m' });
-      const [a] = await loadBars(store, { symbols: ['AAPL'], interval: '1m', from: Date.UTC(2014, 5, 6), to: Date.UTC(2014, 5, 10) });
+      const [a] = await loadBars(store, { symbols: ['AAPL'], interval: '1m', from: Date.UTC(2014, 5, 6), to: Date.UTC(2014, 5, 10), prices: 'adjusted' });
       const friday = a!.ts.indexOf(Date.UTC(2014, 5, 6, 19, 59)); // 15:59 EDT, the last regular bar
       const monday = a!.ts.indexOf(Date.UTC(2014, 5, 9, 13, 30)); // 09:30 EDT
       const raw = csvRows(path.join(lean, 'minute/aapl/20140606.csv')).get('2014-06-06 15:59:00')!;

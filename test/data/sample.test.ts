@@ -32,7 +32,9 @@ describe('bundled sample', () => {
     try {
       expect(await ensureSampleDb(db)).toBe(true);
       expect(writes).toHaveLength(1);
-      expect(writes[0]).toMatch(/had no bars: imported the bundled sample, 17,547 daily bars \(AAPL, IBM, SPY\) and 7,405 minute bars \(IBM, SPY\)/);
+      expect(writes[0]).toMatch(
+        /had no bars: imported the bundled sample, 17,547 daily bars \(AAPL, IBM, SPY\) and 7,405 minute bars \(IBM, SPY\), raw, with 227 splits and dividends from its factor files/,
+      );
       expect(await ensureSampleDb(db)).toBe(false);
       expect(writes).toHaveLength(1);
     } finally {
@@ -42,9 +44,12 @@ describe('bundled sample', () => {
     try {
       const [spyDaily, aapl] = await loadBars(store, { symbols: ['SPY', 'AAPL'], interval: '1d' });
       expect(spyDaily!.ts.length).toBe(5849);
-      // adjusted: the 2014 split is gone
+      // raw: the 2014 split is there (645.57 -> 93.70) ...
       const i = aapl!.ts.indexOf(Date.UTC(2014, 5, 9));
-      expect(aapl!.close[i]! / aapl!.close[i - 1]!).toBeGreaterThan(0.95);
+      expect([aapl!.close[i - 1], aapl!.close[i]]).toEqual([645.57, 93.7]);
+      // ... and gone once adjusted at load
+      const [adj] = await loadBars(store, { symbols: ['AAPL'], interval: '1d', prices: 'adjusted' });
+      expect(adj!.close[i]! / adj!.close[i - 1]!).toBeGreaterThan(0.95);
       const [m] = await loadBars(store, { symbols: ['IBM'], interval: '1m' });
       expect(m!.ts.length).toBe(2566);
       // minute and daily agree: the last regular-session minute close is the daily close

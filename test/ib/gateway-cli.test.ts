@@ -121,14 +121,15 @@ describe('npm run ib-sim', () => {
       procs.push(a);
       expect(await a.line(/^IB Gateway simulator on/)).toMatch(/\(account DU1234567, 1 symbol, real time\)$/);
       a.send(`snapshot ${file}`);
-      await a.line(/^wrote the state at 2013-10-07T08:00:00.000Z/);
+      // --session rth (the default) replays the regular session only: the clock starts at 09:30 ET
+      await a.line(/^wrote the state at 2013-10-07T13:30:00.000Z/);
       a.send('quit');
       expect(await a.exited).toBe(0);
 
       const b = simCli(['--lockstep', '--resume', file]);
       procs.push(b);
       expect(await b.line(/^IB Gateway simulator on/)).toMatch(/, lockstep\)$/);
-      await b.line(/^resumed from .* at 2013-10-07T08:00:00.000Z/);
+      await b.line(/^resumed from .* at 2013-10-07T13:30:00.000Z/);
       b.send('quit');
       expect(await b.exited).toBe(0);
     } finally {

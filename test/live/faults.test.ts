@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExchangeCalendar } from '../../engine/core/calendar.ts';
 import type { BarSeries, Fill } from '../../engine/core/types.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { loadBars } from '../../engine/data/load.ts';
@@ -205,11 +206,15 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
 
   it('a connection dropped while a limit order is working: the order survives, fills once, as in the backtest', async () => {
     const spy = series[0];
-    // a limit at the lowest low of bars 21..599: it rests until that bar, and the link drops halfway there
+    // under --session rth (the default) the strategy and the broker see the regular session's bars only:
+    // `sess[k]` is the index in the series (04:00-20:00 ET) of the k-th of them
+    const cal = new ExchangeCalendar('America/New_York');
+    const sess = [...spy.ts.keys()].filter((i) => cal.inSession(spy.ts[i]));
+    // a limit at the lowest low of session bars 21..599: it rests until that bar, and the link drops halfway there
     let low = Infinity;
-    for (let i = 21; i < 600; i++) low = Math.min(low, spy.low[i]);
+    for (let k = 21; k < 600; k++) low = Math.min(low, spy.low[sess[k]]);
     let touch = 21;
-    while (spy.low[touch] > low) touch++;
+    while (spy.low[sess[touch]] > low) touch++;
     const dropAtBar = Math.floor((21 + touch) / 2);
     expect(touch - dropAtBar).toBeGreaterThan(5);
     const plan = [{ afterBar: 20, req: { symbol: 'SPY', side: 'BUY' as const, type: 'LMT' as const, qty: 100, limit: low, tif: 'GTC' as const } }];
@@ -227,7 +232,8 @@ describe.skipIf(!available)('faults: nothing lost, no order sent twice, same res
     const { result: live, sim } = await liveSession(series, cfg, [{ name: 'scripted', strategy: scripted(plan), weight: 1 }], {
       runId: 'working',
       during: async (s) => {
-        await until(() => s.stats.batches >= 12 * dropAtBar, 60_000, `bar ${dropAtBar}`);
+        // the simulator replays every stored bar (12 batches each), pre-market included
+        await until(() => s.stats.batches >= 12 * sess[dropAtBar], 60_000, `bar ${dropAtBar}`);
         workingAtDrop = s.account.liveOrders().length;
         s.dropConnections();
       },

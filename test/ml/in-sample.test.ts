@@ -91,7 +91,8 @@ describe('the CLIs on the bundled model', () => {
 
   it('a backtest over the default range warns once, naming the model and its training end, and flags the report', () => {
     const out = path.join(tmp, 'all');
-    const r = runCli('backtest.ts', ['--strategy', 'ml-signal', '--out', out]);
+    // no commission: ml-signal trades adjusted prices, on which the per-share default (ibkr-fixed) warns too
+    const r = runCli('backtest.ts', ['--strategy', 'ml-signal', '--commission', 'none', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
     expect(warnings).toHaveLength(1);
@@ -108,7 +109,7 @@ describe('the CLIs on the bundled model', () => {
 
   it('a backtest from the first out-of-sample bar neither warns nor flags', () => {
     const out = path.join(tmp, 'oos');
-    const r = runCli('backtest.ts', ['--strategy', 'ml-signal', '--from', '2016-01-04', '--out', out]);
+    const r = runCli('backtest.ts', ['--strategy', 'ml-signal', '--commission', 'none', '--from', '2016-01-04', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/warning/);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
@@ -122,6 +123,8 @@ describe('the CLIs on the bundled model', () => {
       'ml-signal',
       '--grid',
       '{"enter":[0.55,0.6],"exit":[0.45,0.5]}',
+      '--commission',
+      'none',
       '--workers',
       '1',
       '--db',

@@ -79,7 +79,9 @@ describe('renderReportHtml', () => {
   });
 
   it('shows the header, the tables and the conventions', () => {
-    expect(html).toContain('<h1>sma-cross</h1>');
+    // the title shows the params, the line under it the rest of the run's config
+    expect(html).toMatch(/<h1>sma-cross <span class="params"[^>]*>\{&quot;fast&quot;:10,&quot;slow&quot;:40\}<\/span><\/h1>/);
+    expect(html).toMatch(/class="subtitle run-settings".*interval<\/span> 1d.*commission<\/span> ibkr-fixed.*slippage<\/span> none/);
     expect(html).toContain(`${escapeHtml(EVIL)}, MSFT`);
     expect(html).toContain('2022-01-03 → ');
     for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']) expect(html).toContain(`id="${id}"`);

@@ -119,12 +119,12 @@ describe('streamed report.json', () => {
 
 describe('streamed report.html', () => {
   // sha256 of the page (without the plotly bundle) as the one-string renderer wrote it before streaming
-  // (Tradebench at git HEAD of 2026-11-30); a deliberate change of the page's markup changes these.
+  // (Tradebench at git HEAD of 2026-11-30, then the effective config under the title); a deliberate change of the page's markup changes these.
   it('gives the bytes the one-string renderer gave', () => {
     expect(sha256(withoutPlotly(joined(renderReportHtmlChunks(sampleReport({ days: 80 })))))).toBe(
-      '9a08916cb1139d9dae74eb5130671eb4eb6962d713deb1b19b68c865e10195af',
+      'a9fbc663ec8f9bc10c0d07ef940f4848090582634f2d382eb59cab4c789a6ea6',
     );
-    expect(sha256(withoutPlotly(joined(renderReportHtmlChunks(evilReport()))))).toBe('59ccfbee8c3f4af35c8d6b56a77d0aa0a8673f8ea417578ece2de8baf468b5ed');
+    expect(sha256(withoutPlotly(joined(renderReportHtmlChunks(evilReport()))))).toBe('47e2a0f7b4b00520a7aea1869c594189a3df94971a3cb110363ffc29d19d88f0');
   });
 
   it('embeds the report JSON equal to report.json, and streams its long tables row by row', () => {

@@ -55,7 +55,11 @@ describe('npm run promote and the live runner', () => {
     expect(findPromotion(dir, 'sma-cross', sha256(`${source}// changed\n`), { fast: 10, slow: 30 })).toBeUndefined();
     expect(findPromotion(dir, 'sma-cross', sha256(source), { fast: 5, slow: 30 })).toBeUndefined();
 
-    const refused = runCli('live.ts', ['--symbols', 'SPY', '--params', '{"fast":5}', '--promoted-dir', dir]);
+    // a live account names its risk profile (no default without --paper)
+    const noRisk = runCli('live.ts', ['--symbols', 'SPY', '--promoted-dir', dir]);
+    expect(noRisk.code).toBe(1);
+    expect(noRisk.stderr).toMatch(/^error: --risk is required for a live account \(no --paper\)/);
+    const refused = runCli('live.ts', ['--symbols', 'SPY', '--params', '{"fast":5}', '--promoted-dir', dir, '--risk', 'seed']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/a live account needs a promotion record for sma-cross \{"fast":5,"slow":30\}/);
     const accepted = runCli('live.ts', [
@@ -63,6 +67,8 @@ describe('npm run promote and the live runner', () => {
       'SPY',
       '--promoted-dir',
       dir,
+      '--risk',
+      'research',
       '--lockstep',
       '--from',
       '2013-10-07',

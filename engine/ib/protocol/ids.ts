@@ -105,6 +105,8 @@ export const CODE = {
   SEC_DEF_FARM_OK: 2158,
   CANCEL_NOT_FOUND: 10147,
   CANCEL_NOT_CANCELLABLE: 10148,
+  /** the simulator's own notice (never sent by IB): its replay has ended, no more market data will come; in IB's 2100-2999 warning range, so any client takes it as informational */
+  REPLAY_ENDED: 2900,
 } as const;
 
 export const TEXT = {
@@ -123,4 +125,6 @@ export const TEXT = {
   MARKET_DATA_FARM_OK: 'Market data farm connection is OK:usfarm',
   HMDS_FARM_OK: 'HMDS data farm connection is OK:ushmds',
   SEC_DEF_FARM_OK: 'Sec-def data farm connection is OK:secdefnj',
+  /** followed by ` at <ISO time>: no more market data will come` */
+  REPLAY_ENDED: 'Tradebench simulator: the replay has ended',
 } as const;

@@ -87,6 +87,16 @@ export const isLive = (o: SimOrder): boolean => LIVE.has(o.status);
 
 const DAY_MS = 86_400_000;
 
+/** IB's order message 399: an order the exchange will only get at the next open (no outsideRth outside regular hours). */
+export const HELD_UNTIL_OPEN = 399;
+/** IB's warning 2109: outsideRth set where it cannot apply (here: the opening and closing auctions). */
+export const OUTSIDE_RTH_IGNORED = 2109;
+const OUTSIDE_RTH_IGNORED_TEXT =
+  "Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored based on the order type and destination. PlaceOrder is now being processed.";
+
+/** Whether the order trades in regular hours only: no outsideRth, or an auction order (MOO, MOC), which ignores it. */
+export const rthOnly = (so: SimOrder): boolean => !so.ib.outsideRth || so.engine.type === 'MOO' || so.engine.type === 'MOC';
+
 const orderKey = (clientId: number, orderId: number) => `${clientId}:${orderId}`;
 
 export class Account {
@@ -106,6 +116,13 @@ export class Account {
   private readonly cal: ExchangeCalendar;
   private readonly daily: boolean;
   private readonly sessionDay: Float64Array;
+  /** orders held until the open (PreSubmitted): placed outside regular hours without outsideRth */
+  private readonly waiting = new Set<SimOrder>();
+  /** on a bar outside regular hours, only orders with outsideRth may match */
+  private readonly outsideRthOnly = (o: Order): boolean => {
+    const so = this.byEngine.get(o);
+    return so !== undefined && !rthOnly(so);
+  };
   /** the highest order id used, by client id */
   private readonly maxIds = new Map<number, number>();
   private permSeq = 0;
@@ -217,6 +234,8 @@ export class Account {
     }
     parent?.children.push(so);
     this.byEngine.set(so.engine, so);
+    if (p.order.outsideRth && (so.engine.type === 'MOO' || so.engine.type === 'MOC'))
+      this.events.orderError(clientId, id, OUTSIDE_RTH_IGNORED, OUTSIDE_RTH_IGNORED_TEXT);
     this.events.openOrder(so);
     this.events.orderStatus(so);
     if (p.order.transmit) this.transmit(so);
@@ -406,6 +425,26 @@ export class Account {
     });
   }
 
+  /** Whether an instant is in regular trading hours (09:30-16:00 exchange time, 13:00 on US half days). */
+  inRth(ts: number): boolean {
+    return this.daily || this.cal.inSession(ts);
+  }
+
+  /** IB's message 399 for an order held until the open, with the open it waits for. */
+  private heldText(so: SimOrder): string {
+    let day = this.cal.day(this.now);
+    const weekday = (d: number) => new Date(d * DAY_MS).getUTCDay();
+    if (this.cal.minuteOfDay(this.now) >= this.cal.sessionOpenMin || weekday(day) === 0 || weekday(day) === 6) {
+      do day++;
+      while (weekday(day) === 0 || weekday(day) === 6);
+    }
+    const zone = this.o.tz === 'America/New_York' ? 'US/Eastern' : this.o.tz;
+    const qty = so.engine.qty.kind === 'shares' ? so.engine.qty.shares : 0;
+    const date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    const open = `${String(Math.floor(this.cal.sessionOpenMin / 60)).padStart(2, '0')}:${String(this.cal.sessionOpenMin % 60).padStart(2, '0')}:00`;
+    return `Order Message:\n${so.ib.action} ${qty} ${this.contracts.symbols[so.sid]} SMART\nWarning: your order will not be placed at the exchange until ${date} ${open} ${zone}`;
+  }
+
   // ---- replay -------------------------------------------------------------------------------
 
   /** Matches the live orders against one batch of sub-bars, then marks the symbols at their closes. */
@@ -423,7 +462,18 @@ export class Account {
     }
     const minute = this.daily ? 0 : this.cal.minuteOfDay(ts);
     const subMin = this.o.subMs / 60_000;
-    const { sessionOpenMin: open, sessionCloseMin: close } = this.cal;
+    const open = this.cal.sessionOpenMin;
+    const close = this.daily ? this.cal.sessionCloseMin : this.cal.closeMin(ts);
+    const rth = this.inRth(ts);
+    if (rth && this.waiting.size > 0) {
+      // the open: orders held for it go to the exchange
+      for (const so of this.waiting) {
+        if (!isLive(so) || so.status !== 'PreSubmitted') continue;
+        so.status = 'Submitted';
+        this.events.orderStatus(so);
+      }
+      this.waiting.clear();
+    }
     for (const b of bars) {
       this.now = b.ts;
       if (this.broker.workingOrders(b.sid).length > 0) {
@@ -441,9 +491,9 @@ export class Account {
           sessionClose: this.daily || Math.abs(minute + subMin - close) < 1e-9,
           beforeClose: this.daily || minute + subMin <= close + 1e-9,
         };
-        this.broker.onBar(sim);
+        this.broker.onBar(sim, rth ? undefined : this.outsideRthOnly);
       }
-      if (!this.daily && minute >= open) this.sessionDay[b.sid] = day;
+      if (!this.daily && rth && minute >= open) this.sessionDay[b.sid] = day;
     }
     for (const b of bars) this.setMark(b.sid, b.close);
     this.now = end;
@@ -543,6 +593,7 @@ export class Account {
         so.inBroker = true;
         this.broker.place(so.engine);
         so.engine.stop = stop;
+        if (so.status === 'PreSubmitted' && so.transmitted) this.waiting.add(so);
       }
     }
   }
@@ -555,6 +606,12 @@ export class Account {
         const so = this.byEngine.get(order);
         if (!so) return;
         if (to === 'SUBMITTED') {
+          if (rthOnly(so) && !this.inRth(this.now)) {
+            // as at IB: accepted, PreSubmitted, and sent to the exchange at the open (message 399)
+            this.waiting.add(so);
+            this.events.orderError(so.clientId, so.id, HELD_UNTIL_OPEN, this.heldText(so));
+            return;
+          }
           so.status = 'Submitted';
           this.events.orderStatus(so);
         } else if (to === 'FILLED') {

@@ -66,8 +66,7 @@ export function history(series: BarSeries, q: HistoryQuery, now: number, tz: str
   const cal = new ExchangeCalendar(dailyStore ? 'UTC' : tz);
   const inRth = (t: number) => {
     if (dailyStore || !q.useRTH) return true;
-    const minute = cal.minuteOfDay(t);
-    return minute >= cal.sessionOpenMin && minute < cal.sessionCloseMin;
+    return cal.inSession(t); // 09:30-16:00, 13:00 on US half days
   };
   const ts = series.ts;
   // last stored bar complete by `end`

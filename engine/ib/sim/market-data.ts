@@ -87,7 +87,6 @@ export class MarketDataFeed {
 
   private inRth(ts: number): boolean {
     if (this.intervalMs >= DAY) return true;
-    const m = this.cal.minuteOfDay(ts);
-    return m >= this.cal.sessionOpenMin && m < this.cal.sessionCloseMin;
+    return this.cal.inSession(ts); // 09:30-16:00, 13:00 on US half days
   }
 }

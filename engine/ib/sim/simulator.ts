@@ -5,8 +5,15 @@
 // keeps the account across reconnects and restarts, resumes from a snapshot, and injects faults on
 // command.
 //
-// Not modelled: quotes (bid = ask = last), outsideRth (orders fill on every replayed bar, as in
-// backtests), margin checks and rejections other than on command, what-if, conditional,
+// Regular trading hours as at IB: an order without outsideRth placed outside 09:30-16:00 exchange time
+// (13:00 on US half days) is accepted, stays PreSubmitted with IB's message 399 ("your order will not be
+// placed at the exchange until ... 09:30:00"), and goes to the exchange at the open; on a 5-second bar
+// outside regular hours only orders with outsideRth match. IB would also ignore outsideRth on market
+// orders (warning 2109) and trade only limit orders outside regular hours; the simulator ignores it (2109)
+// only on MOO/MOC and otherwise fills every order type with outsideRth on every replayed bar, as backtests
+// under --session extended do. `session: 'rth'` replays only the regular session's bars.
+//
+// Not modelled: quotes (bid = ask = last), margin checks and rejections other than on command, what-if, conditional,
 // algo-specific and combo behaviour, account updates (reqAccountUpdates), periodic account-summary
 // updates, market-data line limits. In real time the clock starts with the first subscription and
 // then runs whoever listens (drops, restarts and stalls lose data, not time); in lockstep it stands
@@ -14,7 +21,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { BarSeries } from '../../core/types.ts';
+import { ExchangeCalendar, type SessionMode } from '../../core/calendar.ts';
+import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
 import type { CommissionSpec, SlippageSpec } from '../../exec/costs.ts';
 import { ParseError } from '../protocol/fields.ts';
 import { CODE, IN, TEXT } from '../protocol/ids.ts';
@@ -78,6 +86,12 @@ export interface SimulatorOptions {
   msgRateDisconnect?: { violations: number; withinMs: number };
   /** continue from `sim.snapshot()` of an earlier simulator over the same series (its account, orders, ids and clock) */
   resume?: SimSnapshot;
+  /**
+   * Which stored intraday bars are replayed: 'extended' (default) every one (pre- and post-market too), 'rth'
+   * only those of the regular session (the clock goes from each close to the next open). Either way an order
+   * without outsideRth trades in regular hours only. Historical requests see every stored bar.
+   */
+  session?: SessionMode;
 }
 
 export interface SimulatorStats {
@@ -137,6 +151,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
   private wakeRestart: () => void = () => {};
   private pacingClock = { virtual: NaN, realAt: 0, last: -Infinity };
   private readonly lastPnl = new Map<string, string>();
+  /** notice 2900 once announceEnd() was called: sent to every client connecting after it too */
+  private endNotice: Fields | undefined;
 
   private constructor(private readonly o: SimulatorOptions) {
     this.tz = o.tz ?? 'America/New_York';
@@ -148,7 +164,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.accountId = resume?.account ?? o.account ?? 'DU1234567';
     this.lifetime = newLifetime(resume?.lifetime);
     this.pacing = new Pacing({ ...IB_PACING, ...o.pacing });
-    this.replay = new Replay(o.series, { from: o.from, tick: o.tick });
+    const replayed = o.session === 'rth' ? o.series.map((s) => regularSession(s, this.tz)) : o.series;
+    this.replay = new Replay(replayed, { from: o.from, tick: o.tick });
     this.feed = new MarketDataFeed(o.series, this.replay.intervalMs, this.tz);
     this.contracts = new Contracts(
       o.series.map((s) => s.symbol.toUpperCase()),
@@ -199,7 +216,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
       this.feed.dayVolume.set(resume.dayVolume);
       this.feed.volumeDay.set(resume.volumeDay.map((d) => d ?? NaN));
     } else {
-      o.series.forEach((s, sid) => {
+      replayed.forEach((s, sid) => {
         const i = this.replay.startIndex[sid];
         if (i > 0) this.account.setMark(sid, s.close[i - 1]);
       });
@@ -319,6 +336,16 @@ export class IbGatewaySimulator implements ConnectionHandler {
     await this.listen(this._port);
     this.down = false;
     this.scheduler.pump();
+  }
+
+  /**
+   * Tells every client, and every client that connects later, that the replay has ended: notice 2900
+   * with id -1 (`Tradebench simulator: the replay has ended at <ISO>: ...`). A real gateway never sends
+   * it; the live runner stops gracefully on it. `npm run ib-sim` calls it when its replay is over.
+   */
+  announceEnd(): void {
+    this.endNotice = msg.error(-1, CODE.REPLAY_ENDED, `${TEXT.REPLAY_ENDED} at ${new Date(this.now()).toISOString()}: no more market data will come`);
+    this.broadcast(this.endNotice);
   }
 
   /** The next new order gets error 201 with this reason and orderStatus Inactive. */
@@ -553,6 +580,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     conn.send(msg.error(-1, CODE.MARKET_DATA_FARM_OK, TEXT.MARKET_DATA_FARM_OK));
     conn.send(msg.error(-1, CODE.HMDS_FARM_OK, TEXT.HMDS_FARM_OK));
     conn.send(msg.error(-1, CODE.SEC_DEF_FARM_OK, TEXT.SEC_DEF_FARM_OK));
+    if (this.endNotice) conn.send(this.endNotice);
     // like TWS, the client's working orders come with the connection
     for (const so of this.account.liveOrders(clientId)) {
       conn.send(openOrderMsg(so, this.contracts, this.accountId));
@@ -663,6 +691,16 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.scheduler.afterBatch();
     this.events.emit('batch', batch.seq);
   }
+}
+
+/** The bars of an intraday series that start in the regular session (daily series whole). */
+function regularSession(s: BarSeries, tz: string): BarSeries {
+  if (INTERVAL_MS[s.interval] >= INTERVAL_MS['1d']) return s;
+  const cal = new ExchangeCalendar(tz);
+  const keep: number[] = [];
+  for (let i = 0; i < s.ts.length; i++) if (cal.inSession(s.ts[i])) keep.push(i);
+  const col = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
+  return { ...s, ts: col(s.ts), open: col(s.open), high: col(s.high), low: col(s.low), close: col(s.close), volume: col(s.volume) };
 }
 
 /** The id an error about an unparseable message should carry: the order id or request id when readable. */

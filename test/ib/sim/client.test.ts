@@ -906,9 +906,14 @@ describe('with @stoqey/ib: lockstep contract, daily bars, auctions, trailing sto
     c.api.placeOrder(1, SPY, { action: OrderAction.BUY, orderType: OrderType.MOC, totalQuantity: 10, orderRef: 'moc' });
     await c.step(24); // 15:58 and 15:59
     expect(execs.map((e) => [e[2].orderRef, e[2].price, e[2].time])).toEqual([['moc', s.close[s.ts.indexOf(lastMinute)], '20131007 15:59:55 US/Eastern']]);
+    // placed at 16:00, after the close and without outsideRth: held until the open, as IB says with its message 399
+    allowed = [399];
     c.api.placeOrder(2, SPY, { action: OrderAction.SELL, orderType: OrderType.MKT, tif: 'OPG' as never, totalQuantity: 10, orderRef: 'moo' });
     await c.step();
     expect(execs.map((e) => [e[2].orderRef, e[2].price, e[2].time])[1]).toEqual(['moo', s.open[s.ts.indexOf(DAY2_OPEN)], '20131008 09:30:00 US/Eastern']);
+    expect(c.errors.filter((e) => e.code === 399).map((e) => [e.reqId, e.message.split('\n').at(-1)])).toEqual([
+      [2, 'Warning: your order will not be placed at the exchange until 2013-10-08 09:30:00 US/Eastern'],
+    ]);
   });
 
   it('fills a stop at its price, expires IOC, GTD and DAY orders, and cancels the rest globally', async () => {
