@@ -1,6 +1,7 @@
 // A corporate action as the engine and strategies see it in a raw-price run (`--prices raw`), and how a
 // strategy keeps an indicator continuous across it.
 import type { BarHistory } from './strategy.ts';
+import type { EpochMs } from './types.ts';
 
 /**
  * A split or cash dividend of one symbol, applied on the first bar of its ex-date before any fill on it.
@@ -18,6 +19,28 @@ export interface CorporateActionEvent {
   value: number;
   /** what the history's prices were multiplied by: 1 / ratio for a split, (close - dividend) / close for a dividend */
   priceScale: number;
+}
+
+/** An action as applied in a run, for the journal and the report. */
+export interface AppliedAction {
+  symbol: string;
+  kind: 'split' | 'dividend';
+  exDate: string;
+  value: number;
+  /** the start of the bar it was applied on */
+  ts: EpochMs;
+  /** the last close before the ex-date (raw) */
+  prevClose: number;
+  /** net position across books before the action (shares) */
+  positionBefore: number;
+  /** and after it (a split: x ratio, less the fraction paid in lieu) */
+  positionAfter: number;
+  /** cash in lieu of fractional shares (split) or the dividend (paid +, charged -), across books */
+  cash: number;
+  /** working orders adjusted (split) */
+  ordersAdjusted: number;
+  /** working orders cancelled because the split left them no whole share */
+  ordersCancelled: number;
 }
 
 /** How far back replayHistory reads: the bars a backtest's context keeps (HISTORY_BARS in engine/run/backtest.ts). */

@@ -107,21 +107,7 @@ export class Book {
     trip.exitQty += Math.abs(q);
     trip.commission += commission;
     trip.realized += pnl;
-    if (this.qty[s] !== 0) return;
-    this.avgCost[s] = 0;
-    this.trips[s] = null;
-    out.push({
-      symbol: fill.symbol,
-      side: trip.side,
-      entryTime: trip.entryTime,
-      exitTime: fill.ts,
-      entryPrice: trip.entryPrice,
-      exitPrice: trip.exitPrice,
-      quantity: trip.entryQty,
-      pnl: trip.realized - trip.commission,
-      commission: trip.commission,
-      strategy: this.name,
-    });
+    if (this.qty[s] === 0) this.closeTrip(s, fill.ts, fill.symbol, out);
   }
 
   /**

@@ -1,5 +1,6 @@
 // The JSON document written as report.json (and embedded in report.html).
 // Every time is an ISO-8601 UTC string converted from a data timestamp; a report holds no wall-clock value.
+import type { AppliedAction } from '../core/corporate-action.ts';
 import type { OrderStatus, OrderType, Side, TimeInForce } from '../core/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
@@ -167,23 +168,7 @@ export interface Report {
   corporateActions?: ReportCorporateAction[];
 }
 
-/** A split or dividend as a raw-price run applied it (engine/run/corporate-actions.ts). */
-export interface ReportCorporateAction {
-  symbol: string;
-  kind: 'split' | 'dividend';
-  /** YYYY-MM-DD */
-  exDate: string;
-  /** split: new shares per old share; dividend: cash per share */
-  value: number;
-  /** the last close before the ex-date */
-  prevClose: number;
-  /** net position (all strategies) before and after */
-  positionBefore: number;
-  positionAfter: number;
-  /** cash in lieu of fractional shares (split) or dividend paid (+) or charged (-) */
-  cash: number;
-  ordersAdjusted: number;
-  ordersCancelled: number;
-  /** the journal line */
+/** A split or dividend as a raw-price run applied it (engine/run/corporate-actions.ts), with its journal line. */
+export interface ReportCorporateAction extends Omit<AppliedAction, 'ts'> {
   message: string;
 }

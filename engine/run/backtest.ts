@@ -12,7 +12,8 @@ import type { Sizing } from '../portfolio/sizing.ts';
 import type { RiskConfig } from '../risk/limits.ts';
 import { BenchmarkRecorder, benchmarkSid, type BenchmarkCloses } from './benchmark.ts';
 import type { Engine } from './engine.ts';
-import { CorporateActionApplier, type AppliedAction } from './corporate-actions.ts';
+import type { AppliedAction } from '../core/corporate-action.ts';
+import { CorporateActionApplier } from './corporate-actions.ts';
 import { buildKernel } from './kernel.ts';
 
 /** Everything that decides a backtest's result; it is written into report.json as the run config. */

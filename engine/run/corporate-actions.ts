@@ -11,7 +11,7 @@
 //   closes go on the new basis, as an adjusted series has them, so indicators and the buy-and-hold benchmark
 //   stay continuous; then the strategies' onCorporateAction rebuilds what they keep.
 // Every action is journaled (a log line) and listed in the report.
-import type { CorporateActionEvent } from '../core/corporate-action.ts';
+import type { AppliedAction, CorporateActionEvent } from '../core/corporate-action.ts';
 import type { BarSeries, EpochMs, Order } from '../core/types.ts';
 import { actionsOf, ymdMs, type CorporateAction } from '../data/actions.ts';
 import type { SimBroker } from '../exec/sim-broker.ts';
@@ -19,28 +19,6 @@ import type { BenchmarkRecorder } from './benchmark.ts';
 import type { Engine } from './engine.ts';
 
 const DAY_MS = 86_400_000;
-
-/** An action as applied in a run, for the journal and the report. */
-export interface AppliedAction {
-  symbol: string;
-  kind: 'split' | 'dividend';
-  exDate: string;
-  value: number;
-  /** the start of the bar it was applied on */
-  ts: EpochMs;
-  /** the last close before the ex-date (raw) */
-  prevClose: number;
-  /** net position across books before the action (shares) */
-  positionBefore: number;
-  /** and after it (a split: x ratio, less the fraction paid in lieu) */
-  positionAfter: number;
-  /** cash in lieu of fractional shares (split) or the dividend (paid +, charged -), across books */
-  cash: number;
-  /** working orders adjusted (split) */
-  ordersAdjusted: number;
-  /** working orders cancelled because the split left them no whole share */
-  ordersCancelled: number;
-}
 
 /** The history the replay keeps (WindowHistory in backtest.ts): one series and a cursor per symbol. */
 interface History {

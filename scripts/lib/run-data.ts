@@ -82,16 +82,20 @@ export async function openRunStore(o: {
   return { store, source: o.data, from, to };
 }
 
-/** The run's data as time-windowed chunks (see openRunStore for where it comes from). */
-export async function openRunData(o: {
+/** What a run reads: its data (see openRunStore), symbols (default: all of the interval), dates and prices. */
+export interface RunDataOptions {
   data?: string;
   symbols?: string[];
   interval: Interval;
   from?: string;
   to?: string;
   tz: string;
+  /** absent: the default for the data (see resolvePrices) */
   prices?: PriceMode;
-}): Promise<RunData> {
+}
+
+/** The run's data as time-windowed chunks (see openRunStore for where it comes from). */
+export async function openRunData(o: RunDataOptions): Promise<RunData> {
   const { store, source, from, to } = await openRunStore(o);
   try {
     // the replay reads one window at a time: DuckDB's own caches need not grow with the history (a 20M-bar run
@@ -110,16 +114,7 @@ export async function openRunData(o: {
 }
 
 /** The run's bars in memory (sweeps and promotion need them whole). */
-export async function loadRunSeries(o: {
-  data?: string;
-  symbols?: string[];
-  interval: Interval;
-  from?: string;
-  to?: string;
-  tz: string;
-  /** absent: the default for the data (see resolvePrices) */
-  prices?: PriceMode;
-}): Promise<{ series: BarSeries[]; source: string; prices: RunPrices; unknownBasis: string[] }> {
+export async function loadRunSeries(o: RunDataOptions): Promise<{ series: BarSeries[]; source: string; prices: RunPrices; unknownBasis: string[] }> {
   const { store, source, from, to } = await openRunStore(o);
   try {
     const symbols = o.symbols ?? (await symbolsOf(store, o.interval));
