@@ -1,9 +1,10 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big] [-- --big-bars 20000000]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report] [-- --big-bars 20000000]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
 // universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency;
 // `--only import` the import's peak memory at 1M, 5M and 10M rows; `--only big` a 20M-bar minute backtest through the CLI
-// (neither runs in the default set: together they take several minutes).
+// (neither runs in the default set: together they take several minutes); `--only report` the size of report.html for a
+// synthetic 500-symbol, 20-year report and the time headless Chromium takes to open it (budget: 8 MB, 3 s).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -33,13 +34,14 @@ import { repoRoot } from '../engine/paths.ts';
 import { defineFlags, flagHelp, parseFlags } from './lib/flags.ts';
 import { benchImportMemory } from './bench/import-memory.ts';
 import { benchBigRun } from './bench/big-run.ts';
+import { benchReportSize } from './bench/report-size.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
 const FLAGS = defineFlags({
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of lines' },
   runs: { kind: 'integer', default: 5, min: 1, max: 100, help: 'runs per figure (medians are quoted)' },
-  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big'], help: 'one group of figures only' },
+  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report'], help: 'one group of figures only' },
   'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
   'memory-probe': { kind: 'string', hidden: true },
 });
@@ -387,6 +389,16 @@ async function main() {
     for (const f of figures)
       say(`import memory: ${fmt(f.rows)} rows in ${f.seconds.toFixed(1)} s = ${fmt(f.rows / f.seconds)} rows/s, peak RSS ${f.peakRssMb.toFixed(0)} MB`);
     if (values.json) console.log(JSON.stringify({ importMemory: figures, node: process.version }));
+    return;
+  }
+  if (values.only === 'report') {
+    say('report size: a synthetic 500-symbol, 20-year report written and opened in headless Chromium ...');
+    const f = await benchReportSize(500, 5_040, Math.min(RUNS, 3));
+    const open = f.openMs === null ? 'no Chromium' : `open in Chromium median ${fmt(median(f.openMs))} ms (${f.openMs.join(', ')})`;
+    say(
+      `report size: ${fmt(f.symbols)} symbols x ${fmt(f.days)} days, ${fmt(f.trades)} trades, ${fmt(f.orders)} orders: report.json ${f.jsonMb.toFixed(1)} MB, report.html ${f.htmlMb.toFixed(2)} MB (budget 8 MB), written in ${f.writeSeconds.toFixed(1)} s; ${open} (budget 3,000 ms)`,
+    );
+    if (values.json) console.log(JSON.stringify({ reportSize: f, node: process.version }));
     return;
   }
   if (values.only === 'big') {

@@ -2,12 +2,18 @@
 // Pure: no I/O, no wall clock; the same input gives the same Report.
 import type { EpochMs, EquityPoint, Fill, Order, RiskEvent, Trade } from '../core/types.ts';
 import { computeMetrics, dailyReturns, drawdownSeries, rollingSharpe, rollingVolatility, type Metrics } from '../metrics/metrics.ts';
+import { benchmarkStats } from '../metrics/benchmark-stats.ts';
+import { returnDistribution } from '../metrics/distribution.ts';
+import { worstDrawdowns } from '../metrics/drawdowns.ts';
+import { annualisedNote, MIN_ANNUALISED_PERIODS, withoutShortRunAnnualised } from '../metrics/short-run.ts';
 import { isoDate, isoTime } from '../core/dates.ts';
 import type {
   Report,
   ReportAttribution,
   ReportBenchmark,
+  ReportBenchmarkStats,
   ReportCorporateAction,
+  ReportDrawdown,
   ReportEquityRow,
   ReportFill,
   ReportInSample,
@@ -92,6 +98,9 @@ export function standardConventions(m: Pick<Metrics, 'rfAnnual' | 'periodsPerYea
     `Metrics follow empyrical / quantstats: daily simple returns r = E_i / E_(i-1) - 1 of the equity at each daily close (first point = starting capital at the first bar's close), N = number of returns, ${P} periods a year, standard deviations with ddof = 1.`,
     `Sharpe = mean(r - rf) / std(r - rf) * sqrt(${P}); Sortino = mean(r - rf) / sqrt(sum(min(r - rf, 0)^2) / N) * sqrt(${P}); rf = ${m.rfAnnual} a year, per period (1 + rf)^(1/${P}) - 1.`,
     `Max drawdown = min(E / cummax(E) - 1) with its peak, trough and recovery dates; CAGR = (E_end / E_0)^(${P} / N) - 1; Calmar = CAGR / |max drawdown|; volatility = std(r) * sqrt(${P}).`,
+    `Annualised figures (CAGR, volatility, Sharpe, Sortino, Calmar, alpha, capture ratios) need at least ${MIN_ANNUALISED_PERIODS} daily returns (3 months); a shorter run shows them as null.`,
+    `Against the benchmark's daily returns b (quantstats / empyrical): beta = cov(r, b) / var(b); alpha = ${P} * (mean(r - rf) - beta * mean(b - rf)); correlation = Pearson; information ratio = mean(r - b) / std(r - b), daily; up (down) capture = annualised return of r over that of b on the days b > 0 (b < 0).`,
+    'Drawdown periods as quantstats drawdown_details: start and end are the first and last closes under water, days = calendar days from start to end + 1; the five deepest are listed. Skew and kurtosis are the sample (pandas) G1 and excess G2; daily VaR 95% = mean(r) - 1.6449 * std(r) and CVaR 95% = mean(r) - 2.0627 * std(r) (parametric normal, quantstats); best and worst months and years compound the daily returns.',
     'Trade statistics are over closed round trips (FIFO lots); exposure = share of daily closes with a position; turnover = traded value / mean equity over the whole run.',
     'A metric that is undefined for the run (e.g. Sharpe of a flat curve, profit factor with no losing trade) is null, shown as a dash.',
     'Times are ISO-8601 UTC; daily dates are the UTC date of the bar.',
@@ -220,9 +229,34 @@ export function toReportRolling(equity: readonly EquityPoint[], rfAnnual: number
   };
 }
 
+/** The benchmark statistics of the run's daily returns against the report's buy-and-hold curve (same points). */
+export function toReportBenchmarkStats(
+  equity: readonly EquityPoint[],
+  benchmark: ReportBenchmark,
+  m: Pick<Metrics, 'rfAnnual' | 'periodsPerYear'>,
+): ReportBenchmarkStats {
+  const r = dailyReturns(equity);
+  const b = new Float64Array(r.length);
+  for (let i = 1; i < benchmark.equity.length; i++) b[i - 1] = benchmark.equity[i] / benchmark.equity[i - 1] - 1;
+  return { symbol: benchmark.symbol, ...benchmarkStats(r, b, { rfAnnual: m.rfAnnual, periodsPerYear: m.periodsPerYear }) };
+}
+
+/** The `n` deepest drawdowns with YYYY-MM-DD (UTC) dates. */
+export function toReportDrawdowns(equity: readonly EquityPoint[], n = 5): ReportDrawdown[] {
+  return worstDrawdowns(equity, n).map((d) => ({
+    peak: isoDate(d.peak),
+    start: isoDate(d.start),
+    trough: isoDate(d.trough),
+    end: isoDate(d.end),
+    recovery: d.recovery === null ? null : isoDate(d.recovery),
+    depth: d.depth,
+    days: d.days,
+  }));
+}
+
 /** The whole report, keys in the documented order (report.json keeps it). */
 export function buildReport(input: ReportInput): Report {
-  const metrics =
+  const computed =
     input.metrics ??
     computeMetrics({
       equity: input.equity,
@@ -231,6 +265,10 @@ export function buildReport(input: ReportInput): Report {
       fills: input.fills,
       rfAnnual: input.rfAnnual,
     });
+  // a run under three months shows no annualised figure (engine/metrics/short-run.ts)
+  const metrics = withoutShortRunAnnualised(computed);
+  const note = annualisedNote(metrics.periods);
+  const benchmark = input.benchmark !== undefined ? toReportBenchmark(input.equity, input.startingCash, input.benchmark) : undefined;
   const last = input.equity[input.equity.length - 1];
   return {
     tradebench: {
@@ -243,6 +281,7 @@ export function buildReport(input: ReportInput): Report {
     startingCash: input.startingCash,
     finalEquity: last !== undefined ? last.equity : input.startingCash,
     metrics: toReportMetrics(metrics),
+    ...(note !== null ? { annualisedNote: note } : {}),
     trades: input.trades.map(toReportTrade),
     openPositions: input.openPositions.map(toReportOpenPosition),
     attribution: [...(input.attribution ?? [])],
@@ -250,8 +289,11 @@ export function buildReport(input: ReportInput): Report {
     fills: input.fills.map(toReportFill),
     riskEvents: input.riskEvents.map(toReportRiskEvent),
     equity: toReportEquity(input.equity, input.exposure),
-    ...(input.benchmark !== undefined ? { benchmark: toReportBenchmark(input.equity, input.startingCash, input.benchmark) } : {}),
+    ...(benchmark !== undefined ? { benchmark } : {}),
     rolling: toReportRolling(input.equity, metrics.rfAnnual, metrics.periodsPerYear),
+    ...(benchmark !== undefined ? { benchmarkStats: toReportBenchmarkStats(input.equity, benchmark, metrics) } : {}),
+    drawdowns: toReportDrawdowns(input.equity),
+    distribution: returnDistribution(input.equity),
     ...(input.corporateActions !== undefined && input.corporateActions.length > 0 ? { corporateActions: [...input.corporateActions] } : {}),
   };
 }

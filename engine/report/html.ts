@@ -1,12 +1,15 @@
 // Renders a Report as one standalone, offline HTML file: plotly inlined, data embedded as JSON,
-// tables rendered server-side (readable without JavaScript), no external URL.
+// tables rendered server-side (readable without JavaScript), no external URL. It shows what a screen can show
+// (decimate.ts: curves of at most 2,000 points, the ends of long tables and lists); report.json keeps it all.
 import { monthlyReturns } from '../metrics/series.ts';
 import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, signClass } from './format.ts';
+import { edges, embeddedReport, TABLE_EDGE_ROWS } from './decimate.ts';
 import { jsonForScriptChunks } from './json-stream.ts';
 import { PLOTLY_CONFIG, plotlyBundle, reportFigures } from './figures.ts';
 import type { Report, ReportInSample, ReportMetrics } from './report-types.ts';
 import { runSettings } from './run-settings.ts';
 import { REPORT_CSS } from './style.ts';
+import { tearsheetHtml } from './tearsheet-html.ts';
 
 /** The whole page as one string (small reports, tests); writeReport streams renderReportHtmlChunks instead. */
 export function renderReportHtml(report: Report): string {
@@ -19,6 +22,7 @@ export function renderReportHtml(report: Report): string {
  */
 export function* renderReportHtmlChunks(report: Report): Generator<string> {
   const h = header(report);
+  const figures = reportFigures(report);
   const lines: (string | (() => Iterable<string>))[] = [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -34,14 +38,15 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
     ...(report.warnings ?? []).map(warningBanner),
     '<main>',
     section('Metrics', metricsHtml(report.metrics)),
+    ...tearsheetHtml(report),
     section('Equity', '<div id="chart-equity" class="chart"></div>'),
     section('Drawdown', '<div id="chart-drawdown" class="chart chart-short"></div>'),
     section(`Rolling Sharpe and volatility (${fmtInt(report.rolling.window)} days)`, '<div id="chart-rolling" class="chart chart-short"></div>'),
     section('Exposure', '<div id="chart-exposure" class="chart chart-short"></div>'),
-    section('Monthly returns', monthlyHtml(report)),
+    section('Monthly returns', monthlyHtml(report, figures['chart-monthly']?.height)),
     () =>
       sectionChunks(`Trades <span class="count">${fmtInt(report.trades.length)}</span>`, [
-        report.trades.length > 0 ? '<div id="chart-trades" class="chart"></div>' : '',
+        figures['chart-trades'] ? `<div id="chart-trades" class="chart" style="height:${figures['chart-trades'].height}px"></div>` : '',
         tradesHtml(report),
       ]),
     () => sectionChunks(`Open positions <span class="count">${fmtInt(report.openPositions.length)}</span>`, [positionsHtml(report)]),
@@ -55,9 +60,9 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
     section('Conventions', `<ul class="conventions">${report.tradebench.conventions.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>`),
     '</main>',
     `<footer>Tradebench ${escapeHtml(report.tradebench.version)} · standalone report, no network access needed</footer>`,
-    () => wrapped('<script type="application/json" id="tradebench-report">', jsonForScriptChunks(report), '</script>'),
+    () => wrapped('<script type="application/json" id="tradebench-report">', jsonForScriptChunks(embeddedReport(report)), '</script>'),
     () => wrapped('<script>', [plotlyBundle()], '</script>'),
-    () => wrapped('<script type="application/json" id="tradebench-figures">', jsonForScriptChunks(reportFigures(report)), '</script>'),
+    () => wrapped('<script type="application/json" id="tradebench-figures">', jsonForScriptChunks(figures), '</script>'),
     `<script>${CHARTS_JS}</script>`,
     '</body>',
     '</html>',
@@ -249,14 +254,22 @@ interface Col<T> {
 /** Characters of table rows per piece. */
 const TABLE_PIECE = 32_768;
 
-/** A table of rows, in pieces of about TABLE_PIECE characters; `cell` returns plain text, escaped here. */
+/**
+ * A table of rows, in pieces of about TABLE_PIECE characters; `cell` returns plain text, escaped here. A long
+ * table shows its first and last TABLE_EDGE_ROWS rows, a row saying how many are left out between them, and
+ * a note under it: all rows are in report.json.
+ */
 function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string): Generator<string> {
   if (rows.length === 0) return void (yield `<p class="empty">${escapeHtml(empty)}</p>`);
   const head = cols.map((c) => `<th${c.num ? ' class="num"' : ''}>${escapeHtml(c.title)}</th>`).join('');
   yield `<div class="table-wrap"><table class="data"><thead><tr>${head}</tr></thead><tbody>\n`;
+  const cut = edges(rows);
+  const shown = [...cut.head.keys(), ...cut.tail.map((_, k) => cut.tailStart + k)];
   let batch = '';
-  for (let i = 0; i < rows.length; i++) {
+  for (const i of shown) {
     const r = rows[i];
+    if (cut.omitted > 0 && i === cut.tailStart)
+      batch += `\n<tr class="gap"><td colspan="${cols.length}" style="text-align:center;color:#64748b">… ${fmtInt(cut.omitted)} rows not shown …</td></tr>`;
     batch += `${i > 0 ? '\n' : ''}<tr>${cols
       .map((c) => {
         const cls = [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].filter(Boolean).join(' ');
@@ -270,6 +283,8 @@ function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string): Generator
   }
   if (batch) yield batch;
   yield '\n</tbody></table></div>';
+  if (cut.omitted > 0)
+    yield `<p class="note">The first and last ${fmtInt(cut.head.length)} of ${fmtInt(rows.length)} rows; all ${fmtInt(rows.length)} rows are in report.json.</p>`;
 }
 
 const time = (iso: string) =>
@@ -368,12 +383,13 @@ function* ordersHtml(report: Report): Generator<string> {
     ],
     '',
   );
-  yield `<details><summary>Show ${fmtInt(report.orders.length)} orders and ${fmtInt(report.fills.length)} fills (full detail in the embedded JSON)</summary>`;
+  yield `<details><summary>Show ${fmtInt(report.orders.length)} orders and ${fmtInt(report.fills.length)} fills (full detail in ${report.orders.length > 2 * TABLE_EDGE_ROWS || report.fills.length > 2 * TABLE_EDGE_ROWS ? 'report.json' : 'the embedded JSON'})</summary>`;
   yield* t;
   yield '</details>';
 }
 
-function monthlyHtml(report: Report): string {
+/** The monthly heatmap (figures.ts monthlyFigure), and the same returns as a table with the years' totals, folded. */
+function monthlyHtml(report: Report, chartHeight: number | undefined): string {
   const points = report.equity.map((e) => ({ ts: Date.parse(`${e.date}T00:00:00Z`), equity: e.equity, cash: e.cash }));
   const months = monthlyReturns(points);
   if (months.length === 0) return '<p class="empty">Not enough data.</p>';
@@ -394,7 +410,8 @@ function monthlyHtml(report: Report): string {
     const year = rs.reduce<number>((acc, r) => (r === null ? acc : acc * (1 + r)), 1) - 1;
     return `<tr><th>${y}</th>${rs.map(cell).join('')}<td class="num year ${signClass(year)}">${escapeHtml(fmtPct(year, 1))}</td></tr>`;
   });
-  return `<div class="table-wrap"><table class="data monthly"><thead><tr><th></th>${names.map((n) => `<th class="num">${n}</th>`).join('')}<th class="num">Year</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  const chart = chartHeight === undefined ? '' : `<div id="chart-monthly" class="chart" style="height:${chartHeight}px"></div>`;
+  return `${chart}<details><summary>Show as a table</summary><div class="table-wrap"><table class="data monthly"><thead><tr><th></th>${names.map((n) => `<th class="num">${n}</th>`).join('')}<th class="num">Year</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
 }
 
 // ---- charts: the figures module's specs, drawn in the page ----

@@ -43,6 +43,7 @@ export {
   figureHtml,
   heatmapFigure,
   plotlyBundle,
+  monthlyFigure,
   reportFigures,
   rollingFigure,
   tradesFigure,

@@ -2,9 +2,14 @@
 // Every time is an ISO-8601 UTC string converted from a data timestamp; a report holds no wall-clock value.
 import type { AppliedAction } from '../core/corporate-action.ts';
 import type { OrderStatus, OrderType, Side, TimeInForce } from '../core/types.ts';
+import type { BenchmarkStats } from '../metrics/benchmark-stats.ts';
+import type { ReturnDistribution } from '../metrics/distribution.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
-/** Metrics with the drawdown instants as ISO-8601 UTC strings instead of epoch ms. */
+/**
+ * Metrics with the drawdown instants as ISO-8601 UTC strings instead of epoch ms. A run of fewer than 63 daily
+ * returns has its annualised figures (cagr, volatility, sharpe, sortino, calmar) null: see `Report.annualisedNote`.
+ */
 export type ReportMetrics = Omit<Metrics, 'maxDrawdownStart' | 'maxDrawdownTrough' | 'maxDrawdownRecovery'> & {
   maxDrawdownStart: string | null;
   maxDrawdownTrough: string | null;
@@ -100,6 +105,35 @@ export interface ReportRolling {
   volatility: (number | null)[];
 }
 
+/**
+ * The run's daily returns r against the benchmark's b (engine/metrics/benchmark-stats.ts states each formula):
+ * quantstats' beta, alpha (annualised x P), correlation and information ratio, empyrical's up and down capture.
+ */
+export interface ReportBenchmarkStats extends BenchmarkStats {
+  symbol: string;
+}
+
+/** One drawdown period, dated as quantstats' drawdown_details (engine/metrics/drawdowns.ts); dates are YYYY-MM-DD UTC. */
+export interface ReportDrawdown {
+  /** the last close at the high the period falls from */
+  peak: string;
+  /** the first close under water (quantstats "start") */
+  start: string;
+  /** the first close at the period's minimum (quantstats "valley") */
+  trough: string;
+  /** the last close under water, or the run's last close when not recovered (quantstats "end") */
+  end: string;
+  /** the first close back at or above the peak; null when not recovered */
+  recovery: string | null;
+  /** E / peak - 1 at the trough: negative */
+  depth: number;
+  /** calendar days from start to end, both included (quantstats "days") */
+  days: number;
+}
+
+/** The distribution of the daily returns (engine/metrics/distribution.ts): skew, excess kurtosis, VaR, CVaR, extremes. */
+export type ReportDistribution = ReturnDistribution;
+
 /** One strategy's sleeve of the account: where the P&L came from. */
 export interface ReportAttribution {
   strategy: string;
@@ -153,6 +187,8 @@ export interface Report {
   startingCash: number;
   finalEquity: number;
   metrics: ReportMetrics;
+  /** why the annualised figures are null: the run has fewer than 63 daily returns (absent otherwise) */
+  annualisedNote?: string;
   trades: ReportTrade[];
   openPositions: ReportOpenPosition[];
   /** per-strategy attribution (one row for a single-strategy run) */
@@ -164,6 +200,12 @@ export interface Report {
   /** buy-and-hold benchmark (absent when the run gave no benchmark prices) */
   benchmark?: ReportBenchmark;
   rolling: ReportRolling;
+  /** the run against its benchmark (absent when the report has no benchmark) */
+  benchmarkStats?: ReportBenchmarkStats;
+  /** the five deepest drawdowns, deepest first (every report built by buildReport has it; absent in older reports) */
+  drawdowns?: ReportDrawdown[];
+  /** the distribution of the daily returns (every report built by buildReport has it; absent in older reports) */
+  distribution?: ReportDistribution;
   /** splits and dividends applied during a raw-price run, in order (absent when none) */
   corporateActions?: ReportCorporateAction[];
 }

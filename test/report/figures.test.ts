@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { candlesFigure, figureHtml, heatmapFigure, reportFigures } from '../../engine/report/index.ts';
+import fc from 'fast-check';
+import { candlesFigure, figureHtml, heatmapFigure, reportFigures, tradesFigure } from '../../engine/report/index.ts';
+import { compactNumber, equityFigure, logTicks, monthlyFigure } from '../../engine/report/figures.ts';
 import { renderReportHtml } from '../../engine/report/html.ts';
 import { sampleReport } from './sample-report.ts';
 
@@ -36,7 +38,7 @@ describe('one plotting module for the tearsheet and the notebooks', () => {
   it('the tearsheet embeds exactly the figures a notebook gets for the same report', () => {
     const report = sampleReport({ days: 120 });
     const figures = reportFigures(report);
-    expect(Object.keys(figures)).toEqual(['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']);
+    expect(Object.keys(figures)).toEqual(['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-monthly', 'chart-trades']);
     const html = renderReportHtml(report);
     const embedded = JSON.parse(html.match(/<script type="application\/json" id="tradebench-figures">([\s\S]*?)<\/script>/)![1]);
     expect(embedded).toEqual(JSON.parse(JSON.stringify(figures)));
@@ -66,5 +68,81 @@ describe('one plotting module for the tearsheet and the notebooks', () => {
         ['-0.25', '1.00'],
       ],
     });
+  });
+
+  it('draws monthly returns as a years x months heatmap centred on 0, with the values printed and the year in the label', () => {
+    const report = sampleReport({ days: 300 });
+    const f = monthlyFigure(report);
+    const t = f.traces[0] as { z: (number | null)[][]; y: string[]; text: string[][]; zmid: number; zmin: number; zmax: number };
+    expect(t).toMatchObject({ type: 'heatmap', zmid: 0 });
+    expect(t.zmin).toBe(-t.zmax);
+    expect(t.y.map((y) => y.slice(0, 4))).toEqual(['2022', '2023']);
+    expect(t.z[0][0]).toBeCloseTo(report.equity.find((p) => p.date === '2022-01-31')!.equity / report.equity[0].equity - 1, 12);
+    expect(t.text[0][0]).toMatch(/^[+-]?\d+\.\d%$/);
+    // months after the run's end are empty cells
+    expect(t.z[1].slice(3)).toEqual(new Array(9).fill(null));
+    expect(t.text[1][11]).toBe('');
+  });
+
+  it('shows the trades one symbol at a time: a dropdown entry per symbol, each with its price line and its own markers', () => {
+    const report = sampleReport({ symbols: ['AAPL', 'MSFT', 'IBM'], days: 200 });
+    const f = tradesFigure(report);
+    expect(f.traces.map((t) => t.name)).toEqual(['Fill price', 'Long entry', 'Short entry', 'Winning exit', 'Losing / flat exit']);
+    const menu = (f.layout.updatemenus as { buttons: { label: string; args: [{ x: unknown[][]; y: unknown[][] }, Record<string, unknown>, number[]] }[] }[])[0];
+    expect(menu.buttons.map((b) => b.label)).toEqual(['AAPL', 'IBM', 'MSFT']);
+    for (const b of menu.buttons) {
+      const mine = report.trades.filter((t) => t.symbol === b.label);
+      const fills = report.fills.filter((x) => x.symbol === b.label);
+      const [price, long, , win, loss] = b.args[0].y;
+      expect(price).toEqual(fills.map((x) => x.price));
+      expect(long).toEqual(mine.map((t) => t.entryPrice));
+      expect([...(win as number[]), ...(loss as number[])].sort()).toEqual(mine.map((t) => t.exitPrice).sort());
+      expect(b.args[1]['title.text']).toBe(`${b.label}: ${mine.length} trades`);
+      expect(b.args[1]['yaxis.autorange']).toBe(true);
+    }
+    // the first symbol is drawn at first
+    expect(f.traces[1].y).toEqual(menu.buttons[0].args[0].y[1]);
+    // closes, when given, are the price line; a cap keeps the trades of largest |P&L|
+    const aapl = report.trades.filter((t) => t.symbol === 'AAPL');
+    const g = tradesFigure(report, { prices: { AAPL: { dates: ['2022-01-03', '2022-01-04'], close: [1, 2] } }, maxTradesPerSymbol: 2 });
+    expect(g.traces[0]).toMatchObject({ name: 'Close', x: ['2022-01-03', '2022-01-04'], y: [1, 2] });
+    const kept = [...aapl].sort((a, b) => Math.abs(b.pnl) - Math.abs(a.pnl)).slice(0, 2);
+    const shown = [...(g.traces[3].customdata as number[]), ...(g.traces[4].customdata as number[])].sort();
+    expect(shown).toEqual(kept.map((t) => Math.round(t.pnl * 100) / 100).sort());
+    expect(g.layout.title).toMatchObject({ text: `AAPL: the 2 trades of largest |P&amp;L| of ${aapl.length} (all in report.json)` });
+  });
+
+  it('labels a log axis 1-2-5 per decade, never two labels closer than 20 px', () => {
+    // the sample run's span, whose plotly labels overlapped at 70,000-100,000 and 600,000-1,000,000
+    expect(logTicks(70_000, 1_000_000, 312)).toMatchObject({ tickvals: [100_000, 200_000, 500_000, 1_000_000], ticktext: ['100k', '200k', '500k', '1M'] });
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 1e9, noNaN: true }),
+        fc.double({ min: 20.5, max: 1e6, noNaN: true }),
+        fc.integer({ min: 120, max: 900 }),
+        (lo, span, px) => {
+          const { range, tickvals, ticktext } = logTicks(lo, lo * span, px);
+          expect(tickvals.length).toBeGreaterThan(0);
+          expect(ticktext).toHaveLength(tickvals.length);
+          const perDecade = px / (range[1] - range[0]);
+          for (const v of tickvals) {
+            expect(Math.log10(v)).toBeGreaterThanOrEqual(range[0] - 1e-9);
+            expect(Math.log10(v)).toBeLessThanOrEqual(range[1] + 1e-9);
+            expect([1, 2, 5]).toContain(Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9)));
+          }
+          for (let i = 1; i < tickvals.length; i++) expect((Math.log10(tickvals[i]) - Math.log10(tickvals[i - 1])) * perDecade).toBeGreaterThanOrEqual(19.99);
+        },
+      ),
+    );
+    expect([0.5, 2_000, 70_000, 1_500_000, 2e9].map(compactNumber)).toEqual(['0.5', '2k', '70k', '1.5M', '2B']);
+  });
+
+  it('puts the equity on a log axis with those ticks when the curves span over 20x, linear otherwise', () => {
+    const report = sampleReport({ days: 120 });
+    expect(equityFigure(report).layout.yaxis).toMatchObject({ type: 'linear', tickformat: ',.0f' });
+    const grown = { ...report, benchmark: undefined, equity: report.equity.map((p, i) => ({ ...p, equity: 70_000 * 1.03 ** i })) };
+    const axis = equityFigure(grown).layout.yaxis as { type: string; tickvals: number[] };
+    expect(axis.type).toBe('log');
+    expect(axis.tickvals.length).toBeGreaterThan(1);
   });
 });

@@ -81,14 +81,16 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('report rendered by headless Chromium'
     expect(shot.equals(blank)).toBe(false);
   });
 
-  it('runs the chart script: plotly draws all five charts', { timeout: 180_000 }, async () => {
+  it('runs the chart script: plotly draws all six charts', { timeout: 180_000 }, async () => {
     expect(HAVE_CHROMIUM, `CI=true but no Chromium at ${CHROMIUM}`).toBe(true);
     if (!root) root = await mkdtemp(join(tmpdir(), 'tb-render-'));
     const { html } = await writeReport(join(root, 'dom'), sampleReport({ days: 200 }));
     const dom = await chromium(html, await mkdtemp(join(root, 'profile-')), ['--dump-dom']);
-    for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']) {
+    for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-monthly', 'chart-trades']) {
       expect(dom, id).toMatch(new RegExp(`<div id="${id}" class="[^"]*js-plotly-plot`));
     }
-    expect(dom.match(/class="main-svg"/g)?.length ?? 0).toBeGreaterThanOrEqual(5);
+    expect(dom.match(/class="main-svg"/g)?.length ?? 0).toBeGreaterThanOrEqual(6);
+    // the trades chart's symbol selector (a plotly dropdown)
+    expect(dom).toMatch(/class="updatemenu-container"/);
   });
 });

@@ -84,7 +84,8 @@ describe('renderReportHtml', () => {
     expect(html).toMatch(/class="subtitle run-settings".*interval<\/span> 1d.*commission<\/span> ibkr-fixed.*slippage<\/span> none/);
     expect(html).toContain(`${escapeHtml(EVIL)}, MSFT`);
     expect(html).toContain('2022-01-03 → ');
-    for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-trades']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['chart-equity', 'chart-drawdown', 'chart-rolling', 'chart-exposure', 'chart-monthly', 'chart-trades'])
+      expect(html).toContain(`id="${id}"`);
     // the benchmark's name reaches plotly escaped (plotly renders HTML in trace names)
     expect(html).toContain(`"name":${jsonForScript(`Buy &amp; hold ${escapeHtml(EVIL)}`)}`);
     for (const title of [
@@ -135,6 +136,7 @@ describe('buildReport', () => {
       'startingCash',
       'finalEquity',
       'metrics',
+      'annualisedNote',
       'trades',
       'openPositions',
       'attribution',
@@ -144,6 +146,9 @@ describe('buildReport', () => {
       'equity',
       'benchmark',
       'rolling',
+      'benchmarkStats',
+      'drawdowns',
+      'distribution',
     ]);
     expect(Object.keys(r.equity[0])).toEqual(['date', 'equity', 'cash', 'drawdown', 'exposure']);
     expect(Object.keys(r.benchmark!)).toEqual(['symbol', 'equity']);

@@ -1,0 +1,296 @@
+// tb.bars, tb.sweep, tb.heatmap, tb.compare and tb.promote: the research steps of a notebook.
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import { ExchangeCalendar } from '../core/calendar.ts';
+import { expandGrid, parseWalkForward, type Window } from '../research/grid.ts';
+import { evaluatePromotion, writePromotion } from '../research/promote.ts';
+import { DEFAULT_THRESHOLDS, promotionFailures, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from '../research/promotion.ts';
+import { runSweepTask } from '../research/sweep-run.ts';
+import { shareSeries, sweepTasks, walkForwardSummary, type SweepResult } from '../research/sweep.ts';
+import { curvesFigure, heatmapFigure, type Figure } from '../report/figures.ts';
+import type { BacktestConfig } from '../run/backtest.ts';
+import { loadRunSeries } from '../run/run-data.ts';
+import { strategySources } from '../../strategies/index.ts';
+import { show } from './display.ts';
+import { frame, num, type Column, type DataFrame } from './frame.ts';
+import { DEFAULT_CASH, dataOptions, resolveStrategy, runSettings, type DataOptions, type RunOptions } from './options.ts';
+import type { Result } from './result.ts';
+
+/** Bars of the run's data: date (the bar's start, a Date), symbol, open, high, low, close, volume; symbol by symbol. */
+export async function bars(symbols?: string[], o: DataOptions & { session?: 'rth' | 'extended' } = {}): Promise<DataFrame> {
+  const { options } = await dataOptions({ ...o, symbols: symbols ?? o.symbols });
+  const { series } = await loadRunSeries(options);
+  // intraday under rth: only the bars a run sees (starting in the regular session)
+  const cal = options.interval !== '1d' && (o.session ?? 'rth') === 'rth' ? new ExchangeCalendar(options.tz) : undefined;
+  const cols = {
+    date: [] as Date[],
+    symbol: [] as string[],
+    open: [] as number[],
+    high: [] as number[],
+    low: [] as number[],
+    close: [] as number[],
+    volume: [] as number[],
+  };
+  for (const s of series)
+    for (let i = 0; i < s.ts.length; i++) {
+      if (cal && !cal.inSession(s.ts[i])) continue;
+      cols.date.push(new Date(s.ts[i]));
+      cols.symbol.push(s.symbol);
+      cols.open.push(s.open[i]);
+      cols.high.push(s.high[i]);
+      cols.low.push(s.low[i]);
+      cols.close.push(s.close[i]);
+      cols.volume.push(s.volume[i]);
+    }
+  return frame(cols);
+}
+
+/** A sweep's DataFrame, one row per run, with the raw results and a heatmap of any two params. */
+export type SweepFrame = DataFrame & {
+  /** the runs as the engine returned them, in task order */
+  results: SweepResult[];
+  /** the walk-forward windows (empty without walkForward) */
+  windows: Window[];
+  /** mean `metric` (default sharpe) per (x, y) over the rows (with walkForward: the test rows), displayed and returned */
+  heatmap(x: string, y: string, metric?: string): Figure;
+  /**
+   * With walkForward, one row per window (as `npm run sweep` prints it): testFrom, testTo (Dates), the params
+   * with the best in-sample Sharpe (JSON), that Sharpe, and their out-of-sample Sharpe and CAGR. Empty without.
+   */
+  walkForward(): DataFrame;
+};
+
+export interface SweepOptions extends Omit<RunOptions, 'params'> {
+  /** values per param, e.g. { fast: [5, 10, 20], slow: [50, 100] }; the other params take their defaults */
+  grid: Record<string, unknown[]>;
+  /** 'train=5y,test=1y': every combination on rolling training and test periods */
+  walkForward?: string;
+  /** worker threads for a registered strategy (default cores - 1); an inline definition runs in this thread */
+  workers?: number;
+}
+
+const SCALARS = (v: unknown): v is number | string | boolean => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+
+/**
+ * A parameter sweep (engine/research/sweep.ts's tasks, the same runs as `npm run sweep`): one row per run with
+ * the params as columns, then window, phase, from, to (Dates), bars, finalEquity, sharpe, sortino, cagr,
+ * maxDrawdown, trades.
+ */
+export async function sweep(o: SweepOptions): Promise<SweepFrame> {
+  const strategy = resolveStrategy(o.strategy);
+  const walkForward = o.walkForward ? parseWalkForward(o.walkForward) : undefined;
+  const { commission, slippage, sizing, risk } = runSettings(o);
+  const { options } = await dataOptions(o);
+  const loaded = await loadRunSeries(options);
+  const series = strategy.inline ? loaded.series : shareSeries(loaded.series);
+  const symbols = series.map((s) => s.symbol);
+  const config: BacktestConfig = {
+    strategy: strategy.name,
+    params: {},
+    symbols,
+    interval: options.interval,
+    from: o.from,
+    to: o.to,
+    cash: o.cash ?? DEFAULT_CASH,
+    commission,
+    slippage,
+    sizing,
+    risk,
+    volumeCap: o.volumeCap ?? 0,
+    bracketTie: o.bracketTie ?? 'stop',
+    tz: options.tz,
+    session: o.session ?? 'rth',
+    prices: loaded.prices,
+    rfAnnual: o.rf ?? 0,
+  };
+  const { tasks, windows } = sweepTasks({ config, grid: o.grid, series, worker: '', walkForward });
+  for (const p of expandGrid(o.grid)) strategy.buildSlots(strategy.name, p, symbols); // every combination valid before a run
+  let results: SweepResult[];
+  if (strategy.inline) {
+    results = [];
+    for (const t of tasks) results.push(await runSweepTask(t, strategy.buildSlots));
+  } else results = await runPool(tasks, o.workers);
+  const keys = Object.keys(o.grid);
+  const cols: Record<string, Column> = {};
+  for (const k of keys) {
+    const vals = results.map((r) => r.params[k]);
+    cols[k] = vals.every(SCALARS) ? (vals as number[]) : vals.map((v) => JSON.stringify(v));
+  }
+  if (walkForward) {
+    cols.window = results.map((r) => r.window);
+    cols.phase = results.map((r) => r.phase);
+  }
+  Object.assign(cols, {
+    from: results.map((r) => new Date(r.from)),
+    to: results.map((r) => new Date(r.to)),
+    bars: results.map((r) => r.bars),
+    finalEquity: results.map((r) => r.finalEquity),
+    sharpe: results.map((r) => num(r.sharpe)),
+    sortino: results.map((r) => num(r.sortino)),
+    cagr: results.map((r) => num(r.cagr)),
+    maxDrawdown: results.map((r) => r.maxDrawdown),
+    trades: results.map((r) => r.trades),
+  });
+  const df = frame(cols) as SweepFrame;
+  return Object.assign(df, {
+    results,
+    windows,
+    heatmap: (x: string, y: string, metric = 'sharpe') => heatmap(df, x, y, metric, walkForward ? { phase: 'test' } : {}),
+    walkForward: () => {
+      const w = walkForwardSummary(results, windows);
+      return frame({
+        testFrom: w.map((x) => new Date(x.window.testFrom)),
+        testTo: w.map((x) => new Date(x.window.testTo)),
+        params: w.map((x) => JSON.stringify(x.params)),
+        inSampleSharpe: w.map((x) => num(x.inSampleSharpe)),
+        outOfSampleSharpe: w.map((x) => num(x.outOfSampleSharpe)),
+        outOfSampleCagr: w.map((x) => num(x.outOfSampleCagr)),
+      });
+    },
+  });
+}
+
+/** The sweep's runs on worker threads (piscina), results in task order whatever the worker count. */
+async function runPool(tasks: ReturnType<typeof sweepTasks>['tasks'], workers?: number): Promise<SweepResult[]> {
+  const n = Math.max(1, workers ?? Math.max(1, os.availableParallelism() - 1));
+  const fromSource = import.meta.url.endsWith('.ts');
+  const pool = new Piscina({
+    filename: new URL(`./sweep-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href,
+    minThreads: n,
+    maxThreads: n,
+    // from the sources the workers load TypeScript as the main thread does; the compiled package needs nothing
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+  });
+  try {
+    return await Promise.all(tasks.map((t) => pool.run(t) as Promise<SweepResult>));
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/**
+ * A heatmap of `metric` over two columns of a DataFrame (a sweep's params): the mean of the rows with each
+ * (x, y), rows filtered by `where` (column = value) first. Displayed inline under tslab and returned.
+ */
+export function heatmap(df: DataFrame, x: string, y: string, metric = 'sharpe', where: Record<string, unknown> = {}): Figure {
+  const col = (c: string) => {
+    if (!df.columns.includes(c)) throw new Error(`heatmap: no column '${c}'; columns: ${df.columns.join(', ')}`);
+    return df.column(c).values as unknown[];
+  };
+  const xs = col(x);
+  const ys = col(y);
+  const zs = col(metric) as number[];
+  const keep = xs.map((_, i) => Object.entries(where).every(([k, v]) => col(k)[i] === v));
+  const order = (vals: unknown[]) =>
+    [...new Set(vals.filter((_, i) => keep[i]))].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+  const xv = order(xs);
+  const yv = order(ys);
+  const sum = yv.map(() => xv.map(() => 0));
+  const cnt = yv.map(() => xv.map(() => 0));
+  for (let i = 0; i < xs.length; i++) {
+    if (!keep[i] || !Number.isFinite(zs[i])) continue;
+    sum[yv.indexOf(ys[i])][xv.indexOf(xs[i])] += zs[i];
+    cnt[yv.indexOf(ys[i])][xv.indexOf(xs[i])]++;
+  }
+  const z = sum.map((r, i) => r.map((s, j) => (cnt[i][j] === 0 ? null : s / cnt[i][j])));
+  return show(heatmapFigure(`${metric} by ${x} and ${y}`, xv as (string | number)[], yv as (string | number)[], z, { xTitle: x, yTitle: y }));
+}
+
+/** Metrics of several runs side by side (metric, then one column per run) and their equity curves (`figure`, displayed). */
+export function compare(results: Result[], names?: string[]): DataFrame & { figure: Figure } {
+  if (results.length === 0) throw new Error('compare: no results');
+  if (names !== undefined && names.length !== results.length) throw new Error(`compare: ${names.length} names for ${results.length} results`);
+  const base = names ?? results.map((r) => r.name);
+  const labels = base.map((n, i) => (base.indexOf(n) === i && base.lastIndexOf(n) === i ? n : `${n} #${i + 1}`));
+  const metrics = Object.keys(results[0].metrics).filter((k) => results.every((r) => typeof (r.metrics as unknown as Record<string, unknown>)[k] !== 'string'));
+  const cols: Record<string, Column> = { metric: metrics };
+  results.forEach((r, i) => {
+    const m = r.metrics as unknown as Record<string, number | null>;
+    cols[labels[i]] = metrics.map((k) => num(m[k]));
+  });
+  const figure = show(
+    curvesFigure(
+      'Equity',
+      results.map((r, i) => ({ name: labels[i], dates: r.report.equity.map((e) => e.date), values: r.report.equity.map((e) => e.equity) })),
+    ),
+  );
+  return Object.assign(frame(cols), { figure });
+}
+
+/** A promotion check's outcome: `promoted` when no threshold failed; `write(dir)` writes the record (promoted only). */
+export interface Promotion {
+  promoted: boolean;
+  evidence: PromotionEvidence;
+  /** every threshold missed, with value and limit; empty when promoted */
+  failures: string[];
+  /** the record npm run promote writes (undefined for an inline definition: it has no file to tie a record to) */
+  record?: PromotionRecord;
+  write(dir?: string): string;
+}
+
+const mean = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+};
+
+/**
+ * The promotion check of `npm run promote` (engine/research/promote.ts) on a backtest's strategy, params and
+ * data: its metrics and a walk-forward (default train=5y,test=1y) against the thresholds (default
+ * DEFAULT_THRESHOLDS). An inline definition gets the same evidence and failures (its walk-forward runs in this
+ * thread), but no record: a record is tied to a strategy file's hash.
+ */
+export async function promote(
+  result: Result,
+  thresholds: Partial<PromotionThresholds> = {},
+  o: { walkForward?: string; workers?: number } = {},
+): Promise<Promotion> {
+  const walkForward = o.walkForward ?? 'train=5y,test=1y';
+  const spans = parseWalkForward(walkForward);
+  const all = { ...DEFAULT_THRESHOLDS, ...thresholds };
+  const loaded = await loadRunSeries(result.data);
+  if (result.strategy.inline) {
+    // evaluatePromotion's evidence, its walk-forward in this thread (a definition cannot be sent to a worker)
+    const grid = Object.fromEntries(Object.entries(result.config.params).map(([k, x]) => [k, [x]]));
+    const { tasks } = sweepTasks({ config: result.config, grid, series: loaded.series, worker: '', walkForward: spans });
+    const runs: SweepResult[] = [];
+    for (const t of tasks) runs.push(await runSweepTask(t, result.strategy.buildSlots));
+    const evidence: PromotionEvidence = {
+      sharpe: result.metrics.sharpe,
+      maxDrawdown: result.metrics.maxDrawdown,
+      trades: result.metrics.tradeCount,
+      inSampleSharpe: mean(runs.filter((r) => r.phase === 'train').map((r) => r.sharpe)),
+      outOfSampleSharpe: mean(runs.filter((r) => r.phase === 'test').map((r) => r.sharpe)),
+    };
+    const failures = promotionFailures(evidence, all);
+    return {
+      promoted: failures.length === 0,
+      evidence,
+      failures,
+      write() {
+        throw new Error(
+          `promote: ${result.strategy.name} is an inline definition; a promotion record is tied to a strategy file: put it in strategies/ and register it`,
+        );
+      },
+    };
+  }
+  const outcome = await evaluatePromotion({
+    config: result.config,
+    series: loaded.series,
+    source: String(result.report.config.data ?? loaded.source),
+    buildSlots: result.strategy.buildSlots,
+    worker: new URL(`./sweep-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href,
+    workers: o.workers,
+    walkForward,
+    thresholds: all,
+    strategyFiles: strategySources(result.config.strategy, result.config.params),
+  });
+  const promoted = outcome.failures.length === 0;
+  return {
+    ...outcome,
+    promoted,
+    write(dir = 'strategies/promoted') {
+      if (!promoted) throw new Error(`not promoted:\n${outcome.failures.map((x) => `  - ${x}`).join('\n')}`);
+      return writePromotion(dir, outcome.record);
+    },
+  };
+}

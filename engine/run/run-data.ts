@@ -1,0 +1,200 @@
+// The data a run reads: its store (the bundled sample by default), symbols, dates and prices, as time-windowed
+// chunks or whole series; shared by the CLIs (scripts/lib/run-data.ts re-exports it) and the notebook API.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { zoneOffset } from '../core/calendar.ts';
+import type { BarSeries, EpochMs, Interval } from '../core/types.ts';
+import { importPaths } from '../data/import.ts';
+import { resolvePrices, type PriceMode, type RunPrices } from '../data/actions.ts';
+import { chunkBars, loadBars, readPriceInfo } from '../data/load.ts';
+import type { BarChunks } from './backtest.ts';
+import { ensureSampleDb } from '../data/sample.ts';
+import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../data/store.ts';
+import { describeOpenError, describeReadError } from '../data/store-errors.ts';
+import { SAMPLE_DB_PATH } from '../data/store-paths.ts';
+
+export { DEFAULT_DB_PATH, SAMPLE_DB_PATH };
+
+export interface RunData {
+  symbols: string[];
+  /** the bars, streamed in time windows from the open store */
+  chunks: BarChunks;
+  sectors: string[];
+  /** where the bars came from, for the report */
+  source: string;
+  /** the prices loaded: raw with corporate actions, adjusted, or as stored (see resolvePrices) */
+  prices: RunPrices;
+  /** run symbols whose bars are of unknown basis (imported with neither --factors nor --adjusted) */
+  unknownBasis: string[];
+  close(): void;
+}
+
+/** The run's price mode from `--prices` (absent: the default for the data) and the symbols of unknown basis. */
+async function runPrices(store: Store, symbols: string[], interval: Interval, requested?: PriceMode): Promise<{ prices: RunPrices; unknownBasis: string[] }> {
+  const info = await readPriceInfo(store, symbols, interval);
+  const prices = resolvePrices(requested, info.basis, symbols);
+  return { prices, unknownBasis: symbols.filter((s) => (info.basis.get(s.toUpperCase()) ?? 'unknown') === 'unknown') };
+}
+
+/** YYYY-MM-DD as the first (or last) instant of that exchange-local day. */
+export function parseDay(flag: string, s: string, interval: Interval, tz: string, end: boolean): EpochMs {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const utc = m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : NaN;
+  if (!m || Number.isNaN(utc) || new Date(utc).toISOString().slice(0, 10) !== s) throw new Error(`--${flag} must be a date YYYY-MM-DD, got '${s}'`);
+  const dayStart = interval === '1d' ? utc : utc - zoneOffset(tz, utc);
+  return end ? dayStart + 86_400_000 - 1 : dayStart;
+}
+
+/**
+ * Opens the run's data: a .duckdb file as it is, read-only (any number of runs and notebooks read one file at
+ * once; only imports take it for writing), or CSV/Parquet files imported (and validated) into an in-memory
+ * database. With no --data, the bundled sample's own database (SAMPLE_DB_PATH, data/sample.duckdb), created from
+ * data/sample on first use (that one import takes the write lock once; every later run only reads). The user's
+ * data/market.duckdb (npm run import's default) is read only when --data names it, so importing into it never
+ * changes what a command without --data runs.
+ */
+export async function openRunStore(o: {
+  data?: string;
+  symbols?: string[];
+  interval: Interval;
+  from?: string;
+  to?: string;
+  tz: string;
+}): Promise<{ store: Store; source: string; from?: EpochMs; to?: EpochMs }> {
+  const from = o.from ? parseDay('from', o.from, o.interval, o.tz, false) : undefined;
+  const to = o.to ? parseDay('to', o.to, o.interval, o.tz, true) : undefined;
+  if (from !== undefined && to !== undefined && from > to) throw new Error(`empty date range: --from ${o.from} is after --to ${o.to}`);
+  if (o.data === undefined) {
+    await ensureSampleDb(SAMPLE_DB_PATH);
+    return { store: await openStore(SAMPLE_DB_PATH, { readOnly: true }), source: SAMPLE_DB_PATH, from, to };
+  }
+  if (o.data.endsWith('.duckdb')) {
+    if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such database; create it with npm run import -- <files> --db ${o.data}`);
+    return { store: await openStore(o.data, { readOnly: true }), source: o.data, from, to };
+  }
+  if (!existsSync(o.data)) throw new Error(`--data ${o.data}: no such file or folder`);
+  const store = await openStore(':memory:');
+  try {
+    await importPaths(store, filesFor(o.data, o.symbols), { interval: o.interval, tz: o.tz });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  return { store, source: o.data, from, to };
+}
+
+/** What a run reads: its data (see openRunStore), symbols (default: all of the interval), dates and prices. */
+export interface RunDataOptions {
+  data?: string;
+  symbols?: string[];
+  interval: Interval;
+  from?: string;
+  to?: string;
+  tz: string;
+  /** absent: the default for the data (see resolvePrices) */
+  prices?: PriceMode;
+}
+
+/** The run's data as time-windowed chunks (see openRunStore for where it comes from). */
+export async function openRunData(o: RunDataOptions): Promise<RunData> {
+  const { store, source, from, to } = await openRunStore(o);
+  try {
+    // the replay reads one window at a time: DuckDB's own caches need not grow with the history (a 20M-bar run
+    // peaks at ~950 MB with this cap, 1.37 GB without, the same report bytes)
+    await store.conn.run("SET memory_limit = '128MB'");
+    const symbols = (o.symbols ?? (await symbolsOf(store, o.interval))).map((s) => s.toUpperCase());
+    if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
+    const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
+    const chunks = await chunkBars(store, { symbols, interval: o.interval, from, to, prices });
+    const sectors = await sectorsOf(store, symbols);
+    return { symbols, chunks, sectors, source, prices, unknownBasis, close: () => store.close() };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+/** The run's bars in memory (sweeps and promotion need them whole). */
+export async function loadRunSeries(o: RunDataOptions): Promise<{ series: BarSeries[]; source: string; prices: RunPrices; unknownBasis: string[] }> {
+  const { store, source, from, to } = await openRunStore(o);
+  try {
+    const symbols = o.symbols ?? (await symbolsOf(store, o.interval));
+    const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
+    return { series: await loadBars(store, { symbols, interval: o.interval, from, to, prices }), source, prices, unknownBasis };
+  } finally {
+    store.close();
+  }
+}
+
+/** A folder with one file per symbol: only the requested symbols' files (all of it otherwise). */
+function filesFor(data: string, symbols?: string[]): string[] {
+  if (!symbols || !statSync(data).isDirectory()) return [data];
+  const DATA_FILE = /\.(csv|csv\.gz|parquet)$/i;
+  const byName = new Map(
+    readdirSync(data)
+      .filter((f) => DATA_FILE.test(f))
+      .map((f) => [f.replace(DATA_FILE, '').toUpperCase(), f]),
+  );
+  const files = symbols.map((s) => byName.get(s.toUpperCase()));
+  return files.every((f) => f !== undefined) ? files.map((f) => path.join(data, f!)) : [data];
+}
+
+async function symbolsOf(store: Store, interval: Interval): Promise<string[]> {
+  try {
+    const r = await store.conn.runAndReadAll(`SELECT DISTINCT symbol FROM bars WHERE "interval" = ${sqlString(interval)} ORDER BY symbol`);
+    return r.getRowObjectsJS().map((x) => String(x.symbol));
+  } catch (e) {
+    throw describeReadError(store.path, e as Error);
+  }
+}
+
+/**
+ * The sector of each symbol from the instrument master of the run's data (the bundled sample's database by
+ * default); '' for each when there is no data to read (a gateway run without --data and no sample database yet).
+ */
+export async function loadSectors(o: { data?: string; symbols: string[]; interval: Interval; tz: string; optional: boolean }): Promise<string[]> {
+  if (o.optional && !existsSync(o.data ?? SAMPLE_DB_PATH)) return o.symbols.map(() => '');
+  const { store } = await openRunStore({ data: o.data, symbols: o.symbols, interval: o.interval, tz: o.tz });
+  try {
+    return await sectorsOf(store, o.symbols);
+  } finally {
+    store.close();
+  }
+}
+
+async function sectorsOf(store: Store, symbols: string[]): Promise<string[]> {
+  let r;
+  try {
+    r = await store.conn.runAndReadAll(`SELECT symbol, coalesce(sector, '') AS sector FROM instruments`);
+  } catch (e) {
+    throw describeReadError(store.path, e as Error);
+  }
+  const m = new Map(r.getRowObjectsJS().map((x) => [String(x.symbol), String(x.sector)]));
+  return symbols.map((s) => m.get(s.toUpperCase()) ?? '');
+}
+
+/**
+ * Fails at once if an existing journal database cannot be opened for writing (another process holds it),
+ * so a long run does not find out only at its end. Changes nothing in the file.
+ */
+export async function checkJournalWritable(dbPath: string): Promise<void> {
+  if (!existsSync(dbPath)) return;
+  let probe: DuckDBInstance;
+  try {
+    probe = await DuckDBInstance.create(dbPath);
+  } catch (e) {
+    throw describeOpenError(dbPath, e as Error, false);
+  }
+  probe.closeSync();
+}
+
+/** Opens (creating) the journal database and runs `write` on it. */
+export async function openJournalTarget(dbPath: string, write: (conn: DuckDBConnection) => Promise<void>): Promise<void> {
+  const store = await openStore(dbPath);
+  try {
+    await write(store.conn);
+  } finally {
+    store.close();
+  }
+}
