@@ -3,13 +3,14 @@ import path from 'node:path';
 import type { SessionMode } from '../core/calendar.ts';
 import type { AnyStrategyDefinition, SlotSpec } from '../core/strategy.ts';
 import type { Interval } from '../core/types.ts';
-import type { PriceMode } from '../data/actions.ts';
+import type { PriceMode, RunPrices } from '../data/actions.ts';
 import { ensureSampleDb } from '../data/sample.ts';
 import { SAMPLE_DB_PATH } from '../data/store-paths.ts';
 import { parseCommission, parseSlippage, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { repoRoot } from '../paths.ts';
 import { parseSizing, type Sizing } from '../portfolio/sizing.ts';
 import { RISK_PROFILES, type RiskConfig } from '../risk/limits.ts';
+import type { BacktestConfig } from '../run/backtest.ts';
 import { defaultRunSettings } from '../run/defaults.ts';
 import type { RunDataOptions } from '../run/run-data.ts';
 import { buildSlots as registrySlots, modelOf, resolvedParams as registryParams, STRATEGIES } from '../../strategies/index.ts';
@@ -127,5 +128,41 @@ export function runSettings(o: RunOptions): { commission: CommissionSpec; slippa
     slippage: o.slippage === undefined ? d.slippage : typeof o.slippage === 'string' ? parseSlippage(o.slippage) : o.slippage,
     sizing: o.sizing === undefined ? d.sizing : typeof o.sizing === 'string' ? parseSizing(o.sizing, {}) : o.sizing,
     risk,
+  };
+}
+
+/**
+ * The BacktestConfig of an API run (a backtest, or the base config of a sweep): the given options over the run
+ * defaults, in the key order `npm run backtest` writes (the run id hashes the config).
+ */
+export function runConfig(
+  o: RunOptions,
+  run: {
+    strategy: string;
+    params: Record<string, unknown>;
+    symbols: string[];
+    /** runSettings(o), computed once by the caller (before any data is read) */
+    settings: ReturnType<typeof runSettings>;
+    data: RunDataOptions;
+    prices: RunPrices;
+    benchmark?: string;
+  },
+): BacktestConfig {
+  return {
+    strategy: run.strategy,
+    params: run.params,
+    symbols: run.symbols,
+    interval: run.data.interval,
+    from: o.from,
+    to: o.to,
+    cash: o.cash ?? DEFAULT_CASH,
+    ...run.settings,
+    volumeCap: o.volumeCap ?? 0,
+    bracketTie: o.bracketTie ?? 'stop',
+    tz: run.data.tz,
+    session: o.session ?? 'rth',
+    prices: run.prices,
+    rfAnnual: o.rf ?? 0,
+    ...(run.benchmark ? { benchmark: run.benchmark.toUpperCase() } : {}),
   };
 }

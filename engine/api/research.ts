@@ -8,12 +8,11 @@ import { DEFAULT_THRESHOLDS, promotionFailures, type PromotionEvidence, type Pro
 import { runSweepTask } from '../research/sweep-run.ts';
 import { shareSeries, sweepTasks, walkForwardSummary, type SweepResult } from '../research/sweep.ts';
 import { curvesFigure, heatmapFigure, type Figure } from '../report/figures.ts';
-import type { BacktestConfig } from '../run/backtest.ts';
 import { loadRunSeries } from '../run/run-data.ts';
 import { strategySources } from '../../strategies/index.ts';
 import { show } from './display.ts';
 import { frame, num, type Column, type DataFrame } from './frame.ts';
-import { DEFAULT_CASH, dataOptions, resolveStrategy, runSettings, type DataOptions, type RunOptions } from './options.ts';
+import { dataOptions, resolveStrategy, runConfig, runSettings, type DataOptions, type RunOptions } from './options.ts';
 import type { Result } from './result.ts';
 
 /** Bars of the run's data: date (the bar's start, a Date), symbol, open, high, low, close, volume; symbol by symbol. */
@@ -79,30 +78,12 @@ const SCALARS = (v: unknown): v is number | string | boolean => typeof v === 'nu
 export async function sweep(o: SweepOptions): Promise<SweepFrame> {
   const strategy = resolveStrategy(o.strategy);
   const walkForward = o.walkForward ? parseWalkForward(o.walkForward) : undefined;
-  const { commission, slippage, sizing, risk } = runSettings(o);
+  const settings = runSettings(o);
   const { options } = await dataOptions(o);
   const loaded = await loadRunSeries(options);
   const series = strategy.inline ? loaded.series : shareSeries(loaded.series);
   const symbols = series.map((s) => s.symbol);
-  const config: BacktestConfig = {
-    strategy: strategy.name,
-    params: {},
-    symbols,
-    interval: options.interval,
-    from: o.from,
-    to: o.to,
-    cash: o.cash ?? DEFAULT_CASH,
-    commission,
-    slippage,
-    sizing,
-    risk,
-    volumeCap: o.volumeCap ?? 0,
-    bracketTie: o.bracketTie ?? 'stop',
-    tz: options.tz,
-    session: o.session ?? 'rth',
-    prices: loaded.prices,
-    rfAnnual: o.rf ?? 0,
-  };
+  const config = runConfig(o, { strategy: strategy.name, params: {}, symbols, settings, data: options, prices: loaded.prices });
   const { tasks, windows } = sweepTasks({ config, grid: o.grid, series, worker: '', walkForward });
   for (const p of expandGrid(o.grid)) strategy.buildSlots(strategy.name, p, symbols); // every combination valid before a run
   let results: SweepResult[];

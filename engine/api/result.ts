@@ -8,7 +8,7 @@ import { backtestReport } from '../run/backtest-report.ts';
 import { openRunData, type RunDataOptions } from '../run/run-data.ts';
 import { show } from './display.ts';
 import { date, frame, num, type DataFrame } from './frame.ts';
-import { DEFAULT_CASH, dataOptions, resolveStrategy, runSettings, type ResolvedStrategy, type RunOptions } from './options.ts';
+import { dataOptions, resolveStrategy, runConfig, runSettings, type ResolvedStrategy, type RunOptions } from './options.ts';
 
 /** The charts of a Result: the tearsheet's figures (engine/report/figures.ts). */
 export type PlotKind = 'equity' | 'drawdown' | 'rolling' | 'exposure' | 'trades' | 'monthly';
@@ -216,35 +216,16 @@ export async function backtest(o: RunOptions): Promise<Result> {
   const raw = o.params ?? {};
   const strategy = resolveStrategy(o.strategy, raw);
   const params = strategy.params(raw); // checked before any data is read
-  const { commission, slippage, sizing, risk } = runSettings(o);
+  const settings = runSettings(o);
   const { options, source } = await dataOptions(o);
   strategy.buildSlots(strategy.name, raw, options.symbols ?? ['CHECK']);
   const data = await openRunData(options);
   let config: BacktestConfig;
   let report: Report;
   try {
-    config = {
-      strategy: strategy.name,
-      params,
-      symbols: data.symbols,
-      interval: options.interval,
-      from: o.from,
-      to: o.to,
-      cash: o.cash ?? DEFAULT_CASH,
-      commission,
-      slippage,
-      sizing,
-      risk,
-      volumeCap: o.volumeCap ?? 0,
-      bracketTie: o.bracketTie ?? 'stop',
-      tz: options.tz,
-      session: o.session ?? 'rth',
-      prices: data.prices,
-      rfAnnual: o.rf ?? 0,
-      ...(o.benchmark ? { benchmark: o.benchmark.toUpperCase() } : {}),
-    };
+    config = runConfig(o, { strategy: strategy.name, params, symbols: data.symbols, settings, data: options, prices: data.prices, benchmark: o.benchmark });
     const result = await runBacktestChunked(data.chunks, config, strategy.buildSlots(strategy.name, raw, data.symbols), data.sectors);
-    const warning = perShareWarning(commission, data.prices, data.unknownBasis);
+    const warning = perShareWarning(settings.commission, data.prices, data.unknownBasis);
     report = backtestReport(result, source ?? data.source, { warnings: warning ? [warning] : [] });
   } finally {
     data.close();
