@@ -3,11 +3,13 @@
 // and figures, with the run defaults of the CLIs (RUN_DEFAULTS) and the bundled sample as the default data.
 import { defineStrategy as defineCore, type DefinedStrategy, type ParamSchema, type StrategyDefinition } from './core/strategy.ts';
 
-export { backtest, Result, type PlotKind } from './api/result.ts';
-export { bars, compare, heatmap, promote, sweep, type Promotion, type SweepFrame, type SweepOptions } from './api/research.ts';
+export { backtest, candles, Result, type PlotKind } from './api/result.ts';
+export { train, type TrainOptions, type Training } from './api/ml.ts';
+export { bars, compare, heatmap, promote, promotions, sweep, type Promotion, type SweepFrame, type SweepOptions } from './api/research.ts';
 export type { DataOptions, RunOptions, StrategyRef } from './api/options.ts';
 export { dfd, frame, type DataFrame } from './api/frame.ts';
-export { figureFragment, setPlotlySource, show, table } from './api/display.ts';
+export { duckdb, type SqlDatabase } from './api/sql.ts';
+export { figureFragment, setPlotlySource, show, table, tableHtml } from './api/display.ts';
 export { RUN_DEFAULTS, defaultRunSettings, type RunSettings } from './run/defaults.ts';
 export { DEFAULT_THRESHOLDS, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from './research/promotion.ts';
 export { STRATEGIES } from '../strategies/index.ts';

@@ -2,9 +2,9 @@
 // Executes the notebooks headless with Jupyter (Debian's nbconvert/nbclient) on the committed tslab
 // kernelspec, saves executed copies under build/notebooks, and fails on any cell error: an error
 // output, anything on stderr (tslab prints compile and runtime errors there), or an
-// `UncaughtException:` (an error thrown after a cell ended). Ends with `N passed, N failed`.
+// `UncaughtException:` (an error thrown after a cell ended), or an executed copy over its 2 MB budget. Ends with `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineFlags, FlagError, flagHelp, parseFlags } from './lib/flags.ts';
@@ -12,6 +12,9 @@ import { defineFlags, FlagError, flagHelp, parseFlags } from './lib/flags.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3'; // Debian's, with nbconvert; the python3 on PATH may be another install
 const OUT = path.join(ROOT, 'build/notebooks');
+/** An executed notebook's size budget: plotly once (1.5 MB packed) and its figures' data. */
+const SIZE_BUDGET = 2_000_000;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 
 interface Cell {
   cell_type: string;
@@ -37,7 +40,7 @@ const FLAGS = defineFlags({});
 const HELP = `usage: npm run notebooks [-- notebooks/03-sweep.ipynb ...]     (default: every notebook in notebooks/)
 ${flagHelp(FLAGS)}
 Builds the engine, executes the notebooks headless with Debian's Jupyter, saves executed copies under build/notebooks
-and fails on any cell error; ends with N passed, N failed.`;
+and fails on any cell error or an executed copy over 2 MB; ends with N passed, N failed.`;
 
 function main(): void {
   let given: string[];
@@ -91,13 +94,21 @@ function main(): void {
     );
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     const executed = path.join(OUT, name);
+    const size = existsSync(executed) ? statSync(executed).size : 0;
     const failure =
       r.status !== 0 || !existsSync(executed)
         ? { index: -1, source: '', error: `nbconvert exited with ${r.status}:\n${r.stderr.split('\n').slice(-15).join('\n')}` }
-        : firstFailure((JSON.parse(readFileSync(executed, 'utf8')) as { cells: Cell[] }).cells);
+        : (firstFailure((JSON.parse(readFileSync(executed, 'utf8')) as { cells: Cell[] }).cells) ??
+          (size > SIZE_BUDGET
+            ? {
+                index: -1,
+                source: '',
+                error: `the executed notebook is ${mb(size)}, over the ${mb(SIZE_BUDGET)} budget: fewer or smaller figures, or tb.setPlotlySource(url)`,
+              }
+            : undefined));
     if (!failure) {
       passed++;
-      console.log(`ok    ${name} (${seconds} s)`);
+      console.log(`ok    ${name} (${seconds} s, ${mb(size)})`);
       continue;
     }
     failed++;

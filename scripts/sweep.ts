@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore } from '../engine/data/store.ts';
 import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
+import { MIN_ANNUALISED_PERIODS } from '../engine/metrics/short-run.ts';
 import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../engine/research/sweep.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategyHelp } from '../strategies/index.ts';
@@ -32,9 +33,16 @@ ${strategyHelp()}`;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS sweep_results (sweep_id VARCHAR, idx INTEGER, params VARCHAR, window_index INTEGER, phase VARCHAR,
   from_ts BIGINT, to_ts BIGINT, bars BIGINT, final_equity DOUBLE, sharpe DOUBLE, sortino DOUBLE, cagr DOUBLE, max_drawdown DOUBLE, trades INTEGER)`;
+// Added later, at the end of the table so that a table written by an older version gains them (its rows read
+// NULL there) and the appender below fills every table in the same column order.
+const ADDED_COLUMNS = [
+  'ALTER TABLE sweep_results ADD COLUMN IF NOT EXISTS periods INTEGER',
+  'ALTER TABLE sweep_results ADD COLUMN IF NOT EXISTS short_run BOOLEAN',
+];
 
 async function store(conn: DuckDBConnection, id: string, results: SweepResult[]): Promise<void> {
   await conn.run(SCHEMA);
+  for (const sql of ADDED_COLUMNS) await conn.run(sql);
   await conn.run('BEGIN TRANSACTION');
   try {
     await conn.run('DELETE FROM sweep_results WHERE sweep_id = $1', [id]);
@@ -55,6 +63,8 @@ async function store(conn: DuckDBConnection, id: string, results: SweepResult[])
       dbl(r.cagr);
       dbl(r.maxDrawdown);
       a.appendInteger(r.trades);
+      a.appendInteger(r.periods);
+      a.appendBoolean(r.shortRun);
       a.endRow();
     }
     a.closeSync();
@@ -149,24 +159,36 @@ async function main(): Promise<void> {
   }
 
   const fmt = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));
+  // a figure annualised from fewer than MIN_ANNUALISED_PERIODS daily returns carries a '*' (SweepResult.shortRun)
+  const star = (short: boolean) => (short ? '*' : ' ');
   if (windows.length === 0) {
     const ranked = [...results].sort((a, b) => (b.sharpe ?? -Infinity) - (a.sharpe ?? -Infinity) || a.index - b.index);
-    console.log('params'.padEnd(32), 'sharpe'.padStart(7), 'cagr'.padStart(8), 'maxDD'.padStart(8), 'trades'.padStart(7));
+    console.log('params'.padEnd(32), 'sharpe'.padStart(8), 'cagr'.padStart(9), 'maxDD'.padStart(8), 'trades'.padStart(7));
     for (const r of ranked.slice(0, 10))
       console.log(
         JSON.stringify(r.params).padEnd(32),
-        fmt(r.sharpe).padStart(7),
-        `${fmt(r.cagr === null ? null : r.cagr * 100, 1)}%`.padStart(8),
+        `${fmt(r.sharpe)}${star(r.shortRun)}`.padStart(8),
+        `${fmt(r.cagr === null ? null : r.cagr * 100, 1)}%${star(r.shortRun)}`.padStart(9),
         `${fmt(r.maxDrawdown * 100, 1)}%`.padStart(8),
         String(r.trades).padStart(7),
       );
   } else {
-    console.log('window (test period)'.padEnd(26), 'best in-sample params'.padEnd(28), 'IS sharpe'.padStart(9), 'OOS sharpe'.padStart(10));
+    console.log('window (test period)'.padEnd(26), 'best in-sample params'.padEnd(28), 'IS sharpe'.padStart(10), 'OOS sharpe'.padStart(11));
     for (const s of walkForwardSummary(results, windows)) {
       const period = `${new Date(s.window.testFrom).toISOString().slice(0, 10)}..${new Date(s.window.testTo).toISOString().slice(0, 10)}`;
-      console.log(period.padEnd(26), JSON.stringify(s.params).padEnd(28), fmt(s.inSampleSharpe).padStart(9), fmt(s.outOfSampleSharpe).padStart(10));
+      console.log(
+        period.padEnd(26),
+        JSON.stringify(s.params).padEnd(28),
+        `${fmt(s.inSampleSharpe)}${star(s.inSampleShortRun)}`.padStart(10),
+        `${fmt(s.outOfSampleSharpe)}${star(s.outOfSampleShortRun)}`.padStart(11),
+      );
     }
   }
+  const shortRuns = results.filter((r) => r.shortRun).length;
+  if (shortRuns > 0)
+    console.log(
+      `* ${shortRuns} of ${results.length} runs have fewer than ${MIN_ANNUALISED_PERIODS} daily returns (3 months): their annualised figures rank runs of the same period but are no levels (column short_run)`,
+    );
   console.log(
     `\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`,
   );

@@ -2,8 +2,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { jsonForScript } from '../report/format.ts';
-import { PLOTLY_CONFIG, plotlyBundle, type Figure } from '../report/figures.ts';
+import { PLOTLY_CONFIG, type Figure } from '../report/figures.ts';
+import { packedPlotlyLoader } from '../report/plotly-packed.ts';
 
 /** Where displayed HTML goes: tslab's display.html under a kernel (tests plug in their own). */
 export type HtmlSink = (html: string) => void;
@@ -37,13 +39,31 @@ export function setHtmlSink(sink: HtmlSink | null | undefined): void {
 }
 
 /**
- * Where figures load plotly from. Default (undefined): plotly.min.js from plotly.js-dist-min, inlined once per
- * kernel, in the first figure's output (about 4.8 MB in a saved notebook, however many figures). A URL (a CDN,
- * or the copy your Jupyter server serves) inlines nothing: figures load it from there.
+ * Where figures load plotly from. Default (undefined): plotly.min.js from plotly.js-dist-min, packed (LZMA, base64)
+ * into the first figure's output of a kernel (1.5 MB in a saved notebook, however many figures; it works offline).
+ * A URL (a CDN, or the copy your Jupyter server serves) inlines nothing: figures load it from there.
  */
 export function setPlotlySource(url: string | undefined): void {
   plotlyUrl = url;
   plotlySent = false;
+}
+
+/** A figure's data above this size is sent gzipped (a chart's data compresses about fivefold). */
+const GZIP_ABOVE = 16_000;
+
+/**
+ * A figure's spec as a script expression: a promise of the spec object. Fractions are cut to 8 significant
+ * digits (more than a chart or its hover shows: cents up to a million); a large spec travels gzipped and
+ * base64-encoded, unpacked by the browser's own DecompressionStream.
+ */
+function specExpression(figure: Figure): string {
+  const json = JSON.stringify({ traces: figure.traces, layout: { height: figure.height, ...figure.layout } }, (_k, v) =>
+    typeof v === 'number' && !Number.isInteger(v) ? +v.toPrecision(8) : v,
+  );
+  if (json.length <= GZIP_ABOVE) return `Promise.resolve(${jsonForScript(JSON.parse(json))})`;
+  const b64 = gzipSync(json, { level: 9 }).toString('base64');
+  return `(function () { var s = atob("${b64}"), u = new Uint8Array(s.length); for (var i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+return new Response(new Blob([u]).stream().pipeThrough(new DecompressionStream('gzip'))).json(); })()`;
 }
 
 /**
@@ -53,17 +73,16 @@ export function setPlotlySource(url: string | undefined): void {
  */
 export function figureFragment(figure: Figure): string {
   const id = `tb-figure-${process.pid}-${++seq}`;
-  const spec = jsonForScript({ traces: figure.traces, layout: { height: figure.height, ...figure.layout } });
   let loader = '';
   if (!plotlySent) {
     plotlySent = true;
     loader =
       plotlyUrl === undefined
-        ? `<script>if (typeof window.Plotly === 'undefined') {${plotlyBundle()}}</script>\n`
+        ? packedPlotlyLoader()
         : `<script>if (typeof window.Plotly === 'undefined') { var s = document.createElement('script'); s.src = ${jsonForScript(plotlyUrl)}; document.head.appendChild(s); }</script>\n`;
   }
   return `${loader}<div id="${id}" style="width:100%;height:${figure.height}px"></div>
-<script>(function () { var f = ${spec}; var n = 0; (function draw() { if (window.Plotly) Plotly.newPlot(${JSON.stringify(id)}, f.traces, f.layout, ${JSON.stringify(PLOTLY_CONFIG)}); else if (++n < 600) setTimeout(draw, 50); })(); })();</script>`;
+<script>${specExpression(figure)}.then(function (f) { var n = 0; (function draw() { if (window.Plotly) Plotly.newPlot(${JSON.stringify(id)}, f.traces, f.layout, ${JSON.stringify(PLOTLY_CONFIG)}); else if (++n < 600) setTimeout(draw, 50); })(); });</script>`;
 }
 
 /** Displays a figure inline when running under a tslab kernel (nothing otherwise) and returns it. */
@@ -88,18 +107,24 @@ function cellText(v: unknown): string {
   return escapeHtml(String(v ?? ''));
 }
 
-/**
- * The HTML table of a DataFrame's first `rows` rows (default 20; the count of the rest below it), displayed
- * inline under tslab and returned.
- */
-export function table(df: { columns: string[]; shape: number[]; column(name: string): { values: unknown } }, rows = 20): string {
+type TableSource = { columns: string[]; shape: number[]; column(name: string): { values: unknown } };
+
+/** The HTML table of a DataFrame's first `rows` rows (default 20), with the count of the rest below it. */
+export function tableHtml(df: TableSource, rows = 20): string {
   const n = Math.min(rows, df.shape[0]);
   const cols = df.columns.map((c) => (df.column(c).values as unknown[]).slice(0, n));
   const head = `<tr>${df.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = Array.from({ length: n }, (_, i) => `<tr>${cols.map((c) => `<td>${cellText(c[i])}</td>`).join('')}</tr>`).join('');
   const more = df.shape[0] > n ? `<p>${df.shape[0] - n} more rows of ${df.shape[0]}</p>` : '';
-  const html = `<table class="dataframe"><thead>${head}</thead><tbody>${body}</tbody></table>${more}`;
+  return `<table class="dataframe"><thead>${head}</thead><tbody>${body}</tbody></table>${more}`;
+}
+
+/**
+ * Displays a DataFrame's first `rows` rows (default 20) as an HTML table under tslab; outside a kernel (a script)
+ * prints them as text. Returns nothing, so a cell ending with it prints nothing more.
+ */
+export function table(df: TableSource, rows = 20): void {
   const sink = override === undefined ? kernelSink() : override;
-  if (sink) sink(html);
-  return html;
+  if (sink) sink(tableHtml(df, rows));
+  else if (override === undefined) console.log(inspect(df));
 }

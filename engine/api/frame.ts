@@ -16,11 +16,19 @@ export function frame(columns: Record<string, Column>): DataFrame {
   const names = Object.keys(columns);
   const n = names.length === 0 ? 0 : columns[names[0]].length;
   for (const k of names) if (columns[k].length !== n) throw new Error(`frame: column '${k}' has ${columns[k].length} values, expected ${n}`);
-  const df = n === 0 ? new dfd.DataFrame([], { columns: names }) : new dfd.DataFrame(columns as Record<string, unknown[]>);
-  // a frame that is a cell's last value (tslab, the REPL) prints as its table, not as danfojs's internals
-  Object.defineProperty(df, inspect.custom, { value: () => (n === 0 ? `empty DataFrame (${names.join(', ')})` : df.toString()), enumerable: false });
-  return df;
+  return n === 0 ? new dfd.DataFrame([], { columns: names }) : new dfd.DataFrame(columns as Record<string, unknown[]>);
 }
+
+// Any frame or series that is a cell's last value (tslab, the REPL) or is logged prints as its table, not as
+// danfojs's internals: those this API builds and those derived from them (head, query, groupby, arithmetic),
+// which danfojs builds from its base classes (the prototypes above danfojs-node's own).
+function printsAsTable(this: { shape: number[]; columns?: string[]; toString(): string }): string {
+  if (this.shape[0] > 0) return this.toString();
+  return this.shape.length === 2 ? `empty DataFrame (${(this.columns ?? []).join(', ')})` : 'empty Series';
+}
+for (const cls of [dfd.DataFrame, dfd.Series])
+  for (let proto = cls.prototype as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto))
+    Object.defineProperty(proto, inspect.custom, { value: printsAsTable, enumerable: false, configurable: true });
 
 /** A number for a numeric column: null and undefined become NaN (danfojs's missing value). */
 export const num = (x: number | null | undefined): number => (x === null || x === undefined ? Number.NaN : x);

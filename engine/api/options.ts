@@ -13,6 +13,7 @@ import { RISK_PROFILES, type RiskConfig } from '../risk/limits.ts';
 import type { BacktestConfig } from '../run/backtest.ts';
 import { defaultRunSettings } from '../run/defaults.ts';
 import type { RunDataOptions } from '../run/run-data.ts';
+import { modelSignals, type ModelSignals } from '../ml/model-signals.ts';
 import { buildSlots as registrySlots, modelOf, resolvedParams as registryParams, STRATEGIES } from '../../strategies/index.ts';
 
 /** What a run reads. Every field has a default: the bundled sample, all its symbols, all its dates, daily bars. */
@@ -71,30 +72,39 @@ export interface ResolvedStrategy {
   name: string;
   /** a definition given inline (not the registry's): runs in this thread, has no file to promote */
   inline: boolean;
+  /** the model folder it trades on with the params it was resolved with (relative to the repository), if any */
+  model?: string;
+  /** its model helpers: predictions for a run of it (none for a run on no model), and the in-sample checks */
+  models: ModelSignals;
   params(raw: Record<string, unknown>): Record<string, unknown>;
   buildSlots(name: string, raw: Record<string, unknown>, symbols: readonly string[]): SlotSpec[];
 }
 
+/** A built-in strategy by name, or an inline definition, made runnable with these params. */
 export function resolveStrategy(ref: StrategyRef, raw: Record<string, unknown> = {}): ResolvedStrategy {
   const registered = typeof ref === 'string' ? ref : STRATEGIES[ref.name] === ref ? ref.name : undefined;
   let out: ResolvedStrategy;
   if (registered !== undefined) {
-    out = { name: registered, inline: false, params: (p) => registryParams(registered, p), buildSlots: registrySlots };
-    if (modelOf(registered, raw) !== undefined)
-      throw new Error(`${registered}: strategies that trade on a model run from the CLIs (npm run backtest), not yet from the API`);
+    out = { name: registered, inline: false, params: (p) => registryParams(registered, p), buildSlots: registrySlots, models: REGISTRY_MODELS };
+    const model = modelOf(registered, raw);
+    if (model !== undefined) out.model = model;
   } else {
     const def = ref as AnyStrategyDefinition;
-    if (def.model(raw) !== undefined)
-      throw new Error(`${def.name}: strategies that trade on a model run from the CLIs (npm run backtest), not yet from the API`);
     out = {
       name: def.name,
       inline: true,
       params: (p) => def.parse(p),
       buildSlots: (_name, p, symbols) => [{ name: def.name, strategy: def.create(p, symbols), weight: 1 }],
+      models: modelSignals((_strategy, p) => def.model(p)),
     };
+    const model = def.model(raw);
+    if (model !== undefined) out.model = model;
   }
   return out;
 }
+
+/** The model helpers of the registry's strategies (each model loaded once per process). */
+export const REGISTRY_MODELS = modelSignals(modelOf);
 
 /** The bundled sample's database, resolved against the package (not the notebook's folder), imported on first use. */
 async function sampleDb(): Promise<string> {

@@ -1,12 +1,23 @@
 // tb.bars, tb.sweep, tb.heatmap, tb.compare and tb.promote: the research steps of a notebook.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Piscina } from 'piscina';
 import { ExchangeCalendar } from '../core/calendar.ts';
+import type { InSample } from '../ml/in-sample.ts';
 import { expandGrid, parseWalkForward, type Window } from '../research/grid.ts';
-import { evaluatePromotion, writePromotion } from '../research/promote.ts';
-import { DEFAULT_THRESHOLDS, promotionFailures, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from '../research/promotion.ts';
+import { evaluatePromotion, walkForwardEvidence, writePromotion } from '../research/promote.ts';
+import {
+  DEFAULT_THRESHOLDS,
+  findPromotion,
+  promotionFailures,
+  strategyHash,
+  type PromotionEvidence,
+  type PromotionRecord,
+  type PromotionThresholds,
+} from '../research/promotion.ts';
 import { runSweepTask } from '../research/sweep-run.ts';
-import { shareSeries, sweepTasks, walkForwardSummary, type SweepResult } from '../research/sweep.ts';
+import { shareSeries, sweepTasks, walkForwardSummary, workerExecArgv, type SweepResult } from '../research/sweep.ts';
 import { curvesFigure, heatmapFigure, type Figure } from '../report/figures.ts';
 import { loadRunSeries } from '../run/run-data.ts';
 import { strategySources } from '../../strategies/index.ts';
@@ -50,6 +61,8 @@ export type SweepFrame = DataFrame & {
   results: SweepResult[];
   /** the walk-forward windows (empty without walkForward) */
   windows: Window[];
+  /** for a strategy on a model: each model trained on some of the swept bars (those results are in-sample); else empty */
+  inSample: InSample[];
   /** mean `metric` (default sharpe) per (x, y) over the rows (with walkForward: the test rows), displayed and returned */
   heatmap(x: string, y: string, metric?: string): Figure;
   /**
@@ -72,8 +85,10 @@ const SCALARS = (v: unknown): v is number | string | boolean => typeof v === 'nu
 
 /**
  * A parameter sweep (engine/research/sweep.ts's tasks, the same runs as `npm run sweep`): one row per run with
- * the params as columns, then window, phase, from, to (Dates), bars, finalEquity, sharpe, sortino, cagr,
- * maxDrawdown, trades.
+ * the params as columns, then window, phase, from, to (Dates), bars, periods (daily returns), shortRun, finalEquity,
+ * sharpe, sortino, cagr, maxDrawdown, trades. `shortRun` is true for a run with fewer than 63 daily returns
+ * (engine/metrics/short-run.ts): its sharpe, sortino and cagr are kept for ranking runs of the same period, but
+ * are no levels (a week annualised printed Sharpe -32).
  */
 export async function sweep(o: SweepOptions): Promise<SweepFrame> {
   const strategy = resolveStrategy(o.strategy);
@@ -89,7 +104,7 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
   let results: SweepResult[];
   if (strategy.inline) {
     results = [];
-    for (const t of tasks) results.push(await runSweepTask(t, strategy.buildSlots));
+    for (const t of tasks) results.push(await runSweepTask(t, strategy.buildSlots, strategy.models.signalsFor));
   } else results = await runPool(tasks, o.workers);
   const keys = Object.keys(o.grid);
   const cols: Record<string, Column> = {};
@@ -105,6 +120,9 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
     from: results.map((r) => new Date(r.from)),
     to: results.map((r) => new Date(r.to)),
     bars: results.map((r) => r.bars),
+    // daily returns of the run, and whether they are too few to annualise (engine/research/sweep.ts SweepResult.shortRun)
+    periods: results.map((r) => r.periods),
+    shortRun: results.map((r) => r.shortRun),
     finalEquity: results.map((r) => r.finalEquity),
     sharpe: results.map((r) => num(r.sharpe)),
     sortino: results.map((r) => num(r.sortino)),
@@ -116,6 +134,7 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
   return Object.assign(df, {
     results,
     windows,
+    inSample: strategy.models.sweepInSample(strategy.name, expandGrid(o.grid), loaded.series),
     heatmap: (x: string, y: string, metric = 'sharpe') => heatmap(df, x, y, metric, walkForward ? { phase: 'test' } : {}),
     walkForward: () => {
       const w = walkForwardSummary(results, windows);
@@ -126,6 +145,9 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
         inSampleSharpe: w.map((x) => num(x.inSampleSharpe)),
         outOfSampleSharpe: w.map((x) => num(x.outOfSampleSharpe)),
         outOfSampleCagr: w.map((x) => num(x.outOfSampleCagr)),
+        // a window too short to annualise: its figures rank runs, but are no Sharpe to compare with a threshold
+        inSampleShortRun: w.map((x) => x.inSampleShortRun),
+        outOfSampleShortRun: w.map((x) => x.outOfSampleShortRun),
       });
     },
   });
@@ -135,12 +157,13 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
 async function runPool(tasks: ReturnType<typeof sweepTasks>['tasks'], workers?: number): Promise<SweepResult[]> {
   const n = Math.max(1, workers ?? Math.max(1, os.availableParallelism() - 1));
   const fromSource = import.meta.url.endsWith('.ts');
+  const filename = new URL(`./sweep-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
   const pool = new Piscina({
-    filename: new URL(`./sweep-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href,
+    filename,
     minThreads: n,
     maxThreads: n,
     // from the sources the workers load TypeScript as the main thread does; the compiled package needs nothing
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    execArgv: workerExecArgv(filename),
   });
   try {
     return await Promise.all(tasks.map((t) => pool.run(t) as Promise<SweepResult>));
@@ -209,11 +232,6 @@ export interface Promotion {
   write(dir?: string): string;
 }
 
-const mean = (xs: (number | null)[]) => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
-};
-
 /**
  * The promotion check of `npm run promote` (engine/research/promote.ts) on a backtest's strategy, params and
  * data: its metrics and a walk-forward (default train=5y,test=1y) against the thresholds (default
@@ -234,13 +252,13 @@ export async function promote(
     const grid = Object.fromEntries(Object.entries(result.config.params).map(([k, x]) => [k, [x]]));
     const { tasks } = sweepTasks({ config: result.config, grid, series: loaded.series, worker: '', walkForward: spans });
     const runs: SweepResult[] = [];
-    for (const t of tasks) runs.push(await runSweepTask(t, result.strategy.buildSlots));
+    for (const t of tasks) runs.push(await runSweepTask(t, result.strategy.buildSlots, result.strategy.models.signalsFor));
     const evidence: PromotionEvidence = {
       sharpe: result.metrics.sharpe,
       maxDrawdown: result.metrics.maxDrawdown,
       trades: result.metrics.tradeCount,
-      inSampleSharpe: mean(runs.filter((r) => r.phase === 'train').map((r) => r.sharpe)),
-      outOfSampleSharpe: mean(runs.filter((r) => r.phase === 'test').map((r) => r.sharpe)),
+      periods: result.metrics.periods,
+      ...walkForwardEvidence(runs),
     };
     const failures = promotionFailures(evidence, all);
     return {
@@ -259,6 +277,7 @@ export async function promote(
     series: loaded.series,
     source: String(result.report.config.data ?? loaded.source),
     buildSlots: result.strategy.buildSlots,
+    signalsFor: result.strategy.models.signalsFor,
     worker: new URL(`./sweep-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href,
     workers: o.workers,
     walkForward,
@@ -274,4 +293,79 @@ export async function promote(
       return writePromotion(dir, outcome.record);
     },
   };
+}
+
+/**
+ * The promotion records in `dir` (default strategies/promoted, where `Promotion.write` and `npm run promote` write
+ * them): one row per record file, by file name. Columns: file, strategy, params (JSON), symbols, promotedAt (a
+ * Date), dataFrom, dataTo, bars, sharpe, maxDrawdown, trades (the full backtest), walkForward (its spec),
+ * inSampleSharpe, outOfSampleSharpe, strategyFileHash, dataHash, and `matches`: whether the live runner accepts
+ * the record today, i.e. the strategy's current source files (and model card) hash to its strategyFileHash and
+ * findPromotion, the lookup `npm run live` makes, finds this record; `note` says why not ('' when it matches).
+ * A missing folder gives an empty frame.
+ */
+export function promotions(dir = 'strategies/promoted'): DataFrame {
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((x) => x.endsWith('.json'))
+        .sort()
+    : [];
+  const cols = {
+    file: [] as string[],
+    strategy: [] as string[],
+    params: [] as string[],
+    symbols: [] as string[],
+    promotedAt: [] as Date[],
+    dataFrom: [] as string[],
+    dataTo: [] as string[],
+    bars: [] as number[],
+    sharpe: [] as number[],
+    maxDrawdown: [] as number[],
+    trades: [] as number[],
+    walkForward: [] as string[],
+    inSampleSharpe: [] as number[],
+    outOfSampleSharpe: [] as number[],
+    strategyFileHash: [] as string[],
+    dataHash: [] as string[],
+    matches: [] as boolean[],
+    note: [] as string[],
+  };
+  const n = (x: unknown) => (typeof x === 'number' ? x : Number.NaN);
+  for (const f of files) {
+    let r: PromotionRecord;
+    try {
+      r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as PromotionRecord;
+    } catch (e) {
+      throw new Error(`promotions: ${path.join(dir, f)} is not a JSON promotion record (${(e as Error).message})`);
+    }
+    cols.file.push(f);
+    cols.strategy.push(String(r.strategy));
+    cols.params.push(JSON.stringify(r.params));
+    cols.symbols.push((r.symbols ?? []).join(','));
+    cols.promotedAt.push(new Date(r.promotedAt));
+    cols.dataFrom.push(r.data?.from ?? '');
+    cols.dataTo.push(r.data?.to ?? '');
+    cols.bars.push(n(r.data?.bars));
+    cols.sharpe.push(n(r.metrics?.sharpe));
+    cols.maxDrawdown.push(n(r.metrics?.maxDrawdown));
+    cols.trades.push(n(r.metrics?.trades));
+    cols.walkForward.push(r.walkForward?.spec ?? '');
+    cols.inSampleSharpe.push(num(r.walkForward?.inSampleSharpe));
+    cols.outOfSampleSharpe.push(num(r.walkForward?.outOfSampleSharpe));
+    cols.strategyFileHash.push(String(r.strategyFileHash));
+    cols.dataHash.push(r.data?.hash ?? '');
+    // the live runner's check (scripts/live.ts): the current files' hash, then findPromotion with it
+    let note = '';
+    try {
+      const hash = strategyHash(strategySources(r.strategy, r.params));
+      const found = findPromotion(dir, r.strategy, hash, r.params);
+      if (hash !== r.strategyFileHash) note = `the strategy's files changed since it was promoted (${r.strategyFile}): a live account refuses it`;
+      else if (found === undefined || JSON.stringify(found) !== JSON.stringify(r)) note = 'another record for this strategy and params is found first';
+    } catch (e) {
+      note = `cannot hash the strategy's current files: ${(e as Error).message}`;
+    }
+    cols.matches.push(note === '');
+    cols.note.push(note);
+  }
+  return frame(cols);
 }

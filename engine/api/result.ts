@@ -1,14 +1,15 @@
 // tb.backtest: one run through the same code as `npm run backtest`, and its Result (DataFrames, figures, report.json).
 import { perShareWarning } from '../data/actions.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
-import { drawdownFigure, equityFigure, exposureFigure, monthlyFigure, rollingFigure, tradesFigure, type Figure } from '../report/figures.ts';
-import type { Report, ReportMetrics } from '../report/index.ts';
+import { candlesFigure, drawdownFigure, equityFigure, exposureFigure, monthlyFigure, rollingFigure, tradesFigure, type Figure } from '../report/figures.ts';
+import type { Report, ReportMetrics, ReportTrade } from '../report/index.ts';
 import { runBacktestChunked, type BacktestConfig } from '../run/backtest.ts';
 import { backtestReport } from '../run/backtest-report.ts';
-import { openRunData, type RunDataOptions } from '../run/run-data.ts';
+import { loadRunSeries, openRunData, type RunDataOptions } from '../run/run-data.ts';
 import { show } from './display.ts';
+import { runOnModel } from './ml.ts';
 import { date, frame, num, type DataFrame } from './frame.ts';
-import { dataOptions, resolveStrategy, runConfig, runSettings, type ResolvedStrategy, type RunOptions } from './options.ts';
+import { dataOptions, resolveStrategy, runConfig, runSettings, type DataOptions, type ResolvedStrategy, type RunOptions } from './options.ts';
 
 /** The charts of a Result: the tearsheet's figures (engine/report/figures.ts). */
 export type PlotKind = 'equity' | 'drawdown' | 'rolling' | 'exposure' | 'trades' | 'monthly';
@@ -186,6 +187,16 @@ export class Result {
     return show(this.figure(kind));
   }
 
+  /**
+   * Candlesticks of one of the run's symbols with volume below and this run's entries and exits on top, over the
+   * run's bars (or `from`..`to` of them), displayed inline under tslab and returned.
+   */
+  async candles(symbol: string, o: { from?: string; to?: string } = {}): Promise<Figure> {
+    const sym = symbol.toUpperCase();
+    if (!this.config.symbols.includes(sym)) throw new Error(`candles: ${symbol} is not in this run (${this.config.symbols.join(', ')})`);
+    return candlesOf(sym, { ...this.data, from: o.from ?? this.data.from, to: o.to ?? this.data.to }, this.report.trades);
+  }
+
   /** The figure of one chart without displaying it. */
   figure(kind: PlotKind): Figure {
     const r = this.report;
@@ -208,6 +219,19 @@ export class Result {
   }
 }
 
+/** Candlesticks of one symbol's bars with volume below (default data: the bundled sample), displayed inline under tslab and returned. */
+export async function candles(symbol: string, o: DataOptions = {}): Promise<Figure> {
+  const { options } = await dataOptions({ ...o, symbols: [symbol] });
+  return candlesOf(symbol.toUpperCase(), options);
+}
+
+/** Candlesticks of one symbol's bars (with `trades`' entries and exits), displayed inline under tslab and returned. */
+async function candlesOf(symbol: string, data: RunDataOptions, trades: readonly ReportTrade[] = []): Promise<Figure> {
+  const { series } = await loadRunSeries({ ...data, symbols: [symbol] });
+  if (series.length === 0 || series[0].ts.length === 0) throw new Error(`candles: no ${data.interval} bars of ${symbol} in ${data.data} for those dates`);
+  return show(candlesFigure(symbol, series[0], trades));
+}
+
 /**
  * Runs a backtest the way `npm run backtest` does (same data loading, config, engine and report code), with the
  * run defaults for everything not given: the bundled sample, RUN_DEFAULTS, session rth, the data's prices.
@@ -224,9 +248,15 @@ export async function backtest(o: RunOptions): Promise<Result> {
   let report: Report;
   try {
     config = runConfig(o, { strategy: strategy.name, params, symbols: data.symbols, settings, data: options, prices: data.prices, benchmark: o.benchmark });
-    const result = await runBacktestChunked(data.chunks, config, strategy.buildSlots(strategy.name, raw, data.symbols), data.sectors);
+    const slots = strategy.buildSlots(strategy.name, raw, data.symbols);
+    // a run on a model: whole history, batched predictions, in-sample flag in the report (engine/api/ml.ts, as npm run
+    // backtest; the CLI also prints it on stderr, the API does not: a notebook fails on any stderr output)
+    const { result, inSample } =
+      strategy.model === undefined
+        ? { result: await runBacktestChunked(data.chunks, config, slots, data.sectors), inSample: undefined }
+        : await runOnModel(data, config, slots, { name: strategy.name, model: strategy.model });
     const warning = perShareWarning(settings.commission, data.prices, data.unknownBasis);
-    report = backtestReport(result, source ?? data.source, { warnings: warning ? [warning] : [] });
+    report = backtestReport(result, source ?? data.source, { inSample, warnings: warning ? [warning] : [] });
   } finally {
     data.close();
   }

@@ -101,3 +101,62 @@ export function embeddedReport(report: Report): Report | (Report & { htmlView: H
   const note = `report.html embeds the first and last ${TABLE_EDGE_ROWS} rows of its long lists; all rows are in report.json`;
   return { ...(view as unknown as Report), htmlView: { note, omitted } };
 }
+
+/** Candles a chart draws at most: about one per pixel column. */
+export const MAX_CANDLES = 1_500;
+
+/** Columnar OHLCV bars. */
+export interface OhlcvColumns {
+  ts: ArrayLike<number>;
+  open: ArrayLike<number>;
+  high: ArrayLike<number>;
+  low: ArrayLike<number>;
+  close: ArrayLike<number>;
+  volume: ArrayLike<number>;
+}
+
+const WEEK = 7 * 86_400_000;
+/** Monday 00:00 UTC of the week of `t` (1970-01-01 was a Thursday). */
+const weekOf = (t: number) => Math.floor((t + 3 * 86_400_000) / WEEK) * WEEK - 3 * 86_400_000;
+const monthOf = (t: number) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
+
+/** What one candle of mergeCandles spans: a bar as given, a week or month of daily bars, or k intraday bars. */
+export type CandleSpan = 'bar' | 'week' | 'month' | { bars: number };
+
+/**
+ * Bars merged into coarser candles when there are more than `max`: daily bars into weeks, or months if weeks are
+ * still too many; intraday bars into runs of k consecutive bars. Each candle opens at its first bar's open, closes
+ * at its last bar's close, spans their highest high and lowest low, sums their volume, and is dated at its
+ * period's start (a run's first bar).
+ */
+export function mergeCandles(bars: OhlcvColumns, max = MAX_CANDLES): { bars: OhlcvColumns; daily: boolean; span: CandleSpan } {
+  const n = bars.ts.length;
+  const daily = Array.prototype.every.call(bars.ts, (t: number) => t % 86_400_000 === 0);
+  if (n <= max) return { bars, daily, span: 'bar' };
+  const span: CandleSpan = !daily ? { bars: Math.ceil(n / max) } : n / 5 <= max ? 'week' : 'month';
+  const key = (t: number, i: number) => (typeof span === 'object' ? Math.floor(i / span.bars) : span === 'week' ? weekOf(t) : monthOf(t));
+  const out = { ts: [] as number[], open: [] as number[], high: [] as number[], low: [] as number[], close: [] as number[], volume: [] as number[] };
+  let current = Number.NaN;
+  for (let i = 0; i < n; i++) {
+    const k = key(bars.ts[i], i);
+    if (k !== current) {
+      current = k;
+      out.ts.push(daily ? k : bars.ts[i]);
+      out.open.push(bars.open[i]);
+      out.high.push(bars.high[i]);
+      out.low.push(bars.low[i]);
+      out.close.push(bars.close[i]);
+      out.volume.push(bars.volume[i]);
+      continue;
+    }
+    const j = out.ts.length - 1;
+    out.high[j] = Math.max(out.high[j], bars.high[i]);
+    out.low[j] = Math.min(out.low[j], bars.low[i]);
+    out.close[j] = bars.close[i];
+    out.volume[j] += bars.volume[i];
+  }
+  return { bars: out, daily, span };
+}

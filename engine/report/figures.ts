@@ -2,7 +2,7 @@
 // drawn offline by plotly (inlined, no network).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { decimateCurve, MAX_CURVE_POINTS } from './decimate.ts';
+import { decimateCurve, MAX_CURVE_POINTS, mergeCandles, type OhlcvColumns } from './decimate.ts';
 import { jsonForScript } from './format.ts';
 import { monthlyReturns } from '../metrics/series.ts';
 import type { Report, ReportFill, ReportTrade } from './report-types.ts';
@@ -436,20 +436,20 @@ export function reportFigures(report: Report): Record<string, Figure> {
 
 // ---- research figures ----
 
-/** Candlesticks with volume bars below, from columnar bars; with `trades`, their entries and exits on top. */
-export function candlesFigure(
-  symbol: string,
-  bars: {
-    ts: ArrayLike<number>;
-    open: ArrayLike<number>;
-    high: ArrayLike<number>;
-    low: ArrayLike<number>;
-    close: ArrayLike<number>;
-    volume: ArrayLike<number>;
-  },
-  trades: readonly ReportTrade[] = [],
-): Figure {
-  const x = Array.from(bars.ts, (t) => new Date(t).toISOString().slice(0, 10));
+/**
+ * Candlesticks with volume bars below, from columnar bars; with `trades`, their entries and exits on top. More bars
+ * than a chart can draw are merged into weekly or monthly candles (mergeCandles), named in the title.
+ */
+export function candlesFigure(symbol: string, all: OhlcvColumns, trades: readonly ReportTrade[] = []): Figure {
+  const { bars, daily, span } = mergeCandles(all);
+  const when = (iso: string) => (daily ? iso.slice(0, 10) : iso);
+  const x = Array.from(bars.ts, (t) => when(new Date(t).toISOString()));
+  const title =
+    span === 'bar'
+      ? symbol
+      : typeof span === 'object'
+        ? `${symbol} (candles of ${span.bars} bars)`
+        : `${symbol} (${span}ly candles of ${all.ts.length} daily bars)`;
   const traces: PlotlySpec[] = [
     {
       type: 'candlestick',
@@ -472,7 +472,7 @@ export function candlesFigure(
         mode: 'markers',
         name: 'entries',
         yaxis: 'y',
-        x: mine.map((t) => t.entryTime.slice(0, 10)),
+        x: mine.map((t) => when(t.entryTime)),
         y: mine.map((t) => t.entryPrice),
         text: mine.map((t) => `${t.side} ${t.quantity} @ ${t.entryPrice.toFixed(2)}`),
         hovertemplate: '%{text}<extra>entry</extra>',
@@ -486,7 +486,7 @@ export function candlesFigure(
         mode: 'markers',
         name: 'exits',
         yaxis: 'y',
-        x: mine.map((t) => t.exitTime.slice(0, 10)),
+        x: mine.map((t) => when(t.exitTime)),
         y: mine.map((t) => t.exitPrice),
         text: mine.map((t) => `exit @ ${t.exitPrice.toFixed(2)}, P&L ${t.pnl.toFixed(2)}`),
         hovertemplate: '%{text}<extra>exit</extra>',
@@ -500,7 +500,7 @@ export function candlesFigure(
   return {
     traces,
     layout: layout({
-      title: { text: esc(symbol) },
+      title: { text: esc(title) },
       xaxis: { type: 'date', rangeslider: { visible: false } },
       yaxis: { domain: [0.3, 1], gridcolor: GRID },
       yaxis2: { domain: [0, 0.22] },

@@ -10,7 +10,7 @@ import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
 import { parseWalkForward } from './grid.ts';
 import { dataHash, promotionFailures, sha256, strategyHash, type PromotionEvidence, type PromotionRecord, type PromotionThresholds } from './promotion.ts';
 import type { BuildSlots, SignalsFor } from './sweep-run.ts';
-import { runSweep, shareSeries } from './sweep.ts';
+import { runSweep, shareSeries, type SweepResult } from './sweep.ts';
 
 export interface PromotionRequest {
   config: BacktestConfig;
@@ -43,6 +43,25 @@ const mean = (xs: (number | null)[]) => {
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 };
 
+/**
+ * The walk-forward part of the evidence: mean in-sample and out-of-sample Sharpe over the windows, and how many
+ * windows were too short to annualise (SweepResult.shortRun), which promotionFailures turns into a failure.
+ */
+export function walkForwardEvidence(
+  results: readonly SweepResult[],
+): Pick<PromotionEvidence, 'inSampleSharpe' | 'outOfSampleSharpe' | 'windows' | 'shortTrainWindows' | 'shortTestWindows' | 'minTestPeriods'> {
+  const train = results.filter((r) => r.phase === 'train');
+  const test = results.filter((r) => r.phase === 'test');
+  return {
+    inSampleSharpe: mean(train.map((r) => r.sharpe)),
+    outOfSampleSharpe: mean(test.map((r) => r.sharpe)),
+    windows: new Set(test.map((r) => r.window)).size,
+    shortTrainWindows: new Set(train.filter((r) => r.shortRun).map((r) => r.window)).size,
+    shortTestWindows: new Set(test.filter((r) => r.shortRun).map((r) => r.window)).size,
+    minTestPeriods: test.length ? Math.min(...test.map((r) => r.periods)) : undefined,
+  };
+}
+
 export async function evaluatePromotion(req: PromotionRequest): Promise<PromotionOutcome> {
   const { config, series } = req;
   const full = runBacktest(series, config, req.buildSlots(config.strategy, config.params, config.symbols), undefined, {
@@ -69,8 +88,8 @@ export async function evaluatePromotion(req: PromotionRequest): Promise<Promotio
     sharpe: m.sharpe,
     maxDrawdown: m.maxDrawdown,
     trades: m.tradeCount,
-    inSampleSharpe: mean(wf.results.filter((r) => r.phase === 'train').map((r) => r.sharpe)),
-    outOfSampleSharpe: mean(tests.map((r) => r.sharpe)),
+    periods: m.periods,
+    ...walkForwardEvidence(wf.results),
   };
   const first = Math.min(...series.map((s) => s.ts[0]));
   const last = Math.max(...series.map((s) => s.ts[s.ts.length - 1]));
@@ -95,7 +114,11 @@ export async function evaluatePromotion(req: PromotionRequest): Promise<Promotio
       spec: req.walkForward,
       inSampleSharpe: evidence.inSampleSharpe,
       outOfSampleSharpe: evidence.outOfSampleSharpe,
-      windows: wf.windows.map((w, i) => ({ test: `${isoDate(w.testFrom)}..${isoDate(w.testTo)}`, sharpe: tests[i]?.sharpe ?? null })),
+      windows: wf.windows.map((w, i) => ({
+        test: `${isoDate(w.testFrom)}..${isoDate(w.testTo)}`,
+        sharpe: tests[i]?.sharpe ?? null,
+        periods: tests[i]?.periods ?? null,
+      })),
     },
     thresholds: req.thresholds,
     promotedAt: new Date().toISOString(), // the record's own time, not part of any result

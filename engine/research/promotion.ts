@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BarSeries } from '../core/types.ts';
+import { annualisable, MIN_ANNUALISED_PERIODS } from '../metrics/short-run.ts';
 
 /** The bar a strategy must clear before it may trade a live account. */
 export interface PromotionThresholds {
@@ -21,6 +22,16 @@ export interface PromotionEvidence {
   trades: number;
   inSampleSharpe: number | null;
   outOfSampleSharpe: number | null;
+  /** daily returns of the full backtest (optional: evidence built by hand may leave the short-run fields out) */
+  periods?: number;
+  /** walk-forward windows run */
+  windows?: number;
+  /** windows whose training period has fewer than MIN_ANNUALISED_PERIODS daily returns (engine/metrics/short-run.ts) */
+  shortTrainWindows?: number;
+  /** windows whose test period has fewer than MIN_ANNUALISED_PERIODS daily returns */
+  shortTestWindows?: number;
+  /** daily returns of the shortest test period */
+  minTestPeriods?: number;
 }
 
 /** Every threshold the evidence misses, each with its value and limit (empty: promoted). */
@@ -31,6 +42,23 @@ export function promotionFailures(e: PromotionEvidence, t: PromotionThresholds):
   if (e.maxDrawdown < t.maxDrawdown)
     out.push(`max drawdown ${(e.maxDrawdown * 100).toFixed(1)}% is deeper than the limit ${(t.maxDrawdown * 100).toFixed(1)}%`);
   if (e.trades < t.minTrades) out.push(`${e.trades} trades are fewer than the minimum ${t.minTrades}`);
+  // A Sharpe annualised from under three months of returns is no level to hold against a threshold, and a mean
+  // of such Sharpes over walk-forward windows is no evidence: short periods fail with why, not with a number.
+  const min = MIN_ANNUALISED_PERIODS;
+  if (e.periods !== undefined && !annualisable(e.periods))
+    out.push(`the backtest has ${e.periods} daily returns, fewer than the ${min} (3 months) an annualised Sharpe needs: use more data`);
+  const shortTest = e.shortTestWindows ?? 0;
+  const shortTrain = e.shortTrainWindows ?? 0;
+  const of = e.windows === undefined ? '' : ` of ${e.windows}`;
+  if (shortTest > 0)
+    out.push(
+      `${shortTest}${of} walk-forward test periods have fewer than ${min} daily returns (the shortest ${e.minTestPeriods ?? '?'}): their Sharpes cannot be annualised, so the out-of-sample Sharpe is no evidence; use a test period of at least 4 months (e.g. train=2y,test=6m)`,
+    );
+  if (shortTrain > 0)
+    out.push(
+      `${shortTrain}${of} walk-forward training periods have fewer than ${min} daily returns: their Sharpes cannot be annualised, so the in-sample Sharpe is no evidence; use a training period of at least 4 months`,
+    );
+  if (shortTest > 0 || shortTrain > 0) return out;
   const is = e.inSampleSharpe;
   const oos = e.outOfSampleSharpe;
   if (is === null || oos === null) out.push(`walk-forward Sharpe undefined (in-sample ${f(is)}, out-of-sample ${f(oos)})`);

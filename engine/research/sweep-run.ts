@@ -1,6 +1,7 @@
 // One run of a sweep (in a worker thread): a backtest over a time range of shared (not copied) bars.
 import type { BarSeries } from '../core/types.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
+import { annualisable } from '../metrics/short-run.ts';
 import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
 import type { SignalSource } from '../core/signals.ts';
 import type { SlotSpec } from '../core/strategy.ts';
@@ -50,6 +51,8 @@ export async function runSweepTask(t: SweepTask, buildSlots: BuildSlots, signals
     to: t.to,
     bars: r.bars,
     finalEquity: r.engine.portfolio.equity(),
+    periods: m.periods,
+    shortRun: !annualisable(m.periods),
     sharpe: m.sharpe,
     sortino: m.sortino,
     cagr: m.cagr,

@@ -27,6 +27,19 @@ export interface SweepResult {
   to: EpochMs;
   bars: number;
   finalEquity: number;
+  /** daily returns of the measured period (warm-up bars excluded) */
+  periods: number;
+  /**
+   * Fewer than MIN_ANNUALISED_PERIODS (engine/metrics/short-run.ts) daily returns: sharpe, sortino and cagr are
+   * annualised from too little to mean anything as levels (a week printed Sharpe -32), so they are flagged here.
+   * They are kept rather than nulled (unlike the report): runs of one sweep period (the whole data, or one
+   * walk-forward train or test window) all have the same length, so the annualisation is the same monotone
+   * scaling for every run and ranking them, or picking a window's best in-sample params, stays meaningful;
+   * nulling would make every run tie and pick the first params of the grid silently. What a short figure cannot
+   * do is be compared with a fixed level or averaged across windows: the sweep table marks it and the promotion
+   * check (promote.ts) refuses evidence built on short windows.
+   */
+  shortRun: boolean;
   sharpe: number | null;
   sortino: number | null;
   cagr: number | null;
@@ -83,6 +96,14 @@ export function sweepTasks(spec: Omit<SweepSpec, 'workers' | 'onProgress'>): { t
 }
 
 /**
+ * The Node flags of a sweep's worker threads: a TypeScript worker (the sources) loads TypeScript as the main
+ * thread does; a compiled .js worker (build/, the installed package, whose users may have no tsx) needs none.
+ */
+export function workerExecArgv(worker: string): string[] {
+  return /\.[cm]?ts$/.test(worker.replace(/[?#].*$/, '')) ? ['--import', 'tsx'] : [];
+}
+
+/**
  * Runs a parameter grid (optionally walk-forward) on a pool of worker threads. Results come back in
  * task order whatever the worker count, and each run is deterministic, so any worker count gives the
  * same results.
@@ -94,8 +115,7 @@ export async function runSweep(spec: SweepSpec): Promise<{ results: SweepResult[
     filename: spec.worker,
     minThreads: workers,
     maxThreads: workers,
-    // the workers load TypeScript the way the main thread does
-    execArgv: ['--import', 'tsx'],
+    execArgv: workerExecArgv(spec.worker),
   });
   let done = 0;
   try {
@@ -119,6 +139,15 @@ export function walkForwardSummary(results: SweepResult[], windows: Window[]) {
     const train = results.filter((r) => r.window === w.index && r.phase === 'train');
     const best = train.reduce((a, b) => ((b.sharpe ?? -Infinity) > (a.sharpe ?? -Infinity) ? b : a));
     const test = results.find((r) => r.window === w.index && r.phase === 'test' && JSON.stringify(r.params) === JSON.stringify(best.params))!;
-    return { window: w, params: best.params, inSampleSharpe: best.sharpe, outOfSampleSharpe: test.sharpe, outOfSampleCagr: test.cagr };
+    return {
+      window: w,
+      params: best.params,
+      inSampleSharpe: best.sharpe,
+      outOfSampleSharpe: test.sharpe,
+      outOfSampleCagr: test.cagr,
+      /** the training or the test period is too short to annualise (SweepResult.shortRun): its Sharpe is no level */
+      inSampleShortRun: best.shortRun,
+      outOfSampleShortRun: test.shortRun,
+    };
   });
 }

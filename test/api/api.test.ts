@@ -134,14 +134,35 @@ describe('tb.backtest', () => {
   it('table(df) displays an HTML table of the first rows; frames and figures print short as a cell value', () => {
     const shown: string[] = [];
     setHtmlSink((h) => shown.push(h));
-    const html = tb.table(result.trades(), 5);
+    expect(tb.table(result.trades(), 5)).toBeUndefined(); // as a cell's last value it prints nothing more
+    const html = tb.tableHtml(result.trades(), 5);
     expect(shown).toEqual([html]);
     expect(html.match(/<tr>/g)).toHaveLength(6);
     expect(html).toContain(`${result.report.trades.length - 5} more rows of ${result.report.trades.length}`);
     expect(html).toContain(`<td>${result.report.trades[0].entryTime.slice(0, 10)}</td>`);
     expect(inspect(result.stats())).toContain('sharpe');
     expect(inspect(result.stats())).not.toContain('$data');
+    const derived = result.trades().query((col(result.trades(), 'pnl') as number[]).map((p) => p > 0));
+    expect(inspect(derived)).toContain('pnl');
+    expect(inspect(derived)).not.toContain('$data');
+    expect(inspect(derived.column('pnl'))).not.toContain('$data');
     expect(inspect(result.plot('equity'))).toMatch(/^Figure \(\d+ traces, \d+ px\)$/);
+  });
+  it('candles(symbol): the bars of one of the run symbols as candlesticks, its trades on top', async () => {
+    const f = await result.candles('aapl', { from: '2019-01-01' });
+    const [c, volume, entries, exits] = f.traces as Record<string, unknown[]>[];
+    expect(c.type).toBe('candlestick');
+    const { series } = await loadRunSeries({ data: SAMPLE_DB_PATH, symbols: ['AAPL'], interval: '1d', from: '2019-01-01', to: RUN.to, tz: 'UTC' });
+    expect(c.x).toEqual(Array.from(series[0].ts, (t) => new Date(t).toISOString().slice(0, 10)));
+    expect(c.close).toEqual(Array.from(series[0].close));
+    expect(volume.y).toEqual(Array.from(series[0].volume));
+    const aapl = result.report.trades.filter((t) => t.symbol === 'AAPL');
+    expect(entries.y).toEqual(aapl.map((t) => t.entryPrice));
+    expect(exits.y).toEqual(aapl.map((t) => t.exitPrice));
+    await expect(result.candles('MSFT')).rejects.toThrow(/MSFT is not in this run \(AAPL, SPY\)/);
+    const spy = await tb.candles('SPY', { from: '2020-03-02', to: '2020-03-06' });
+    expect(spy.traces[0].x).toEqual(['2020-03-02', '2020-03-03', '2020-03-04', '2020-03-05', '2020-03-06']);
+    expect(spy.traces).toHaveLength(2); // no trades: candles and volume
   });
   it('plot() displays nothing outside a kernel and still returns the figure', () => {
     expect(result.plot('equity').traces.length).toBeGreaterThan(0);
@@ -231,7 +252,8 @@ describe('tb.sweep, tb.heatmap, tb.compare, tb.promote', () => {
     expect(s.shape[0]).toBe(2 * 2 * s.windows.length);
     expect(new Set(col(s, 'phase'))).toEqual(new Set(['train', 'test']));
     const w = s.walkForward();
-    expect(w.shape).toEqual([s.windows.length, 6]);
+    expect(w.shape).toEqual([s.windows.length, 8]);
+    expect(col(w, 'outOfSampleShortRun')).toEqual(s.windows.map(() => false));
     // each window's best in-sample Sharpe is the largest of its training rows
     const train = (k: number) => (col(s, 'sharpe') as number[]).filter((_, i) => col(s, 'window')[i] === k && col(s, 'phase')[i] === 'train');
     expect(col(w, 'inSampleSharpe')[0]).toBe(Math.max(...train(0)));

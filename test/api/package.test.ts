@@ -3,7 +3,7 @@
 // a child `node` process that runs a backtest through the package's exports (build/engine/index.js), and a
 // notebook cell type-checked against the package's .d.ts with tslab's own TypeScript 5.0 and its options.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,9 @@ beforeAll(() => {
   mkdirSync(pkg);
   copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
   for (const d of ['node_modules', 'data']) symlinkSync(path.join(ROOT, d), path.join(pkg, d), 'dir');
+  // the strategies' sources, as an installed package has them (package.json has no "files"): a promotion record
+  // is tied to their hash
+  cpSync(path.join(ROOT, 'strategies'), path.join(pkg, 'strategies'), { recursive: true, filter: (f) => !f.includes(`${path.sep}promoted`) });
   execFileSync(
     process.execPath,
     [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(pkg, 'build')],
@@ -62,6 +65,29 @@ describe('tradebench as a dependency of another project', () => {
     expect(out.date).toBe(true);
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
   }, 60_000);
+
+  it('promotes a registered strategy from the compiled package: walk-forward workers run the .js worker without tsx', () => {
+    // the consumer has no tsx: a worker started with --import tsx would fail to start
+    expect(existsSync(path.join(dir, 'node_modules/tsx'))).toBe(false);
+    expect(() => execFileSync(process.execPath, ['--import', 'tsx', '-e', '0'], { cwd: dir, stdio: 'pipe' })).toThrow(/tsx/);
+    const script = `
+      import * as tb from 'tradebench';
+      const r = await tb.backtest({ strategy: 'sma-cross', params: { fast: 10, slow: 30 }, symbols: ['SPY'], from: '2015-01-01', to: '2019-12-31' });
+      const p = await tb.promote(r, { minSharpe: -10, maxDrawdown: -1, minTrades: 0, minOosToIsSharpe: -10 }, { walkForward: 'train=2y,test=1y', workers: 2 });
+      const file = p.write('promoted');
+      const rows = tb.promotions('promoted');
+      console.log(JSON.stringify({ evidence: p.evidence, failures: p.failures, hash: p.record?.strategyFileHash, file,
+        rows: rows.shape[0], matches: rows.column('matches').values, at: rows.column('promotedAt').values[0] instanceof Date }));`;
+    writeFileSync(path.join(dir, 'promote.mjs'), script);
+    const out = JSON.parse(execFileSync(process.execPath, ['promote.mjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').at(-1)!);
+    expect(out.failures).toEqual([]);
+    for (const k of ['sharpe', 'maxDrawdown', 'trades', 'inSampleSharpe', 'outOfSampleSharpe', 'periods']) expect(typeof out.evidence[k], k).toBe('number');
+    // bars 2015-01-02..2019-12-31: test years from 2017-01-02 and 2018-01-02 (a third would end on 2020-01-01,
+    // after the data), none too short to annualise
+    expect(out.evidence).toMatchObject({ windows: 2, shortTrainWindows: 0, shortTestWindows: 0 });
+    expect(out.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(out).toMatchObject({ rows: 1, matches: [true], at: true });
+  }, 90_000);
 
   it("type-checks a notebook cell against the package's .d.ts with tslab's TypeScript 5.0 (Node10 resolution, lib es2022)", () => {
     const ts = createRequire(path.join(ROOT, 'node_modules/tslab/package.json'))('@tslab/typescript-for-tslab') as typeof import('typescript');

@@ -3,7 +3,7 @@
 // Chromium takes to open the page are measured by `npm run bench -- --only report`.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimateCurve, edges, MAX_CURVE_POINTS, minMaxIndices } from '../../engine/report/decimate.ts';
+import { decimateCurve, edges, MAX_CURVE_POINTS, mergeCandles, minMaxIndices } from '../../engine/report/decimate.ts';
 import { renderReportHtmlChunks } from '../../engine/report/html.ts';
 import { reportJsonChunks } from '../../engine/report/write.ts';
 import type { Figure } from '../../engine/report/figures.ts';
@@ -95,5 +95,53 @@ describe('report.html of a 500-symbol, 20-year run', () => {
     expect(buttons.map((b) => b.label)).toEqual(symbols);
     for (const b of buttons) expect(b.args[0].x.slice(1, 3).reduce((n, xs) => n + xs.length, 0)).toBeLessThanOrEqual(20);
     expect(html).toContain(`all ${report.trades.length.toLocaleString('en-US')} rows are in report.json`);
+  });
+});
+
+describe('mergeCandles', () => {
+  const DAY = 86_400_000;
+  /** bar i: open 100+i, high 101+i (bar 3: 120), low 99+i (bar 6: 90), close 100.5+i, volume 10*(i+1) */
+  const bars = (ts: number[]) => ({
+    ts,
+    open: ts.map((_, i) => 100 + i),
+    high: ts.map((_, i) => (i === 3 ? 120 : 101 + i)),
+    low: ts.map((_, i) => (i === 6 ? 90 : 99 + i)),
+    close: ts.map((_, i) => 100.5 + i),
+    volume: ts.map((_, i) => 10 * (i + 1)),
+  });
+  // Monday 2020-01-06 to Friday 2020-01-17: two weeks of weekdays
+  const weekdays = [0, 1, 2, 3, 4, 7, 8, 9, 10, 11].map((d) => Date.UTC(2020, 0, 6) + d * DAY);
+
+  it('keeps bars as they are when a chart can draw them all', () => {
+    const b = bars(weekdays);
+    expect(mergeCandles(b, 10)).toEqual({ bars: b, daily: true, span: 'bar' });
+  });
+  it('merges daily bars into weeks: first open, highest high, lowest low, last close, summed volume', () => {
+    const { bars: w, span } = mergeCandles(bars(weekdays), 5);
+    expect(span).toBe('week');
+    expect(w.ts).toEqual([Date.UTC(2020, 0, 6), Date.UTC(2020, 0, 13)]);
+    expect(w.open).toEqual([100, 105]);
+    expect(w.high).toEqual([120, 110]);
+    expect(w.low).toEqual([99, 90]);
+    expect(w.close).toEqual([104.5, 109.5]);
+    expect(w.volume).toEqual([10 + 20 + 30 + 40 + 50, 60 + 70 + 80 + 90 + 100]);
+  });
+  it('merges into months when weeks are still too many, dated at the first of the month', () => {
+    const days = Array.from({ length: 12 }, (_, i) => Date.UTC(2020, 0, 27) + i * 2 * DAY); // 2020-01-27 .. 2020-02-18
+    const { bars: m, span } = mergeCandles(bars(days), 2);
+    expect(span).toBe('month');
+    expect(m.ts).toEqual([Date.UTC(2020, 0, 1), Date.UTC(2020, 1, 1)]);
+    expect(m.open).toEqual([100, 103]); // Jan 27, 29, 31; Feb from the fourth bar
+    expect(m.close).toEqual([102.5, 111.5]);
+    expect(m.volume).toEqual([60, 720]);
+  });
+  it('merges intraday bars in runs of k, dated at the first bar of each run', () => {
+    const minutes = Array.from({ length: 10 }, (_, i) => Date.UTC(2020, 0, 6, 14, 30 + i));
+    const { bars: r, span, daily } = mergeCandles(bars(minutes), 4);
+    expect({ span, daily }).toEqual({ span: { bars: 3 }, daily: false });
+    expect(r.ts).toEqual([minutes[0], minutes[3], minutes[6], minutes[9]]);
+    expect(r.high).toEqual([103, 120, 109, 110]);
+    expect(r.low).toEqual([99, 102, 90, 108]);
+    expect(r.volume).toEqual([60, 150, 240, 100]);
   });
 });
