@@ -58,13 +58,21 @@ export class ExactSum {
   /**
    * The true mean (true sum / n) rounded once, half to even: not round(round(sum) / n), which can be one
    * ulp off, so equal true means give equal doubles even for different n (a 10- and a 30-bar average).
-   * Exact for n <= 2^26 and 2^-1000 <= |mean| <= 2^996 (beyond: the exactly rounded sum / n).
+   * Exact for n <= 2^26 and |mean| >= 2^-1000 (below: the exactly rounded sum / n). A mean above 2^996, where
+   * q*n could overflow in the residual, is taken of the partials scaled down by 2^-64 and scaled back up (exact,
+   * unless a partial is below 2^-1010 and loses bits: it could then only decide a tie exactly half-way).
    */
   mean(n: number): number {
     if (this.special) return this.naive / n;
     const s = roundPartials(this.p, this.n);
     let q = s / n;
-    if (n === 1 || s === 0 || !(n <= MAX_N) || !(Math.abs(q) <= MAX_Q) || Math.abs(q) < MIN_Q) return q;
+    if (n === 1 || s === 0 || !(n <= MAX_N) || Math.abs(q) < MIN_Q) return q;
+    if (!(Math.abs(q) <= MAX_Q)) {
+      const scaled = this.scratch;
+      scaled.reset();
+      for (let i = 0; i < this.n; i++) scaled.add(this.p[i] * 2 ** -64);
+      return scaled.mean(n) * 2 ** 64;
+    }
     // q is within an ulp or two of the true mean. r = the residual sum - q*n rounded once; rounding is
     // monotonic, so r strictly inside (-halfDown, halfUp) proves the exact residual is too: q is nearest.
     for (let guard = 0; guard < 8; guard++) {
