@@ -19,6 +19,7 @@ export default defineConfig({
       'test/data/factors.test.ts',
       'test/ib/aggregator.test.ts',
       'test/ib/sim/protocol.test.ts',
+      'test/ops/log.test.ts',
     ],
   },
 });

@@ -21,6 +21,7 @@ import { INTERVALS, printRunConfig, RUN_DEFAULTS, RUN_FLAGS, riskFlag, SIZING_FL
 import type { RunSettings } from '../engine/run/defaults.ts';
 import { isMain } from './lib/main.ts';
 import { EmbeddedSimulator } from './lib/embedded-sim.ts';
+import { alertsFlag, OPS_FLAGS, parseHttp, sessionPrinter, startLiveOps } from './lib/live-ops.ts';
 import { mkdirSync } from 'node:fs';
 
 export const FLAGS = defineFlags({
@@ -94,6 +95,7 @@ export const FLAGS = defineFlags({
     help: `the simulated broker's commission, and what sizing leaves room for (default ${RUN_DEFAULTS.commission}, as for npm run backtest)`,
   },
   tz: { kind: 'string', default: 'America/New_York', arg: 'ZONE', help: 'exchange time zone (default America/New_York)' },
+  ...OPS_FLAGS,
   session: {
     kind: 'choice',
     choices: ['rth', 'extended'],
@@ -141,6 +143,8 @@ async function main(): Promise<void> {
   const statusEvery = v['status-every'];
   const speed = v.speed;
   const onMismatch = v['on-mismatch'];
+  const http = parseHttp(v.http);
+  const alerts = alertsFlag(v.alerts);
   let gateway: { host: string; port: number } | undefined;
   if (v.gateway !== undefined) {
     const m = /^([^:]+):(\d+)$/.exec(v.gateway);
@@ -218,7 +222,7 @@ async function main(): Promise<void> {
     );
   }
 
-  const print = v.quiet ? undefined : (line: string) => console.log(line);
+  const print = v.quiet ? undefined : sessionPrinter(v['log-format'], id);
   const runner = new LiveRunner(config, slots, {
     host: gateway.host,
     port: gateway.port,
@@ -249,6 +253,9 @@ async function main(): Promise<void> {
     else if (cmd) console.error(`unknown command '${cmd}': kill, reset or status`);
   });
 
+  // the operations server is up before the connection: /ready answers 503 with the reasons until the session is ready
+  const ops = await startLiveOps(runner, { http, tokenFile: v['token-file'], out, alerts, say: (line) => console.error(line) });
+
   const started = performance.now();
   console.error(`connecting to the gateway at ${gateway.host}:${gateway.port} as client ${clientId}`);
   const connecting = runner.start();
@@ -256,6 +263,7 @@ async function main(): Promise<void> {
   if (first === 'stop') {
     runner.conn.stop();
     await connecting.catch(() => {});
+    await ops.close();
     await sim?.close();
     await journal.close();
     console.error('stopped before the session started');
@@ -269,6 +277,7 @@ async function main(): Promise<void> {
     (e: Error) => e,
   );
   const result = await runner.stop();
+  await ops.close();
   await sim?.close();
   await model?.model.close();
   if (ended) {

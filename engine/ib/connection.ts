@@ -16,6 +16,9 @@ export interface IbConnectionOptions {
 /** how long a connected socket may wait for the gateway's first order id before we try again */
 const HANDSHAKE_MS = 10_000;
 
+/** IB codes that come as errors but are confirmations, not faults: not counted in `errorsByCode` (202: order cancelled) */
+const NOT_FAULTS = new Set([202]);
+
 /**
  * One API connection to IB Gateway/TWS through @stoqey/ib, kept alive: it reconnects with
  * exponential backoff after a drop or a gateway restart (a normal state, not an error), and emits
@@ -33,6 +36,12 @@ export class IbConnection extends EventEmitter {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private connects = 0;
   ready = false;
+  /** wall time (epoch ms) of the last message received from the gateway; null before the first */
+  lastInboundAt: number | null = null;
+  /** IB error codes received (order-cancel confirmations aside), with how many times */
+  readonly errorsByCode = new Map<number, number>();
+  /** wall times (performance.now) of the messages written to the socket within the last second */
+  private sentTimes: number[] = [];
 
   constructor(private readonly o: IbConnectionOptions) {
     super();
@@ -40,6 +49,12 @@ export class IbConnection extends EventEmitter {
     if (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65_535) throw new Error(`gateway port must be 1..65535, got ${o.port}`);
     this.wait = o.backoffMs?.initial ?? 250;
     this.api = new IBApi({ host: o.host, port: o.port, maxReqPerSec: o.maxReqPerSec ?? 40 });
+    this.api.on(EventName.received, () => (this.lastInboundAt = Date.now()));
+    this.api.on(EventName.sent, () => {
+      const now = performance.now();
+      this.sentTimes.push(now);
+      if (this.sentTimes.length > 4_096) this.prune(now);
+    });
     this.api.on(EventName.nextValidId, (id: number) => {
       this.nextId = Math.max(this.nextId, id);
       if (!this.ready) {
@@ -67,6 +82,7 @@ export class IbConnection extends EventEmitter {
     this.api.on(EventName.error, (err: Error, code: number, reqId: number) => {
       // a refused connection surfaces as an error without a disconnect event on some paths
       if (!this.ready && (code === 502 || /ECONNREFUSED|connect/i.test(err?.message ?? ''))) this.scheduleReconnect();
+      if (Number.isFinite(code) && !NOT_FAULTS.has(code)) this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
       this.emit('apiError', err, code, reqId);
     });
   }
@@ -108,6 +124,28 @@ export class IbConnection extends EventEmitter {
     if (was) this.emit('disconnected');
     this.api.disconnect();
     this.scheduleReconnect();
+  }
+
+  /** How many times the connection came back after the first (reconnects, gateway restarts included). */
+  get reconnects(): number {
+    return Math.max(this.connects - 1, 0);
+  }
+
+  /** The client-side pacing limit (messages per second). */
+  get maxReqPerSec(): number {
+    return this.o.maxReqPerSec ?? 40;
+  }
+
+  /** Messages written to the gateway within the last second. */
+  messagesLastSecond(): number {
+    this.prune(performance.now());
+    return this.sentTimes.length;
+  }
+
+  private prune(now: number): void {
+    let k = 0;
+    while (k < this.sentTimes.length && this.sentTimes[k] <= now - 1_000) k++;
+    if (k > 0) this.sentTimes = this.sentTimes.slice(k);
   }
 
   /** The next order id: IB's nextValidId, then counted up locally. */

@@ -46,7 +46,7 @@ export interface LiveOptions {
   /** runs after every commit, once its entries are written and its orders sent (the embedded simulator journals its state then) */
   onCommitted?: () => void;
   /** the session as a person follows it: a line per order event, fill, risk event, connection change, and status lines */
-  print?: (line: string) => void;
+  print?: (line: string, entry?: JournalEntry) => void;
   /**
    * Model predictions (a StreamingPredictor): filled for each group of bars, awaited, before the
    * strategies see it, and for the journaled bars a restart replays, so its streaming state is where it was.
@@ -57,7 +57,21 @@ export interface LiveOptions {
 /** What the runner journals beyond the risk engine's state. */
 interface RunnerState {
   risk: SafetyState;
+  /** strategy slots an operator paused (a restart keeps them paused) */
+  paused?: string[];
 }
+
+/**
+ * What an observer of the session hears (`LiveRunner.observe`): each commit's journal entries, once written
+ * and their orders sent, in journal order; and every change of the gateway connection as it happens.
+ */
+export type RunnerEvent =
+  /** a commit: its entries, written to the journal in `journalWriteMs` (wall time), and its orders sent */
+  | { kind: 'committed'; entries: readonly JournalEntry[]; journalWriteMs: number }
+  | { kind: 'connection'; state: 'connected' | 'disconnected' | 'lost' | 'restored' | 'dataLost'; message: string };
+
+/** How many bar-to-order latencies the runner keeps (the latest). */
+const LATENCY_SAMPLES = 10_000;
 
 /**
  * The live runner: the backtest's kernel (engine, strategies, risk engine and circuit breaker, sizing,
@@ -70,7 +84,8 @@ export class LiveRunner {
   readonly journal = new MemoryJournal();
   readonly conn: IbConnection;
   readonly broker: IbBroker;
-  private readonly kernel: Kernel;
+  /** the kernel: the engine, its risk engine and breaker, the calendar */
+  readonly kernel: Kernel;
   private readonly feed: IbFeed;
   private readonly history: LiveHistory;
   private readonly lastBarTs: Float64Array;
@@ -90,6 +105,16 @@ export class LiveRunner {
   readonly fatal: Promise<never>;
   /** the account's figures at start (and as last asked) */
   account: AccountFigures | undefined;
+  /** whether the journal agrees with the broker: set by a reconciliation without differences, cleared by a drop */
+  reconciled = false;
+  /** wall-clock ms from a bar group's arrival to the orders it caused being sent (the latest LATENCY_SAMPLES) */
+  readonly barToOrderMs: number[] = [];
+  /** how many bar groups caused orders that were sent at once (all of them, not only those kept) */
+  barToOrderCount = 0;
+  private readonly observers = new Set<(e: RunnerEvent) => void>();
+  /** the start of the bar group being handled and when (performance.now) its first bar arrived */
+  private groupTs = NaN;
+  private groupArrivedAt = NaN;
 
   constructor(
     readonly config: BacktestConfig,
@@ -131,6 +156,10 @@ export class LiveRunner {
       onRefused: (ts, bars, last) =>
         this.note('info', `bars refused: ${bars.map((b) => b.symbol).join(',')} ${iso(ts)} is not after the last bar acted on (${iso(last)})`),
       onBar: (b: Bar, inSession: boolean) => {
+        if (b.ts !== this.groupTs) {
+          this.groupTs = b.ts;
+          this.groupArrivedAt = performance.now();
+        }
         this.see(b, inSession);
         this.barLog.push({ ...b });
       },
@@ -140,14 +169,68 @@ export class LiveRunner {
       beforeBars: o.signals ? (bars) => this.predict(bars) : undefined,
       afterBars: () => this.commit(),
     });
-    this.conn.on('lost', (m: string) => this.note('connection', `gateway: ${m}`));
-    this.conn.on('restored', (m: string) => this.note('connection', `gateway: ${m}`));
-    this.conn.on('dataLost', (m: string) => this.note('connection', `gateway: ${m} (re-subscribing)`));
+    const told = (state: Extract<RunnerEvent, { kind: 'connection' }>['state'], message: string) => this.tell({ kind: 'connection', state, message });
+    this.conn.on('lost', (m: string) => {
+      this.note('connection', `gateway: ${m}`);
+      told('lost', m);
+    });
+    this.conn.on('restored', (m: string) => {
+      this.note('connection', `gateway: ${m}`);
+      told('restored', m);
+    });
+    this.conn.on('dataLost', (m: string) => {
+      this.note('connection', `gateway: ${m} (re-subscribing)`);
+      told('dataLost', m);
+    });
     this.conn.on('replayEnded', (m: string) => this.note('connection', `gateway notice 2900: ${m}; the session ends`));
-    this.conn.on('disconnected', () => this.note('connection', 'gateway connection dropped: reconnecting; decisions wait unsent'));
+    this.conn.on('disconnected', () => {
+      this.reconciled = false;
+      this.note('connection', 'gateway connection dropped: reconnecting; decisions wait unsent');
+      told('disconnected', 'gateway connection dropped');
+    });
     this.conn.on('ready', (again: boolean) => {
+      told('connected', again ? 'reconnected to the gateway' : 'connected to the gateway');
       if (again) void this.afterReconnect();
     });
+  }
+
+  /**
+   * Listens to the session: every commit's journal entries (after they are written and their orders sent) and
+   * every connection change. Returns the unsubscribe. A listener's error is swallowed: the session goes on.
+   */
+  observe(listener: (e: RunnerEvent) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
+  private tell(e: RunnerEvent): void {
+    for (const f of this.observers) {
+      try {
+        f(e);
+      } catch {
+        // an observer's failure must never stop trading
+      }
+    }
+  }
+
+  /** The run's id (the journal's key). */
+  get runId(): string {
+    return this.o.runId;
+  }
+
+  /** The sector of each run symbol ('' when unknown). */
+  get sectors(): readonly string[] {
+    return this.o.sectors ?? this.config.symbols.map(() => '');
+  }
+
+  /** Why trading stopped for good (the journal could not be written), or null. */
+  get failureReason(): string | null {
+    return this.failure?.message ?? null;
+  }
+
+  /** The session's clock: the engine's time (the bars'), else the gateway's, else the wall clock. */
+  now(): EpochMs {
+    return this.eventTime();
   }
 
   /** A line in the journal (and on the console): connection changes, reconciliation findings, notices. */
@@ -273,6 +356,7 @@ export class LiveRunner {
       this.kernel.risk.restoreSafetyState(state.risk);
       this.lastState = JSON.stringify(state);
     }
+    for (const name of state?.paused ?? []) if (this.engine.pause(name)) this.note('control', `strategy ${name} is still paused (restored from the journal)`);
     if (prev.orders.length === 0 && prev.bars.length === 0 && !state) return -Infinity;
     const tripped = this.kernel.risk.tripped;
     this.note(
@@ -308,19 +392,30 @@ export class LiveRunner {
    */
   commit(): Promise<void> {
     if (this.failure) return Promise.resolve();
+    const ordersBefore = this.marks.orders;
     const entries = this.pendingEntries();
+    const writeStart = performance.now();
     try {
       if (entries.length > 0) this.o.journal.write(entries);
     } catch (e) {
       this.fail(e as Error);
       return Promise.resolve();
     }
-    this.broker.drain();
+    const journalWriteMs = performance.now() - writeStart;
+    const sent = this.broker.drain();
+    // bar-to-order latency: the group's first bar in, its orders out (commits of other causes are not counted)
+    if (sent && this.marks.orders > ordersBefore && Number.isFinite(this.groupArrivedAt)) {
+      this.barToOrderMs.push(performance.now() - this.groupArrivedAt);
+      if (this.barToOrderMs.length > LATENCY_SAMPLES) this.barToOrderMs.splice(0, this.barToOrderMs.length - LATENCY_SAMPLES);
+      this.barToOrderCount++;
+    }
+    this.groupArrivedAt = NaN;
     this.o.onCommitted?.();
+    if (entries.length > 0 && this.observers.size > 0) this.tell({ kind: 'committed', entries, journalWriteMs });
     if (this.o.print)
       for (const x of entries) {
         const line = describeEntry(x, this.engine.orders);
-        if (line) this.o.print(line);
+        if (line) this.o.print(line, x);
       }
     return Promise.resolve();
   }
@@ -343,12 +438,12 @@ export class LiveRunner {
       const l = j.logs[m.logs];
       out.push({ t: 'log', runId, seq: m.logs, ts: l.ts, kind: l.kind, message: l.message });
     }
-    const state = JSON.stringify({ risk: this.kernel.risk.safetyState() } satisfies RunnerState, (_k, v) =>
-      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-    );
+    const paused = this.engine.slotNames.filter((n) => this.engine.isPaused(n));
+    const now: RunnerState = paused.length > 0 ? { risk: this.kernel.risk.safetyState(), paused } : { risk: this.kernel.risk.safetyState() };
+    const state = JSON.stringify(now, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
     if (state !== this.lastState) {
       this.lastState = state;
-      out.push({ t: 'state', runId, ts: this.engine.now(), state: { risk: this.kernel.risk.safetyState() } satisfies RunnerState });
+      out.push({ t: 'state', runId, ts: this.engine.now(), state: now });
     }
     return out;
   }
@@ -361,9 +456,67 @@ export class LiveRunner {
     this.failed(e);
   }
 
-  /** The kill switch: the circuit breaker trips (cancels everything, flattens if configured) and blocks new orders. */
-  async kill(reason = 'kill switch'): Promise<void> {
-    this.engine.kill(reason);
+  /**
+   * The kill switch: the circuit breaker trips (cancels everything) and blocks new orders; with `flatten`
+   * every position is closed with market orders through the broker (without it, only if the breaker is
+   * configured to flatten on a trip: a kill never does less than a trip). With `source`, the operator's
+   * command is journaled (kind 'control') with who gave it.
+   */
+  async kill(reason = 'kill switch', o: { flatten?: boolean; source?: string } = {}): Promise<void> {
+    if (o.source) this.note('control', `kill switch by ${o.source}${o.flatten ? ', flattening every position' : ''}: ${reason}`);
+    this.engine.kill(reason, o.flatten ? true : undefined);
+    await this.commit();
+  }
+
+  /** An operator pauses a strategy slot (no onBar, no new orders; its working orders stay), journaled with `source`. */
+  pauseStrategy(name: string, source: string): Promise<void> {
+    return this.pauseOrResume(name, source, true);
+  }
+
+  /** An operator resumes a paused strategy slot, journaled with `source`. */
+  resumeStrategy(name: string, source: string): Promise<void> {
+    return this.pauseOrResume(name, source, false);
+  }
+
+  private async pauseOrResume(name: string, source: string, pause: boolean): Promise<void> {
+    const verb = pause ? 'pause' : 'resume';
+    const names = this.engine.slotNames;
+    if (!names.includes(name)) {
+      const why = `unknown strategy '${name}' (this session runs ${names.join(', ')})`;
+      this.note('control', `${verb} asked by ${source} refused: ${why}`);
+      await this.commit();
+      throw new Error(why);
+    }
+    const was = this.engine.isPaused(name);
+    if (pause) this.engine.pause(name);
+    else this.engine.resume(name);
+    this.note(
+      'control',
+      `strategy ${name} ${pause ? 'paused' : 'resumed'} by ${source}${was === pause ? ` (it was already ${pause ? 'paused' : 'running'})` : ''}`,
+    );
+    await this.commit();
+  }
+
+  /**
+   * An operator cancels a working order at the broker, journaled with `source`. Refuses (throws, and
+   * journals the refusal) an order that is unknown, final, or already being cancelled.
+   */
+  async cancelOrder(orderId: number, source: string): Promise<void> {
+    const order = Number.isSafeInteger(orderId) && orderId > 0 ? this.engine.orders[orderId - 1] : undefined;
+    const why = !order
+      ? `order ${orderId} is unknown (this session has orders 1 to ${this.engine.orders.length})`
+      : order.status === 'PENDING_CANCEL'
+        ? `order ${orderId} is already being cancelled`
+        : !this.engine.openOrders().includes(order)
+          ? `order ${orderId} is already ${order.status}: nothing to cancel`
+          : null;
+    if (why) {
+      this.note('control', `cancel asked by ${source} refused: ${why}`);
+      await this.commit();
+      throw new Error(why);
+    }
+    this.note('control', `order ${orderId} ${order!.side} ${order!.symbol} cancelled by ${source}`);
+    this.engine.cancel(orderId, `cancelled by ${source}`);
     await this.commit();
   }
 
@@ -503,6 +656,7 @@ export class LiveRunner {
       }
     }
     const mismatches = await this.positionMismatches();
+    this.reconciled = mismatches.length === 0 && this.conn.ready;
     for (const m of mismatches) this.riskEvent('reconcile.position', m.broker, m.ours, m.message);
     if (mismatches.length > 0) {
       if ((this.o.onMismatch ?? 'halt') === 'halt')

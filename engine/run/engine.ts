@@ -55,6 +55,10 @@ export class Engine implements BrokerListener, BarSink, Clock {
   private lastFillTs: EpochMs = NaN;
   /** replaying known bars into the strategies (after a restart): no orders, no journal */
   private warming = false;
+  /** slots an operator paused: no onBar, no new orders of their own (working orders stay) */
+  private readonly paused = new Set<number>();
+  /** creating a filled parent's bracket legs: they go even for a paused slot (they protect its position) */
+  private placingLegs = false;
 
   constructor(private readonly o: EngineOptions) {
     this.signals = new SignalBoard(o.symbols.length);
@@ -92,6 +96,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     }
     this.sampleEquity(ts, day);
     for (let i = 0; i < this.contexts.length; i++) {
+      if (this.paused.has(i)) continue;
       const strat = this.o.slots[i].strategy;
       const ctx = this.contexts[i];
       for (let k = 0; k < n; k++) strat.onBar(ctx, bars[k]);
@@ -126,7 +131,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.t = ts + this.o.intervalMs;
     this.warming = warm;
     try {
-      for (const i of slots) for (let k = 0; k < n; k++) this.o.slots[i].strategy.onBar(this.contexts[i], bars[k]);
+      for (const i of slots) if (!this.paused.has(i)) for (let k = 0; k < n; k++) this.o.slots[i].strategy.onBar(this.contexts[i], bars[k]);
     } finally {
       this.warming = false;
     }
@@ -202,6 +207,13 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.orders.push(order);
     this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: '', to: 'NEW', reason: '' });
     this.transition(order, 'RISK_CHECK', '');
+    if (!system && !this.placingLegs && this.paused.has(slot)) {
+      // an operator's pause, not an error: refused without counting towards the breaker
+      const message = `order ${order.id} ${req.side} ${req.symbol} refused: strategy ${this.o.slots[slot].name} is paused`;
+      this.o.journal.riskEvent({ ts: this.t, orderId: order.id, check: 'strategyPaused', value: 0, limit: 0, message });
+      this.transition(order, 'REJECTED', message);
+      return order;
+    }
     const rejection =
       requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
     if (rejection) {
@@ -253,9 +265,38 @@ export class Engine implements BrokerListener, BarSink, Clock {
     return out;
   }
 
-  /** The manual kill switch: trips the breaker (cancel all, optionally flatten, block until reset). */
-  kill(reason?: string): void {
-    this.tripBreaker(this.o.risk.kill(reason));
+  /**
+   * The manual kill switch: trips the breaker (cancel all, block until reset) and flattens every position
+   * if `flatten` says so (default: as the breaker is configured).
+   */
+  kill(reason?: string, flatten?: boolean): void {
+    this.tripBreaker(this.o.risk.kill(reason), flatten);
+  }
+
+  /** The strategy slots' names, in slot order. */
+  get slotNames(): string[] {
+    return this.o.slots.map((s) => s.name);
+  }
+
+  /** Pauses a strategy slot: no onBar calls, no new orders of its own; its working orders stay. False: no slot has that name. */
+  pause(name: string): boolean {
+    const i = this.o.slots.findIndex((s) => s.name === name);
+    if (i < 0) return false;
+    this.paused.add(i);
+    return true;
+  }
+
+  /** Resumes a paused slot (false: no slot has that name). */
+  resume(name: string): boolean {
+    const i = this.o.slots.findIndex((s) => s.name === name);
+    if (i < 0) return false;
+    this.paused.delete(i);
+    return true;
+  }
+
+  isPaused(name: string): boolean {
+    const i = this.o.slots.findIndex((s) => s.name === name);
+    return i >= 0 && this.paused.has(i);
   }
 
   /** Trips the breaker for a reason found outside the engine (reconciliation, the broker); no-op if already tripped. */
@@ -319,10 +360,10 @@ export class Engine implements BrokerListener, BarSink, Clock {
     };
   }
 
-  private tripBreaker(trip: Rejection): void {
+  private tripBreaker(trip: Rejection, flatten = this.o.risk.breaker.flattenOnTrip ?? false): void {
     this.o.journal.riskEvent({ ts: this.t, orderId: 0, ...trip });
     for (const order of [...this.working]) this.o.broker.cancel(order, trip.message);
-    if (!this.o.risk.breaker.flattenOnTrip) return;
+    if (!flatten) return;
     // Flattening orders come from the breaker itself and bypass the (now blocking) pre-trade checks.
     this.portfolio.books.forEach((book, slot) => {
       book.qty.forEach((q, sid) => {
@@ -372,7 +413,13 @@ export class Engine implements BrokerListener, BarSink, Clock {
   onParentFilled(parent: Order): void {
     const slot = this.slotOf(parent);
     for (const leg of parent.pendingChildren) {
-      const child = this.submit(slot, { ...leg, qty: parent.filledQty });
+      this.placingLegs = true;
+      let child: Order;
+      try {
+        child = this.submit(slot, { ...leg, qty: parent.filledQty });
+      } finally {
+        this.placingLegs = false;
+      }
       child.parentId = parent.id;
       // the legs exist from the parent's fill on; the intrabar path is unknown, so they match from the next bar
       child.eligibleFrom = Math.max(child.eligibleFrom, this.lastFillTs + this.o.intervalMs);

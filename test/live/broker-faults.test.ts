@@ -270,6 +270,8 @@ describe('a full disk under the journal', () => {
         '--import',
         path.join(ROOT, 'test/live/broker-faults-full-disk.ts'),
         path.join(ROOT, 'scripts/live.ts'),
+        '--http',
+        '127.0.0.1:0',
         '--gateway',
         `127.0.0.1:${sim.port}`,
         '--lockstep',

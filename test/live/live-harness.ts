@@ -20,6 +20,8 @@ export interface SessionOptions {
   runId?: string;
   sim?: Partial<SimulatorOptions>;
   runner?: Partial<LiveOptions>;
+  /** called once the runner is built, before it starts (listeners that must hear the whole session) */
+  created?: (sim: IbGatewaySimulator, runner: LiveRunner) => void;
   /** called once the runner has started (inject faults, press buttons) */
   during?: (sim: IbGatewaySimulator, runner: LiveRunner) => void | Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function liveSession(series: BarSeries[], cfg: BacktestConfig, slot
     statusEveryMs: 0,
     ...o.runner,
   });
+  o.created?.(sim, runner);
   const decodeErrors: string[] = [];
   runner.conn.api.on(EventName.error, (err: Error, code: number) => {
     if (code === 505) decodeErrors.push(err.message);

@@ -53,6 +53,8 @@ async function exitOf(c: Child, ms: number, what: string): Promise<number | null
 
 function runner(port: number, out: string, symbol: string, extra: string[] = []): Child {
   return start('live.ts', [
+    '--http',
+    '127.0.0.1:0',
     '--gateway',
     `127.0.0.1:${port}`,
     '--lockstep',

@@ -37,6 +37,8 @@ function startRunner(port: number, out: string, extra: string[] = [], lockstep =
     '--import',
     'tsx',
     path.join(ROOT, 'scripts/live.ts'),
+    '--http',
+    '127.0.0.1:0',
     '--gateway',
     `127.0.0.1:${port}`,
     ...(lockstep ? ['--lockstep'] : []),
@@ -236,6 +238,8 @@ describe.skipIf(!sharedAvailable(DIR))('the embedded simulator (no --gateway) ac
     '--import',
     'tsx',
     path.join(ROOT, 'scripts/live.ts'),
+    '--http',
+    '127.0.0.1:0',
     '--paper',
     '--lockstep',
     '--data',
@@ -313,7 +317,7 @@ describe('start-up: flags are checked before connecting, and a stop is honoured 
   it('a client id that is not a number is refused at once, naming the flag', () => {
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--gateway', '127.0.0.1:1', '--paper', '--client-id', 'abc'],
+      ['--import', 'tsx', path.join(ROOT, 'scripts/live.ts'), '--http', 'off', '--gateway', '127.0.0.1:1', '--paper', '--client-id', 'abc'],
       { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
     );
     expect(r.status).toBe(1);

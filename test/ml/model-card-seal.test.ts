@@ -363,6 +363,8 @@ describe('the CLIs refuse an edited card: exit 1, the message on stderr, no stac
       runCli('live.ts', [
         '--paper',
         '--lockstep',
+        '--http',
+        'off',
         '--strategy',
         'ml-signal',
         '--params',

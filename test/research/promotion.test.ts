@@ -63,6 +63,8 @@ describe('npm run promote and the live runner', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/a live account needs a promotion record for sma-cross \{"fast":5,"slow":30\}/);
     const accepted = runCli('live.ts', [
+      '--http',
+      '127.0.0.1:0',
       '--symbols',
       'SPY',
       '--promoted-dir',
