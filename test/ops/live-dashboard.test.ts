@@ -2,7 +2,7 @@
 // IB Gateway simulator over TCP, its LiveOpsSource served by the ops server, the page driven by playwright-core.
 // The page must follow the session (positions, orders, equity), its kill button must trip the switch with the
 // broker agreeing (flattened at the simulator), and it must say it is reconnecting when the server drops its
-// sockets, then re-sync. Screenshots for the README: docs/img/dashboard-*.png.
+// sockets, then re-sync. Its screenshots (build/screenshots/dashboard-*.png) are the README's docs/img ones.
 // Skipped (with a message) when Chromium is absent, unless CI=true, where its absence fails.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ import { config } from '../engine/harness.ts';
 import { liveSession, until } from '../live/live-harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = path.join(ROOT, 'docs/img');
+const SHOTS = path.join(ROOT, 'build/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = process.env.CI === 'true';
