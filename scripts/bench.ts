@@ -1,10 +1,12 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report] [-- --big-bars 20000000]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops] [-- --big-bars 20000000]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
 // universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency;
 // `--only import` the import's peak memory at 1M, 5M and 10M rows; `--only big` a 20M-bar minute backtest through the CLI
 // (neither runs in the default set: together they take several minutes); `--only report` the size of report.html for a
-// synthetic 500-symbol, 20-year report and the time headless Chromium takes to open it (budget: 8 MB, 3 s).
+// synthetic 500-symbol, 20-year report and the time headless Chromium takes to open it (budget: 8 MB, 3 s); `--only ops`
+// the 50-symbol live latency without and with the ops server and 100 WebSocket clients on its stream, and the clients'
+// lag (issue 13's load target; not in the default set either, about 2.5 minutes).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -35,13 +37,14 @@ import { defineFlags, flagHelp, parseFlags } from './lib/flags.ts';
 import { benchImportMemory } from './bench/import-memory.ts';
 import { benchBigRun } from './bench/big-run.ts';
 import { benchReportSize } from './bench/report-size.ts';
+import { type AttachOps, benchOpsLoad } from './bench/ops-load.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
 const FLAGS = defineFlags({
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of lines' },
   runs: { kind: 'integer', default: 5, min: 1, max: 100, help: 'runs per figure (medians are quoted)' },
-  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report'], help: 'one group of figures only' },
+  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops'], help: 'one group of figures only' },
   'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
   'memory-probe': { kind: 'string', hidden: true },
 });
@@ -166,6 +169,7 @@ async function probe(
 async function liveLatency(
   series: BarSeries[],
   dir: string,
+  attach?: AttachOps,
 ): Promise<{ symbols: number; orders: number; p50: number; p95: number; p99: number; max: number; firstOrderP50: number; firstOrderP99: number }> {
   const symbols = series.map((x) => x.symbol);
   const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
@@ -200,11 +204,15 @@ async function liveLatency(
     }
     return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof write;
+  let detach: (() => Promise<void>) | undefined;
   try {
+    // --only ops: the ops server and its clients, set up before the runner starts, taken down after it stops
+    if (attach) detach = await attach(runner);
     await runner.start();
     await sim.finished;
     await runner.stop();
   } finally {
+    await detach?.();
     net.Socket.prototype.write = write;
     await sim.close();
     await journal.close();
@@ -223,6 +231,9 @@ async function liveLatency(
     firstOrderP99: q(firsts, 0.99),
   };
 }
+
+/** Minutes of the --only ops session: the live bench's 50 symbols, half its 200 minutes (6 sessions in about 3 minutes). */
+const OPS_MINUTES = 100;
 
 /** `n` symbols of synthetic minute bars (a seeded random walk, every minute of one session). */
 function syntheticMinutes(n: number, minutes: number): BarSeries[] {
@@ -415,6 +426,28 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-bench-'));
   const store = await openStore(path.join(tmp, 'bench.duckdb'));
   try {
+    if (values.only === 'ops') {
+      const cores = os.availableParallelism();
+      say(
+        `ops load: 50-symbol minute session (${OPS_MINUTES} minutes, lockstep at full speed) without, then with the ops server and 100 WebSocket clients on /api/v1/stream, 3 runs each; clients in this process, ${cores} core${cores === 1 ? '' : 's'} (shared) ...`,
+      );
+      const series = syntheticMinutes(50, OPS_MINUTES);
+      const f = await benchOpsLoad((d, attach) => liveLatency(series, d, attach), tmp, { clients: 100, runs: 3, progress: say });
+      const x = f.median;
+      say(
+        `ops load, medians of 3 runs: bar-to-order latency without clients p50 ${x.without.p50.toFixed(3)} ms, p99 ${x.without.p99.toFixed(3)} ms; with ${f.clients} clients p50 ${x.with.p50.toFixed(3)} ms, p99 ${x.with.p99.toFixed(3)} ms (ratio p50 ${x.p50Ratio.toFixed(2)}x, p99 ${x.p99Ratio.toFixed(2)}x)`,
+      );
+      say(
+        `ops load, clients: ${fmt(x.events)} events each, lag p50 ${x.lagP50.toFixed(2)} ms, p99 ${x.lagP99.toFixed(2)} ms, max ${x.lagMax.toFixed(1)} ms; ${fmt(x.messagesPerSec)} messages/s to all clients; ${f.allDelivered ? 'every client got every event, in order, no gaps' : 'SOME CLIENTS MISSED EVENTS (see the runs above)'}; the session took ${x.sessionSeconds.with.toFixed(1)} s with the clients against ${x.sessionSeconds.without.toFixed(1)} s without (lockstep: the simulator waits for the runner)`,
+      );
+      const worstLag = Math.max(...f.runs.map((r) => r.load.lagMax));
+      const p99s = f.runs.map((r) => r.without.p99);
+      say(
+        `ops load verdict (issue 13: max lag < 1 s, p99 within 10%): max lag ${f.maxLagOk ? 'PASS' : 'FAIL'} (worst ${worstLag.toFixed(1)} ms), p99 ${f.p99Ok ? 'PASS' : 'FAIL'} (${((x.p99Ratio - 1) * 100).toFixed(1)}%), delivery ${f.allDelivered ? 'PASS' : 'FAIL'}; the p99 without clients alone ranged ${Math.min(...p99s).toFixed(1)}-${Math.max(...p99s).toFixed(1)} ms over the runs, on ${cores} shared core${cores === 1 ? '' : 's'} with the clients in the session's process`,
+      );
+      if (values.json) console.log(JSON.stringify({ opsLoad: f, cores, node: process.version }));
+      return;
+    }
     if (values.only === 'live') {
       await importPaths(store, [path.join(SHARED, 'lean-sample/minute/spy')], { interval: '1m' });
       const latency = await liveLatencies(store, tmp);

@@ -135,7 +135,7 @@ export class OpsClient {
   }
 
   private onMessage(raw: unknown): void {
-    let msg: { type?: string; seq?: number; data?: OpsSnapshot; event?: OpsEvent };
+    let msg: { type?: string; seq?: number; data?: OpsSnapshot; events?: OpsEvent[] };
     try {
       msg = JSON.parse(String(raw));
     } catch {
@@ -143,9 +143,9 @@ export class OpsClient {
     }
     if (msg.type === 'snapshot' && msg.data) {
       this.set({ snapshot: msg.data, lastSeq: typeof msg.seq === 'number' ? msg.seq : null, status: 'live', error: null });
-    } else if (msg.type === 'event' && msg.event) {
+    } else if (msg.type === 'events' && Array.isArray(msg.events)) {
       if (this.state.status !== 'live') this.set({ status: 'live' });
-      this.onEvent(msg.event);
+      for (const e of msg.events) this.onEvent(e);
     }
   }
 

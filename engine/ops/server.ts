@@ -26,8 +26,10 @@
 // WebSocket /api/v1/stream[?since=SEQ], server to client (one JSON text message each):
 //   {type: 'snapshot', seq, data: OpsSnapshot}   first, when there is no `since` or it cannot be served; `seq` is the
 //                                                seq of the last event the snapshot already includes
-//   {type: 'event', event: OpsEvent}             every event after that, in seq order without gaps; with `since`,
-//                                                the missed events (seq > since) come first, instead of the snapshot
+//   {type: 'events', events: OpsEvent[]}         every event after that, in seq order without gaps, in batches (the
+//                                                events of one turn of the event loop; at most 1,000 a message when
+//                                                resending); with `since`, the missed events (seq > since) come
+//                                                first, instead of the snapshot
 //   {type: 'pong'}                               the answer to a client's {type: 'ping'}
 // The server also pings every 15 s (protocol ping frames) and drops a client that has not answered the last one. A
 // client whose unsent data exceeds `maxBufferedBytes` (default 8 MiB: a few thousand events, or dozens of snapshots)
@@ -161,13 +163,21 @@ function controlStatus(err: unknown): number {
   return /\b(unknown|not found|no such)\b/i.test(message) ? 404 : 409;
 }
 
-/** The WebSocket message of an event; one whose data cannot be serialised still goes out (no gap in the seqs). */
-function eventText(event: OpsEvent): string {
+/** An event as JSON; one whose data cannot be serialised still goes out (no gap in the seqs). */
+function eventJson(event: OpsEvent): string {
   try {
-    return JSON.stringify({ type: 'event', event });
+    return JSON.stringify(event);
   } catch (err) {
-    return JSON.stringify({ type: 'event', event: { ...event, data: { unserialisable: (err as Error).message } } });
+    return JSON.stringify({ ...event, data: { unserialisable: (err as Error).message } });
   }
+}
+
+/** Events per WebSocket message at most (a resuming client's missed events go in messages of this many). */
+export const MAX_EVENTS_PER_MESSAGE = 1_000;
+
+/** One WebSocket message of consecutive events: `{"type":"events","events":[...]}`. */
+function eventsText(events: readonly OpsEvent[]): string {
+  return `{"type":"events","events":[${events.map(eventJson).join(',')}]}`;
 }
 
 /** The host name of a Host header (lowercase, IPv6 without brackets). */
@@ -333,6 +343,8 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     socket: WebSocket;
     remote: string;
     alive: boolean;
+    /** the last seq this client has (from its snapshot or its missed events): later batches skip up to it */
+    seq: number;
   }
   const clients = new Set<Client>();
   const dropSlow = (c: Client): void => {
@@ -346,15 +358,37 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     if (c.socket.bufferedAmount > maxBuffered) return dropSlow(c);
     c.socket.send(text);
   };
+  // Events go out in batches, one message per client per turn of the event loop: a commit of a 50-symbol session
+  // makes hundreds of events, and a message each would cost every client hundreds of sends.
+  let pending: OpsEvent[] = [];
+  let flushing = false;
+  const flush = (): void => {
+    flushing = false;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    const last = batch[batch.length - 1].seq;
+    let text: string | undefined;
+    for (const c of clients) {
+      if (c.seq >= last) continue;
+      // a client that connected since the batch began has some of it already (its snapshot counted them)
+      const fresh = c.seq >= batch[0].seq ? batch.filter((e) => e.seq > c.seq) : batch;
+      sendTo(c, fresh === batch ? (text ??= eventsText(batch)) : eventsText(fresh));
+      c.seq = last;
+    }
+  };
   const unsubscribeStream = stream.subscribe((event) => {
     if (clients.size === 0) return;
-    const text = eventText(event);
-    for (const c of clients) sendTo(c, text);
+    pending.push(event);
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
   });
   const unsubscribeSource = stream.attach(source);
 
   app.get('/api/v1/stream', { websocket: true }, (socket, req) => {
-    const client: Client = { socket, remote: req.ip, alive: true };
+    const client: Client = { socket, remote: req.ip, alive: true, seq: 0 };
     socket.on('pong', () => {
       client.alive = true;
     });
@@ -376,8 +410,9 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     const since = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
     const missed = since === undefined ? null : stream.since(since);
     try {
-      if (missed) for (const event of missed) socket.send(eventText(event));
+      if (missed) for (let i = 0; i < missed.length; i += MAX_EVENTS_PER_MESSAGE) socket.send(eventsText(missed.slice(i, i + MAX_EVENTS_PER_MESSAGE)));
       else socket.send(JSON.stringify({ type: 'snapshot', seq: stream.lastSeq, data: source.snapshot() }));
+      client.seq = stream.lastSeq;
     } catch (err) {
       log(`ops: WebSocket snapshot failed: ${(err as Error).message}`);
       socket.close(1011, 'snapshot failed');

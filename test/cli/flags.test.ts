@@ -397,7 +397,7 @@ describe('every CLI refuses a bad flag at once, naming it, writing nothing', () 
       expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${script.replace('.ts', '')}`));
     }
     expectRefused(cli('notebooks.ts', [path.join(tmp, 'no-such.ipynb')]), /no-such\.ipynb is not a notebook file \(\.ipynb\)/);
-    expectRefused(cli('bench.ts', ['--only', 'everything']), /--only must be one of ml, live, import, big, report, got 'everything'/);
+    expectRefused(cli('bench.ts', ['--only', 'everything']), /--only must be one of ml, live, import, big, report, ops, got 'everything'/);
   });
 
   it('sweep --cash abc', () => {
@@ -410,7 +410,7 @@ describe('every CLI refuses a bad flag at once, naming it, writing nothing', () 
 
   it('live --cash abc', () => {
     const out = path.join(tmp, 'live-cash');
-    const r = cli('live.ts', ['--paper', '--gateway', '127.0.0.1:1', '--cash', 'abc', '--out', out]);
+    const r = cli('live.ts', ['--paper', '--http', 'off', '--gateway', '127.0.0.1:1', '--cash', 'abc', '--out', out]);
     expectRefused(r, /--cash must be a number, got 'abc'/);
     expect(r.stderr).not.toMatch(/NaN/);
     expect(existsSync(out)).toBe(false);
@@ -418,15 +418,18 @@ describe('every CLI refuses a bad flag at once, naming it, writing nothing', () 
 
   it('live --client-id abc ends within the bound', () => {
     const out = path.join(tmp, 'live-client');
-    const r = cli('live.ts', ['--paper', '--gateway', '127.0.0.1:1', '--client-id', 'abc', '--out', out]);
+    const r = cli('live.ts', ['--paper', '--http', 'off', '--gateway', '127.0.0.1:1', '--client-id', 'abc', '--out', out]);
     expectRefused(r, /--client-id must be a whole number, got 'abc'/);
     expect(existsSync(out)).toBe(false);
   });
 
   it('live --client-id 1e10 and --gateway with a port out of range', () => {
     const out = path.join(tmp, 'live-range');
-    expectRefused(cli('live.ts', ['--paper', '--client-id', '1e10', '--out', out]), /--client-id must be at most 2147483647, got 1e10/);
-    expectRefused(cli('live.ts', ['--paper', '--gateway', '127.0.0.1:99999', '--out', out]), /--gateway port must be at most 65535, got 99999/);
+    expectRefused(cli('live.ts', ['--paper', '--http', 'off', '--client-id', '1e10', '--out', out]), /--client-id must be at most 2147483647, got 1e10/);
+    expectRefused(
+      cli('live.ts', ['--paper', '--http', 'off', '--gateway', '127.0.0.1:99999', '--out', out]),
+      /--gateway port must be at most 65535, got 99999/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 

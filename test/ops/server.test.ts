@@ -138,6 +138,8 @@ class MemorySource implements OpsSource {
 class Client {
   readonly ws: WebSocket;
   readonly messages: any[] = [];
+  /** WebSocket messages received (a batch of events is one) */
+  frames = 0;
   private waiters: (() => void)[] = [];
   closed: { code: number; reason: string } | null = null;
   readonly opened: Promise<void>;
@@ -150,7 +152,11 @@ class Client {
       this.ws.once('unexpected-response', (_req, resp) => rej(new Error(`status ${resp.statusCode}`)));
     });
     this.ws.on('message', (data) => {
-      this.messages.push(JSON.parse(data.toString()));
+      const msg = JSON.parse(data.toString());
+      this.frames++;
+      // a batch of events counts as its events, one message each, as they were sent before batching
+      if (msg.type === 'events') for (const event of msg.events) this.messages.push({ type: 'event', event });
+      else this.messages.push(msg);
       this.wake();
     });
     this.ws.on('close', (code, reason) => {
@@ -462,6 +468,7 @@ describe('the ops server', () => {
     source.emit('fill', { n: 2 });
     source.emit('log', { n: 3 });
     const msgs = await c.count(4);
+    expect(c.frames).toBe(2); // the three events of one turn of the event loop in one message
     expect(msgs.slice(1)).toEqual([
       { type: 'event', event: { seq: base + 1, type: 'bar', ts: 1_700_000_000_000, data: { n: 1 } } },
       { type: 'event', event: { seq: base + 2, type: 'fill', ts: 1_700_000_000_000, data: { n: 2 } } },
@@ -578,7 +585,8 @@ describe('a slow WebSocket client', () => {
       const blob = 'x'.repeat(64 * 1024);
       for (let i = 0; i < 400; i++) {
         source.emit('log', { i, blob });
-        if (i % 20 === 0) await new Promise((res) => setTimeout(res, 5));
+        // a turn of the event loop every two events: batches of 128 kB, half the bound, so only the slow client lags
+        if (i % 2 === 1) await new Promise((res) => setTimeout(res, 1));
       }
       expect(logs.some((l) => l.includes('closed a slow WebSocket client'))).toBe(true);
       const got = await fast.count(401, 20_000);
