@@ -2,10 +2,10 @@
 // Serves a finished live session, read back from its journal (read-only), through the operations API and
 // the dashboard: the same pages as a running session's, with the control endpoints refused (405).
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { openJournalSource } from '../engine/ops/journal-source.ts';
 import { startOpsServer } from '../engine/ops/server.ts';
-import { defineFlags, FlagError, flagHelp, parseFlags, parseNumber } from './lib/flags.ts';
+import { defineFlags, FlagError, flagHelp, parseFlags } from './lib/flags.ts';
+import { DASHBOARD_DIR, parseHttp } from './lib/live-ops.ts';
 import { isMain } from './lib/main.ts';
 
 export const FLAGS = defineFlags({
@@ -19,19 +19,13 @@ Serves a finished live session from its journal: the REST API (/api/v1/...), its
 A replay changes nothing: the control endpoints (kill, reset, pause, cancel) answer 405.
 ${flagHelp(FLAGS, { width: 11 })}`;
 
-/** --http HOST:PORT, checked: the message names the flag. */
-export function parseHttp(raw: string): { host: string; port: number } {
-  const m = /^(.+):(\d+)$/.exec(raw);
-  if (!m || m[1].includes(' ')) throw new FlagError(`--http must be HOST:PORT with a port 0..65535, got '${raw.slice(0, 60)}'`);
-  const host = m[1].replace(/^\[(.*)\]$/, '$1');
-  return { host, port: parseNumber('--http port', m[2], { integer: true, min: 0, max: 65_535 }) };
-}
-
 async function main(): Promise<void> {
   const { values: v } = parseFlags(FLAGS);
   if (v.help) return void console.log(USAGE);
   if (v.journal === undefined) throw new FlagError('--journal is required: the journal.duckdb of a live session (see --help)');
-  const { host, port } = parseHttp(v.http);
+  const http = parseHttp(v.http);
+  if (http === undefined) throw new FlagError('--http off would serve nothing: give HOST:PORT');
+  const { host, port } = http;
   const source = await openJournalSource(v.journal, v.run);
   const server = await startOpsServer({
     source,
@@ -39,7 +33,7 @@ async function main(): Promise<void> {
     port,
     // control is disabled for a replay: the token guards nothing, but the server wants one
     token: randomBytes(24).toString('hex'),
-    dashboardDir: path.resolve('build/dashboard'),
+    dashboardDir: DASHBOARD_DIR,
   });
   const s = source.snapshot();
   console.error(

@@ -14,7 +14,7 @@ import type { Engine } from '../run/engine.ts';
 import { buildKernel, type Kernel } from '../run/kernel.ts';
 import { LiveHistory } from './live-history.ts';
 import { loadSession } from '../journal/session-store.ts';
-import { describeEntry, statusLine } from './session-lines.ts';
+import { describeEntry, maskAccount, statusLine } from './session-lines.ts';
 
 export interface LiveOptions {
   host: string;
@@ -375,12 +375,12 @@ export class LiveRunner {
     const resumed = this.engine.orders.length > 0;
     this.note(
       'info',
-      `account ${a.account}: net liquidation ${money(a.netLiquidation)}, total cash ${money(a.totalCashValue)}, available funds ${money(a.availableFunds)}; capital allotted to ${this.config.strategy}: ${money(this.config.cash)}`,
+      `account ${maskAccount(a.account)}: net liquidation ${money(a.netLiquidation)}, total cash ${money(a.totalCashValue)}, available funds ${money(a.availableFunds)}; capital allotted to ${this.config.strategy}: ${money(this.config.cash)}`,
     );
     // the allotment is checked when a run starts; a resumed run's capital has moved with its own P&L since
     if (!resumed && !(a.netLiquidation >= this.config.cash)) {
       throw new Error(
-        `the account ${a.account} cannot cover the capital allotted: --cash ${this.config.cash} is more than its net liquidation ${Number.isNaN(a.netLiquidation) ? '(not reported)' : money(a.netLiquidation)}; lower --cash`,
+        `the account ${maskAccount(a.account)} cannot cover the capital allotted: --cash ${this.config.cash} is more than its net liquidation ${Number.isNaN(a.netLiquidation) ? '(not reported)' : money(a.netLiquidation)}; lower --cash`,
       );
     }
   }

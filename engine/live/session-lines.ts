@@ -6,6 +6,12 @@ const iso = (ts: EpochMs) => (Number.isFinite(ts) ? `${new Date(ts).toISOString(
 const signed = (q: number) => (q > 0 ? `+${q}` : String(q));
 const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
+/**
+ * An account number as logs show it: its first two and last two characters (DU…67), enough to tell accounts apart
+ * and not the number itself, which logs, the journal's lines and the dashboard must not carry.
+ */
+export const maskAccount = (account: string): string => (account.length <= 4 ? '…' : `${account.slice(0, 2)}…${account.slice(-2)}`);
+
 /** internal steps every order goes through at once: not worth a line of their own */
 const QUIET = new Set(['NEW', 'RISK_CHECK']);
 

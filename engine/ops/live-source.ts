@@ -218,11 +218,15 @@ export class LiveOpsSource implements OpsSource {
   private strategies(): OpsStrategy[] {
     const { engine, config } = this.runner;
     const marks = engine.portfolio.marks;
+    // a run on a model (one per run) has its latest probability per symbol on the engine's signal board
+    const probs = Object.fromEntries(config.symbols.map((sym, sid) => [sym, engine.signals.get(sid)]).filter(([, p]) => Number.isFinite(p)));
+    const signals = Object.keys(probs).length > 0 ? { signals: probs as Record<string, number> } : {};
     return engine.portfolio.books.map((b) => ({
       name: b.name,
       pnl: b.equity(marks) - b.startingCash,
       allocation: ratio(b.startingCash, config.cash),
       paused: engine.isPaused(b.name),
+      ...signals,
     }));
   }
 

@@ -26,6 +26,37 @@ export interface SessionOptions {
   during?: (sim: IbGatewaySimulator, runner: LiveRunner) => void | Promise<void>;
 }
 
+/** 2013-10-07 09:30 New York: where the synthetic minute sessions of the live tests start. */
+export const SESSION_OPEN = Date.parse('2013-10-07T09:30:00-04:00');
+
+/** S00, S01, ... */
+export const numberedSymbols = (n: number): string[] => Array.from({ length: n }, (_, k) => `S${String(k).padStart(2, '0')}`);
+
+/**
+ * Minute bars of `symbols` from SESSION_OPEN: the close of bar i of symbol k is `px(i, k)` (by default a
+ * deterministic zig-zag around 50 + k), open at the close, high and low 0.05 around it, `volume` each.
+ */
+export function zigzagMinutes(
+  symbols: readonly string[],
+  count: number,
+  px: (i: number, k: number) => number = (i, k) => 50 + k + ((i * 7 + k) % 5) * 0.1,
+  volume = 1_000,
+): BarSeries[] {
+  return symbols.map((symbol, k) => {
+    const col = (f: (i: number) => number) => Float64Array.from({ length: count }, (_, i) => f(i));
+    return {
+      symbol,
+      interval: '1m' as const,
+      ts: col((i) => SESSION_OPEN + i * 60_000),
+      open: col((i) => px(i, k)),
+      high: col((i) => px(i, k) + 0.05),
+      low: col((i) => px(i, k) - 0.05),
+      close: col((i) => px(i, k)),
+      volume: col(() => volume),
+    };
+  });
+}
+
 /** Polls `cond` every few ms until it holds (or fails after `ms`, naming `what`). */
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;

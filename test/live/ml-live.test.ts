@@ -19,7 +19,9 @@ import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { config } from '../engine/harness.ts';
-import { fillRow, liveRun, orderRow, tradeRow } from './live-harness.ts';
+import { fillRow, liveRun, liveSession, orderRow, tradeRow } from './live-harness.ts';
+import type { LiveRunner } from '../../engine/live/runner.ts';
+import { LiveOpsSource } from '../../engine/ops/live-source.ts';
 
 // the bundled sample (data/sample): SPY and IBM minute bars 2013-10-04..11, extended hours included
 const SAMPLE = path.join(repoRoot(), 'data/sample/minute');
@@ -79,10 +81,18 @@ describe('ml-signal live (streaming features, one inference per bar) = backtest 
     const series = await loadBars(store, { symbols: SYMBOLS, interval: '1m', from: FROM, to: TO });
     const cfg = mlConfig();
     const bt = runBacktest(series, cfg, buildSlots('ml-signal', params, SYMBOLS), undefined, { signals: await predictHistory(model, series) });
-    const { result: live, logs } = await liveRun(series, cfg, buildSlots('ml-signal', params, SYMBOLS), {
+    let runner!: LiveRunner;
+    const { result: live, logs } = await liveSession(series, cfg, buildSlots('ml-signal', params, SYMBOLS), {
       runId: 'ml-live',
-      signals: new StreamingPredictor(model, SYMBOLS.length),
+      runner: { signals: new StreamingPredictor(model, SYMBOLS.length) },
+      created: (_sim, r) => {
+        runner = r;
+      },
     });
+    // the dashboard's strategy panel shows the model's latest probability per symbol
+    const shown = new LiveOpsSource(runner).snapshot().strategies[0].signals;
+    expect(shown).toEqual(Object.fromEntries(SYMBOLS.map((sym, sid) => [sym, runner.engine.signals.get(sid)])));
+    for (const p of Object.values(shown!)) expect(p > 0 && p < 1).toBe(true);
 
     expect(logs.filter((l) => /prediction failed/.test(l.message))).toEqual([]);
     expect(bt.engine.orders.length).toBeGreaterThan(50);

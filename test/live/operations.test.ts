@@ -10,28 +10,7 @@ import { loadSession } from '../../engine/journal/session-store.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { config } from '../engine/harness.ts';
-import { liveSession, until } from './live-harness.ts';
-
-const MINUTE = 60_000;
-const T0 = Date.parse('2013-10-07T09:30:00-04:00');
-
-/** `n` symbols of minute bars, a deterministic zig-zag around 50 + k. */
-function minutes(n: number, count: number): BarSeries[] {
-  return Array.from({ length: n }, (_, k) => {
-    const col = (f: (i: number) => number) => Float64Array.from({ length: count }, (_, i) => f(i));
-    const px = (i: number) => 50 + k + ((i * 7 + k) % 5) * 0.1;
-    return {
-      symbol: `S${String(k).padStart(2, '0')}`,
-      interval: '1m' as const,
-      ts: col((i) => T0 + i * MINUTE),
-      open: col(px),
-      high: col((i) => px(i) + 0.05),
-      low: col((i) => px(i) - 0.05),
-      close: col(px),
-      volume: col(() => 1_000),
-    };
-  });
-}
+import { liveSession, numberedSymbols, until, zigzagMinutes } from './live-harness.ts';
 
 const cfgFor = (series: BarSeries[], over = {}) =>
   config({
@@ -52,7 +31,7 @@ describe('live operations', () => {
   ])(
     'pacing, $mode: 60 subscriptions and a burst of 60 orders stay under 50 messages/s, none lost, none held longer than pacing needs',
     async ({ speed }) => {
-      const series = minutes(60, 20);
+      const series = zigzagMinutes(numberedSymbols(60), 20);
       // at the close of its fifth bar every symbol gets a resting limit buy well under the market
       const burst: Strategy = {
         onBar: (ctx, bar) => void (ctx.count(bar.sid) === 5 && ctx.submit({ symbol: bar.symbol, side: 'BUY', type: 'LMT', qty: 10, limit: 1, tif: 'GTC' })),
@@ -82,7 +61,7 @@ describe('live operations', () => {
   );
 
   it('two runners with their own client ids trade side by side: order ids are per client, as at IB', async () => {
-    const series = minutes(1, 12);
+    const series = zigzagMinutes(numberedSymbols(1), 12);
     const sim = await IbGatewaySimulator.start({ series, speed: 'max', cash: 1_000_000 });
     const trader = (): Strategy => ({ onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) });
     const journals = [await LiveJournal.open(':memory:'), await LiveJournal.open(':memory:')];
@@ -119,7 +98,7 @@ describe('live operations', () => {
   }, 60_000);
 
   it('capital comes from the account: more than its net liquidation is refused at start, naming both figures', async () => {
-    const series = minutes(1, 3);
+    const series = zigzagMinutes(numberedSymbols(1), 3);
     const sim = await IbGatewaySimulator.start({ series, speed: 'max', cash: 50_000 });
     const journal = await LiveJournal.open(':memory:');
     const runner = new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'idle', strategy: { onBar() {} }, weight: 1 }], {
@@ -143,7 +122,7 @@ describe('live operations', () => {
   }, 30_000);
 
   it('the journal is complete: modifications with before and after, strategy logs, connection and reconciliation lines; every reject printed', async () => {
-    const series = minutes(1, 10);
+    const series = zigzagMinutes(numberedSymbols(1), 10);
     const plan: Strategy = {
       onBar(ctx, bar) {
         const n = ctx.count(bar.sid);
@@ -191,7 +170,7 @@ describe('live operations', () => {
   }, 60_000);
 
   it('closePosition counts a close already on its way: asked twice before the fill, it sends one order', () => {
-    const series = minutes(1, 6);
+    const series = zigzagMinutes(numberedSymbols(1), 6);
     const twice: Strategy = {
       onBar(ctx, bar) {
         const n = ctx.count(bar.sid);
@@ -209,7 +188,7 @@ describe('live operations', () => {
   });
 
   it('bars that go back in time are refused loudly: a restarted run never acts on a bar older than its journal', async () => {
-    const series = minutes(1, 12);
+    const series = zigzagMinutes(numberedSymbols(1), 12);
     const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
     const journal = await LiveJournal.open(':memory:');
     try {

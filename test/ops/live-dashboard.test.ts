@@ -11,14 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Strategy } from '../../engine/core/strategy.ts';
-import type { BarSeries } from '../../engine/core/types.ts';
 import type { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import type { LiveRunner } from '../../engine/live/runner.ts';
 import { LiveOpsSource } from '../../engine/ops/live-source.ts';
 import { type OpsServer, startOpsServer } from '../../engine/ops/server.ts';
 import { buildDashboard } from '../../scripts/build-dashboard.ts';
 import { config } from '../engine/harness.ts';
-import { liveSession, until } from '../live/live-harness.ts';
+import { liveSession, until, zigzagMinutes } from '../live/live-harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, 'build/screenshots');
@@ -28,26 +27,6 @@ const IN_CI = process.env.CI === 'true';
 if (!HAVE_CHROMIUM && !IN_CI) console.warn(`live-dashboard.test: ${CHROMIUM} not found, skipping (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 const TOKEN = 'live-dashboard-test-token-0123456789';
-const MINUTE = 60_000;
-const T0 = Date.parse('2013-10-07T09:30:00-04:00');
-
-/** Two symbols of minute bars drifting up with a zig-zag. */
-function minutes(count: number): BarSeries[] {
-  return ['AAA', 'BBB'].map((symbol, k) => {
-    const px = (i: number) => 40 + 10 * k + i * 0.02 + ((i * 7 + k) % 5) * 0.1;
-    const col = (f: (i: number) => number) => Float64Array.from({ length: count }, (_, i) => f(i));
-    return {
-      symbol,
-      interval: '1m' as const,
-      ts: col((i) => T0 + i * MINUTE),
-      open: col(px),
-      high: col((i) => px(i) + 0.05),
-      low: col((i) => px(i) - 0.05),
-      close: col(px),
-      volume: col(() => 10_000),
-    };
-  });
-}
 
 /** Holds AAA from the first bar, rests a far limit order on BBB, and flips BBB every few bars: always something to show. */
 const trader: Strategy = {
@@ -88,61 +67,66 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard of a live session in Ch
     const errors: string[] = [];
     let serverDown = false;
     try {
-      await liveSession(minutes(90), cfg, [{ name: 'trader', strategy: trader, weight: 1 }], {
-        speed: 120,
-        created: (_sim, runner) => {
-          source = new LiveOpsSource(runner);
+      await liveSession(
+        zigzagMinutes(['AAA', 'BBB'], 90, (i, k) => 40 + 10 * k + i * 0.02 + ((i * 7 + k) % 5) * 0.1, 10_000),
+        cfg,
+        [{ name: 'trader', strategy: trader, weight: 1 }],
+        {
+          speed: 120,
+          created: (_sim, runner) => {
+            source = new LiveOpsSource(runner);
+          },
+          during: async (sim: IbGatewaySimulator, runner: LiveRunner) => {
+            server = await startOpsServer({ source, port: 0, token: TOKEN, dashboardDir });
+            const port = server.port;
+            const page = await (await browser.newContext({ viewport: { width: 1400, height: 1100 } })).newPage();
+            page.on('console', (m) => {
+              if (m.type() !== 'error') return;
+              if (serverDown && /ERR_CONNECTION_REFUSED|WebSocket connection|Failed to load resource|Failed to fetch/.test(m.text())) return;
+              errors.push(m.text());
+            });
+            page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+            await page.goto(`${server.url}/#token=${TOKEN}`);
+            await page.locator('[data-testid="stream-status"]', { hasText: 'Stream live' }).waitFor();
+
+            // the page follows the session: AAA held, the resting limit order listed, the equity curve growing
+            await page.locator('#positions tr[data-symbol="AAA"]').waitFor({ timeout: 30_000 });
+            const rest = runner.engine.orders.find((o) => o.type === 'LMT')!;
+            await page.locator(`#orders tr[data-order-id="${rest.id}"]`).waitFor({ timeout: 30_000 });
+            const points = async () => Number(await page.locator('#equity .chart').getAttribute('data-points'));
+            const before = await points();
+            await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(before + 2);
+            expect(await page.locator('#positions tr[data-symbol="AAA"]').textContent()).toContain('100');
+            await page.screenshot({ path: path.join(SHOTS, 'dashboard-live.png'), fullPage: true });
+
+            // the kill switch, confirmed with flatten: the breaker trips and the simulator ends flat
+            await page.locator('[data-testid="kill"]').click();
+            await page.locator('[data-testid="kill-confirm"]').waitFor();
+            if (!(await page.locator('[data-testid="kill-flatten"]').isChecked())) await page.locator('[data-testid="kill-flatten"]').check();
+            await page.screenshot({ path: path.join(SHOTS, 'dashboard-kill.png'), fullPage: true });
+            await page.locator('[data-testid="kill-confirm-button"]').click();
+            await page.locator('[data-testid="breaker"]', { hasText: 'TRIPPED' }).waitFor({ timeout: 20_000 });
+            await until(() => runner.kernel.risk.tripped !== null, 10_000, 'the breaker to trip');
+            await until(() => sim.account.ledger.qty.every((q) => q === 0), 30_000, 'the simulator to be flat');
+            expect((await runner.broker.positions()).filter((p) => p.qty !== 0)).toEqual([]);
+            await expect.poll(() => page.locator('#positions tr[data-symbol]').count(), { timeout: 20_000 }).toBe(0);
+            expect(runner.journal.logs.some((l) => l.kind === 'control' && /kill/i.test(l.message) && /http \(127\.0\.0\.1\)/.test(l.message))).toBe(true);
+
+            // the server drops its sockets: the page says it is reconnecting, then re-syncs with the session
+            serverDown = true;
+            await server.close();
+            await page.locator('[data-testid="reconnecting"]').waitFor({ timeout: 15_000 });
+            await page.screenshot({ path: path.join(SHOTS, 'dashboard-reconnecting.png'), fullPage: true });
+            server = await startOpsServer({ source, port, token: TOKEN, dashboardDir });
+            await page.locator('[data-testid="reconnecting"]').waitFor({ state: 'detached', timeout: 20_000 });
+            serverDown = false;
+            const now = source.snapshot().equity;
+            const shown = Number((await page.locator('[data-testid="kpi-equity"] .value').textContent())!.replace(/,/g, ''));
+            expect(Math.abs(shown - now)).toBeLessThan(1);
+            await page.locator('[data-testid="breaker"]', { hasText: 'TRIPPED' }).waitFor();
+          },
         },
-        during: async (sim: IbGatewaySimulator, runner: LiveRunner) => {
-          server = await startOpsServer({ source, port: 0, token: TOKEN, dashboardDir });
-          const port = server.port;
-          const page = await (await browser.newContext({ viewport: { width: 1400, height: 1100 } })).newPage();
-          page.on('console', (m) => {
-            if (m.type() !== 'error') return;
-            if (serverDown && /ERR_CONNECTION_REFUSED|WebSocket connection|Failed to load resource|Failed to fetch/.test(m.text())) return;
-            errors.push(m.text());
-          });
-          page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-          await page.goto(`${server.url}/#token=${TOKEN}`);
-          await page.locator('[data-testid="stream-status"]', { hasText: 'Stream live' }).waitFor();
-
-          // the page follows the session: AAA held, the resting limit order listed, the equity curve growing
-          await page.locator('#positions tr[data-symbol="AAA"]').waitFor({ timeout: 30_000 });
-          const rest = runner.engine.orders.find((o) => o.type === 'LMT')!;
-          await page.locator(`#orders tr[data-order-id="${rest.id}"]`).waitFor({ timeout: 30_000 });
-          const points = async () => Number(await page.locator('#equity .chart').getAttribute('data-points'));
-          const before = await points();
-          await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(before + 2);
-          expect(await page.locator('#positions tr[data-symbol="AAA"]').textContent()).toContain('100');
-          await page.screenshot({ path: path.join(SHOTS, 'dashboard-live.png'), fullPage: true });
-
-          // the kill switch, confirmed with flatten: the breaker trips and the simulator ends flat
-          await page.locator('[data-testid="kill"]').click();
-          await page.locator('[data-testid="kill-confirm"]').waitFor();
-          if (!(await page.locator('[data-testid="kill-flatten"]').isChecked())) await page.locator('[data-testid="kill-flatten"]').check();
-          await page.screenshot({ path: path.join(SHOTS, 'dashboard-kill.png'), fullPage: true });
-          await page.locator('[data-testid="kill-confirm-button"]').click();
-          await page.locator('[data-testid="breaker"]', { hasText: 'TRIPPED' }).waitFor({ timeout: 20_000 });
-          await until(() => runner.kernel.risk.tripped !== null, 10_000, 'the breaker to trip');
-          await until(() => sim.account.ledger.qty.every((q) => q === 0), 30_000, 'the simulator to be flat');
-          expect((await runner.broker.positions()).filter((p) => p.qty !== 0)).toEqual([]);
-          await expect.poll(() => page.locator('#positions tr[data-symbol]').count(), { timeout: 20_000 }).toBe(0);
-          expect(runner.journal.logs.some((l) => l.kind === 'control' && /kill/i.test(l.message) && /http \(127\.0\.0\.1\)/.test(l.message))).toBe(true);
-
-          // the server drops its sockets: the page says it is reconnecting, then re-syncs with the session
-          serverDown = true;
-          await server.close();
-          await page.locator('[data-testid="reconnecting"]').waitFor({ timeout: 15_000 });
-          await page.screenshot({ path: path.join(SHOTS, 'dashboard-reconnecting.png'), fullPage: true });
-          server = await startOpsServer({ source, port, token: TOKEN, dashboardDir });
-          await page.locator('[data-testid="reconnecting"]').waitFor({ state: 'detached', timeout: 20_000 });
-          serverDown = false;
-          const now = source.snapshot().equity;
-          const shown = Number((await page.locator('[data-testid="kpi-equity"] .value').textContent())!.replace(/,/g, ''));
-          expect(Math.abs(shown - now)).toBeLessThan(1);
-          await page.locator('[data-testid="breaker"]', { hasText: 'TRIPPED' }).waitFor();
-        },
-      });
+      );
     } finally {
       await server?.close();
       source?.close();

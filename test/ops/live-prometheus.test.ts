@@ -10,37 +10,17 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Strategy } from '../../engine/core/strategy.ts';
-import type { BarSeries } from '../../engine/core/types.ts';
 import type { LiveRunner } from '../../engine/live/runner.ts';
 import { defaultAlertsConfig } from '../../engine/ops/alerts-config.ts';
 import { type LiveOps, startLiveOps } from '../../scripts/lib/live-ops.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { config } from '../engine/harness.ts';
-import { liveSession } from '../live/live-harness.ts';
+import { liveSession, zigzagMinutes } from '../live/live-harness.ts';
 
 const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
 const HAVE = existsSync(PROMETHEUS);
 const IN_CI = process.env.CI === 'true';
 if (!HAVE && !IN_CI) console.warn(`live-prometheus.test: ${PROMETHEUS} not found, skipping (apt-get install prometheus, or set PROMETHEUS_PATH)`);
-
-const T0 = Date.parse('2013-10-07T09:30:00-04:00');
-
-function minutes(count: number): BarSeries[] {
-  return ['AAA', 'BBB'].map((symbol, k) => {
-    const px = (i: number) => 40 + 10 * k + ((i * 7 + k) % 5) * 0.1;
-    const col = (f: (i: number) => number) => Float64Array.from({ length: count }, (_, i) => f(i));
-    return {
-      symbol,
-      interval: '1m' as const,
-      ts: col((i) => T0 + i * 60_000),
-      open: col(px),
-      high: col((i) => px(i) + 0.05),
-      low: col((i) => px(i) - 0.05),
-      close: col(px),
-      volume: col(() => 10_000),
-    };
-  });
-}
 
 const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
 
@@ -73,13 +53,18 @@ describe.skipIf(!HAVE && !IN_CI)("a real Prometheus scrapes a live session's met
     });
     let starting!: Promise<LiveOps>;
     let runner!: LiveRunner;
-    await liveSession(minutes(40), cfg, [{ name: 'flip', strategy: flip, weight: 1 }], {
-      created: (_sim, r) => {
-        runner = r;
-        // as scripts/live.ts does: before the runner starts (the source is built before the first await)
-        starting = startLiveOps(r, { http: { host: '127.0.0.1', port: 0 }, out, alerts: defaultAlertsConfig(), say: () => {} });
+    await liveSession(
+      zigzagMinutes(['AAA', 'BBB'], 40, (i, k) => 40 + 10 * k + ((i * 7 + k) % 5) * 0.1, 10_000),
+      cfg,
+      [{ name: 'flip', strategy: flip, weight: 1 }],
+      {
+        created: (_sim, r) => {
+          runner = r;
+          // as scripts/live.ts does: before the runner starts (the source is built before the first await)
+          starting = startLiveOps(r, { http: { host: '127.0.0.1', port: 0 }, out, alerts: defaultAlertsConfig(), say: () => {} });
+        },
       },
-    });
+    );
     const ops = await starting;
     try {
       const equity = runner.engine.portfolio.equity();
@@ -114,6 +99,11 @@ describe.skipIf(!HAVE && !IN_CI)("a real Prometheus scrapes a live session's met
       expect(seen, `Prometheus never had tradebench_equity:\n${log.slice(-2000)}`).toBeCloseTo(equity, 6);
       expect(await query('tradebench_fills_total')).toBe(runner.journal.fills.length);
       expect(await query('up{job="tradebench"}')).toBe(1);
+      // the account number is in no journal line (the dashboard's activity, the JSON log) and not in the metrics
+      const account = 'DU1234567';
+      expect(runner.journal.logs.some((l) => /^account DU…67: net liquidation/.test(l.message))).toBe(true);
+      expect(runner.journal.logs.filter((l) => l.message.includes(account))).toEqual([]);
+      expect(await (await fetch(`${ops.url}/metrics`)).text()).not.toContain(account);
     } finally {
       await ops.close();
     }

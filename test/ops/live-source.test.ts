@@ -3,7 +3,6 @@
 // group, and the lockstep replay waits for it) so that snapshots and control actions land where the test says.
 import { describe, expect, it } from 'vitest';
 import type { Strategy } from '../../engine/core/strategy.ts';
-import type { BarSeries } from '../../engine/core/types.ts';
 import type { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import type { LiveRunner } from '../../engine/live/runner.ts';
@@ -11,29 +10,9 @@ import { LiveOpsSource, percentiles } from '../../engine/ops/live-source.ts';
 import type { OpsEvent, OpsSnapshot } from '../../engine/ops/types.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { config } from '../engine/harness.ts';
-import { liveSession, until } from '../live/live-harness.ts';
+import { liveSession, numberedSymbols, until, zigzagMinutes } from '../live/live-harness.ts';
 
-const MINUTE = 60_000;
-const T0 = Date.parse('2013-10-07T09:30:00-04:00');
 const HTTP = { via: 'http', remote: '127.0.0.1' };
-
-/** Two symbols of minute bars, a deterministic zig-zag around 50 + k. */
-function minutes(n: number, count: number): BarSeries[] {
-  return Array.from({ length: n }, (_, k) => {
-    const col = (f: (i: number) => number) => Float64Array.from({ length: count }, (_, i) => f(i));
-    const px = (i: number) => 50 + k + ((i * 7 + k) % 5) * 0.1;
-    return {
-      symbol: `S${String(k).padStart(2, '0')}`,
-      interval: '1m' as const,
-      ts: col((i) => T0 + i * MINUTE),
-      open: col(px),
-      high: col((i) => px(i) + 0.05),
-      low: col((i) => px(i) - 0.05),
-      close: col(px),
-      volume: col(() => 1_000),
-    };
-  });
-}
 
 /** Holds the runner before it hands bar group `n` (1-based) to the strategies, until released. */
 class Gates {
@@ -98,7 +77,7 @@ const atSim = (sim: IbGatewaySimulator, symbols: readonly string[]) =>
 
 describe('LiveOpsSource over a live session', () => {
   it('snapshots, ordered events and every control action (pause, cancel, kill with flatten, reset), each journaled with its source', async () => {
-    const series = minutes(2, 30);
+    const series = zigzagMinutes(numberedSymbols(2), 30);
     const cfg = config({
       strategy: 'ops',
       symbols: series.map((s) => s.symbol),
@@ -289,7 +268,7 @@ describe('LiveOpsSource over a live session', () => {
   }, 60_000);
 
   it('a paused strategy stays paused across a restart of the run (the journal keeps it)', async () => {
-    const series = minutes(2, 8);
+    const series = zigzagMinutes(numberedSymbols(2), 8);
     const cfg = config({
       strategy: 'ops',
       symbols: series.map((s) => s.symbol),
