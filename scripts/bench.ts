@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops] [-- --big-bars 20000000]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops|w1] [-- --big-bars 20000000]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
 // universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency;
@@ -6,7 +6,10 @@
 // (neither runs in the default set: together they take several minutes); `--only report` the size of report.html for a
 // synthetic 500-symbol, 20-year report and the time headless Chromium takes to open it (budget: 8 MB, 3 s); `--only ops`
 // the 50-symbol live latency without and with the ops server and 100 WebSocket clients on its stream, and the clients'
-// lag (issue 13's load target; not in the default set either, about 2.5 minutes).
+// lag (issue 13's load target; not in the default set either, about 2.5 minutes); `--only w1` the whole-process figures
+// of issue 14 (also in the default set, about a minute): W1 (sma-cross 10/30, 1% per entry, no costs, the 100-symbol
+// universe from an imported .duckdb) through `npm run backtest` as a child process, its wall time and peak RSS, the
+// CLI's start-up (`--help`), and the 3x3 sweep through `npm run sweep` with 2 workers.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -38,13 +41,14 @@ import { benchImportMemory } from './bench/import-memory.ts';
 import { benchBigRun } from './bench/big-run.ts';
 import { benchReportSize } from './bench/report-size.ts';
 import { type AttachOps, benchOpsLoad } from './bench/ops-load.ts';
+import { benchWholeProcess, type Spread, type WholeProcessFigures } from './bench/whole-process.ts';
 
 const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../shared/data');
 
 const FLAGS = defineFlags({
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of lines' },
   runs: { kind: 'integer', default: 5, min: 1, max: 100, help: 'runs per figure (medians are quoted)' },
-  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops'], help: 'one group of figures only' },
+  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops', 'w1'], help: 'one group of figures only' },
   'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
   'memory-probe': { kind: 'string', hidden: true },
 });
@@ -394,7 +398,54 @@ async function mlBench(series: BarSeries[], universe: string[]) {
   }
 }
 
+/** Issue 14's whole-process figures, printed with their medians and spreads (min..max), and their JSON keys. */
+async function wholeProcess(): Promise<{ figures: WholeProcessFigures; json: Record<string, unknown> }> {
+  const cores = os.availableParallelism();
+  const load = () =>
+    os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
+  say(
+    `whole process (issue 14's W1): ${cores} core${cores === 1 ? '' : 's'}, load average ${load()} (1, 5, 15 min) at start; W1 and start-up ${RUNS} runs each, alternating, the sweep 3 runs ...`,
+  );
+  const f = await benchWholeProcess({ runs: RUNS, sweepRuns: 3, sweepWorkers: 2, progress: say });
+  const range = (x: Spread, d = 0) => `median ${x.median.toFixed(d)} (${x.min.toFixed(d)}..${x.max.toFixed(d)})`;
+  say(
+    `whole process: W1 (sma-cross 10/30, ${fmt(f.bars)} bars of ${f.symbols} symbols, 1% per entry, no costs, ${fmt(f.trades)} trades) via backtest.ts, spawn to exit: ${range(f.w1WholeProcessMs)} ms, peak RSS ${range(f.w1PeakRssMb)} MiB (${f.rssMethod === 'gnu-time' ? '/usr/bin/time -f %M' : "the child's process.resourceUsage().maxRSS"})`,
+  );
+  say(`whole process: start-up (backtest.ts --help): ${range(f.startupMs)} ms`);
+  say(
+    `whole process: sweep.ts, 3x3 grid (fast 5,10,20 x slow 30,50,100), ${f.sweepWorkers} workers: ${range(f.sweepRunsPerSec, 2)} runs/s as it prints them (after loading), ${range(f.sweepWholeProcessRunsPerSec, 2)} runs/s over the whole process`,
+  );
+  say(`whole process: load average at the end ${load()}`);
+  return {
+    figures: f,
+    json: {
+      w1WholeProcessMs: f.w1WholeProcessMs.median,
+      w1PeakRssMb: f.w1PeakRssMb.median,
+      startupMs: f.startupMs.median,
+    },
+  };
+}
+
 async function main() {
+  if (values.only === 'w1') {
+    const w = await wholeProcess();
+    if (values.json)
+      console.log(
+        JSON.stringify({
+          ...w.json,
+          sweepRunsPerSec: { cli: w.figures.sweepRunsPerSec.median },
+          wholeProcess: w.figures,
+          cores: w.figures.cores,
+          loadAvg: w.figures.loadAvg,
+          runs: RUNS,
+          node: process.version,
+        }),
+      );
+    return;
+  }
   if (values.only === 'import') {
     const figures = await benchImportMemory([1_000_000, 5_000_000, 10_000_000]);
     for (const f of figures)
@@ -421,6 +472,8 @@ async function main() {
     if (values.json) console.log(JSON.stringify({ bigRun: f, node: process.version }));
     return;
   }
+  // first, while this process is small and idle: the whole-process figures run in children
+  const whole = values.only === undefined ? await wholeProcess() : undefined;
   const dir = path.join(SHARED, 'sp500-daily/adjusted');
   const universe = readFileSync(path.join(SHARED, 'sp500-daily/bench100.txt'), 'utf8').split(/\s+/).filter(Boolean);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tradebench-bench-'));
@@ -559,7 +612,11 @@ async function main() {
           endToEndBarsPerSec,
           ml,
           liveLatencyMs: latency,
-          sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1 },
+          // cli: issue 14's sweep through scripts/sweep.ts with 2 workers (runs/s as it prints them)
+          sweepRunsPerSec: { workers1: sweep1, workers2: sweep2, speedup: sweep2 / sweep1, cli: whole?.figures.sweepRunsPerSec.median },
+          ...whole?.json,
+          wholeProcess: whole?.figures,
+          cores: os.availableParallelism(),
           loadRowsPerSec,
           importRowsPerSec: imported.rows / importSec,
           minuteBarsPerSec,
