@@ -97,6 +97,11 @@ export class AlertManager {
   private readonly lastNotified = new Map<RuleName, number>();
   private readonly summarized = new Set<number>();
   private readonly calendar = new ExchangeCalendar(NY, US_OPEN_MIN, US_CLOSE_MIN);
+  /**
+   * The same calendar for the wall clock: a calendar caches the day it last read, and the session's clock (a
+   * replay of 2013) and the wall clock alternating on one would reload it on every evaluation.
+   */
+  private readonly wallCalendar = new ExchangeCalendar(NY, US_OPEN_MIN, US_CLOSE_MIN);
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private idleWaiters: (() => void)[] = [];
   private disconnectedSince: number | null = null;
@@ -332,8 +337,9 @@ export class AlertManager {
     if (this.summarized.has(day)) return;
     // bars are stamped at their start, so the session's clock may stop short of 16:00: a live session's wall clock
     // past the close of the same day counts too
-    const past = (t: number) => cal.minuteOfDay(t) >= cal.closeMin(t);
-    const afterClose = past(s.now) || (s.mode === 'live' && cal.day(now) === day && past(now));
+    const wall = this.wallCalendar;
+    const afterClose =
+      cal.minuteOfDay(s.now) >= cal.closeMin(s.now) || (s.mode === 'live' && wall.day(now) === day && wall.minuteOfDay(now) >= wall.closeMin(now));
     if (!afterClose) return;
     this.summarized.add(day);
     const date = new Date(day * 86_400_000).toISOString().slice(0, 10);

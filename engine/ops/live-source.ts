@@ -50,16 +50,25 @@ export class LiveOpsSource implements OpsSource {
   private curveTs: number[] = [];
   private curveEq: number[] = [];
   private readonly unobserve: () => void;
+  /** the events of a runner notification are being told: snapshot() is computed once for all of them */
+  private telling = false;
+  private batchSnapshot: OpsSnapshot | undefined;
+  private readonly batchOrders = new Map<string, OpsPage<OpsOrder>>();
 
   constructor(private readonly runner: LiveRunner) {
     for (const p of runner.journal.equityCurve) this.addPoint(p.ts, p.equity);
     this.unobserve = runner.observe((e) => this.onRunner(e));
+    // a control action changes the state: a snapshot cached for the batch being told is stale after it
+    const acting = <T>(f: () => T): T => {
+      this.forgetBatch();
+      return f();
+    };
     this.control = {
-      kill: (o, source) => runner.kill(o.reason ?? 'kill switch', { flatten: o.flatten, source: describeSource(source) }),
-      resetBreaker: async (source) => runner.resetBreaker(describeSource(source)),
-      pause: (strategy, source) => runner.pauseStrategy(strategy, describeSource(source)),
-      resume: (strategy, source) => runner.resumeStrategy(strategy, describeSource(source)),
-      cancel: (orderId, source) => runner.cancelOrder(orderId, describeSource(source)),
+      kill: (o, source) => acting(() => runner.kill(o.reason ?? 'kill switch', { flatten: o.flatten, source: describeSource(source) })),
+      resetBreaker: async (source) => acting(() => runner.resetBreaker(describeSource(source))),
+      pause: (strategy, source) => acting(() => runner.pauseStrategy(strategy, describeSource(source))),
+      resume: (strategy, source) => acting(() => runner.resumeStrategy(strategy, describeSource(source))),
+      cancel: (orderId, source) => acting(() => runner.cancelOrder(orderId, describeSource(source))),
     };
   }
 
@@ -76,7 +85,18 @@ export class LiveOpsSource implements OpsSource {
 
   // ---- snapshot ---------------------------------------------------------------------------------
 
+  /**
+   * The state now. While the events of one runner notification are being told, the runner's state cannot change
+   * (they are told synchronously), so their listeners share one snapshot (and one page of orders): a commit of a
+   * 50-symbol session makes about 400 events, and the alerts read both on each: with the alerts on, a 200-bar
+   * 50-symbol lockstep session took 38.6 s instead of 3.9 s, and takes 5.8 s with both shared.
+   */
   snapshot(): OpsSnapshot {
+    if (this.telling) return (this.batchSnapshot ??= this.build());
+    return this.build();
+  }
+
+  private build(): OpsSnapshot {
     const r = this.runner;
     const { engine, config, kernel } = r;
     const risk = kernel.risk;
@@ -282,7 +302,12 @@ export class LiveOpsSource implements OpsSource {
   // ---- pages -----------------------------------------------------------------------------------
 
   orders(offset: number, limit: number): OpsPage<OpsOrder> {
-    return page(this.runner.engine.orders, offset, limit, opsOrder);
+    if (!this.telling) return page(this.runner.engine.orders, offset, limit, opsOrder);
+    // while a notification is told, the orders are frozen too: its events' listeners (the alerts' error rate) share pages
+    const key = `${offset}:${limit}`;
+    let p = this.batchOrders.get(key);
+    if (!p) this.batchOrders.set(key, (p = page(this.runner.engine.orders, offset, limit, opsOrder)));
+    return p;
   }
   fills(offset: number, limit: number): OpsPage<OpsFill> {
     return page(this.runner.journal.fills, offset, limit, opsFill);
@@ -312,6 +337,23 @@ export class LiveOpsSource implements OpsSource {
   }
 
   private onRunner(e: RunnerEvent): void {
+    const outer = this.telling;
+    this.telling = true;
+    this.forgetBatch();
+    try {
+      this.tell(e);
+    } finally {
+      this.telling = outer;
+      this.forgetBatch();
+    }
+  }
+
+  private forgetBatch(): void {
+    this.batchSnapshot = undefined;
+    this.batchOrders.clear();
+  }
+
+  private tell(e: RunnerEvent): void {
     const r = this.runner;
     if (e.kind === 'connection') {
       this.emit('connection', r.now(), { state: e.state, message: e.message, connected: r.conn.ready, reconnects: r.conn.reconnects });
