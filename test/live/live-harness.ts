@@ -6,7 +6,9 @@ import type { BarSeries, Fill, Order, Trade } from '../../engine/core/types.ts';
 import { IbGatewaySimulator, type SimulatorOptions } from '../../engine/ib/sim/simulator.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { LiveRunner, type LiveOptions } from '../../engine/live/runner.ts';
+import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import type { BacktestConfig } from '../../engine/run/backtest.ts';
+import { config } from '../engine/harness.ts';
 
 export const orderRow = (o: Order) => [o.submittedAt, o.symbol, o.side, o.qty.kind === 'shares' ? o.qty.shares : 'all-in', o.type, o.status];
 export const fillRow = (f: Fill) => [f.ts, f.symbol, f.qty, f.price, f.commission];
@@ -56,6 +58,19 @@ export function zigzagMinutes(
     };
   });
 }
+
+/** The config of a session over `series` of minute bars: 10 shares an order, IBKR fixed commission, research risk, 1M cash. */
+export const minuteConfig = (series: readonly BarSeries[], over: Partial<BacktestConfig> = {}): BacktestConfig =>
+  config({
+    strategy: 'scripted',
+    symbols: series.map((s) => s.symbol),
+    interval: '1m',
+    sizing: { kind: 'fixed', quantity: 10 },
+    commission: { model: 'ibkr-fixed' },
+    risk: RESEARCH_RISK,
+    cash: 1_000_000,
+    ...over,
+  });
 
 /** Polls `cond` every few ms until it holds (or fails after `ms`, naming `what`). */
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {

@@ -2,27 +2,12 @@
 // account's capital, a complete journal, the lines printed while it runs.
 import { describe, expect, it } from 'vitest';
 import type { Strategy } from '../../engine/core/strategy.ts';
-import type { BarSeries } from '../../engine/core/types.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { LiveRunner } from '../../engine/live/runner.ts';
 import { loadSession } from '../../engine/journal/session-store.ts';
-import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
-import { config } from '../engine/harness.ts';
-import { liveSession, numberedSymbols, until, zigzagMinutes } from './live-harness.ts';
-
-const cfgFor = (series: BarSeries[], over = {}) =>
-  config({
-    strategy: 'scripted',
-    symbols: series.map((s) => s.symbol),
-    interval: '1m',
-    sizing: { kind: 'fixed', quantity: 10 },
-    commission: { model: 'ibkr-fixed' },
-    risk: RESEARCH_RISK,
-    cash: 1_000_000,
-    ...over,
-  });
+import { liveSession, minuteConfig, numberedSymbols, until, zigzagMinutes } from './live-harness.ts';
 
 describe('live operations', () => {
   it.each([
@@ -38,7 +23,7 @@ describe('live operations', () => {
       };
       let decided = NaN;
       let arrived = NaN;
-      const { result, sim } = await liveSession(series, cfgFor(series), [{ name: 'burst', strategy: burst, weight: 1 }], {
+      const { result, sim } = await liveSession(series, minuteConfig(series), [{ name: 'burst', strategy: burst, weight: 1 }], {
         speed,
         // the simulator enforces IB's limit in both modes; in lockstep each step's reqCurrentTime counts too
         sim: { cash: 1_000_000, maxMsgPerSec: 50 },
@@ -68,7 +53,7 @@ describe('live operations', () => {
     const lines: string[] = [];
     const runners = [1, 2].map(
       (clientId, i) =>
-        new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'flip', strategy: trader(), weight: 1 }], {
+        new LiveRunner(minuteConfig(series, { cash: 100_000 }), [{ name: 'flip', strategy: trader(), weight: 1 }], {
           host: '127.0.0.1',
           port: sim.port,
           clientId,
@@ -101,7 +86,7 @@ describe('live operations', () => {
     const series = zigzagMinutes(numberedSymbols(1), 3);
     const sim = await IbGatewaySimulator.start({ series, speed: 'max', cash: 50_000 });
     const journal = await LiveJournal.open(':memory:');
-    const runner = new LiveRunner(cfgFor(series, { cash: 100_000 }), [{ name: 'idle', strategy: { onBar() {} }, weight: 1 }], {
+    const runner = new LiveRunner(minuteConfig(series, { cash: 100_000 }), [{ name: 'idle', strategy: { onBar() {} }, weight: 1 }], {
       host: '127.0.0.1',
       port: sim.port,
       clientId: 1,
@@ -138,7 +123,7 @@ describe('live operations', () => {
     const journal = await LiveJournal.open(':memory:');
     const printed: string[] = [];
     try {
-      const { result } = await liveSession(series, cfgFor(series), [{ name: 'plan', strategy: plan, weight: 1 }], {
+      const { result } = await liveSession(series, minuteConfig(series), [{ name: 'plan', strategy: plan, weight: 1 }], {
         journal,
         runId: 'complete',
         runner: { print: (l) => printed.push(l) },
@@ -182,7 +167,7 @@ describe('live operations', () => {
         }
       },
     };
-    const r = runBacktest(series, cfgFor(series), [{ name: 'twice', strategy: twice, weight: 1 }]);
+    const r = runBacktest(series, minuteConfig(series), [{ name: 'twice', strategy: twice, weight: 1 }]);
     expect(r.engine.orders.map((o) => o.side)).toEqual(['BUY', 'SELL']);
     expect(r.engine.portfolio.position(0)).toBe(0);
   });
@@ -192,11 +177,11 @@ describe('live operations', () => {
     const flip: Strategy = { onBar: (ctx, bar) => void (ctx.position(bar.sid) > 0 ? ctx.closePosition(bar.sid) : ctx.buy(bar.sid)) };
     const journal = await LiveJournal.open(':memory:');
     try {
-      const first = await liveSession(series, cfgFor(series), [{ name: 'flip', strategy: flip, weight: 1 }], { journal, runId: 'rewind' });
+      const first = await liveSession(series, minuteConfig(series), [{ name: 'flip', strategy: flip, weight: 1 }], { journal, runId: 'rewind' });
       const acted = first.result.bars;
       expect(first.result.engine.orders.length).toBeGreaterThan(5);
       // the same run again, against a gateway that replays the same day from its start
-      const second = await liveSession(series, cfgFor(series), [{ name: 'flip', strategy: flip, weight: 1 }], {
+      const second = await liveSession(series, minuteConfig(series), [{ name: 'flip', strategy: flip, weight: 1 }], {
         journal,
         runId: 'rewind',
         runner: { onMismatch: 'warn' },

@@ -1,6 +1,6 @@
 // The live CLI pointed with --gateway at a standalone `npm run ib-sim`: when the simulator's replay ends
 // it says so (notice 2900), and the runner stops as on SIGINT, with its report and journal written.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,16 +12,11 @@ import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { LiveRunner } from '../../engine/live/runner.ts';
 import { config } from '../engine/harness.ts';
-import { ROOT } from '../cli/run-cli.ts';
+import { type StartedCli, startCli } from '../cli/run-cli.ts';
 import { ApiClient } from '../ib/sim/sim-helpers.ts';
 import { until } from './live-harness.ts';
 
-interface Child {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  stdout: () => string;
-  stderr: () => string;
-}
+type Child = StartedCli;
 
 const children = new Set<ChildProcess>();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'replay-end-'));
@@ -31,14 +26,9 @@ afterAll(() => {
 });
 
 function start(script: string, args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stdout: () => out, stderr: () => err };
+  const c = startCli(script, args);
+  children.add(c.child);
+  return c;
 }
 
 const shown = (c: Child) => `\n--- stdout (end) ---\n${c.stdout().slice(-3000)}\n--- stderr (end) ---\n${c.stderr().slice(-3000)}`;

@@ -1,6 +1,6 @@
 // A finished live session read back from its journal: the snapshot at its end, the lists by page, the runs
 // of the file; and `npm run dashboard` serving it read-only.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,11 +11,9 @@ import { writeJournal } from '../../engine/journal/journal-store.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { openJournalSource, REPLAY_REASON } from '../../engine/ops/journal-source.ts';
 import type { OpsSnapshot } from '../../engine/ops/types.ts';
-import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
 import type { BacktestResult } from '../../engine/run/backtest.ts';
-import { ROOT } from '../cli/run-cli.ts';
-import { config } from '../engine/harness.ts';
-import { liveSession, until } from '../live/live-harness.ts';
+import { ROOT, startCli } from '../cli/run-cli.ts';
+import { liveSession, minuteConfig, until } from '../live/live-harness.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2013-10-07T09:30:00-04:00');
@@ -39,15 +37,7 @@ function minutes(n: number, count: number): BarSeries[] {
 }
 
 const series = minutes(2, 12);
-const cfg = config({
-  strategy: 'scripted',
-  symbols: series.map((s) => s.symbol),
-  interval: '1m',
-  sizing: { kind: 'fixed', quantity: 10 },
-  commission: { model: 'ibkr-fixed' },
-  risk: RESEARCH_RISK,
-  cash: 1_000_000,
-});
+const cfg = minuteConfig(series);
 
 /** buys 30 of S0 and 20 of S1, sells 10 of S0 later, leaves a resting limit order, and logs a line */
 const plan: Strategy = {
@@ -206,17 +196,9 @@ afterEach(() => {
 });
 
 function dashboard(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dashboard.ts'), ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stdout: () => out, stderr: () => err };
+  const c = startCli('dashboard.ts', args);
+  children.add(c.child);
+  return c;
 }
 
 describe('npm run dashboard', () => {

@@ -9,8 +9,7 @@ import type { LiveRunner } from '../../engine/live/runner.ts';
 import { LiveOpsSource, percentiles } from '../../engine/ops/live-source.ts';
 import type { OpsEvent, OpsSnapshot } from '../../engine/ops/types.ts';
 import { RESEARCH_RISK } from '../../engine/risk/limits.ts';
-import { config } from '../engine/harness.ts';
-import { liveSession, numberedSymbols, until, zigzagMinutes } from '../live/live-harness.ts';
+import { liveSession, minuteConfig, numberedSymbols, until, zigzagMinutes } from '../live/live-harness.ts';
 
 const HTTP = { via: 'http', remote: '127.0.0.1' };
 
@@ -78,14 +77,9 @@ const atSim = (sim: IbGatewaySimulator, symbols: readonly string[]) =>
 describe('LiveOpsSource over a live session', () => {
   it('snapshots, ordered events and every control action (pause, cancel, kill with flatten, reset), each journaled with its source', async () => {
     const series = zigzagMinutes(numberedSymbols(2), 30);
-    const cfg = config({
+    const cfg = minuteConfig(series, {
       strategy: 'ops',
-      symbols: series.map((s) => s.symbol),
-      interval: '1m',
-      sizing: { kind: 'fixed', quantity: 10 },
-      commission: { model: 'ibkr-fixed' },
       risk: { ...RESEARCH_RISK, limits: { maxLeverage: 1, maxOrdersPerDay: 1_000, maxDrawdownPct: 50 } },
-      cash: 1_000_000,
     });
     const gates = new Gates([5, 9, 13, 17, 20]);
     const journal = await LiveJournal.open(':memory:');
@@ -269,15 +263,7 @@ describe('LiveOpsSource over a live session', () => {
 
   it('a paused strategy stays paused across a restart of the run (the journal keeps it)', async () => {
     const series = zigzagMinutes(numberedSymbols(2), 8);
-    const cfg = config({
-      strategy: 'ops',
-      symbols: series.map((s) => s.symbol),
-      interval: '1m',
-      sizing: { kind: 'fixed', quantity: 10 },
-      commission: { model: 'ibkr-fixed' },
-      risk: RESEARCH_RISK,
-      cash: 1_000_000,
-    });
+    const cfg = minuteConfig(series, { strategy: 'ops' });
     const slots = () => [
       { name: 'hold', strategy: hold, weight: 1 },
       { name: 'flip', strategy: flip, weight: 1 },
