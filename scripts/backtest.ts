@@ -8,7 +8,7 @@ import { predictHistory } from '../engine/ml/predictions.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../engine/run/backtest.ts';
 import { backtestReport } from '../engine/run/backtest-report.ts';
 import { writeJournal } from '../engine/journal/journal-store.ts';
-import { writeRunOutputs } from '../engine/report/index.ts';
+import { REPORT_MODES, writeRunOutputs } from '../engine/report/index.ts';
 import { buildSlots, resolvedParams, strategyHelp } from '../strategies/index.ts';
 import { printSummary, runId } from './lib/cli.ts';
 import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
@@ -24,6 +24,13 @@ export const FLAGS = defineFlags({
   'bracket-tie': { kind: 'choice', choices: ['stop', 'target'], default: 'stop', arg: 'T', help: 'stop (default, worst case) | target' },
   rf: { kind: 'number', default: 0, min: -0.1, max: 1, arg: 'R', help: 'annual risk-free rate for Sharpe/Sortino, a fraction (0.04 = 4%; default 0)' },
   out: { kind: 'string', default: 'out/backtest', arg: 'DIR', help: 'where report.json, report.html and journal.duckdb go (default out/backtest)' },
+  report: {
+    kind: 'choice',
+    choices: REPORT_MODES,
+    default: 'all',
+    arg: 'WHAT',
+    help: 'all (default: report.json and report.html) | json | html | none (the journal only);\na report not written is removed from DIR, so none is left from an earlier run',
+  },
   journal: { kind: 'string', arg: 'FILE', help: 'journal database (default DIR/journal.duckdb)' },
   benchmark: { kind: 'string', arg: 'SYMBOL', help: 'buy-and-hold line in the report (default SPY if in the run, else the first symbol)' },
 });
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
   const files = await writeRunOutputs({
     dir: out,
     report,
+    reports: v.report,
     journal: {
       path: journalPath,
       write: () =>
@@ -133,7 +141,8 @@ async function main(): Promise<void> {
     },
     failure: { elsewhere: 'use --out (and --journal) on another disk', otherFile: 'use --journal with another file' },
   });
-  printSummary(report, { bars: result.bars, seconds, files: [files.json, files.html, journalPath], runId: id });
+  const written = [files.json, files.html, journalPath].filter((f) => f !== undefined);
+  printSummary(report, { bars: result.bars, seconds, files: written, removed: files.removed, runId: id });
   if (inSample) console.error(`warning: ${inSample.message}`);
 }
 

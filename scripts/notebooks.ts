@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../engine/paths.ts';
 import { defineFlags, FlagError, flagHelp, parseFlags } from './lib/flags.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = repoRoot();
 const PYTHON = '/usr/bin/python3'; // Debian's, with nbconvert; the python3 on PATH may be another install
 const OUT = path.join(ROOT, 'build/notebooks');
 /** An executed notebook's size budget: plotly once (1.5 MB packed) and its figures' data. */
@@ -68,8 +68,8 @@ function main(): void {
     console.error(`error: ${PYTHON} has no nbconvert/nbclient: install Debian's Jupyter with apt-get install -y jupyter-nbconvert`);
     process.exit(1);
   }
-  // notebooks import the compiled engine (tslab cannot import .ts specifiers)
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
+  // notebooks import the compiled engine (tslab cannot import .ts specifiers); npm run build's compile step
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts/compile.mjs')], {
     cwd: ROOT,
     encoding: 'utf8',
   });

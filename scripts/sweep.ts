@@ -5,13 +5,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore } from '../engine/data/store.ts';
 import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
 import { MIN_ANNUALISED_PERIODS } from '../engine/metrics/short-run.ts';
-import { runSweep, shareSeries, walkForwardSummary, type SweepResult } from '../engine/research/sweep.ts';
+import { runSweep, shareSeries, siblingModule, startSweepPool, walkForwardSummary, type SweepPool, type SweepResult } from '../engine/research/sweep.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, resolvedParams, strategyHelp } from '../strategies/index.ts';
-import { SWEEP_WORKER } from './lib/sweep-worker.ts';
 import { runId } from './lib/cli.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
-import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag } from './lib/flags.ts';
+import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, type FlagValues } from './lib/flags.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { perShareWarning } from '../engine/data/actions.ts';
 import { sweepInSample } from './lib/model-signals.ts';
@@ -84,9 +83,24 @@ async function main(): Promise<void> {
     return;
   }
   const grid = parseJsonObjectFlag('--grid', v.grid) as Record<string, unknown[]>;
+  const walkForward = v['walk-forward'] ? fromFlag('--walk-forward', v['walk-forward'], parseWalkForward) : undefined;
+  // the worker threads load their modules while this thread loads the bars
+  const pool = startSweepPool(siblingModule('./lib/sweep-worker', import.meta.url), v.workers);
+  try {
+    await sweep(v, grid, walkForward, pool);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function sweep(
+  v: FlagValues<typeof FLAGS>,
+  grid: Record<string, unknown[]>,
+  walkForward: ReturnType<typeof parseWalkForward> | undefined,
+  pool: SweepPool,
+): Promise<void> {
   const interval = v.interval;
   const workers = v.workers;
-  const walkForward = v['walk-forward'] ? fromFlag('--walk-forward', v['walk-forward'], parseWalkForward) : undefined;
   const { commission, slippage, sizing, risk } = runSettingsFlags(v);
   const loaded = await loadRunSeries({ data: v.data, symbols: v.symbols, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices });
   const series = shareSeries(loaded.series);
@@ -111,7 +125,7 @@ async function main(): Promise<void> {
     prices: loaded.prices,
     rfAnnual: 0,
   };
-  // every combination must be valid before any worker starts
+  // every combination must be valid before any run
   const combinations = expandGrid(grid);
   for (const p of combinations) buildSlots(config.strategy, p, symbols);
   // a model strategy swept over bars its model was trained on: one warning for the whole sweep
@@ -138,9 +152,8 @@ async function main(): Promise<void> {
     config,
     grid,
     series,
-    workers,
     walkForward,
-    worker: SWEEP_WORKER,
+    worker: pool,
     onProgress: (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
   });
   if (tty) process.stderr.write('\r\x1b[K');

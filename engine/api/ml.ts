@@ -22,7 +22,7 @@ import { RESEARCH_RISK } from '../risk/limits.ts';
 import { runBacktest, type BacktestConfig, type BacktestResult } from '../run/backtest.ts';
 import { loadRunSeries, parseDay, type RunData, type RunDataOptions } from '../run/run-data.ts';
 import { buildSlots } from '../../strategies/index.ts';
-import { date, frame, num, type DataFrame } from './frame.ts';
+import type { DataFrame } from './frame.ts';
 import { DEFAULT_TZ, dataOptions } from './options.ts';
 
 /**
@@ -292,6 +292,8 @@ export async function train(o: TrainOptions = {}): Promise<Training> {
     { ...e.outOfSample, set: 'test', trainTo: trained.to },
     ...e.walkForward.map((f, i) => ({ ...f, set: `fold ${i + 1}` })),
   ];
+  // danfojs-node only here: npm run train (trainModel) never loads it
+  const { date, frame, num } = await import('./frame.ts');
   const metrics = frame({
     set: rows.map((r) => r.set),
     trainTo: rows.map((r) => date(r.trainTo)),

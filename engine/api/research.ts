@@ -1,8 +1,6 @@
 // tb.bars, tb.sweep, tb.heatmap, tb.compare and tb.promote: the research steps of a notebook.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Piscina } from 'piscina';
 import { ExchangeCalendar } from '../core/calendar.ts';
 import type { InSample } from '../ml/in-sample.ts';
 import { expandGrid, parseWalkForward, type Window } from '../research/grid.ts';
@@ -17,13 +15,23 @@ import {
   type PromotionThresholds,
 } from '../research/promotion.ts';
 import { runSweepTask } from '../research/sweep-run.ts';
-import { shareSeries, sweepTasks, walkForwardSummary, workerExecArgv, type SweepResult } from '../research/sweep.ts';
+import {
+  shareSeries,
+  siblingModule,
+  startSweepPool,
+  sweepTasks,
+  walkForwardSummary,
+  type SweepPool,
+  type SweepResult,
+  type SweepSpec,
+  type SweepTask,
+} from '../research/sweep.ts';
 import { curvesFigure, heatmapFigure, type Figure } from '../report/figures.ts';
 import { loadRunSeries } from '../run/run-data.ts';
 import { strategySources } from '../../strategies/index.ts';
 import { show } from './display.ts';
 import { frame, num, type Column, type DataFrame } from './frame.ts';
-import { dataOptions, resolveStrategy, runConfig, runSettings, type DataOptions, type RunOptions } from './options.ts';
+import { dataOptions, resolveStrategy, runConfig, runSettings, type DataOptions, type ResolvedStrategy, type RunOptions } from './options.ts';
 import type { Result } from './result.ts';
 
 /** Bars of the run's data: date (the bar's start, a Date), symbol, open, high, low, close, volume; symbol by symbol. */
@@ -94,18 +102,9 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
   const strategy = resolveStrategy(o.strategy);
   const walkForward = o.walkForward ? parseWalkForward(o.walkForward) : undefined;
   const settings = runSettings(o);
-  const { options } = await dataOptions(o);
-  const loaded = await loadRunSeries(options);
-  const series = strategy.inline ? loaded.series : shareSeries(loaded.series);
-  const symbols = series.map((s) => s.symbol);
-  const config = runConfig(o, { strategy: strategy.name, params: {}, symbols, settings, data: options, prices: loaded.prices });
-  const { tasks, windows } = sweepTasks({ config, grid: o.grid, series, worker: '', walkForward });
-  for (const p of expandGrid(o.grid)) strategy.buildSlots(strategy.name, p, symbols); // every combination valid before a run
-  let results: SweepResult[];
-  if (strategy.inline) {
-    results = [];
-    for (const t of tasks) results.push(await runSweepTask(t, strategy.buildSlots, strategy.models.signalsFor));
-  } else results = await runPool(tasks, o.workers);
+  // a registered strategy's worker threads load their modules while this thread loads the bars
+  const pool = strategy.inline ? undefined : startSweepPool(SWEEP_WORKER, o.workers);
+  const { loaded, results, windows } = await sweepRuns(o, { strategy, walkForward, settings }, pool).finally(() => pool?.destroy());
   const keys = Object.keys(o.grid);
   const cols: Record<string, Column> = {};
   for (const k of keys) {
@@ -153,23 +152,31 @@ export async function sweep(o: SweepOptions): Promise<SweepFrame> {
   });
 }
 
-/** The sweep's runs on worker threads (piscina), results in task order whatever the worker count. */
-async function runPool(tasks: ReturnType<typeof sweepTasks>['tasks'], workers?: number): Promise<SweepResult[]> {
-  const n = Math.max(1, workers ?? Math.max(1, os.availableParallelism() - 1));
-  const fromSource = import.meta.url.endsWith('.ts');
-  const filename = new URL(`./sweep-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
-  const pool = new Piscina({
-    filename,
-    minThreads: n,
-    maxThreads: n,
-    // from the sources the workers load TypeScript as the main thread does; the compiled package needs nothing
-    execArgv: workerExecArgv(filename),
-  });
-  try {
-    return await Promise.all(tasks.map((t) => pool.run(t) as Promise<SweepResult>));
-  } finally {
-    await pool.destroy();
-  }
+/** The worker module of a registered strategy's sweep (engine/api/sweep-worker.ts, or .js compiled). */
+const SWEEP_WORKER = siblingModule('./sweep-worker', import.meta.url);
+
+/** A sweep's bars and runs: on the pool's worker threads, or in this thread without one (an inline definition). */
+async function sweepRuns(
+  o: SweepOptions,
+  { strategy, walkForward, settings }: { strategy: ResolvedStrategy; walkForward: SweepSpec['walkForward']; settings: ReturnType<typeof runSettings> },
+  pool?: SweepPool,
+) {
+  const { options } = await dataOptions(o);
+  const loaded = await loadRunSeries(options);
+  const series = pool ? shareSeries(loaded.series) : loaded.series;
+  const symbols = series.map((s) => s.symbol);
+  const config = runConfig(o, { strategy: strategy.name, params: {}, symbols, settings, data: options, prices: loaded.prices });
+  const { tasks, windows } = sweepTasks({ config, grid: o.grid, series, walkForward });
+  for (const p of expandGrid(o.grid)) strategy.buildSlots(strategy.name, p, symbols); // every combination valid before a run
+  const results = pool ? await pool.run(tasks) : await runInline(tasks, strategy);
+  return { loaded, results, windows };
+}
+
+/** A sweep's runs in this thread, one after the other (an inline definition cannot be sent to a worker). */
+async function runInline(tasks: SweepTask[], strategy: Pick<ResolvedStrategy, 'buildSlots' | 'models'>): Promise<SweepResult[]> {
+  const results: SweepResult[] = [];
+  for (const t of tasks) results.push(await runSweepTask(t, strategy.buildSlots, strategy.models.signalsFor));
+  return results;
 }
 
 /**
@@ -250,9 +257,8 @@ export async function promote(
   if (result.strategy.inline) {
     // evaluatePromotion's evidence, its walk-forward in this thread (a definition cannot be sent to a worker)
     const grid = Object.fromEntries(Object.entries(result.config.params).map(([k, x]) => [k, [x]]));
-    const { tasks } = sweepTasks({ config: result.config, grid, series: loaded.series, worker: '', walkForward: spans });
-    const runs: SweepResult[] = [];
-    for (const t of tasks) runs.push(await runSweepTask(t, result.strategy.buildSlots, result.strategy.models.signalsFor));
+    const { tasks } = sweepTasks({ config: result.config, grid, series: loaded.series, walkForward: spans });
+    const runs = await runInline(tasks, result.strategy);
     const evidence: PromotionEvidence = {
       sharpe: result.metrics.sharpe,
       maxDrawdown: result.metrics.maxDrawdown,
@@ -278,7 +284,7 @@ export async function promote(
     source: String(result.report.config.data ?? loaded.source),
     buildSlots: result.strategy.buildSlots,
     signalsFor: result.strategy.models.signalsFor,
-    worker: new URL(`./sweep-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href,
+    worker: SWEEP_WORKER,
     workers: o.workers,
     walkForward,
     thresholds: all,

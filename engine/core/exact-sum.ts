@@ -10,6 +10,7 @@ const MAX_PARTIALS = 64;
 export class ExactSum {
   readonly p = new Float64Array(MAX_PARTIALS);
   n = 0;
+  private readonly io = new Float64Array(1);
   /** the plain sum, used only when a value is not finite or an intermediate overflows */
   naive = 0;
   special = false;
@@ -21,6 +22,16 @@ export class ExactSum {
   }
 
   add(x: number): void {
+    this.io[0] = x;
+    this.addAt(this.io, 0);
+  }
+
+  /**
+   * Adds src[i]. The hot paths pass an index, not the value: a double passed to a call that is not inlined
+   * is boxed (a heap allocation per call).
+   */
+  addAt(src: Float64Array, at: number): void {
+    let x = src[at];
     this.naive += x;
     if (this.special) return;
     if (!Number.isFinite(x)) {
@@ -63,6 +74,11 @@ export class ExactSum {
    * unless a partial is below 2^-1010 and loses bits: it could then only decide a tie exactly half-way).
    */
   mean(n: number): number {
+    // kept small so that it inlines: a double returned from a call that is not inlined is boxed (allocated)
+    return !this.special && this.fastMean(n) ? this.out[0] : this.exactMean(n);
+  }
+
+  private exactMean(n: number): number {
     if (this.special) return this.naive / n;
     const s = roundPartials(this.p, this.n);
     let q = s / n;
@@ -100,6 +116,85 @@ export class ExactSum {
     return q;
   }
 
+  /**
+   * mean(n) without the scratch partials, for nearly every window: true with the mean in out[0], false when
+   * it cannot decide (exactMean then does). With s the partials summed from the top until a sum is inexact,
+   * the true residual R = S - q*n (S the exact sum) is (s - qh*n) + (-ql*n) + (S - s): s - qh*n is exact
+   * (Sterbenz: qh*n is within 2^-25 of s), qh*n and ql*n are exact (Veltkamp split, as in residual), and
+   * S - s is the TwoSum error of the last sum plus the partials left over. When each of these sums is exact
+   * (checked with TwoSum), r = R and ties are decided here. Otherwise r adds at most 66 terms and errs by
+   * less than 2^-46 * A (A the sum of their magnitudes), plus 2^-1075 per operation rounding to a
+   * subnormal: the margin 2^-40 * A + 2^-1060 covers that, and as rounding is monotonic and halfUp,
+   * halfDown are doubles, r + margin < halfUp in floating point implies R < halfUp exactly. q is then the
+   * correctly rounded mean, the one exactMean finds.
+   */
+  private fastMean(n: number): boolean {
+    const p = this.p;
+    let k = this.n;
+    if (k === 0 || n === 1 || !(n <= MAX_N)) return false;
+    // s = the partials summed from the top until a sum is inexact; S - s = its error (TwoSum, exact) + the rest
+    let s = p[--k];
+    let err = 0;
+    while (k > 0) {
+      const x = s;
+      const y = p[--k];
+      s = x + y;
+      const yv = s - x;
+      err = x - (s - yv) + (y - yv);
+      if (err !== 0) break;
+    }
+    let q = s / n;
+    const aq = Math.abs(q);
+    if (s === 0 || aq < MIN_Q || !(aq <= MAX_Q)) return false;
+    // err is exactly S - s when adding the partials left over was exact; r below is exact when its two sums are
+    let restExact = true;
+    let a = Math.abs(err);
+    for (let i = 0; i < k; i++) {
+      const e = err + p[i];
+      const ev = e - err;
+      if (err - (e - ev) + (p[i] - ev) !== 0) restExact = false;
+      err = e;
+      a += Math.abs(p[i]);
+    }
+    // q = round(s / n) is within an ulp or two of the true mean: step towards it while the residual says so
+    for (let step = 0; step < 3; step++) {
+      const c = SPLIT * q;
+      const qh = c - (c - q);
+      const ql = q - qh;
+      const t1 = s - qh * n;
+      const t2 = -ql * n;
+      const d = t1 + t2;
+      const r = d + err;
+      const dv = d - t1;
+      const rv = r - d;
+      const exact = restExact && t1 - (d - dv) + (t2 - dv) === 0 && d - (r - rv) + (err - rv) === 0;
+      const margin = exact ? 0 : (a + Math.abs(t1) + Math.abs(t2)) * 2 ** -40 + 2 ** -1060;
+      // the gaps to q's neighbours: its ulp, and half of it towards zero from a power of two
+      f64[0] = q;
+      const top = u32[1 - LO];
+      const ulp = ULP[(top >>> 20) & 0x7ff];
+      const inner = (top & 0xfffff) === 0 && u32[LO] === 0 ? ulp / 2 : ulp;
+      const gapUp = q > 0 ? ulp : inner;
+      const gapDown = q > 0 ? inner : ulp;
+      const halfUp = (gapUp * n) / 2;
+      const halfDown = (gapDown * n) / 2;
+      if (r + margin < halfUp && r - margin > -halfDown) return this.set(q);
+      if (r - margin > halfUp) q += gapUp;
+      else if (r + margin < -halfDown) q -= gapDown;
+      else if (exact)
+        return this.set(isEven(q) ? q : r > 0 ? q + gapUp : q - gapDown); // exactly half-way: ties to even
+      else return false;
+    }
+    return false;
+  }
+
+  /** fastMean's result, in `out` (not returned: see mean) */
+  private set(q: number): true {
+    this.out[0] = q;
+    return true;
+  }
+  private readonly out = new Float64Array(1);
+
   /** (exact sum - q*n - h) rounded once (so its sign is exact), computed in the scratch partials. */
   private residual(q: number, n: number, h: number): number {
     const c = SPLIT * q; // Veltkamp split: q = qh + ql, each at most 26 significant bits, so qh*n, ql*n are exact
@@ -130,6 +225,10 @@ const MIN_Q = 2 ** -1000;
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1; // little-endian: low word first
+
+/** ULP[e]: the gap above a normal double of biased exponent e (2^(e - 1075)) */
+const ULP = new Float64Array(2048);
+for (let e = 1; e < 2047; e++) ULP[e] = 2 ** (e - 1075);
 
 /** The next double after finite nonzero q towards +Infinity (dir 1) or -Infinity (dir -1). */
 function nextAfter(q: number, dir: 1 | -1): number {
@@ -188,6 +287,8 @@ export class RunningWindow {
   i = 0;
   count = 0;
   private readonly acc = new ExactSum();
+  /** the value entering and the one leaving, negated (see ExactSum.addAt) */
+  private readonly io = new Float64Array(2);
   constructor(readonly period: number) {
     this.buf = new Float64Array(period);
   }
@@ -202,8 +303,11 @@ export class RunningWindow {
     if (acc.special || !Number.isFinite(x) || !Number.isFinite(old)) {
       addWindow(this.buf, full ? this.i : 0, this.count, acc);
     } else {
-      acc.add(x);
-      if (full) acc.add(-old);
+      const io = this.io;
+      io[0] = x;
+      io[1] = -old;
+      acc.addAt(io, 0);
+      if (full) acc.addAt(io, 1);
       if (acc.special) addWindow(this.buf, this.i, this.count, acc);
     }
     return this.count === this.period;
@@ -218,7 +322,7 @@ export class RunningWindow {
 function addWindow(buf: Float64Array, start: number, n: number, acc: ExactSum): ExactSum {
   const cap = buf.length;
   acc.reset();
-  for (let i = 0, j = start; i < n; i++, j++) acc.add(buf[j < cap ? j : j - cap]);
+  for (let i = 0, j = start; i < n; i++, j++) acc.addAt(buf, j < cap ? j : j - cap);
   return acc;
 }
 

@@ -1,6 +1,6 @@
 // Loading bars into columnar typed arrays: one counting query sizes the arrays, then the bars
 // stream in DuckDB chunks whose double vectors are copied straight into them.
-import type { DuckDBDataChunk } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { INTERVAL_MS, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
 import { adjustSeries, type CorporateAction, type PriceBasis, type RunPrices, type SeriesWithActions, type StoredFactor } from './actions.ts';
 import { DataError } from './errors.ts';
@@ -30,13 +30,45 @@ const COLUMNS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
 
 export async function loadBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
   try {
-    return await readBars(store, req);
+    const read = await planRead(store, req);
+    if (read.symbols.length === 0) return [];
+    const empty = read.symbols.filter((s) => read.counts.get(s) === 0);
+    if (empty.length > 0 && !req.allowEmpty) {
+      throw new DataError(`no bars for ${empty.join(',')} ${req.interval} ${describeRange(req)}`, { rule: 'empty-range' });
+    }
+    const stmt = await windowStatement(store, read);
+    try {
+      const lo = read.lo ?? 0;
+      const hi = read.hi ?? -1;
+      return await readWindow(stmt, read, lo, hi, read.counts, await priceInfo(store, read.symbols, req));
+    } finally {
+      stmt.destroySync();
+    }
   } catch (e) {
     throw describeReadError(store.path, e as Error); // a damaged file is found as it is read: name it
   }
 }
 
-async function readBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
+/** A read checked and counted: its symbols (upper case, request order), their bar counts and time span. */
+interface PlannedRead {
+  req: LoadRequest;
+  symbols: string[];
+  /** `symbol IN (...)` */
+  list: string;
+  /** the request's bounds as SQL (`true` for none) */
+  inRange: string;
+  counts: Map<string, number>;
+  /** first and last bar start over all symbols (absent: no bars in range) */
+  lo?: number;
+  hi?: number;
+}
+
+/**
+ * Checks a request and counts its bars: an unknown interval or symbol, a symbol asked for twice and a value
+ * out of bounds (unless `lazyBounds`: then checkBounds is the caller's) fail here, before any bar is read (an
+ * empty range is left to the caller).
+ */
+async function planRead(store: Store, req: LoadRequest, opts: { lazyBounds?: boolean } = {}): Promise<PlannedRead> {
   if (!(req.interval in INTERVAL_MS)) {
     throw new DataError(`unknown interval '${req.interval}': use one of ${Object.keys(INTERVAL_MS).join(', ')}`, {
       rule: 'unknown-interval',
@@ -48,26 +80,27 @@ async function readBars(store: Store, req: LoadRequest): Promise<BarSeries[]> {
     if (seen.has(s)) throw new Error(`loadBars: symbol '${s}' is requested twice`);
     seen.add(s);
   }
-  if (symbols.length === 0) return [];
-
   const list = `(${symbols.map(sqlString).join(', ')})`;
-  const iv = sqlString(req.interval);
   const range = [req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '', req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : ''].filter(Boolean);
   const inRange = range.length ? range.join(' AND ') : 'true';
+  const read: PlannedRead = { req, symbols, list, inRange, counts: new Map() };
+  if (symbols.length === 0) return read;
 
+  const where = `"interval" = ${sqlString(req.interval)} AND ${inRange}`;
   const counted = await store.conn.runAndReadAll(`
-SELECT symbol, count(*) FILTER (WHERE "interval" = ${iv} AND ${inRange}) AS n,
-  count(*) FILTER (WHERE "interval" = ${iv} AND ${inRange} AND NOT (${IN_BOUNDS})) AS bad
+SELECT symbol, count(*) FILTER (WHERE ${where}) AS n, min(ts) FILTER (WHERE ${where})::DOUBLE AS lo, max(ts) FILTER (WHERE ${where})::DOUBLE AS hi
 FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
-  const counts = new Map<string, number>();
-  let bad = 0;
   for (const r of counted.getRowObjectsJS()) {
-    counts.set(String(r.symbol), Number(r.n));
-    bad += Number(r.bad);
+    const n = Number(r.n);
+    read.counts.set(String(r.symbol), n);
+    if (n > 0) {
+      read.lo = Math.min(read.lo ?? Number.POSITIVE_INFINITY, Number(r.lo));
+      read.hi = Math.max(read.hi ?? Number.NEGATIVE_INFINITY, Number(r.hi));
+    }
   }
-  if (bad > 0) await outOfBounds(store, `"interval" = ${iv} AND ${inRange} AND symbol IN ${list}`);
+  if (!opts.lazyBounds) await checkBounds(store, read);
 
-  const unknown = symbols.filter((s) => !counts.has(s));
+  const unknown = symbols.filter((s) => !read.counts.has(s));
   if (unknown.length > 0) {
     const names = unknown.map((s) => `'${s}'`).join(', ');
     throw new DataError(
@@ -75,16 +108,35 @@ FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
       { rule: 'unknown-symbol', field: 'symbol' },
     );
   }
-  const empty = symbols.filter((s) => counts.get(s) === 0);
-  if (empty.length > 0 && !req.allowEmpty) {
-    throw new DataError(`no bars for ${empty.join(',')} ${req.interval} ${describeRange(req)}`, { rule: 'empty-range' });
-  }
+  return read;
+}
 
-  const out: BarSeries[] = symbols.map((symbol) => {
-    const n = counts.get(symbol)!;
+/** The bars of one time window ($1 <= ts <= $2) of a planned read, ordered by (symbol, ts): prepared once, run per window. */
+function windowStatement(store: Store, read: PlannedRead): Promise<DuckDBPreparedStatement> {
+  return store.conn.prepare(`
+SELECT ts::DOUBLE AS ts, open, high, low, close, volume
+FROM bars
+WHERE "interval" = ${sqlString(read.req.interval)} AND ${read.inRange} AND symbol IN ${read.list} AND ts BETWEEN $1 AND $2
+ORDER BY symbol, ts`);
+}
+
+/**
+ * Reads the window [from, to] into new typed arrays, one series per symbol in request order, sized by
+ * `counts` (the window's bars per symbol: they must match what the statement returns).
+ */
+async function readWindow(
+  stmt: DuckDBPreparedStatement,
+  read: PlannedRead,
+  from: number,
+  to: number,
+  counts: Map<string, number>,
+  info: PriceInfo | undefined,
+): Promise<BarSeries[]> {
+  const out: BarSeries[] = read.symbols.map((symbol) => {
+    const n = counts.get(symbol) ?? 0;
     return {
       symbol,
-      interval: req.interval,
+      interval: read.req.interval,
       ts: new Float64Array(n),
       open: new Float64Array(n),
       high: new Float64Array(n),
@@ -93,55 +145,58 @@ FROM bars WHERE symbol IN ${list} GROUP BY symbol`);
       volume: new Float64Array(n),
     };
   });
-
   // Rows come ordered by (symbol, ts). The counts say how many rows each symbol has, so the
   // symbols in that same order cut the stream into series without reading the symbol column.
-  const segments = symbols
-    .map((symbol, sid) => ({ symbol, sid, n: counts.get(symbol)! }))
+  const segments = read.symbols
+    .map((symbol, sid) => ({ symbol, sid, n: counts.get(symbol) ?? 0 }))
     .filter((x) => x.n > 0)
     .sort((x, y) => (x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : 0));
-  const result = await store.conn.stream(`
-SELECT ts::DOUBLE AS ts, open, high, low, close, volume
-FROM bars
-WHERE "interval" = ${iv} AND ${inRange} AND symbol IN ${list}
-ORDER BY symbol, ts`);
-  let seg = 0;
-  let filled = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const n = chunk.rowCount;
-    const cols = COLUMNS.map((_, c) => doubles(chunk, c));
-    // A chunk can span symbols: copy it segment by segment.
-    let start = 0;
-    while (start < n) {
-      const { sid, n: total } = segments[seg]!;
-      const end = Math.min(n, start + total - filled);
-      const series = out[sid]!;
-      for (let c = 0; c < COLUMNS.length; c++) {
-        series[COLUMNS[c]!].set(start === 0 && end === n ? cols[c]! : cols[c]!.subarray(start, end), filled);
-      }
-      filled += end - start;
-      start = end;
-      if (filled === total) {
-        seg++;
-        filled = 0;
+  if (segments.length > 0) {
+    stmt.bindBigInt(1, BigInt(from));
+    stmt.bindBigInt(2, BigInt(to));
+    const result = await stmt.stream();
+    let seg = 0;
+    let filled = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      const cols = COLUMNS.map((_, c) => doubles(chunk, c));
+      // A chunk can span symbols: copy it segment by segment.
+      let start = 0;
+      while (start < n) {
+        const { sid, n: total } = segments[seg]!;
+        const end = Math.min(n, start + total - filled);
+        const series = out[sid]!;
+        for (let c = 0; c < COLUMNS.length; c++) {
+          series[COLUMNS[c]!].set(start === 0 && end === n ? cols[c]! : cols[c]!.subarray(start, end), filled);
+        }
+        filled += end - start;
+        start = end;
+        if (filled === total) {
+          seg++;
+          filled = 0;
+        }
       }
     }
   }
-  if (req.prices === 'raw' || req.prices === 'adjusted') {
-    const info = await readPriceInfo(store, symbols, req.interval);
+  if (info) {
     for (const s of out) {
       if (info.basis.get(s.symbol) !== 'raw') continue;
       const factors = info.factors.get(s.symbol) ?? [];
       const tz = info.tz.get(s.symbol) ?? 'America/New_York';
-      if (req.prices === 'raw') {
+      if (read.req.prices === 'raw') {
         (s as SeriesWithActions).actions = info.actions.get(s.symbol) ?? [];
         (s as SeriesWithActions).adjustment = { factors, tz };
-      } else adjustSeries(s, factors, req.interval === '1d', tz);
+      } else adjustSeries(s, factors, read.req.interval === '1d', tz);
     }
   }
   return out;
+}
+
+/** What raw or adjusted prices need of the store (read once per load, not per window). */
+async function priceInfo(store: Store, symbols: string[], req: LoadRequest): Promise<PriceInfo | undefined> {
+  return req.prices === 'raw' || req.prices === 'adjusted' ? readPriceInfo(store, symbols, req.interval) : undefined;
 }
 
 /** What the store says about the prices of some symbols: basis, factor rows, corporate actions, time zone. */
@@ -225,11 +280,14 @@ const IN_BOUNDS = [
   `ts >= ${BOUNDS.minTime} AND ts < ${BOUNDS.maxTime}`,
 ].join(' AND ');
 
-async function outOfBounds(store: Store, where: string): Promise<never> {
+// As a filter rather than a count, so that DuckDB skips the blocks whose statistics are within bounds.
+async function checkBounds(store: Store, read: PlannedRead): Promise<void> {
   const r = await store.conn.runAndReadAll(`
 SELECT symbol, "interval", ts::DOUBLE AS ts, open, high, low, close, volume FROM bars
-WHERE ${where} AND NOT (${IN_BOUNDS}) ORDER BY symbol, ts LIMIT 1`);
-  const row = r.getRowObjectsJS()[0]!;
+WHERE "interval" = ${sqlString(read.req.interval)} AND ${read.inRange} AND symbol IN ${read.list} AND NOT (${IN_BOUNDS})
+ORDER BY symbol, ts LIMIT 1`);
+  const row = r.getRowObjectsJS()[0];
+  if (!row) return;
   const ts = Number(row.ts);
   const when = ts >= -8.64e15 && ts <= 8.64e15 ? new Date(ts).toISOString() : `ts ${ts}`;
   const field = ['open', 'high', 'low', 'close', 'volume'].find((f) => {
@@ -246,44 +304,88 @@ WHERE ${where} AND NOT (${IN_BOUNDS}) ORDER BY symbol, ts LIMIT 1`);
   );
 }
 
+/** Bars in time windows: `next()` gives each window in time order, then null. */
+export interface BarWindows {
+  /** how many windows `next()` gives before null */
+  readonly windows: number;
+  next(): Promise<BarSeries[] | null>;
+}
+
 /**
- * The bars of `req` in time windows of about `targetRows` rows (all symbols together), loaded one
- * window at a time, so a backtest over any length of history holds one window in memory. Unknown
- * symbols and an empty range fail before the first window, as in loadBars.
+ * The bars a window holds by default: 4 MiB of them (48 bytes a bar), so that a window's arrays stay in cache
+ * and DuckDB sorts it within the small memory a run gives it (run-data.ts); smaller windows cost more queries.
  */
-export async function chunkBars(store: Store, req: LoadRequest, targetRows = 250_000): Promise<{ next(): Promise<BarSeries[] | null> }> {
-  const symbols = req.symbols.map((s) => s.trim().toUpperCase());
-  const list = `(${symbols.map(sqlString).join(', ')})`;
-  const range = [req.from !== undefined ? `ts >= ${Math.ceil(req.from)}` : '', req.to !== undefined ? `ts <= ${Math.floor(req.to)}` : ''].filter(Boolean);
-  const r = await store.conn
-    .runAndReadAll(`
-SELECT symbol, count(*) AS n, min(ts)::DOUBLE AS lo, max(ts)::DOUBLE AS hi FROM bars
-WHERE "interval" = ${sqlString(req.interval)} AND symbol IN ${list} ${range.map((x) => `AND ${x}`).join(' ')} GROUP BY symbol`)
-    .catch((e: Error) => {
-      throw describeReadError(store.path, e);
-    });
-  const rows = r.getRowObjectsJS().map((x) => ({ symbol: String(x.symbol), n: Number(x.n), lo: Number(x.lo), hi: Number(x.hi) }));
-  const found = new Set(rows.map((x) => x.symbol));
-  const unknownOrEmpty = symbols.filter((s) => !found.has(s));
-  if (unknownOrEmpty.length > 0) {
-    await loadBars(store, req); // throws the precise error: unknown symbol or empty range
-    throw new Error(`no bars for ${unknownOrEmpty.join(',')}`);
+export const WINDOW_ROWS = Math.floor((4 * 2 ** 20) / (COLUMNS.length * Float64Array.BYTES_PER_ELEMENT));
+const BUCKETS_PER_WINDOW = 16;
+
+/**
+ * The bars of `req` in time windows of at most `targetRows` rows (all symbols together), loaded one
+ * window at a time, so a backtest over any length of history holds one window in memory. Unknown
+ * symbols and an empty range fail at once, values out of bounds as the first window is read (with
+ * loadBars's errors). Two queries size every window up front; one prepared statement reads them.
+ */
+export async function chunkBars(store: Store, req: LoadRequest, targetRows = WINDOW_ROWS): Promise<BarWindows> {
+  try {
+    // values out of bounds fail as the first window is read, after a run has printed its configuration
+    const read = await planRead(store, req, { lazyBounds: true });
+    if (read.symbols.length === 0) throw new Error('chunkBars: no symbols requested');
+    const empty = read.symbols.filter((s) => read.counts.get(s) === 0);
+    if (empty.length > 0) throw new DataError(`no bars for ${empty.join(',')} ${req.interval} ${describeRange(req)}`, { rule: 'empty-range' });
+    const lo = read.lo!;
+    const hi = read.hi!;
+    const where = `"interval" = ${sqlString(req.interval)} AND ${read.inRange} AND symbol IN ${read.list}`;
+    // Windows of at most targetRows bars (unless one bucket alone holds more), however unevenly the bars spread
+    // over time: the span is cut into equal buckets, BUCKETS_PER_WINDOW per window were the bars even, and runs
+    // of consecutive buckets make the windows.
+    const total = [...read.counts.values()].reduce((a, n) => a + n, 0);
+    const buckets = Math.max(1, Math.ceil(total / targetRows)) * BUCKETS_PER_WINDOW;
+    const width = Math.floor((hi - lo) / buckets) + 1;
+    const bucket = `((ts - (${lo})) // ${width})::INTEGER`;
+    const perBucket = new Float64Array(buckets);
+    const byBucket = (await store.conn.runAndReadAll(`SELECT ${bucket} AS b, count(*)::DOUBLE AS n FROM bars WHERE ${where} GROUP BY ALL`)).getColumnsJS();
+    for (let i = 0; i < byBucket[0]!.length; i++) perBucket[Number(byBucket[0]![i])] = Number(byBucket[1]![i]);
+    const windowOf = new Int32Array(buckets).fill(-1);
+    const spans: { from: number; to: number }[] = [];
+    for (let b = 0, rows = 0; b < buckets; b++) {
+      if (perBucket[b] === 0) continue;
+      if (spans.length === 0 || rows + perBucket[b]! > targetRows) {
+        spans.push({ from: lo + b * width, to: 0 });
+        rows = 0;
+      }
+      rows += perBucket[b]!;
+      spans[spans.length - 1]!.to = Math.min(lo + (b + 1) * width - 1, hi);
+      windowOf[b] = spans.length - 1;
+    }
+    // the bars of each symbol in each window
+    const perWindow = spans.map(() => new Map<string, number>());
+    const byWindow = (
+      await store.conn.runAndReadAll(
+        `SELECT symbol, ([${windowOf.join(',')}])[${bucket} + 1] AS w, count(*)::DOUBLE AS n FROM bars WHERE ${where} GROUP BY ALL`,
+      )
+    ).getColumnsJS();
+    for (let i = 0; i < byWindow[0]!.length; i++) perWindow[Number(byWindow[1]![i])]!.set(String(byWindow[0]![i]), Number(byWindow[2]![i]));
+    const info = await priceInfo(store, read.symbols, req);
+    const stmt = await windowStatement(store, read);
+    const windows = spans.length;
+    let w = 0;
+    return {
+      windows,
+      async next() {
+        if (w >= windows) return null;
+        try {
+          if (w === 0) await checkBounds(store, read);
+          return await readWindow(stmt, read, spans[w]!.from, spans[w]!.to, perWindow[w]!, info);
+        } catch (e) {
+          throw describeReadError(store.path, e as Error);
+        } finally {
+          // done with DuckDB once the last window is read: the caller may close the store before replaying it
+          if (++w === windows) stmt.destroySync();
+        }
+      },
+    };
+  } catch (e) {
+    throw describeReadError(store.path, e as Error);
   }
-  const total = rows.reduce((a, x) => a + x.n, 0);
-  const lo = Math.min(...rows.map((x) => x.lo));
-  const hi = Math.max(...rows.map((x) => x.hi));
-  const windows = Math.max(1, Math.ceil(total / targetRows));
-  const width = Math.floor((hi - lo) / windows) + 1;
-  let start = lo;
-  return {
-    async next() {
-      if (start > hi) return null;
-      const end = Math.min(start + width - 1, hi);
-      const chunk = await loadBars(store, { ...req, from: start, to: end, allowEmpty: true });
-      start = end + 1;
-      return chunk;
-    },
-  };
 }
 
 /** Every chunk joined into one series per symbol (for work that needs whole histories, such as model features). */

@@ -5,7 +5,9 @@ export type OrderBasics = Pick<Order, 'id' | 'strategy' | 'symbol' | 'sid' | 'si
 
 /** A new order created at `at`, with the given fields over the defaults. */
 export function newOrder(at: EpochMs, o: OrderBasics): Order {
-  return {
+  // Every field in one literal (keys in the order `{ ...defaults, ...o }` gave them), then the given fields
+  // over it: an object spread of o built each order property by property, about a microsecond an order.
+  const order: Order = {
     limit: NaN,
     stop: NaN,
     trailingPercent: 0,
@@ -25,6 +27,13 @@ export function newOrder(at: EpochMs, o: OrderBasics): Order {
     firstBarDay: NaN,
     pendingChildren: [],
     reason: '',
-    ...o,
+    id: o.id,
+    strategy: o.strategy,
+    symbol: o.symbol,
+    sid: o.sid,
+    side: o.side,
+    type: o.type,
+    qty: o.qty,
   };
+  return Object.assign(order, o);
 }

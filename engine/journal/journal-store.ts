@@ -1,6 +1,7 @@
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Order } from '../core/types.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
+import { appendColumns, type Columns } from './column-append.ts';
 import type { MemoryJournal } from './journal.ts';
 
 /**
@@ -29,6 +30,56 @@ CREATE TABLE IF NOT EXISTS journal_meta (key VARCHAR, value BIGINT);
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
 
+/** How writeJournal writes each table's columns (see ColumnKind): the same columns, in the order of JOURNAL_DDL. */
+const RUNS: Columns = { run_id: 'text', kind: 'text', strategy: 'text', config: 'text', bars: 'bigint', final_equity: 'double' };
+const ORDERS: Columns = {
+  run_id: 'text',
+  order_id: 'int',
+  strategy: 'text',
+  symbol: 'text',
+  side: 'text',
+  type: 'text',
+  qty: 'finite',
+  all_in: 'bool',
+  limit_price: 'finite',
+  stop_price: 'finite',
+  tif: 'text',
+  status: 'text',
+  submitted_at: 'bigint',
+  filled_qty: 'double',
+  avg_fill_price: 'double',
+  commission: 'double',
+  parent_id: 'int',
+  oca_group: 'text',
+  tag: 'text',
+  reason: 'text',
+};
+const ORDER_EVENTS: Columns = { run_id: 'text', seq: 'int', ts: 'bigint', order_id: 'int', from_status: 'text', to_status: 'text', reason: 'text' };
+const FILLS: Columns = {
+  run_id: 'text',
+  seq: 'int',
+  exec_id: 'text',
+  order_id: 'int',
+  strategy: 'text',
+  symbol: 'text',
+  ts: 'bigint',
+  qty: 'double',
+  price: 'double',
+  commission: 'double',
+};
+const RISK_EVENTS: Columns = {
+  run_id: 'text',
+  seq: 'int',
+  ts: 'bigint',
+  order_id: 'int',
+  check_name: 'text',
+  value: 'finite',
+  limit_value: 'finite',
+  message: 'text',
+};
+const EQUITY: Columns = { run_id: 'text', ts: 'bigint', equity: 'double', cash: 'double', gross: 'double' };
+const POSITIONS: Columns = { run_id: 'text', strategy: 'text', symbol: 'text', qty: 'double', avg_cost: 'double', last_price: 'double' };
+
 export interface RunRecord {
   runId: string;
   kind: 'backtest' | 'live';
@@ -53,49 +104,88 @@ export async function writeJournal(
   await conn.run('BEGIN TRANSACTION');
   try {
     for (const t of TABLES) await conn.run(`DELETE FROM ${t} WHERE run_id = $1`, [run.runId]);
-    await appendRows(conn, 'runs', [run], (a, r) => {
-      a.appendVarchar(r.runId);
-      a.appendVarchar(r.kind);
-      a.appendVarchar(r.strategy);
-      a.appendVarchar(JSON.stringify(r.config));
-      a.appendBigInt(BigInt(r.bars));
-      a.appendDouble(r.finalEquity);
+    const id = run.runId;
+    await appendColumns(conn, 'runs', RUNS, [run], (w, r) => {
+      w.text(r.runId);
+      w.text(r.kind);
+      w.text(r.strategy);
+      w.text(JSON.stringify(r.config));
+      w.bigint(r.bars);
+      w.double(r.finalEquity);
     });
-    await appendRows(conn, 'orders', orders, (a, o) => {
-      a.appendVarchar(run.runId);
-      a.appendInteger(o.id);
-      a.appendVarchar(o.strategy);
-      a.appendVarchar(o.symbol);
-      a.appendVarchar(o.side);
-      a.appendVarchar(o.type);
-      double(a, o.qty.kind === 'shares' ? o.qty.shares : NaN);
-      a.appendBoolean(o.qty.kind === 'all-in');
-      double(a, o.limit);
-      double(a, o.stop);
-      a.appendVarchar(o.tif);
-      a.appendVarchar(o.status);
-      a.appendBigInt(BigInt(o.submittedAt));
-      a.appendDouble(o.filledQty);
-      a.appendDouble(o.avgFillPrice);
-      a.appendDouble(o.commission);
-      a.appendInteger(o.parentId);
-      a.appendVarchar(o.ocaGroup);
-      a.appendVarchar(o.tag);
-      a.appendVarchar(o.reason);
+    await appendColumns(conn, 'orders', ORDERS, orders, (w, o) => {
+      w.text(id);
+      w.int(o.id);
+      w.text(o.strategy);
+      w.text(o.symbol);
+      w.text(o.side);
+      w.text(o.type);
+      w.finite(o.qty.kind === 'shares' ? o.qty.shares : NaN);
+      w.bool(o.qty.kind === 'all-in');
+      w.finite(o.limit);
+      w.finite(o.stop);
+      w.text(o.tif);
+      w.text(o.status);
+      w.bigint(o.submittedAt);
+      w.double(o.filledQty);
+      w.double(o.avgFillPrice);
+      w.double(o.commission);
+      w.int(o.parentId);
+      w.text(o.ocaGroup);
+      w.text(o.tag);
+      w.text(o.reason);
     });
-    await appendEvents(conn, run.runId, journal, { orderEvents: 0, fills: 0, riskEvents: 0, equity: 0 });
+    // seq is the record's index in its list (live sessions number their write-ahead records the same way)
+    await appendColumns(conn, 'order_events', ORDER_EVENTS, journal.orderEvents, (w, e, k) => {
+      w.text(id);
+      w.int(k);
+      w.bigint(e.ts);
+      w.int(e.orderId);
+      w.text(e.from);
+      w.text(e.to);
+      w.text(e.reason);
+    });
+    await appendColumns(conn, 'fills', FILLS, journal.fills, (w, f, k) => {
+      w.text(id);
+      w.int(k);
+      w.text(f.execId);
+      w.int(f.orderId);
+      w.text(f.strategy);
+      w.text(f.symbol);
+      w.bigint(f.ts);
+      w.double(f.qty);
+      w.double(f.price);
+      w.double(f.commission);
+    });
+    await appendColumns(conn, 'risk_events', RISK_EVENTS, journal.riskEvents, (w, e, k) => {
+      w.text(id);
+      w.int(k);
+      w.bigint(e.ts);
+      w.int(e.orderId);
+      w.text(e.check);
+      w.finite(e.value);
+      w.finite(e.limit);
+      w.text(e.message);
+    });
+    await appendColumns(conn, 'equity', EQUITY, journal.equityCurve, (w, p) => {
+      w.text(id);
+      w.bigint(p.ts);
+      w.double(p.equity);
+      w.double(p.cash);
+      w.double(p.gross);
+    });
     const positions = portfolio.books.flatMap((b) =>
       [...b.qty].flatMap((q, sid) =>
         q === 0 ? [] : [{ strategy: b.name, symbol: portfolio.symbols[sid], qty: q, avgCost: b.avgCost[sid], last: portfolio.marks[sid] }],
       ),
     );
-    await appendRows(conn, 'positions', positions, (a, p) => {
-      a.appendVarchar(run.runId);
-      a.appendVarchar(p.strategy);
-      a.appendVarchar(p.symbol);
-      a.appendDouble(p.qty);
-      a.appendDouble(p.avgCost);
-      a.appendDouble(p.last);
+    await appendColumns(conn, 'positions', POSITIONS, positions, (w, p) => {
+      w.text(id);
+      w.text(p.strategy);
+      w.text(p.symbol);
+      w.double(p.qty);
+      w.double(p.avgCost);
+      w.double(p.last);
     });
     await conn.run('COMMIT');
   } catch (err) {
@@ -105,122 +195,9 @@ export async function writeJournal(
   }
 }
 
-/** How many rows of each event list are already in the database. */
-interface JournalMark {
-  orderEvents: number;
-  fills: number;
-  riskEvents: number;
-  equity: number;
-}
-
 export async function ensureJournalTables(conn: DuckDBConnection): Promise<void> {
   for (const ddl of JOURNAL_DDL.split(';')
     .map((s) => s.trim())
     .filter(Boolean))
     await conn.run(ddl);
-}
-
-/** Appends the journal's events from `from` on. */
-async function appendEvents(conn: DuckDBConnection, runId: string, journal: MemoryJournal, from: JournalMark): Promise<JournalMark> {
-  await appendRows(
-    conn,
-    'order_events',
-    journal.orderEvents,
-    (a, e, k) => {
-      a.appendVarchar(runId);
-      a.appendInteger(from.orderEvents + k);
-      a.appendBigInt(BigInt(e.ts));
-      a.appendInteger(e.orderId);
-      a.appendVarchar(e.from);
-      a.appendVarchar(e.to);
-      a.appendVarchar(e.reason);
-    },
-    from.orderEvents,
-  );
-  await appendRows(
-    conn,
-    'fills',
-    journal.fills,
-    (a, f, k) => {
-      a.appendVarchar(runId);
-      a.appendInteger(from.fills + k);
-      a.appendVarchar(f.execId);
-      a.appendInteger(f.orderId);
-      a.appendVarchar(f.strategy);
-      a.appendVarchar(f.symbol);
-      a.appendBigInt(BigInt(f.ts));
-      a.appendDouble(f.qty);
-      a.appendDouble(f.price);
-      a.appendDouble(f.commission);
-    },
-    from.fills,
-  );
-  await appendRows(
-    conn,
-    'risk_events',
-    journal.riskEvents,
-    (a, e, k) => {
-      a.appendVarchar(runId);
-      a.appendInteger(from.riskEvents + k);
-      a.appendBigInt(BigInt(e.ts));
-      a.appendInteger(e.orderId);
-      a.appendVarchar(e.check);
-      double(a, e.value);
-      double(a, e.limit);
-      a.appendVarchar(e.message);
-    },
-    from.riskEvents,
-  );
-  await appendRows(
-    conn,
-    'equity',
-    journal.equityCurve,
-    (a, p) => {
-      a.appendVarchar(runId);
-      a.appendBigInt(BigInt(p.ts));
-      a.appendDouble(p.equity);
-      a.appendDouble(p.cash);
-      a.appendDouble(p.gross);
-    },
-    from.equity,
-  );
-  return { orderEvents: journal.orderEvents.length, fills: journal.fills.length, riskEvents: journal.riskEvents.length, equity: journal.equityCurve.length };
-}
-
-function double(a: DuckDBAppender, x: number): void {
-  if (Number.isFinite(x)) a.appendDouble(x);
-  else a.appendNull();
-}
-
-/** Rows handed to DuckDB per appender flush: the appender's own buffer stays small however long the run. */
-const APPEND_BATCH = 50_000;
-
-/** Appends `rows[from..]` to `table` through one appender, flushed every APPEND_BATCH rows. */
-async function appendRows<T>(
-  conn: DuckDBConnection,
-  table: string,
-  rows: readonly T[],
-  row: (a: DuckDBAppender, r: T, i: number) => void,
-  from = 0,
-): Promise<void> {
-  if (rows.length <= from) return;
-  const a = await conn.createAppender(table);
-  let done = false;
-  try {
-    for (let i = from; i < rows.length; i++) {
-      row(a, rows[i], i - from);
-      a.endRow();
-      if ((i - from + 1) % APPEND_BATCH === 0) a.flushSync();
-    }
-    a.flushSync();
-    done = true;
-  } finally {
-    try {
-      a.closeSync();
-    } catch (e) {
-      // after a failed append, closing fails the same way: the first error is the one to report
-      // biome-ignore lint/correctness/noUnsafeFinally: thrown only when the try block succeeded
-      if (done) throw e;
-    }
-  }
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FEATURE_NAMES } from './features.ts';
-import { readMetadataProps, withMetadataProps } from './onnx-export.ts';
+import { readMetadataProps, withMetadataProps } from './onnx-metadata.ts';
 import { OnnxModel } from './onnx-model.ts';
 
 export interface ModelCard {

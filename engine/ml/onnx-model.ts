@@ -4,7 +4,7 @@
  * file fails at load, not with a shape error mid-run. Features follow the contract in logistic.ts
  * (NaN or non-finite float32 is an error naming the row and feature; ONNX itself would silently branch on NaN).
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { assertFeatures } from './feature-rows.ts';
 
 export interface ModelExpectation {
@@ -17,20 +17,26 @@ export interface ModelExpectation {
 
 const DEFAULT_CHUNK_ROWS = 65_536;
 
-type Meta = ort.InferenceSession.ValueMetadata;
+/** onnxruntime-node, loaded by the first model load: a CLI that runs no model never pays its start-up. */
+let runtime: Promise<typeof Ort> | undefined;
+const onnxRuntime = () => (runtime ??= import('onnxruntime-node'));
+
+type Meta = Ort.InferenceSession.ValueMetadata;
 const describeValue = (m: Meta | undefined): string =>
   m === undefined ? 'nothing' : m.isTensor ? `'${m.name}' ${m.type} [${m.shape.join(', ')}]` : `'${m.name}' (not a tensor)`;
 
 export class OnnxModel {
   readonly path: string;
   readonly expected: ModelExpectation;
-  private readonly session: ort.InferenceSession;
+  private readonly ort: typeof Ort;
+  private readonly session: Ort.InferenceSession;
   private readonly chunkRows: number;
   private readonly one: Float32Array;
-  private readonly oneTensor: ort.Tensor;
+  private readonly oneTensor: Ort.Tensor;
   private pending = false;
 
-  private constructor(session: ort.InferenceSession, path: string, expected: ModelExpectation, chunkRows: number) {
+  private constructor(ort: typeof Ort, session: Ort.InferenceSession, path: string, expected: ModelExpectation, chunkRows: number) {
+    this.ort = ort;
     this.session = session;
     this.path = path;
     this.expected = expected;
@@ -47,6 +53,7 @@ export class OnnxModel {
   static async load(path: string, expected: ModelExpectation, options: { chunkRows?: number; bytes?: Uint8Array } = {}): Promise<OnnxModel> {
     const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
     if (!Number.isInteger(chunkRows) || chunkRows <= 0) throw new Error(`model ${path}: chunkRows must be a positive integer, got ${chunkRows}`);
+    const ort = await onnxRuntime();
     const session = options.bytes === undefined ? await ort.InferenceSession.create(path) : await ort.InferenceSession.create(options.bytes);
     try {
       checkAgainstCard(session, path, expected);
@@ -54,7 +61,7 @@ export class OnnxModel {
       await session.release();
       throw e;
     }
-    return new OnnxModel(session, path, expected, chunkRows);
+    return new OnnxModel(ort, session, path, expected, chunkRows);
   }
 
   /** P(class 1) for n row-major rows, in chunks of chunkRows per session.run. */
@@ -68,7 +75,7 @@ export class OnnxModel {
       const m = Math.min(this.chunkRows, n - start);
       const input = buffer.subarray(0, m * f);
       input.set(rows.subarray(start * f, (start + m) * f));
-      out.set(await this.run(new ort.Tensor('float32', input, [m, f])), start);
+      out.set(await this.run(new this.ort.Tensor('float32', input, [m, f])), start);
     }
     return out;
   }
@@ -94,7 +101,7 @@ export class OnnxModel {
     await this.session.release();
   }
 
-  private async run(input: ort.Tensor): Promise<Float32Array> {
+  private async run(input: Ort.Tensor): Promise<Float32Array> {
     const result = (await this.session.run({ [this.expected.inputName]: input }))[this.expected.outputName];
     const data = result.data as Float32Array;
     const width = result.dims[1];
@@ -104,7 +111,7 @@ export class OnnxModel {
   }
 }
 
-function checkAgainstCard(session: ort.InferenceSession, path: string, expected: ModelExpectation): void {
+function checkAgainstCard(session: Ort.InferenceSession, path: string, expected: ModelExpectation): void {
   const { inputName, outputName, nFeatures } = expected;
   const input = session.inputMetadata[0];
   const inputOk =

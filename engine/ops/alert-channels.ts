@@ -1,7 +1,9 @@
 // Where an alert is sent: a webhook (a JSON POST that Slack's incoming webhooks and generic receivers both accept)
 // or an e-mail through SMTP (nodemailer). Each send either resolves or rejects within the configured timeout;
 // the AlertManager retries and journals, never the trading loop.
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type Nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { ChannelConfig, EmailChannel, Severity, WebhookChannel } from './alerts-config.ts';
 
 /** One notification of an alert: it fired, or it cleared. */
@@ -125,6 +127,8 @@ class EmailSender implements AlertChannel {
     private readonly timeoutMs: number,
   ) {
     this.name = c.name;
+    // nodemailer only for an e-mail channel: a session without one never loads it
+    const nodemailer: typeof Nodemailer = createRequire(import.meta.url)('nodemailer');
     this.transport = nodemailer.createTransport({
       host: c.host,
       port: c.port,

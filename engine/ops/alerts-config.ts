@@ -4,9 +4,13 @@
 // or `passEnv: SMTP_PASSWORD`); every value taken from the environment and every password is a secret the alerts
 // never journal (`AlertsConfig.secrets`).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigError } from '../core/config-error.ts';
+
+/** yaml, loaded by the first YAML file read: a session without an alerts file never loads it. */
+const yaml = (): typeof Yaml => createRequire(import.meta.url)('yaml');
 
 export type Severity = 'critical' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
@@ -124,7 +128,7 @@ export function loadAlertsConfig(file: string, env: NodeJS.ProcessEnv = process.
   }
   let raw: unknown;
   try {
-    raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : yaml().parse(text);
   } catch (e) {
     throw new ConfigError(file, `is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
   }

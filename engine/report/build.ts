@@ -6,7 +6,7 @@ import { benchmarkStats } from '../metrics/benchmark-stats.ts';
 import { returnDistribution } from '../metrics/distribution.ts';
 import { worstDrawdowns } from '../metrics/drawdowns.ts';
 import { annualisedNote, MIN_ANNUALISED_PERIODS, withoutShortRunAnnualised } from '../metrics/short-run.ts';
-import { isoDate, isoTime } from '../core/dates.ts';
+import { isoDate, isoTime } from './iso.ts';
 import type {
   Report,
   ReportAttribution,

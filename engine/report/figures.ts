@@ -2,10 +2,10 @@
 // drawn offline by plotly (inlined, no network).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { decimateCurve, MAX_CURVE_POINTS, mergeCandles, type OhlcvColumns } from './decimate.ts';
+import { decimateCurve, MAX_CURVE_POINTS, mergeCandles, minMaxIndices, pick, type OhlcvColumns } from './decimate.ts';
 import { jsonForScript } from './format.ts';
 import { monthlyReturns } from '../metrics/series.ts';
-import type { Report, ReportFill, ReportTrade } from './report-types.ts';
+import type { Report, ReportTrade } from './report-types.ts';
 
 /** A plotly trace or layout, as plotly's JSON takes it. */
 export type PlotlySpec = Record<string, unknown>;
@@ -228,8 +228,27 @@ function plotTime(iso: string): string {
   return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/(:00)?\.000Z$/, '');
 }
 
-/** A price to 7 significant digits, as much as a chart or its hover shows (adjusted prices carry 15-17). */
-const shown7 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(7)) : x);
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/**
+ * A price to 7 significant digits, as much as a chart or its hover shows (adjusted prices carry 15-17):
+ * exactly `Number(x.toPrecision(7))`, computed without the string round trip (a report has tens of thousands of
+ * them). The 7 digits n are |x| scaled by a power of ten (exact) and rounded; the result, n over that power,
+ * is one correctly rounded division, the double nearest to the decimal toPrecision writes. A scaled value too
+ * near a half (where the product's rounding could tip n) or off the 7-digit range takes the string route.
+ */
+export function shown7(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  if (x === 0) return 0;
+  const a = Math.abs(x);
+  const k = 6 - Math.floor(Math.log10(a));
+  if (k < -22 || k > 22) return Number(x.toPrecision(7));
+  const s = k >= 0 ? a * POW10[k] : a / POW10[-k];
+  if (s < 1e6 || s >= 1e7 || Math.abs(s - Math.floor(s) - 0.5) < 1e-6) return Number(x.toPrecision(7));
+  const n = Math.round(s);
+  const v = k >= 0 ? n / POW10[k] : n * POW10[-k];
+  return x < 0 ? -v : v;
+}
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
@@ -242,14 +261,13 @@ interface SymbolView {
   customdata: unknown[][];
 }
 
-function symbolView(
-  symbol: string,
-  trades: ReportTrade[],
-  fills: readonly ReportFill[],
-  maxTrades: number,
-  maxPrice: number,
-  o: TradesFigureOptions,
-): SymbolView {
+/** A symbol's fills as the trades figure uses them: their times and prices. */
+interface FillLine {
+  time: string[];
+  price: number[];
+}
+
+function symbolView(symbol: string, trades: ReportTrade[], fills: FillLine, maxTrades: number, maxPrice: number, o: TradesFigureOptions): SymbolView {
   let shown = trades;
   if (trades.length > maxTrades) {
     const order = trades.map((_, i) => i).sort((i, j) => Math.abs(trades[j].pnl) - Math.abs(trades[i].pnl) || i - j);
@@ -258,17 +276,14 @@ function symbolView(
       .sort((i, j) => i - j)
       .map((i) => trades[i]);
   }
-  let px: unknown[];
-  let py: number[];
   const closes = o.prices?.[symbol];
-  if (closes) {
-    px = closes.dates;
-    py = closes.close;
-  } else {
-    px = fills.map((f) => plotTime(f.time));
-    py = fills.map((f) => f.price);
+  let price: { x: unknown[]; y: number[] };
+  if (closes) price = decimateCurve(closes.dates, closes.close, maxPrice);
+  else {
+    // decimateCurve of the fills' plot times and prices, with only the kept times converted
+    const keep = minMaxIndices(fills.price, maxPrice);
+    price = { x: keep.map((i) => plotTime(fills.time[i])), y: pick(fills.price, keep) };
   }
-  const price = decimateCurve(px, py, maxPrice);
   const side = (long: boolean) => shown.filter((t) => (t.side === 'LONG') === long);
   const exits = (win: boolean) => shown.filter((t) => t.pnl > 0 === win);
   const entryTraces = [side(true), side(false)];
@@ -304,13 +319,15 @@ export function tradesFigure(report: Report, o: TradesFigureOptions = {}): Figur
   const n = Math.max(1, symbols.length);
   const maxTrades = o.maxTradesPerSymbol ?? clamp(Math.floor(TRADE_MARKER_BUDGET / n), 5, 1_000);
   const maxPrice = clamp(Math.floor(PRICE_POINT_BUDGET / n), 20, MAX_CURVE_POINTS);
-  const fillsBySymbol = new Map<string, ReportFill[]>();
+  const fillsBySymbol = new Map<string, FillLine>();
   for (const f of report.fills) {
     if (!bySymbol.has(f.symbol)) continue;
-    if (!fillsBySymbol.has(f.symbol)) fillsBySymbol.set(f.symbol, []);
-    fillsBySymbol.get(f.symbol)!.push(f);
+    let line = fillsBySymbol.get(f.symbol);
+    if (line === undefined) fillsBySymbol.set(f.symbol, (line = { time: [], price: [] }));
+    line.time.push(f.time);
+    line.price.push(f.price);
   }
-  const views = symbols.map((s) => symbolView(s, bySymbol.get(s)!, fillsBySymbol.get(s) ?? [], maxTrades, maxPrice, o));
+  const views = symbols.map((s) => symbolView(s, bySymbol.get(s)!, fillsBySymbol.get(s) ?? { time: [], price: [] }, maxTrades, maxPrice, o));
   const first = views[0] ?? { symbol: '', title: 'No trades', x: [[], [], [], [], []], y: [[], [], [], [], []], customdata: [[], [], [], [], []] };
   const marker = (symbol: string, color: string, size = 10): PlotlySpec => ({ color, size, symbol, line: { width: 1, color: '#ffffff' } });
   const entry = (name: string, symbol: string): PlotlySpec => ({

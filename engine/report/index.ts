@@ -56,6 +56,7 @@ export {
   discardStaged,
   OutputError,
   removeStaleStaged,
+  REPORT_MODES,
   reportJson,
   reportJsonChunks,
   stageFile,
@@ -63,6 +64,7 @@ export {
   writeReport,
   writeRunOutputs,
   type OutputFailureOptions,
+  type ReportMode,
   type StagedFile,
 } from './write.ts';
 export { escapeHtml, jsonForScript } from './format.ts';

@@ -17,11 +17,49 @@ function isPlainContainer(v: unknown): v is Record<string, unknown> | unknown[] 
   );
 }
 
-/** `JSON.stringify(value, null, indent)` re-indented to sit `depth` levels deep (its first line not indented). */
+/** `value` inside `levels` arrays: JSON.stringify then lays it out `levels` indents deep. */
+function nest(value: unknown, levels: number): unknown {
+  let v = value;
+  for (let k = 0; k < levels; k++) v = [v];
+  return v;
+}
+
+interface Shell {
+  /** characters of brackets, newlines and indentation before the value */
+  head: number;
+  /** where the line of the value starts: its newline (head when the text has no newlines) */
+  line: number;
+  /** characters after the value */
+  tail: number;
+}
+
+const shells = new Map<string, Shell>();
+
+/** Where a value nested `levels` arrays deep sits in JSON.stringify's text. */
+function shell(indent: number, levels: number): Shell {
+  const key = `${indent}:${levels}`;
+  let s = shells.get(key);
+  if (s === undefined) {
+    const text = JSON.stringify(nest(0, levels), null, indent);
+    const at = text.indexOf('0');
+    const nl = text.lastIndexOf('\n', at);
+    s = { head: at, line: nl < 0 ? at : nl, tail: text.length - at - 1 };
+    shells.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * `JSON.stringify(value, null, indent)` re-indented to sit after `pad` (its first line not indented). A
+ * container is stringified nested in arrays as deep as `pad`, so JSON.stringify writes the indentation itself
+ * (no second pass over the text to re-indent it).
+ */
 function stringifyAt(value: unknown, indent: number, pad: string): string | undefined {
-  const s = JSON.stringify(value, null, indent);
-  // JSON text has no raw newline inside a string, so every newline starts a line of the layout
-  return s === undefined || indent === 0 || pad === '' ? s : s.replace(/\n/g, `\n${pad}`);
+  if (indent === 0 || pad === '' || !isPlainContainer(value)) return JSON.stringify(value, null, indent);
+  const levels = pad.length / indent;
+  const text = JSON.stringify(nest(value, levels), null, indent);
+  const { head, tail } = shell(indent, levels);
+  return text.slice(head, text.length - tail);
 }
 
 /**
@@ -42,11 +80,15 @@ export function* jsonChunks(value: unknown, indent = 0, pad = '', depth = 0): Ge
   if (Array.isArray(value)) {
     if (value.length === 0) return void (yield '[]');
     yield '[';
-    // slices of the array, each one JSON.stringify without its brackets: one call per ARRAY_SLICE elements
+    // slices of the array, each one JSON.stringify without its brackets: one call per ARRAY_SLICE elements,
+    // nested as deep as `pad` so that JSON.stringify indents it (see stringifyAt)
+    const levels = indent > 0 ? pad.length / indent : 0;
+    const { line, tail } = shell(indent, levels + 1);
     for (let i = 0; i < value.length; i += ARRAY_SLICE) {
-      const text = JSON.stringify(value.slice(i, i + ARRAY_SLICE), null, indent);
-      const body = indent > 0 ? text.slice(2, -2) : text.slice(1, -1);
-      yield (i > 0 ? ',' : '') + (indent > 0 ? `\n${pad}${body.replace(/\n/g, `\n${pad}`)}` : body);
+      const text = JSON.stringify(nest(value.slice(i, i + ARRAY_SLICE), levels), null, indent);
+      // from the newline before the first element to the end of the last one
+      const body = text.slice(line, text.length - tail);
+      yield i > 0 ? `,${body}` : body;
     }
     yield indent > 0 ? `\n${pad}]` : ']';
     return;

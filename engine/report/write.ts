@@ -115,8 +115,11 @@ export function describeOutputFailure(err: unknown, file: string, o: OutputFailu
 const WRITE_BUFFER = 1 << 20;
 
 function writeAllSync(fd: number, text: string): void {
+  // a string is encoded by the write itself (no Buffer copy on the heap); a short write goes on from a Buffer
+  const written = fs.writeSync(fd, text);
+  if (written >= Buffer.byteLength(text, 'utf8')) return;
   const b = Buffer.from(text, 'utf8');
-  let off = 0;
+  let off = written;
   while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
 }
 
@@ -137,6 +140,13 @@ export function stageFile(final: string, chunks: Iterable<string>, o: OutputFail
     fd = fs.openSync(temp, 'w');
     let buf = '';
     for (const piece of chunks) {
+      if (piece.length >= WRITE_BUFFER) {
+        // a big piece (the plotly bundle) is written as it is, not copied into the batch
+        if (buf.length > 0) writeAllSync(fd, buf);
+        writeAllSync(fd, piece);
+        buf = '';
+        continue;
+      }
       buf += piece;
       if (buf.length >= WRITE_BUFFER) {
         writeAllSync(fd, buf);
@@ -203,18 +213,35 @@ export function removeStaleStaged(dir: string): void {
   }
 }
 
-/** report.json and report.html of `report`, staged in `dir` (created if needed). */
-export function stageReport(dir: string, report: Report, o: OutputFailureOptions = {}): StagedFile[] {
+/** Which report files a run writes: both, one, or none (the journal alone). */
+export type ReportMode = 'all' | 'json' | 'html' | 'none';
+export const REPORT_MODES: readonly ReportMode[] = ['all', 'json', 'html', 'none'];
+
+/** The report files of `mode`, by name. */
+function reportFiles(mode: ReportMode): { json: boolean; html: boolean } {
+  return { json: mode === 'all' || mode === 'json', html: mode === 'all' || mode === 'html' };
+}
+
+/**
+ * report.json and report.html of `report` (or only the one `mode` asks for), staged in `dir` (created if
+ * needed). Only the files staged are computed: without report.html no figure is built.
+ */
+export function stageReport(dir: string, report: Report, o: OutputFailureOptions = {}, mode: ReportMode = 'all'): StagedFile[] {
+  const want = reportFiles(mode);
+  if (!want.json && !want.html) {
+    removeStaleStaged(dir);
+    return [];
+  }
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw describeOutputFailure(err, path.join(dir, 'report.json'), o);
+    throw describeOutputFailure(err, path.join(dir, want.json ? 'report.json' : 'report.html'), o);
   }
   removeStaleStaged(dir);
   const staged: StagedFile[] = [];
   try {
-    staged.push(stageFile(path.join(dir, 'report.json'), reportJsonChunks(report), o));
-    staged.push(stageFile(path.join(dir, 'report.html'), renderReportHtmlChunks(report), o));
+    if (want.json) staged.push(stageFile(path.join(dir, 'report.json'), reportJsonChunks(report), o));
+    if (want.html) staged.push(stageFile(path.join(dir, 'report.html'), renderReportHtmlChunks(report), o));
     return staged;
   } catch (err) {
     discardStaged(staged);
@@ -231,17 +258,21 @@ export async function writeReport(dir: string, report: Report): Promise<{ json: 
 }
 
 /**
- * A run's outputs, all or nothing: report.json and report.html staged in `dir`, then `journal.write()`
- * (one transaction), then the reports renamed into place. If anything fails, the staged files are
- * removed, a journal file this call created is removed too, and the error says which file failed and why.
+ * A run's outputs, all or nothing: report.json and report.html (those `reports` asks for, default both)
+ * staged in `dir`, then `journal.write()` (one transaction), then the reports renamed into place and a report
+ * file not asked for removed from `dir` (left there, it would describe an earlier run beside the new journal).
+ * If anything fails before the renames, the staged files are removed, a journal file this call created is
+ * removed too, the previous outputs stay as they were, and the error says which file failed and why.
  */
 export async function writeRunOutputs(o: {
   dir: string;
   report: Report;
+  reports?: ReportMode;
   journal?: { path: string; write: () => Promise<void> };
   failure?: OutputFailureOptions;
-}): Promise<{ json: string; html: string; journal?: string }> {
-  const staged = stageReport(o.dir, o.report, o.failure);
+}): Promise<{ json?: string; html?: string; journal?: string; removed: string[] }> {
+  const want = reportFiles(o.reports ?? 'all');
+  const staged = stageReport(o.dir, o.report, o.failure, o.reports);
   if (o.journal) {
     const existed = fs.existsSync(o.journal.path);
     try {
@@ -253,5 +284,17 @@ export async function writeRunOutputs(o: {
     }
   }
   commitStaged(staged, o.failure);
-  return { json: staged[0].final, html: staged[1].final, ...(o.journal ? { journal: o.journal.path } : {}) };
+  const json = path.join(o.dir, 'report.json');
+  const html = path.join(o.dir, 'report.html');
+  const removed: string[] = [];
+  for (const file of [want.json ? undefined : json, want.html ? undefined : html]) {
+    if (file === undefined || !fs.existsSync(file)) continue;
+    try {
+      fs.rmSync(file, { force: true });
+    } catch (err) {
+      throw describeOutputFailure(err, file, { ...o.failure, intact: false });
+    }
+    removed.push(file);
+  }
+  return { ...(want.json ? { json } : {}), ...(want.html ? { html } : {}), ...(o.journal ? { journal: o.journal.path } : {}), removed };
 }

@@ -34,7 +34,9 @@ export async function runSweepTask(t: SweepTask, buildSlots: BuildSlots, signals
   const series = t.series.map((s) => slice(s, t.warmFrom, t.to));
   const config: BacktestConfig = { ...t.config, params: t.params };
   const signals = await signalsFor?.(config, series);
-  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols), undefined, { warmUpUntil: t.from, signals });
+  // a run with no warm-up bars (the whole data, a training period) needs no warm-up in front of the engine
+  const warmUpUntil = t.from > t.warmFrom ? t.from : undefined;
+  const r = runBacktest(series, config, buildSlots(config.strategy, t.params, config.symbols), undefined, { warmUpUntil, signals });
   const m = computeMetrics({
     equity: r.journal.equityCurve,
     exposure: r.journal.equityCurve.map((e) => e.gross),

@@ -51,9 +51,13 @@ export interface SweepSpec {
   config: BacktestConfig;
   grid: Record<string, unknown[]>;
   series: BarSeries[];
-  /** URL of the worker module: its default export runs a task (scripts/lib/sweep-worker.ts binds the strategy registry) */
-  worker: string;
+  /**
+   * URL of the worker module: its default export runs a task (scripts/lib/sweep-worker.ts binds the strategy
+   * registry). Or a pool already started on it (startSweepPool), which the caller destroys.
+   */
+  worker: string | SweepPool;
   walkForward?: Parameters<typeof walkForwardWindows>[2];
+  /** worker threads when `worker` is a URL (default: cores - 1, at least 1) */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -77,7 +81,7 @@ export function shareSeries(series: BarSeries[]): BarSeries[] {
 }
 
 /** The tasks of a sweep, in a fixed order: params in grid order, then windows (train before test). */
-export function sweepTasks(spec: Omit<SweepSpec, 'workers' | 'onProgress'>): { tasks: SweepTask[]; windows: Window[] } {
+export function sweepTasks(spec: Pick<SweepSpec, 'config' | 'grid' | 'series' | 'walkForward'>): { tasks: SweepTask[]; windows: Window[] } {
   const combos = expandGrid(spec.grid);
   const first = Math.min(...spec.series.map((s) => s.ts[0] ?? Infinity));
   const last = Math.max(...spec.series.map((s) => s.ts[s.ts.length - 1] ?? -Infinity));
@@ -103,6 +107,47 @@ export function workerExecArgv(worker: string): string[] {
   return /\.[cm]?ts$/.test(worker.replace(/[?#].*$/, '')) ? ['--import', 'tsx'] : [];
 }
 
+/** The URL of the module `relative` (no extension) next to `from` (an import.meta.url), with from's extension: .ts from the sources, .js compiled. */
+export function siblingModule(relative: string, from: string): string {
+  return new URL(`${relative}${/\.[cm]?[jt]s$/.exec(new URL(from).pathname)?.[0] ?? '.js'}`, from).href;
+}
+
+/** A sweep's worker threads: they start (and load their worker module) as soon as the pool is made. */
+export interface SweepPool {
+  /** runs tasks; results in task order whatever the thread count */
+  run(tasks: SweepTask[], onProgress?: (done: number, total: number) => void): Promise<SweepResult[]>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a sweep's worker threads on the worker module at URL `worker`. Started before the bars load, the threads
+ * load their modules (TypeScript through tsx, from the sources) while the main thread reads DuckDB.
+ */
+export function startSweepPool(worker: string, workers?: number): SweepPool {
+  const threads = Math.max(1, workers ?? Math.max(1, os.availableParallelism() - 1));
+  const pool = new Piscina({ filename: worker, minThreads: threads, maxThreads: threads, execArgv: workerExecArgv(worker) });
+  // a thread that fails to load its module before any task is queued: piscina emits the error on the pool
+  let failed: Error | undefined;
+  pool.on('error', (e: Error) => {
+    failed ??= e;
+  });
+  return {
+    async run(tasks, onProgress) {
+      if (failed) throw failed;
+      let done = 0;
+      return Promise.all(
+        tasks.map((t) =>
+          (pool.run(t) as Promise<SweepResult>).then((r) => {
+            onProgress?.(++done, tasks.length);
+            return r;
+          }),
+        ),
+      );
+    },
+    destroy: () => pool.destroy(),
+  };
+}
+
 /**
  * Runs a parameter grid (optionally walk-forward) on a pool of worker threads. Results come back in
  * task order whatever the worker count, and each run is deterministic, so any worker count gives the
@@ -110,26 +155,11 @@ export function workerExecArgv(worker: string): string[] {
  */
 export async function runSweep(spec: SweepSpec): Promise<{ results: SweepResult[]; windows: Window[] }> {
   const { tasks, windows } = sweepTasks(spec);
-  const workers = Math.max(1, spec.workers ?? Math.max(1, os.availableParallelism() - 1));
-  const pool = new Piscina({
-    filename: spec.worker,
-    minThreads: workers,
-    maxThreads: workers,
-    execArgv: workerExecArgv(spec.worker),
-  });
-  let done = 0;
+  const pool = typeof spec.worker === 'string' ? startSweepPool(spec.worker, spec.workers) : spec.worker;
   try {
-    const results = await Promise.all(
-      tasks.map((t) =>
-        (pool.run(t) as Promise<SweepResult>).then((r) => {
-          spec.onProgress?.(++done, tasks.length);
-          return r;
-        }),
-      ),
-    );
-    return { results, windows };
+    return { results: await pool.run(tasks, spec.onProgress), windows };
   } finally {
-    await pool.destroy();
+    if (pool !== spec.worker) await pool.destroy();
   }
 }
 

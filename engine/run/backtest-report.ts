@@ -22,18 +22,23 @@ const VERSION: string = JSON.parse(readFileSync(path.join(repoRoot(), 'package.j
  * A read-only array whose element i is `map(source[i])`, converted at each read and never stored: the
  * report's orders, fills and risk events of a long run (hundreds of thousands) then cost no second copy
  * beside the engine's, since report.json and report.html are streamed from them. Array.isArray, length,
- * indexing, iteration, slice/map/filter and JSON.stringify all behave as on the converted array.
+ * indexing, iteration, slice/map/filter and JSON.stringify all behave as on the converted array (slice and
+ * iteration, which the report writers use, without a proxy trap per element).
  */
 export function mappedView<T, U>(source: readonly T[], map: (t: T) => U): U[] {
+  const at = (v: T | undefined) => (v === undefined ? undefined : map(v)); // a hole stays a hole (null in JSON), as with Array.map
+  const slice = (start?: number, end?: number) => source.slice(start, end).map((v) => map(v));
+  function* iterate(): Generator<U | undefined> {
+    for (let i = 0; i < source.length; i++) yield at(source[i]);
+  }
   return new Proxy(source as unknown as U[], {
     get(target, key, receiver) {
       if (typeof key === 'string' && key.length > 0 && key.length < 16 && key.charCodeAt(0) >= 48 && key.charCodeAt(0) <= 57) {
         const i = Number(key);
-        if (Number.isInteger(i) && String(i) === key && i < source.length) {
-          const v = source[i];
-          return v === undefined ? undefined : map(v); // a hole stays a hole (null in JSON), as with Array.map
-        }
+        if (Number.isInteger(i) && String(i) === key && i < source.length) return at(source[i]);
       }
+      if (key === 'slice') return slice;
+      if (key === Symbol.iterator) return iterate;
       return Reflect.get(target, key, receiver);
     },
     set() {

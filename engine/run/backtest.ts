@@ -1,10 +1,9 @@
 import { ExchangeCalendar, type SessionMode } from '../core/calendar.ts';
-import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { SignalSource } from '../core/signals.ts';
 import type { BarHistory, SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
-import type { RunPrices } from '../data/actions.ts';
+import { actionsOf, type RunPrices } from '../data/actions.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
@@ -171,6 +170,7 @@ export class ReplayFeed implements Feed {
   private readonly sessionDay: Float64Array;
   private readonly views: Bar[];
   private readonly group: Bar[];
+  private readonly nextTs: Float64Array;
   private readonly sim: SimBar = {
     sid: 0,
     ts: 0,
@@ -186,6 +186,7 @@ export class ReplayFeed implements Feed {
     month: 0,
   };
   private lastTs = -Infinity;
+  private withActions = false;
 
   constructor(
     private readonly chunks: BarChunks,
@@ -205,6 +206,7 @@ export class ReplayFeed implements Feed {
     this.lastBarTs = new Float64Array(n).fill(NaN);
     this.views = symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
     this.group = new Array(n);
+    this.nextTs = new Float64Array(n);
   }
 
   async run(sink: BarSink): Promise<void> {
@@ -225,22 +227,30 @@ export class ReplayFeed implements Feed {
     if (first <= this.lastTs) throw new Error(`chunks out of order: a bar at ${new Date(first).toISOString()} follows ${new Date(this.lastTs).toISOString()}`);
     const cursor = this.history.advance(chunk, HISTORY_BARS);
     this.corporateActions?.register(chunk);
+    // the applier acts only on symbols whose series carry actions (raw prices): the others skip its call
+    if (!this.withActions) this.withActions = chunk.some((s) => (actionsOf(s)?.length ?? 0) > 0);
+    const actions = this.withActions ? this.corporateActions : null;
     const series = this.history.series;
     const { broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
-    const queue = new EventQueue<number>(n);
-    for (let s = 0; s < n; s++) if (cursor[s] < series[s].ts.length) queue.push(series[s].ts[cursor[s]], s, s);
+    // Each symbol's next bar start; a group is every symbol whose next bar starts at the earliest, in symbol
+    // order. Two scans per instant: bars of a run share their starts, so this costs a few steps per bar (a heap
+    // took log n per bar).
+    const next = this.nextTs;
+    for (let s = 0; s < n; s++) next[s] = cursor[s] < series[s].ts.length ? series[s].ts[cursor[s]] : Infinity;
 
-    while (queue.size > 0) {
-      const ts = queue.peekTs();
+    for (;;) {
+      let ts = Infinity;
+      for (let s = 0; s < n; s++) if (next[s] < ts) ts = next[s];
+      if (ts === Infinity) break;
       let g = 0;
-      while (queue.size > 0 && queue.peekTs() === ts) group[g++] = views[queue.pop()!];
+      for (let s = 0; s < n; s++) if (next[s] === ts) group[g++] = views[s];
       const inSession = !outside || session!.inSession(ts);
       if (inSession) sink.setTime(ts);
       const day = cal.day(ts);
       const minute = daily ? 0 : cal.minuteOfDay(ts);
       for (let k = 0; k < g; k++) {
         const v = group[k];
-        this.corporateActions?.arrive(v.sid, day, ts);
+        actions?.arrive(v.sid, day, ts);
         const s = series[v.sid];
         const i = cursor[v.sid];
         v.ts = ts;
@@ -275,7 +285,7 @@ export class ReplayFeed implements Feed {
           broker.setLastClose(sid, group[k].close);
           if (sid === this.benchmark.sid) this.benchmark.record(ts, day, group[k].close);
         }
-        if (i + 1 < series[sid].ts.length) queue.push(series[sid].ts[i + 1], sid, sid);
+        next[sid] = i + 1 < series[sid].ts.length ? series[sid].ts[i + 1] : Infinity;
       }
       this.bars += g;
       this.lastTs = ts;

@@ -48,6 +48,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
   private readonly contexts: SlotContext[];
   private readonly sizers: Sizer[];
   private readonly sectors: readonly string[];
+  /** each run symbol's index (its sid) */
+  private readonly sidOf: Map<string, number>;
   private nextId = 1;
   private t: EpochMs = NaN;
   private day = NaN;
@@ -69,6 +71,10 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.sizers = o.slots.map((s) => new Sizer(s.sizing, o.symbols.length)); // equal-weight: 1/N of equity, N = the run's symbols
     this.contexts = o.slots.map((_, i) => new SlotContext(this, i));
     this.sectors = o.sectors ?? o.symbols.map(() => '');
+    this.sidOf = new Map();
+    o.symbols.forEach((symbol, sid) => {
+      if (!this.sidOf.has(symbol)) this.sidOf.set(symbol, sid);
+    });
     o.broker.setListener(this);
   }
 
@@ -184,7 +190,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
 
   /** `system` orders (the breaker's flattening) skip the pre-trade checks, and say so in the journal. */
   submit(slot: number, req: OrderRequest, system = false): Order {
-    const sid = this.o.symbols.indexOf(req.symbol);
+    const sid = this.sidOf.get(req.symbol) ?? -1;
     if (this.warming) return warmUpPlaceholder(req, sid, this.t, this.o.slots[slot].name);
     const order = newOrder(this.t, {
       id: this.nextId++,
@@ -215,7 +221,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       return order;
     }
     const rejection =
-      requestError(order, req, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
+      requestError(order, req, sid, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
     if (rejection) {
       this.o.journal.riskEvent({ ts: this.t, orderId: order.id, ...rejection });
       this.transition(order, 'REJECTED', rejection.message);
@@ -257,6 +263,13 @@ export class Engine implements BrokerListener, BarSink, Clock {
       q += (o.side === 'BUY' ? 1 : -1) * (o.qty.shares - o.filledQty);
     }
     return q;
+  }
+
+  /** Whether the slot has a working order in `sid` (openOrders of its context, without building the list). */
+  hasOpenOrders(slot: number, sid: number): boolean {
+    const name = this.portfolio.books[slot].name;
+    for (const o of this.working) if (o.sid === sid && o.strategy === name) return true;
+    return false;
   }
 
   openOrders(sid?: number): Order[] {
@@ -501,23 +514,22 @@ export function allInShares(cash: number, price: number, commission: (qty: numbe
 }
 
 /** Checks a request's own fields; the rejection names the order, the field and the rule. */
-function requestError(order: Order, req: OrderRequest, symbols: readonly string[]): Rejection | null {
-  const bad = (field: string, rule: string): Rejection => ({
-    check: 'validOrder',
-    value: 0,
-    limit: 0,
-    message: `order ${order.id} ${req.side} ${req.symbol}: ${field} ${rule}`,
-  });
-  if (!symbols.includes(req.symbol)) return bad('symbol', `'${req.symbol}' is not in this run (${symbols.join(', ')})`);
+function requestError(order: Order, req: OrderRequest, sid: number, symbols: readonly string[]): Rejection | null {
+  if (sid < 0) return badRequest(order, req, 'symbol', `'${req.symbol}' is not in this run (${symbols.join(', ')})`);
   if (req.qty !== 'all-in' && !(Number.isSafeInteger(req.qty) && req.qty > 0))
-    return bad('qty', `must be a whole number > 0 (at most 2^53 - 1, the largest a double counts exactly) or 'all-in', got ${req.qty}`);
-  const needs = (field: 'limit' | 'stop') => !(Number.isFinite(req[field]) && (req[field] as number) > 0);
-  if ((req.type === 'LMT' || req.type === 'STP LMT') && needs('limit')) return bad('limit', `must be a price > 0 for ${req.type}`);
-  if ((req.type === 'STP' || req.type === 'STP LMT') && needs('stop')) return bad('stop', `must be a price > 0 for ${req.type}`);
+    return badRequest(order, req, 'qty', `must be a whole number > 0 (at most 2^53 - 1, the largest a double counts exactly) or 'all-in', got ${req.qty}`);
+  if ((req.type === 'LMT' || req.type === 'STP LMT') && !isPrice(req.limit)) return badRequest(order, req, 'limit', `must be a price > 0 for ${req.type}`);
+  if ((req.type === 'STP' || req.type === 'STP LMT') && !isPrice(req.stop)) return badRequest(order, req, 'stop', `must be a price > 0 for ${req.type}`);
   if (req.type === 'TRAIL' && !((req.trailingPercent ?? 0) > 0 || (req.trailingAmount ?? 0) > 0))
-    return bad('trailingPercent', 'or trailingAmount must be > 0 for TRAIL');
-  if (req.tif === 'GTD' && !Number.isFinite(req.goodTill)) return bad('goodTill', 'must be set for GTD');
+    return badRequest(order, req, 'trailingPercent', 'or trailingAmount must be > 0 for TRAIL');
+  if (req.tif === 'GTD' && !Number.isFinite(req.goodTill)) return badRequest(order, req, 'goodTill', 'must be set for GTD');
   return null;
+}
+
+const isPrice = (x: number | undefined) => Number.isFinite(x) && (x as number) > 0;
+
+function badRequest(order: Order, req: OrderRequest, field: string, rule: string): Rejection {
+  return { check: 'validOrder', value: 0, limit: 0, message: `order ${order.id} ${req.side} ${req.symbol}: ${field} ${rule}` };
 }
 
 /** The take-profit and stop-loss of a bracket, an OCA pair on the opposite side. */
@@ -611,7 +623,7 @@ class SlotContext implements StrategyContext {
     return this.submit({ symbol: this.e.symbols[sid], side: q > 0 ? 'SELL' : 'BUY', type: 'MKT', qty: Math.abs(q) });
   }
   isFlat(sid: number) {
-    return this.position(sid) === 0 && this.openOrders(sid).length === 0;
+    return this.position(sid) === 0 && !this.e.hasOpenOrders(this.slot, sid);
   }
   log(message: string) {
     this.e.logFromStrategy(this.slot, message);

@@ -96,18 +96,32 @@ export interface RunDataOptions {
   prices?: PriceMode;
 }
 
+/** DuckDB's memory for reading a run's windows (see openRunData). */
+const RUN_DUCKDB_MEMORY = '32MB';
+
 /** The run's data as time-windowed chunks (see openRunStore for where it comes from). */
 export async function openRunData(o: RunDataOptions): Promise<RunData> {
   const { store, source, from, to } = await openRunStore(o);
   try {
-    // the replay reads one window at a time: DuckDB's own caches need not grow with the history (a 20M-bar run
-    // peaks at ~950 MB with this cap, 1.37 GB without, the same report bytes)
-    await store.conn.run("SET memory_limit = '128MB'");
+    // The replay reads one window at a time (WINDOW_ROWS bars, which DuckDB sorts in a few MB), so DuckDB needs no
+    // cache of the file's blocks: with this cap, reading 1M and 20M minute bars peaks at about 200 and 230 MB RSS,
+    // where 128 MB (and larger windows) let it reach 245 and 375 (npm run bench -- --only memory).
+    await store.conn.run(`SET memory_limit = '${RUN_DUCKDB_MEMORY}'`);
     const symbols = (o.symbols ?? (await symbolsOf(store, o.interval))).map((s) => s.toUpperCase());
     if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
     const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
-    const chunks = await chunkBars(store, { symbols, interval: o.interval, from, to, prices });
     const sectors = await sectorsOf(store, symbols);
+    const windows = await chunkBars(store, { symbols, interval: o.interval, from, to, prices });
+    let left = windows.windows;
+    const chunks: BarChunks = {
+      async next() {
+        const bars = await windows.next();
+        // the last window is read: DuckDB's memory is given back before the replay reaches its end, where the
+        // engine holds the most (close is idempotent: the caller's close() later does nothing)
+        if (bars === null || --left === 0) store.close();
+        return bars;
+      },
+    };
     return { symbols, chunks, sectors, source, prices, unknownBasis, close: () => store.close() };
   } catch (e) {
     store.close();

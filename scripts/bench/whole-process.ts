@@ -5,8 +5,9 @@
 // (`/usr/bin/time -f %M`: the max RSS of the child, which is node itself, tsx loading in-process) or, without it,
 // from the child's own process.resourceUsage().maxRSS printed at exit. Start-up is `backtest.ts --help`. The
 // sweep is the 3x3 grid fast 5,10,20 x slow 30,50,100 over the same bars with 2 workers; its runs/s is the CLI's
-// own figure (runs over the seconds it prints for the sweep, after loading) and, beside it, runs over the wall time
-// of the whole process. Runs alternate (start-up, W1) so that a change in the machine's load hits both alike.
+// own figure (runs over the seconds it prints for the sweep, after loading; its worker threads start while the
+// bars load) and, beside it, runs over the wall time of the whole process. Runs alternate (start-up, W1) so that a
+// change in the machine's load hits both alike.
 // Standalone: `node --import tsx scripts/bench/whole-process.ts [runs]` prints the figures as JSON.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

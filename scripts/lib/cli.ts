@@ -21,7 +21,7 @@ const num = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));
 const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** The summary a person reads in the terminal after a run. */
-export function printSummary(r: Report, run: { bars: number; seconds: number; files: string[]; runId: string }): void {
+export function printSummary(r: Report, run: { bars: number; seconds: number; files: string[]; removed?: string[]; runId: string }): void {
   const m = r.metrics;
   const cfg = r.config as { strategy: string; symbols: string[]; params: unknown };
   const first = r.equity[0]?.date ?? '—';
@@ -47,4 +47,5 @@ export function printSummary(r: Report, run: { bars: number; seconds: number; fi
   for (const [k, val] of rows) console.log(`${k.padEnd(w)}  ${val}`);
   console.log(`\n${run.bars.toLocaleString('en-US')} bars in ${run.seconds.toFixed(3)} s; run ${run.runId}`);
   for (const f of run.files) console.log(`wrote ${f}`);
+  for (const f of run.removed ?? []) console.log(`removed ${f} (an earlier run's; not asked for by --report)`);
 }

@@ -1,10 +1,5 @@
-// The sweep's worker-thread entry: a sweep run with the built-in strategy registry and model predictions.
-import { runSweepTask } from '../../engine/research/sweep-run.ts';
-import type { SweepTask } from '../../engine/research/sweep.ts';
-import { buildSlots } from '../../strategies/index.ts';
-import { signalsFor } from './model-signals.ts';
-
-export default (task: SweepTask) => runSweepTask(task, buildSlots, signalsFor);
+// The sweep's worker-thread entry for the CLIs: the notebook API's (a run with the built-in strategy registry and its models).
+export { default } from '../../engine/api/sweep-worker.ts';
 
 /** This module's URL: the worker file the sweep pool loads. */
 export const SWEEP_WORKER = import.meta.url;

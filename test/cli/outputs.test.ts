@@ -146,6 +146,43 @@ describe('npm run backtest: outputs all or nothing', () => {
   });
 });
 
+describe('npm run backtest --report: only the reports asked for', () => {
+  it('json, html and none write those files (the same bytes as --report all) and remove the other report left in --out', async () => {
+    const dir = path.join(tmp, 'modes');
+    const all = runCli('backtest.ts', [...NEW, '--out', dir]);
+    expect(all.code).toBe(0);
+    const ref = { json: readFileSync(path.join(dir, 'report.json')), html: readFileSync(path.join(dir, 'report.html')) };
+    const journal = await fingerprint(path.join(dir, 'journal.duckdb'));
+    const wrote = (stdout: string) => [...stdout.matchAll(/^wrote (.+)$/gm)].map((m) => path.basename(m[1]));
+    const removed = (stdout: string) => [...stdout.matchAll(/^removed (\S+)/gm)].map((m) => path.basename(m[1]));
+    expect(wrote(all.stdout)).toEqual(['report.json', 'report.html', 'journal.duckdb']);
+
+    const json = runCli('backtest.ts', [...NEW, '--out', dir, '--report', 'json']);
+    expect(json.code).toBe(0);
+    expect(wrote(json.stdout)).toEqual(['report.json', 'journal.duckdb']);
+    expect(removed(json.stdout)).toEqual(['report.html']);
+    expect(readdirSync(dir).sort()).toEqual(['journal.duckdb', 'report.json']);
+    expect(readFileSync(path.join(dir, 'report.json')).equals(ref.json)).toBe(true);
+
+    const html = runCli('backtest.ts', [...NEW, '--out', dir, '--report', 'html']);
+    expect(html.code).toBe(0);
+    expect(wrote(html.stdout)).toEqual(['report.html', 'journal.duckdb']);
+    expect(removed(html.stdout)).toEqual(['report.json']);
+    expect(readdirSync(dir).sort()).toEqual(['journal.duckdb', 'report.html']);
+    expect(readFileSync(path.join(dir, 'report.html')).equals(ref.html)).toBe(true);
+
+    const none = runCli('backtest.ts', [...NEW, '--out', dir, '--report', 'none']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toBe('');
+    expect(wrote(none.stdout)).toEqual(['journal.duckdb']);
+    expect(removed(none.stdout)).toEqual(['report.html']);
+    expect(readdirSync(dir)).toEqual(['journal.duckdb']);
+    // the same run, the same run id and journal rows whatever the reports
+    expect(none.stdout.match(/run [0-9a-f]{16}/)![0]).toBe(all.stdout.match(/run [0-9a-f]{16}/)![0]);
+    expect(await fingerprint(path.join(dir, 'journal.duckdb'))).toBe(journal);
+  });
+});
+
 /** Holds `file` open (read-only, as a notebook would) in another process until killed; resolves once it is open. */
 async function holdOpen(file: string): Promise<ReturnType<typeof spawn>> {
   const holder = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/journal/hold-child.ts'), file, '60000'], {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../engine/data/errors.ts';
 import { importPaths } from '../../engine/data/import.ts';
-import { listSymbols, loadBars } from '../../engine/data/load.ts';
+import { chunkBars, collectChunks, listSymbols, loadBars } from '../../engine/data/load.ts';
 import type { Store } from '../../engine/data/store.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { caught, HEADER, storeIn, tempDir, writeText } from './helpers.ts';
@@ -124,6 +124,70 @@ describe('loadBars', () => {
     expect(await listSymbols(store)).toEqual(['AAA', 'BBB', 'CCC', 'MMM']);
     expect(await listSymbols(store, '1m')).toEqual(['MMM']);
     expect(await listSymbols(store, '1d')).toEqual(['AAA', 'BBB', 'CCC']);
+  });
+});
+
+describe('chunkBars', () => {
+  it('reads time windows of at most targetRows bars, each after the last, that join into the whole series', async () => {
+    const req = { symbols: ['CCC', 'AAA', 'BBB'], interval: '1d' as const };
+    const chunks = await chunkBars(store, req, 1000);
+    const parts = [];
+    for (let c = await chunks.next(); c !== null; c = await chunks.next()) parts.push(c);
+    expect(parts).toHaveLength(chunks.windows);
+    let last = -Infinity;
+    for (const part of parts) {
+      expect(part.map((s) => s.symbol)).toEqual(['CCC', 'AAA', 'BBB']);
+      const ts = part.flatMap((s) => [...s.ts]);
+      expect(ts.length).toBeGreaterThan(0);
+      expect(ts.length).toBeLessThanOrEqual(1000);
+      expect(Math.min(...ts)).toBeGreaterThan(last);
+      last = Math.max(...ts);
+    }
+    // the bars thin out after AAA's last (day 2046) and CCC's (day 3000): the windows widen in time rather than
+    // shrink in bars, so there are about as many as 9145 bars need
+    expect(chunks.windows).toBeLessThanOrEqual(11);
+    expect(parts.some((p) => p[1]!.ts.length === 0 && p[2]!.ts.length > 0)).toBe(true);
+    const [c, a, b] = await collectChunks(await chunkBars(store, req, 1000));
+    expectSeries(c!, 2, 0, SIZES.CCC!);
+    expectSeries(a!, 0, 0, SIZES.AAA!);
+    expectSeries(b!, 1, 0, SIZES.BBB!);
+    const [x] = await collectChunks(await chunkBars(store, { symbols: ['BBB'], interval: '1d', from: START + 1000 * DAY, to: START + 3500 * DAY }, 300));
+    expectSeries(x!, 1, 1000, 2501);
+  });
+
+  it('fails on unknown symbols and empty ranges at once, on values out of bounds as the first window is read', async () => {
+    expect(await caught(() => chunkBars(store, { symbols: ['AAA', 'XYZ'], interval: '1d' }))).toMatchObject({ rule: 'unknown-symbol' });
+    const empty = await caught(() => chunkBars(store, { symbols: ['AAA'], interval: '1d', from: Date.UTC(2030, 0, 1) }));
+    expect(empty.message).toBe('no bars for AAA 1d between 2030-01-01 and the last bar');
+    const t = tempDir();
+    try {
+      const s = await storeIn(t.dir);
+      await s.conn.run(`ATTACH '${dbPath}' AS src (READ_ONLY); INSERT INTO bars SELECT * FROM src.bars; DETACH src`);
+      await s.conn.run(`UPDATE bars SET close = 1e308 WHERE symbol = 'BBB' AND ts = ${START + 4000 * DAY}`);
+      const chunks = await chunkBars(s, { symbols: ['AAA', 'BBB'], interval: '1d' }, 1000);
+      const e = await caught(() => chunks.next());
+      s.close();
+      expect(e).toMatchObject({ rule: 'out-of-range' });
+      expect(e.message).toMatch(/bar BBB 1d .*: field 'close' = 1e\+308/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('needs the store no more once the last window is read (a run closes it before replaying that window)', async () => {
+    const t = tempDir();
+    try {
+      const s = await storeIn(t.dir);
+      await s.conn.run(`ATTACH '${dbPath}' AS src (READ_ONLY); INSERT INTO bars SELECT * FROM src.bars; DETACH src`);
+      const chunks = await chunkBars(s, { symbols: ['AAA', 'CCC'], interval: '1d' }, 2000);
+      const got = [];
+      for (let w = 0; w < chunks.windows; w++) got.push(await chunks.next());
+      s.close();
+      expect(await chunks.next()).toBeNull();
+      expect(got.reduce((n, c) => n + c![0]!.ts.length + c![1]!.ts.length, 0)).toBe(SIZES.AAA! + SIZES.CCC!);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { candlesFigure, figureHtml, heatmapFigure, reportFigures, tradesFigure } from '../../engine/report/index.ts';
-import { compactNumber, equityFigure, logTicks, monthlyFigure } from '../../engine/report/figures.ts';
+import { compactNumber, equityFigure, logTicks, monthlyFigure, shown7 } from '../../engine/report/figures.ts';
 import { renderReportHtml } from '../../engine/report/html.ts';
 import { sampleReport } from './sample-report.ts';
 
@@ -144,5 +144,32 @@ describe('one plotting module for the tearsheet and the notebooks', () => {
     const axis = equityFigure(grown).layout.yaxis as { type: string; tickvals: number[] };
     expect(axis.type).toBe('log');
     expect(axis.tickvals.length).toBeGreaterThan(1);
+  });
+});
+
+describe('shown7 (prices of the trades figure to 7 significant digits)', () => {
+  const viaString = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(7)) : x);
+
+  it('is exactly Number(x.toPrecision(7)) for any double', () => {
+    fc.assert(
+      fc.property(fc.double(), (x) => {
+        expect(shown7(x)).toBe(viaString(x));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is exact for prices with many decimals, and at halves and powers of ten (where rounding could tip)', () => {
+    const prices = fc.integer({ min: 1, max: 2_000_000_000 }).chain((n) => fc.integer({ min: 0, max: 12 }).map((d) => n / 10 ** d));
+    fc.assert(
+      fc.property(prices, fc.boolean(), (p, neg) => {
+        const x = neg ? -p : p;
+        expect(shown7(x)).toBe(viaString(x));
+      }),
+      { numRuns: 20_000 },
+    );
+    const halves = [9_999_999.5, 999_999.95, 1_234_567.5, 0.000_123_456_75, 12.345_675, 99_999_995, 1e6, 1e7, 1e22, 1e23, 1e-16, 1e-17, 5e-324];
+    for (const x of [...halves, ...halves.map((h) => -h), 0, Infinity, -Infinity]) expect(shown7(x)).toBe(viaString(x));
+    expect(shown7(Number.NaN)).toBeNaN();
   });
 });

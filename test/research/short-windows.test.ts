@@ -19,7 +19,7 @@ import { MIN_ANNUALISED_PERIODS } from '../../engine/metrics/short-run.ts';
 import { parseWalkForward } from '../../engine/research/grid.ts';
 import { walkForwardEvidence } from '../../engine/research/promote.ts';
 import { DEFAULT_THRESHOLDS, promotionFailures } from '../../engine/research/promotion.ts';
-import { runSweep, shareSeries, walkForwardSummary, workerExecArgv } from '../../engine/research/sweep.ts';
+import { runSweep, shareSeries, siblingModule, walkForwardSummary, workerExecArgv } from '../../engine/research/sweep.ts';
 import { config } from '../engine/harness.ts';
 import { ROOT, runCli } from '../cli/run-cli.ts';
 
@@ -154,6 +154,11 @@ describe('workers of a compiled package load no tsx', () => {
     expect(workerExecArgv('file:///x/scripts/lib/sweep-worker.ts')).toEqual(['--import', 'tsx']);
     expect(workerExecArgv('file:///x/build/engine/api/sweep-worker.js')).toEqual([]);
     expect(workerExecArgv('/x/node_modules/tradebench/build/scripts/lib/sweep-worker.js')).toEqual([]);
+  });
+
+  it("finds the worker module next to its caller with the caller's extension", () => {
+    expect(siblingModule('./lib/sweep-worker', 'file:///x/scripts/sweep.ts')).toBe('file:///x/scripts/lib/sweep-worker.ts');
+    expect(siblingModule('./sweep-worker', 'file:///x/build/engine/api/research.js')).toBe('file:///x/build/engine/api/sweep-worker.js');
   });
 });
 

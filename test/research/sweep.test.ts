@@ -7,7 +7,7 @@ import { loadBars } from '../../engine/data/load.ts';
 import { SAMPLE_DIR } from '../../engine/data/sample.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
 import { expandGrid, parseWalkForward, walkForwardWindows } from '../../engine/research/grid.ts';
-import { runSweep, shareSeries, walkForwardSummary } from '../../engine/research/sweep.ts';
+import { runSweep, shareSeries, startSweepPool, walkForwardSummary } from '../../engine/research/sweep.ts';
 import { config } from '../engine/harness.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
@@ -67,6 +67,26 @@ describe('parallel sweeps on worker threads', () => {
     const plain = runBacktest(series, { ...cfg, params: p }, buildSlots('sma-cross', p, cfg.symbols));
     expect(one.results[3].finalEquity).toBe(plain.engine.portfolio.equity());
     expect(one.results[3].trades).toBe(plain.engine.trades.length);
+  }, 120_000);
+
+  it('runs on a pool started before the bars load, and a worker module that cannot load fails the sweep with its error', async () => {
+    const cfg = config({ strategy: 'sma-cross', symbols: ['SPY', 'AAPL'], sizing: { kind: 'percent', percent: 50 } });
+    const grid = { fast: [5, 10], slow: [50] };
+    const pool = startSweepPool(WORKER, 2);
+    try {
+      const early = await runSweep({ config: cfg, grid, series, worker: pool });
+      expect(early.results).toEqual((await runSweep({ config: cfg, grid, series, worker: WORKER, workers: 1 })).results);
+    } finally {
+      await pool.destroy();
+    }
+    const broken = startSweepPool(pathToFileURL(path.join(ROOT, 'scripts/lib/no-such-worker.ts')).href, 1);
+    try {
+      // the thread fails before any task is queued: the sweep still gets the error
+      await new Promise((r) => setTimeout(r, 2000));
+      await expect(runSweep({ config: cfg, grid, series, worker: broken })).rejects.toThrow(/no-such-worker/);
+    } finally {
+      await broken.destroy();
+    }
   }, 120_000);
 
   it('walk-forward: train and test runs only see their own period; the summary picks the best in-sample params', async () => {
