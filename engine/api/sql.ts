@@ -1,5 +1,6 @@
 // tb.duckdb: ad-hoc SQL in a notebook, each query's rows as a DataFrame (64-bit integers as numbers, dates as Dates).
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.ts';
 import { describeOpenError } from '../data/store-errors.ts';
 import { frame, type Column, type DataFrame } from './frame.ts';
 

@@ -1,5 +1,6 @@
 // DuckDB's memory during an import: capped so that an import's memory does not grow with its files.
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.ts';
 import type { Store } from './store.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.ts';
 import { DEFAULT_DB_PATH, walPath } from './store-paths.ts';
 import { describeOpenError, describeReadError, StoreError } from './store-errors.ts';
 import { inspectWal, walWarning } from './wal-check.ts';

@@ -1,4 +1,5 @@
-import { BOOLEAN, type DuckDBConnection, DuckDBDataChunk, type DuckDBType, type DuckDBVector, DOUBLE, ENUM, INTEGER, VARCHAR } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBVector } from '@duckdb/node-api';
+import { BOOLEAN, DuckDBDataChunk, DOUBLE, ENUM, INTEGER, VARCHAR } from '../duckdb.ts';
 
 /**
  * How a value travels to its journal column:

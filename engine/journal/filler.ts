@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.ts';
 import { ensureJournalTables } from './journal-store.ts';
 import { parseWal, type WalRecord } from './journal-wal.ts';
 import { applyRecords } from './live-tables.ts';

@@ -25,7 +25,8 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.ts';
 import type { Order } from '../core/types.ts';
 import { Filler, WorkerFiller, openJournalDb, retryLocked, type DbSession, type FillerPort } from './filler.ts';
 import { ensureJournalTables } from './journal-store.ts';

@@ -2,7 +2,8 @@
 // chunks or whole series; shared by the CLIs (scripts/lib/run-data.ts re-exports it) and the notebook API.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.ts';
 import { zoneOffset } from '../core/calendar.ts';
 import type { BarSeries, EpochMs, Interval } from '../core/types.ts';
 import { importPaths } from '../data/import.ts';
