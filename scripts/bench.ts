@@ -356,11 +356,11 @@ async function wholeProcess(): Promise<{ figures: WholeProcessFigures; json: Rec
   const f = await benchWholeProcess({ runs: RUNS, sweepRuns: 3, sweepWorkers: 2, progress: say });
   const range = (x: Spread, d = 0) => `median ${x.median.toFixed(d)} (${x.min.toFixed(d)}..${x.max.toFixed(d)})`;
   say(
-    `whole process: W1 (sma-cross 10/30, ${fmt(f.bars)} bars of ${f.symbols} symbols, 1% per entry, no costs, ${fmt(f.trades)} trades) via backtest.ts, spawn to exit: ${range(f.w1WholeProcessMs)} ms, peak RSS ${range(f.w1PeakRssMb)} MiB (${f.rssMethod === 'gnu-time' ? '/usr/bin/time -f %M' : "the child's process.resourceUsage().maxRSS"})`,
+    `whole process: W1 (sma-cross 10/30, ${fmt(f.bars)} bars of ${f.symbols} symbols, 1% per entry, no costs, ${fmt(f.trades)} trades) via scripts/launch.mjs (compiled), spawn to exit: ${range(f.w1WholeProcessMs)} ms, peak RSS ${range(f.w1PeakRssMb)} MiB (${f.rssMethod === 'gnu-time' ? '/usr/bin/time -f %M' : "the child's process.resourceUsage().maxRSS"}); with --report none ${range(f.w1ReportNoneMs)} ms, ${range(f.w1ReportNonePeakRssMb)} MiB`,
   );
-  say(`whole process: start-up (backtest.ts --help): ${range(f.startupMs)} ms`);
+  say(`whole process: start-up (backtest --help): ${range(f.startupMs)} ms`);
   say(
-    `whole process: sweep.ts, 3x3 grid (fast 5,10,20 x slow 30,50,100), ${f.sweepWorkers} workers: ${range(f.sweepRunsPerSec, 2)} runs/s as it prints them (after loading), ${range(f.sweepWholeProcessRunsPerSec, 2)} runs/s over the whole process`,
+    `whole process: sweep, 3x3 grid (fast 5,10,20 x slow 30,50,100), ${f.sweepWorkers} workers: ${range(f.sweepRunsPerSec, 2)} runs/s as it prints them (after loading), ${range(f.sweepWholeProcessRunsPerSec, 2)} runs/s over the whole process`,
   );
   say(`whole process: load average at the end ${load()}`);
   return {
@@ -368,6 +368,7 @@ async function wholeProcess(): Promise<{ figures: WholeProcessFigures; json: Rec
     json: {
       w1WholeProcessMs: f.w1WholeProcessMs.median,
       w1PeakRssMb: f.w1PeakRssMb.median,
+      w1ReportNoneMs: f.w1ReportNoneMs.median,
       startupMs: f.startupMs.median,
     },
   };

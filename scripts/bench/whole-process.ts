@@ -2,12 +2,15 @@
 // and a sweep through its CLI. W1 is sma-cross 10/30 on the 100 symbols of sp500-daily/bench100.txt (540,200
 // daily bars), 1% of equity per entry, no costs, from an imported .duckdb (imported once, here, with the engine's
 // import, as `npm run import -- --adjusted` does), timed from spawn to exit; its peak RSS comes from GNU time
-// (`/usr/bin/time -f %M`: the max RSS of the child, which is node itself, tsx loading in-process) or, without it,
-// from the child's own process.resourceUsage().maxRSS printed at exit. Start-up is `backtest.ts --help`. The
+// (`/usr/bin/time -f %M`: the max RSS of the child, which is node itself) or, without it, from the child's own
+// process.resourceUsage().maxRSS printed at exit. Every command runs as `npm run` runs it, through
+// scripts/launch.mjs on the compiled build (built first when a source is newer, as after `npm ci`), without
+// npm's own start (about 0.2 s more). W1 is also timed with `--report none` (the journal only). Start-up is
+// `backtest --help`. The
 // sweep is the 3x3 grid fast 5,10,20 x slow 30,50,100 over the same bars with 2 workers; its runs/s is the CLI's
 // own figure (runs over the seconds it prints for the sweep, after loading; its worker threads start while the
-// bars load) and, beside it, runs over the wall time of the whole process. Runs alternate (start-up, W1) so that a
-// change in the machine's load hits both alike.
+// bars load) and, beside it, runs over the wall time of the whole process. Runs alternate (start-up, W1, W1 without
+// reports) so that a change in the machine's load hits them alike.
 // Standalone: `node --import tsx scripts/bench/whole-process.ts [runs]` prints the figures as JSON.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,7 +42,11 @@ export interface WholeProcessFigures {
   w1WholeProcessMs: Spread;
   /** W1's peak RSS, MiB */
   w1PeakRssMb: Spread;
-  /** `node --import tsx scripts/backtest.ts --help`, spawn to exit, ms */
+  /** W1 with `--report none` (the journal only), spawn to exit, ms */
+  w1ReportNoneMs: Spread;
+  /** its peak RSS, MiB */
+  w1ReportNonePeakRssMb: Spread;
+  /** `node scripts/launch.mjs backtest --help`, spawn to exit, ms */
   startupMs: Spread;
   /** the sweep CLI's runs/s: 9 runs over the seconds it prints for the sweep (after loading) */
   sweepRunsPerSec: Spread;
@@ -78,6 +85,19 @@ function runNode(args: string[], dir: string): { code: number | null; stdout: st
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms, peakRssMb: kb / 1024 };
 }
 
+/** Builds the CLIs (scripts/compile.mjs) unless build/ is current, so the launcher runs them compiled. */
+function ensureBuild(progress?: (line: string) => void): void {
+  const state = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', "import { buildState } from './scripts/lib/build-stamp.mjs'; console.log(buildState('.', 'build/scripts/backtest.js'))"],
+    { cwd: ROOT, encoding: 'utf8' },
+  ).stdout.trim();
+  if (state === 'fresh') return;
+  progress?.(`whole process: the build is ${state}: compiling the CLIs first (npm run build's compile step) ...`);
+  const r = spawnSync(process.execPath, ['scripts/compile.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  check('scripts/compile.mjs', { code: r.status, stderr: `${r.stdout}${r.stderr}` });
+}
+
 function check(what: string, r: { code: number | null; stderr: string }) {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
 }
@@ -111,29 +131,39 @@ export async function benchWholeProcess(
       store.close();
     }
     o.progress?.(`whole process: ${bars.toLocaleString('en-US')} bars of ${universe.length} symbols imported into ${db}`);
-    const backtest = path.join(ROOT, 'scripts/backtest.ts');
+    ensureBuild(o.progress);
+    const launch = path.join(ROOT, 'scripts/launch.mjs');
     const startup: number[] = [];
     const w1: number[] = [];
     const rss: number[] = [];
+    const none: number[] = [];
+    const noneRss: number[] = [];
     let trades = NaN;
+    const w1Run = (out: string, extra: string[] = []) => {
+      const r = runNode([launch, 'backtest', '--data', db, '--symbols', universe.join(','), ...W1_ARGS, '--out', out, ...extra], dir);
+      check('W1 backtest', r);
+      rmSync(out, { recursive: true, force: true });
+      return r;
+    };
     for (let i = 0; i < runs; i++) {
-      const s = runNode(['--import', 'tsx', backtest, '--help'], dir);
+      const s = runNode([launch, 'backtest', '--help'], dir);
       check('backtest --help', s);
       startup.push(s.ms);
-      const out = path.join(dir, `out-${i}`);
-      const r = runNode(['--import', 'tsx', backtest, '--data', db, '--symbols', universe.join(','), ...W1_ARGS, '--out', out], dir);
-      check('W1 backtest', r);
+      const r = w1Run(path.join(dir, `out-${i}`));
       w1.push(r.ms);
       rss.push(r.peakRssMb);
       trades = Number(/^trades\s+(\d+) closed/m.exec(r.stdout)?.[1] ?? NaN);
-      rmSync(out, { recursive: true, force: true });
-      o.progress?.(`  run ${i + 1}/${runs}: start-up ${startup[i].toFixed(0)} ms, W1 ${r.ms.toFixed(0)} ms, peak RSS ${r.peakRssMb.toFixed(0)} MiB`);
+      const n = w1Run(path.join(dir, `none-${i}`), ['--report', 'none']);
+      none.push(n.ms);
+      noneRss.push(n.peakRssMb);
+      o.progress?.(
+        `  run ${i + 1}/${runs}: start-up ${startup[i].toFixed(0)} ms, W1 ${r.ms.toFixed(0)} ms (peak RSS ${r.peakRssMb.toFixed(0)} MiB), with --report none ${n.ms.toFixed(0)} ms (${n.peakRssMb.toFixed(0)} MiB)`,
+      );
     }
     const sweepCli: number[] = [];
     const sweepWall: number[] = [];
-    const sweep = path.join(ROOT, 'scripts/sweep.ts');
     for (let i = 0; i < sweepRuns; i++) {
-      const args = ['--import', 'tsx', sweep, '--data', db, '--symbols', universe.join(','), '--strategy', 'sma-cross', ...W1_RUN_ARGS];
+      const args = [launch, 'sweep', '--data', db, '--symbols', universe.join(','), '--strategy', 'sma-cross', ...W1_RUN_ARGS];
       args.push('--grid', W1_SWEEP_GRID, '--workers', String(sweepWorkers), '--db', path.join(dir, `sweep-${i}.duckdb`));
       const r = runNode(args, dir);
       check('sweep', r);
@@ -146,6 +176,8 @@ export async function benchWholeProcess(
     return {
       w1WholeProcessMs: spread(w1),
       w1PeakRssMb: spread(rss),
+      w1ReportNoneMs: spread(none),
+      w1ReportNonePeakRssMb: spread(noneRss),
       startupMs: spread(startup),
       sweepRunsPerSec: spread(sweepCli),
       sweepWholeProcessRunsPerSec: spread(sweepWall),
