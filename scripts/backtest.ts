@@ -128,8 +128,10 @@ async function main(): Promise<void> {
       path: journalPath,
       write: () =>
         openJournalTarget(journalPath, async (conn) => {
-          // the journal's own database is open just for this write: its memory stays small (DuckDB spills the rest)
-          await conn.run(`SET memory_limit = '${JOURNAL_MEMORY}'`);
+          // the journal's own database is open just for this write: its memory stays small (DuckDB spills the
+          // rest), and its commit checkpoints (any commit is over the threshold): the tables go straight into
+          // the file, with no write-ahead log written first and then checkpointed by the close, which blocks
+          await conn.run(`SET memory_limit = '${JOURNAL_MEMORY}'; SET checkpoint_threshold = '0b'`);
           await writeJournal(
             conn,
             { runId: id, kind: 'backtest', strategy: config.strategy, config: report.config, bars: result.bars, finalEquity: report.finalEquity },

@@ -20,10 +20,13 @@ export default defineStrategy({
   create(p, symbols) {
     const fast = symbols.map(() => new SMA(p.fast));
     const slow = symbols.map(() => new SMA(p.slow));
+    const close = new Float64Array(1); // the bar's close, passed by index (see SMA.updateAt)
     return {
-      onBar(ctx, { sid, close }) {
-        fast[sid].update(close);
-        slow[sid].update(close);
+      onBar(ctx, bar) {
+        const sid = bar.sid;
+        close[0] = bar.close;
+        fast[sid].updateAt(close, 0);
+        slow[sid].updateAt(close, 0);
         if (crossedAbove(fast[sid], slow[sid]) && ctx.isFlat(sid)) ctx.buy(sid);
         else if (crossedBelow(fast[sid], slow[sid]) && ctx.position(sid) > 0) ctx.closePosition(sid);
       },

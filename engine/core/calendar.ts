@@ -81,9 +81,17 @@ export class ExchangeCalendar {
 
   /** month number (year*12 + month) in exchange-local time */
   month(ts: EpochMs): number {
-    const d = new Date(this.day(ts) * DAY);
-    return d.getUTCFullYear() * 12 + d.getUTCMonth();
+    const day = this.day(ts);
+    if (day !== this.monthDay) {
+      const d = new Date(day * DAY);
+      this.monthDay = day;
+      this.monthNo = d.getUTCFullYear() * 12 + d.getUTCMonth();
+    }
+    return this.monthNo;
   }
+  /** the day whose month monthNo is (a Date a call otherwise) */
+  private monthDay = NaN;
+  private monthNo = NaN;
 
   private load(ts: EpochMs): void {
     if (this.tz === 'UTC') {

@@ -6,18 +6,16 @@ export interface SeriesPoint {
   readonly previous: number;
 }
 
-const prev = (s: SeriesPoint | number) => (typeof s === 'number' ? s : s.previous);
-const now = (s: SeriesPoint | number) => (typeof s === 'number' ? s : s.value);
-
 /**
  * `a` crossed above `b` with the last update: a[t-1] < b[t-1] and a[t] > b[t]. Strict, so equal values
  * never cross (and NaN, e.g. a warming-up indicator, never does). `b` may be a constant level.
  */
 export function crossedAbove(a: SeriesPoint, b: SeriesPoint | number): boolean {
-  return a.previous < prev(b) && a.value > now(b);
+  // written out, not through helpers returning b's values: a double returned by a call that is not inlined is boxed (allocated)
+  return typeof b === 'number' ? a.previous < b && a.value > b : a.previous < b.previous && a.value > b.value;
 }
 
 /** `a` crossed below `b` with the last update: a[t-1] > b[t-1] and a[t] < b[t] (strict, as crossedAbove). */
 export function crossedBelow(a: SeriesPoint, b: SeriesPoint | number): boolean {
-  return a.previous > prev(b) && a.value < now(b);
+  return typeof b === 'number' ? a.previous > b && a.value < b : a.previous > b.previous && a.value < b.value;
 }

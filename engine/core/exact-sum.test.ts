@@ -97,8 +97,26 @@ describe('the mean without the scratch partials (fast path)', () => {
         const fast = fastMean(acc, xs.length);
         if (!Number.isNaN(fast)) expect(fast).toBe(want);
         expect(acc.mean(xs.length)).toBe(want);
+        const out = new Float64Array(2);
+        acc.meanAt(xs.length, out, 1);
+        expect(out[1]).toBe(want);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('a sum that is one double (one partial) gives the division by n, the exact mean', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), { minLength: 2, maxLength: 40 }), fc.integer({ min: -60, max: 60 }), (ks, e) => {
+        const xs = ks.map((k) => k * 2 ** e); // a sum of these is exact: a single partial
+        const acc = new ExactSum();
+        xs.forEach((x) => acc.add(x));
+        const want = exactMean(xs);
+        expect(acc.mean(xs.length)).toBe(want);
+        const fast = fastMean(acc, xs.length);
+        if (acc.n === 1) expect(fast).toBe(want);
+      }),
+      { numRuns: 1000 },
     );
   });
 

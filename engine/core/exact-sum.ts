@@ -78,6 +78,11 @@ export class ExactSum {
     return !this.special && this.fastMean(n) ? this.out[0] : this.exactMean(n);
   }
 
+  /** mean(n) written to dst[at]: nothing returned, so nothing boxed when the call is not inlined. */
+  meanAt(n: number, dst: Float64Array, at: number): void {
+    dst[at] = !this.special && this.fastMean(n) ? this.out[0] : this.exactMean(n);
+  }
+
   private exactMean(n: number): number {
     if (this.special) return this.naive / n;
     const s = roundPartials(this.p, this.n);
@@ -132,6 +137,11 @@ export class ExactSum {
     const p = this.p;
     let k = this.n;
     if (k === 0 || n === 1 || !(n <= MAX_N)) return false;
+    const out = this.out; // written here, not through a call: a double passed to a call that is not inlined is boxed
+    if (k === 1) {
+      out[0] = p[0] / n; // the sum is a double: IEEE division rounds its mean once, to even
+      return true;
+    }
     // s = the partials summed from the top until a sum is inexact; S - s = its error (TwoSum, exact) + the rest
     let s = p[--k];
     let err = 0;
@@ -178,21 +188,21 @@ export class ExactSum {
       const gapDown = q > 0 ? inner : ulp;
       const halfUp = (gapUp * n) / 2;
       const halfDown = (gapDown * n) / 2;
-      if (r + margin < halfUp && r - margin > -halfDown) return this.set(q);
+      if (r + margin < halfUp && r - margin > -halfDown) {
+        out[0] = q;
+        return true;
+      }
       if (r - margin > halfUp) q += gapUp;
       else if (r + margin < -halfDown) q -= gapDown;
-      else if (exact)
-        return this.set(isEven(q) ? q : r > 0 ? q + gapUp : q - gapDown); // exactly half-way: ties to even
-      else return false;
+      else if (exact) {
+        out[0] = isEven(q) ? q : r > 0 ? q + gapUp : q - gapDown; // exactly half-way: ties to even
+        return true;
+      } else return false;
     }
     return false;
   }
 
-  /** fastMean's result, in `out` (not returned: see mean) */
-  private set(q: number): true {
-    this.out[0] = q;
-    return true;
-  }
+  /** fastMean's result (not returned: see mean) */
   private readonly out = new Float64Array(1);
 
   /** (exact sum - q*n - h) rounded once (so its sign is exact), computed in the scratch partials. */
@@ -294,6 +304,12 @@ export class RunningWindow {
   }
   /** Pushes x; returns true once the window is full. */
   push(x: number): boolean {
+    this.io[0] = x;
+    return this.pushAt(this.io, 0);
+  }
+  /** Pushes src[at] (an index, not the value: see ExactSum.addAt); returns true once the window is full. */
+  pushAt(src: Float64Array, at: number): boolean {
+    const x = src[at];
     const old = this.buf[this.i];
     const full = this.count === this.period;
     this.buf[this.i] = x;
@@ -315,6 +331,10 @@ export class RunningWindow {
   /** The true mean of the window, rounded once. */
   mean(): number {
     return this.acc.mean(this.count);
+  }
+  /** mean() written to dst[at] (see ExactSum.meanAt). */
+  meanAt(dst: Float64Array, at: number): void {
+    this.acc.meanAt(this.count, dst, at);
   }
 }
 

@@ -309,6 +309,11 @@ export interface BarWindows {
   /** how many windows `next()` gives before null */
   readonly windows: number;
   next(): Promise<BarSeries[] | null>;
+  /**
+   * Gives no more windows, and runs `close` (the store's) once DuckDB reads nothing for them: at once, or
+   * when the window being read ahead is in (a store must not close under a running query).
+   */
+  stop(close: () => void): void;
 }
 
 /**
@@ -323,6 +328,8 @@ const BUCKETS_PER_WINDOW = 16;
  * window at a time, so a backtest over any length of history holds one window in memory. Unknown
  * symbols and an empty range fail at once, values out of bounds as the first window is read (with
  * loadBars's errors). Two queries size every window up front; one prepared statement reads them.
+ * One window is read ahead: the first from the start, each next as the one before is handed over, so
+ * DuckDB reads it while the caller replays (a read's error comes when its window is asked for).
  */
 export async function chunkBars(store: Store, req: LoadRequest, targetRows = WINDOW_ROWS): Promise<BarWindows> {
   try {
@@ -367,20 +374,59 @@ export async function chunkBars(store: Store, req: LoadRequest, targetRows = WIN
     const info = await priceInfo(store, read.symbols, req);
     const stmt = await windowStatement(store, read);
     const windows = spans.length;
+    const readAt = async (w: number) => {
+      try {
+        if (w === 0) await checkBounds(store, read);
+        return await readWindow(stmt, read, spans[w]!.from, spans[w]!.to, perWindow[w]!, info);
+      } catch (e) {
+        throw describeReadError(store.path, e as Error);
+      }
+    };
     let w = 0;
+    // window w, read or being read (null: none left to give), and whether DuckDB is still reading it
+    let ahead: Promise<BarSeries[]> | null = null;
+    let reading: Promise<void> | null = null;
+    const readAhead = () => {
+      const idle = () => {
+        reading = null;
+      };
+      ahead = readAt(w);
+      reading = ahead.then(idle, idle); // also keeps the failure of a window never asked for from going unhandled
+    };
+    let prepared = true;
+    let stopped = false;
+    const release = () => {
+      if (prepared) stmt.destroySync();
+      prepared = false;
+    };
+    readAhead();
     return {
       windows,
       async next() {
-        if (w >= windows) return null;
+        if (ahead === null) return null;
+        const window = ahead;
+        ahead = null;
+        let bars: BarSeries[];
         try {
-          if (w === 0) await checkBounds(store, read);
-          return await readWindow(stmt, read, spans[w]!.from, spans[w]!.to, perWindow[w]!, info);
+          bars = await window;
         } catch (e) {
-          throw describeReadError(store.path, e as Error);
-        } finally {
-          // done with DuckDB once the last window is read: the caller may close the store before replaying it
-          if (++w === windows) stmt.destroySync();
+          release();
+          throw e;
         }
+        // done with DuckDB once the last window is read: the caller may close the store before replaying it
+        if (++w < windows && !stopped) readAhead();
+        else release();
+        return bars;
+      },
+      stop(close) {
+        stopped = true;
+        ahead = null;
+        const end = () => {
+          release();
+          close();
+        };
+        if (reading) void reading.then(end);
+        else end();
       },
     };
   } catch (e) {

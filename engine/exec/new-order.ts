@@ -1,4 +1,4 @@
-import type { EpochMs, Order } from '../core/types.ts';
+import type { EpochMs, Order, OrderRequest } from '../core/types.ts';
 
 /** What identifies an order; everything else starts at its default (no prices, DAY, nothing filled). */
 export type OrderBasics = Pick<Order, 'id' | 'strategy' | 'symbol' | 'sid' | 'side' | 'type' | 'qty'> & Partial<Order>;
@@ -36,4 +36,39 @@ export function newOrder(at: EpochMs, o: OrderBasics): Order {
     qty: o.qty,
   };
   return Object.assign(order, o);
+}
+
+/**
+ * newOrder(at, { id, strategy, symbol, sid, side, type, qty, ...req's fields or their defaults }) in one literal
+ * (the same keys in the same order, the same values), for the engine's submissions: no object for the basics.
+ */
+export function requestedOrder(at: EpochMs, id: number, strategy: string, sid: number, req: OrderRequest): Order {
+  return {
+    limit: req.limit ?? NaN,
+    stop: req.stop ?? NaN,
+    trailingPercent: req.trailingPercent ?? 0,
+    trailingAmount: req.trailingAmount ?? 0,
+    tif: req.tif ?? 'DAY',
+    goodTill: req.goodTill ?? NaN,
+    ocaGroup: req.ocaGroup ?? '',
+    parentId: 0,
+    tag: req.tag ?? '',
+    status: 'NEW',
+    submittedAt: at,
+    eligibleFrom: at,
+    filledQty: 0,
+    avgFillPrice: 0,
+    commission: 0,
+    triggered: false,
+    firstBarDay: NaN,
+    pendingChildren: [],
+    reason: '',
+    id,
+    strategy,
+    symbol: req.symbol,
+    sid,
+    side: req.side,
+    type: req.type,
+    qty: req.qty === 'all-in' ? { kind: 'all-in' } : { kind: 'shares', shares: req.qty },
+  };
 }

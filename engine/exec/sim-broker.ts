@@ -79,30 +79,36 @@ export class SimBroker implements Broker {
   onBar(bar: SimBar, mayMatch?: (o: Order) => boolean): void {
     const list = this.working[bar.sid];
     if (!list || list.length === 0) return;
-    const orders = list.length > 1 ? this.matchOrder(list) : list.slice();
-    for (const o of orders) {
-      if (!list.includes(o)) continue; // cancelled by an OCA sibling earlier in this bar
-      if (bar.ts < o.eligibleFrom) continue; // not visible to the broker yet
-      if (mayMatch && !mayMatch(o)) continue;
-      // MOO/MOC submitted after their auction wait for the next session's: their day starts there
-      const auctionAhead = (o.type === 'MOO' && bar.sessionOpen) || (o.type === 'MOC' && bar.beforeClose) || (o.type !== 'MOO' && o.type !== 'MOC');
-      if (Number.isNaN(o.firstBarDay) && auctionAhead) o.firstBarDay = bar.day;
-      if (o.tif === 'DAY' && !Number.isNaN(o.firstBarDay) && bar.day !== o.firstBarDay) {
-        this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
-        continue;
-      }
-      if (o.tif === 'GTD' && bar.ts > o.goodTill) {
-        this.finish(o, 'EXPIRED', 'GTD time passed');
-        continue;
-      }
-      this.match(o, bar);
-      if (!list.includes(o)) continue;
-      if (o.tif === 'IOC' || o.tif === 'FOK') this.finish(o, 'CANCELLED', `${o.tif}: not filled on its first bar`);
-      else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay))
-        this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
-      else if (o.tif === 'GTD' && o.goodTill < bar.ts + this.opts.intervalMs) this.finish(o, 'EXPIRED', 'GTD time reached');
-      else if (o.type === 'TRAIL') updateTrail(o, bar);
+    if (list.length === 1) {
+      this.step(list[0], list, bar, mayMatch); // one order: no snapshot of the list to make
+      return;
     }
+    for (const o of this.matchOrder(list)) this.step(o, list, bar, mayMatch);
+  }
+
+  /** One working order of `list` (its symbol's) on the bar. */
+  private step(o: Order, list: Order[], bar: SimBar, mayMatch?: (o: Order) => boolean): void {
+    if (!list.includes(o)) return; // cancelled by an OCA sibling earlier in this bar
+    if (bar.ts < o.eligibleFrom) return; // not visible to the broker yet
+    if (mayMatch && !mayMatch(o)) return;
+    // MOO/MOC submitted after their auction wait for the next session's: their day starts there
+    const auctionAhead = (o.type === 'MOO' && bar.sessionOpen) || (o.type === 'MOC' && bar.beforeClose) || (o.type !== 'MOO' && o.type !== 'MOC');
+    if (Number.isNaN(o.firstBarDay) && auctionAhead) o.firstBarDay = bar.day;
+    if (o.tif === 'DAY' && !Number.isNaN(o.firstBarDay) && bar.day !== o.firstBarDay) {
+      this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
+      return;
+    }
+    if (o.tif === 'GTD' && bar.ts > o.goodTill) {
+      this.finish(o, 'EXPIRED', 'GTD time passed');
+      return;
+    }
+    this.match(o, bar);
+    if (!list.includes(o)) return;
+    if (o.tif === 'IOC' || o.tif === 'FOK') this.finish(o, 'CANCELLED', `${o.tif}: not filled on its first bar`);
+    else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay))
+      this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
+    else if (o.tif === 'GTD' && o.goodTill < bar.ts + this.opts.intervalMs) this.finish(o, 'EXPIRED', 'GTD time reached');
+    else if (o.type === 'TRAIL') updateTrail(o, bar);
   }
 
   /** Matching order within a bar: competing legs of one OCA group resolve by the tie rule; otherwise by id. */

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Order } from '../core/types.ts';
+import { sqlString } from '../data/store.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
 import { appendColumns, type Columns } from './column-append.ts';
 import type { MemoryJournal } from './journal.ts';
@@ -100,10 +101,11 @@ export async function writeJournal(
   orders: readonly Order[],
   portfolio: Portfolio,
 ): Promise<void> {
-  await ensureJournalTables(conn);
   await conn.run('BEGIN TRANSACTION');
   try {
-    for (const t of TABLES) await conn.run(`DELETE FROM ${t} WHERE run_id = $1`, [run.runId]);
+    // in one call: the tables (a new journal's are created in this transaction) and the run's old rows removed
+    const deletes = TABLES.map((t) => `DELETE FROM ${t} WHERE run_id = ${sqlString(run.runId)};`);
+    await conn.run(`${JOURNAL_DDL}\n${deletes.join('\n')}`);
     const id = run.runId;
     await appendColumns(conn, 'runs', RUNS, [run], (w, r) => {
       w.text(r.runId);

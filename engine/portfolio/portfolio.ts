@@ -59,6 +59,23 @@ export class Book {
     return this.cash + this.marketValue(marks);
   }
 
+  /**
+   * equity(marks) into out[at] and grossExposure(marks) into out[at + 1], in one pass over the positions (the
+   * same sums in the same order): the engine samples both after every group of bars.
+   */
+  equityAndGross(marks: Float64Array, out: Float64Array, at: number): void {
+    let mv = 0;
+    let g = 0;
+    for (let s = 0; s < this.qty.length; s++) {
+      if (this.qty[s] === 0) continue;
+      const v = this.qty[s] * marks[s];
+      mv += v;
+      g += Math.abs(v);
+    }
+    out[at] = this.cash + mv;
+    out[at + 1] = g;
+  }
+
   unrealized(marks: Float64Array): number {
     let u = 0;
     for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] - this.avgCost[s]);

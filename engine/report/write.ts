@@ -111,16 +111,25 @@ export function describeOutputFailure(err: unknown, file: string, o: OutputFailu
 
 // ---- streamed, staged files -----------------------------------------------------------------
 
-/** Pieces are gathered up to this many characters, then written with one system call. */
+/** Pieces are encoded into a buffer of this many bytes, written with one system call when full. */
 const WRITE_BUFFER = 1 << 20;
 
-function writeAllSync(fd: number, text: string): void {
-  // a string is encoded by the write itself (no Buffer copy on the heap); a short write goes on from a Buffer
+/** A UTF-16 code unit takes at most this many bytes in UTF-8 (a surrogate pair, two units, takes four). */
+const UTF8_MAX = 3;
+
+let writeBuffer: Buffer | undefined;
+
+function writeAllSync(fd: number, b: Uint8Array, length: number, from = 0): void {
+  let off = from;
+  while (off < length) off += fs.writeSync(fd, b, off, length - off);
+}
+
+function writeTextSync(fd: number, text: string): void {
+  // a string is encoded by the write itself (no Buffer on the heap); a short write goes on from a Buffer
   const written = fs.writeSync(fd, text);
   if (written >= Buffer.byteLength(text, 'utf8')) return;
   const b = Buffer.from(text, 'utf8');
-  let off = written;
-  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+  writeAllSync(fd, b, b.length, written);
 }
 
 /** A file written under a temporary name beside `final`, not yet in place. */
@@ -138,22 +147,32 @@ export function stageFile(final: string, chunks: Iterable<string>, o: OutputFail
   let fd = -1;
   try {
     fd = fs.openSync(temp, 'w');
-    let buf = '';
-    for (const piece of chunks) {
-      if (piece.length >= WRITE_BUFFER) {
-        // a big piece (the plotly bundle) is written as it is, not copied into the batch
-        if (buf.length > 0) writeAllSync(fd, buf);
-        writeAllSync(fd, piece);
-        buf = '';
-        continue;
+    // each piece is encoded straight into one reused buffer: no string of the batch, no Buffer per write (the
+    // garbage of both grew the heap by tens of MB while a big report was staged)
+    const buf = (writeBuffer ??= Buffer.allocUnsafe(WRITE_BUFFER));
+    let used = 0;
+    const put = (piece: string): void => {
+      if (piece.length * UTF8_MAX > WRITE_BUFFER - used) {
+        writeAllSync(fd, buf, used);
+        used = 0;
+        if (piece.length * UTF8_MAX > WRITE_BUFFER) {
+          // a big piece (the plotly bundle) is written as it is
+          writeTextSync(fd, piece);
+          return;
+        }
       }
-      buf += piece;
-      if (buf.length >= WRITE_BUFFER) {
-        writeAllSync(fd, buf);
-        buf = '';
-      }
+      used += buf.write(piece, used, 'utf8');
+    };
+    // a surrogate pair split between two pieces is encoded whole: its high half waits for the next piece
+    let high = '';
+    for (const chunk of chunks) {
+      const piece = high === '' ? chunk : high + chunk;
+      const last = piece.charCodeAt(piece.length - 1);
+      high = last >= 0xd800 && last <= 0xdbff ? piece[piece.length - 1] : '';
+      put(high === '' ? piece : piece.slice(0, -1));
     }
-    if (buf.length > 0) writeAllSync(fd, buf);
+    put(high);
+    writeAllSync(fd, buf, used);
     fs.fsyncSync(fd);
     const closing = fd;
     fd = -1;

@@ -148,12 +148,6 @@ export class RiskEngine {
 
   private firstFailure(o: OrderCheck, now: EpochMs): Rejection | null {
     const L = this.limits;
-    const reject = (check: string, value: number, limit: number, what: string): Rejection => ({
-      check,
-      value,
-      limit,
-      message: `order ${o.orderId} ${o.side} ${o.qty} ${o.symbol} rejected by ${check}: ${what} ${fmt(value)} exceeds the limit ${fmt(limit)}`,
-    });
     if (this.tripped) return { ...this.tripped, message: `order ${o.orderId} ${o.side} ${o.symbol} blocked: ${this.tripped.message} (reset required)` };
     if (!(o.qty > 0) || !Number.isFinite(o.price)) {
       return {
@@ -173,32 +167,43 @@ export class RiskEngine {
     }
     const signed = o.side === 'BUY' ? o.qty : -o.qty;
     const after = o.position + signed;
-    if (L.longOnly && after < 0) return reject('longOnly', after, 0, 'resulting position');
+    if (L.longOnly && after < 0) return rejectOrder(o, 'longOnly', after, 0, 'resulting position');
     while (this.recent.length && this.recent[0] <= now - 60_000) this.recent.shift();
     if (L.maxOrdersPerMinute !== undefined && this.recent.length + 1 > L.maxOrdersPerMinute)
-      return reject('maxOrdersPerMinute', this.recent.length + 1, L.maxOrdersPerMinute, 'orders in the last minute');
+      return rejectOrder(o, 'maxOrdersPerMinute', this.recent.length + 1, L.maxOrdersPerMinute, 'orders in the last minute');
     if (L.maxOrdersPerDay !== undefined && this.ordersToday + 1 > L.maxOrdersPerDay)
-      return reject('maxOrdersPerDay', this.ordersToday + 1, L.maxOrdersPerDay, 'orders today');
+      return rejectOrder(o, 'maxOrdersPerDay', this.ordersToday + 1, L.maxOrdersPerDay, 'orders today');
     // The remaining checks limit new risk: an order that only reduces a position always passes them.
     if (Math.abs(after) <= Math.abs(o.position) && Math.sign(after) * Math.sign(o.position) >= 0) return null;
     const value = o.qty * o.price;
-    if (L.maxOrderQty !== undefined && o.qty > L.maxOrderQty) return reject('maxOrderQty', o.qty, L.maxOrderQty, 'quantity');
-    if (L.maxOrderValue !== undefined && value > L.maxOrderValue) return reject('maxOrderValue', value, L.maxOrderValue, 'order value');
+    if (L.maxOrderQty !== undefined && o.qty > L.maxOrderQty) return rejectOrder(o, 'maxOrderQty', o.qty, L.maxOrderQty, 'quantity');
+    if (L.maxOrderValue !== undefined && value > L.maxOrderValue) return rejectOrder(o, 'maxOrderValue', value, L.maxOrderValue, 'order value');
     const posPct = ((Math.abs(after) * o.price) / o.equity) * 100;
-    if (L.maxPositionPct !== undefined && posPct > L.maxPositionPct) return reject('maxPositionPct', posPct, L.maxPositionPct, 'position % of equity');
+    if (L.maxPositionPct !== undefined && posPct > L.maxPositionPct) return rejectOrder(o, 'maxPositionPct', posPct, L.maxPositionPct, 'position % of equity');
     const added = (Math.abs(after) - Math.abs(o.position)) * o.price;
     const lev = (o.gross + added) / o.equity;
-    if (L.maxLeverage !== undefined && lev > L.maxLeverage + 1e-12) return reject('maxLeverage', lev, L.maxLeverage, 'gross leverage');
+    if (L.maxLeverage !== undefined && lev > L.maxLeverage + 1e-12) return rejectOrder(o, 'maxLeverage', lev, L.maxLeverage, 'gross leverage');
     const secPct = ((o.sectorGross + added) / o.equity) * 100;
-    if (L.maxSectorPct !== undefined && secPct > L.maxSectorPct) return reject('maxSectorPct', secPct, L.maxSectorPct, `sector '${o.sector}' % of equity`);
+    if (L.maxSectorPct !== undefined && secPct > L.maxSectorPct)
+      return rejectOrder(o, 'maxSectorPct', secPct, L.maxSectorPct, `sector '${o.sector}' % of equity`);
     const loss = this.dayStartEquity - o.equity;
     if (L.maxDailyLossPct !== undefined && (loss / this.dayStartEquity) * 100 >= L.maxDailyLossPct)
-      return reject('maxDailyLossPct', (loss / this.dayStartEquity) * 100, L.maxDailyLossPct, "today's loss %");
-    if (L.maxDailyLossAbs !== undefined && loss >= L.maxDailyLossAbs) return reject('maxDailyLossAbs', loss, L.maxDailyLossAbs, "today's loss");
+      return rejectOrder(o, 'maxDailyLossPct', (loss / this.dayStartEquity) * 100, L.maxDailyLossPct, "today's loss %");
+    if (L.maxDailyLossAbs !== undefined && loss >= L.maxDailyLossAbs) return rejectOrder(o, 'maxDailyLossAbs', loss, L.maxDailyLossAbs, "today's loss");
     const dd = ((this.peak - o.equity) / this.peak) * 100;
-    if (L.maxDrawdownPct !== undefined && dd >= L.maxDrawdownPct) return reject('maxDrawdownPct', dd, L.maxDrawdownPct, 'drawdown % from peak');
+    if (L.maxDrawdownPct !== undefined && dd >= L.maxDrawdownPct) return rejectOrder(o, 'maxDrawdownPct', dd, L.maxDrawdownPct, 'drawdown % from peak');
     return null;
   }
+}
+
+/** A limit's rejection of order `o` (a function, not a closure made for every order checked). */
+function rejectOrder(o: OrderCheck, check: string, value: number, limit: number, what: string): Rejection {
+  return {
+    check,
+    value,
+    limit,
+    message: `order ${o.orderId} ${o.side} ${o.qty} ${o.symbol} rejected by ${check}: ${what} ${fmt(value)} exceeds the limit ${fmt(limit)}`,
+  };
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4).replace(/0+$/, ''));

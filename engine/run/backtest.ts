@@ -1,4 +1,5 @@
 import { ExchangeCalendar, type SessionMode } from '../core/calendar.ts';
+import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { SignalSource } from '../core/signals.ts';
 import type { BarHistory, SlotSpec } from '../core/strategy.ts';
@@ -72,6 +73,10 @@ export interface BacktestResult {
   /** the splits and dividends applied (raw prices), in order */
   corporateActions?: AppliedAction[];
 }
+
+/** The replay's merge (ReplayFeed.replay): scan steps a bar may take, and scan steps per symbol beyond that, before a heap. */
+const SCAN_STEPS_PER_BAR = 64;
+const SCAN_SLACK = 64;
 
 /** How many past bars per symbol strategies can read through the context (`ctx.close(sid, ago)`). */
 export const HISTORY_BARS = 1_000;
@@ -233,17 +238,28 @@ export class ReplayFeed implements Feed {
     const series = this.history.series;
     const { broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
     // Each symbol's next bar start; a group is every symbol whose next bar starts at the earliest, in symbol
-    // order. Two scans per instant: bars of a run share their starts, so this costs a few steps per bar (a heap
-    // took log n per bar).
+    // order. Two scans of the n symbols per instant: when they share their bar starts (daily bars), a few steps
+    // per bar. When few have a bar at each instant (illiquid or extended-hours minute bars) that is up to 2n steps
+    // per bar: once the scans have cost SCAN_STEPS_PER_BAR a bar and SCAN_SLACK per symbol more, the rest of the
+    // chunk merges through a heap (log n per bar), which gives the same order (time, then symbol).
     const next = this.nextTs;
     for (let s = 0; s < n; s++) next[s] = cursor[s] < series[s].ts.length ? series[s].ts[cursor[s]] : Infinity;
+    let heap: EventQueue<number> | null = null;
+    let overspent = 0;
 
     for (;;) {
       let ts = Infinity;
-      for (let s = 0; s < n; s++) if (next[s] < ts) ts = next[s];
-      if (ts === Infinity) break;
       let g = 0;
-      for (let s = 0; s < n; s++) if (next[s] === ts) group[g++] = views[s];
+      if (heap === null) {
+        for (let s = 0; s < n; s++) if (next[s] < ts) ts = next[s];
+        if (ts === Infinity) break;
+        for (let s = 0; s < n; s++) if (next[s] === ts) group[g++] = views[s];
+        overspent += 2 * n - SCAN_STEPS_PER_BAR * g;
+      } else {
+        ts = heap.peekTs();
+        if (ts === Infinity) break;
+        while (heap.peekTs() === ts) group[g++] = views[heap.pop()!];
+      }
       const inSession = !outside || session!.inSession(ts);
       if (inSession) sink.setTime(ts);
       const day = cal.day(ts);
@@ -286,6 +302,11 @@ export class ReplayFeed implements Feed {
           if (sid === this.benchmark.sid) this.benchmark.record(ts, day, group[k].close);
         }
         next[sid] = i + 1 < series[sid].ts.length ? series[sid].ts[i + 1] : Infinity;
+        if (heap !== null && next[sid] !== Infinity) heap.push(next[sid], sid, sid);
+      }
+      if (heap === null && overspent > SCAN_SLACK * n) {
+        heap = new EventQueue<number>(n);
+        for (let s = 0; s < n; s++) if (next[s] !== Infinity) heap.push(next[s], s, s);
       }
       this.bars += g;
       this.lastTs = ts;

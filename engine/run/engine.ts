@@ -3,7 +3,7 @@ import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
 import { SignalBoard } from '../core/signals.ts';
 import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
 import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
-import { newOrder } from '../exec/new-order.ts';
+import { newOrder, requestedOrder } from '../exec/new-order.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
 import type { JournalSink } from '../journal/journal.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
@@ -61,6 +61,18 @@ export class Engine implements BrokerListener, BarSink, Clock {
   private readonly paused = new Set<number>();
   /** creating a filled parent's bracket legs: they go even for a paused slot (they protect its position) */
   private placingLegs = false;
+  /** some slot's sizing reads every close (vol-target) */
+  private readonly sizersNeedBars: boolean;
+  /**
+   * The account's equity and gross exposure and each book's equity as sampled at the last onBars, valid while
+   * its strategies run (no fill nor mark changes them then): the orders they submit read them, not 2 x N
+   * positions again each. Cleared by whatever could change them (fills, corporate actions, the next marks).
+   */
+  private marked = false;
+  private markedEquity = NaN;
+  private markedGross = NaN;
+  /** each book's equity and gross exposure: [equity 0, gross 0, equity 1, ...] */
+  private readonly bookMarks: Float64Array;
 
   constructor(private readonly o: EngineOptions) {
     this.signals = new SignalBoard(o.symbols.length);
@@ -69,6 +81,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
       o.slots.map((s) => ({ name: s.name, cash: s.cash })),
     );
     this.sizers = o.slots.map((s) => new Sizer(s.sizing, o.symbols.length)); // equal-weight: 1/N of equity, N = the run's symbols
+    this.sizersNeedBars = this.sizers.some((s) => s.needsBars);
+    this.bookMarks = new Float64Array(2 * o.slots.length);
     this.contexts = o.slots.map((_, i) => new SlotContext(this, i));
     this.sectors = o.sectors ?? o.symbols.map(() => '');
     this.sidOf = new Map();
@@ -94,18 +108,24 @@ export class Engine implements BrokerListener, BarSink, Clock {
    */
   onBars(ts: EpochMs, bars: readonly Bar[], n: number): void {
     this.t = ts + this.o.intervalMs;
+    this.marked = false;
     const day = this.o.dayOf(ts);
+    const marks = this.portfolio.marks;
     for (let k = 0; k < n; k++) {
       const b = bars[k];
-      this.portfolio.marks[b.sid] = b.close;
-      for (const s of this.sizers) if (s.needsBars) s.onClose(b.sid, b.close);
+      marks[b.sid] = b.close;
+      if (this.sizersNeedBars) for (const s of this.sizers) if (s.needsBars) s.onClose(b.sid, b.close);
     }
     this.sampleEquity(ts, day);
-    for (let i = 0; i < this.contexts.length; i++) {
-      if (this.paused.has(i)) continue;
-      const strat = this.o.slots[i].strategy;
-      const ctx = this.contexts[i];
-      for (let k = 0; k < n; k++) strat.onBar(ctx, bars[k]);
+    try {
+      for (let i = 0; i < this.contexts.length; i++) {
+        if (this.paused.size > 0 && this.paused.has(i)) continue;
+        const strat = this.o.slots[i].strategy;
+        const ctx = this.contexts[i];
+        for (let k = 0; k < n; k++) strat.onBar(ctx, bars[k]);
+      }
+    } finally {
+      this.marked = false;
     }
   }
 
@@ -116,6 +136,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   warmUp(ts: EpochMs, bars: readonly Bar[], n: number): void {
     this.t = ts + this.o.intervalMs;
     this.day = this.o.dayOf(ts);
+    this.marked = false;
     this.warming = true;
     try {
       for (let k = 0; k < n; k++) {
@@ -135,6 +156,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
    */
   onOutsideBars(ts: EpochMs, bars: readonly Bar[], n: number, slots: readonly number[], warm = false): void {
     this.t = ts + this.o.intervalMs;
+    this.marked = false;
     this.warming = warm;
     try {
       for (const i of slots) if (!this.paused.has(i)) for (let k = 0; k < n; k++) this.o.slots[i].strategy.onBar(this.contexts[i], bars[k]);
@@ -148,6 +170,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
    * and history): journaled, then shown to the strategies so they can rebuild their indicators.
    */
   corporateAction(action: CorporateActionEvent, message: string): void {
+    this.marked = false;
     this.o.journal.log(this.t, message, 'info');
     for (const s of this.sizers) s.rebase(action.sid, action.priceScale);
     for (let i = 0; i < this.contexts.length; i++) this.o.slots[i].strategy.onCorporateAction?.(this.contexts[i], action);
@@ -158,6 +181,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
    * continue after them, working orders are tracked again, fills rebuild cash, positions and trades.
    */
   restore(orders: readonly Order[], fills: readonly Fill[]): void {
+    this.marked = false;
     for (const o of orders) {
       this.orders[o.id - 1] = o;
       if (isWorking(o.status) || o.status === 'APPROVED') this.working.add(o);
@@ -173,8 +197,20 @@ export class Engine implements BrokerListener, BarSink, Clock {
   }
 
   private sampleEquity(ts: EpochMs, day: number): void {
-    const equity = this.portfolio.equity();
-    const point = { ts, equity, cash: this.portfolio.cash, gross: this.portfolio.grossExposure() };
+    // Portfolio.equity() and grossExposure(), with each book's equity kept (the same sums in the same order)
+    const { books, marks } = this.portfolio;
+    const eg = this.bookMarks;
+    let equity = 0;
+    let gross = 0;
+    for (let i = 0; i < books.length; i++) {
+      books[i].equityAndGross(marks, eg, 2 * i);
+      equity += eg[2 * i];
+      gross += eg[2 * i + 1];
+    }
+    this.markedEquity = equity;
+    this.markedGross = gross;
+    this.marked = true;
+    const point = { ts, equity, cash: this.portfolio.cash, gross };
     // The first point is the first bar's close (the starting capital); then each trading day's last close.
     if (Number.isNaN(this.day)) this.o.journal.equity(point);
     else {
@@ -192,28 +228,12 @@ export class Engine implements BrokerListener, BarSink, Clock {
   submit(slot: number, req: OrderRequest, system = false): Order {
     const sid = this.sidOf.get(req.symbol) ?? -1;
     if (this.warming) return warmUpPlaceholder(req, sid, this.t, this.o.slots[slot].name);
-    const order = newOrder(this.t, {
-      id: this.nextId++,
-      strategy: this.o.slots[slot].name,
-      symbol: req.symbol,
-      sid,
-      side: req.side,
-      type: req.type,
-      qty: req.qty === 'all-in' ? { kind: 'all-in' } : { kind: 'shares', shares: req.qty },
-      limit: req.limit ?? NaN,
-      stop: req.stop ?? NaN,
-      trailingPercent: req.trailingPercent ?? 0,
-      trailingAmount: req.trailingAmount ?? 0,
-      tif: req.tif ?? 'DAY',
-      goodTill: req.goodTill ?? NaN,
-      ocaGroup: req.ocaGroup ?? '',
-      tag: req.tag ?? '',
-    });
+    const order = requestedOrder(this.t, this.nextId++, this.o.slots[slot].name, sid, req);
     if (req.bracket) order.pendingChildren = bracketLegs(order, req.bracket);
     this.orders.push(order);
     this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: '', to: 'NEW', reason: '' });
     this.transition(order, 'RISK_CHECK', '');
-    if (!system && !this.placingLegs && this.paused.has(slot)) {
+    if (!system && !this.placingLegs && this.paused.size > 0 && this.paused.has(slot)) {
       // an operator's pause, not an error: refused without counting towards the breaker
       const message = `order ${order.id} ${req.side} ${req.symbol} refused: strategy ${this.o.slots[slot].name} is paused`;
       this.o.journal.riskEvent({ ts: this.t, orderId: order.id, check: 'strategyPaused', value: 0, limit: 0, message });
@@ -367,8 +387,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
       qty,
       price,
       position: book.qty[order.sid] ?? 0,
-      equity: this.portfolio.equity(),
-      gross: this.portfolio.grossExposure(),
+      equity: this.marked ? this.markedEquity : this.portfolio.equity(),
+      gross: this.marked ? this.markedGross : this.portfolio.grossExposure(),
       sectorGross,
     };
   }
@@ -407,6 +427,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   }
 
   onFill(order: Order, fill: Fill): void {
+    this.marked = false;
     this.o.journal.fill(fill);
     this.lastFillTs = fill.ts;
     const slot = this.slotOf(order);
@@ -441,7 +462,9 @@ export class Engine implements BrokerListener, BarSink, Clock {
   }
 
   private slotOf(order: Order): number {
-    return this.o.slots.findIndex((s) => s.name === order.strategy);
+    const slots = this.o.slots;
+    for (let i = 0; i < slots.length; i++) if (slots[i].name === order.strategy) return i;
+    return -1;
   }
 
   logFromStrategy(slot: number, message: string): void {
@@ -455,6 +478,10 @@ export class Engine implements BrokerListener, BarSink, Clock {
   }
   sizerOf(slot: number) {
     return this.sizers[slot];
+  }
+  /** The slot's book equity at the current marks. */
+  equityOf(slot: number): number {
+    return this.marked ? this.bookMarks[2 * slot] : this.portfolio.books[slot].equity(this.portfolio.marks);
   }
   /**
    * The most shares a buy of the slot can take at `price`: what the book's cash covers, commission
@@ -558,7 +585,7 @@ class SlotContext implements StrategyContext {
     return this.e.bookOf(this.slot).cash;
   }
   get equity() {
-    return this.e.bookOf(this.slot).equity(this.e.portfolio.marks);
+    return this.e.equityOf(this.slot);
   }
   position(sid: number) {
     return this.e.bookOf(this.slot).qty[sid];
@@ -611,7 +638,8 @@ class SlotContext implements StrategyContext {
     const affordable = sizer.needsCash && side === 'BUY' ? this.e.affordableShares(this.slot, price) : Infinity;
     const qty = sizer.quantity(sid, price, this.equity, affordable);
     if (qty === 0) return null;
-    return this.submit({ symbol: this.e.symbols[sid], side, type: 'MKT', qty, ...extra });
+    const symbol = this.e.symbols[sid];
+    return this.submit(extra === undefined ? { symbol, side, type: 'MKT', qty } : { symbol, side, type: 'MKT', qty, ...extra });
   }
   pending(sid: number) {
     return this.e.pendingQty(this.slot, sid);

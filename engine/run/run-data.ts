@@ -123,7 +123,8 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
         return bars;
       },
     };
-    return { symbols, chunks, sectors, source, prices, unknownBasis, close: () => store.close() };
+    // a run that stops early closes the store once the window read ahead is in
+    return { symbols, chunks, sectors, source, prices, unknownBasis, close: () => windows.stop(() => store.close()) };
   } catch (e) {
     store.close();
     throw e;

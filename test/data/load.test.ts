@@ -1,7 +1,7 @@
 // The loader: chunked reads into typed arrays, request order, inclusive bounds, clear errors.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataError } from '../../engine/data/errors.ts';
 import { importPaths } from '../../engine/data/import.ts';
 import { chunkBars, collectChunks, listSymbols, loadBars } from '../../engine/data/load.ts';
@@ -166,9 +166,41 @@ describe('chunkBars', () => {
       await s.conn.run(`UPDATE bars SET close = 1e308 WHERE symbol = 'BBB' AND ts = ${START + 4000 * DAY}`);
       const chunks = await chunkBars(s, { symbols: ['AAA', 'BBB'], interval: '1d' }, 1000);
       const e = await caught(() => chunks.next());
-      s.close();
       expect(e).toMatchObject({ rule: 'out-of-range' });
       expect(e.message).toMatch(/bar BBB 1d .*: field 'close' = 1e\+308/);
+      expect(await chunks.next()).toBeNull();
+      // the first window is read from the start: a run that stops before asking for it (another check failed)
+      // closes the store once that read has failed, and the failure goes nowhere
+      const unasked = await chunkBars(s, { symbols: ['AAA', 'BBB'], interval: '1d' }, 1000);
+      await new Promise<void>((resolve) => unasked.stop(resolve));
+      s.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('reads the next window while the caller has the last one, and closes the store only once that read is in', async () => {
+    const t = tempDir();
+    try {
+      const s = await storeIn(t.dir);
+      await s.conn.run(`ATTACH '${dbPath}' AS src (READ_ONLY); INSERT INTO bars SELECT * FROM src.bars; DETACH src`);
+      const req = { symbols: ['CCC', 'AAA', 'BBB'], interval: '1d' as const };
+      const whole = await loadBars(s, req);
+      const chunks = await chunkBars(s, req, 1000);
+      expect(chunks.windows).toBeGreaterThan(2);
+      const first = await chunks.next();
+      // the caller works on the first window; the second is being read: a stop now waits for it
+      let closed = false;
+      chunks.stop(() => {
+        s.close();
+        closed = true;
+      });
+      expect(closed).toBe(false);
+      await vi.waitFor(() => expect(closed).toBe(true));
+      expect(await chunks.next()).toBeNull();
+      const n = first!.reduce((k, x) => k + x.ts.length, 0);
+      expect(n).toBeGreaterThan(0);
+      first!.forEach((x, i) => expect(x.close).toEqual(whole[i]!.close.subarray(0, x.ts.length)));
     } finally {
       t.cleanup();
     }

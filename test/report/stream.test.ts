@@ -14,6 +14,7 @@ import {
   renderReportHtmlChunks,
   reportJson,
   reportJsonChunks,
+  stageFile,
   writeReport,
   type Report,
 } from '../../engine/report/index.ts';
@@ -180,6 +181,28 @@ describe('writeReport (streamed)', () => {
     expect(await readFile(out.json, 'utf8')).toBe(reportJson(r));
     expect(await readFile(out.html, 'utf8')).toBe(joined(renderReportHtmlChunks(r)));
     expect((await readdir(dir)).sort()).toEqual(['report.html', 'report.json']);
+  });
+
+  it('stageFile writes the UTF-8 of the joined pieces: multi-byte characters and pairs split between pieces, at any buffer fill', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tb-stream-'));
+    dirs.push(dir);
+    const pair = '\u{1F600}'; // two UTF-16 units, four UTF-8 bytes
+    // about 1 MiB of pieces first, so that the buffer fills and flushes near the odd pieces below
+    const pieces = [
+      ...Array.from({ length: 1040 }, (_, i) => `${'x'.repeat(1000 + (i % 7))}é€`),
+      'a\ud83d',
+      '\ude00b',
+      '\ud83d',
+      '\ude00',
+      'ü'.repeat(600_000),
+      pair,
+      '\ud800',
+    ];
+    const staged = stageFile(join(dir, 'out.txt'), pieces);
+    const bytes = await readFile(staged.temp);
+    expect(bytes.equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
+    expect(bytes.toString('utf8')).toContain(`a${pair}b${pair}`);
+    await rm(staged.temp);
   });
 
   it('removes the temporary files of a run that was killed while writing, not those of a live process', async () => {

@@ -53,6 +53,23 @@ describe('SMA', () => {
     );
   });
 
+  it('updateAt (the value by index, nothing returned) is update', () => {
+    fc.assert(
+      fc.property(fc.array(wide, { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 30 }), (xs, n) => {
+        const a = new SMA(n);
+        const b = new SMA(n);
+        const src = Float64Array.from(xs);
+        xs.forEach((x, t) => {
+          a.update(x);
+          b.updateAt(src, t);
+          expect(b.value).toBe(a.value);
+          expect(b.previous).toBe(a.previous);
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('the running exact sum does not depend on history: a long prefix, then the same window, gives the same bits', () => {
     fc.assert(
       fc.property(

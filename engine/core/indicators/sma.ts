@@ -26,7 +26,20 @@ export class SMA implements PriceIndicator {
     return this.w.count === this.period;
   }
   update(x: number): number {
-    this.pv = this.v;
-    return (this.v = this.w.push(x) ? this.w.mean() : NaN);
+    this.io[0] = x;
+    this.updateAt(this.io, 0);
+    return this.v;
   }
+  /**
+   * update(src[at]), returning nothing: for a strategy's per-bar path, where a double passed to or returned from
+   * a call that is not inlined is boxed (a heap allocation per bar).
+   */
+  updateAt(src: Float64Array, at: number): void {
+    this.pv = this.v;
+    if (this.w.pushAt(src, at)) {
+      this.w.meanAt(this.io, 0);
+      this.v = this.io[0];
+    } else this.v = NaN;
+  }
+  private readonly io = new Float64Array(1);
 }
