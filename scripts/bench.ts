@@ -360,6 +360,9 @@ async function wholeProcess(): Promise<{ figures: WholeProcessFigures; json: Rec
   );
   say(`whole process: start-up (backtest --help): ${range(f.startupMs)} ms`);
   say(
+    `whole process: the stack's floor: node alone ${range(f.floorNodeMs)} ms; node + DuckDB reading W1's bars into typed arrays and nothing else (scripts/bench/read-floor.mjs) ${range(f.floorReadMs)} ms, peak RSS ${range(f.floorReadPeakRssMb)} MiB`,
+  );
+  say(
     `whole process: sweep, 3x3 grid (fast 5,10,20 x slow 30,50,100), ${f.sweepWorkers} workers: ${range(f.sweepRunsPerSec, 2)} runs/s as it prints them (after loading), ${range(f.sweepWholeProcessRunsPerSec, 2)} runs/s over the whole process`,
   );
   say(`whole process: load average at the end ${load()}`);
@@ -370,6 +373,8 @@ async function wholeProcess(): Promise<{ figures: WholeProcessFigures; json: Rec
       w1PeakRssMb: f.w1PeakRssMb.median,
       w1ReportNoneMs: f.w1ReportNoneMs.median,
       startupMs: f.startupMs.median,
+      floorReadMs: f.floorReadMs.median,
+      floorReadPeakRssMb: f.floorReadPeakRssMb.median,
     },
   };
 }

@@ -10,7 +10,9 @@
 // sweep is the 3x3 grid fast 5,10,20 x slow 30,50,100 over the same bars with 2 workers; its runs/s is the CLI's
 // own figure (runs over the seconds it prints for the sweep, after loading; its worker threads start while the
 // bars load) and, beside it, runs over the wall time of the whole process. Runs alternate (start-up, W1, W1 without
-// reports) so that a change in the machine's load hits them alike.
+// reports) so that a change in the machine's load hits them alike. Beside them, the stack's floor: node alone
+// (`node -e ''`) and read-floor.mjs, a bare node process reading W1's bars from the same file with DuckDB and
+// nothing else, the part of W1 that no change to the engine, journal or reports can remove.
 // Standalone: `node --import tsx scripts/bench/whole-process.ts [runs]` prints the figures as JSON.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,6 +48,12 @@ export interface WholeProcessFigures {
   w1ReportNoneMs: Spread;
   /** its peak RSS, MiB */
   w1ReportNonePeakRssMb: Spread;
+  /** `node -e ''`, spawn to exit, ms */
+  floorNodeMs: Spread;
+  /** read-floor.mjs: node + DuckDB reading W1's bars into typed arrays, spawn to exit, ms */
+  floorReadMs: Spread;
+  /** read-floor.mjs's peak RSS, MiB */
+  floorReadPeakRssMb: Spread;
   /** `node scripts/launch.mjs backtest --help`, spawn to exit, ms */
   startupMs: Spread;
   /** the sweep CLI's runs/s: 9 runs over the seconds it prints for the sweep (after loading) */
@@ -138,6 +146,9 @@ export async function benchWholeProcess(
     const rss: number[] = [];
     const none: number[] = [];
     const noneRss: number[] = [];
+    const floorNode: number[] = [];
+    const floorRead: number[] = [];
+    const floorRss: number[] = [];
     let trades = NaN;
     const w1Run = (out: string, extra: string[] = []) => {
       const r = runNode([launch, 'backtest', '--data', db, '--symbols', universe.join(','), ...W1_ARGS, '--out', out, ...extra], dir);
@@ -156,8 +167,15 @@ export async function benchWholeProcess(
       const n = w1Run(path.join(dir, `none-${i}`), ['--report', 'none']);
       none.push(n.ms);
       noneRss.push(n.peakRssMb);
+      const bare = runNode(['-e', ''], dir);
+      check("node -e ''", bare);
+      floorNode.push(bare.ms);
+      const f = runNode([path.join(ROOT, 'scripts/bench/read-floor.mjs'), db, universe.join(',')], dir);
+      check('read-floor.mjs', f);
+      floorRead.push(f.ms);
+      floorRss.push(f.peakRssMb);
       o.progress?.(
-        `  run ${i + 1}/${runs}: start-up ${startup[i].toFixed(0)} ms, W1 ${r.ms.toFixed(0)} ms (peak RSS ${r.peakRssMb.toFixed(0)} MiB), with --report none ${n.ms.toFixed(0)} ms (${n.peakRssMb.toFixed(0)} MiB)`,
+        `  run ${i + 1}/${runs}: start-up ${startup[i].toFixed(0)} ms, W1 ${r.ms.toFixed(0)} ms (peak RSS ${r.peakRssMb.toFixed(0)} MiB), with --report none ${n.ms.toFixed(0)} ms (${n.peakRssMb.toFixed(0)} MiB); floor: node ${bare.ms.toFixed(0)} ms, DuckDB read ${f.ms.toFixed(0)} ms (${f.peakRssMb.toFixed(0)} MiB)`,
       );
     }
     const sweepCli: number[] = [];
@@ -178,6 +196,9 @@ export async function benchWholeProcess(
       w1PeakRssMb: spread(rss),
       w1ReportNoneMs: spread(none),
       w1ReportNonePeakRssMb: spread(noneRss),
+      floorNodeMs: spread(floorNode),
+      floorReadMs: spread(floorRead),
+      floorReadPeakRssMb: spread(floorRss),
       startupMs: spread(startup),
       sweepRunsPerSec: spread(sweepCli),
       sweepWholeProcessRunsPerSec: spread(sweepWall),
