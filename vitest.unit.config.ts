@@ -20,6 +20,9 @@ export default defineConfig({
       'test/ib/aggregator.test.ts',
       'test/ib/sim/protocol.test.ts',
       'test/ops/log.test.ts',
+      'test/options/**/*.test.ts',
+      'test/fx/**/*.test.ts',
+      'test/tax/{cgt,daily-rates,journal-trades}.test.ts',
     ],
   },
 });

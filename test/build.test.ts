@@ -47,7 +47,7 @@ afterAll(() => rmSync(tree, { recursive: true, force: true }));
 describe('npm run build', () => {
   it('compiles every command npm run starts, and stamps the build', () => {
     expect(launched).toEqual(
-      expect.arrayContaining(['backtest', 'import', 'sweep', 'live', 'ib-sim', 'ib', 'promote', 'train', 'journal', 'dashboard', 'seal']),
+      expect.arrayContaining(['backtest', 'import', 'sweep', 'live', 'ib-sim', 'ib', 'promote', 'train', 'journal', 'cgt', 'dashboard', 'seal']),
     );
     for (const name of launched) expect(existsSync(path.join(out, 'scripts', `${name}.js`)), name).toBe(true);
     expect(existsSync(path.join(out, '.sources-stamp.json'))).toBe(true);
