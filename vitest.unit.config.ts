@@ -22,6 +22,8 @@ export default defineConfig({
       'test/ops/log.test.ts',
       'test/options/**/*.test.ts',
       'test/fx/**/*.test.ts',
+      'test/instruments/**/*.test.ts',
+      'test/futures/**/*.test.ts',
       'test/tax/{cgt,daily-rates,journal-trades}.test.ts',
     ],
   },
