@@ -47,6 +47,19 @@ export interface Bar {
   volume: number;
 }
 
+/** IB's security types: stock, option, future, FX pair (IDEALPRO), index. */
+export type SecType = 'STK' | 'OPT' | 'FUT' | 'CASH' | 'IND';
+
+/**
+ * What one unit of a symbol is worth in money: `multiplier` x price, in `currency` (an ES future is 50 USD a
+ * point, an equity option 100 shares). A symbol without terms is a US stock: STK, multiplier 1, USD.
+ */
+export interface ContractTerms {
+  secType: SecType;
+  multiplier: number;
+  currency: string;
+}
+
 export type Side = 'BUY' | 'SELL';
 export type OrderType = 'MKT' | 'LMT' | 'STP' | 'STP LMT' | 'TRAIL' | 'MOO' | 'MOC';
 export type TimeInForce = 'DAY' | 'GTC' | 'IOC' | 'FOK' | 'GTD';

@@ -1,5 +1,7 @@
-// Commission and slippage models (DESIGN section 3). Commissions are in the account currency (USD).
+// Commission and slippage models (DESIGN section 3). Commissions are in the instrument's currency (USD for
+// everything the sample data holds but the pairs quoted in GBP).
 import { ConfigError } from '../core/config-error.ts';
+import type { ContractTerms } from '../core/types.ts';
 
 export type CommissionSpec =
   | { model: 'none' }
@@ -15,10 +17,10 @@ export type SlippageSpec =
   | { model: 'range'; fraction: number };
 
 export interface CommissionModel {
-  /** commission for a fill of `qty` shares (> 0) at `price`; `month` lets tiered pricing track monthly volume */
-  commission(qty: number, price: number): number;
-  /** records traded shares (tiered pricing depends on the month's volume so far) */
-  record(qty: number, monthKey: number): void;
+  /** commission for a fill of `qty` units (> 0) of symbol `sid` (default 0) at `price` */
+  commission(qty: number, price: number, sid?: number): number;
+  /** records traded shares of symbol `sid` (tiered pricing depends on the month's stock volume so far) */
+  record(qty: number, monthKey: number, sid?: number): void;
 }
 
 // strips float noise (1.5100000000000002) so commissions compare and print as written
@@ -46,7 +48,48 @@ export function ibkrTiered(qty: number, price: number, monthVolume: number): num
   return round8(Math.min(Math.max(rate * qty, 0.35), 0.01 * qty * price));
 }
 
-export function makeCommission(spec: CommissionSpec): CommissionModel {
+/**
+ * IBKR's commissions on what is not a stock (its own commission only; exchange and regulatory fees are not
+ * modelled, as for stocks): US equity options USD 0.65 a contract, at least USD 1.00 an order; US futures
+ * USD 0.85 a contract; IDEALPRO FX 0.2 basis points of the trade value, at least 2.00 (in the pair's quote
+ * currency here). `ibkr-tiered` charges these same rates: its volume tiers are modelled for stocks only.
+ */
+export function ibkrNonStock(terms: ContractTerms, qty: number, price: number): number {
+  switch (terms.secType) {
+    case 'OPT':
+      return round8(Math.max(0.65 * qty, 1));
+    case 'FUT':
+      return round8(0.85 * qty);
+    case 'CASH':
+      return round8(Math.max(0.00002 * qty * price * terms.multiplier, 2));
+    default:
+      return ibkrFixed(qty, price * terms.multiplier);
+  }
+}
+
+/**
+ * The run's commission model. `contracts`: each symbol's terms when some are not US stocks (absent or an
+ * entry undefined: a stock). Per-unit models charge per contract; percent models take the trade's value,
+ * qty x price x multiplier.
+ */
+export function makeCommission(spec: CommissionSpec, contracts?: readonly (ContractTerms | undefined)[]): CommissionModel {
+  const stocks = makeStockCommission(spec);
+  if (!contracts?.some((c) => c !== undefined && c.secType !== 'STK')) return stocks;
+  return {
+    commission(q, p, sid = 0) {
+      const terms = contracts[sid];
+      if (terms === undefined || terms.secType === 'STK') return stocks.commission(q, p * (terms?.multiplier ?? 1));
+      if (spec.model === 'ibkr-fixed' || spec.model === 'ibkr-tiered') return ibkrNonStock(terms, q, p);
+      return stocks.commission(q, p * terms.multiplier);
+    },
+    record(q, m, sid = 0) {
+      const terms = contracts[sid];
+      if (terms === undefined || terms.secType === 'STK') stocks.record(q, m);
+    },
+  };
+}
+
+function makeStockCommission(spec: CommissionSpec): CommissionModel {
   switch (spec.model) {
     case 'none':
       return { commission: () => 0, record: () => {} };

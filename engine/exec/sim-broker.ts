@@ -144,8 +144,8 @@ export class SimBroker implements Broker {
       qty = Math.min(qty, room);
     }
     if (qty <= 0) return;
-    const commission = this.opts.commission.commission(qty, price);
-    this.opts.commission.record(qty, bar.month);
+    const commission = this.opts.commission.commission(qty, price, o.sid);
+    this.opts.commission.record(qty, bar.month, o.sid);
     const signed = buy ? qty : -qty;
     o.avgFillPrice = (o.avgFillPrice * o.filledQty + price * qty) / (o.filledQty + qty);
     o.filledQty += qty;

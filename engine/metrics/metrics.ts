@@ -23,7 +23,9 @@ export interface MetricsInput {
   /** closed round trips */
   trades: readonly Trade[];
   /** every fill of the run (qty signed or not: its absolute value is used) */
-  fills: readonly { qty: number; price: number; commission: number }[];
+  fills: readonly { qty: number; price: number; commission: number; symbol?: string }[];
+  /** contract multipliers of the symbols that are not stocks (absent: 1): a fill trades qty x price x multiplier */
+  multipliers?: Readonly<Record<string, number>>;
   /** annual risk-free rate, default 0; per period `(1 + rfAnnual)^(1 / periodsPerYear) - 1` */
   rfAnnual?: number;
   /** default 252 */
@@ -85,7 +87,7 @@ export interface Metrics {
   avgHoldingDays: number | null;
   /** fraction of equity points after the first with gross exposure > 0; 0 without an exposure array or when N = 0 */
   exposure: number;
-  /** sum |qty * price| over fills / mean equity (over the whole run, not annualised); null when mean equity <= 0 or no points */
+  /** sum |qty * price * multiplier| over fills / mean equity (over the whole run, not annualised); null when mean equity <= 0 or no points */
   turnover: number | null;
   /** sum of the fills' commissions */
   totalCommission: number;
@@ -114,7 +116,7 @@ export function computeMetrics(input: MetricsInput): Metrics {
     ...returnMetrics(equity, rfAnnual, P),
     ...tradeMetrics(trades),
     exposure: exposureFraction(input.exposure),
-    turnover: turnover(equity, fills),
+    turnover: turnover(equity, fills, input.multipliers),
     totalCommission: fills.reduce((s, f) => s + f.commission, 0),
   };
 }
@@ -253,10 +255,15 @@ function exposureFraction(exposure: ArrayLike<number> | undefined): number {
   return inMarket / (exposure.length - 1);
 }
 
-function turnover(equity: readonly EquityPoint[], fills: readonly { qty: number; price: number }[]): number | null {
+function turnover(
+  equity: readonly EquityPoint[],
+  fills: readonly { qty: number; price: number; symbol?: string }[],
+  multipliers?: Readonly<Record<string, number>>,
+): number | null {
   if (equity.length === 0) return null;
   let traded = 0;
-  for (const f of fills) traded += Math.abs(f.qty * f.price);
+  if (multipliers === undefined) for (const f of fills) traded += Math.abs(f.qty * f.price);
+  else for (const f of fills) traded += Math.abs(f.qty * f.price * (multipliers[f.symbol ?? ''] ?? 1));
   let sum = 0;
   for (const p of equity) sum += p.equity;
   const avg = sum / equity.length;

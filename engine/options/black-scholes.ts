@@ -60,7 +60,8 @@ export function blackScholes(p: PricingInputs): BlackScholes {
     d1 = (Math.log(S / K) + (r - q + 0.5 * vol * vol) * T) / volRootT;
     d2 = d1 - volRootT;
     const density = normPdf(d1);
-    gamma = (growth * density) / (S * volRootT);
+    // far from the money the density underflows to 0 while S * sigma * sqrt(T) may too (0 / 0): gamma is 0 there
+    gamma = density === 0 ? 0 : (growth * density) / (S * volRootT);
     vega = forward * density * Math.sqrt(T);
     decay = (-forward * density * vol) / (2 * Math.sqrt(T));
   } else {

@@ -18,6 +18,25 @@ interface OpenTrip {
   realized: number;
 }
 
+/** Per symbol: the contract multiplier, and 1 where the contract is margined (futures), else 0. */
+export interface UnitTerms {
+  mult: Float64Array;
+  margined: Uint8Array;
+}
+
+/** Every symbol a stock: multiplier 1, paid in full. */
+export function stockTerms(n: number): UnitTerms {
+  return { mult: new Float64Array(n).fill(1), margined: new Uint8Array(n) };
+}
+
+/** The unit terms of a run's symbols from their contract terms (undefined: a stock). */
+export function unitTerms(contracts: readonly ({ secType: string; multiplier: number } | undefined)[]): UnitTerms {
+  return {
+    mult: Float64Array.from(contracts, (c) => c?.multiplier ?? 1),
+    margined: Uint8Array.from(contracts, (c) => (c?.secType === 'FUT' ? 1 : 0)),
+  };
+}
+
 /**
  * One strategy's sleeve of the account: its own cash, positions and P&L. Per-strategy attribution
  * is the books' figures; the account is their sum. Positions are indexed by the run's symbol index.
@@ -32,10 +51,16 @@ export class Book {
   dividends = 0;
   private trips: (OpenTrip | null)[];
 
+  /**
+   * `terms`: each symbol's contract multiplier (money per unit of price per unit held: every amount a position
+   * makes is qty x price x mult, 1 for stocks) and whether it is margined (futures: a trade pays no price, only
+   * its commission; the position is worth its open P&L, which the cash receives as the position closes)
+   */
   constructor(
     readonly name: string,
     readonly startingCash: number,
     nSymbols: number,
+    readonly terms: UnitTerms = stockTerms(nSymbols),
   ) {
     this.cash = startingCash;
     this.qty = new Float64Array(nSymbols);
@@ -43,16 +68,24 @@ export class Book {
     this.trips = new Array(nSymbols).fill(null);
   }
 
+  /** the positions' worth: their market value (a future's: its open P&L) */
   marketValue(marks: Float64Array): number {
     let mv = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) mv += this.qty[s] * marks[s];
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) mv += this.valueOf(s, marks[s]);
     return mv;
   }
 
+  /** the notional of every position, long or short: |qty x mark x mult| */
   grossExposure(marks: Float64Array): number {
+    const { mult } = this.terms;
     let g = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += Math.abs(this.qty[s] * marks[s]);
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += Math.abs(this.qty[s] * marks[s] * mult[s]);
     return g;
+  }
+
+  private valueOf(s: number, mark: number): number {
+    const { mult, margined } = this.terms;
+    return margined[s] === 1 ? this.qty[s] * (mark - this.avgCost[s]) * mult[s] : this.qty[s] * mark * mult[s];
   }
 
   equity(marks: Float64Array): number {
@@ -66,11 +99,11 @@ export class Book {
   equityAndGross(marks: Float64Array, out: Float64Array, at: number): void {
     let mv = 0;
     let g = 0;
+    const { mult } = this.terms;
     for (let s = 0; s < this.qty.length; s++) {
       if (this.qty[s] === 0) continue;
-      const v = this.qty[s] * marks[s];
-      mv += v;
-      g += Math.abs(v);
+      mv += this.valueOf(s, marks[s]);
+      g += Math.abs(this.qty[s] * marks[s] * mult[s]);
     }
     out[at] = this.cash + mv;
     out[at + 1] = g;
@@ -78,14 +111,15 @@ export class Book {
 
   unrealized(marks: Float64Array): number {
     let u = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] - this.avgCost[s]);
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] - this.avgCost[s]) * this.terms.mult[s];
     return u;
   }
 
   /** Books a fill; returns the round trips it closes (two when a fill reverses the position: none close twice). */
   apply(fill: Fill, out: Trade[]): void {
     const s = fill.sid;
-    this.cash -= fill.qty * fill.price + fill.commission;
+    if (this.terms.margined[s] === 1) this.cash -= fill.commission;
+    else this.cash -= fill.qty * fill.price * this.terms.mult[s] + fill.commission;
     this.commission += fill.commission;
     let remaining = fill.qty;
     let commissionLeft = fill.commission;
@@ -116,8 +150,9 @@ export class Book {
   }
 
   private reduce(s: number, q: number, fill: Fill, commission: number, out: Trade[]): void {
-    const pnl = -q * (fill.price - this.avgCost[s]);
+    const pnl = -q * (fill.price - this.avgCost[s]) * this.terms.mult[s];
     this.realized += pnl;
+    if (this.terms.margined[s] === 1) this.cash += pnl;
     this.qty[s] += q;
     const trip = this.trips[s]!;
     trip.exitPrice = runningAverage(trip.exitPrice, trip.exitQty, fill.price, Math.abs(q));
@@ -215,12 +250,19 @@ export class Portfolio {
   readonly marks: Float64Array;
   readonly books: Book[];
 
+  /** each symbol's contract multiplier (see Book) */
+  readonly mult: Float64Array;
+  readonly terms: UnitTerms;
+
   constructor(
     readonly symbols: readonly string[],
     sleeves: { name: string; cash: number }[],
+    terms?: UnitTerms,
   ) {
     this.marks = new Float64Array(symbols.length).fill(NaN);
-    this.books = sleeves.map((b) => new Book(b.name, b.cash, symbols.length));
+    this.terms = terms ?? stockTerms(symbols.length);
+    this.mult = this.terms.mult;
+    this.books = sleeves.map((b) => new Book(b.name, b.cash, symbols.length, this.terms));
   }
 
   get cash(): number {

@@ -54,6 +54,8 @@ export interface OpenPositionInput {
   lastPrice: number;
   /** ts of the bar whose close marks it */
   markedAt: EpochMs;
+  /** the contract multiplier (absent: 1, a stock) */
+  multiplier?: number;
 }
 
 export interface ReportInput {
@@ -137,8 +139,8 @@ export function toReportOpenPosition(p: OpenPositionInput): ReportOpenPosition {
     quantity: p.quantity,
     avgCost: p.avgCost,
     lastPrice: p.lastPrice,
-    marketValue: p.quantity * p.lastPrice,
-    unrealizedPnl: (p.lastPrice - p.avgCost) * p.quantity,
+    marketValue: p.quantity * p.lastPrice * (p.multiplier ?? 1),
+    unrealizedPnl: (p.lastPrice - p.avgCost) * p.quantity * (p.multiplier ?? 1),
     markedAt: isoTime(p.markedAt),
   };
 }

@@ -11,6 +11,8 @@ export interface OrderCheck {
   qty: number;
   /** estimated price: the limit, else the stop, else the last close */
   price: number;
+  /** the contract multiplier: one unit is worth price x multiplier (absent: 1, a stock) */
+  multiplier?: number;
   /** current position in this symbol (the order's book) */
   position: number;
   /** account equity and gross exposure, and the gross exposure of this symbol's sector */
@@ -175,12 +177,13 @@ export class RiskEngine {
       return rejectOrder(o, 'maxOrdersPerDay', this.ordersToday + 1, L.maxOrdersPerDay, 'orders today');
     // The remaining checks limit new risk: an order that only reduces a position always passes them.
     if (Math.abs(after) <= Math.abs(o.position) && Math.sign(after) * Math.sign(o.position) >= 0) return null;
-    const value = o.qty * o.price;
+    const unit = o.price * (o.multiplier ?? 1);
+    const value = o.qty * unit;
     if (L.maxOrderQty !== undefined && o.qty > L.maxOrderQty) return rejectOrder(o, 'maxOrderQty', o.qty, L.maxOrderQty, 'quantity');
     if (L.maxOrderValue !== undefined && value > L.maxOrderValue) return rejectOrder(o, 'maxOrderValue', value, L.maxOrderValue, 'order value');
-    const posPct = ((Math.abs(after) * o.price) / o.equity) * 100;
+    const posPct = ((Math.abs(after) * unit) / o.equity) * 100;
     if (L.maxPositionPct !== undefined && posPct > L.maxPositionPct) return rejectOrder(o, 'maxPositionPct', posPct, L.maxPositionPct, 'position % of equity');
-    const added = (Math.abs(after) - Math.abs(o.position)) * o.price;
+    const added = (Math.abs(after) - Math.abs(o.position)) * unit;
     const lev = (o.gross + added) / o.equity;
     if (L.maxLeverage !== undefined && lev > L.maxLeverage + 1e-12) return rejectOrder(o, 'maxLeverage', lev, L.maxLeverage, 'gross leverage');
     const secPct = ((o.sectorGross + added) / o.equity) * 100;

@@ -4,6 +4,7 @@ import { repoRoot } from '../paths.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
 import { buildReport, toReportFill, toReportOrder, toReportRiskEvent, type Report } from '../report/index.ts';
 import type { ReportInSample } from '../report/report-types.ts';
+import type { ContractTerms } from '../core/types.ts';
 import type { BacktestResult } from './backtest.ts';
 import { describeAction } from './corporate-actions.ts';
 
@@ -52,12 +53,29 @@ export function mappedView<T, U>(source: readonly T[], map: (t: T) => U): U[] {
  * Its orders, fills and risk events are views of the engine's (see mappedView), not copies. `inSample`
  * flags a run over bars its model was trained on (engine/ml/in-sample.ts).
  */
+/** The multiplier of each symbol with contract terms. */
+function multipliersOf(contracts: Record<string, ContractTerms>): Record<string, number> {
+  return Object.fromEntries(Object.entries(contracts).map(([symbol, t]) => [symbol, t.multiplier]));
+}
+
 export function backtestReport(r: BacktestResult, dataSource: string, extras: { inSample?: ReportInSample; warnings?: readonly string[] } = {}): Report {
   const { config, engine, journal } = r;
   const p = engine.portfolio;
   const openPositions = p.books.flatMap((b) =>
     [...b.qty].flatMap((q, sid) =>
-      q === 0 ? [] : [{ symbol: p.symbols[sid], quantity: q, avgCost: b.avgCost[sid], lastPrice: p.marks[sid], markedAt: r.lastBarTs[sid], strategy: b.name }],
+      q === 0
+        ? []
+        : [
+            {
+              symbol: p.symbols[sid],
+              quantity: q,
+              avgCost: b.avgCost[sid],
+              lastPrice: p.marks[sid],
+              markedAt: r.lastBarTs[sid],
+              strategy: b.name,
+              ...(p.mult[sid] !== 1 ? { multiplier: p.mult[sid] } : {}),
+            },
+          ],
     ),
   );
   const c = config;
@@ -71,7 +89,14 @@ export function backtestReport(r: BacktestResult, dataSource: string, extras: { 
     ...(r.benchmark !== undefined && r.benchmark.ts.length > 0 ? { benchmark: r.benchmark } : {}),
     trades: engine.trades,
     // the long lists are set below as views; the metrics are what buildReport would compute from them
-    metrics: computeMetrics({ equity: journal.equityCurve, exposure, trades: engine.trades, fills: journal.fills, rfAnnual: c.rfAnnual }),
+    metrics: computeMetrics({
+      equity: journal.equityCurve,
+      exposure,
+      trades: engine.trades,
+      fills: journal.fills,
+      rfAnnual: c.rfAnnual,
+      ...(c.contracts ? { multipliers: multipliersOf(c.contracts) } : {}),
+    }),
     fills: [],
     orders: [],
     riskEvents: [],

@@ -3,7 +3,7 @@ import { EventQueue } from '../core/event-queue.ts';
 import type { BarSink, Feed } from '../core/ports.ts';
 import type { SignalSource } from '../core/signals.ts';
 import type { BarHistory, SlotSpec } from '../core/strategy.ts';
-import { INTERVAL_MS, type Bar, type BarSeries, type EpochMs, type Interval } from '../core/types.ts';
+import { INTERVAL_MS, type Bar, type BarSeries, type ContractTerms, type EpochMs, type Interval } from '../core/types.ts';
 import { actionsOf, type RunPrices } from '../data/actions.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
@@ -14,7 +14,7 @@ import { BenchmarkRecorder, benchmarkSid, type BenchmarkCloses } from './benchma
 import type { Engine } from './engine.ts';
 import type { AppliedAction } from '../core/corporate-action.ts';
 import { CorporateActionApplier } from './corporate-actions.ts';
-import { buildKernel } from './kernel.ts';
+import { buildKernel, contractsOf } from './kernel.ts';
 
 /** Everything that decides a backtest's result; it is written into report.json as the run config. */
 export interface BacktestConfig {
@@ -42,6 +42,11 @@ export interface BacktestConfig {
   session?: SessionMode;
   /** annual risk-free rate for Sharpe and Sortino */
   rfAnnual: number;
+  /**
+   * the contract terms of the run's symbols that are not US stocks (multiplier, currency, security type), by
+   * symbol; absent when every symbol is a US stock, so a stock run's config (and its run id) is as it was
+   */
+  contracts?: Record<string, ContractTerms>;
   /** buy-and-hold benchmark of the report: one of `symbols`; when absent SPY if the run has it, else the first symbol */
   benchmark?: string;
   /**
@@ -331,7 +336,7 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   const intervalMs = INTERVAL_MS[config.interval];
   const cal = new ExchangeCalendar(intervalMs >= INTERVAL_MS['1d'] ? 'UTC' : config.tz);
   const broker = new SimBroker({
-    commission: makeCommission(config.commission),
+    commission: makeCommission(config.commission, contractsOf(config)),
     slippage: config.slippage,
     volumeCap: config.volumeCap,
     bracketTie: config.bracketTie,

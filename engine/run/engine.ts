@@ -6,7 +6,7 @@ import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from
 import { newOrder, requestedOrder } from '../exec/new-order.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
 import type { JournalSink } from '../journal/journal.ts';
-import { Portfolio } from '../portfolio/portfolio.ts';
+import { Portfolio, type UnitTerms } from '../portfolio/portfolio.ts';
 import { Sizer, type Sizing } from '../portfolio/sizing.ts';
 import type { Rejection, RiskEngine } from '../risk/risk-engine.ts';
 
@@ -31,6 +31,8 @@ export interface EngineOptions {
   intervalMs: number;
   /** trading-day number of an instant (exchange-local), for daily equity sampling and daily limits */
   dayOf: (ts: EpochMs) => number;
+  /** each symbol's contract multiplier and margining (absent: every symbol a stock) */
+  terms?: UnitTerms;
 }
 
 /**
@@ -79,6 +81,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.portfolio = new Portfolio(
       o.symbols,
       o.slots.map((s) => ({ name: s.name, cash: s.cash })),
+      o.terms,
     );
     this.sizers = o.slots.map((s) => new Sizer(s.sizing, o.symbols.length)); // equal-weight: 1/N of equity, N = the run's symbols
     this.sizersNeedBars = this.sizers.some((s) => s.needsBars);
@@ -358,7 +361,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   private noCash(slot: number, order: Order): Rejection | null {
     if (order.qty.kind !== 'all-in' || order.side !== 'BUY') return null;
     const cash = this.portfolio.books[slot].cash;
-    const last = this.portfolio.marks[order.sid];
+    const last = this.portfolio.marks[order.sid] * this.portfolio.mult[order.sid];
     if (cash >= last) return null;
     return {
       check: 'cashAvailable',
@@ -372,12 +375,18 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const book = this.portfolio.books[slot];
     const last = this.portfolio.marks[order.sid];
     const price = order.type === 'LMT' || order.type === 'STP LMT' ? order.limit : order.type === 'STP' ? order.stop : last;
-    const qty = order.qty.kind === 'shares' ? order.qty.shares : order.side === 'BUY' ? Math.floor(book.cash / last) : Math.max(book.qty[order.sid], 0);
+    const mult = this.portfolio.mult;
+    const qty =
+      order.qty.kind === 'shares'
+        ? order.qty.shares
+        : order.side === 'BUY'
+          ? Math.floor(book.cash / (last * mult[order.sid]))
+          : Math.max(book.qty[order.sid], 0);
     const sector = this.sectors[order.sid] ?? '';
     let sectorGross = 0;
     if (sector !== '') {
       for (let s = 0; s < this.o.symbols.length; s++)
-        if (this.sectors[s] === sector) sectorGross += Math.abs(this.portfolio.position(s) * this.portfolio.marks[s]);
+        if (this.sectors[s] === sector) sectorGross += Math.abs(this.portfolio.position(s) * this.portfolio.marks[s] * mult[s]);
     }
     return {
       orderId: order.id,
@@ -386,6 +395,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       side: order.side,
       qty,
       price,
+      multiplier: mult[order.sid],
       position: book.qty[order.sid] ?? 0,
       equity: this.marked ? this.markedEquity : this.portfolio.equity(),
       gross: this.marked ? this.markedGross : this.portfolio.grossExposure(),
@@ -438,11 +448,12 @@ export class Engine implements BrokerListener, BarSink, Clock {
   resolveAllIn(order: Order, price: number): number {
     const book = this.portfolio.books[this.slotOf(order)];
     if (order.side === 'SELL') return Math.max(book.qty[order.sid], 0);
-    return allInShares(book.cash, price, (q) => this.commissionFor(q, price));
+    const sid = order.sid;
+    return allInShares(book.cash, price * this.portfolio.mult[sid], (q) => this.commissionFor(q, price, sid));
   }
 
-  /** set by the runner: the commission a fill of q shares at price would pay (for all-in sizing) */
-  commissionFor: (qty: number, price: number) => number = () => 0;
+  /** set by the runner: the commission a fill of q units of symbol sid at price would pay (for all-in sizing) */
+  commissionFor: (qty: number, price: number, sid: number) => number = () => 0;
 
   onParentFilled(parent: Order): void {
     const slot = this.slotOf(parent);
@@ -487,15 +498,16 @@ export class Engine implements BrokerListener, BarSink, Clock {
    * The most shares a buy of the slot can take at `price`: what the book's cash covers, commission
    * included, after the working buys of the book (at the last close) have taken theirs (equal-weight sizing).
    */
-  affordableShares(slot: number, price: number): number {
+  affordableShares(slot: number, sid: number, price: number): number {
     const name = this.o.slots[slot].name;
+    const { marks, mult } = this.portfolio;
     let cash = this.portfolio.books[slot].cash;
     for (const o of this.working) {
       if (o.strategy !== name || o.side !== 'BUY' || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL') continue;
       const q = o.qty.shares - o.filledQty;
-      cash -= q * this.portfolio.marks[o.sid] + this.commissionFor(q, this.portfolio.marks[o.sid]);
+      cash -= q * marks[o.sid] * mult[o.sid] + this.commissionFor(q, marks[o.sid], o.sid);
     }
-    return allInShares(cash, price, (q) => this.commissionFor(q, price));
+    return allInShares(cash, price * mult[sid], (q) => this.commissionFor(q, price, sid));
   }
   get history(): BarHistory {
     return this.o.history;
@@ -635,8 +647,9 @@ class SlotContext implements StrategyContext {
   private enter(sid: number, side: 'BUY' | 'SELL', extra?: Partial<OrderRequest>) {
     const sizer = this.e.sizerOf(this.slot);
     const price = this.close(sid);
-    const affordable = sizer.needsCash && side === 'BUY' ? this.e.affordableShares(this.slot, price) : Infinity;
-    const qty = sizer.quantity(sid, price, this.equity, affordable);
+    const affordable = sizer.needsCash && side === 'BUY' ? this.e.affordableShares(this.slot, sid, price) : Infinity;
+    // sized by the value of one unit: price x the contract multiplier
+    const qty = sizer.quantity(sid, price * this.e.portfolio.mult[sid], this.equity, affordable);
     if (qty === 0) return null;
     const symbol = this.e.symbols[sid];
     return this.submit(extra === undefined ? { symbol, side, type: 'MKT', qty } : { symbol, side, type: 'MKT', qty, ...extra });

@@ -1,9 +1,10 @@
 import { ExchangeCalendar } from '../core/calendar.ts';
 import type { Broker } from '../core/ports.ts';
 import { asksForExtendedHours, type BarHistory, type SlotSpec } from '../core/strategy.ts';
-import { INTERVAL_MS, type EpochMs } from '../core/types.ts';
+import { INTERVAL_MS, type ContractTerms, type EpochMs } from '../core/types.ts';
 import { makeCommission } from '../exec/costs.ts';
 import type { JournalSink } from '../journal/journal.ts';
+import { unitTerms, type UnitTerms } from '../portfolio/portfolio.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig } from './backtest.ts';
 import { Engine } from './engine.ts';
@@ -50,10 +51,23 @@ export function buildKernel(config: BacktestConfig, slots: SlotSpec[], ports: Ke
     history: ports.history,
     intervalMs,
     dayOf,
+    terms: unitTermsOf(config),
   });
-  const commission = makeCommission(config.commission);
-  engine.commissionFor = (q, p) => commission.commission(q, p);
+  const commission = makeCommission(config.commission, contractsOf(config));
+  engine.commissionFor = (q, p, sid) => commission.commission(q, p, sid);
   return { engine, risk, calendar, intervalMs, dayOf, ...runSession(config, slots, calendar) };
+}
+
+/** Each run symbol's contract terms (undefined: a US stock), from `config.contracts`. */
+export function contractsOf(config: BacktestConfig): (ContractTerms | undefined)[] | undefined {
+  const c = config.contracts;
+  return c === undefined ? undefined : config.symbols.map((s) => c[s]);
+}
+
+/** Each run symbol's multiplier and margining, or undefined when every symbol is a stock. */
+function unitTermsOf(config: BacktestConfig): UnitTerms | undefined {
+  const terms = contractsOf(config);
+  return terms === undefined ? undefined : unitTerms(terms);
 }
 
 /**
