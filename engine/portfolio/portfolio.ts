@@ -1,4 +1,5 @@
 import type { EpochMs, Fill, Trade } from '../core/types.ts';
+import type { FxMarks } from './fx-marks.ts';
 
 /** The average of `avg` over `n` units and `price` over `q` more; exactly `price` when n is 0. */
 function runningAverage(avg: number, n: number, price: number, q: number): number {
@@ -18,22 +19,43 @@ interface OpenTrip {
   realized: number;
 }
 
-/** Per symbol: the contract multiplier, and 1 where the contract is margined (futures), else 0. */
+/**
+ * Per symbol: the contract multiplier, 1 where the contract is margined (futures) else 0, and the index of its
+ * currency in `fx` (-1: the account's base currency); `fx`: the rates in force into the base currency, per
+ * currency index (see FxMarks), which the run updates as its clock advances.
+ */
 export interface UnitTerms {
   mult: Float64Array;
   margined: Uint8Array;
+  ccy: Int8Array;
+  fx: Float64Array;
 }
 
-/** Every symbol a stock: multiplier 1, paid in full. */
+/** Every symbol a stock in the base currency: multiplier 1, paid in full. */
 export function stockTerms(n: number): UnitTerms {
-  return { mult: new Float64Array(n).fill(1), margined: new Uint8Array(n) };
+  return { mult: new Float64Array(n).fill(1), margined: new Uint8Array(n), ccy: new Int8Array(n).fill(-1), fx: new Float64Array(0) };
 }
 
-/** The unit terms of a run's symbols from their contract terms (undefined: a stock). */
-export function unitTerms(contracts: readonly ({ secType: string; multiplier: number } | undefined)[]): UnitTerms {
+/**
+ * The unit terms of a run's symbols from their contract terms (undefined: a US stock, in USD), in an account
+ * whose base currency is `base`, with `fx` for every other currency they are in.
+ */
+export function unitTerms(
+  contracts: readonly ({ secType: string; multiplier: number; currency: string } | undefined)[],
+  base = 'USD',
+  fx?: FxMarks,
+): UnitTerms {
+  const ccy = Int8Array.from(contracts, (c) => {
+    const currency = c?.currency ?? 'USD';
+    if (currency === base) return -1;
+    if (!fx) throw new Error(`a symbol is in ${currency} and the account in ${base}: the run needs ${currency}/${base} rates`);
+    return fx.indexOf(currency);
+  });
   return {
     mult: Float64Array.from(contracts, (c) => c?.multiplier ?? 1),
     margined: Uint8Array.from(contracts, (c) => (c?.secType === 'FUT' ? 1 : 0)),
+    ccy,
+    fx: fx?.rate ?? new Float64Array(0),
   };
 }
 
@@ -49,6 +71,10 @@ export class Book {
   commission = 0;
   /** dividends received (paid, for shorts) on ex-dates: part of `realized` and of `cash` */
   dividends = 0;
+  /** cash in each currency other than the base (index as `terms.fx`); `cash` is the base currency's */
+  readonly foreign: Float64Array;
+  /** a foreign symbol's average cost in the base currency, each entry converted at its own fill's rate */
+  private readonly avgCostBase: Float64Array;
   private trips: (OpenTrip | null)[];
 
   /**
@@ -65,31 +91,47 @@ export class Book {
     this.cash = startingCash;
     this.qty = new Float64Array(nSymbols);
     this.avgCost = new Float64Array(nSymbols);
+    this.foreign = new Float64Array(terms.fx.length);
+    this.avgCostBase = new Float64Array(nSymbols);
     this.trips = new Array(nSymbols).fill(null);
   }
 
-  /** the positions' worth: their market value (a future's: its open P&L) */
+  /** All the book's cash in the base currency, at the rates in force. */
+  cashInBase(): number {
+    let c = this.cash;
+    // a currency not held yet may have no rate yet (NaN)
+    for (let i = 0; i < this.foreign.length; i++) if (this.foreign[i] !== 0) c += this.foreign[i]! * this.terms.fx[i]!;
+    return c;
+  }
+
+  /** the positions' worth in the base currency: their market value (a future's: its open P&L) */
   marketValue(marks: Float64Array): number {
     let mv = 0;
     for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) mv += this.valueOf(s, marks[s]);
     return mv;
   }
 
-  /** the notional of every position, long or short: |qty x mark x mult| */
+  /** the notional of every position, long or short, in the base currency: |qty x mark x mult| */
   grossExposure(marks: Float64Array): number {
-    const { mult } = this.terms;
     let g = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += Math.abs(this.qty[s] * marks[s] * mult[s]);
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += this.notionalOf(s, marks[s]);
     return g;
   }
 
   private valueOf(s: number, mark: number): number {
-    const { mult, margined } = this.terms;
-    return margined[s] === 1 ? this.qty[s] * (mark - this.avgCost[s]) * mult[s] : this.qty[s] * mark * mult[s];
+    const { mult, margined, ccy } = this.terms;
+    const v = margined[s] === 1 ? this.qty[s] * (mark - this.avgCost[s]) * mult[s] : this.qty[s] * mark * mult[s];
+    return ccy[s] < 0 ? v : v * this.terms.fx[ccy[s]]!;
+  }
+
+  private notionalOf(s: number, mark: number): number {
+    const { mult, ccy } = this.terms;
+    const g = Math.abs(this.qty[s] * mark * mult[s]);
+    return ccy[s] < 0 ? g : g * this.terms.fx[ccy[s]]!;
   }
 
   equity(marks: Float64Array): number {
-    return this.cash + this.marketValue(marks);
+    return this.cashInBase() + this.marketValue(marks);
   }
 
   /**
@@ -99,28 +141,40 @@ export class Book {
   equityAndGross(marks: Float64Array, out: Float64Array, at: number): void {
     let mv = 0;
     let g = 0;
-    const { mult } = this.terms;
     for (let s = 0; s < this.qty.length; s++) {
       if (this.qty[s] === 0) continue;
       mv += this.valueOf(s, marks[s]);
-      g += Math.abs(this.qty[s] * marks[s] * mult[s]);
+      g += this.notionalOf(s, marks[s]);
     }
-    out[at] = this.cash + mv;
+    out[at] = (this.foreign.length === 0 ? this.cash : this.cashInBase()) + mv;
     out[at + 1] = g;
   }
 
+  /** open P&L in the base currency (a foreign position's against its cost converted at each entry's rate) */
   unrealized(marks: Float64Array): number {
+    const { mult, margined, ccy, fx } = this.terms;
     let u = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] - this.avgCost[s]) * this.terms.mult[s];
+    for (let s = 0; s < this.qty.length; s++) {
+      if (this.qty[s] === 0) continue;
+      const c = ccy[s];
+      if (c < 0) u += this.qty[s] * (marks[s] - this.avgCost[s]) * mult[s];
+      else if (margined[s] === 1) u += this.qty[s] * (marks[s] - this.avgCost[s]) * mult[s] * fx[c]!;
+      else u += this.qty[s] * (marks[s] * fx[c]! - this.avgCostBase[s]) * mult[s];
+    }
     return u;
   }
 
   /** Books a fill; returns the round trips it closes (two when a fill reverses the position: none close twice). */
   apply(fill: Fill, out: Trade[]): void {
     const s = fill.sid;
-    if (this.terms.margined[s] === 1) this.cash -= fill.commission;
+    const c = this.terms.ccy[s];
+    if (c >= 0) {
+      // in its own currency; the book's commission and P&L figures are the base currency's, at this fill's rate
+      if (this.terms.margined[s] === 1) this.foreign[c] -= fill.commission;
+      else this.foreign[c] -= fill.qty * fill.price * this.terms.mult[s] + fill.commission;
+    } else if (this.terms.margined[s] === 1) this.cash -= fill.commission;
     else this.cash -= fill.qty * fill.price * this.terms.mult[s] + fill.commission;
-    this.commission += fill.commission;
+    this.commission += c < 0 ? fill.commission : fill.commission * this.terms.fx[c]!;
     let remaining = fill.qty;
     let commissionLeft = fill.commission;
     while (remaining !== 0) {
@@ -137,6 +191,11 @@ export class Book {
 
   private increase(s: number, q: number, fill: Fill, commission: number): void {
     const pos = this.qty[s];
+    const c = this.terms.ccy[s];
+    if (c >= 0) {
+      this.avgCostBase[s] = runningAverage(this.avgCostBase[s], Math.abs(pos), fill.price * this.terms.fx[c]!, Math.abs(q));
+      commission *= this.terms.fx[c]!;
+    }
     this.avgCost[s] = runningAverage(this.avgCost[s], Math.abs(pos), fill.price, Math.abs(q));
     this.qty[s] = pos + q;
     let trip = this.trips[s];
@@ -150,9 +209,19 @@ export class Book {
   }
 
   private reduce(s: number, q: number, fill: Fill, commission: number, out: Trade[]): void {
-    const pnl = -q * (fill.price - this.avgCost[s]) * this.terms.mult[s];
+    const c = this.terms.ccy[s];
+    let pnl = -q * (fill.price - this.avgCost[s]) * this.terms.mult[s];
+    if (c >= 0) {
+      // a future settles its P&L in its own currency; a paid position's P&L in the base is its proceeds at this
+      // rate less its cost at the entries' rates (so it includes what the currency did while it was held)
+      const rate = this.terms.fx[c]!;
+      if (this.terms.margined[s] === 1) {
+        this.foreign[c] += pnl;
+        pnl *= rate;
+      } else pnl = -q * (fill.price * rate - this.avgCostBase[s]) * this.terms.mult[s];
+      commission *= rate;
+    } else if (this.terms.margined[s] === 1) this.cash += pnl;
     this.realized += pnl;
-    if (this.terms.margined[s] === 1) this.cash += pnl;
     this.qty[s] += q;
     const trip = this.trips[s]!;
     trip.exitPrice = runningAverage(trip.exitPrice, trip.exitQty, fill.price, Math.abs(q));
@@ -223,6 +292,7 @@ export class Book {
   private closeTrip(s: number, ts: EpochMs, symbol: string, out: Trade[]): void {
     const trip = this.trips[s];
     this.avgCost[s] = 0;
+    this.avgCostBase[s] = 0;
     this.trips[s] = null;
     if (!trip) return;
     out.push({
@@ -265,9 +335,10 @@ export class Portfolio {
     this.books = sleeves.map((b) => new Book(b.name, b.cash, symbols.length, this.terms));
   }
 
+  /** all cash in the base currency */
   get cash(): number {
     let c = 0;
-    for (const b of this.books) c += b.cash;
+    for (const b of this.books) c += b.foreign.length === 0 ? b.cash : b.cashInBase();
     return c;
   }
 
@@ -300,6 +371,18 @@ export class Portfolio {
     let cash = 0;
     for (const b of this.books) cash += b.applyDividend(s, amount);
     return cash;
+  }
+
+  /** The base currency one unit of `s`'s currency is worth now (1 for the base currency). */
+  fxOf(s: number): number {
+    const c = this.terms.ccy[s]!;
+    return c < 0 ? 1 : this.terms.fx[c]!;
+  }
+
+  /** The base currency one unit held of `s` makes per unit of price: its multiplier at the rate in force. */
+  unitValue(s: number): number {
+    const c = this.terms.ccy[s]!;
+    return c < 0 ? this.mult[s]! : this.mult[s]! * this.terms.fx[c]!;
   }
 
   /** Net position of symbol `s` across books. */

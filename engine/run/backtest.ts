@@ -8,6 +8,7 @@ import { actionsOf, type RunPrices } from '../data/actions.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
+import type { FxMarks } from '../portfolio/fx-marks.ts';
 import type { Sizing } from '../portfolio/sizing.ts';
 import type { RiskConfig } from '../risk/limits.ts';
 import { BenchmarkRecorder, benchmarkSid, type BenchmarkCloses } from './benchmark.ts';
@@ -47,6 +48,8 @@ export interface BacktestConfig {
    * symbol; absent when every symbol is a US stock, so a stock run's config (and its run id) is as it was
    */
   contracts?: Record<string, ContractTerms>;
+  /** the account's currency (absent: USD): equity, cash, P&L and the report are in it */
+  baseCurrency?: string;
   /** buy-and-hold benchmark of the report: one of `symbols`; when absent SPY if the run has it, else the first symbol */
   benchmark?: string;
   /**
@@ -344,7 +347,7 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   });
   const feed = new ReplayFeed(chunks, config.symbols, config.interval, cal, broker, onChunk, benchmarkSid(config));
   const journal = new MemoryJournal();
-  const kernel = buildKernel(config, slots, { broker, history: feed.history, journal, sectors });
+  const kernel = buildKernel(config, slots, { broker, history: feed.history, journal, sectors, fx: extras.fx });
   const { engine } = kernel;
   const actions = (feed.corporateActions = new CorporateActionApplier(engine, broker, feed.history, feed.benchmark));
   if (cal.tz !== 'UTC' && (config.session ?? 'rth') === 'rth') {
@@ -364,6 +367,8 @@ export interface RunExtras {
   warmUpUntil?: EpochMs;
   /** fills `ctx.signal(sid)` for each group of bars before the strategies see it */
   signals?: SignalSource;
+  /** the rates of the run's currencies other than its base (config.baseCurrency) */
+  fx?: FxMarks;
 }
 
 /** The engine as the feed's sink, with the run's warm-up and signals in front of it. */

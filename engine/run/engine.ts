@@ -6,6 +6,7 @@ import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from
 import { newOrder, requestedOrder } from '../exec/new-order.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
 import type { JournalSink } from '../journal/journal.ts';
+import type { FxMarks } from '../portfolio/fx-marks.ts';
 import { Portfolio, type UnitTerms } from '../portfolio/portfolio.ts';
 import { Sizer, type Sizing } from '../portfolio/sizing.ts';
 import type { Rejection, RiskEngine } from '../risk/risk-engine.ts';
@@ -31,8 +32,10 @@ export interface EngineOptions {
   intervalMs: number;
   /** trading-day number of an instant (exchange-local), for daily equity sampling and daily limits */
   dayOf: (ts: EpochMs) => number;
-  /** each symbol's contract multiplier and margining (absent: every symbol a stock) */
+  /** each symbol's contract multiplier, margining and currency (absent: every symbol a stock in the base currency) */
   terms?: UnitTerms;
+  /** the rates of the currencies other than the base (absent: one currency), advanced with the engine's time */
+  fx?: FxMarks;
 }
 
 /**
@@ -103,6 +106,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   /** Sets the engine's time before a broker acts at `ts` (in a backtest: the start of the bar it matches). */
   setTime(ts: EpochMs): void {
     this.t = ts;
+    this.o.fx?.advance(ts);
   }
 
   /**
@@ -111,6 +115,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
    */
   onBars(ts: EpochMs, bars: readonly Bar[], n: number): void {
     this.t = ts + this.o.intervalMs;
+    this.o.fx?.advance(this.t);
     this.marked = false;
     const day = this.o.dayOf(ts);
     const marks = this.portfolio.marks;
@@ -360,8 +365,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
   /** An all-in buy whose book cannot pay for one share at the last close. */
   private noCash(slot: number, order: Order): Rejection | null {
     if (order.qty.kind !== 'all-in' || order.side !== 'BUY') return null;
-    const cash = this.portfolio.books[slot].cash;
-    const last = this.portfolio.marks[order.sid] * this.portfolio.mult[order.sid];
+    const cash = this.portfolio.books[slot].cashInBase();
+    const last = this.portfolio.marks[order.sid] * this.portfolio.unitValue(order.sid);
     if (cash >= last) return null;
     return {
       check: 'cashAvailable',
@@ -375,18 +380,17 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const book = this.portfolio.books[slot];
     const last = this.portfolio.marks[order.sid];
     const price = order.type === 'LMT' || order.type === 'STP LMT' ? order.limit : order.type === 'STP' ? order.stop : last;
-    const mult = this.portfolio.mult;
+    const p = this.portfolio;
     const qty =
       order.qty.kind === 'shares'
         ? order.qty.shares
         : order.side === 'BUY'
-          ? Math.floor(book.cash / (last * mult[order.sid]))
+          ? Math.floor(book.cashInBase() / (last * p.unitValue(order.sid)))
           : Math.max(book.qty[order.sid], 0);
     const sector = this.sectors[order.sid] ?? '';
     let sectorGross = 0;
     if (sector !== '') {
-      for (let s = 0; s < this.o.symbols.length; s++)
-        if (this.sectors[s] === sector) sectorGross += Math.abs(this.portfolio.position(s) * this.portfolio.marks[s] * mult[s]);
+      for (let s = 0; s < this.o.symbols.length; s++) if (this.sectors[s] === sector) sectorGross += Math.abs(p.position(s) * p.marks[s] * p.unitValue(s));
     }
     return {
       orderId: order.id,
@@ -395,7 +399,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       side: order.side,
       qty,
       price,
-      multiplier: mult[order.sid],
+      multiplier: p.unitValue(order.sid),
       position: book.qty[order.sid] ?? 0,
       equity: this.marked ? this.markedEquity : this.portfolio.equity(),
       gross: this.marked ? this.markedGross : this.portfolio.grossExposure(),
@@ -437,6 +441,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
   }
 
   onFill(order: Order, fill: Fill): void {
+    this.o.fx?.check(this.portfolio.terms.ccy[fill.sid]!, fill.ts);
     this.marked = false;
     this.o.journal.fill(fill);
     this.lastFillTs = fill.ts;
@@ -449,7 +454,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const book = this.portfolio.books[this.slotOf(order)];
     if (order.side === 'SELL') return Math.max(book.qty[order.sid], 0);
     const sid = order.sid;
-    return allInShares(book.cash, price * this.portfolio.mult[sid], (q) => this.commissionFor(q, price, sid));
+    const fx = this.portfolio.fxOf(sid);
+    return allInShares(book.cashInBase(), price * this.portfolio.unitValue(sid), (q) => this.commissionFor(q, price, sid) * fx);
   }
 
   /** set by the runner: the commission a fill of q units of symbol sid at price would pay (for all-in sizing) */
@@ -500,14 +506,15 @@ export class Engine implements BrokerListener, BarSink, Clock {
    */
   affordableShares(slot: number, sid: number, price: number): number {
     const name = this.o.slots[slot].name;
-    const { marks, mult } = this.portfolio;
-    let cash = this.portfolio.books[slot].cash;
+    const p = this.portfolio;
+    let cash = p.books[slot].cashInBase();
     for (const o of this.working) {
       if (o.strategy !== name || o.side !== 'BUY' || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL') continue;
       const q = o.qty.shares - o.filledQty;
-      cash -= q * marks[o.sid] * mult[o.sid] + this.commissionFor(q, marks[o.sid], o.sid);
+      cash -= q * p.marks[o.sid] * p.unitValue(o.sid) + this.commissionFor(q, p.marks[o.sid], o.sid) * p.fxOf(o.sid);
     }
-    return allInShares(cash, price * mult[sid], (q) => this.commissionFor(q, price, sid));
+    const fx = p.fxOf(sid);
+    return allInShares(cash, price * p.unitValue(sid), (q) => this.commissionFor(q, price, sid) * fx);
   }
   get history(): BarHistory {
     return this.o.history;
@@ -648,8 +655,8 @@ class SlotContext implements StrategyContext {
     const sizer = this.e.sizerOf(this.slot);
     const price = this.close(sid);
     const affordable = sizer.needsCash && side === 'BUY' ? this.e.affordableShares(this.slot, sid, price) : Infinity;
-    // sized by the value of one unit: price x the contract multiplier
-    const qty = sizer.quantity(sid, price * this.e.portfolio.mult[sid], this.equity, affordable);
+    // sized by the value of one unit in the base currency: price x the contract multiplier x the exchange rate
+    const qty = sizer.quantity(sid, price * this.e.portfolio.unitValue(sid), this.equity, affordable);
     if (qty === 0) return null;
     const symbol = this.e.symbols[sid];
     return this.submit(extra === undefined ? { symbol, side, type: 'MKT', qty } : { symbol, side, type: 'MKT', qty, ...extra });

@@ -4,6 +4,7 @@ import { asksForExtendedHours, type BarHistory, type SlotSpec } from '../core/st
 import { INTERVAL_MS, type ContractTerms, type EpochMs } from '../core/types.ts';
 import { makeCommission } from '../exec/costs.ts';
 import type { JournalSink } from '../journal/journal.ts';
+import type { FxMarks } from '../portfolio/fx-marks.ts';
 import { unitTerms, type UnitTerms } from '../portfolio/portfolio.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig } from './backtest.ts';
@@ -16,6 +17,8 @@ export interface KernelPorts {
   journal: JournalSink;
   /** sector of each run symbol (instrument master), '' when unknown */
   sectors?: readonly string[];
+  /** rates into the base currency of every other currency the run's symbols are in */
+  fx?: FxMarks;
 }
 
 export interface Kernel {
@@ -51,7 +54,8 @@ export function buildKernel(config: BacktestConfig, slots: SlotSpec[], ports: Ke
     history: ports.history,
     intervalMs,
     dayOf,
-    terms: unitTermsOf(config),
+    terms: unitTermsOf(config, ports.fx),
+    fx: ports.fx,
   });
   const commission = makeCommission(config.commission, contractsOf(config));
   engine.commissionFor = (q, p, sid) => commission.commission(q, p, sid);
@@ -64,10 +68,11 @@ export function contractsOf(config: BacktestConfig): (ContractTerms | undefined)
   return c === undefined ? undefined : config.symbols.map((s) => c[s]);
 }
 
-/** Each run symbol's multiplier and margining, or undefined when every symbol is a stock. */
-function unitTermsOf(config: BacktestConfig): UnitTerms | undefined {
+/** Each run symbol's multiplier, margining and currency, or undefined when every symbol is a US stock in a USD account. */
+function unitTermsOf(config: BacktestConfig, fx?: FxMarks): UnitTerms | undefined {
   const terms = contractsOf(config);
-  return terms === undefined ? undefined : unitTerms(terms);
+  const base = config.baseCurrency ?? 'USD';
+  return terms === undefined && base === 'USD' ? undefined : unitTerms(terms ?? config.symbols.map(() => undefined), base, fx);
 }
 
 /**
