@@ -17,6 +17,7 @@ export default defineConfig({
       'test/report/{figures,report,stream,decimate}.test.ts',
       'test/ml/{features,models,onnx}.test.ts',
       'test/data/factors.test.ts',
+      'test/data/lean-{files,rows,import,instruments}.test.ts',
       'test/ib/aggregator.test.ts',
       'test/ib/sim/protocol.test.ts',
       'test/ops/log.test.ts',

@@ -1,9 +1,12 @@
 // npm run import -- <files or dirs...> [--interval 1d] [--db data/market.duckdb] [--tz America/New_York]
 //                   [--factors dir | --adjusted] [--sectors constituents.csv] [--max-jump ratio] [--replace-range]
+// npm run import -- --lean <LEAN option/future/forex file or folder> [more...] [--db data/market.duckdb]
 import { DataError } from '../engine/data/errors.ts';
 import { DEFAULT_TZ, importPaths, type ImportPhase, type ImportSummary } from '../engine/data/import.ts';
+import { formatLeanSummary, importLean } from '../engine/data/lean-import.ts';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../engine/data/store.ts';
 import { describeReadError, StoreError } from '../engine/data/store-errors.ts';
+import * as leanFutures from '../engine/futures/lean-futures.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, FlagError, parseFlags } from './lib/flags.ts';
 
@@ -36,6 +39,12 @@ const FLAGS = defineFlags({
   'replace-range': {
     kind: 'boolean',
     help: 'each file replaces the stored bars in the time range it covers (stored\nbars in that range it lacks are deleted); default: upsert, new bars\ninserted, changed bars updated, nothing deleted',
+  },
+  lean: {
+    kind: 'string',
+    nonEmpty: true,
+    arg: 'PATH',
+    help: 'LEAN sample options, futures or FX (a file or folder under option/<und>/,\nfuture/<root>/ or forex/<pair>/; further paths may follow): bars, quote\nbars, open interest and instruments; each file replaces its time range',
   },
 });
 
@@ -70,6 +79,10 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (flags.lean !== undefined) {
+    await mainLean(flags.lean, positionals, flags);
+    return;
+  }
   if (positionals.length === 0) fail(`no input files\n${USAGE}`);
 
   const showProgress = process.stderr.isTTY === true && process.env.CI !== 'true';
@@ -97,6 +110,40 @@ async function main(): Promise<void> {
   } catch (e) {
     if (showProgress) process.stderr.write('\r\x1b[K');
     // the import is one transaction: whatever failed (a bad row, a full disk, a damaged file), nothing was written
+    const message = e instanceof DataError ? e.message : importFailure(flags.db, e as Error);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = 1;
+  } finally {
+    store.close();
+  }
+}
+
+/** npm run import -- --lean PATH [more paths]: options, futures and FX from the LEAN sample (engine/data/lean-import.ts). */
+async function mainLean(first: string, more: string[], flags: ReturnType<typeof parseFlags<typeof FLAGS>>['values']): Promise<void> {
+  const stockOnly: string[] = (['interval', 'factors', 'adjusted', 'sectors', 'max-jump', 'replace-range'] as const).filter(
+    (f) => flags[f] !== undefined && flags[f] !== false,
+  );
+  if (flags.tz !== DEFAULT_TZ) stockOnly.push('tz');
+  if (stockOnly.length > 0) fail(`--${stockOnly[0]} is for stock bar files, not --lean imports (their times, intervals and instruments come from the files)`);
+  const showProgress = process.stderr.isTTY === true && process.env.CI !== 'true';
+  const t0 = performance.now();
+  let store: Store;
+  try {
+    store = await openStore(flags.db);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  try {
+    const summary = await importLean(store, [first, ...more], {
+      futures: leanFutures,
+      onProgress: showProgress ? (done, total) => process.stderr.write(`\r\x1b[Kreading LEAN files ${done}/${total}`) : undefined,
+    });
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    const { lines, warning } = formatLeanSummary(summary, flags.db, ((performance.now() - t0) / 1000).toFixed(1));
+    console.log(lines.join('\n'));
+    if (warning) process.stderr.write(`warning: ${warning}\n`);
+  } catch (e) {
+    if (showProgress) process.stderr.write('\r\x1b[K');
     const message = e instanceof DataError ? e.message : importFailure(flags.db, e as Error);
     process.stderr.write(`error: ${message}\n`);
     process.exitCode = 1;

@@ -100,6 +100,51 @@ CREATE TABLE IF NOT EXISTS price_basis (
 );
 `;
 
+/**
+ * Issue 15 (options, futures, FX): the instrument fields beyond a US stock's, and the bid/ask and open-interest
+ * tables. Added to any database a read-write open finds without them (older files migrate in place; their rows
+ * keep NULL in the new columns, and readers take a NULL multiplier as 1: see engine/data/instruments.ts).
+ * Symbol keys: stocks 'AAPL'; options the compact OCC symbol 'GOOG151224C00750000'; futures root, month code
+ * and two-digit year 'ESZ13'; FX pairs 'GBP.USD' (engine/data/lean-import.ts builds them with engine/instruments).
+ */
+export const INSTRUMENT_COLUMNS: readonly (readonly [name: string, type: string])[] = [
+  ['multiplier', 'DOUBLE'], // NULL means 1 (rows imported before)
+  ['underlying', 'VARCHAR'], // OPT: the underlying's symbol ('GOOG'); FUT: the root ('ES')
+  ['expiry', 'DATE'], // OPT and FUT: the last trading day
+  ['strike', 'DOUBLE'], // OPT
+  ['option_right', 'VARCHAR'], // OPT: 'C' or 'P'
+  ['contract_month', 'VARCHAR'], // FUT: 'YYYYMM'
+  ['local_symbol', 'VARCHAR'], // IB's localSymbol: 'ESZ3', 'GOOG  151224C00750000' (padded OCC), 'GBP.USD'
+];
+
+export const DERIVATIVES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS quote_bars (
+  symbol    VARCHAR NOT NULL,
+  "interval" VARCHAR NOT NULL,
+  ts        BIGINT  NOT NULL, -- bar start, epoch ms UTC, as bars (daily bars at 00:00 UTC of their date)
+  bid_open DOUBLE, bid_high DOUBLE, bid_low DOUBLE, bid_close DOUBLE, bid_size DOUBLE,
+  ask_open DOUBLE, ask_high DOUBLE, ask_low DOUBLE, ask_close DOUBLE, ask_size DOUBLE,
+  PRIMARY KEY (symbol, "interval", ts) -- a side with no quote that bar: NULL prices, size 0
+);
+CREATE TABLE IF NOT EXISTS open_interest (
+  symbol        VARCHAR NOT NULL,
+  ts            BIGINT  NOT NULL,
+  open_interest DOUBLE  NOT NULL,
+  PRIMARY KEY (symbol, ts)
+);
+`;
+
+/** Adds the issue-15 columns and tables a database lacks (only the missing columns: no catalog write when current). */
+async function migrateDerivatives(conn: DuckDBConnection): Promise<void> {
+  const r = await conn.runAndReadAll(
+    `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'instruments'`,
+  );
+  const have = new Set(r.getRowObjectsJS().map((row) => String(row.column_name)));
+  const missing = INSTRUMENT_COLUMNS.filter(([name]) => !have.has(name));
+  const alter = missing.map(([name, type]) => `ALTER TABLE instruments ADD COLUMN IF NOT EXISTS ${name} ${type};`).join('\n');
+  await conn.run(alter + DERIVATIVES_SCHEMA);
+}
+
 const READ_ONLY = { access_mode: 'READ_ONLY' } as const;
 
 /**
@@ -161,6 +206,7 @@ export async function openStore(dbPath: string = DEFAULT_DB_PATH, opts: OpenStor
       }
     } else {
       await conn.run(SCHEMA + ACTIONS_SCHEMA);
+      await migrateDerivatives(conn);
     }
   } catch (e) {
     conn.closeSync();

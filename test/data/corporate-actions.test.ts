@@ -397,7 +397,7 @@ describe('databases from before raw storage', () => {
 CREATE TABLE instruments (symbol VARCHAR PRIMARY KEY, sec_type VARCHAR, exchange VARCHAR, currency VARCHAR, sector VARCHAR, tick_size DOUBLE, tz VARCHAR);
 CREATE TABLE bars (symbol VARCHAR NOT NULL, "interval" VARCHAR NOT NULL, ts BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL);
 ATTACH '${path.join(tmp.dir, 'old.duckdb')}' AS src (READ_ONLY);
-INSERT INTO instruments SELECT * FROM src.instruments;
+INSERT INTO instruments SELECT symbol, sec_type, exchange, currency, sector, tick_size, tz FROM src.instruments;
 INSERT INTO bars SELECT * FROM src.bars;
 DETACH src;`);
     conn.closeSync();

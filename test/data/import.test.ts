@@ -54,7 +54,25 @@ describe('importPaths: round trips and layouts', () => {
       expect([...s!.close]).toEqual([75.0875, 74.3575, 74.95]);
       expect([...s!.volume]).toEqual([135480400, 146322800, 118387200]);
       const inst = (await store.conn.runAndReadAll(`SELECT * FROM instruments`)).getRowObjectsJS();
-      expect(inst).toEqual([{ symbol: 'AAPL', sec_type: 'STK', exchange: 'SMART', currency: 'USD', sector: null, tick_size: null, tz: 'America/New_York' }]);
+      expect(inst).toEqual([
+        {
+          symbol: 'AAPL',
+          sec_type: 'STK',
+          exchange: 'SMART',
+          currency: 'USD',
+          sector: null,
+          tick_size: null,
+          tz: 'America/New_York',
+          // issue 15's columns: a stock has none of them (a NULL multiplier reads as 1)
+          multiplier: null,
+          underlying: null,
+          expiry: null,
+          strike: null,
+          option_right: null,
+          contract_month: null,
+          local_symbol: null,
+        },
+      ]);
     });
   });
 

@@ -1,0 +1,71 @@
+// The LEAN sample futures files into a LeanSink: the rows as engine/futures/lean-futures.ts reads and checks them
+// (ts from time_utc, daily rows at 00:00 UTC of LEAN's date), one instrument per contract month built from the
+// root's spec in engine/instruments (futureContract: exchange, multiplier, tick, expiry rule), keyed 'ESZ13'.
+// The file's expiry column must be the spec's last trading day.
+//
+// The readers are passed in (FuturesReaders) rather than imported: engine/futures imports engine/data (DataError),
+// and the folders of engine/ must not import each other in a cycle (test/architecture.test.ts). Callers pass the
+// module itself: `import * as leanFutures from '.../engine/futures/lean-futures.ts'`.
+import { InstrumentError } from '../instruments/instrument.ts';
+import { monthCode, parseFuturesLocalSymbol } from '../instruments/local-symbol.ts';
+import { futureContract } from '../instruments/specs.ts';
+import type { FutureFile } from './lean-files.ts';
+import { type LeanSink, type QuoteSide, rowFail } from './lean-rows.ts';
+import { instrumentRow } from './instruments.ts';
+
+interface FuturesRow {
+  ts: number;
+  /** 'YYYYMM' */
+  contractMonth: string;
+  expiry: string;
+}
+
+/** The readers of engine/futures/lean-futures.ts this needs (they check every row and throw DataErrors). */
+export interface FuturesReaders {
+  readFuturesTrades(file: string): (FuturesRow & { open: number; high: number; low: number; close: number; volume: number })[];
+  readFuturesQuotes(file: string): (FuturesRow & { bid: QuoteSide; ask: QuoteSide })[];
+  readFuturesOpenInterest(file: string): (FuturesRow & { openInterest: number })[];
+}
+
+/** The store key of a contract: root, month code, two-digit year ('ESZ13'; IB's local symbol 'ESZ3' names a year per decade). */
+export function futureKey(root: string, contractMonth: string): string {
+  const key = `${root}${monthCode(+contractMonth.slice(4, 6))}${contractMonth.slice(2, 4)}`;
+  if (parseFuturesLocalSymbol(key).contractMonth !== contractMonth) throw new Error(`futureKey: ${key} does not name ${root} ${contractMonth}`);
+  return key;
+}
+
+/** Reads one futures file into `sink`; returns its data rows. */
+export function readFutureFile(file: FutureFile, readers: FuturesReaders, sink: LeanSink): number {
+  const rows =
+    file.content === 'trade'
+      ? readers.readFuturesTrades(file.path)
+      : file.content === 'quote'
+        ? readers.readFuturesQuotes(file.path)
+        : readers.readFuturesOpenInterest(file.path);
+  const symbols = new Map<string, string>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const row = i + 1; // lean-futures reads every line in order: the i-th row is data row i + 1
+    let symbol = symbols.get(r.contractMonth);
+    if (symbol === undefined) {
+      const fail = rowFail(file, row);
+      let inst: ReturnType<typeof futureContract>;
+      try {
+        inst = futureContract(file.root, r.contractMonth);
+      } catch (e) {
+        const field = e instanceof InstrumentError && e.field === 'symbol' ? undefined : 'contract_month';
+        return fail('unknown-symbol', field, `${(e as Error).message}${field ? '' : ` (the root comes from the folder ${file.root.toLowerCase()}/)`}`);
+      }
+      if (inst.expiry !== r.expiry) {
+        fail('out-of-range', 'expiry', `${r.expiry} for ${file.root} ${r.contractMonth}, whose last trading day by its rule (${inst.expiry}) differs`);
+      }
+      symbol = futureKey(file.root, r.contractMonth);
+      symbols.set(r.contractMonth, symbol);
+      sink.instrument(instrumentRow(symbol, inst, 'America/New_York'));
+    }
+    if ('openInterest' in r) sink.openInterest(row, symbol, r.ts, r.openInterest);
+    else if ('bid' in r) sink.quote(row, symbol, r.ts, r.bid, r.ask);
+    else sink.bar(row, symbol, r.ts, r.open, r.high, r.low, r.close, r.volume);
+  }
+  return rows.length;
+}
