@@ -33,6 +33,13 @@ export const FLAGS = defineFlags({
   },
   journal: { kind: 'string', arg: 'FILE', help: 'journal database (default DIR/journal.duckdb)' },
   benchmark: { kind: 'string', arg: 'SYMBOL', help: 'buy-and-hold line in the report (default SPY if in the run, else the first symbol)' },
+  'base-currency': {
+    kind: 'choice',
+    choices: ['USD', 'GBP', 'EUR'],
+    default: 'USD',
+    arg: 'CCY',
+    help: "the account's currency (default USD): cash, equity, P&L and the report are in it; another\ncurrency the symbols are in is converted at the data's daily FX rates (e.g. GBP.USD, imported with --lean)",
+  },
 });
 
 const HELP = `usage: npm run backtest -- [options]
@@ -56,7 +63,8 @@ async function main(): Promise<void> {
   // Validate the strategy and its params before reading any data.
   buildSlots(v.strategy, rawParams, requested ?? ['CHECK']);
 
-  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices });
+  const base = v['base-currency'];
+  const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices, baseCurrency: base });
   const config: BacktestConfig = {
     strategy: v.strategy,
     // with their defaults filled: the report and the run id show what ran ('{}' and the defaults spelled out are one run)
@@ -77,6 +85,9 @@ async function main(): Promise<void> {
     prices: data.prices,
     rfAnnual: v.rf,
     ...(v.benchmark ? { benchmark: v.benchmark.toUpperCase() } : {}),
+    // only when they say something: a US stock run in USD keeps its config (and run id) as before
+    ...(data.contracts ? { contracts: data.contracts } : {}),
+    ...(base !== 'USD' ? { baseCurrency: base } : {}),
   };
   const slots = buildSlots(config.strategy, rawParams, data.symbols);
   printRunConfig(config as unknown as Record<string, unknown>);
@@ -103,11 +114,18 @@ async function main(): Promise<void> {
       const series = await collectChunks(data.chunks);
       // bars the model was trained on make in-sample results: the run goes ahead, warned and flagged
       inSample = runInSample(config.strategy, rawParams, model.card, series);
-      result = runBacktest(series, config, slots, data.sectors, { signals: await predictHistory(model, series) });
+      result = runBacktest(series, config, slots, data.sectors, { signals: await predictHistory(model, series), fx: data.fx });
     } else {
-      result = await runBacktestChunked(data.chunks, config, slots, data.sectors, (bars) => {
-        if (progress) process.stderr.write(`\rreplayed ${bars.toLocaleString('en-US')} bars`);
-      });
+      result = await runBacktestChunked(
+        data.chunks,
+        config,
+        slots,
+        data.sectors,
+        (bars) => {
+          if (progress) process.stderr.write(`\rreplayed ${bars.toLocaleString('en-US')} bars`);
+        },
+        { fx: data.fx },
+      );
     }
   } finally {
     data.close();

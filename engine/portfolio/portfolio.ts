@@ -73,8 +73,6 @@ export class Book {
   dividends = 0;
   /** cash in each currency other than the base (index as `terms.fx`); `cash` is the base currency's */
   readonly foreign: Float64Array;
-  /** a foreign symbol's average cost in the base currency, each entry converted at its own fill's rate */
-  private readonly avgCostBase: Float64Array;
   private trips: (OpenTrip | null)[];
 
   /**
@@ -92,7 +90,6 @@ export class Book {
     this.qty = new Float64Array(nSymbols);
     this.avgCost = new Float64Array(nSymbols);
     this.foreign = new Float64Array(terms.fx.length);
-    this.avgCostBase = new Float64Array(nSymbols);
     this.trips = new Array(nSymbols).fill(null);
   }
 
@@ -150,16 +147,14 @@ export class Book {
     out[at + 1] = g;
   }
 
-  /** open P&L in the base currency (a foreign position's against its cost converted at each entry's rate) */
+  /** open P&L in the base currency (a foreign position's in its own currency, at the rate in force) */
   unrealized(marks: Float64Array): number {
-    const { mult, margined, ccy, fx } = this.terms;
+    const { mult, ccy, fx } = this.terms;
     let u = 0;
     for (let s = 0; s < this.qty.length; s++) {
       if (this.qty[s] === 0) continue;
-      const c = ccy[s];
-      if (c < 0) u += this.qty[s] * (marks[s] - this.avgCost[s]) * mult[s];
-      else if (margined[s] === 1) u += this.qty[s] * (marks[s] - this.avgCost[s]) * mult[s] * fx[c]!;
-      else u += this.qty[s] * (marks[s] * fx[c]! - this.avgCostBase[s]) * mult[s];
+      const v = this.qty[s] * (marks[s] - this.avgCost[s]) * mult[s];
+      u += ccy[s] < 0 ? v : v * fx[ccy[s]]!;
     }
     return u;
   }
@@ -192,10 +187,7 @@ export class Book {
   private increase(s: number, q: number, fill: Fill, commission: number): void {
     const pos = this.qty[s];
     const c = this.terms.ccy[s];
-    if (c >= 0) {
-      this.avgCostBase[s] = runningAverage(this.avgCostBase[s], Math.abs(pos), fill.price * this.terms.fx[c]!, Math.abs(q));
-      commission *= this.terms.fx[c]!;
-    }
+    if (c >= 0) commission *= this.terms.fx[c]!;
     this.avgCost[s] = runningAverage(this.avgCost[s], Math.abs(pos), fill.price, Math.abs(q));
     this.qty[s] = pos + q;
     let trip = this.trips[s];
@@ -212,13 +204,12 @@ export class Book {
     const c = this.terms.ccy[s];
     let pnl = -q * (fill.price - this.avgCost[s]) * this.terms.mult[s];
     if (c >= 0) {
-      // a future settles its P&L in its own currency; a paid position's P&L in the base is its proceeds at this
-      // rate less its cost at the entries' rates (so it includes what the currency did while it was held)
+      // the P&L is made in the symbol's currency (a future's is settled in it); in the base it is worth it at
+      // this fill's rate: what the round trip added to the account then (the currency's later moves show in
+      // the equity, on the cash left in it)
+      if (this.terms.margined[s] === 1) this.foreign[c] += pnl;
       const rate = this.terms.fx[c]!;
-      if (this.terms.margined[s] === 1) {
-        this.foreign[c] += pnl;
-        pnl *= rate;
-      } else pnl = -q * (fill.price * rate - this.avgCostBase[s]) * this.terms.mult[s];
+      pnl *= rate;
       commission *= rate;
     } else if (this.terms.margined[s] === 1) this.cash += pnl;
     this.realized += pnl;
@@ -292,7 +283,6 @@ export class Book {
   private closeTrip(s: number, ts: EpochMs, symbol: string, out: Trade[]): void {
     const trip = this.trips[s];
     this.avgCost[s] = 0;
-    this.avgCostBase[s] = 0;
     this.trips[s] = null;
     if (!trip) return;
     out.push({

@@ -36,7 +36,9 @@ export function runSettings(config: Record<string, unknown>, notes: { slippage?:
     rows.push(['session', c.session === 'extended' ? 'extended (every bar trades)' : 'rth (09:30-16:00, half days 13:00)']);
   if (typeof c.prices === 'string') rows.push(['prices', PRICES[c.prices] ?? c.prices]);
   rows.push(['dates', datesLabel(c.from, c.to)]);
-  if (typeof c.cash === 'number') rows.push(['cash', fmtNum(c.cash)]);
+  if (typeof c.cash === 'number') rows.push(['cash', `${fmtNum(c.cash)}${typeof c.baseCurrency === 'string' ? ` ${c.baseCurrency}` : ''}`]);
+  if (typeof c.baseCurrency === 'string') rows.push(['account', `${c.baseCurrency} (other currencies at the data's daily FX rates)`]);
+  if (isContracts(c.contracts)) rows.push(['contracts', contractsLabel(c.contracts)]);
   if (isSizing(c.sizing)) rows.push(['sizing', describeSizing(c.sizing, Math.max(symbols.length, 1))]);
   if (c.commission !== undefined) rows.push(['commission', `${costLabel(c.commission)}${notes.commission ? ` (${notes.commission})` : ''}`]);
   if (c.slippage !== undefined) rows.push(['slippage', `${costLabel(c.slippage)}${notes.slippage ? ` (${notes.slippage})` : ''}`]);
@@ -49,6 +51,22 @@ const PRICES: Record<string, string> = {
   adjusted: 'adjusted for splits and dividends',
   'as-stored': 'as stored (basis unknown)',
 };
+
+type Terms = Record<string, { secType: string; multiplier: number; currency: string }>;
+
+function isContracts(x: unknown): x is Terms {
+  return typeof x === 'object' && x !== null;
+}
+
+/** 'ESZ13, ESH14 FUT x50 USD': symbols with the same terms together, in the run's order. */
+function contractsLabel(contracts: Terms): string {
+  const groups = new Map<string, string[]>();
+  for (const [symbol, t] of Object.entries(contracts)) {
+    const key = `${t.secType} x${t.multiplier} ${t.currency}`;
+    groups.set(key, [...(groups.get(key) ?? []), symbol]);
+  }
+  return [...groups].map(([key, symbols]) => `${symbols.length > 4 ? `${symbols.slice(0, 4).join(', ')}, … (${symbols.length})` : symbols.join(', ')} ${key}`).join('; ');
+}
 
 function isSizing(x: unknown): x is Sizing {
   return typeof x === 'object' && x !== null && typeof (x as { kind?: unknown }).kind === 'string';

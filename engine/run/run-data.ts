@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '../duckdb.ts';
 import { zoneOffset } from '../core/calendar.ts';
-import type { BarSeries, EpochMs, Interval } from '../core/types.ts';
+import { INTERVAL_MS, type BarSeries, type ContractTerms, type EpochMs, type Interval } from '../core/types.ts';
+import { readInstruments } from '../data/instruments.ts';
+import { FxMarks, type FxSeries } from '../portfolio/fx-marks.ts';
 import { importPaths } from '../data/import.ts';
 import { resolvePrices, type PriceMode, type RunPrices } from '../data/actions.ts';
 import { chunkBars, loadBars, readPriceInfo } from '../data/load.ts';
@@ -28,6 +30,10 @@ export interface RunData {
   prices: RunPrices;
   /** run symbols whose bars are of unknown basis (imported with neither --factors nor --adjusted) */
   unknownBasis: string[];
+  /** the contract terms of the symbols that are not US stocks (instruments table); absent when all are */
+  contracts?: Record<string, ContractTerms>;
+  /** the rates into `baseCurrency` of the other currencies the symbols are in; absent when there are none */
+  fx?: FxMarks;
   close(): void;
 }
 
@@ -95,6 +101,8 @@ export interface RunDataOptions {
   tz: string;
   /** absent: the default for the data (see resolvePrices) */
   prices?: PriceMode;
+  /** the account's currency (absent: USD): rates are read for every other currency the symbols are in */
+  baseCurrency?: string;
 }
 
 /** DuckDB's memory for reading a run's windows (see openRunData). */
@@ -112,6 +120,8 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
     if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
     const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
     const sectors = await sectorsOf(store, symbols);
+    const contracts = await contractsOf(store, symbols);
+    const fx = await fxMarksFor(store, o.baseCurrency ?? 'USD', symbols.map((s) => contracts?.[s]?.currency ?? 'USD'));
     const windows = await chunkBars(store, { symbols, interval: o.interval, from, to, prices });
     let left = windows.windows;
     const chunks: BarChunks = {
@@ -124,11 +134,66 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
       },
     };
     // a run that stops early closes the store once the window read ahead is in
-    return { symbols, chunks, sectors, source, prices, unknownBasis, close: () => windows.stop(() => store.close()) };
+    return {
+      symbols,
+      chunks,
+      sectors,
+      source,
+      prices,
+      unknownBasis,
+      ...(contracts ? { contracts } : {}),
+      ...(fx ? { fx } : {}),
+      close: () => windows.stop(() => store.close()),
+    };
   } catch (e) {
     store.close();
     throw e;
   }
+}
+
+/** The contract terms of the run's symbols that are not US stocks, from the instruments table (undefined: none). */
+async function contractsOf(store: Store, symbols: readonly string[]): Promise<Record<string, ContractTerms> | undefined> {
+  const rows = await readInstruments(store, symbols);
+  const out: Record<string, ContractTerms> = {};
+  for (const s of symbols) {
+    const r = rows.get(s);
+    if (!r || (r.secType === 'STK' && r.multiplier === 1 && r.currency === 'USD')) continue;
+    out[s] = { secType: r.secType, multiplier: r.multiplier, currency: r.currency };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * The daily rates into `base` of every other currency among `currencies`, from the store's FX pairs ('GBP.USD'
+ * mid bars, as npm run import -- --lean writes them): the pair quoted either way round, a rate in force from its
+ * day's end (the bar's start + 1 day: Oanda's days are UTC days). Undefined when every currency is the base.
+ */
+async function fxMarksFor(store: Store, base: string, currencies: readonly string[]): Promise<FxMarks | undefined> {
+  const foreign = [...new Set(currencies.filter((c) => c !== base))].sort();
+  if (foreign.length === 0) return undefined;
+  const series: FxSeries[] = [];
+  for (const c of foreign) {
+    const pairs = [`${c}.${base}`, `${base}.${c}`];
+    const r = await store.conn.runAndReadAll(
+      `SELECT symbol, ts::DOUBLE AS ts, close FROM bars WHERE "interval" = '1d' AND symbol IN (${pairs.map(sqlString).join(', ')}) ORDER BY symbol, ts`,
+    );
+    const cols = r.getColumnsJS();
+    const symbol = cols[0]?.[0] as string | undefined;
+    if (symbol === undefined) {
+      throw new Error(
+        `the run trades in ${c} and the account is in ${base}: no daily ${pairs.join(' or ')} bars in ${store.path}; import them, e.g. npm run import -- --lean ../shared/data/lean-sample/forex/${base.toLowerCase()}${c.toLowerCase()}/daily/oanda.csv --db ${store.path}`,
+      );
+    }
+    const n = cols[0]!.filter((s) => s === symbol).length;
+    const inverted = symbol === `${base}.${c}`;
+    series.push({
+      currency: c,
+      closeAt: Float64Array.from({ length: n }, (_, i) => Number(cols[1]![i]) + INTERVAL_MS['1d']),
+      toBase: Float64Array.from({ length: n }, (_, i) => (inverted ? 1 / Number(cols[2]![i]) : Number(cols[2]![i]))),
+      source: `${symbol} 1d closes${inverted ? ', inverted' : ''}`,
+    });
+  }
+  return new FxMarks(base, series);
 }
 
 /** The run's bars in memory (sweeps and promotion need them whole). */

@@ -1,6 +1,7 @@
-// A GBP account that trades in USD (issue 15): cash is kept per currency, a fill converts at the rate in force
-// at its time (the last daily rate whose day had closed), equity is marked at the rates in force, and a round
-// trip's P&L is its proceeds at the exit's rate less its cost at the entry's. Worked out by hand in comments.
+// A GBP account that trades in USD (issue 15): cash is kept per currency (a USD purchase leaves a negative USD
+// balance, as at IBKR, until converted), the rate in force at a time is the last daily rate whose day had closed,
+// equity is marked at the rates in force, and a round trip's P&L is its P&L in its own currency at the rate of
+// its closing fill. Worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
 import type { OrderRequest } from '../../engine/core/types.ts';
 import { FxMarks, type FxSeries } from '../../engine/portfolio/fx-marks.ts';
@@ -51,11 +52,11 @@ describe('a GBP account trading a USD stock', () => {
     expect(curve[1]!.gross).toBeCloseTo(10_200 / 1.3, 9);
   });
 
-  it('books the round trip in GBP: proceeds at the exit rate less cost at the entry rate', () => {
-    // entry at 101 converted at day 0's rate (1.25, the last one known at day 1's open): cost 100 x 101 / 1.25 = 8,080;
-    // exit at 110 at day 1's rate (1.30): 11,000 / 1.3 = 8,461.538...; P&L 381.538...
+  it('books the round trip in GBP at the rate of its closing fill', () => {
+    // USD 100 x (110 - 101) = 900, sold on day 2's open, when day 1's rate (1.30) is in force: 900 / 1.3
     expect(r.engine.trades).toHaveLength(1);
-    expect(r.engine.trades[0]!.pnl).toBeCloseTo(11_000 / 1.3 - 8_080, 9);
+    expect(r.engine.trades[0]!.pnl).toBeCloseTo(900 / 1.3, 9);
+    expect(r.engine.portfolio.books[0]!.realized).toBeCloseTo(900 / 1.3, 9);
   });
 
   it('holds the USD left as USD: equity moves with GBPUSD after the trade', () => {
