@@ -29,11 +29,13 @@ export interface UnitTerms {
   margined: Uint8Array;
   ccy: Int8Array;
   fx: Float64Array;
+  /** the name of each currency index of `fx` */
+  currencies: readonly string[];
 }
 
 /** Every symbol a stock in the base currency: multiplier 1, paid in full. */
 export function stockTerms(n: number): UnitTerms {
-  return { mult: new Float64Array(n).fill(1), margined: new Uint8Array(n), ccy: new Int8Array(n).fill(-1), fx: new Float64Array(0) };
+  return { mult: new Float64Array(n).fill(1), margined: new Uint8Array(n), ccy: new Int8Array(n).fill(-1), fx: new Float64Array(0), currencies: [] };
 }
 
 /**
@@ -56,6 +58,7 @@ export function unitTerms(
     margined: Uint8Array.from(contracts, (c) => (c?.secType === 'FUT' ? 1 : 0)),
     ccy,
     fx: fx?.rate ?? new Float64Array(0),
+    currencies: fx?.currencies ?? [],
   };
 }
 

@@ -13,6 +13,7 @@ import type {
   ReportBenchmark,
   ReportBenchmarkStats,
   ReportCorporateAction,
+  ReportCurrency,
   ReportDrawdown,
   ReportEquityRow,
   ReportFill,
@@ -87,6 +88,8 @@ export interface ReportInput {
   warnings?: readonly string[];
   /** splits and dividends a raw-price run applied */
   corporateActions?: readonly ReportCorporateAction[];
+  /** a multi-currency run's exposure per currency at its end */
+  currencies?: readonly ReportCurrency[];
 }
 
 /** The conventions every report states; metric sentences use the run's rf and periods per year. */
@@ -297,5 +300,6 @@ export function buildReport(input: ReportInput): Report {
     drawdowns: toReportDrawdowns(input.equity),
     distribution: returnDistribution(input.equity),
     ...(input.corporateActions !== undefined && input.corporateActions.length > 0 ? { corporateActions: [...input.corporateActions] } : {}),
+    ...(input.currencies !== undefined ? { currencies: [...input.currencies] } : {}),
   };
 }

@@ -50,6 +50,7 @@ export function* renderReportHtmlChunks(report: Report): Generator<string> {
         tradesHtml(report),
       ]),
     () => sectionChunks(`Open positions <span class="count">${fmtInt(report.openPositions.length)}</span>`, [positionsHtml(report)]),
+    ...(report.currencies !== undefined ? [() => sectionChunks('Currencies', [currenciesHtml(report)])] : []),
     ...(report.attribution.length > 1 ? [() => sectionChunks('Attribution by strategy', [attributionHtml(report)])] : []),
     () => sectionChunks(`Risk events <span class="count">${fmtInt(report.riskEvents.length)}</span>`, [riskHtml(report)]),
     () => sectionChunks(`Orders <span class="count">${fmtInt(report.orders.length)}</span>`, [ordersHtml(report)]),
@@ -158,6 +159,23 @@ function warningBanner(message: string): string {
   const style =
     'margin:16px auto 0;max-width:1240px;padding:10px 14px;border:1px solid #b45309;border-left:6px solid #b45309;background:#fffbeb;color:#78350f;border-radius:4px';
   return `<div class="run-warning" role="alert" style="${style}"><strong>Warning.</strong> ${escapeHtml(message)}</div>`;
+}
+
+/** A multi-currency run's exposure per currency at its end. */
+function* currenciesHtml(report: Report): Generator<string> {
+  const base = String(report.config.baseCurrency ?? 'USD');
+  yield* table(
+    report.currencies ?? [],
+    [
+      { title: 'Currency', cell: (c) => c.currency },
+      { title: 'Cash', cell: (c) => fmtNum(c.cash), num: true },
+      { title: 'Positions', cell: (c) => fmtNum(c.positions), num: true },
+      { title: `Rate (${base})`, cell: (c) => fmtValue(c.rate), num: true },
+      { title: `Exposure (${base})`, cell: (c) => fmtNum(c.exposure), num: true, cls: (c) => signClass(c.exposure) },
+    ],
+    'No currency held.',
+  );
+  yield `<p class="note">At the end of the run, in ${escapeHtml(base)} at the last daily rates. An FX pair's position counts in its base currency; the cash paid for it is in its quote currency. Equity, cash and P&amp;L elsewhere in this report are in ${escapeHtml(base)}; prices and open positions' values are in each symbol's own currency.</p>`;
 }
 
 /** The splits and dividends a raw-price run applied. */

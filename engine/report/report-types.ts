@@ -208,6 +208,24 @@ export interface Report {
   distribution?: ReportDistribution;
   /** splits and dividends applied during a raw-price run, in order (absent when none) */
   corporateActions?: ReportCorporateAction[];
+  /** a multi-currency run's exposure per currency at its end, in the account's currency (absent: one currency) */
+  currencies?: ReportCurrency[];
+}
+
+/**
+ * One currency's exposure at the end of a run: its cash, the positions that move with it (a stock or future in
+ * it; an FX pair's base currency for the pair), and both together in the account's currency.
+ */
+export interface ReportCurrency {
+  currency: string;
+  /** cash held in it (negative: borrowed, as a purchase in it leaves until converted) */
+  cash: number;
+  /** the positions exposed to it, in it */
+  positions: number;
+  /** units of the account's currency per unit of it at the end (1 for the account's own) */
+  rate: number;
+  /** (cash + positions) x rate */
+  exposure: number;
 }
 
 /** A split or dividend as a raw-price run applied it (engine/run/corporate-actions.ts), with its journal line. */

@@ -65,7 +65,9 @@ function contractsLabel(contracts: Terms): string {
     const key = `${t.secType} x${t.multiplier} ${t.currency}`;
     groups.set(key, [...(groups.get(key) ?? []), symbol]);
   }
-  return [...groups].map(([key, symbols]) => `${symbols.length > 4 ? `${symbols.slice(0, 4).join(', ')}, … (${symbols.length})` : symbols.join(', ')} ${key}`).join('; ');
+  return [...groups]
+    .map(([key, symbols]) => `${symbols.length > 4 ? `${symbols.slice(0, 4).join(', ')}, … (${symbols.length})` : symbols.join(', ')} ${key}`)
+    .join('; ');
 }
 
 function isSizing(x: unknown): x is Sizing {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { repoRoot } from '../paths.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
 import { buildReport, toReportFill, toReportOrder, toReportRiskEvent, type Report } from '../report/index.ts';
-import type { ReportInSample } from '../report/report-types.ts';
+import type { ReportCurrency, ReportInSample } from '../report/report-types.ts';
 import type { ContractTerms } from '../core/types.ts';
 import type { BacktestResult } from './backtest.ts';
 import { describeAction } from './corporate-actions.ts';
@@ -53,6 +53,41 @@ export function mappedView<T, U>(source: readonly T[], map: (t: T) => U): U[] {
  * Its orders, fills and risk events are views of the engine's (see mappedView), not copies. `inSample`
  * flags a run over bars its model was trained on (engine/ml/in-sample.ts).
  */
+/**
+ * Each currency's cash and the positions that move with it at the end of a run, valued in the account's currency
+ * at the rates in force. A pair ('EUR.USD') moves with its base currency (EUR), its cash is in its quote (USD).
+ */
+function currencyExposure(r: BacktestResult): ReportCurrency[] {
+  const p = r.engine.portfolio;
+  const out = new Map<string, ReportCurrency>();
+  const row = (currency: string, rate: number) => {
+    let e = out.get(currency);
+    if (!e) out.set(currency, (e = { currency, cash: 0, positions: 0, rate, exposure: 0 }));
+    return e;
+  };
+  row(r.config.baseCurrency ?? 'USD', 1);
+  for (const b of p.books) {
+    row(r.config.baseCurrency ?? 'USD', 1).cash += b.cash;
+    b.foreign.forEach((amount, c) => {
+      row(p.terms.currencies[c]!, p.terms.fx[c]!).cash += amount;
+    });
+    b.qty.forEach((q, s) => {
+      if (q === 0) return;
+      const terms = r.config.contracts?.[p.symbols[s]!];
+      const mark = p.marks[s]!;
+      if (terms?.secType === 'CASH') {
+        // q units of the pair's base currency, each worth `mark` of its quote currency
+        row(p.symbols[s]!.split('.')[0]!, mark * p.fxOf(s)).positions += q;
+        return;
+      }
+      const value = terms?.secType === 'FUT' ? q * (mark - b.avgCost[s]!) * p.mult[s]! : q * mark * p.mult[s]!;
+      row(terms?.currency ?? 'USD', p.fxOf(s)).positions += value;
+    });
+  }
+  for (const e of out.values()) e.exposure = (e.cash + e.positions) * e.rate;
+  return [...out.values()];
+}
+
 /** The multiplier of each symbol with contract terms. */
 function multipliersOf(contracts: Record<string, ContractTerms>): Record<string, number> {
   return Object.fromEntries(Object.entries(contracts).map(([symbol, t]) => [symbol, t.multiplier]));
@@ -138,6 +173,7 @@ export function backtestReport(r: BacktestResult, dataSource: string, extras: { 
         }
       : {}),
   });
+  if (c.baseCurrency !== undefined || p.books.some((b) => b.foreign.length > 0)) report.currencies = currencyExposure(r);
   report.orders = mappedView(engine.orders, toReportOrder);
   report.fills = mappedView(journal.fills, toReportFill);
   report.riskEvents = mappedView(journal.riskEvents, toReportRiskEvent);

@@ -7,6 +7,7 @@ import type { OrderRequest } from '../../engine/core/types.ts';
 import { FxMarks, type FxSeries } from '../../engine/portfolio/fx-marks.ts';
 import type { RiskConfig } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
+import { backtestReport } from '../../engine/run/backtest-report.ts';
 import { config, DAY, dailySeries, scripted, T0 } from './harness.ts';
 
 const NO_LIMITS: RiskConfig = { name: 'none', limits: {}, breaker: {} };
@@ -91,6 +92,34 @@ describe('an FX pair in a GBP account', () => {
     expect(r.engine.portfolio.books[0]!.foreign[0]).toBeCloseTo(usd, 9);
     // at day 2's close, 1.20: USD 1,995.56 is GBP 1,662.966...
     expect(r.journal.equityCurve[2]!.equity).toBeCloseTo(100_000 + usd / 1.2, 9);
+  });
+});
+
+describe('the report shows the exposure per currency in the account currency', () => {
+  it('an open EUR.USD position: EUR long, USD borrowed, both in GBP, summing to the equity', () => {
+    const bars = [
+      [1.1, 1.1, 1.1, 1.1, 0],
+      [1.1, 1.11, 1.09, 1.105, 0],
+      [1.12, 1.125, 1.115, 1.12, 0],
+      [1.12, 1.12, 1.12, 1.12, 0],
+    ];
+    const plan = [{ afterBar: 0, req: { symbol: 'EUR.USD', side: 'BUY' as const, type: 'MKT' as const, qty: 100_000 } }];
+    const r = run(
+      'EUR.USD',
+      bars,
+      plan,
+      { commission: { model: 'ibkr-fixed' }, contracts: { 'EUR.USD': { secType: 'CASH', multiplier: 1, currency: 'USD' } } },
+      new FxMarks('GBP', [usdInGbp(GBPUSD)]),
+    );
+    const report = backtestReport(r, 'test');
+    // at the end: day 3's rate 1.25 and close 1.12. EUR 100,000 at 1.12 / 1.25 = 0.896 GBP each: 89,600;
+    // USD -110,000 - 2.20 of commission: -110,002.20 / 1.25 = -88,001.76; GBP 100,000 untouched
+    expect(report.currencies).toEqual([
+      { currency: 'GBP', cash: 100_000, positions: 0, rate: 1, exposure: 100_000 },
+      { currency: 'USD', cash: expect.closeTo(-110_002.2, 9), positions: 0, rate: 0.8, exposure: expect.closeTo(-88_001.76, 6) },
+      { currency: 'EUR', cash: 0, positions: 100_000, rate: expect.closeTo(0.896, 12), exposure: expect.closeTo(89_600, 6) },
+    ]);
+    expect(report.finalEquity).toBeCloseTo(100_000 - 88_001.76 + 89_600, 6);
   });
 });
 
