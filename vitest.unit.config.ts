@@ -20,6 +20,7 @@ export default defineConfig({
       'test/data/lean-{files,rows,import,instruments}.test.ts',
       'test/ib/aggregator.test.ts',
       'test/ib/sim/protocol.test.ts',
+      'test/ib/sim/multi-asset-secdef.test.ts',
       'test/ops/log.test.ts',
       'test/options/**/*.test.ts',
       'test/fx/**/*.test.ts',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStrategyDefinition, ParamSpec, SlotSpec } from '../engine/core/strategy.ts';
+import coveredCall from './covered-call.ts';
 import donchianBreakout from './donchian-breakout.ts';
 import futuresTrend from './futures-trend.ts';
 import mlSignal from './ml-signal.ts';
@@ -9,7 +10,7 @@ import smaCross from './sma-cross.ts';
 
 /** The built-in strategies by name: add yours here. */
 export const STRATEGIES: Record<string, AnyStrategyDefinition> = Object.fromEntries(
-  [smaCross, rsiReversion, donchianBreakout, mlSignal, futuresTrend].map((def) => [def.name, def]),
+  [smaCross, rsiReversion, donchianBreakout, mlSignal, futuresTrend, coveredCall].map((def) => [def.name, def]),
 );
 
 /** `portfolio`: several strategies, each trading its own sleeve of the capital. */

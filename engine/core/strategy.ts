@@ -59,7 +59,52 @@ export interface StrategyContext extends BarHistory {
   closePosition(sid: number): Order | null;
   /** no position in `sid` and no working order of this strategy in it (`position(sid) === 0 && openOrders(sid).length === 0`) */
   isFlat(sid: number): boolean;
+  /**
+   * The run's options on `underlying` (a run symbol; `--chain` adds its options) that pass `query`, with their
+   * last quotes and the implied volatility and delta of their mids at the underlying's last close, sorted by
+   * expiry, strike, then call before put. Expired contracts are left out.
+   */
+  chain(underlying: string, query?: ChainQuery): OptionChain;
   log(message: string): void;
+}
+
+/** Which options `ctx.chain` returns. */
+export interface ChainQuery {
+  /** calls or puts only (both when absent) */
+  right?: 'C' | 'P';
+  /** calendar days from today (New York) to the last trading day, inclusive (0 = expiring today) */
+  minDays?: number;
+  maxDays?: number;
+  /** the N strikes nearest the spot, per expiry */
+  strikes?: number;
+  /** strikes with lo <= K / spot <= hi */
+  moneyness?: readonly [number, number];
+  /** the continuously compounded rate the implied volatilities are solved with (default 0) */
+  rate?: number;
+}
+
+export interface OptionChain {
+  /** the underlying's last close (NaN before its first bar) */
+  spot: number;
+  options: ChainOption[];
+}
+
+/** One option of a run, as `ctx.chain` gives it. */
+export interface ChainOption {
+  sid: number;
+  symbol: string;
+  right: 'C' | 'P';
+  strike: number;
+  /** last trading day, YYYY-MM-DD */
+  expiry: string;
+  /** the last bar's closing quotes (NaN: that side had none) */
+  bid: number;
+  ask: number;
+  /** (bid + ask) / 2 of a two-sided, uncrossed quote; NaN otherwise */
+  mid: number;
+  /** from the mid at the underlying's last close (an American tree); NaN when no volatility gives the mid */
+  iv: number;
+  delta: number;
 }
 
 export interface Strategy {

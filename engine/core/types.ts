@@ -32,6 +32,21 @@ export interface BarSeries {
   low: Float64Array;
   close: Float64Array;
   volume: Float64Array;
+  /**
+   * Quote bars (FX, options): the bid and ask sides' OHLC and their last size at the touch (units or contracts),
+   * NaN prices and size 0 where a side had no quote that bar. A series with quotes has them all; its OHLC
+   * columns then hold the mid, and its fills are against the side an order takes (engine/exec/quote-fill.ts).
+   */
+  bidOpen?: Float64Array;
+  bidHigh?: Float64Array;
+  bidLow?: Float64Array;
+  bidClose?: Float64Array;
+  bidSize?: Float64Array;
+  askOpen?: Float64Array;
+  askHigh?: Float64Array;
+  askLow?: Float64Array;
+  askClose?: Float64Array;
+  askSize?: Float64Array;
 }
 
 /** One bar as a strategy sees it. The engine reuses one object per symbol: copy fields to keep them. */
@@ -45,6 +60,9 @@ export interface Bar {
   low: number;
   close: number;
   volume: number;
+  /** quoted symbols only: the bar's closing bid and ask (NaN: no quote on that side) */
+  bid?: number;
+  ask?: number;
 }
 
 /** IB's security types: stock, option, future, FX pair (IDEALPRO), index. */
@@ -58,6 +76,14 @@ export interface ContractTerms {
   secType: SecType;
   multiplier: number;
   currency: string;
+  /** OPT and FUT: the last trading day, YYYY-MM-DD (an option expires at its close: engine/run/option-expiry.ts) */
+  expiry?: string;
+  /** OPT: the strike, in the underlying's price units */
+  strike?: number;
+  /** OPT: call or put */
+  right?: 'C' | 'P';
+  /** OPT: the underlying's symbol ('GOOG'); FUT: the root ('ES') */
+  underlying?: string;
 }
 
 export type Side = 'BUY' | 'SELL';
@@ -145,6 +171,8 @@ export interface Fill {
   price: number;
   commission: number;
   execId: string;
+  /** a fill no order made: an option exercised, assigned or expiring worthless (engine/run/option-expiry.ts) */
+  reason?: 'exercise' | 'assignment' | 'expiry';
 }
 
 export interface OrderEvent {

@@ -2,6 +2,7 @@ import type { Broker, BrokerListener } from '../core/ports.ts';
 import type { EpochMs, Fill, Order } from '../core/types.ts';
 import { applySlippage, type CommissionModel, type SlippageSpec } from './costs.ts';
 import { fillPrice, initialTrail, isStopType, updateTrail, type OHLC } from './fill-model.ts';
+import { quoteFillPrice, quoteSize, updateQuoteTrail, type QuoteSides } from './quote-fill.ts';
 
 export interface SimBrokerOptions {
   commission: CommissionModel;
@@ -27,15 +28,23 @@ export interface SimBar extends OHLC {
   beforeClose: boolean;
   /** month number, for tiered commissions */
   month: number;
+  /**
+   * A quoted symbol's bid and ask sides (FX, options): orders fill against them (quote-fill.ts), with no
+   * slippage and the volume cap on the side's size. Absent or null: the trade-price fill model on the OHLC.
+   */
+  quote?: QuoteSides | null;
 }
 
 const NONE: readonly Order[] = [];
 
-/** The simulated broker: fills working orders against bars with the fill model of DESIGN section 3. */
+/** The simulated broker: fills working orders against bars with the fill model of DESIGN section 3 (quoted symbols: against their bid or ask, quote-fill.ts). */
 export class SimBroker implements Broker {
   private listener!: BrokerListener;
   private working: Order[][] = [];
   private lastClose: number[] = [];
+  /** quoted symbols' last closing bid and ask: a trailing stop starts from its side's */
+  private lastBid: number[] = [];
+  private lastAsk: number[] = [];
   private execSeq = 0;
 
   constructor(private readonly opts: SimBrokerOptions) {}
@@ -49,10 +58,22 @@ export class SimBroker implements Broker {
     this.lastClose[sid] = close;
   }
 
+  /** A quoted symbol's last closing bid and ask (the replay keeps them current). */
+  setLastQuote(sid: number, bid: number, ask: number): void {
+    this.lastBid[sid] = bid;
+    this.lastAsk[sid] = ask;
+  }
+
   place(order: Order): void {
-    if (order.type === 'TRAIL') order.stop = initialTrail(order, this.lastClose[order.sid]);
+    if (order.type === 'TRAIL') order.stop = initialTrail(order, this.trailStart(order));
     (this.working[order.sid] ??= []).push(order);
     this.listener.onStatus(order, 'SUBMITTED', '');
+  }
+
+  /** The last close, or for a quoted symbol the last closing quote of the side the stop would trade (a sell: the bid). */
+  private trailStart(order: Order): number {
+    const q = order.side === 'SELL' ? this.lastBid[order.sid] : this.lastAsk[order.sid];
+    return q === undefined || Number.isNaN(q) ? this.lastClose[order.sid] : q;
   }
 
   cancel(order: Order, reason: string): void {
@@ -108,7 +129,10 @@ export class SimBroker implements Broker {
     else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay))
       this.finish(o, 'EXPIRED', 'DAY order not filled in its session');
     else if (o.tif === 'GTD' && o.goodTill < bar.ts + this.opts.intervalMs) this.finish(o, 'EXPIRED', 'GTD time reached');
-    else if (o.type === 'TRAIL') updateTrail(o, bar);
+    else if (o.type === 'TRAIL') {
+      if (bar.quote) updateQuoteTrail(o, bar.quote);
+      else updateTrail(o, bar);
+    }
   }
 
   /** Matching order within a bar: competing legs of one OCA group resolve by the tie rule; otherwise by id. */
@@ -119,10 +143,12 @@ export class SimBroker implements Broker {
   }
 
   private match(o: Order, bar: SimBar): void {
-    const raw = fillPrice(o, bar, bar.sessionOpen, bar.sessionClose);
+    const quote = bar.quote;
+    const raw = quote ? quoteFillPrice(o, quote, bar.sessionOpen, bar.sessionClose) : fillPrice(o, bar, bar.sessionOpen, bar.sessionClose);
     if (Number.isNaN(raw)) return;
     const buy = o.side === 'BUY';
-    const slips = o.type === 'MKT' || o.type === 'MOO' || o.type === 'MOC' || o.type === 'STP' || o.type === 'TRAIL';
+    // against quotes the spread is the cost: no slippage on top
+    const slips = !quote && (o.type === 'MKT' || o.type === 'MOO' || o.type === 'MOC' || o.type === 'STP' || o.type === 'TRAIL');
     const price = slips ? applySlippage(this.opts.slippage, raw, buy, bar.high, bar.low) : raw;
     if (o.qty.kind === 'all-in') {
       const shares = this.listener.resolveAllIn(o, price);
@@ -139,7 +165,8 @@ export class SimBroker implements Broker {
     let qty = o.qty.shares - o.filledQty;
     const cap = this.opts.volumeCap ?? 0;
     if (cap > 0) {
-      const room = Math.floor(cap * bar.volume);
+      // a quoted symbol's cap is on the size at the touch of the side it takes (none known: no room)
+      const room = Math.floor(cap * (quote ? quoteSize(buy, quote) : bar.volume));
       if (o.tif === 'FOK' && room < qty) return;
       qty = Math.min(qty, room);
     }

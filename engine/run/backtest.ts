@@ -6,6 +6,7 @@ import type { BarHistory, SlotSpec } from '../core/strategy.ts';
 import { INTERVAL_MS, type Bar, type BarSeries, type ContractTerms, type EpochMs, type Interval } from '../core/types.ts';
 import { actionsOf, type RunPrices } from '../data/actions.ts';
 import { makeCommission, type CommissionSpec, type SlippageSpec } from '../exec/costs.ts';
+import { emptyQuote, type QuoteSides } from '../exec/quote-fill.ts';
 import { SimBroker, type SimBar } from '../exec/sim-broker.ts';
 import { MemoryJournal } from '../journal/journal.ts';
 import type { FxMarks } from '../portfolio/fx-marks.ts';
@@ -16,6 +17,7 @@ import type { Engine } from './engine.ts';
 import type { AppliedAction } from '../core/corporate-action.ts';
 import { CorporateActionApplier } from './corporate-actions.ts';
 import { buildKernel, contractsOf } from './kernel.ts';
+import { optionExpiry, type OptionExpiry, type UnderlyingClose } from './option-expiry.ts';
 
 /** Everything that decides a backtest's result; it is written into report.json as the run config. */
 export interface BacktestConfig {
@@ -90,6 +92,10 @@ const SCAN_SLACK = 64;
 export const HISTORY_BARS = 1_000;
 
 const COLS = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
+/** A quoted series' extra columns (BarSeries): all present or none. */
+const QUOTE_COLS = ['bidOpen', 'bidHigh', 'bidLow', 'bidClose', 'bidSize', 'askOpen', 'askHigh', 'askLow', 'askClose', 'askSize'] as const;
+
+const isQuoted = (s: BarSeries): boolean => s.bidOpen !== undefined;
 
 /**
  * Bar history over the current chunk plus the last HISTORY_BARS bars before it: a cursor per symbol
@@ -129,6 +135,17 @@ class WindowHistory implements BarHistory {
         a.set(next[c], kept);
         joined[c] = a;
       }
+      if (isQuoted(next)) {
+        for (const c of QUOTE_COLS) {
+          const a = new Float64Array(kept + next.ts.length);
+          // bars kept from a chunk without quotes: no quote (NaN prices, size 0)
+          const before = prev[c];
+          if (before) a.set(before.subarray(from, from + kept));
+          else a.fill(c === 'bidSize' || c === 'askSize' ? 0 : NaN, 0, kept);
+          a.set(next[c]!, kept);
+          joined[c] = a;
+        }
+      }
       return joined;
     });
     return starts;
@@ -164,6 +181,10 @@ class WindowHistory implements BarHistory {
  * orders at their open, then to the sink (the engine), which marks them at their close and shows
  * them to the strategies. Under `--session rth` a bar outside the regular session goes to neither (see
  * `session`). Deterministic: same input, same output, whatever the chunking.
+ * A series with bid/ask columns (quote bars: FX, options) gives the broker its two sides to fill against
+ * (exec/quote-fill.ts) and the strategies the closing `bid` and `ask` on its Bar; its OHLC is the mid.
+ * With options in the run (`expiry`), the first group of each new day first settles the options whose last
+ * trading day has ended (option-expiry.ts).
  */
 export class ReplayFeed implements Feed {
   readonly history: WindowHistory;
@@ -178,6 +199,8 @@ export class ReplayFeed implements Feed {
   session: { inSession: (ts: EpochMs) => boolean; outside?: (ts: EpochMs, bars: readonly Bar[], n: number) => void } | null = null;
   /** raw prices: applies each symbol's splits and dividends on the first bar of their ex-date, before fills (corporate-actions.ts) */
   corporateActions: CorporateActionApplier | null = null;
+  /** options in the run (config.contracts): settles those whose last trading day has ended, before the next day's first bar (option-expiry.ts) */
+  expiry: OptionExpiry | null = null;
   private readonly daily: boolean;
   private readonly intervalMs: number;
   private readonly sessionDay: Float64Array;
@@ -197,7 +220,14 @@ export class ReplayFeed implements Feed {
     sessionClose: true,
     beforeClose: true,
     month: 0,
+    quote: null,
   };
+  /** the quote the broker matches a quoted symbol's bar against (one, rewritten per bar) */
+  private readonly quote = emptyQuote();
+  /** per symbol: its current chunk carries bid/ask columns */
+  private readonly quoted: Uint8Array;
+  /** trading day of the last bar group (for option expiry) */
+  private lastDay = NaN;
   private lastTs = -Infinity;
   private withActions = false;
 
@@ -220,6 +250,7 @@ export class ReplayFeed implements Feed {
     this.views = symbols.map((symbol, sid) => ({ symbol, sid, ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 }));
     this.group = new Array(n);
     this.nextTs = new Float64Array(n);
+    this.quoted = new Uint8Array(n);
   }
 
   async run(sink: BarSink): Promise<void> {
@@ -244,7 +275,9 @@ export class ReplayFeed implements Feed {
     if (!this.withActions) this.withActions = chunk.some((s) => (actionsOf(s)?.length ?? 0) > 0);
     const actions = this.withActions ? this.corporateActions : null;
     const series = this.history.series;
-    const { broker, cal, sim, views, group, history, daily, intervalMs, sessionDay } = this;
+    const { broker, cal, sim, views, group, history, daily, intervalMs, sessionDay, quoted, quote } = this;
+    for (let s = 0; s < n; s++) quoted[s] = isQuoted(series[s]) ? 1 : 0;
+    const expiry = this.expiry;
     // Each symbol's next bar start; a group is every symbol whose next bar starts at the earliest, in symbol
     // order. Two scans of the n symbols per instant: when they share their bar starts (daily bars), a few steps
     // per bar. When few have a bar at each instant (illiquid or extended-hours minute bars) that is up to 2n steps
@@ -268,9 +301,14 @@ export class ReplayFeed implements Feed {
         if (ts === Infinity) break;
         while (heap.peekTs() === ts) group[g++] = views[heap.pop()!];
       }
+      const day = cal.day(ts);
+      if (expiry !== null && day !== this.lastDay) {
+        // the previous group was its day's last: options expiring that day settle at its close, before this group
+        if (!Number.isNaN(this.lastDay)) expiry.dayEnded(this.lastDay, this.lastTs);
+        this.lastDay = day;
+      }
       const inSession = !outside || session!.inSession(ts);
       if (inSession) sink.setTime(ts);
-      const day = cal.day(ts);
       const minute = daily ? 0 : cal.minuteOfDay(ts);
       for (let k = 0; k < g; k++) {
         const v = group[k];
@@ -283,6 +321,11 @@ export class ReplayFeed implements Feed {
         v.low = s.low[i];
         v.close = s.close[i];
         v.volume = s.volume[i];
+        const q = quoted[v.sid] === 1;
+        if (q) {
+          v.bid = s.bidClose![i];
+          v.ask = s.askClose![i];
+        }
         if (inSession && broker.workingOrders(v.sid).length > 0) {
           sim.sid = v.sid;
           sim.ts = ts;
@@ -296,6 +339,7 @@ export class ReplayFeed implements Feed {
           sim.sessionOpen = daily || (minute >= cal.sessionOpenMin && sessionDay[v.sid] !== day);
           sim.sessionClose = daily || minute + intervalMs / 60_000 === cal.closeMin(ts);
           sim.beforeClose = daily || minute + intervalMs / 60_000 <= cal.closeMin(ts);
+          sim.quote = q ? quoteAt(s, i, quote) : null;
           broker.onBar(sim);
         }
         if (!daily && inSession && minute >= cal.sessionOpenMin) sessionDay[v.sid] = day;
@@ -307,6 +351,7 @@ export class ReplayFeed implements Feed {
         if (inSession) {
           this.lastBarTs[sid] = ts;
           broker.setLastClose(sid, group[k].close);
+          if (quoted[sid] === 1) broker.setLastQuote(sid, group[k].bid!, group[k].ask!);
           if (sid === this.benchmark.sid) this.benchmark.record(ts, day, group[k].close);
         }
         next[sid] = i + 1 < series[sid].ts.length ? series[sid].ts[i + 1] : Infinity;
@@ -322,6 +367,26 @@ export class ReplayFeed implements Feed {
       else outside!(ts, group, g);
     }
   }
+
+  /** The run has ended: options whose last trading day was the last day replayed settle (option-expiry.ts). */
+  endRun(): void {
+    if (this.expiry !== null && !Number.isNaN(this.lastDay)) this.expiry.dayEnded(this.lastDay, this.lastTs);
+  }
+}
+
+/** Bar i of a quoted series into `q` (the broker's view of its two sides). */
+function quoteAt(s: BarSeries, i: number, q: QuoteSides): QuoteSides {
+  q.bidOpen = s.bidOpen![i];
+  q.bidHigh = s.bidHigh![i];
+  q.bidLow = s.bidLow![i];
+  q.bidClose = s.bidClose![i];
+  q.bidSize = s.bidSize![i];
+  q.askOpen = s.askOpen![i];
+  q.askHigh = s.askHigh![i];
+  q.askLow = s.askLow![i];
+  q.askClose = s.askClose![i];
+  q.askSize = s.askSize![i];
+  return q;
 }
 
 /** The bars of `s` whose start passes `keep` (all of them: `s` itself). */
@@ -331,6 +396,7 @@ function keepBars(s: BarSeries, keep: (ts: EpochMs) => boolean): BarSeries {
   if (idx.length === s.ts.length) return s;
   const out = { ...s } as BarSeries;
   for (const c of COLS) out[c] = Float64Array.from(idx, (i) => s[c][i]);
+  if (isQuoted(s)) for (const c of QUOTE_COLS) out[c] = Float64Array.from(idx, (i) => s[c]![i]);
   return out;
 }
 
@@ -350,11 +416,13 @@ function wire(chunks: BarChunks, config: BacktestConfig, slots: SlotSpec[], sect
   const kernel = buildKernel(config, slots, { broker, history: feed.history, journal, sectors, fx: extras.fx });
   const { engine } = kernel;
   const actions = (feed.corporateActions = new CorporateActionApplier(engine, broker, feed.history, feed.benchmark));
+  feed.expiry = optionExpiry(config, engine, extras.underlyingClose);
   if (cal.tz !== 'UTC' && (config.session ?? 'rth') === 'rth') {
     const out = kernel.extendedSlots;
     feed.session = { inSession: kernel.inSession, outside: out.length > 0 ? outsideSink(engine, out, extras) : undefined };
   }
   const finish = (): BacktestResult => {
+    feed.endRun();
     engine.finish();
     return { config, engine, journal, bars: feed.bars, lastBarTs: feed.lastBarTs, benchmark: feed.benchmark.closes, corporateActions: actions.applied };
   };
@@ -369,6 +437,8 @@ export interface RunExtras {
   signals?: SignalSource;
   /** the rates of the run's currencies other than its base (config.baseCurrency) */
   fx?: FxMarks;
+  /** the close of an option's underlying that is not a run symbol, on the option's last trading day (cash settlement at expiry) */
+  underlyingClose?: UnderlyingClose;
 }
 
 /** The engine as the feed's sink, with the run's warm-up and signals in front of it. */

@@ -1,8 +1,8 @@
 import type { CorporateActionEvent } from '../core/corporate-action.ts';
 import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
 import { SignalBoard } from '../core/signals.ts';
-import type { BarHistory, Strategy, StrategyContext } from '../core/strategy.ts';
-import type { Bar, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
+import type { BarHistory, ChainQuery, OptionChain, Strategy, StrategyContext } from '../core/strategy.ts';
+import type { Bar, ContractTerms, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
 import { newOrder, requestedOrder } from '../exec/new-order.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
 import type { JournalSink } from '../journal/journal.ts';
@@ -10,6 +10,7 @@ import type { FxMarks } from '../portfolio/fx-marks.ts';
 import { Portfolio, type UnitTerms } from '../portfolio/portfolio.ts';
 import { Sizer, type Sizing } from '../portfolio/sizing.ts';
 import type { Rejection, RiskEngine } from '../risk/risk-engine.ts';
+import { OptionBook } from './option-book.ts';
 
 /** One strategy instance of a run, with its sleeve of the capital and its sizing rule. */
 export interface StrategySlot {
@@ -36,6 +37,8 @@ export interface EngineOptions {
   terms?: UnitTerms;
   /** the rates of the currencies other than the base (absent: one currency), advanced with the engine's time */
   fx?: FxMarks;
+  /** each symbol's contract terms (undefined: a US stock); options among them make `ctx.chain` */
+  contracts?: readonly (ContractTerms | undefined)[];
 }
 
 /**
@@ -95,7 +98,18 @@ export class Engine implements BrokerListener, BarSink, Clock {
     o.symbols.forEach((symbol, sid) => {
       if (!this.sidOf.has(symbol)) this.sidOf.set(symbol, sid);
     });
+    this.options = o.contracts?.some((c) => c?.secType === 'OPT') ? new OptionBook(o.symbols, o.contracts) : null;
     o.broker.setListener(this);
+  }
+
+  /** the run's options and their last quotes (null: the run has none) */
+  private readonly options: OptionBook | null;
+
+  /** The run's options on `underlying` that pass `query` (see StrategyContext.chain). */
+  chain(underlying: string, query: ChainQuery = {}): OptionChain {
+    const sid = this.sidOf.get(underlying);
+    const spot = sid === undefined ? Number.NaN : this.portfolio.marks[sid]!;
+    return this.options?.chain(underlying, spot, this.t, query) ?? { spot, options: [] };
   }
 
   /** The engine is the clock of everything it runs: the time of the bars it was given. */
@@ -124,6 +138,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       marks[b.sid] = b.close;
       if (this.sizersNeedBars) for (const s of this.sizers) if (s.needsBars) s.onClose(b.sid, b.close);
     }
+    if (this.options !== null) this.options.onBars(bars, n);
     this.sampleEquity(ts, day);
     try {
       for (let i = 0; i < this.contexts.length; i++) {
@@ -450,6 +465,23 @@ export class Engine implements BrokerListener, BarSink, Clock {
     this.o.slots[slot].strategy.onFill?.(this.contexts[slot], fill);
   }
 
+  /**
+   * Fills no order made, in one slot's book: an option exercised, assigned or expiring worthless (the backtest's
+   * option expiry, engine/run/option-expiry.ts). Journaled after `message`, booked, and shown to the strategy.
+   */
+  settle(slot: number, fills: readonly Fill[], message: string): void {
+    this.marked = false;
+    this.o.journal.log(this.t, message, 'info');
+    for (const fill of fills) {
+      this.o.fx?.check(this.portfolio.terms.ccy[fill.sid]!, fill.ts);
+      this.o.journal.fill(fill);
+      this.portfolio.books[slot].apply(fill, this.trades);
+      this.o.slots[slot].strategy.onFill?.(this.contexts[slot], fill);
+    }
+    // the day's equity point (not yet written) is its close after the settlement
+    if (this.pending) this.sampleEquity(this.pending.ts, this.day);
+  }
+
   resolveAllIn(order: Order, price: number): number {
     const book = this.portfolio.books[this.slotOf(order)];
     if (order.side === 'SELL') return Math.max(book.qty[order.sid], 0);
@@ -672,6 +704,9 @@ class SlotContext implements StrategyContext {
   }
   isFlat(sid: number) {
     return this.position(sid) === 0 && !this.e.hasOpenOrders(this.slot, sid);
+  }
+  chain(underlying: string, query?: ChainQuery) {
+    return this.e.chain(underlying, query);
   }
   log(message: string) {
     this.e.logFromStrategy(this.slot, message);

@@ -55,6 +55,7 @@ export function buildKernel(config: BacktestConfig, slots: SlotSpec[], ports: Ke
     intervalMs,
     dayOf,
     terms: unitTermsOf(config, ports.fx),
+    contracts: contractsOf(config),
     fx: ports.fx,
   });
   const commission = makeCommission(config.commission, contractsOf(config));

@@ -11,6 +11,7 @@ import { FxMarks, type FxSeries } from '../portfolio/fx-marks.ts';
 import { importPaths } from '../data/import.ts';
 import { resolvePrices, type PriceMode, type RunPrices } from '../data/actions.ts';
 import { chunkBars, loadBars, readPriceInfo } from '../data/load.ts';
+import { loadQuoteSeries, quotedSymbols } from '../data/quote-load.ts';
 import type { BarChunks } from './backtest.ts';
 import { ensureSampleDb } from '../data/sample.ts';
 import { DEFAULT_DB_PATH, openStore, sqlString, type Store } from '../data/store.ts';
@@ -103,6 +104,19 @@ export interface RunDataOptions {
   prices?: PriceMode;
   /** the account's currency (absent: USD): rates are read for every other currency the symbols are in */
   baseCurrency?: string;
+  /** option contracts to add to the symbols (after them): an underlying's chain, filtered (see chainSymbols) */
+  chain?: ChainSelection;
+}
+
+/** Which of an underlying's options a run trades (`--chain GOOG --chain-days 7 --chain-strikes 10`). */
+export interface ChainSelection {
+  underlying: string;
+  /** options expiring within this many days of the run's first day (default 30) */
+  days?: number;
+  /** the strikes nearest the underlying's first close in the run (default 10) */
+  strikes?: number;
+  /** calls or puts only (default both) */
+  right?: 'C' | 'P';
 }
 
 /** DuckDB's memory for reading a run's windows (see openRunData). */
@@ -116,12 +130,44 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
     // cache of the file's blocks: with this cap, reading 1M and 20M minute bars peaks at about 200 and 230 MB RSS,
     // where 128 MB (and larger windows) let it reach 245 and 375 (npm run bench -- --only memory).
     await store.conn.run(`SET memory_limit = '${RUN_DUCKDB_MEMORY}'`);
-    const symbols = (o.symbols ?? (await symbolsOf(store, o.interval))).map((s) => s.toUpperCase());
-    if (symbols.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
+    const listed = (o.symbols ?? (await symbolsOf(store, o.interval))).map((s) => s.toUpperCase());
+    if (listed.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
+    const options = o.chain ? await chainSymbols(store, o.chain, o.interval, from, to) : [];
+    const symbols = [...listed, ...options.filter((s) => !listed.includes(s))];
     const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
     const sectors = await sectorsOf(store, symbols);
     const contracts = await contractsOf(store, symbols);
-    const fx = await fxMarksFor(store, o.baseCurrency ?? 'USD', symbols.map((s) => contracts?.[s]?.currency ?? 'USD'));
+    const fx = await fxMarksFor(
+      store,
+      o.baseCurrency ?? 'USD',
+      symbols.map((s) => contracts?.[s]?.currency ?? 'USD'),
+    );
+    const quoted = await quotedSymbols(
+      store,
+      symbols.filter((s) => contracts?.[s]?.secType === 'CASH' || contracts?.[s]?.secType === 'OPT'),
+      o.interval,
+    );
+    if (quoted.size > 0) {
+      // FX pairs and options trade on their quote bars, read whole (such runs are short); the rest with them
+      try {
+        const traded = symbols.filter((s) => !quoted.has(s));
+        const bars = traded.length > 0 ? await loadBars(store, { symbols: traded, interval: o.interval, from, to, prices }) : [];
+        const quotes = await loadQuoteSeries(store, [...quoted], o.interval, from, to);
+        const bySymbol = new Map([...bars, ...quotes].map((s) => [s.symbol, s]));
+        const series = symbols.map((s) => bySymbol.get(s)!);
+        let given = false;
+        const chunks: BarChunks = {
+          async next() {
+            if (given) return null;
+            given = true;
+            return series;
+          },
+        };
+        return { symbols, chunks, sectors, source, prices, unknownBasis, ...(contracts ? { contracts } : {}), ...(fx ? { fx } : {}), close: () => {} };
+      } finally {
+        store.close();
+      }
+    }
     const windows = await chunkBars(store, { symbols, interval: o.interval, from, to, prices });
     let left = windows.windows;
     const chunks: BarChunks = {
@@ -151,6 +197,41 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
   }
 }
 
+/**
+ * The option contracts of `c.underlying` a run adds: those expiring within `c.days` of the run's first day (its
+ * --from, else the underlying's first bar), of the `c.strikes` strikes nearest the underlying's first close in the
+ * run, with quote bars in the run; ordered by expiry, strike, right. None found is an error that says why.
+ */
+export async function chainSymbols(store: Store, c: ChainSelection, interval: Interval, from?: EpochMs, to?: EpochMs): Promise<string[]> {
+  const und = c.underlying.toUpperCase();
+  const inRange = [from !== undefined ? `ts >= ${from}` : '', to !== undefined ? `ts <= ${to}` : ''].filter(Boolean).join(' AND ') || 'true';
+  const first = (
+    await store.conn.runAndReadAll(
+      `SELECT ts::DOUBLE AS ts, close FROM bars WHERE symbol = ${sqlString(und)} AND "interval" = ${sqlString(interval)} AND ${inRange} ORDER BY ts LIMIT 1`,
+    )
+  ).getRowObjectsJS()[0];
+  if (!first) throw new Error(`--chain ${und}: no ${interval} bars of ${und} in the run's dates in ${store.path}: import the underlying too`);
+  const day = new Date(Number(first.ts)).toISOString().slice(0, 10);
+  const days = c.days ?? 30;
+  const rows = (
+    await store.conn.runAndReadAll(`
+SELECT i.symbol, i.strike, i.option_right AS "right" FROM instruments i
+WHERE i.sec_type = 'OPT' AND i.underlying = ${sqlString(und)} AND i.expiry >= DATE ${sqlString(day)} AND i.expiry <= DATE ${sqlString(day)} + ${days}
+  ${c.right ? `AND i.option_right = ${sqlString(c.right)}` : ''}
+  AND EXISTS (SELECT 1 FROM quote_bars q WHERE q.symbol = i.symbol AND q."interval" = ${sqlString(interval)} AND ${inRange.replaceAll('ts', 'q.ts')})
+ORDER BY i.expiry, i.strike, i.option_right`)
+  ).getRowObjectsJS();
+  if (rows.length === 0) {
+    throw new Error(
+      `--chain ${und}: no ${c.right ?? ''}${c.right ? ' ' : ''}options of ${und} expiring ${day} .. ${days} days later with ${interval} quote bars in the run in ${store.path}; import them with npm run import -- --lean <option folder>`,
+    );
+  }
+  const spot = Number(first.close);
+  const strikes = [...new Set(rows.map((r) => Number(r.strike)))].sort((a, b) => Math.abs(a - spot) - Math.abs(b - spot) || a - b).slice(0, c.strikes ?? 10);
+  const keep = new Set(strikes);
+  return rows.filter((r) => keep.has(Number(r.strike))).map((r) => String(r.symbol));
+}
+
 /** The contract terms of the run's symbols that are not US stocks, from the instruments table (undefined: none). */
 async function contractsOf(store: Store, symbols: readonly string[]): Promise<Record<string, ContractTerms> | undefined> {
   const rows = await readInstruments(store, symbols);
@@ -158,7 +239,15 @@ async function contractsOf(store: Store, symbols: readonly string[]): Promise<Re
   for (const s of symbols) {
     const r = rows.get(s);
     if (!r || (r.secType === 'STK' && r.multiplier === 1 && r.currency === 'USD')) continue;
-    out[s] = { secType: r.secType, multiplier: r.multiplier, currency: r.currency };
+    out[s] = {
+      secType: r.secType,
+      multiplier: r.multiplier,
+      currency: r.currency,
+      ...(r.expiry !== null ? { expiry: r.expiry } : {}),
+      ...(r.strike !== null ? { strike: r.strike } : {}),
+      ...(r.right !== null ? { right: r.right } : {}),
+      ...(r.underlying !== null ? { underlying: r.underlying } : {}),
+    };
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

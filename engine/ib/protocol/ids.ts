@@ -38,6 +38,7 @@ export const IN = {
   CANCEL_ACCOUNT_SUMMARY: 63,
   CANCEL_POSITIONS: 64,
   START_API: 71,
+  REQ_SEC_DEF_OPT_PARAMS: 78,
   REQ_PNL: 92,
   CANCEL_PNL: 93,
 } as const;
@@ -54,6 +55,7 @@ export const OUT = {
   EXECUTION_DATA: 11,
   MANAGED_ACCTS: 15,
   HISTORICAL_DATA: 17,
+  TICK_OPTION_COMPUTATION: 21,
   TICK_GENERIC: 45,
   TICK_STRING: 46,
   CURRENT_TIME: 49,
@@ -68,6 +70,8 @@ export const OUT = {
   POSITION_END: 62,
   ACCOUNT_SUMMARY: 63,
   ACCOUNT_SUMMARY_END: 64,
+  SECURITY_DEFINITION_OPTION_PARAMETER: 75,
+  SECURITY_DEFINITION_OPTION_PARAMETER_END: 76,
   TICK_REQ_PARAMS: 81,
   HISTORICAL_DATA_UPDATE: 90,
   PNL: 94,
@@ -85,6 +89,23 @@ export const TICK = {
   DELAYED_LAST: 68,
   DELAYED_VOLUME: 74,
   DELAYED_LAST_TIMESTAMP: 88,
+} as const;
+
+/**
+ * Tick types of quoted instruments (options, futures, FX): the option computations (tickOptionComputation)
+ * of the bid, the ask and the model (the mid), and the bid and ask sizes, live and delayed.
+ */
+export const OPTION_TICK = {
+  BID_SIZE: 0,
+  ASK_SIZE: 3,
+  BID_OPTION: 10,
+  ASK_OPTION: 11,
+  MODEL_OPTION: 13,
+  DELAYED_BID_SIZE: 69,
+  DELAYED_ASK_SIZE: 70,
+  DELAYED_BID_OPTION: 80,
+  DELAYED_ASK_OPTION: 81,
+  DELAYED_MODEL_OPTION: 83,
 } as const;
 
 /** Error and notice codes with IB's texts (tws-protocol.md section 5). */
@@ -114,6 +135,8 @@ export const TEXT = {
   PACING: 'Historical Market Data Service error message:Historical data request pacing violation',
   NO_DATA: 'Historical Market Data Service error message:HMDS query returned no data',
   NO_SECURITY_DEFINITION: 'No security definition has been found for the request',
+  /** IB's text (code 200 too) when a request's contract matches more than one contract */
+  AMBIGUOUS_CONTRACT: 'The contract description specified is ambiguous',
   ORDER_REJECTED: 'Order rejected - reason:',
   ORDER_CANCELLED: 'Order Canceled - reason:',
   BAD_MESSAGE: 'Error reading request. ',

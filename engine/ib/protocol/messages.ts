@@ -469,3 +469,137 @@ export const accountSummary = (reqId: number, account: string, tag: string, valu
 export const accountSummaryEnd = (reqId: number): Fields => [OUT.ACCOUNT_SUMMARY_END, 1, reqId];
 
 export const pnl = (reqId: number, daily: number, unrealized: number, realized: number): Fields => [OUT.PNL, reqId, daily, unrealized, realized];
+
+// ---- options, futures and FX (issue 15) ----------------------------------------------------------
+
+/** A contract with IB's derivative fields: expiry (YYYYMMDD), strike, right ('C'/'P', '' unless OPT), multiplier ('' for none). */
+export interface DerivativeContractOut extends ContractOut {
+  lastTradeDateOrContractMonth: string;
+  strike: number;
+  right: string;
+  multiplier: string;
+}
+
+/** contractDetails of an option, future or FX pair: the stock fields plus those the stock encoder leaves empty. */
+export interface DerivativeDetailsOut extends Omit<ContractDetailsOut, 'contract'> {
+  contract: DerivativeContractOut;
+  /** YYYYMMDD, '' for a pair */
+  lastTradeDate: string;
+  /** YYYYMM, '' for a pair */
+  contractMonth: string;
+  underConId: number;
+  underSymbol: string;
+  underSecType: string;
+  /** YYYYMMDD: an option's OCC expiration date (a Saturday for monthlies before 2015), a future's last day */
+  realExpirationDate: string;
+  minSize: number;
+  sizeIncrement: number;
+  suggestedSizeIncrement: number;
+}
+
+/** contractDetails with every field set: the layout of `contractDetails` (tws-protocol.md section 4). */
+export function derivativeContractDetails(reqId: number, d: DerivativeDetailsOut): Fields {
+  const k = d.contract;
+  return [
+    OUT.CONTRACT_DATA,
+    reqId,
+    k.symbol,
+    k.secType,
+    k.lastTradeDateOrContractMonth,
+    d.lastTradeDate,
+    k.strike,
+    k.right,
+    k.exchange,
+    k.currency,
+    k.localSymbol,
+    d.marketName,
+    k.tradingClass,
+    k.conId,
+    d.minTick,
+    k.multiplier,
+    d.orderTypes,
+    d.validExchanges,
+    1, // priceMagnifier
+    d.underConId,
+    d.longName,
+    k.primaryExch,
+    d.contractMonth,
+    '',
+    '',
+    '', // industry, category, subcategory
+    d.timeZoneId,
+    d.tradingHours,
+    d.liquidHours,
+    '',
+    '', // evRule, evMultiplier
+    0, // secIdList count
+    1, // aggGroup
+    d.underSymbol,
+    d.underSecType,
+    d.marketRuleIds,
+    d.realExpirationDate,
+    d.stockType,
+    d.minSize,
+    d.sizeIncrement,
+    d.suggestedSizeIncrement,
+    0, // ineligibility reasons count (no fund fields: not a FUND)
+  ];
+}
+
+/** One exchange's option chain parameters (no version field). The client reads the multiplier as a number. */
+export function securityDefinitionOptionParameter(
+  reqId: number,
+  exchange: string,
+  underlyingConId: number,
+  tradingClass: string,
+  multiplier: string,
+  expirations: readonly string[],
+  strikes: readonly number[],
+): Fields {
+  return [
+    OUT.SECURITY_DEFINITION_OPTION_PARAMETER,
+    reqId,
+    exchange,
+    underlyingConId,
+    tradingClass,
+    multiplier,
+    expirations.length,
+    ...expirations,
+    strikes.length,
+    ...strikes,
+  ];
+}
+
+export const securityDefinitionOptionParameterEnd = (reqId: number): Fields => [OUT.SECURITY_DEFINITION_OPTION_PARAMETER_END, reqId];
+
+/**
+ * An option computation in IB's units: impliedVol as a fraction (0.25 = 25%), vega per 1 volatility point
+ * (0.01), theta per calendar day. IB's "not computed" markers: -1 for impliedVol, optPrice, pvDividend and
+ * undPrice, -2 for delta, gamma, vega and theta.
+ */
+export interface OptionComputationOut {
+  impliedVol: number;
+  delta: number;
+  optPrice: number;
+  pvDividend: number;
+  gamma: number;
+  vega: number;
+  theta: number;
+  undPrice: number;
+}
+
+/** tickOptionComputation at server version >= 156: no version field, tickAttrib 0 (return-based volatility). */
+export const tickOptionComputation = (reqId: number, tickType: number, c: OptionComputationOut): Fields => [
+  OUT.TICK_OPTION_COMPUTATION,
+  reqId,
+  tickType,
+  0,
+  c.impliedVol,
+  c.delta,
+  c.optPrice,
+  c.pvDividend,
+  c.gamma,
+  c.vega,
+  c.theta,
+  c.undPrice,
+];

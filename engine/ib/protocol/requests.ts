@@ -31,6 +31,7 @@ export type ClientRequest =
     }
   | { type: 'cancelHistoricalData'; reqId: number }
   | { type: 'reqContractDetails'; reqId: number; contract: IbContract; includeExpired: boolean; secIdType: string; secId: string; issuerId: string }
+  | { type: 'reqSecDefOptParams'; reqId: number; underlyingSymbol: string; futFopExchange: string; underlyingSecType: string; underlyingConId: number }
   | { type: 'placeOrder'; order: PlaceOrder }
   | { type: 'cancelOrder'; orderId: number; manualOrderCancelTime: string; extOperator: string; manualOrderIndicator?: number }
   | { type: 'reqGlobalCancel'; extOperator: string; manualOrderIndicator?: number }
@@ -186,6 +187,17 @@ export function parseRequest(fields: readonly string[]): ClientRequest {
       };
       break;
     }
+    case IN.REQ_SEC_DEF_OPT_PARAMS:
+      // no version field
+      req = {
+        type: 'reqSecDefOptParams',
+        reqId: c.int('reqId'),
+        underlyingSymbol: c.str('underlyingSymbol'),
+        futFopExchange: c.str('futFopExchange'),
+        underlyingSecType: c.str('underlyingSecType'),
+        underlyingConId: c.int('underlyingConId'),
+      };
+      break;
     case IN.PLACE_ORDER:
       return { type: 'placeOrder', order: parsePlaceOrder(fields) };
     case IN.CANCEL_ORDER:

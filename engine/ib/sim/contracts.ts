@@ -3,14 +3,28 @@ import type { IbContract } from '../protocol/contract.ts';
 import type { ContractDetailsOut, ContractOut } from '../protocol/messages.ts';
 import { ibZoneName } from '../protocol/time.ts';
 
-/** A stable conId for a symbol (FNV-1a), the same in every run and process. */
-export function conIdFor(symbol: string): number {
+/** FNV-1a of a string, unsigned 32 bits. */
+function fnv1a(s: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < symbol.length; i++) {
-    h ^= symbol.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return 100_000 + ((h >>> 0) % 900_000_000);
+  return h >>> 0;
+}
+
+/** A stable conId for a symbol (FNV-1a), the same in every run and process: 100,000 .. 900,099,999. */
+export function conIdFor(symbol: string): number {
+  return 100_000 + (fnv1a(symbol) % 900_000_000);
+}
+
+/**
+ * A stable conId for an option, future or pair by its store key ('GOOG151224C00750000', 'ESZ13', 'GBP.USD'):
+ * FNV-1a in 1,000,100,000 .. 2,000,099,999, a range no stock's conId reaches, below 2^31 (IB's conIds are
+ * 32-bit ints). `probe` > 0 gives the next candidate when two keys of one store hash alike (secdef.ts).
+ */
+export function derivativeConIdFor(key: string, probe = 0): number {
+  return 1_000_100_000 + (fnv1a(probe === 0 ? key : `${key}#${probe}`) % 1_000_000_000);
 }
 
 export const ORDER_TYPES = 'LMT,MKT,MOC,MOO,STP,STP LMT,TRAIL';

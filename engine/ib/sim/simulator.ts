@@ -13,7 +13,10 @@
 // only on MOO/MOC and otherwise fills every order type with outsideRth on every replayed bar, as backtests
 // under --session extended do. `session: 'rth'` replays only the regular session's bars.
 //
-// Not modelled: quotes (bid = ask = last), margin checks and rejections other than on command, what-if, conditional,
+// Options, futures and FX pairs (`derivatives`): contract details, reqSecDefOptParams, and market data from their
+// quote bars (bid/ask ticks, option computations); see secdef.ts and option-data.ts. Orders on them are not modelled.
+//
+// Not modelled: stock quotes (bid = ask = last), margin checks and rejections other than on command, what-if, conditional,
 // algo-specific and combo behaviour, account updates (reqAccountUpdates), periodic account-summary
 // updates, market-data line limits. In real time the clock starts with the first subscription and
 // then runs whoever listens (drops, restarts and stalls lose data, not time); in lockstep it stands
@@ -28,12 +31,14 @@ import { ParseError } from '../protocol/fields.ts';
 import { CODE, IN, TEXT } from '../protocol/ids.ts';
 import * as msg from '../protocol/messages.ts';
 import type { Fields } from '../protocol/messages.ts';
+import type { IbContract } from '../protocol/contract.ts';
 import { messageId, parseRequest, type ClientRequest } from '../protocol/requests.ts';
 import { Account, type Execution, type SimOrder } from './account.ts';
 import { ClientConnection, type ConnectionHandler } from './connection.ts';
 import { conIdFor, Contracts } from './contracts.ts';
 import { history, IB_PACING, Pacing, type PacingLimits } from './historical.ts';
 import { MarketDataFeed } from './market-data.ts';
+import { lastCloseAt, QUOTE_SID, QuoteFeed, type SimDerivatives } from './option-data.ts';
 import { MAX_RATE_CODE, maxRateText, MessageRate } from './msg-rate.ts';
 import { commissionReportMsg, execDetailsMsg, openOrderMsg, orderStatusMsg } from './order-messages.ts';
 import { Replay } from './replay.ts';
@@ -92,6 +97,12 @@ export interface SimulatorOptions {
    * without outsideRth trades in regular hours only. Historical requests see every stored bar.
    */
   session?: SessionMode;
+  /**
+   * Options, futures and FX pairs (issue 15; `loadSimDerivatives(store, ...)` in option-data.ts): their contract
+   * details and option chains (secdef.ts), and their quote bars replayed as bid/ask ticks and, for options,
+   * tickOptionComputation. Stocks stay the replayed series; an option's underlying price is its series' last close.
+   */
+  derivatives?: SimDerivatives;
 }
 
 export interface SimulatorStats {
@@ -127,6 +138,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
   private readonly replay: Replay;
   private readonly scheduler: BatchScheduler;
   private readonly feed: MarketDataFeed;
+  private readonly quoteFeed: QuoteFeed | undefined;
   private readonly conns = new Set<ClientConnection>();
   private readonly tz: string;
   private readonly accountId: string;
@@ -171,6 +183,14 @@ export class IbGatewaySimulator implements ConnectionHandler {
       o.series.map((s) => s.symbol.toUpperCase()),
       this.tz,
     );
+    if (o.derivatives) {
+      const bySymbol = new Map(o.series.map((s) => [s.symbol.toUpperCase(), s]));
+      const price = (symbol: string, at: number) => {
+        const s = bySymbol.get(symbol);
+        return s ? lastCloseAt(s, at) : NaN;
+      };
+      this.quoteFeed = new QuoteFeed(o.derivatives.quotes ?? new Map(), price, o.derivatives.pricing);
+    }
     const replay = this.replay;
     this.scheduler = new BatchScheduler(
       {
@@ -487,7 +507,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
       case 'reqMktData':
         return this.subscribeMktData(conn, req.reqId, req.contract, req.snapshot || req.regulatorySnapshot);
       case 'cancelMktData':
-        conn.mktData.delete(req.reqId);
+        conn.mktData.delete(req.reqId); // a quote subscription (QUOTE_SID) ends with it
         return this.scheduler.left(conn);
       case 'reqRealTimeBars': {
         const sid = this.contracts.resolve(req.contract);
@@ -507,10 +527,16 @@ export class IbGatewaySimulator implements ConnectionHandler {
         return;
       case 'reqContractDetails': {
         const sid = this.contracts.resolve(req.contract);
+        if (sid < 0 && this.o.derivatives) return this.derivativeDetails(conn, req.reqId, req.contract, req.includeExpired);
         if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
         conn.send(msg.contractDetails(req.reqId, this.contracts.details(sid)));
         return conn.send(msg.contractDetailsEnd(req.reqId));
       }
+      case 'reqSecDefOptParams':
+        for (const p of this.o.derivatives?.secDefs.optionParams(req.underlyingSymbol, conIdFor(req.underlyingSymbol.trim().toUpperCase()), this.now()) ?? []) {
+          conn.send(msg.securityDefinitionOptionParameter(req.reqId, p.exchange, p.underlyingConId, p.tradingClass, p.multiplier, p.expirations, p.strikes));
+        }
+        return conn.send(msg.securityDefinitionOptionParameterEnd(req.reqId));
       case 'placeOrder':
         return this.account.place(conn.clientId, req.order, this.now());
       case 'cancelOrder':
@@ -592,8 +618,9 @@ export class IbGatewaySimulator implements ConnectionHandler {
     if (!this.scheduler.signal(conn)) conn.sendCurrentTime(this.now());
   }
 
-  private subscribeMktData(conn: ClientConnection, reqId: number, contract: Parameters<Contracts['resolve']>[0], snapshot: boolean): void {
+  private subscribeMktData(conn: ClientConnection, reqId: number, contract: IbContract, snapshot: boolean): void {
     const sid = this.contracts.resolve(contract);
+    if (sid < 0 && this.quoteFeed) return this.subscribeQuotes(conn, reqId, contract, snapshot);
     if (sid < 0) return conn.send(msg.error(reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
     if (conn.marketDataType !== 1) conn.send(msg.marketDataType(reqId, conn.marketDataType));
     conn.send(msg.tickReqParams(reqId, 0.01, '9c0001', 3));
@@ -606,6 +633,40 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.scheduler.join(conn);
     conn.mktData.set(reqId, { sid });
     if (!Number.isNaN(last) && this.replay.nextSeq > 0) this.feed.ticks(conn, reqId, sid, last, 0, sec);
+    if (this.o.autoStart !== false) this.started = true;
+    this.scheduler.pump();
+  }
+
+  /** contractDetails of every option, future or pair the contract names (IB's matching: secdef.ts; expired ones only with includeExpired), or error 200. */
+  private derivativeDetails(conn: ClientConnection, reqId: number, contract: IbContract, includeExpired: boolean): void {
+    const secDefs = this.o.derivatives!.secDefs;
+    const rows = secDefs.match(contract, { now: this.now(), includeExpired });
+    if (rows.length === 0) return conn.send(msg.error(reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
+    const stockConId = (symbol: string) => {
+      const sid = this.contracts.symbols.indexOf(symbol);
+      return sid >= 0 ? this.contracts.conIds[sid] : conIdFor(symbol);
+    };
+    for (const r of rows) conn.send(msg.derivativeContractDetails(reqId, secDefs.details(r, stockConId)));
+    conn.send(msg.contractDetailsEnd(reqId));
+  }
+
+  /** Market data of one option, future or pair from its quote bars (option-data.ts); error 200 unless exactly one contract matches. */
+  private subscribeQuotes(conn: ClientConnection, reqId: number, contract: IbContract, snapshot: boolean): void {
+    const rows = this.o.derivatives!.secDefs.match(contract, { now: this.now() });
+    if (rows.length !== 1) {
+      return conn.send(msg.error(reqId, CODE.NO_SECURITY_DEFINITION, rows.length === 0 ? TEXT.NO_SECURITY_DEFINITION : TEXT.AMBIGUOUS_CONTRACT));
+    }
+    const row = rows[0];
+    const feed = this.quoteFeed!;
+    if (conn.marketDataType !== 1) conn.send(msg.marketDataType(reqId, conn.marketDataType));
+    conn.send(msg.tickReqParams(reqId, row.tickSize ?? 0.01, '9c0001', 3));
+    if (snapshot) {
+      feed.subscribe(conn, reqId, row, this.now(), true);
+      return conn.send(msg.tickSnapshotEnd(reqId));
+    }
+    this.scheduler.join(conn);
+    conn.mktData.set(reqId, { sid: QUOTE_SID });
+    feed.subscribe(conn, reqId, row, this.now(), this.replay.nextSeq > 0);
     if (this.o.autoStart !== false) this.started = true;
     this.scheduler.pump();
   }
@@ -687,6 +748,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     // no market data while connectivity is lost or the gateway is down (in real time the replay goes on regardless)
     const ready = this.lost || this.down ? [] : [...this.conns].filter((c) => c.state === 'ready');
     this.feed.publish(batch, ready);
+    this.quoteFeed?.publish(batch.end, ready);
     for (const c of ready) for (const reqId of c.pnlRequests) this.sendPnl(c, reqId, false);
     this.scheduler.afterBatch();
     this.events.emit('batch', batch.seq);
