@@ -26,7 +26,7 @@ export default defineConfig({
       'test/fx/**/*.test.ts',
       'test/instruments/**/*.test.ts',
       'test/futures/**/*.test.ts',
-      'test/tax/{cgt,daily-rates,journal-trades}.test.ts',
+      'test/tax/{cgt,daily-rates,journal-trades,derivatives}.test.ts',
     ],
   },
 });

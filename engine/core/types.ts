@@ -84,6 +84,9 @@ export interface ContractTerms {
   right?: 'C' | 'P';
   /** OPT: the underlying's symbol ('GOOG'); FUT: the root ('ES') */
   underlying?: string;
+  /** FUT: the margin a contract needs to open (initial) and to stay open (maintenance), in `currency` */
+  initialMargin?: number;
+  maintenanceMargin?: number;
 }
 
 export type Side = 'BUY' | 'SELL';

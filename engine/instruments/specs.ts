@@ -155,6 +155,24 @@ export const FUTURES_MARGINS: readonly MarginRow[] = [
     currency: 'USD',
     source: 'approximate: CME raised GC speculator initial margin to $8,800 after the close on 2013-06-21 (Reuters); maintenance = initial / 1.1',
   },
+  {
+    root: 'ES',
+    from: '2019-10-01',
+    to: '2020-02-29',
+    initial: 6930,
+    maintenance: 6300,
+    currency: 'USD',
+    source: 'approximate CME E-mini S&P 500 maintenance margin around January 2020 (initial = 110% of maintenance)',
+  },
+  {
+    root: 'GC',
+    from: '2019-10-01',
+    to: '2020-02-29',
+    initial: 4950,
+    maintenance: 4500,
+    currency: 'USD',
+    source: 'approximate COMEX gold maintenance margin around January 2020 (initial = 110% of maintenance)',
+  },
 ];
 
 export function futuresMargin(root: string, date: IsoDate, table: readonly MarginRow[] = FUTURES_MARGINS): MarginRow {

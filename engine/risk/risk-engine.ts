@@ -13,6 +13,8 @@ export interface OrderCheck {
   price: number;
   /** the contract multiplier: one unit is worth price x multiplier (absent: 1, a stock) */
   multiplier?: number;
+  /** futures: the initial margin of every futures position the account would hold after the order (base currency) */
+  margin?: number;
   /** current position in this symbol (the order's book) */
   position: number;
   /** account equity and gross exposure, and the gross exposure of this symbol's sector */
@@ -177,6 +179,8 @@ export class RiskEngine {
       return rejectOrder(o, 'maxOrdersPerDay', this.ordersToday + 1, L.maxOrdersPerDay, 'orders today');
     // The remaining checks limit new risk: an order that only reduces a position always passes them.
     if (Math.abs(after) <= Math.abs(o.position) && Math.sign(after) * Math.sign(o.position) >= 0) return null;
+    if (o.margin !== undefined && o.margin > o.equity)
+      return rejectOrder(o, 'initialMargin', o.margin, o.equity, 'initial margin of the futures held after it, against equity');
     const unit = o.price * (o.multiplier ?? 1);
     const value = o.qty * unit;
     if (L.maxOrderQty !== undefined && o.qty > L.maxOrderQty) return rejectOrder(o, 'maxOrderQty', o.qty, L.maxOrderQty, 'quantity');

@@ -11,6 +11,10 @@ import { Portfolio, type UnitTerms } from '../portfolio/portfolio.ts';
 import { Sizer, type Sizing } from '../portfolio/sizing.ts';
 import type { Rejection, RiskEngine } from '../risk/risk-engine.ts';
 import { OptionBook } from './option-book.ts';
+import { FuturesMargin } from '../portfolio/margin.ts';
+
+/** The tag of the orders a margin call liquidates with. */
+const MARGIN_CALL = 'margin-call';
 
 /** One strategy instance of a run, with its sleeve of the capital and its sizing rule. */
 export interface StrategySlot {
@@ -99,11 +103,14 @@ export class Engine implements BrokerListener, BarSink, Clock {
       if (!this.sidOf.has(symbol)) this.sidOf.set(symbol, sid);
     });
     this.options = o.contracts?.some((c) => c?.secType === 'OPT') ? new OptionBook(o.symbols, o.contracts) : null;
+    this.margin = FuturesMargin.of(o.contracts);
     o.broker.setListener(this);
   }
 
   /** the run's options and their last quotes (null: the run has none) */
   private readonly options: OptionBook | null;
+  /** the margins of the run's futures (null: none has margins) */
+  private readonly margin: FuturesMargin | null;
 
   /** The run's options on `underlying` that pass `query` (see StrategyContext.chain). */
   chain(underlying: string, query: ChainQuery = {}): OptionChain {
@@ -241,8 +248,29 @@ export class Engine implements BrokerListener, BarSink, Clock {
       this.pending = point;
     }
     this.day = day;
+    if (this.margin !== null) this.checkMaintenance(equity);
     const trip = this.o.risk.onEquity(day, equity);
     if (trip) this.tripBreaker(trip);
+  }
+
+  /**
+   * Equity below the maintenance margin of the futures held: the broker liquidates them (IBKR does, without a
+   * call), with market orders that skip the pre-trade checks, once (not again while they work).
+   */
+  private checkMaintenance(equity: number): void {
+    const need = this.margin!.maintenanceOf(this.portfolio);
+    if (!(equity < need)) return;
+    for (const o of this.working) if (o.tag === MARGIN_CALL) return;
+    const message = `equity ${equity.toFixed(2)} is below the futures' maintenance margin ${need.toFixed(2)}: their positions are liquidated`;
+    this.o.journal.riskEvent({ ts: this.t, orderId: 0, check: 'maintenanceMargin', value: equity, limit: need, message });
+    this.portfolio.books.forEach((book, slot) => {
+      book.qty.forEach((q, sid) => {
+        if (q === 0 || !this.margin!.has(sid)) return;
+        const side = q > 0 ? 'SELL' : 'BUY';
+        const order = this.submit(slot, { symbol: this.o.symbols[sid]!, side, type: 'MKT', qty: Math.abs(q), tif: 'GTC', tag: MARGIN_CALL }, true);
+        this.o.journal.log(this.t, `margin call liquidates ${order.symbol} with order ${order.id}`, 'order');
+      });
+    });
   }
 
   // ---- orders -------------------------------------------------------------------------------
@@ -415,6 +443,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
       qty,
       price,
       multiplier: p.unitValue(order.sid),
+      ...(this.margin?.has(order.sid) ? { margin: this.margin.initialWith(p, order.sid, p.position(order.sid) + (order.side === 'BUY' ? qty : -qty)) } : {}),
       position: book.qty[order.sid] ?? 0,
       equity: this.marked ? this.markedEquity : this.portfolio.equity(),
       gross: this.marked ? this.markedGross : this.portfolio.grossExposure(),

@@ -7,6 +7,7 @@ import { DuckDBInstance } from '../duckdb.ts';
 import { zoneOffset } from '../core/calendar.ts';
 import { INTERVAL_MS, type BarSeries, type ContractTerms, type EpochMs, type Interval } from '../core/types.ts';
 import { readInstruments } from '../data/instruments.ts';
+import { futuresMargin } from '../instruments/specs.ts';
 import { FxMarks, type FxSeries } from '../portfolio/fx-marks.ts';
 import { importPaths } from '../data/import.ts';
 import { resolvePrices, type PriceMode, type RunPrices } from '../data/actions.ts';
@@ -136,7 +137,7 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
     const symbols = [...listed, ...options.filter((s) => !listed.includes(s))];
     const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
     const sectors = await sectorsOf(store, symbols);
-    const contracts = await contractsOf(store, symbols);
+    const contracts = await contractsOf(store, symbols, o.interval, from);
     const fx = await fxMarksFor(
       store,
       o.baseCurrency ?? 'USD',
@@ -232,13 +233,31 @@ ORDER BY i.expiry, i.strike, i.option_right`)
   return rows.filter((r) => keep.has(Number(r.strike))).map((r) => String(r.symbol));
 }
 
-/** The contract terms of the run's symbols that are not US stocks, from the instruments table (undefined: none). */
-async function contractsOf(store: Store, symbols: readonly string[]): Promise<Record<string, ContractTerms> | undefined> {
+/**
+ * The contract terms of the run's symbols that are not US stocks, from the instruments table (undefined: none);
+ * a future's margins are the margin table's (engine/instruments/specs.ts) on the run's first day.
+ */
+async function contractsOf(store: Store, symbols: readonly string[], interval: Interval, from?: EpochMs): Promise<Record<string, ContractTerms> | undefined> {
   const rows = await readInstruments(store, symbols);
   const out: Record<string, ContractTerms> = {};
   for (const s of symbols) {
     const r = rows.get(s);
     if (!r || (r.secType === 'STK' && r.multiplier === 1 && r.currency === 'USD')) continue;
+    if (r.secType === 'FUT' && r.underlying !== null) {
+      const day = await firstDay(store, s, interval, from);
+      const m = futuresMargin(r.underlying, day);
+      if (m.currency !== r.currency) throw new Error(`the margin table gives ${r.underlying} margins in ${m.currency}, the contract trades in ${r.currency}`);
+      out[s] = {
+        secType: 'FUT',
+        multiplier: r.multiplier,
+        currency: r.currency,
+        expiry: r.expiry!,
+        underlying: r.underlying,
+        initialMargin: m.initial,
+        maintenanceMargin: m.maintenance,
+      };
+      continue;
+    }
     out[s] = {
       secType: r.secType,
       multiplier: r.multiplier,
@@ -283,6 +302,15 @@ async function fxMarksFor(store: Store, base: string, currencies: readonly strin
     });
   }
   return new FxMarks(base, series);
+}
+
+/** The run's first day, YYYY-MM-DD: --from, else the symbol's first bar's (UTC) date. */
+async function firstDay(store: Store, symbol: string, interval: Interval, from?: EpochMs): Promise<string> {
+  if (from !== undefined) return new Date(from).toISOString().slice(0, 10);
+  const r = await store.conn.runAndReadAll(
+    `SELECT min(ts)::DOUBLE AS ts FROM bars WHERE symbol = ${sqlString(symbol)} AND "interval" = ${sqlString(interval)}`,
+  );
+  return new Date(Number(r.getRowObjectsJS()[0]?.ts)).toISOString().slice(0, 10);
 }
 
 /** The run's bars in memory (sweeps and promotion need them whole). */

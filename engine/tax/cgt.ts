@@ -21,7 +21,13 @@
 import { taxYearOf, type TaxYear } from './tax-year.ts';
 
 export type Side = 'BUY' | 'SELL';
-export type MatchRule = 'same-day' | 'bed-and-breakfast' | 'section-104';
+/**
+ * How a disposal's gain was found: the three share-matching rules (also used per option series, CG55535), and
+ * the rules of engine/tax/options.ts ('option-grant'), engine/tax/round-trips.ts ('futures', 'fx').
+ */
+export type MatchRule = 'same-day' | 'bed-and-breakfast' | 'section-104' | 'option-grant' | 'futures' | 'fx';
+/** The asset classes of the report (engine/tax/asset-kind.ts). */
+export type AssetKind = 'shares' | 'option' | 'future' | 'fx';
 
 export interface CgtTrade {
   /** the trade date, YYYY-MM-DD (UK: the contract date) */
@@ -37,6 +43,11 @@ export interface CgtTrade {
   currency?: string;
   /** units of `currency` per GBP on the trade's date (GBPUSD for USD); required for a currency other than GBP */
   rate?: number;
+  /**
+   * GBP folded into this trade's allowable amount by an option exercised or assigned into it (TCGA s.144(2)/(3),
+   * engine/tax/options.ts): added to a purchase's cost or a sale's proceeds; negative to reduce them.
+   */
+  optionGbp?: number;
 }
 
 export interface ShareSplit {
@@ -69,6 +80,8 @@ export interface Match {
 /** One day's disposals of one asset: one transaction. */
 export interface Disposal {
   asset: string;
+  /** the asset class, set by the report's assembly (engine/tax/cgt-assets.ts); absent: shares */
+  kind?: AssetKind;
   date: string;
   taxYear: TaxYear;
   /** shares sold that day, in that day's units */
@@ -110,7 +123,7 @@ export const BED_AND_BREAKFAST_DAYS = 30;
 export function gbpAmount(t: CgtTrade): number {
   const gross = t.qty * t.price;
   const amount = t.side === 'BUY' ? gross + t.fee : gross - t.fee;
-  return isGbp(t) ? amount : amount / t.rate!;
+  return (isGbp(t) ? amount : amount / t.rate!) + (t.optionGbp ?? 0);
 }
 
 const isGbp = (t: CgtTrade) => t.currency === undefined || t.currency === 'GBP';
@@ -259,6 +272,8 @@ function checkTrade(asset: string, t: CgtTrade, i: number): void {
   if (!(typeof t.qty === 'number' && t.qty > 0 && Number.isFinite(t.qty))) bad('qty', 'must be a positive number of shares', t.qty);
   if (!(typeof t.price === 'number' && t.price >= 0 && Number.isFinite(t.price))) bad('price', 'must be a number >= 0', t.price);
   if (!(typeof t.fee === 'number' && t.fee >= 0 && Number.isFinite(t.fee))) bad('fee', 'must be a number >= 0', t.fee);
+  if (t.optionGbp !== undefined && !(typeof t.optionGbp === 'number' && Number.isFinite(t.optionGbp)))
+    bad('optionGbp', 'must be a finite GBP amount', t.optionGbp);
   if (!isGbp(t) && !(typeof t.rate === 'number' && t.rate > 0 && Number.isFinite(t.rate)))
     bad('rate', `must be the ${t.currency} per GBP rate of the trade's date (> 0) for a trade in ${t.currency}`, t.rate);
 }

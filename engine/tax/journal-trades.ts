@@ -1,7 +1,9 @@
 // The trades of a backtest or live journal (engine/journal/journal-store.ts), for the capital gains matching:
 // every fill of one run, whole history (the pool depends on earlier years), with the date each is taxed on.
 // A live runner's fills not yet flushed to the database are read from its write-ahead file, as npm run journal does.
-import type { Fill } from '../core/types.ts';
+import type { ContractTerms, Fill } from '../core/types.ts';
+import { readInstruments } from '../data/instruments.ts';
+import type { Store } from '../data/store.ts';
 import { utcToLocal } from '../core/timezone.ts';
 import { openJournalDb, retryLocked, type DbSession } from '../journal/filler.ts';
 import { readWal, walPathOf } from '../journal/journal-wal.ts';
@@ -21,6 +23,11 @@ export interface JournalTrade {
   qty: number;
   price: number;
   commission: number;
+  /**
+   * an option fill no order made (engine/run/option-expiry.ts journals it with order id 0 and exec id
+   * 'exercise.N', 'assignment.N' or 'expiry.N'), and the share fill of an exercise or assignment
+   */
+  event?: 'exercise' | 'assignment' | 'expiry';
 }
 
 /** What the run's config says about its fills (absent fields: a live run's or an older journal's). */
@@ -32,6 +39,13 @@ export interface RunInfo {
   prices?: string;
   /** the market-data store the run read */
   data?: string;
+  /**
+   * the terms of the symbols that are not US stocks in USD: the run config's `contracts`, completed by the
+   * journal's own instruments table when it has one (a symbol in neither is a share)
+   */
+  contracts: Record<string, ContractTerms>;
+  /** the account's currency (config.baseCurrency; absent: USD) */
+  baseCurrency?: string;
 }
 
 export interface JournalTrades {
@@ -77,7 +91,7 @@ export async function readJournalTrades(file: string, run?: string): Promise<Jou
       );
     const runId = run ?? runs[0]!;
     if (!runs.includes(runId)) throw new Error(`${file} has no run '${runId}'; its runs: ${runs.slice(0, 10).join(', ')}`);
-    const info: RunInfo = { runId, kind: 'live' };
+    const info: RunInfo = { runId, kind: 'live', contracts: {} };
     if (tables.has('runs')) {
       const r = (await s.conn.runAndReadAll(`SELECT kind, config FROM runs WHERE run_id = $1`, [runId])).getRowObjectsJS()[0];
       if (r) {
@@ -86,11 +100,30 @@ export async function readJournalTrades(file: string, run?: string): Promise<Jou
         if (typeof c.interval === 'string') info.interval = c.interval;
         if (typeof c.prices === 'string') info.prices = c.prices;
         if (typeof c.data === 'string') info.data = c.data;
+        if (typeof c.baseCurrency === 'string') info.baseCurrency = c.baseCurrency;
+        if (typeof c.contracts === 'object' && c.contracts !== null) info.contracts = { ...(c.contracts as Record<string, ContractTerms>) };
       }
     }
     const pending = wal.records.map((r) => r.e).filter((e) => e.runId === runId);
     const { fills } = await readJournalRows(s.conn, runId, [], pending, ['fills']);
     const daily = info.kind === 'backtest' && info.interval === '1d';
+    if (tables.has('instruments')) {
+      // readInstruments reads only the connection and the path (for its messages): the journal's table has the store's schema
+      const symbols = [...new Set(fills.map((f) => f.symbol))].filter((sym) => info.contracts[sym] === undefined);
+      const rows = await readInstruments({ conn: s.conn, path: file } as unknown as Store, symbols);
+      for (const [sym, r] of rows) {
+        if (!r.stored || r.secType === 'STK') continue;
+        info.contracts[sym] = {
+          secType: r.secType,
+          multiplier: r.multiplier,
+          currency: r.currency,
+          ...(r.expiry !== null && { expiry: r.expiry }),
+          ...(r.strike !== null && { strike: r.strike }),
+          ...(r.right !== null && { right: r.right }),
+          ...(r.underlying !== null && { underlying: r.underlying }),
+        };
+      }
+    }
     return { run: info, trades: fills.map((f) => toTrade(f, daily, file)), pending: pending.filter((e) => e.t === 'fill').length };
   } finally {
     await s.close();
@@ -106,6 +139,9 @@ function parseConfig(text: string): Record<string, unknown> {
   }
 }
 
+/** The exec id engine/run/option-expiry.ts gives a fill without an order (the journal's fills have no reason column). */
+const FILL_EVENT = /^(exercise|assignment|expiry)\.\d+$/;
+
 function toTrade(f: Fill & { seq: number }, daily: boolean, file: string): JournalTrade {
   const where = `${file} fill seq ${f.seq} (${f.symbol})`;
   if (!(Number.isFinite(f.qty) && f.qty !== 0)) throw new Error(`${where}: qty must be a non-zero number (negative for a sale), got ${f.qty}`);
@@ -114,6 +150,7 @@ function toTrade(f: Fill & { seq: number }, daily: boolean, file: string): Journ
   // a fill without a commission (NULL) has none to allow
   const commission = Number.isFinite(f.commission) ? f.commission : 0;
   if (commission < 0) throw new Error(`${where}: commission must be >= 0, got ${commission}`);
+  const event = FILL_EVENT.exec(f.execId ?? '')?.[1] as JournalTrade['event'];
   return {
     symbol: f.symbol,
     date: tradeDate(f.ts, daily),
@@ -122,5 +159,6 @@ function toTrade(f: Fill & { seq: number }, daily: boolean, file: string): Journ
     qty: Math.abs(f.qty),
     price: f.price,
     commission,
+    ...(event !== undefined && { event }),
   };
 }

@@ -136,3 +136,30 @@ describe('turnover counts the notional', () => {
     expect(computeMetrics({ equity, trades: [], fills }).turnover).toBeCloseTo(0.03404, 12);
   });
 });
+
+describe('futures margin', () => {
+  const ESM: ContractTerms = { ...ES, initialMargin: 5060, maintenanceMargin: 4600 };
+  const buy = (qty: number) => [{ afterBar: 0, req: { symbol: 'ESZ13', side: 'BUY' as const, type: 'MKT' as const, qty } }];
+
+  it('refuses an order whose futures would need more initial margin than the equity', () => {
+    // 10,000 of equity: 1 contract needs 5,060, 2 need 10,120
+    const two = runScripted([dailySeries('ESZ13', ES_BARS)], buy(2), { cash: 10_000, contracts: { ESZ13: ESM } }, NO_LIMITS);
+    expect(two.engine.orders[0]!.status).toBe('REJECTED');
+    expect(two.journal.riskEvents[0]).toMatchObject({ check: 'initialMargin', value: 10_120, limit: 10_000 });
+    const one = runScripted([dailySeries('ESZ13', ES_BARS)], buy(1), { cash: 10_000, contracts: { ESZ13: ESM } }, NO_LIMITS);
+    expect(one.engine.orders[0]!.status).toBe('FILLED');
+  });
+
+  it('liquidates when the equity falls below the maintenance margin', () => {
+    // long 1 from 1702 (bar 1's open) with 10,000: equity 10,000 + (close - 1702) x 50; below 4,600 under 1594;
+    // bar 2 closes at 1590: equity 4,400 < 4,600, so a market sell goes out and fills at bar 3's open (1591)
+    const bars = [ES_BARS[0]!, ES_BARS[1]!, [1700, 1701, 1585, 1590, 1e5], [1591, 1600, 1580, 1595, 1e5], [1596, 1600, 1590, 1598, 1e5]];
+    const r = runScripted([dailySeries('ESZ13', bars)], buy(1), { cash: 10_000, contracts: { ESZ13: ESM } }, NO_LIMITS);
+    expect(r.journal.riskEvents).toEqual([expect.objectContaining({ check: 'maintenanceMargin', value: 4_400, limit: 4_600 })]);
+    const sells = r.journal.fills.filter((f) => f.qty < 0);
+    expect(sells).toEqual([expect.objectContaining({ qty: -1, price: 1591 })]);
+    expect(r.engine.orders[1]).toMatchObject({ tag: 'margin-call', status: 'FILLED' });
+    // the loss settled: 10,000 + (1591 - 1702) x 50
+    expect(r.engine.portfolio.books[0]!.cash).toBeCloseTo(10_000 - 111 * 50, 9);
+  });
+});

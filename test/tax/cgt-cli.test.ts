@@ -97,12 +97,12 @@ describe.runIf(sharedAvailable(GBPUSD))('npm run cgt on a backtest journal', () 
       })),
     );
     const [head, ...rows] = csvRows(YEAR);
-    expect(head).toEqual(['date', 'asset', 'qty', 'proceeds', 'cost', 'gain', 'rule', 'acquired']);
+    expect(head).toEqual(['date', 'asset', 'qty', 'proceeds', 'cost', 'gain', 'rule', 'acquired', 'kind']);
     expect(rows.length).toBe(want.length);
     expect(new Set(want.map((w) => w.rule))).toEqual(new Set(['bed-and-breakfast', 'section-104'])); // sma-cross re-enters within 30 days
     rows.forEach((r, i) => {
       const w = want[i]!;
-      expect([r[0], r[1], r[6], r[7]], `row ${i + 1}`).toEqual([w.date, w.asset, w.rule, w.acquired]);
+      expect([r[0], r[1], r[6], r[7], r[8]], `row ${i + 1}`).toEqual([w.date, w.asset, w.rule, w.acquired, 'shares']);
       for (const [k, field] of [
         [2, 'qty'],
         [3, 'proceeds'],
@@ -142,7 +142,7 @@ describe.runIf(sharedAvailable(GBPUSD))('npm run cgt on a backtest journal', () 
     const none = runCli('cgt.ts', ['--journal', journal, '--tax-year', '2019-20', '--out', dir]);
     expect(none.code, none.stderr).toBe(0);
     expect(none.stdout).toContain('no disposals in 2019-20');
-    expect(csvRows('2019-20')).toEqual([['date', 'asset', 'qty', 'proceeds', 'cost', 'gain', 'rule', 'acquired']]);
+    expect(csvRows('2019-20')).toEqual([['date', 'asset', 'qty', 'proceeds', 'cost', 'gain', 'rule', 'acquired', 'kind']]);
 
     const year = runCli('cgt.ts', ['--journal', journal, '--tax-year', '2019/20']);
     expect(year.code).toBe(1);

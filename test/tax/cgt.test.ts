@@ -250,7 +250,7 @@ describe('the tax-year report', () => {
 
   it('writes one CSV row per match and an HTML table per disposal, escaped', () => {
     expect(cgtCsv(y)).toBe(
-      'date,asset,qty,proceeds,cost,gain,rule,acquired\n2019-09-02,X,1000,25000,10000,15000,section-104,\n2019-10-01,Y<&>,500,8000,10000,-2000,section-104,\n',
+      'date,asset,qty,proceeds,cost,gain,rule,acquired,kind\n2019-09-02,X,1000,25000,10000,15000,section-104,,shares\n2019-10-01,Y<&>,500,8000,10000,-2000,section-104,,shares\n',
     );
     const html = cgtHtml(y, { journal: 'j.duckdb', runId: 'r1', rates: 'GBP trades', splits: 'no splits' });
     expect(html).toContain('<h3>2019-10-01 Y&lt;&amp;&gt;: 500 sold, loss £2,000.00</h3>');

@@ -53,7 +53,7 @@ describe('journal trades', () => {
       ],
     );
     const j = await readJournalTrades(file);
-    expect(j.run).toEqual({ runId: 'r1', kind: 'backtest', interval: '1d', prices: 'raw', data: 'data/sample.duckdb' });
+    expect(j.run).toEqual({ runId: 'r1', kind: 'backtest', interval: '1d', prices: 'raw', data: 'data/sample.duckdb', contracts: {} });
     expect(j.pending).toBe(0);
     expect(j.trades.map((t) => [t.symbol, t.date, t.side, t.qty, t.price, t.commission])).toEqual([
       ['AAPL', '2014-04-29', 'BUY', 54, 593.77, 1],
@@ -83,7 +83,7 @@ describe('journal trades', () => {
   it('reads a live run without a runs row (a session still going) in the exchange zone', async () => {
     const file = await journal('live.duckdb', [], [['live1', 0, 'SPY', Date.UTC(2020, 2, 3, 1), -5, 300, 1]]);
     const j = await readJournalTrades(file);
-    expect(j.run).toEqual({ runId: 'live1', kind: 'live' });
+    expect(j.run).toEqual({ runId: 'live1', kind: 'live', contracts: {} });
     expect(j.trades.map((t) => [t.date, t.side, t.qty])).toEqual([['2020-03-02', 'SELL', 5]]); // 01:00 UTC = 20:00 ET the day before
   });
 
