@@ -6,7 +6,7 @@ import { DEFAULT_TZ, importPaths, type ImportPhase, type ImportSummary } from '.
 import { formatLeanSummary, importLean } from '../engine/data/lean-import.ts';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../engine/data/store.ts';
 import { describeReadError, StoreError } from '../engine/data/store-errors.ts';
-import * as leanFutures from '../engine/futures/lean-futures.ts';
+import * as leanFutures from '../engine/data/lean-futures.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, FlagError, parseFlags } from './lib/flags.ts';
 

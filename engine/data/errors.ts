@@ -16,6 +16,7 @@ export type DataRule =
   | 'out-of-order'
   | 'unknown-interval'
   | 'interval-mismatch'
+  | 'outside-session'
   | 'unknown-timezone'
   | 'bad-factor-file'
   | 'bad-sectors-file'

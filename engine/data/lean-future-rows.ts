@@ -1,11 +1,9 @@
-// The LEAN sample futures files into a LeanSink: the rows as engine/futures/lean-futures.ts reads and checks them
+// The LEAN sample futures files into a LeanSink: the rows as engine/data/lean-futures.ts reads and checks them
 // (ts from time_utc, daily rows at 00:00 UTC of LEAN's date), one instrument per contract month built from the
 // root's spec in engine/instruments (futureContract: exchange, multiplier, tick, expiry rule), keyed 'ESZ13'.
-// The file's expiry column must be the spec's last trading day.
-//
-// The readers are passed in (FuturesReaders) rather than imported: engine/futures imports engine/data (DataError),
-// and the folders of engine/ must not import each other in a cycle (test/architecture.test.ts). Callers pass the
-// module itself: `import * as leanFutures from '.../engine/futures/lean-futures.ts'`.
+// The file's expiry column must be the spec's last trading day, and an E-mini S&P (ES) minute trade bar must fall
+// in the CME Globex session of its time (engine/futures/globex-session.ts: the data has none outside it).
+import { barsOutsideSession } from '../futures/globex-session.ts';
 import { InstrumentError } from '../instruments/instrument.ts';
 import { monthCode, parseFuturesLocalSymbol } from '../instruments/local-symbol.ts';
 import { futureContract } from '../instruments/specs.ts';
@@ -20,7 +18,7 @@ interface FuturesRow {
   expiry: string;
 }
 
-/** The readers of engine/futures/lean-futures.ts this needs (they check every row and throw DataErrors). */
+/** The readers of engine/data/lean-futures.ts this needs (they check every row and throw DataErrors). */
 export interface FuturesReaders {
   readFuturesTrades(file: string): (FuturesRow & { open: number; high: number; low: number; close: number; volume: number })[];
   readFuturesQuotes(file: string): (FuturesRow & { bid: QuoteSide; ask: QuoteSide })[];
@@ -65,7 +63,17 @@ export function readFutureFile(file: FutureFile, readers: FuturesReaders, sink: 
     }
     if ('openInterest' in r) sink.openInterest(row, symbol, r.ts, r.openInterest);
     else if ('bid' in r) sink.quote(row, symbol, r.ts, r.bid, r.ask);
-    else sink.bar(row, symbol, r.ts, r.open, r.high, r.low, r.close, r.volume);
+    else {
+      // quotes are left alone: the book is quoted before the open and in the halts (DERIVATIVES.md)
+      if (file.root === 'ES' && file.interval === '1m' && barsOutsideSession([r.ts]).length > 0) {
+        rowFail(file, row)(
+          'outside-session',
+          'time_utc',
+          `a trade at ${new Date(r.ts).toISOString()}, outside the CME Globex session of ES then (engine/futures/globex-session.ts)`,
+        );
+      }
+      sink.bar(row, symbol, r.ts, r.open, r.high, r.low, r.close, r.volume);
+    }
   }
   return rows.length;
 }

@@ -19,13 +19,14 @@ import { DataError } from './errors.ts';
 import { type LeanFile, type LeanKind, listLeanFiles } from './lean-files.ts';
 import { readForexFile } from './lean-forex.ts';
 import { type FuturesReaders, readFutureFile } from './lean-future-rows.ts';
+import * as leanFutures from './lean-futures.ts';
 import { readOptionFile } from './lean-options.ts';
 import type { LeanSink, QuoteSide } from './lean-rows.ts';
 import { INSTRUMENT_ROW_COLUMNS, type InstrumentRow, instrumentValues } from './instruments.ts';
 import { sqlString, type Store } from './store.ts';
 
 export interface LeanImportOptions {
-  /** engine/futures/lean-futures.ts (see lean-future-rows.ts for why it is passed in); needed for futures files */
+  /** the futures readers (default engine/data/lean-futures.ts) */
   futures?: FuturesReaders;
   /** files read so far of all (0 of n first) */
   onProgress?: (done: number, total: number) => void;
@@ -60,13 +61,6 @@ const KINDS: readonly LeanKind[] = ['option', 'future', 'forex'];
 export async function importLean(store: Store, paths: readonly string[], opts: LeanImportOptions = {}): Promise<LeanImportSummary> {
   if (store.readOnly) throw new Error(`${store.path} is open read-only: an import needs it read-write`);
   const files = listLeanFiles(paths);
-  const futures = files.find((f) => f.kind === 'future');
-  if (futures && !opts.futures) {
-    throw new DataError(`${futures.display}: a futures file, and no futures readers were given (importLean(..., { futures: leanFutures }))`, {
-      rule: 'bad-option',
-      file: futures.display,
-    });
-  }
   const conn = store.conn;
   await conn.run('BEGIN TRANSACTION');
   try {
@@ -129,7 +123,7 @@ async function stageAndWrite(store: Store, files: LeanFile[], opts: LeanImportOp
       });
       if (file.kind === 'option') readOptionFile(file, sink);
       else if (file.kind === 'forex') readForexFile(file, sink);
-      else readFutureFile(file, opts.futures!, sink);
+      else readFutureFile(file, opts.futures ?? leanFutures, sink);
       counts.files++;
       counts.bars += sink.bars;
       counts.quoteBars += sink.quotes;

@@ -8,7 +8,7 @@ import { DataError } from '../../engine/data/errors.ts';
 import { readInstruments } from '../../engine/data/instruments.ts';
 import { formatLeanSummary, importLean, type LeanImportSummary } from '../../engine/data/lean-import.ts';
 import type { Store } from '../../engine/data/store.ts';
-import * as leanFutures from '../../engine/futures/lean-futures.ts';
+import * as leanFutures from '../../engine/data/lean-futures.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 import { caught, storeIn, tempDir, writeText } from './helpers.ts';
 
@@ -333,6 +333,20 @@ describe.runIf(sharedAvailable(LEAN))('importLean on the LEAN sample', () => {
       const e = await caught(() => importLean(store, [file], { futures: leanFutures }));
       expect(e).toMatchObject({ rule: 'out-of-range', row: 1, field: 'expiry' });
       expect(e.message).toMatch(/row 1 \(line 2\) field 'expiry': 2013-12-13 for ES 201312, whose last trading day by its rule \(2013-12-20\) differs/);
+    });
+
+    it('an ES minute trade inside the CME halt (16:15-16:30 New York in 2013)', async () => {
+      const text = readFileSync(lean('future/es/20131008_trade.csv'), 'utf8').split('\n').slice(0, 2);
+      // line 2 is the 2013-10-07 20:00 New York bar (00:00 UTC on the file's date); moved to 16:20 New York on
+      // 2013-10-08 (20:20 UTC, still the file's UTC date), inside the halt
+      expect(text[1]!.startsWith('2013-10-07 20:00:00,2013-10-08 00:00:00,')).toBe(true);
+      text[1] = text[1]!.replace(/^[^,]*,[^,]*/, '2013-10-08 16:20:00,2013-10-08 20:20:00');
+      const file = writeText(path.join(bad.dir, 'halt', 'future', 'es'), '20131008_trade.csv', text.join('\n'));
+      const before = await tableState(store);
+      const e = await caught(() => importLean(store, [file]));
+      expect(e).toMatchObject({ rule: 'outside-session', row: 1, field: 'time_utc' });
+      expect(e.message).toMatch(/a trade at 2013-10-08T20:20:00.000Z, outside the CME Globex session of ES/);
+      expect(await tableState(store)).toBe(before);
     });
 
     it('two files with a row of the same symbol, interval and time', async () => {

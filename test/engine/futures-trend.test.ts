@@ -2,7 +2,7 @@
 // rolled by volume. Synthetic contracts make the roll exact; the real ES daily file checks it on real data.
 import { describe, expect, it } from 'vitest';
 import type { BarSeries, ContractTerms } from '../../engine/core/types.ts';
-import { byContract, readFuturesTrades } from '../../engine/futures/lean-futures.ts';
+import { byContract, readFuturesTrades } from '../../engine/data/lean-futures.ts';
 import type { RiskConfig } from '../../engine/risk/limits.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';

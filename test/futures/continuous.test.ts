@@ -2,7 +2,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adjustedAtRoll, type ContractBar, contractFor, continuousSeries, RollError, rollSchedule } from '../../engine/futures/continuous.ts';
-import { readFuturesOpenInterest, readFuturesTrades } from '../../engine/futures/lean-futures.ts';
+import { readFuturesOpenInterest, readFuturesTrades } from '../../engine/data/lean-futures.ts';
 import { addDays } from '../../engine/instruments/iso-date.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 

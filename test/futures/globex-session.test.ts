@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { barsOutsideSession, CME_EQUITY_INDEX_ERAS, globexTradeDate, isOpen, newYorkClock } from '../../engine/futures/globex-session.ts';
-import { readFuturesTrades } from '../../engine/futures/lean-futures.ts';
+import { readFuturesTrades } from '../../engine/data/lean-futures.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 
 /** An instant given as UTC wall-clock: utc('2013-10-06 22:00'). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../engine/data/errors.ts';
-import { byContract, futuresFileInfo, readFuturesOpenInterest, readFuturesQuotes, readFuturesTrades } from '../../engine/futures/lean-futures.ts';
+import { byContract, futuresFileInfo, readFuturesOpenInterest, readFuturesQuotes, readFuturesTrades } from '../../engine/data/lean-futures.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 
 const ES = 'data/lean-sample/future/es';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readFuturesOpenInterest, readFuturesTrades } from '../../engine/futures/lean-futures.ts';
+import { readFuturesOpenInterest, readFuturesTrades } from '../../engine/data/lean-futures.ts';
 import { easterSunday, thirdFriday, thirdLastBusinessDay, usExchangeHolidays } from '../../engine/instruments/expiry-rules.ts';
 import { InstrumentError } from '../../engine/instruments/instrument.ts';
 import { weekday } from '../../engine/instruments/iso-date.ts';

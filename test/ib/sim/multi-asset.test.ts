@@ -11,7 +11,7 @@ import { importPaths } from '../../../engine/data/import.ts';
 import { importLean } from '../../../engine/data/lean-import.ts';
 import { loadBars } from '../../../engine/data/load.ts';
 import { openStore, type Store } from '../../../engine/data/store.ts';
-import * as leanFutures from '../../../engine/futures/lean-futures.ts';
+import * as leanFutures from '../../../engine/data/lean-futures.ts';
 import { conIdFor, derivativeConIdFor } from '../../../engine/ib/sim/contracts.ts';
 import { loadSimDerivatives } from '../../../engine/ib/sim/option-data.ts';
 import { IbGatewaySimulator } from '../../../engine/ib/sim/simulator.ts';

@@ -8,9 +8,9 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataError, type DataRule } from '../data/errors.ts';
+import { DataError, type DataRule } from './errors.ts';
 import { type IsoDate, isIsoDate } from '../instruments/iso-date.ts';
-import { newYorkOffset } from './new-york-time.ts';
+import { newYorkOffset } from '../futures/new-york-time.ts';
 
 export type FuturesFileKind = 'trade' | 'quote' | 'openinterest';
 export type FuturesResolution = 'daily' | 'hour' | 'minute';
