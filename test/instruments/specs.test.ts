@@ -131,8 +131,8 @@ describe('futures margins (configurable data)', () => {
     expect(positionMargin(futuresMargin('ES', '2013-12-13'), -3)).toEqual({ initial: 15_180, maintenance: 13_800, currency: 'USD' });
   });
   it('a date outside the table is an error, not a guess', () => {
-    expect(() => futuresMargin('ES', '2020-01-06')).toThrow(InstrumentError);
-    expect(() => futuresMargin('ES', '2020-01-06')).toThrow(/no row for ES on 2020-01-06 \(rows for ES: 2013-01-01..2013-12-31\)/);
+    expect(() => futuresMargin('ES', '2016-01-06')).toThrow(InstrumentError);
+    expect(() => futuresMargin('ES', '2016-01-06')).toThrow(/no row for ES on 2016-01-06 \(rows for ES: 2013-01-01..2013-12-31, 2019-10-01..2020-02-29\)/);
     const mine = [{ root: 'ES', from: '2020-01-01', to: '2020-12-31', initial: 6600, maintenance: 6000, currency: 'USD', source: 'my broker' }];
     expect(futuresMargin('ES', '2020-01-06', mine).initial).toBe(6600);
   });
