@@ -23,7 +23,6 @@ export default defineConfig({
       'test/ib/sim/multi-asset-secdef.test.ts',
       'test/ops/log.test.ts',
       'test/options/**/*.test.ts',
-      'test/fx/**/*.test.ts',
       'test/instruments/**/*.test.ts',
       'test/futures/**/*.test.ts',
       'test/tax/{cgt,daily-rates,journal-trades,derivatives}.test.ts',
