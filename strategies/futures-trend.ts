@@ -39,9 +39,12 @@ export default defineStrategy({
         barAt[sid] = ctx.now;
         if (sid === front + 1 && (volume[sid] > volume[front] || barAt[front] !== ctx.now)) {
           // the next contract leads (or the front has stopped trading): roll on this bar
+          // what the front holds or is about to: an entry still working there is cancelled and made in the next
           const held = ctx.position(front) + ctx.pending(front);
+          for (const o of ctx.openOrders(front)) ctx.cancel(o.id);
+          const position = ctx.position(front);
+          if (position > 0) ctx.submit({ symbol: symbols[front], side: 'SELL', type: 'MKT', qty: position });
           if (held > 0) {
-            ctx.closePosition(front);
             ctx.submit({ symbol: symbols[sid], side: 'BUY', type: 'MKT', qty: held });
             ctx.log(`roll ${symbols[front]} -> ${symbols[sid]}: ${held} at the next open`);
           }
