@@ -98,13 +98,13 @@ describe('futures-trend on synthetic contracts', () => {
 
 describe('futures-trend on the real ES daily bars of 2013', () => {
   const file = 'data/lean-sample/future/es/daily_trade.csv';
+  /** one contract month of the 2013 daily bars as a series */
+  const toSeries = (month: string, symbol: string): BarSeries => {
+    const r = byContract(readFuturesTrades(`${SHARED}/${file}`).filter((x) => x.date < '2014-01-01')).get(month)!;
+    const col = (k: 'ts' | 'open' | 'high' | 'low' | 'close' | 'volume') => Float64Array.from(r, (x) => x[k]);
+    return { symbol, interval: '1d', ts: col('ts'), open: col('open'), high: col('high'), low: col('low'), close: col('close'), volume: col('volume') };
+  };
   it.runIf(sharedAvailable(file))('trades ESZ13 until the volume rolls to ESH14 on 2013-12-13, at 50 USD a point', () => {
-    const rows = byContract(readFuturesTrades(`${SHARED}/${file}`).filter((x) => x.date < '2014-01-01'));
-    const toSeries = (month: string, symbol: string): BarSeries => {
-      const r = rows.get(month)!;
-      const col = (k: 'ts' | 'open' | 'high' | 'low' | 'close' | 'volume') => Float64Array.from(r, (x) => x[k]);
-      return { symbol, interval: '1d', ts: col('ts'), open: col('open'), high: col('high'), low: col('low'), close: col('close'), volume: col('volume') };
-    };
     const r = run(toSeries('201312', 'ESZ13'), toSeries('201403', 'ESH14'), { fast: 3, slow: 10 });
     const rollDay = Date.UTC(2013, 11, 13);
     // ESH14 first out-traded ESZ13 on 2013-12-13 (868,208 vs 347,764 contracts): orders before it are in ESZ13, after it in ESH14
@@ -113,5 +113,14 @@ describe('futures-trend on the real ES daily bars of 2013', () => {
     // every closed trade made (exit - entry) x 50 less 0.85 a contract each way
     for (const t of r.engine.trades) expect(t.pnl).toBeCloseTo((t.exitPrice - t.entryPrice) * 50 * t.quantity - 1.7 * t.quantity, 9);
     expect(r.engine.trades.length).toBeGreaterThan(0);
+  });
+
+  it.runIf(sharedAvailable(file))('an entry decided on the roll day goes into the next contract, not into the expiring one', () => {
+    // with 8/10 a golden cross comes on 2013-12-13, the bar on which ESH14 takes the volume: the buy submitted in
+    // ESZ13 is cancelled and made in ESH14 at its next open (2013-12-16, 1777.50), with no ESZ13 fill that week
+    const r = run(toSeries('201312', 'ESZ13'), toSeries('201403', 'ESH14'), { fast: 8, slow: 10 });
+    const week = r.journal.fills.filter((f) => f.ts >= Date.UTC(2013, 11, 14) && f.ts < Date.UTC(2013, 11, 17));
+    expect(week.map((f) => [f.symbol, new Date(f.ts).toISOString().slice(0, 10), f.qty, f.price])).toEqual([['ESH14', '2013-12-16', 1, 1777.5]]);
+    expect(r.engine.orders.some((o) => o.symbol === 'ESZ13' && o.status === 'CANCELLED')).toBe(true);
   });
 });
