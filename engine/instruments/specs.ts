@@ -98,7 +98,8 @@ export function usEquityOption(f: { underlying: string; expiry: IsoDate; strike:
   });
 }
 
-function lastTradingDayOnOrBefore(d: IsoDate): IsoDate {
+/** The last US exchange trading day on or before `d` (weekends and exchange holidays skipped). */
+export function lastTradingDayOnOrBefore(d: IsoDate): IsoDate {
   for (;;) {
     const wd = weekday(d);
     if (wd !== 0 && wd !== 6 && !usExchangeHolidays(+d.slice(0, 4)).has(d)) return d;

@@ -10,6 +10,7 @@
 
 import { US_CLOSE_MIN, US_HALF_DAY_CLOSE_MIN, usHalfDay } from '../core/calendar.ts';
 import { localToUtcExact } from '../core/timezone.ts';
+import { lastTradingDayOnOrBefore } from '../instruments/specs.ts';
 
 export type OptionRight = 'C' | 'P';
 /** American options may be exercised on any day up to expiry (US equity options); European only at expiry (SPX, most FX). */
@@ -38,37 +39,11 @@ function dayNumber(date: string, field: string): number {
   return ms / DAY_MS;
 }
 
-function isoDay(dayNo: number): string {
-  return new Date(dayNo * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** Easter Sunday of a year (the Gregorian computus, Meeus/Jones/Butcher), as days since 1970-01-01. */
-function easterSunday(year: number): number {
-  const a = year % 19;
-  const b = Math.floor(year / 100);
-  const c = year % 100;
-  const d = Math.floor(b / 4);
-  const e = b % 4;
-  const f = Math.floor((b + 8) / 25);
-  const g = Math.floor((b - f + 1) / 3);
-  const h = (19 * a + b - d - g + 15) % 30;
-  const i = Math.floor(c / 4);
-  const k = c % 4;
-  const l = (32 + 2 * e + 2 * i - h - k) % 7;
-  const m = Math.floor((a + 11 * h + 22 * l) / 451);
-  const month = Math.floor((h + l - 7 * m + 114) / 31);
-  const day = ((h + l - 7 * m + 114) % 31) + 1;
-  return Date.UTC(year, month - 1, day) / DAY_MS;
-}
-
 /** The last day the contract trades, 'YYYY-MM-DD' (see the convention at the top of this file). */
 export function lastTradingDay(expiry: string): string {
-  let day = dayNumber(expiry, 'expiry');
-  if (new Date(day * DAY_MS).getUTCDay() === 6) {
-    day -= 1; // Saturday expiration: the Friday before
-    if (day === easterSunday(new Date(day * DAY_MS).getUTCFullYear()) - 2) day -= 1; // Good Friday: the Thursday
-  }
-  return isoDay(day);
+  dayNumber(expiry, 'expiry');
+  // a Saturday expiration traded until the Friday before, or the Thursday when that Friday was Good Friday
+  return lastTradingDayOnOrBefore(expiry);
 }
 
 /** Epoch ms of the close of the contract's last trading day: 16:00 New York, 13:00 on a US half day. */
