@@ -19,21 +19,29 @@ export default defineStrategy({
   create(p, symbols) {
     const stock = 0;
     const shares = 100 * p.lots;
+    // the call written and not yet settled (-1: none), so that the chain is priced only when a call is needed
+    let written = -1;
     return {
       onBar(ctx, bar) {
         if (bar.sid !== stock || ctx.openOrders().length > 0) return;
+        if (written >= 0 && ctx.position(written) < 0) return;
+        written = -1;
         if (ctx.position(stock) < shares) {
           ctx.submit({ symbol: symbols[stock], side: 'BUY', type: 'MKT', qty: shares - ctx.position(stock) });
           return;
         }
         const chain = ctx.chain(symbols[stock], { right: 'C', maxDays: p.maxDays });
-        const written = chain.options.some((o) => ctx.position(o.sid) < 0);
-        if (written) return;
+        const open = chain.options.find((o) => ctx.position(o.sid) < 0);
+        if (open) {
+          written = open.sid;
+          return;
+        }
         const floor = chain.spot * (1 + p.otm / 100);
         const nearest = chain.options.find((o) => o.bid > 0)?.expiry;
         const call = chain.options.find((o) => o.expiry === nearest && o.strike >= floor && o.bid > 0);
         if (!call) return;
         ctx.submit({ symbol: call.symbol, side: 'SELL', type: 'MKT', qty: p.lots });
+        written = call.sid;
         ctx.log(`write ${p.lots} ${call.symbol} at the bid (${call.bid}; iv ${(call.iv * 100).toFixed(1)}%, delta ${call.delta.toFixed(2)})`);
       },
     };
