@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops|w1|memory] [-- --big-bars 20000000]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops|w1|memory|options] [-- --big-bars 20000000]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
 // universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency;
@@ -10,7 +10,8 @@
 // lag (issue 13's load target; not in the default set either, about 2.5 minutes); `--only w1` the whole-process figures
 // of issue 14 (also in the default set, about a minute): W1 (sma-cross 10/30, 1% per entry, no costs, the 100-symbol
 // universe from an imported .duckdb) through `npm run backtest` as a child process, its wall time and peak RSS, the
-// CLI's start-up (`--help`), and the 3x3 sweep through `npm run sweep` with 2 workers.
+// CLI's start-up (`--help`), and the 3x3 sweep through `npm run sweep` with 2 workers; `--only options` option pricing
+// (Black-Scholes, CRR trees, implied volatility) in contracts/s, not in the default set (a few seconds).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,7 @@ import { defineFlags, flagHelp, parseFlags } from './lib/flags.ts';
 import { benchImportMemory } from './bench/import-memory.ts';
 import { benchBigRun } from './bench/big-run.ts';
 import { benchHistoryMemory, describeHistoryMemory } from './bench/memory-history.ts';
+import { benchOptions } from './bench/options.ts';
 import { benchReportSize } from './bench/report-size.ts';
 import { type AttachOps, benchOpsLoad } from './bench/ops-load.ts';
 import { benchWholeProcess, type Spread, type WholeProcessFigures } from './bench/whole-process.ts';
@@ -49,7 +51,7 @@ const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.m
 const FLAGS = defineFlags({
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of lines' },
   runs: { kind: 'integer', default: 5, min: 1, max: 100, help: 'runs per figure (medians are quoted)' },
-  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops', 'w1', 'memory'], help: 'one group of figures only' },
+  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops', 'w1', 'memory', 'options'], help: 'one group of figures only' },
   'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
 });
 const { values } = (() => {
@@ -411,6 +413,14 @@ async function main() {
       `report size: ${fmt(f.symbols)} symbols x ${fmt(f.days)} days, ${fmt(f.trades)} trades, ${fmt(f.orders)} orders: report.json ${f.jsonMb.toFixed(1)} MB, report.html ${f.htmlMb.toFixed(2)} MB (budget 8 MB), written in ${f.writeSeconds.toFixed(1)} s; ${open} (budget 3,000 ms)`,
     );
     if (values.json) console.log(JSON.stringify({ reportSize: f, node: process.version }));
+    return;
+  }
+  if (values.only === 'options') {
+    const f = benchOptions(RUNS);
+    say(
+      `options (${f.contracts} contracts, medians of ${RUNS}): Black-Scholes greeks ${fmt(f.bsmGreeksPerSec)}/s, European implied vol ${fmt(f.bsmImpliedVolPerSec)}/s; American CRR 100 steps: price ${fmt(f.crr100PricePerSec)}/s, greeks ${fmt(f.crr100GreeksPerSec)}/s, implied vol ${fmt(f.crr100ImpliedVolPerSec)}/s`,
+    );
+    if (values.json) console.log(JSON.stringify({ options: f, node: process.version }));
     return;
   }
   if (values.only === 'memory') {
