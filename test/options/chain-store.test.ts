@@ -1,45 +1,16 @@
-// readChain on the real LEAN sample days, loaded into a temp DuckDB file made with the issue-15 data contract's
-// DDL (the brief's, copied here: this test does not depend on the importer). GOOG 2015-12-24 has minute quotes
+// readChain on the real LEAN sample days, imported into a temp DuckDB file by the real importers (option-store.ts:
+// openStore, importPaths for the minute bars, importLean for the option quotes). GOOG 2015-12-24 has minute quotes
 // (12 expiries, strikes 600-895), AAPL 2014-06-09 hour quotes only, with post-split strikes (92.86 = 650 / 7).
 // Every expectation is either counted independently with plain SQL on the CSV or written by hand with its rule.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localToUtcExact } from '../../engine/core/timezone.ts';
 import { DuckDBInstance } from '../../engine/duckdb.ts';
-import { optionLocalSymbol } from '../../engine/instruments/local-symbol.ts';
-import { usEquityOption } from '../../engine/instruments/specs.ts';
 import { crrPrice } from '../../engine/options/binomial.ts';
 import { type Chain, type ChainEntry, chainEntries } from '../../engine/options/chain.ts';
-import { ChainStoreError, optionStoreSymbol, readChain } from '../../engine/options/chain-store.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
-
-const DIR = 'data/lean-sample';
-const available = sharedAvailable(DIR);
-const LEAN = path.join(SHARED, DIR);
-
-// ---- the data contract's tables (the brief's DDL) on top of the store's existing instruments and bars
-
-const DDL = `
-CREATE TABLE IF NOT EXISTS instruments (symbol VARCHAR PRIMARY KEY, sec_type VARCHAR, exchange VARCHAR, currency VARCHAR, sector VARCHAR, tick_size DOUBLE, tz VARCHAR);
-CREATE TABLE IF NOT EXISTS bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, ts BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL);
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS multiplier DOUBLE;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS underlying VARCHAR;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS expiry DATE;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS strike DOUBLE;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS option_right VARCHAR;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS contract_month VARCHAR;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS local_symbol VARCHAR;
-CREATE TABLE IF NOT EXISTS quote_bars (
-  symbol VARCHAR NOT NULL, "interval" VARCHAR NOT NULL, ts BIGINT NOT NULL,
-  bid_open DOUBLE, bid_high DOUBLE, bid_low DOUBLE, bid_close DOUBLE, bid_size DOUBLE,
-  ask_open DOUBLE, ask_high DOUBLE, ask_low DOUBLE, ask_close DOUBLE, ask_size DOUBLE,
-  PRIMARY KEY (symbol, "interval", ts));
-CREATE TABLE IF NOT EXISTS open_interest (
-  symbol VARCHAR NOT NULL, ts BIGINT NOT NULL, open_interest DOUBLE NOT NULL, PRIMARY KEY (symbol, ts));
-`;
+import { ChainStoreError, readChain } from '../../engine/options/chain-store.ts';
+import { LEAN, leanAvailable, type OptionStore, openOptionStore } from './option-store.ts';
 
 const QUOTE_COLUMNS = `{'time_et': 'VARCHAR', 'right': 'VARCHAR', 'strike': 'DOUBLE', 'expiry': 'DATE', 'bid_open': 'DOUBLE', 'bid_high': 'DOUBLE',
   'bid_low': 'DOUBLE', 'bid_close': 'DOUBLE', 'bid_size': 'DOUBLE', 'ask_open': 'DOUBLE', 'ask_high': 'DOUBLE', 'ask_low': 'DOUBLE',
@@ -52,29 +23,6 @@ const minuteCsv = (und: string, day: string) =>
 
 /** New York wall clock 'YYYY-MM-DD HH:MM' -> epoch ms. */
 const et = (dateTime: string) => localToUtcExact('America/New_York', Date.parse(`${dateTime.replace(' ', 'T')}:00Z`));
-/** The UTC offset of New York on a day, ms (none of these days has a DST switch). */
-const etOffset = (day: string) => et(`${day} 12:00`) - Date.parse(`${day}T12:00:00Z`);
-
-/** One option day's quotes (instruments built with engine/instruments) and the underlying's minute bars. */
-async function loadDay(conn: DuckDBConnection, und: string, day: string, kind: 'quote' | 'quote_hour'): Promise<void> {
-  const csv = quoteCsv(und, day, kind);
-  const contracts = (await conn.runAndReadAll(`SELECT DISTINCT "right", strike, CAST(expiry AS VARCHAR) FROM ${csv}`)).getRows() as [string, number, string][];
-  const values = contracts.map(([right, strike, expiry]) => {
-    const o = usEquityOption({ underlying: und, expiry, strike, right: right as 'C' | 'P' });
-    return `('${optionStoreSymbol(o)}', '${o.exchange}', '${o.currency}', ${o.tickSize}, ${o.multiplier}, '${und}', DATE '${o.expiry}', ${strike}, '${right}', '${optionLocalSymbol(o)}', DATE '${expiry}')`;
-  });
-  await conn.run(`CREATE TEMP TABLE day_contracts AS SELECT * FROM (VALUES ${values.join(', ')})
-    t(symbol, exchange, currency, tick_size, multiplier, underlying, expiry, strike, option_right, local_symbol, occ_expiry)`);
-  await conn.run(`INSERT OR IGNORE INTO instruments (symbol, sec_type, exchange, currency, tick_size, multiplier, underlying, expiry, strike, option_right, local_symbol)
-    SELECT symbol, 'OPT', exchange, currency, tick_size, multiplier, underlying, expiry, strike, option_right, local_symbol FROM day_contracts`);
-  const off = etOffset(day); // UTC - local: added to the wall clock read as if UTC
-  await conn.run(`INSERT INTO quote_bars SELECT d.symbol, '${kind === 'quote' ? '1m' : '1h'}', epoch_ms(q.time_et::TIMESTAMP) + ${off},
-      q.bid_open, q.bid_high, q.bid_low, q.bid_close, q.bid_size, q.ask_open, q.ask_high, q.ask_low, q.ask_close, q.ask_size
-    FROM ${csv} q JOIN day_contracts d ON d.option_right = q."right" AND d.strike = q.strike AND d.occ_expiry = q.expiry`);
-  await conn.run('DROP TABLE day_contracts');
-  await conn.run(`INSERT INTO bars SELECT '${und}', '1m', epoch_ms(time_et::TIMESTAMP) + ${off}, open, high, low, close, volume FROM ${minuteCsv(und, day)}`);
-  await conn.run(`INSERT OR IGNORE INTO instruments (symbol, sec_type, exchange, currency, tick_size) VALUES ('${und}', 'STK', 'SMART', 'USD', 0.01)`);
-}
 
 /** Rows of a plain SQL query, as JS values. */
 async function sql(conn: DuckDBConnection, q: string): Promise<Record<string, any>[]> {
@@ -141,23 +89,17 @@ function checkIvParity(chain: Chain): number {
   return pairs;
 }
 
-describe.skipIf(!available)('readChain from a store of the LEAN sample days', () => {
-  let dir: string;
-  let instance: DuckDBInstance;
+describe.skipIf(!leanAvailable)('readChain from a store of the LEAN sample days', () => {
+  let db: OptionStore;
   let conn: DuckDBConnection;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'chain-store-'));
-    instance = await DuckDBInstance.create(path.join(dir, 'store.duckdb'));
-    conn = await instance.connect();
-    await conn.run(DDL);
-    await loadDay(conn, 'GOOG', '2015-12-24', 'quote');
-    await loadDay(conn, 'AAPL', '2014-06-09', 'quote_hour');
+    db = await openOptionStore('chain-store', [
+      { underlying: 'GOOG', files: ['20151224_quote.csv'] },
+      { underlying: 'AAPL', files: ['20140609_quote_hour.csv'] },
+    ]);
+    conn = db.conn;
   }, 30_000);
-  afterAll(() => {
-    conn?.closeSync();
-    instance?.closeSync();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   describe('GOOG 2015-12-24 at 11:00 ET (minute quotes)', () => {
     const at = et('2015-12-24 11:00');
@@ -339,12 +281,14 @@ describe.skipIf(!available)('readChain from a store of the LEAN sample days', ()
       await bare.run(`CREATE TABLE instruments (symbol VARCHAR); CREATE TABLE bars (symbol VARCHAR)`);
       await expect(readChain(bare, 'GOOG', at)).rejects.toThrow(ChainStoreError);
       await expect(readChain(bare, 'GOOG', at)).rejects.toThrow(/no quote_bars table/);
-      await conn.run(`CREATE TABLE IF NOT EXISTS price_basis (symbol VARCHAR, "interval" VARCHAR, basis VARCHAR)`);
-      await conn.run(`INSERT INTO price_basis VALUES ('GOOG', '1m', 'adjusted')`);
+      // the import stored GOOG's 1m basis (files without factors: 'unknown'); say 'adjusted' for a moment, then put it back
+      const basis = `FROM price_basis WHERE symbol = 'GOOG' AND "interval" = '1m'`;
+      const before = (await sql(conn, `SELECT basis ${basis}`))[0]?.basis as string | undefined;
+      await conn.run(`INSERT INTO price_basis VALUES ('GOOG', '1m', 'adjusted') ON CONFLICT (symbol, "interval") DO UPDATE SET basis = excluded.basis`);
       try {
         await expect(readChain(conn, 'GOOG', at)).rejects.toThrow(/stored adjusted .* option strikes are raw/);
       } finally {
-        await conn.run(`DELETE FROM price_basis WHERE symbol = 'GOOG'`);
+        await conn.run(before === undefined ? `DELETE ${basis}` : `UPDATE price_basis SET basis = '${before}' WHERE symbol = 'GOOG' AND "interval" = '1m'`);
       }
     });
   });

@@ -1,43 +1,17 @@
 // greeksTable on real quotes: one hour of GOOG 2015-12-24 for the 750 call and put of 2016-01-15 (minute quotes),
-// a one-sided contract, and AAPL 2014-06-09 hour quotes, loaded into a temp DuckDB file made with the issue-15 data
-// contract's DDL (the brief's; this test does not depend on the importer). Expectations come from plain SQL on
-// the CSVs or from the rules written beside them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+// a one-sided contract, and AAPL 2014-06-09 hour quotes, imported into a temp DuckDB file by the real importers
+// (option-store.ts: openStore, importPaths for the minute bars, importLean for the option quotes). Expectations
+// come from plain SQL on the CSVs or from the rules written beside them.
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localToUtcExact } from '../../engine/core/timezone.ts';
-import { DuckDBInstance } from '../../engine/duckdb.ts';
 import { usEquityOption } from '../../engine/instruments/specs.ts';
 import { crrPrice } from '../../engine/options/binomial.ts';
-import { yearsToExpiry } from '../../engine/options/contract.ts';
 import { optionStoreSymbol } from '../../engine/options/chain-store.ts';
+import { yearsToExpiry } from '../../engine/options/contract.ts';
 import { greeksTable, greeksTableLength } from '../../engine/options/greeks-table.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
-
-const DIR = 'data/lean-sample';
-const available = sharedAvailable(DIR);
-const LEAN = path.join(SHARED, DIR);
-
-const DDL = `
-CREATE TABLE IF NOT EXISTS instruments (symbol VARCHAR PRIMARY KEY, sec_type VARCHAR, exchange VARCHAR, currency VARCHAR, sector VARCHAR, tick_size DOUBLE, tz VARCHAR);
-CREATE TABLE IF NOT EXISTS bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, ts BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL);
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS multiplier DOUBLE;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS underlying VARCHAR;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS expiry DATE;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS strike DOUBLE;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS option_right VARCHAR;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS contract_month VARCHAR;
-ALTER TABLE instruments ADD COLUMN IF NOT EXISTS local_symbol VARCHAR;
-CREATE TABLE IF NOT EXISTS quote_bars (
-  symbol VARCHAR NOT NULL, "interval" VARCHAR NOT NULL, ts BIGINT NOT NULL,
-  bid_open DOUBLE, bid_high DOUBLE, bid_low DOUBLE, bid_close DOUBLE, bid_size DOUBLE,
-  ask_open DOUBLE, ask_high DOUBLE, ask_low DOUBLE, ask_close DOUBLE, ask_size DOUBLE,
-  PRIMARY KEY (symbol, "interval", ts));
-CREATE TABLE IF NOT EXISTS open_interest (
-  symbol VARCHAR NOT NULL, ts BIGINT NOT NULL, open_interest DOUBLE NOT NULL, PRIMARY KEY (symbol, ts));
-`;
+import { LEAN, leanAvailable, type OptionStore, openOptionStore } from './option-store.ts';
 
 const QUOTE_COLUMNS = `{'time_et': 'VARCHAR', 'right': 'VARCHAR', 'strike': 'DOUBLE', 'expiry': 'DATE', 'bid_open': 'DOUBLE', 'bid_high': 'DOUBLE',
   'bid_low': 'DOUBLE', 'bid_close': 'DOUBLE', 'bid_size': 'DOUBLE', 'ask_open': 'DOUBLE', 'ask_high': 'DOUBLE', 'ask_low': 'DOUBLE',
@@ -47,75 +21,31 @@ const minuteCsv = (file: string) =>
   `read_csv('${path.join(LEAN, 'minute', file)}', header = true, columns = {'time_et': 'VARCHAR', 'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', 'volume': 'DOUBLE'})`;
 
 const et = (dateTime: string) => localToUtcExact('America/New_York', Date.parse(`${dateTime.replace(' ', 'T')}:00Z`));
-/** UTC - New York, ms, on a day without a DST switch. */
-const etOffset = (day: string) => et(`${day} 12:00`) - Date.parse(`${day}T12:00:00Z`);
-
-interface Pick {
-  und: string;
-  day: string;
-  file: string;
-  interval: '1m' | '1h';
-  contracts: { expiry: string; strike: number; right: 'C' | 'P' }[];
-}
-
-/** Some contracts' quote bars (symbols built with engine/instruments) and the underlying's minute bars of a day. */
-async function load(conn: DuckDBConnection, p: Pick): Promise<string[]> {
-  const off = etOffset(p.day);
-  const symbols: string[] = [];
-  for (const c of p.contracts) {
-    const o = usEquityOption({ underlying: p.und, ...c });
-    const sym = optionStoreSymbol(o);
-    symbols.push(sym);
-    await conn.run(`INSERT INTO instruments (symbol, sec_type, exchange, currency, tick_size, multiplier, underlying, expiry, strike, option_right, local_symbol)
-      VALUES ('${sym}', 'OPT', 'SMART', 'USD', ${o.tickSize}, ${o.multiplier}, '${p.und}', DATE '${o.expiry}', ${c.strike}, '${c.right}', '${sym}')`);
-    await conn.run(`INSERT INTO quote_bars SELECT '${sym}', '${p.interval}', epoch_ms(time_et::TIMESTAMP) + ${off},
-        bid_open, bid_high, bid_low, bid_close, bid_size, ask_open, ask_high, ask_low, ask_close, ask_size
-      FROM ${quoteCsv(p.file)} WHERE "right" = '${c.right}' AND strike = ${c.strike} AND expiry = DATE '${c.expiry}'`);
-  }
-  await conn.run(`INSERT INTO bars SELECT '${p.und}', '1m', epoch_ms(time_et::TIMESTAMP) + ${off}, open, high, low, close, volume
-    FROM ${minuteCsv(`${p.und.toLowerCase()}/${p.day.replaceAll('-', '')}.csv`)}`);
-  return symbols;
-}
+/** The store symbols of some contracts (built with engine/instruments, as the importer builds them). */
+const symbolsOf = (und: string, contracts: { expiry: string; strike: number; right: 'C' | 'P' }[]) =>
+  contracts.map((c) => optionStoreSymbol(usEquityOption({ underlying: und, ...c })));
 
 async function sql(conn: DuckDBConnection, q: string): Promise<Record<string, any>[]> {
   return (await conn.runAndReadAll(q)).getRowObjectsJS() as Record<string, any>[];
 }
 
-describe.skipIf(!available)('greeksTable per contract per minute (GOOG 2015-12-24) and per hour (AAPL 2014-06-09)', () => {
-  let dir: string;
-  let instance: DuckDBInstance;
+describe.skipIf(!leanAvailable)('greeksTable per contract per minute (GOOG 2015-12-24) and per hour (AAPL 2014-06-09)', () => {
+  let db: OptionStore;
   let conn: DuckDBConnection;
-  let goog: string[];
-  let aapl: string[];
+  const goog = symbolsOf('GOOG', [
+    { expiry: '2016-01-15', strike: 750, right: 'C' },
+    { expiry: '2016-01-15', strike: 750, right: 'P' },
+    { expiry: '2015-12-24', strike: 600, right: 'P' }, // far out of the money on its last day: no bid
+  ]);
+  const aapl = symbolsOf('AAPL', [{ expiry: '2014-06-13', strike: 92.86, right: 'C' }]);
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'greeks-table-'));
-    instance = await DuckDBInstance.create(path.join(dir, 'store.duckdb'));
-    conn = await instance.connect();
-    await conn.run(DDL);
-    goog = await load(conn, {
-      und: 'GOOG',
-      day: '2015-12-24',
-      file: 'goog/20151224_quote.csv',
-      interval: '1m',
-      contracts: [
-        { expiry: '2016-01-15', strike: 750, right: 'C' },
-        { expiry: '2016-01-15', strike: 750, right: 'P' },
-        { expiry: '2015-12-24', strike: 600, right: 'P' }, // far out of the money on its last day: no bid
-      ],
-    });
-    aapl = await load(conn, {
-      und: 'AAPL',
-      day: '2014-06-09',
-      file: 'aapl/20140609_quote_hour.csv',
-      interval: '1h',
-      contracts: [{ expiry: '2014-06-13', strike: 92.86, right: 'C' }],
-    });
+    db = await openOptionStore('greeks-table', [
+      { underlying: 'GOOG', files: ['20151224_quote.csv'] },
+      { underlying: 'AAPL', files: ['20140609_quote_hour.csv'] },
+    ]);
+    conn = db.conn;
   }, 30_000);
-  afterAll(() => {
-    conn?.closeSync();
-    instance?.closeSync();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   it('one hour (11:00-12:00) of the 750 call and put of 2016-01-15: every quote bar, its mid, the stock at its close, IV and greeks', async () => {
     const [call, put] = goog as [string, string];
