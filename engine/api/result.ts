@@ -227,7 +227,7 @@ export async function candles(symbol: string, o: DataOptions = {}): Promise<Figu
 
 /** Candlesticks of one symbol's bars (with `trades`' entries and exits), displayed inline under tslab and returned. */
 async function candlesOf(symbol: string, data: RunDataOptions, trades: readonly ReportTrade[] = []): Promise<Figure> {
-  const { series } = await loadRunSeries({ ...data, symbols: [symbol] });
+  const { series } = await loadRunSeries({ ...data, symbols: [symbol] }, { anyInstrument: true });
   if (series.length === 0 || series[0].ts.length === 0) throw new Error(`candles: no ${data.interval} bars of ${symbol} in ${data.data} for those dates`);
   return show(candlesFigure(symbol, series[0], trades));
 }
@@ -248,12 +248,13 @@ export async function backtest(o: RunOptions): Promise<Result> {
   let report: Report;
   try {
     config = runConfig(o, { strategy: strategy.name, params, symbols: data.symbols, settings, data: options, prices: data.prices, benchmark: o.benchmark });
+    if (data.contracts) config = { ...config, contracts: data.contracts };
     const slots = strategy.buildSlots(strategy.name, raw, data.symbols);
     // a run on a model: whole history, batched predictions, in-sample flag in the report (engine/api/ml.ts, as npm run
     // backtest; the CLI also prints it on stderr, the API does not: a notebook fails on any stderr output)
     const { result, inSample } =
       strategy.model === undefined
-        ? { result: await runBacktestChunked(data.chunks, config, slots, data.sectors), inSample: undefined }
+        ? { result: await runBacktestChunked(data.chunks, config, slots, data.sectors, undefined, { fx: data.fx }), inSample: undefined }
         : await runOnModel(data, config, slots, { name: strategy.name, model: strategy.model });
     const warning = perShareWarning(settings.commission, data.prices, data.unknownBasis);
     report = backtestReport(result, source ?? data.source, { inSample, warnings: warning ? [warning] : [] });

@@ -313,11 +313,25 @@ async function firstDay(store: Store, symbol: string, interval: Interval, from?:
   return new Date(Number(r.getRowObjectsJS()[0]?.ts)).toISOString().slice(0, 10);
 }
 
-/** The run's bars in memory (sweeps and promotion need them whole). */
-export async function loadRunSeries(o: RunDataOptions): Promise<{ series: BarSeries[]; source: string; prices: RunPrices; unknownBasis: string[] }> {
+/**
+ * The run's bars in memory (sweeps and promotion need them whole). Those run US stocks in USD only: a symbol with
+ * other contract terms is refused, unless `anyInstrument` (reading bars to show them, not to trade them).
+ */
+export async function loadRunSeries(
+  o: RunDataOptions,
+  { anyInstrument = false } = {},
+): Promise<{ series: BarSeries[]; source: string; prices: RunPrices; unknownBasis: string[] }> {
   const { store, source, from, to } = await openRunStore(o);
   try {
     const symbols = o.symbols ?? (await symbolsOf(store, o.interval));
+    const contracts = anyInstrument ? undefined : await contractsOf(store, symbols, o.interval, from);
+    const other = contracts && Object.entries(contracts)[0];
+    if (other) {
+      const [symbol, t] = other;
+      throw new Error(
+        `${symbol} is ${t.secType === 'STK' ? 'a stock' : `a ${t.secType}`} with multiplier ${t.multiplier} in ${t.currency}: sweeps, walk-forward, promotion and model training run US stocks in USD only (multipliers, margins and currencies are applied by npm run backtest and tb.backtest); backtest it with those`,
+      );
+    }
     const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
     return { series: await loadBars(store, { symbols, interval: o.interval, from, to, prices }), source, prices, unknownBasis };
   } finally {

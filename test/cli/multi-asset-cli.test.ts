@@ -50,6 +50,23 @@ describe.runIf(available)("the README's options, futures and FX examples", () =>
     expect(r.fills.find((f) => f.time.startsWith('2013-12-16'))).toMatchObject({ symbol: 'ESH14', quantity: 1, price: 1777.5 });
   });
 
+  it('a sweep refuses a future rather than trading it as a stock', () => {
+    const r = runCli('sweep.ts', [
+      '--data',
+      db,
+      '--symbols',
+      'ESZ13',
+      '--strategy',
+      'sma-cross',
+      '--grid',
+      '{"fast":[3],"slow":[10]}',
+      '--db',
+      path.join(dir, 'sweep.duckdb'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ESZ13 is a FUT with multiplier 50 in USD: sweeps, walk-forward, promotion and model training run US stocks in USD only/);
+  });
+
   it('EUR.USD in a GBP account: fills on the bid and ask, the dollars valued at GBPUSD', () => {
     const fx = ['eurusd', 'gbpusd'].map((p) => path.join(LEAN, `forex/${p}/daily/oanda.csv`));
     cli('import.ts', ['--lean', ...fx, '--db', db]);
