@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStrategyDefinition, ParamSpec, SlotSpec } from '../engine/core/strategy.ts';
 import coveredCall from './covered-call.ts';
+import ironCondor from './iron-condor.ts';
 import donchianBreakout from './donchian-breakout.ts';
 import futuresTrend from './futures-trend.ts';
 import mlSignal from './ml-signal.ts';
@@ -10,7 +11,7 @@ import smaCross from './sma-cross.ts';
 
 /** The built-in strategies by name: add yours here. */
 export const STRATEGIES: Record<string, AnyStrategyDefinition> = Object.fromEntries(
-  [smaCross, rsiReversion, donchianBreakout, mlSignal, futuresTrend, coveredCall].map((def) => [def.name, def]),
+  [smaCross, rsiReversion, donchianBreakout, mlSignal, futuresTrend, coveredCall, ironCondor].map((def) => [def.name, def]),
 );
 
 /** `portfolio`: several strategies, each trading its own sleeve of the capital. */

@@ -18,6 +18,8 @@ export interface Broker {
   cancel(order: Order, reason: string): void;
   /** changes a working order's price or quantity (IB: placeOrder again with the same id) */
   modify(order: Order, changes: { qty?: number; limit?: number; stop?: number }): void;
+  /** whether it fills combo (BAG) orders, all legs or none (absent: it does not; the engine refuses them) */
+  readonly supportsCombos?: boolean;
 }
 
 /** The clock port: time comes from here, never from the wall clock, in strategy, risk and portfolio code. */

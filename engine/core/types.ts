@@ -127,6 +127,30 @@ export interface OrderRequest {
   ocaGroup?: string;
   /** free text kept with the order (IB's orderRef) */
   tag?: string;
+  /**
+   * A combo (IB's BAG contract with its comboLegs): the legs, each bought or sold `ratio` units per combo. `qty` is
+   * then the number of combos, `symbol` the legs' underlying (a run symbol: IB's BAG contract names it too), `side`
+   * BUY trades the legs as defined and SELL the opposite of each, and a LMT `limit` is the net price per combo in
+   * the legs' price units: sum of (BUY leg +1, SELL leg -1) x ratio x leg price, positive a debit paid, negative
+   * a credit received (as IB quotes combos). MKT or LMT only. Fills: engine/exec/combo-fill.ts.
+   */
+  legs?: ComboLeg[];
+}
+
+/** One leg of a combo order as the strategy defines it (IB's ComboLeg: the contract, its action, its ratio). */
+export interface ComboLeg {
+  symbol: string;
+  side: Side;
+  /** units of this leg per combo: a whole number >= 1 */
+  ratio: number;
+}
+
+/** A combo order's leg in the engine: its run index and what it has filled so far. */
+export interface OrderLeg extends ComboLeg {
+  sid: number;
+  /** signed units filled (negative: sold), ratio x the combos filled */
+  filledQty: number;
+  avgFillPrice: number;
 }
 
 export interface Order {
@@ -161,6 +185,8 @@ export interface Order {
   /** bracket legs not yet sent, activated when this (parent) order fills */
   pendingChildren: Omit<OrderRequest, 'qty'>[];
   reason: string;
+  /** a combo order's legs (absent: a single-symbol order); its filledQty, avgFillPrice and limit count combos at net prices */
+  legs?: OrderLeg[];
 }
 
 export interface Fill {

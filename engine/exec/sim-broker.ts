@@ -1,5 +1,6 @@
 import type { Broker, BrokerListener } from '../core/ports.ts';
 import type { EpochMs, Fill, Order } from '../core/types.ts';
+import { ComboQuotes, legSide } from './combo-fill.ts';
 import { applySlippage, type CommissionModel, type SlippageSpec } from './costs.ts';
 import { fillPrice, initialTrail, isStopType, updateTrail, type OHLC } from './fill-model.ts';
 import { quoteFillPrice, quoteSize, updateQuoteTrail, type QuoteSides } from './quote-fill.ts';
@@ -46,6 +47,10 @@ export class SimBroker implements Broker {
   private lastBid: number[] = [];
   private lastAsk: number[] = [];
   private execSeq = 0;
+  /** working combo orders' legs as last seen (combo-fill.ts); created with the first combo */
+  private combos: ComboQuotes | null = null;
+  /** it fills combo orders (engine/exec/combo-fill.ts): the engine sends them only to a broker that says so */
+  readonly supportsCombos = true;
 
   constructor(private readonly opts: SimBrokerOptions) {}
 
@@ -66,7 +71,11 @@ export class SimBroker implements Broker {
 
   place(order: Order): void {
     if (order.type === 'TRAIL') order.stop = initialTrail(order, this.trailStart(order));
-    (this.working[order.sid] ??= []).push(order);
+    if (order.legs !== undefined) {
+      // a combo works in each leg's list: every leg's bar reaches the broker, its last leg's bar matches it
+      (this.combos ??= new ComboQuotes(this.opts.volumeCap ?? 0, this.opts.slippage)).add(order);
+      for (const leg of order.legs) (this.working[leg.sid] ??= []).push(order);
+    } else (this.working[order.sid] ??= []).push(order);
     this.listener.onStatus(order, 'SUBMITTED', '');
   }
 
@@ -111,6 +120,7 @@ export class SimBroker implements Broker {
   private step(o: Order, list: Order[], bar: SimBar, mayMatch?: (o: Order) => boolean): void {
     if (!list.includes(o)) return; // cancelled by an OCA sibling earlier in this bar
     if (bar.ts < o.eligibleFrom) return; // not visible to the broker yet
+    if (o.legs !== undefined && !this.combos!.record(o, bar)) return; // a combo acts on its last leg's bar
     if (mayMatch && !mayMatch(o)) return;
     // MOO/MOC submitted after their auction wait for the next session's: their day starts there
     const auctionAhead = (o.type === 'MOO' && bar.sessionOpen) || (o.type === 'MOC' && bar.beforeClose) || (o.type !== 'MOO' && o.type !== 'MOC');
@@ -123,7 +133,8 @@ export class SimBroker implements Broker {
       this.finish(o, 'EXPIRED', 'GTD time passed');
       return;
     }
-    this.match(o, bar);
+    if (o.legs !== undefined) this.matchCombo(o, bar);
+    else this.match(o, bar);
     if (!list.includes(o)) return;
     if (o.tif === 'IOC' || o.tif === 'FOK') this.finish(o, 'CANCELLED', `${o.tif}: not filled on its first bar`);
     else if (o.tif === 'DAY' && this.opts.intervalMs >= 86_400_000 && !Number.isNaN(o.firstBarDay))
@@ -196,6 +207,55 @@ export class SimBroker implements Broker {
     if (done && o.pendingChildren.length > 0) this.listener.onParentFilled(o);
   }
 
+  /**
+   * A combo on its last leg's bar: every leg fills at its side's open, ratio x the combos, or none does
+   * (combo-fill.ts). One fill per leg, booked in the leg's symbol, execIds 'combo.N.legK'.
+   */
+  private matchCombo(o: Order, bar: SimBar): void {
+    const at = this.combos!.fillable(o, bar.ts);
+    if (at === null || o.qty.kind !== 'shares') return;
+    const legs = o.legs!;
+    let qty = o.qty.shares - o.filledQty;
+    if (at.room < qty) {
+      if (o.tif === 'FOK') return;
+      qty = at.room;
+    }
+    if (qty <= 0) return;
+    const seq = ++this.execSeq;
+    const fills: Fill[] = [];
+    let commission = 0;
+    for (let k = 0; k < legs.length; k++) {
+      const leg = legs[k]!;
+      const units = qty * leg.ratio;
+      const price = at.prices[k]!;
+      const c = this.opts.commission.commission(units, price, leg.sid);
+      this.opts.commission.record(units, bar.month, leg.sid);
+      commission += c;
+      const signed = legSide(o, leg) === 'BUY' ? units : -units;
+      const before = Math.abs(leg.filledQty);
+      leg.avgFillPrice = (leg.avgFillPrice * before + price * units) / (before + units);
+      leg.filledQty += signed;
+      fills.push({
+        orderId: o.id,
+        strategy: o.strategy,
+        symbol: leg.symbol,
+        sid: leg.sid,
+        ts: bar.ts,
+        qty: signed,
+        price,
+        commission: c,
+        execId: `combo.${seq}.leg${k + 1}`,
+      });
+    }
+    o.avgFillPrice = (o.avgFillPrice * o.filledQty + at.net * qty) / (o.filledQty + qty);
+    o.filledQty += qty;
+    o.commission += commission;
+    const done = o.filledQty >= o.qty.shares;
+    if (done) this.remove(o);
+    for (const f of fills) this.listener.onFill(o, f);
+    this.listener.onStatus(o, done ? 'FILLED' : 'PARTIALLY_FILLED', '');
+  }
+
   /** An OCA fill cancels the group's other orders, or reduces them by the partial fill. */
   private settleOca(filled: Order, qty: number, done: boolean): void {
     for (const other of (this.working[filled.sid] ?? []).slice()) {
@@ -214,10 +274,25 @@ export class SimBroker implements Broker {
   }
 
   private remove(o: Order): boolean {
+    if (o.legs !== undefined) return this.removeCombo(o);
     const list = this.working[o.sid];
     const i = list ? list.indexOf(o) : -1;
     if (i < 0) return false;
     list!.splice(i, 1);
     return true;
+  }
+
+  private removeCombo(o: Order): boolean {
+    let found = false;
+    for (const leg of o.legs!) {
+      const list = this.working[leg.sid];
+      const i = list ? list.indexOf(o) : -1;
+      if (i >= 0) {
+        list!.splice(i, 1);
+        found = true;
+      }
+    }
+    this.combos?.delete(o);
+    return found;
   }
 }

@@ -31,6 +31,25 @@ CREATE TABLE IF NOT EXISTS journal_meta (key VARCHAR, value BIGINT);
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
 
+/**
+ * The legs of combo orders (IB's BAG: orders.symbol is the legs' underlying, orders.qty counts combos and
+ * orders.limit_price / avg_fill_price are net prices per combo; each leg's fills are in fills under the combo's
+ * order_id, exec_id 'combo.N.legK'). Created only by a run with a combo, so a journal without combos has exactly
+ * the tables it always had.
+ */
+export const ORDER_LEGS_DDL = `CREATE TABLE IF NOT EXISTS order_legs (run_id VARCHAR, order_id INTEGER, leg INTEGER, symbol VARCHAR, side VARCHAR, ratio INTEGER,
+  filled_qty DOUBLE, avg_fill_price DOUBLE);`;
+const ORDER_LEGS: Columns = {
+  run_id: 'text',
+  order_id: 'int',
+  leg: 'int',
+  symbol: 'text',
+  side: 'text',
+  ratio: 'int',
+  filled_qty: 'double',
+  avg_fill_price: 'double',
+};
+
 /** How writeJournal writes each table's columns (see ColumnKind): the same columns, in the order of JOURNAL_DDL. */
 const RUNS: Columns = { run_id: 'text', kind: 'text', strategy: 'text', config: 'text', bars: 'bigint', final_equity: 'double' };
 const ORDERS: Columns = {
@@ -107,6 +126,21 @@ export async function writeJournal(
     const deletes = TABLES.map((t) => `DELETE FROM ${t} WHERE run_id = ${sqlString(run.runId)};`);
     await conn.run(`${JOURNAL_DDL}\n${deletes.join('\n')}`);
     const id = run.runId;
+    const legs = orders.flatMap((o) => (o.legs === undefined ? [] : o.legs.map((l, k) => ({ orderId: o.id, leg: k + 1, ...l }))));
+    const hasLegsTable = legs.length > 0 || (await tableExists(conn, 'order_legs'));
+    if (legs.length > 0) await conn.run(ORDER_LEGS_DDL);
+    if (hasLegsTable) await conn.run(`DELETE FROM order_legs WHERE run_id = ${sqlString(id)}`);
+    if (legs.length > 0)
+      await appendColumns(conn, 'order_legs', ORDER_LEGS, legs, (w, l) => {
+        w.text(id);
+        w.int(l.orderId);
+        w.int(l.leg);
+        w.text(l.symbol);
+        w.text(l.side);
+        w.int(l.ratio);
+        w.double(l.filledQty);
+        w.double(l.avgFillPrice);
+      });
     await appendColumns(conn, 'runs', RUNS, [run], (w, r) => {
       w.text(r.runId);
       w.text(r.kind);
@@ -195,6 +229,13 @@ export async function writeJournal(
     await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+async function tableExists(conn: DuckDBConnection, name: string): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    `SELECT count(*) FROM information_schema.tables WHERE table_name = ${sqlString(name)} AND table_schema = current_schema()`,
+  );
+  return Number(r.getRows()[0]![0]) > 0;
 }
 
 export async function ensureJournalTables(conn: DuckDBConnection): Promise<void> {

@@ -39,7 +39,21 @@ export interface BenchmarkInput {
 /** The fields of an Order the report uses (any Order fits). */
 export type OrderLike = Pick<
   Order,
-  'id' | 'symbol' | 'side' | 'type' | 'qty' | 'limit' | 'stop' | 'tif' | 'status' | 'submittedAt' | 'filledQty' | 'avgFillPrice' | 'commission' | 'reason'
+  | 'id'
+  | 'symbol'
+  | 'side'
+  | 'type'
+  | 'qty'
+  | 'limit'
+  | 'stop'
+  | 'tif'
+  | 'status'
+  | 'submittedAt'
+  | 'filledQty'
+  | 'avgFillPrice'
+  | 'commission'
+  | 'reason'
+  | 'legs'
 >;
 
 /** The fields of a Fill the report uses (any Fill fits). */
@@ -167,6 +181,9 @@ export function toReportOrder(o: OrderLike): ReportOrder {
     avgFillPrice: o.avgFillPrice,
     commission: o.commission,
     ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.legs !== undefined
+      ? { legs: o.legs.map((l) => ({ symbol: l.symbol, side: l.side, ratio: l.ratio, filledQty: l.filledQty, avgFillPrice: l.avgFillPrice })) }
+      : {}),
   };
 }
 

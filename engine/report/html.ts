@@ -6,7 +6,7 @@ import { DASH, escapeHtml, fmtInt, fmtNum, fmtPct, fmtPrice, fmtValue, signClass
 import { edges, embeddedReport, TABLE_EDGE_ROWS } from './decimate.ts';
 import { jsonForScriptChunks } from './json-stream.ts';
 import { PLOTLY_CONFIG, plotlyBundle, reportFigures } from './figures.ts';
-import type { Report, ReportInSample, ReportMetrics } from './report-types.ts';
+import type { Report, ReportInSample, ReportMetrics, ReportOrder } from './report-types.ts';
 import { runSettings } from './run-settings.ts';
 import { REPORT_CSS } from './style.ts';
 import { tearsheetHtml } from './tearsheet-html.ts';
@@ -275,9 +275,10 @@ const TABLE_PIECE = 32_768;
 /**
  * A table of rows, in pieces of about TABLE_PIECE characters; `cell` returns plain text, escaped here. A long
  * table shows its first and last TABLE_EDGE_ROWS rows, a row saying how many are left out between them, and
- * a note under it: all rows are in report.json.
+ * a note under it: all rows are in report.json. `subRows`: raw rows (already escaped) shown under a row, e.g. a
+ * combo order's legs ('' for none).
  */
-function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string): Generator<string> {
+function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string, subRows?: (row: T) => string): Generator<string> {
   if (rows.length === 0) return void (yield `<p class="empty">${escapeHtml(empty)}</p>`);
   const head = cols.map((c) => `<th${c.num ? ' class="num"' : ''}>${escapeHtml(c.title)}</th>`).join('');
   yield `<div class="table-wrap"><table class="data"><thead><tr>${head}</tr></thead><tbody>\n`;
@@ -294,6 +295,7 @@ function* table<T>(rows: readonly T[], cols: Col<T>[], empty: string): Generator
         return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(c.cell(r, i))}</td>`;
       })
       .join('')}</tr>`;
+    if (subRows !== undefined) batch += subRows(r);
     if (batch.length >= TABLE_PIECE) {
       yield batch;
       batch = '';
@@ -400,10 +402,23 @@ function* ordersHtml(report: Report): Generator<string> {
       { title: 'Reason', cell: (o) => o.reason ?? '' },
     ],
     '',
+    legRows,
   );
   yield `<details><summary>Show ${fmtInt(report.orders.length)} orders and ${fmtInt(report.fills.length)} fills (full detail in ${report.orders.length > 2 * TABLE_EDGE_ROWS || report.fills.length > 2 * TABLE_EDGE_ROWS ? 'report.json' : 'the embedded JSON'})</summary>`;
   yield* t;
   yield '</details>';
+}
+
+/** A combo order's legs, one row each under it: the leg's symbol, its action and ratio as defined, what it filled and at what average price. */
+function legRows(o: ReportOrder): string {
+  if (o.legs === undefined) return '';
+  return o.legs
+    .map(
+      (l, k) =>
+        `\n<tr class="leg"><td></td><td>leg ${k + 1}</td><td>${escapeHtml(l.symbol)}</td><td>${l.side}</td><td></td><td class="num">x ${fmtInt(l.ratio)}</td><td></td><td></td><td></td><td></td>` +
+        `<td class="num">${escapeHtml(fmtValue(l.filledQty))}</td><td class="num">${l.filledQty !== 0 ? escapeHtml(fmtPrice(l.avgFillPrice)) : ''}</td><td></td><td></td></tr>`,
+    )
+    .join('');
 }
 
 /** The monthly heatmap (figures.ts monthlyFigure), and the same returns as a table with the years' totals, folded. */

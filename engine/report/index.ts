@@ -6,6 +6,7 @@ export type {
   ReportMetrics,
   ReportOpenPosition,
   ReportOrder,
+  ReportOrderLeg,
   ReportRiskEvent,
   ReportTrade,
   ReportAttribution,

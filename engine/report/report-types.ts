@@ -56,6 +56,18 @@ export interface ReportOrder {
   avgFillPrice: number;
   commission: number;
   reason?: string;
+  /** a combo order (IB's BAG): its legs; its quantity, limit and avgFillPrice are then per combo, at net prices */
+  legs?: ReportOrderLeg[];
+}
+
+/** One leg of a combo order: as defined (IB's ComboLeg action and ratio) and what it filled. */
+export interface ReportOrderLeg {
+  symbol: string;
+  side: Side;
+  ratio: number;
+  /** signed units filled (negative: sold); each leg's fills are in `fills` under the combo's orderId */
+  filledQty: number;
+  avgFillPrice: number;
 }
 
 export interface ReportFill {

@@ -3,13 +3,14 @@ import type { BarSink, Broker, BrokerListener, Clock } from '../core/ports.ts';
 import { SignalBoard } from '../core/signals.ts';
 import type { BarHistory, ChainQuery, OptionChain, Strategy, StrategyContext } from '../core/strategy.ts';
 import type { Bar, ContractTerms, EpochMs, Fill, Order, OrderRequest, OrderStatus, Trade } from '../core/types.ts';
+import { comboRequestError, legSide, legSign, orderLegs } from '../exec/combo-fill.ts';
 import { newOrder, requestedOrder } from '../exec/new-order.ts';
 import { assertTransition, isWorking } from '../exec/order-state.ts';
 import type { JournalSink } from '../journal/journal.ts';
 import type { FxMarks } from '../portfolio/fx-marks.ts';
 import { Portfolio, type UnitTerms } from '../portfolio/portfolio.ts';
 import { Sizer, type Sizing } from '../portfolio/sizing.ts';
-import type { Rejection, RiskEngine } from '../risk/risk-engine.ts';
+import { type Rejection, RiskEngine } from '../risk/risk-engine.ts';
 import { OptionBook } from './option-book.ts';
 import { FuturesMargin } from '../portfolio/margin.ts';
 
@@ -281,6 +282,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     if (this.warming) return warmUpPlaceholder(req, sid, this.t, this.o.slots[slot].name);
     const order = requestedOrder(this.t, this.nextId++, this.o.slots[slot].name, sid, req);
     if (req.bracket) order.pendingChildren = bracketLegs(order, req.bracket);
+    if (req.legs !== undefined) order.legs = orderLegs(req, (s) => this.sidOf.get(s) ?? -1);
     this.orders.push(order);
     this.o.journal.orderEvent({ ts: this.t, orderId: order.id, from: '', to: 'NEW', reason: '' });
     this.transition(order, 'RISK_CHECK', '');
@@ -292,7 +294,9 @@ export class Engine implements BrokerListener, BarSink, Clock {
       return order;
     }
     const rejection =
-      requestError(order, req, sid, this.o.symbols) ?? this.noCash(slot, order) ?? (system ? null : this.o.risk.check(this.checkInput(slot, order), this.t));
+      (order.legs === undefined ? requestError(order, req, sid, this.o.symbols) : this.comboError(order, req)) ??
+      this.noCash(slot, order) ??
+      (system ? null : order.legs === undefined ? this.o.risk.check(this.checkInput(slot, order), this.t) : this.comboRisk(slot, order));
     if (rejection) {
       this.o.journal.riskEvent({ ts: this.t, orderId: order.id, ...rejection });
       this.transition(order, 'REJECTED', rejection.message);
@@ -330,7 +334,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     let q = 0;
     for (const o of this.working) {
       if (o.sid !== sid || o.strategy !== name || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL') continue;
-      if (o.type !== 'MKT' && o.type !== 'MOO' && o.type !== 'MOC') continue;
+      if ((o.type !== 'MKT' && o.type !== 'MOO' && o.type !== 'MOC') || o.legs !== undefined) continue;
       q += (o.side === 'BUY' ? 1 : -1) * (o.qty.shares - o.filledQty);
     }
     return q;
@@ -339,13 +343,13 @@ export class Engine implements BrokerListener, BarSink, Clock {
   /** Whether the slot has a working order in `sid` (openOrders of its context, without building the list). */
   hasOpenOrders(slot: number, sid: number): boolean {
     const name = this.portfolio.books[slot].name;
-    for (const o of this.working) if (o.sid === sid && o.strategy === name) return true;
+    for (const o of this.working) if ((o.sid === sid || (o.legs !== undefined && hasLeg(o, sid))) && o.strategy === name) return true;
     return false;
   }
 
   openOrders(sid?: number): Order[] {
     const out: Order[] = [];
-    for (const o of this.working) if (sid === undefined || o.sid === sid) out.push(o);
+    for (const o of this.working) if (sid === undefined || o.sid === sid || (o.legs !== undefined && hasLeg(o, sid))) out.push(o);
     return out;
   }
 
@@ -403,6 +407,82 @@ export class Engine implements BrokerListener, BarSink, Clock {
       message: `circuit breaker reset by ${source} (it was: ${was.message})`,
     });
     return was.message;
+  }
+
+  /** A combo request's own fields, and whether the broker fills combos at all (the simulator does; live IB is not wired yet). */
+  private comboError(order: Order, req: OrderRequest): Rejection | null {
+    if (this.o.broker.supportsCombos !== true) return badRequest(order, req, 'legs', 'combo orders: this broker does not fill them');
+    const e = comboRequestError(req, (s) => this.sidOf.get(s) ?? -1, this.o.contracts);
+    return e === null ? null : badRequest(order, req, e.field, e.rule);
+  }
+
+  /** the position, leverage and sector limits, checked for each leg of a combo without counting it as an order */
+  private legRisk: RiskEngine | null = null;
+
+  /**
+   * The pre-trade checks of a combo. Each leg is checked as an order of combos x ratio units of its symbol at its
+   * last mark, against its book position, with the gross exposure the earlier legs add (the allowed-symbols,
+   * long-only, position %, leverage and sector limits; a leg that only reduces its position passes, as any order).
+   * Then the combo once, as one order of `qty` combos at its net price (the limit, or the legs' marks' net for
+   * MKT) x the multiplier: the breaker, rate, order value and quantity, loss and drawdown limits, and the position,
+   * leverage and sector limits on that net value.
+   */
+  private comboRisk(slot: number, order: Order): Rejection | null {
+    const risk = this.o.risk;
+    const legs = order.legs!;
+    const combos = order.qty.kind === 'shares' ? order.qty.shares : 0;
+    const p = this.portfolio;
+    const book = p.books[slot];
+    const equity = this.marked ? this.markedEquity : p.equity();
+    const gross0 = this.marked ? this.markedGross : p.grossExposure();
+    let gross = gross0;
+    if (!risk.tripped) {
+      const L = risk.limits;
+      this.legRisk ??= new RiskEngine(
+        { allowedSymbols: L.allowedSymbols, longOnly: L.longOnly, maxPositionPct: L.maxPositionPct, maxLeverage: L.maxLeverage, maxSectorPct: L.maxSectorPct },
+        {},
+      );
+      for (let k = 0; k < legs.length; k++) {
+        const leg = legs[k]!;
+        const side = legSide(order, leg);
+        const qty = combos * leg.ratio;
+        const price = p.marks[leg.sid]!;
+        const unit = p.unitValue(leg.sid);
+        const position = book.qty[leg.sid] ?? 0;
+        const sector = this.sectors[leg.sid] ?? '';
+        let sectorGross = 0;
+        if (sector !== '')
+          for (let s = 0; s < this.o.symbols.length; s++) if (this.sectors[s] === sector) sectorGross += Math.abs(p.position(s) * p.marks[s] * p.unitValue(s));
+        const r = this.legRisk.check(
+          { orderId: order.id, symbol: leg.symbol, sector, side, qty, price, multiplier: unit, position, equity, gross, sectorGross },
+          this.t,
+        );
+        if (r) return { ...r, message: `combo leg ${k + 1} (${side} ${qty} ${leg.symbol}): ${r.message}` };
+        const after = position + (side === 'BUY' ? qty : -qty);
+        gross += (Math.abs(after) - Math.abs(position)) * price * unit;
+      }
+    }
+    let net = 0;
+    if (order.type === 'LMT') net = order.limit;
+    else for (const leg of legs) net += legSign(leg) * leg.ratio * p.marks[leg.sid]!;
+    // as a BUY of its net value: the direction is the legs' (checked above), so long-only never refuses a SELL combo here
+    const r = risk.check(
+      {
+        orderId: order.id,
+        symbol: order.symbol,
+        sector: this.sectors[order.sid] ?? '',
+        side: 'BUY',
+        qty: combos,
+        price: Math.abs(net),
+        multiplier: p.unitValue(legs[0]!.sid),
+        position: 0,
+        equity,
+        gross: gross0,
+        sectorGross: 0,
+      },
+      this.t,
+    );
+    return r === null ? null : { ...r, message: `combo ${order.side} ${combos} ${order.symbol} at its net value: ${r.message}` };
   }
 
   /** An all-in buy whose book cannot pay for one share at the last close. */
@@ -570,7 +650,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
     const p = this.portfolio;
     let cash = p.books[slot].cashInBase();
     for (const o of this.working) {
-      if (o.strategy !== name || o.side !== 'BUY' || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL') continue;
+      // combos are left out: a combo's cost is its legs' net, not qty x a mark
+      if (o.strategy !== name || o.side !== 'BUY' || o.qty.kind !== 'shares' || o.status === 'PENDING_CANCEL' || o.legs !== undefined) continue;
       const q = o.qty.shares - o.filledQty;
       cash -= q * p.marks[o.sid] * p.unitValue(o.sid) + this.commissionFor(q, p.marks[o.sid], o.sid) * p.fxOf(o.sid);
     }
@@ -618,6 +699,12 @@ export function allInShares(cash: number, price: number, commission: (qty: numbe
     else hi = mid - 1;
   }
   return lo;
+}
+
+/** Whether combo `o` has a leg in symbol `sid`. */
+function hasLeg(o: Order, sid: number): boolean {
+  for (const leg of o.legs!) if (leg.sid === sid) return true;
+  return false;
 }
 
 /** Checks a request's own fields; the rejection names the order, the field and the rule. */

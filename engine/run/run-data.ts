@@ -135,7 +135,6 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
     if (listed.length === 0) throw new Error(`no ${o.interval} bars in ${source}; import some with npm run import -- <files> --interval ${o.interval}`);
     const options = o.chain ? await chainSymbols(store, o.chain, o.interval, from, to) : [];
     const symbols = [...listed, ...options.filter((s) => !listed.includes(s))];
-    const { prices, unknownBasis } = await runPrices(store, symbols, o.interval, o.prices);
     const sectors = await sectorsOf(store, symbols);
     const contracts = await contractsOf(store, symbols, o.interval, from);
     const fx = await fxMarksFor(
@@ -148,10 +147,12 @@ export async function openRunData(o: RunDataOptions): Promise<RunData> {
       symbols.filter((s) => contracts?.[s]?.secType === 'CASH' || contracts?.[s]?.secType === 'OPT'),
       o.interval,
     );
+    // quote bars have no split or dividend basis: the prices mode is the traded bars' (all of them when none is quoted)
+    const traded = symbols.filter((s) => !quoted.has(s));
+    const { prices, unknownBasis } = await runPrices(store, traded.length > 0 ? traded : symbols, o.interval, o.prices);
     if (quoted.size > 0) {
       // FX pairs and options trade on their quote bars, read whole (such runs are short); the rest with them
       try {
-        const traded = symbols.filter((s) => !quoted.has(s));
         const bars = traded.length > 0 ? await loadBars(store, { symbols: traded, interval: o.interval, from, to, prices }) : [];
         const quotes = await loadQuoteSeries(store, [...quoted], o.interval, from, to);
         const bySymbol = new Map([...bars, ...quotes].map((s) => [s.symbol, s]));

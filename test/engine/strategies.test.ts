@@ -7,7 +7,16 @@ import { ROOT } from '../cli/run-cli.ts';
 
 describe('the strategy registry', () => {
   it('holds every built-in strategy under its name', () => {
-    expect(strategyNames()).toEqual(['sma-cross', 'rsi-reversion', 'donchian-breakout', 'ml-signal', 'futures-trend', 'covered-call', 'portfolio']);
+    expect(strategyNames()).toEqual([
+      'sma-cross',
+      'rsi-reversion',
+      'donchian-breakout',
+      'ml-signal',
+      'futures-trend',
+      'covered-call',
+      'iron-condor',
+      'portfolio',
+    ]);
     for (const [name, def] of Object.entries(STRATEGIES)) expect(def.name).toBe(name);
   });
 
@@ -68,7 +77,7 @@ describe('the strategy registry', () => {
     );
     expect(() => buildSlots('sma-cross', { fats: 5 }, ['A'])).toThrow("sma-cross: unknown param 'fats'; its params are fast, slow");
     expect(() => buildSlots('nope', {}, ['A'])).toThrow(
-      "unknown strategy 'nope'; available: sma-cross, rsi-reversion, donchian-breakout, ml-signal, futures-trend, covered-call, portfolio",
+      "unknown strategy 'nope'; available: sma-cross, rsi-reversion, donchian-breakout, ml-signal, futures-trend, covered-call, iron-condor, portfolio",
     );
   });
 });
