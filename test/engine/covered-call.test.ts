@@ -1,44 +1,27 @@
 // Options through the whole backtest path on real data (issue 15): GOOG's minute bars and its options' quote
 // bars of 2015-12-23/24 imported into a store, the chain added by `--chain`'s selection, ctx.chain in a
 // strategy, a call written at the bid, and its expiry at the 13:00 close of Christmas Eve (a half day).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OptionChain, Strategy } from '../../engine/core/strategy.ts';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
-import { openStore } from '../../engine/data/store.ts';
 import { runBacktestChunked, type BacktestConfig } from '../../engine/run/backtest.ts';
 import { openRunData } from '../../engine/run/run-data.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { LEAN, googOptionsStore } from './goog-options.ts';
 import { config } from './harness.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`);
-let dir = '';
 let db = '';
+let dispose = () => {};
 
 beforeAll(async () => {
   if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-options-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
-  try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog')], {});
-    await importLean(
-      store,
-      ['20151223_quote.csv', '20151224_quote.csv'].map((f) => path.join(SHARED, LEAN, 'option/goog', f)),
-    );
-  } finally {
-    store.close();
-  }
+  ({ db, dispose } = await googOptionsStore());
 }, 60_000);
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => dispose());
 
 /** The run's data with GOOG and the calls expiring within a day of the 4 strikes nearest its first close. */
 async function run(strategy: string, slots = buildSlots(strategy, {}, ['GOOG'])) {

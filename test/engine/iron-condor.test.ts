@@ -3,14 +3,10 @@
 // --chain-strikes 12`), the condor sold as one combo order, and its legs settled at the 13:00 close of Christmas
 // Eve. Every expected figure is read from the CSVs here, independently of the engine, and worked out by the rules
 // written next to it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
-import { openStore } from '../../engine/data/store.ts';
 import { writeJournal } from '../../engine/journal/journal-store.ts';
 import { runBacktestChunked, type BacktestConfig } from '../../engine/run/backtest.ts';
 import { openRunData } from '../../engine/run/run-data.ts';
@@ -18,32 +14,19 @@ import { renderReportHtml } from '../../engine/report/html.ts';
 import { backtestReport } from '../../engine/run/backtest-report.ts';
 import { buildSlots } from '../../strategies/index.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { LEAN, googOptionsStore } from './goog-options.ts';
 import { config } from './harness.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`);
-let dir = '';
 let db = '';
+let dispose = () => {};
 
 beforeAll(async () => {
   if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-condor-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
-  try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog')], {});
-    await importLean(
-      store,
-      ['20151223_quote.csv', '20151224_quote.csv'].map((f) => path.join(SHARED, LEAN, 'option/goog', f)),
-    );
-  } finally {
-    store.close();
-  }
+  ({ db, dispose } = await googOptionsStore());
 }, 60_000);
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => dispose());
 
 // the defaults' run, shared by the tests that read it (each run replays 12,606 bars)
 let defaults: ReturnType<typeof run> | null = null;
@@ -243,7 +226,7 @@ describe.runIf(available)('iron condor on real GOOG quotes', () => {
 
   it("journals the combo: its legs in order_legs, each leg's fill under the combo's order id", async () => {
     const { r } = await runDefaults();
-    const instance = await DuckDBInstance.create(path.join(dir, 'journal.duckdb'));
+    const instance = await DuckDBInstance.create(path.join(path.dirname(db), 'journal.duckdb'));
     const conn = await instance.connect();
     try {
       const run = { runId: 'condor', kind: 'backtest' as const, strategy: 'iron-condor', config: {}, bars: r.bars, finalEquity: 0 };
