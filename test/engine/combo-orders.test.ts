@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { BarSeries, ContractTerms, OrderRequest, OrderType, Side } from '../../engine/core/types.ts';
 import type { RiskConfig } from '../../engine/risk/limits.ts';
 import { runBacktest, type BacktestConfig } from '../../engine/run/backtest.ts';
-import { config, DAY, dailySeries, scripted, T0 } from './harness.ts';
+import { config, DAY, dailySeries, type QuoteRow, quotedSeries, scripted, T0 } from './harness.ts';
 
 const NO_LIMITS: RiskConfig = { name: 'none', limits: {}, breaker: {} };
 const N = Number.NaN;
@@ -24,42 +24,6 @@ const call = (strike: number): ContractTerms => ({
   underlying: 'U',
 });
 const CONTRACTS: Record<string, ContractTerms> = { [C100]: call(100), [C105]: call(105) };
-
-/** One quote bar: the bid's and ask's [open, high, low, close] (NaN: no quote that side). */
-interface QRow {
-  bid: readonly number[];
-  ask: readonly number[];
-}
-
-/** Daily quote bars from T0 as the loader gives them: OHLC the mid (or the one side there is), sizes 100 where quoted. */
-function quoted(symbol: string, rows: QRow[]): BarSeries {
-  const col = (f: (r: QRow) => number) => Float64Array.from(rows, f);
-  const mid = (j: number) => (r: QRow) => {
-    const b = r.bid[j]!;
-    const a = r.ask[j]!;
-    return Number.isNaN(b) ? a : Number.isNaN(a) ? b : (b + a) / 2;
-  };
-  return {
-    symbol,
-    interval: '1d',
-    ts: Float64Array.from(rows, (_, i) => T0 + i * DAY),
-    open: col(mid(0)),
-    high: col(mid(1)),
-    low: col(mid(2)),
-    close: col(mid(3)),
-    volume: new Float64Array(rows.length),
-    bidOpen: col((r) => r.bid[0]!),
-    bidHigh: col((r) => r.bid[1]!),
-    bidLow: col((r) => r.bid[2]!),
-    bidClose: col((r) => r.bid[3]!),
-    bidSize: col((r) => (Number.isNaN(r.bid[0]!) ? 0 : 100)),
-    askOpen: col((r) => r.ask[0]!),
-    askHigh: col((r) => r.ask[1]!),
-    askLow: col((r) => r.ask[2]!),
-    askClose: col((r) => r.ask[3]!),
-    askSize: col((r) => (Number.isNaN(r.ask[0]!) ? 0 : 100)),
-  };
-}
 
 /** The underlying: flat at 102 (its bars only carry the strategy's submissions). */
 const underlying = (n: number) =>
@@ -99,13 +63,13 @@ const fillsOf = (r: ReturnType<typeof run>) => r.journal.fills.map((f) => [f.sym
 
 // bar 1 opens: C100 bid 6.0 / ask 6.2, C105 bid 3.1 / ask 3.3. Intrabar the C100 ask dips to 5.5 and the C105
 // bid rises to 3.5 (a net of 2.0 if both happened at once); bar 2 opens: C100 ask 6.0, C105 bid 3.05
-const C100_ROWS: QRow[] = [
+const C100_ROWS: QuoteRow[] = [
   { bid: [5.9, 6.0, 5.8, 5.9], ask: [6.1, 6.2, 6.0, 6.1] },
   { bid: [6.0, 6.1, 5.4, 6.0], ask: [6.2, 6.3, 5.5, 6.2] },
   { bid: [5.8, 5.9, 5.7, 5.8], ask: [6.0, 6.1, 5.9, 6.0] },
   { bid: [5.8, 5.9, 5.7, 5.8], ask: [6.0, 6.1, 5.9, 6.0] },
 ];
-const C105_ROWS: QRow[] = [
+const C105_ROWS: QuoteRow[] = [
   { bid: [3.0, 3.1, 2.9, 3.0], ask: [3.2, 3.3, 3.1, 3.2] },
   { bid: [3.1, 3.5, 3.0, 3.1], ask: [3.3, 3.6, 3.2, 3.3] },
   { bid: [3.05, 3.1, 3.0, 3.05], ask: [3.25, 3.3, 3.2, 3.25] },
@@ -114,7 +78,7 @@ const C105_ROWS: QRow[] = [
 
 describe('combo orders, by hand', () => {
   it('buys a vertical at market: the bought leg at its ask open, the sold leg at its bid open, one bar', () => {
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 2) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 2) }]);
     // bar 1: C100 bought at the ask open 6.2, C105 sold at the bid open 3.1; 2 contracts each: 0.65 x 2 = 1.30 a leg
     expect(fillsOf(r)).toEqual([
       [C100, 1, 2, 6.2, 1.3, 'combo.1.leg1'],
@@ -136,7 +100,7 @@ describe('combo orders, by hand', () => {
   });
 
   it('sells a vertical at market: each leg on the other side (C100 sold at its bid, C105 bought at its ask)', () => {
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('SELL', 'MKT', 1) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: vertical('SELL', 'MKT', 1) }]);
     // 1 contract: 0.65, at least 1.00 a fill
     expect(fillsOf(r)).toEqual([
       [C100, 1, -1, 6.0, 1, 'combo.1.leg1'],
@@ -150,17 +114,23 @@ describe('combo orders, by hand', () => {
   it('fills a LMT combo only on a bar whose opening net is at or better than the limit, at those prices', () => {
     // limit 3.00 debit: bar 1 nets 6.2 - 3.1 = 3.10 at its opens (worse; its intrabar 5.5 - 3.5 = 2.0 does not
     // count: the legs' extremes need not be simultaneous); bar 2 nets 6.0 - 3.05 = 2.95 <= 3.00: fills there
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('BUY', 'LMT', 1, { limit: 3 }) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: vertical('BUY', 'LMT', 1, { limit: 3 }) }]);
     expect(fillsOf(r)).toEqual([
       [C100, 2, 1, 6.0, 1, 'combo.1.leg1'],
       [C105, 2, -1, 3.05, 1, 'combo.1.leg2'],
     ]);
     expect(r.engine.orders[0]!.avgFillPrice).toBeCloseTo(2.95, 12);
     // a limit exactly at the opening net fills (2.95 from 6.0 - 3.05 in doubles is 2.9500000000000002)
-    const at = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 1, req: vertical('BUY', 'LMT', 1, { limit: 2.95 }) }]);
+    const at = run(
+      [quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)],
+      [{ afterBar: 1, req: vertical('BUY', 'LMT', 1, { limit: 2.95 }) }],
+    );
     expect(fillsOf(at).map((f) => f[1])).toEqual([2, 2]);
     // 2.90 is never reached at an open: the combo stays working, nothing fills
-    const never = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('BUY', 'LMT', 1, { limit: 2.9 }) }]);
+    const never = run(
+      [quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)],
+      [{ afterBar: 0, req: vertical('BUY', 'LMT', 1, { limit: 2.9 }) }],
+    );
     expect(never.journal.fills).toEqual([]);
     expect(never.engine.orders[0]!.status).toBe('SUBMITTED');
   });
@@ -180,31 +150,31 @@ describe('combo orders, by hand', () => {
       ],
     });
     // bar 1: -6.0 + 3.3 = -2.70, bar 2: -5.8 + 3.25 = -2.55: a limit of -2.70 (2.70 credit) fills on bar 1 only
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: credit(-2.7) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: credit(-2.7) }]);
     expect(fillsOf(r)).toEqual([
       [C100, 1, -1, 6.0, 1, 'combo.1.leg1'],
       [C105, 1, 1, 3.3, 1, 'combo.1.leg2'],
     ]);
     // asking 2.60 from bar 2 on: -2.55 is a smaller credit, never filled
-    const more = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 1, req: credit(-2.6) }]);
+    const more = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 1, req: credit(-2.6) }]);
     expect(more.journal.fills).toEqual([]);
   });
 
   it('does not fill any leg while one leg has no quote on its side', () => {
     // bar 1: C105 has no bid (the side the sold leg takes); its ask is there. Bar 2 has both sides.
     const rows = C105_ROWS.map((r, i) => (i === 1 ? { bid: [N, N, N, N], ask: r.ask } : r));
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, rows)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, rows, 100)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1) }]);
     expect(fillsOf(r)).toEqual([
       [C100, 2, 1, 6.0, 1, 'combo.1.leg1'],
       [C105, 2, -1, 3.05, 1, 'combo.1.leg2'],
     ]);
     // selling the same combo takes C105's ask, which bar 1 has: it fills there
-    const sell = run([quoted(C100, C100_ROWS), quoted(C105, rows)], [{ afterBar: 0, req: vertical('SELL', 'MKT', 1) }]);
+    const sell = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, rows, 100)], [{ afterBar: 0, req: vertical('SELL', 'MKT', 1) }]);
     expect(fillsOf(sell).map((f) => f[1])).toEqual([1, 1]);
   });
 
   it('does not fill while a leg has no bar at that instant', () => {
-    const c105 = quoted(C105, C105_ROWS);
+    const c105 = quotedSeries(C105, C105_ROWS, 100);
     // C105 has no bar 1 (its series skips that day)
     const keep = [0, 2, 3];
     const gap: BarSeries = { ...c105 };
@@ -227,7 +197,7 @@ describe('combo orders, by hand', () => {
       'askSize',
     ] as const)
       gap[k] = Float64Array.from(keep, (i) => c105[k]![i]!);
-    const r = run([quoted(C100, C100_ROWS), gap], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), gap], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1) }]);
     expect(fillsOf(r).map((f) => f[1])).toEqual([2, 2]);
   });
 
@@ -238,7 +208,7 @@ describe('combo orders, by hand', () => {
         { symbol: C105, side: 'SELL', ratio: 2 },
       ],
     });
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req }]);
     // 4 contracts: 0.65 x 4 = 2.60
     expect(fillsOf(r)).toEqual([
       [C100, 1, 2, 6.2, 1.3, 'combo.1.leg1'],
@@ -250,7 +220,9 @@ describe('combo orders, by hand', () => {
   });
 
   it('caps a combo at the smallest leg room under a volume cap (sizes 100, cap 0.05: 5 contracts a leg a bar)', () => {
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 8) }], { volumeCap: 0.05 });
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 8) }], {
+      volumeCap: 0.05,
+    });
     expect(fillsOf(r).map((f) => [f[0], f[1], f[2]])).toEqual([
       [C100, 1, 5],
       [C105, 1, -5],
@@ -262,7 +234,7 @@ describe('combo orders, by hand', () => {
 
   it('ends an IOC combo whose first bar cannot fill it (a leg without its side), with no leg filled', () => {
     const rows = C105_ROWS.map((r, i) => (i === 1 ? { bid: [N, N, N, N], ask: r.ask } : r));
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, rows)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1, { tif: 'IOC' }) }]);
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, rows, 100)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1, { tif: 'IOC' }) }]);
     expect(r.journal.fills).toEqual([]);
     expect(r.engine.orders[0]).toMatchObject({ status: 'CANCELLED', reason: 'IOC: not filled on its first bar' });
   });
@@ -279,7 +251,7 @@ describe('combo orders, by hand', () => {
         if (bar.symbol === 'U' && ctx.count(0) === 1) seen = ctx.openOrders(2).length; // C105 is sid 2
       },
     };
-    const series = [underlying(4), quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)];
+    const series = [underlying(4), quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)];
     const cfg = config({ symbols: series.map((s) => s.symbol), risk: NO_LIMITS, contracts });
     const r = runBacktest(series, cfg, [{ name: 'scripted', strategy: watch, weight: 1 }]);
     expect(seen).toBe(1);
@@ -288,7 +260,8 @@ describe('combo orders, by hand', () => {
   });
 
   it('refuses malformed combos, naming the field and the rule', () => {
-    const reasons = (req: OrderRequest) => run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req }]).engine.orders[0]!.reason;
+    const reasons = (req: OrderRequest) =>
+      run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req }]).engine.orders[0]!.reason;
     expect(reasons(vertical('BUY', 'STP', 1, { stop: 3 }))).toMatch(/type must be MKT or LMT for a combo/);
     expect(reasons(vertical('BUY', 'LMT', 1))).toMatch(/limit must be the net price per combo/);
     expect(reasons({ ...vertical('BUY', 'MKT', 1), qty: 'all-in' })).toMatch(/qty must be a whole number of combos/);
@@ -328,7 +301,7 @@ describe('combo orders, by hand', () => {
   });
 
   it("checks each leg's position change: long-only refuses a combo with a sold leg and names the leg", () => {
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1) }], {
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 1) }], {
       risk: { name: 'long-only', limits: { longOnly: true }, breaker: {} },
     });
     expect(r.journal.fills).toEqual([]);
@@ -355,7 +328,9 @@ describe('combo orders, by hand', () => {
         }),
       },
     ];
-    const close = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], plan, { risk: { name: 'long-only', limits: { longOnly: true }, breaker: {} } });
+    const close = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], plan, {
+      risk: { name: 'long-only', limits: { longOnly: true }, breaker: {} },
+    });
     expect(close.journal.riskEvents).toEqual([]);
     expect(close.journal.fills.map((f) => f.qty)).toEqual([1, 1, -1, -1]);
   });
@@ -363,7 +338,7 @@ describe('combo orders, by hand', () => {
   it('checks the combo once at its net value: a max order value of 300 refuses 2 verticals worth 580', () => {
     // a MKT combo is valued at its legs' marks, the mid closes of bar 0: C100 (5.9 + 6.1) / 2 = 6.0, C105
     // (3.0 + 3.2) / 2 = 3.1; net 2.9 x 100 x 2 combos = 580 > 300
-    const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 2) }], {
+    const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req: vertical('BUY', 'MKT', 2) }], {
       risk: { name: 'value', limits: { maxOrderValue: 300 }, breaker: {} },
     });
     expect(r.journal.riskEvents.map((e) => e.check)).toEqual(['maxOrderValue']);
@@ -408,9 +383,9 @@ describe('combo orders, properties', () => {
             legs,
             ...(limit === null ? {} : { limit }),
           };
-          const r = run([quoted(C100, a), quoted(C105, b)], [{ afterBar: 0, req }]);
+          const r = run([quotedSeries(C100, a, 100), quotedSeries(C105, b, 100)], [{ afterBar: 0, req }]);
           // the expected bar, from the rules: each leg's side open (a leg bought in the combo's direction: the ask)
-          const takes = (legSide: Side, q: QRow, j: number) => {
+          const takes = (legSide: Side, q: QuoteRow, j: number) => {
             const buy = (legSide === 'BUY') === (comboSide === 'BUY');
             return (buy ? q.ask : q.bid)[j]!;
           };
@@ -452,7 +427,7 @@ describe('combo orders, properties', () => {
               { symbol: C105, side: 'SELL', ratio: ratio2 },
             ],
           });
-          const r = run([quoted(C100, C100_ROWS), quoted(C105, C105_ROWS)], [{ afterBar: 0, req }], { volumeCap: cap });
+          const r = run([quotedSeries(C100, C100_ROWS, 100), quotedSeries(C105, C105_ROWS, 100)], [{ afterBar: 0, req }], { volumeCap: cap });
           const byBar = new Map<number, number[]>();
           for (const f of r.journal.fills) byBar.set(f.ts, [...(byBar.get(f.ts) ?? []), f.qty]);
           let combos = 0;

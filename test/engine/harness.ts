@@ -21,6 +21,47 @@ export function dailySeries(symbol: string, rows: number[][], start = T0): BarSe
   };
 }
 
+/** One quote bar: the bid's and ask's [open, high, low, close] (NaN: no quote that side), and their sizes. */
+export interface QuoteRow {
+  bid: readonly number[];
+  ask: readonly number[];
+  bidSize?: number;
+  askSize?: number;
+}
+
+/**
+ * Daily quote bars from T0, as the loader gives them: bid/ask columns, OHLC the mid of the two sides (the side
+ * there is when one is missing), volume 0; a quoted side's size is its row's, else `size`.
+ */
+export function quotedSeries(symbol: string, rows: readonly QuoteRow[], size = 1e6): BarSeries {
+  const col = (f: (r: QuoteRow) => number) => Float64Array.from(rows, f);
+  const mid = (j: number) => (r: QuoteRow) => {
+    const b = r.bid[j]!;
+    const a = r.ask[j]!;
+    return Number.isNaN(b) ? a : Number.isNaN(a) ? b : (b + a) / 2;
+  };
+  return {
+    symbol,
+    interval: '1d',
+    ts: Float64Array.from(rows, (_, i) => T0 + i * DAY),
+    open: col(mid(0)),
+    high: col(mid(1)),
+    low: col(mid(2)),
+    close: col(mid(3)),
+    volume: new Float64Array(rows.length),
+    bidOpen: col((r) => r.bid[0]!),
+    bidHigh: col((r) => r.bid[1]!),
+    bidLow: col((r) => r.bid[2]!),
+    bidClose: col((r) => r.bid[3]!),
+    bidSize: col((r) => (Number.isNaN(r.bid[0]!) ? 0 : (r.bidSize ?? size))),
+    askOpen: col((r) => r.ask[0]!),
+    askHigh: col((r) => r.ask[1]!),
+    askLow: col((r) => r.ask[2]!),
+    askClose: col((r) => r.ask[3]!),
+    askSize: col((r) => (Number.isNaN(r.ask[0]!) ? 0 : (r.askSize ?? size))),
+  };
+}
+
 export function config(over: Partial<BacktestConfig> = {}): BacktestConfig {
   return {
     strategy: 'scripted',

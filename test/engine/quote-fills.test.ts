@@ -11,52 +11,11 @@ import { newOrder } from '../../engine/exec/new-order.ts';
 import { SimBroker, type SimBar } from '../../engine/exec/sim-broker.ts';
 import type { RiskConfig } from '../../engine/risk/limits.ts';
 import { runBacktest, runBacktestChunked, type BacktestConfig } from '../../engine/run/backtest.ts';
-import { config, DAY, dailySeries, scripted, T0 } from './harness.ts';
+import { config, DAY, dailySeries, type QuoteRow, quotedSeries, scripted, T0 } from './harness.ts';
 
 const NO_LIMITS: RiskConfig = { name: 'none', limits: {}, breaker: {} };
 const PAIR: ContractTerms = { secType: 'CASH', multiplier: 1, currency: 'USD' };
 const N = NaN;
-
-/** One quote bar: the bid's and the ask's [open, high, low, close], and the sizes at the touch. */
-interface QRow {
-  bid: number[];
-  ask: number[];
-  bidSize?: number;
-  askSize?: number;
-}
-
-/**
- * Daily quote bars from T0, as the loader gives them: bid/ask columns, OHLC the mid of the two sides (the side
- * there is when one is missing), volume 0. Sizes default to 1,000,000.
- */
-function quoted(symbol: string, rows: QRow[]): BarSeries {
-  const col = (f: (r: QRow) => number) => Float64Array.from(rows, f);
-  const mid = (j: number) => (r: QRow) => {
-    const b = r.bid[j]!;
-    const a = r.ask[j]!;
-    return Number.isNaN(b) ? a : Number.isNaN(a) ? b : (b + a) / 2;
-  };
-  return {
-    symbol,
-    interval: '1d',
-    ts: Float64Array.from(rows, (_, i) => T0 + i * DAY),
-    open: col(mid(0)),
-    high: col(mid(1)),
-    low: col(mid(2)),
-    close: col(mid(3)),
-    volume: new Float64Array(rows.length),
-    bidOpen: col((r) => r.bid[0]!),
-    bidHigh: col((r) => r.bid[1]!),
-    bidLow: col((r) => r.bid[2]!),
-    bidClose: col((r) => r.bid[3]!),
-    bidSize: col((r) => (Number.isNaN(r.bid[0]!) ? 0 : (r.bidSize ?? 1e6))),
-    askOpen: col((r) => r.ask[0]!),
-    askHigh: col((r) => r.ask[1]!),
-    askLow: col((r) => r.ask[2]!),
-    askClose: col((r) => r.ask[3]!),
-    askSize: col((r) => (Number.isNaN(r.ask[0]!) ? 0 : (r.askSize ?? 1e6))),
-  };
-}
 
 type Plan = { afterBar: number; req: OrderRequest }[];
 
@@ -80,7 +39,7 @@ const order = (side: Side, type: OrderType, qty: number, extra: Partial<OrderReq
 const fillsOf = (r: ReturnType<typeof run>) => r.journal.fills.map((f) => [f.price, (f.ts - T0) / DAY, f.qty]);
 
 // bar 1: the mid opens at 100.5, the bid at 100, the ask at 101
-const BASE: QRow[] = [
+const BASE: QuoteRow[] = [
   { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101] },
   { bid: [100, 103, 98, 102], ask: [101, 104, 99, 103] },
   { bid: [102, 104, 101, 103], ask: [103, 105, 102, 104] },
@@ -88,82 +47,82 @@ const BASE: QRow[] = [
 
 describe('quote fills, by hand', () => {
   it('fills a market buy at the ask open and a market sell at the bid open', () => {
-    const buy = run([quoted('Q', BASE)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]);
+    const buy = run([quotedSeries('Q', BASE)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]);
     expect(fillsOf(buy)).toEqual([[101, 1, 10]]); // bar 1's ask open (the mid's would be 100.5)
-    const sell = run([quoted('Q', BASE)], [{ afterBar: 0, req: order('SELL', 'MKT', 10) }]);
+    const sell = run([quotedSeries('Q', BASE)], [{ afterBar: 0, req: order('SELL', 'MKT', 10) }]);
     expect(fillsOf(sell)).toEqual([[100, 1, -10]]); // bar 1's bid open
   });
 
   it('adds no slippage: the spread is the cost', () => {
-    const r = run([quoted('Q', BASE)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }], { slippage: { model: 'bps', bps: 100 } });
+    const r = run([quotedSeries('Q', BASE)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }], { slippage: { model: 'bps', bps: 100 } });
     expect(fillsOf(r)).toEqual([[101, 1, 10]]);
   });
 
   it('fills a limit buy only when the ask trades at or below the limit, at min(limit, ask open)', () => {
-    const rows: QRow[] = [
+    const rows: QuoteRow[] = [
       { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101] },
       // bid low 98 and mid low 98.5 reach 98.5, the ask low 99 does not: no fill
       { bid: [100, 101, 98, 99], ask: [101, 102, 99, 100] },
       // ask low 98 <= 98.5: fills at min(98.5, ask open 100) = 98.5
       { bid: [99, 100, 97, 98], ask: [100, 101, 98, 99] },
     ];
-    const r = run([quoted('Q', rows)], [{ afterBar: 0, req: order('BUY', 'LMT', 10, { limit: 98.5 }) }]);
+    const r = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('BUY', 'LMT', 10, { limit: 98.5 }) }]);
     expect(fillsOf(r)).toEqual([[98.5, 2, 10]]);
     // a limit sell on the bid: bar 1's bid high 101 >= 101, at max(101, bid open 100) = 101
-    const s = run([quoted('Q', rows)], [{ afterBar: 0, req: order('SELL', 'LMT', 10, { limit: 101 }) }]);
+    const s = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('SELL', 'LMT', 10, { limit: 101 }) }]);
     expect(fillsOf(s)).toEqual([[101, 1, -10]]);
   });
 
   it('triggers a stop sell on the bid and fills at min(bid open, stop)', () => {
-    const rows: QRow[] = [
+    const rows: QuoteRow[] = [
       { bid: [102, 103, 101, 102], ask: [103, 104, 102, 103] },
       // the bid opens at 101, below the stop 101.8: fills at 101 (on the mid: min(101.5, 101.8) = 101.5)
       { bid: [101, 102, 100, 101], ask: [102, 103, 101, 102] },
     ];
-    const r = run([quoted('Q', rows)], [{ afterBar: 0, req: order('SELL', 'STP', 10, { stop: 101.8 }) }]);
+    const r = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('SELL', 'STP', 10, { stop: 101.8 }) }]);
     expect(fillsOf(r)).toEqual([[101, 1, -10]]);
   });
 
   it("starts a trailing sell stop from the last closing bid and triggers it on the bid's low", () => {
     // bar 0's bid closes at 100: the stop starts at 100 - 2 = 98; bar 1's bid low 98 reaches it: min(bid open 100, 98) = 98
     // (from the mid close 100.5 the stop would be 98.5, and fill at min(100.5, 98.5) = 98.5)
-    const r = run([quoted('Q', BASE)], [{ afterBar: 0, req: order('SELL', 'TRAIL', 10, { trailingAmount: 2 }) }]);
+    const r = run([quotedSeries('Q', BASE)], [{ afterBar: 0, req: order('SELL', 'TRAIL', 10, { trailingAmount: 2 }) }]);
     expect(fillsOf(r)).toEqual([[98, 1, -10]]);
   });
 
   it('leaves the order working through a bar without a quote on its side', () => {
-    const rows: QRow[] = [
+    const rows: QuoteRow[] = [
       { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101] },
       { bid: [100, 101, 99, 100], ask: [N, N, N, N] }, // no ask: a buy cannot fill, a sell can
       { bid: [101, 102, 100, 101], ask: [102, 103, 101, 102] },
     ];
-    const buy = run([quoted('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]);
+    const buy = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]);
     expect(fillsOf(buy)).toEqual([[102, 2, 10]]); // bar 2's ask open
-    const sell = run([quoted('Q', rows)], [{ afterBar: 0, req: order('SELL', 'MKT', 10) }]);
+    const sell = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('SELL', 'MKT', 10) }]);
     expect(fillsOf(sell)).toEqual([[100, 1, -10]]);
     // a DAY order with daily bars lives one bar: the bar without an ask ends it unfilled
-    const day = run([quoted('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 10, { tif: 'DAY' }) }]);
+    const day = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 10, { tif: 'DAY' }) }]);
     expect(day.journal.fills).toHaveLength(0);
     expect(day.engine.orders[0]!.status).toBe('EXPIRED');
   });
 
   it('fills crossed quotes at the side taken', () => {
-    const rows: QRow[] = [
+    const rows: QuoteRow[] = [
       { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101] },
       { bid: [105, 106, 104, 105], ask: [104, 105, 103, 104] }, // bid above ask
     ];
-    expect(fillsOf(run([quoted('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]))).toEqual([[104, 1, 10]]);
-    expect(fillsOf(run([quoted('Q', rows)], [{ afterBar: 0, req: order('SELL', 'MKT', 10) }]))).toEqual([[105, 1, -10]]);
+    expect(fillsOf(run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]))).toEqual([[104, 1, 10]]);
+    expect(fillsOf(run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('SELL', 'MKT', 10) }]))).toEqual([[105, 1, -10]]);
   });
 
   it("caps fills at a fraction of the size at the touch of the order's side, none when the size is 0", () => {
-    const rows: QRow[] = [
+    const rows: QuoteRow[] = [
       { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101] },
       { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101], askSize: 300, bidSize: 1e6 }, // room 0.5 x 300 = 150
       { bid: [100, 101, 99, 100], ask: [102, 103, 101, 102], askSize: 0 }, // no size: no room
       { bid: [100, 101, 99, 100], ask: [103, 104, 102, 103], askSize: 1000 }, // room 500: the last 250
     ];
-    const r = run([quoted('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 400) }], { volumeCap: 0.5 });
+    const r = run([quotedSeries('Q', rows)], [{ afterBar: 0, req: order('BUY', 'MKT', 400) }], { volumeCap: 0.5 });
     expect(fillsOf(r)).toEqual([
       [101, 1, 150],
       [103, 3, 250],
@@ -182,7 +141,7 @@ describe('quote fills, by hand', () => {
       [50, 51, 49, 50, 1000],
       [50, 51, 49, 50, 1000],
     ]);
-    run([quoted('Q', BASE), stock], [], {}, watch);
+    run([quotedSeries('Q', BASE), stock], [], {}, watch);
     expect(seen).toEqual([
       ['Q', 100, 101, true],
       ['S', undefined, undefined, false],
@@ -195,7 +154,7 @@ describe('quote fills, by hand', () => {
 
   it('marks a quoted position at the mid close', () => {
     // bought 10 at 101 on bar 1; bar 1's mid close is (102 + 103) / 2 = 102.5: equity 100,000 - 1,010 + 1,025
-    const r = run([quoted('Q', BASE)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]);
+    const r = run([quotedSeries('Q', BASE)], [{ afterBar: 0, req: order('BUY', 'MKT', 10) }]);
     expect(r.journal.equityCurve[1]!.equity).toBe(100_015);
   });
 });
@@ -208,7 +167,7 @@ function slice(s: BarSeries, from: number, to: number): BarSeries {
 }
 
 describe('quote bars through the replay', () => {
-  const rows: QRow[] = [
+  const rows: QuoteRow[] = [
     { bid: [100, 101, 99, 100], ask: [101, 102, 100, 101] },
     { bid: [100, 103, 98, 102], ask: [101, 104, 99, 103] },
     { bid: [102, 104, 101, 103], ask: [103, 105, 102, 104] },
@@ -220,8 +179,8 @@ describe('quote bars through the replay', () => {
   ];
 
   it('gives the same fills and quotes whatever the chunking (the history joins the quote columns)', async () => {
-    const whole = run([quoted('Q', rows)], plan);
-    const s = quoted('Q', rows);
+    const whole = run([quotedSeries('Q', rows)], plan);
+    const s = quotedSeries('Q', rows);
     const chunks = [[slice(s, 0, 2)], [slice(s, 2, 4)]];
     const cfg = config({ symbols: ['Q'], sizing: { kind: 'fixed', quantity: 1 }, risk: NO_LIMITS, contracts: { Q: PAIR } });
     const chunked = await runBacktestChunked({ next: async () => chunks.shift() ?? null }, cfg, [{ name: 'scripted', strategy: scripted(plan), weight: 1 }]);
@@ -236,7 +195,7 @@ describe('quote bars through the replay', () => {
   it('drops the quotes of bars outside the session with their bars (--session rth)', () => {
     // minute bars 09:29 (pre-market), 09:30, 09:31 ET on 2020-01-02 (EST: 14:29 UTC ...)
     const t = Date.UTC(2020, 0, 2, 14, 29);
-    const s = { ...quoted('Q', rows.slice(0, 3)), interval: '1m' as const, ts: Float64Array.from([t, t + 60_000, t + 120_000]) };
+    const s = { ...quotedSeries('Q', rows.slice(0, 3)), interval: '1m' as const, ts: Float64Array.from([t, t + 60_000, t + 120_000]) };
     const cfg = config({ symbols: ['Q'], interval: '1m', sizing: { kind: 'fixed', quantity: 1 }, risk: NO_LIMITS, contracts: { Q: PAIR } });
     // the strategy's first bar is 09:30 (row 1): it buys, and the order fills at 09:31's ask open (row 2: 103)
     const r = runBacktest([s], cfg, [{ name: 'scripted', strategy: scripted([{ afterBar: 0, req: order('BUY', 'MKT', 10) }]), weight: 1 }]);
@@ -246,7 +205,7 @@ describe('quote bars through the replay', () => {
 
 describe('an FX round trip through the backtest', () => {
   // EUR.USD, 100,000 EUR bought at the ask and sold at the bid, IDEALPRO commission (0.2 bp of the value, min 2 USD)
-  const rows: QRow[] = [
+  const rows: QuoteRow[] = [
     { bid: [1.1, 1.1012, 1.0995, 1.1008], ask: [1.10015, 1.10135, 1.09965, 1.10095] },
     { bid: [1.1009, 1.1021, 1.1001, 1.1017], ask: [1.10105, 1.10225, 1.10025, 1.10185] },
     { bid: [1.1016, 1.1031, 1.101, 1.1025], ask: [1.10175, 1.10325, 1.10115, 1.10265] },
@@ -256,7 +215,7 @@ describe('an FX round trip through the backtest', () => {
     { afterBar: 0, req: { symbol: 'EUR.USD', side: 'BUY', type: 'MKT', qty: 100_000 } },
     { afterBar: 1, req: { symbol: 'EUR.USD', side: 'SELL', type: 'MKT', qty: 100_000 } },
   ];
-  const r = run([quoted('EUR.USD', rows)], plan, { commission: { model: 'ibkr-fixed' } });
+  const r = run([quotedSeries('EUR.USD', rows)], plan, { commission: { model: 'ibkr-fixed' } });
 
   it('books (bid at the exit - ask at the entry) x quantity less commission', () => {
     // entry: bar 1's ask open 1.10105; exit: bar 2's bid open 1.1016
@@ -279,7 +238,7 @@ describe('an FX round trip through the backtest', () => {
 const side = fc
   .tuple(fc.integer({ min: 5_000, max: 15_000 }), fc.integer({ min: 5_000, max: 15_000 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 500 }))
   .map(([o, c, up, dn]) => [o / 100, (Math.max(o, c) + up) / 100, (Math.min(o, c) - dn) / 100, c / 100]);
-const quoteRow: fc.Arbitrary<QRow> = fc.record({
+const quoteRow: fc.Arbitrary<QuoteRow> = fc.record({
   bid: fc.oneof({ weight: 9, arbitrary: side }, { weight: 1, arbitrary: fc.constant<number[]>([N, N, N, N]) }),
   ask: fc.oneof({ weight: 9, arbitrary: side }, { weight: 1, arbitrary: fc.constant<number[]>([N, N, N, N]) }),
 });
@@ -299,7 +258,7 @@ const anyOrder: fc.Arbitrary<AnyOrder> = fc.record({
   trail: fc.integer({ min: 1, max: 2_000 }).map((x) => x / 100),
 });
 
-function quoteOf(r: QRow): QuoteSides {
+function quoteOf(r: QuoteRow): QuoteSides {
   const q = emptyQuote();
   [q.bidOpen, q.bidHigh, q.bidLow, q.bidClose] = r.bid as [number, number, number, number];
   [q.askOpen, q.askHigh, q.askLow, q.askClose] = r.ask as [number, number, number, number];
@@ -309,7 +268,7 @@ function quoteOf(r: QRow): QuoteSides {
 }
 
 /** SimBroker against one quote bar: the fills it makes of one order. */
-function matchOnce(row: QRow, o: AnyOrder, eligibleFrom: number, last: QRow): Fill[] {
+function matchOnce(row: QuoteRow, o: AnyOrder, eligibleFrom: number, last: QuoteRow): Fill[] {
   const fills: Fill[] = [];
   const broker = new SimBroker({ commission: { commission: () => 0, record: () => {} }, slippage: { model: 'bps', bps: 50 }, intervalMs: DAY });
   broker.setListener({ onStatus: () => {}, onFill: (_o, f) => fills.push(f), resolveAllIn: () => 0, onParentFilled: () => {} });
@@ -384,7 +343,7 @@ describe('quote fill properties', () => {
           afterBar,
           req: order(o.side, o.type, qty, { limit: o.limit, stop: o.stop, trailingAmount: o.type === 'TRAIL' ? o.trail : undefined }),
         }));
-        const r = run([quoted('Q', rows)], plan, { slippage: { model: 'bps', bps: 25 } });
+        const r = run([quotedSeries('Q', rows)], plan, { slippage: { model: 'bps', bps: 25 } });
         for (const f of r.journal.fills) {
           const ord = r.engine.orders[f.orderId - 1]!;
           expect(f.ts).toBeGreaterThanOrEqual(ord.submittedAt);
