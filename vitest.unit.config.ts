@@ -21,6 +21,7 @@ export default defineConfig({
       'test/ib/aggregator.test.ts',
       'test/ib/sim/protocol.test.ts',
       'test/ib/sim/multi-asset-secdef.test.ts',
+      'test/ib/live-contracts.test.ts',
       'test/ops/log.test.ts',
       'test/options/**/*.test.ts',
       'test/instruments/**/*.test.ts',

@@ -15,6 +15,7 @@ import { fail, MAX_SPEED } from './lib/cli.ts';
 import { defineFlags, flagHelp, fmt, fromFlag, parseFlags, parseNumber, readJsonFile } from './lib/flags.ts';
 import { INTERVALS, MAX_CASH } from './lib/run-options.ts';
 import { openRunStore } from './lib/run-data.ts';
+import { liveInstruments } from './lib/live-instruments.ts';
 
 const FLAGS = defineFlags({
   port: { kind: 'integer', default: 4002, min: 0, max: 65_535, help: "port on 127.0.0.1 (default 4002, IB Gateway's paper port; 0: any free port)" },
@@ -47,6 +48,21 @@ const FLAGS = defineFlags({
     default: 'rth',
     help: 'rth: replay only the regular session, 09:30-16:00 --tz (13:00 on US half days);\nextended: every stored bar (pre- and post-market). Either way, as at IB, an order\nwithout outsideRth trades in regular hours only (outside them: held until the open, 399)',
   },
+  chain: {
+    kind: 'string',
+    arg: 'UNDERLYING',
+    help: "adds the underlying's options to the symbols, as npm run live --chain does (same flags)",
+  },
+  'chain-days': { kind: 'integer', default: 30, min: 0, max: 3650, arg: 'N', help: '--chain: options expiring within N days of the first day (default 30)' },
+  'chain-strikes': {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    arg: 'N',
+    help: "--chain: the N strikes nearest the underlying's first close (default 10)",
+  },
+  'chain-right': { kind: 'choice', choices: ['C', 'P', 'both'], default: 'both', arg: 'R', help: '--chain: calls (C), puts (P) or both (default)' },
 });
 
 const USAGE = `usage: npm run ib-sim -- [options]
@@ -101,9 +117,29 @@ async function main(): Promise<void> {
   const { store, source, from, to } = await openRunStore({ data: v.data, symbols: symbolsFlag, interval, from: historyFrom ?? v.from, to: v.to, tz: v.tz });
   let sim: IbGatewaySimulator;
   try {
-    const symbols = symbolsFlag ?? (await listSymbols(store, interval));
-    if (symbols.length === 0) fail(`no ${interval} bars in ${source}`);
-    const series = await loadBars(store, { symbols, interval, from, to });
+    const listed = symbolsFlag ?? (await listSymbols(store, interval));
+    if (listed.length === 0) fail(`no ${interval} bars in ${source}`);
+    // FX pairs and options (the instruments table, --chain): their quote bars and contract terms, traded as at IB
+    const inst = await liveInstruments({
+      data: v.data,
+      symbols: listed,
+      interval,
+      from: historyFrom ?? v.from,
+      to: v.to,
+      tz: v.tz,
+      baseCurrency: 'USD',
+      chain: v.chain
+        ? {
+            underlying: v.chain,
+            days: v['chain-days'],
+            strikes: v['chain-strikes'],
+            ...(v['chain-right'] !== 'both' ? { right: v['chain-right'] as 'C' | 'P' } : {}),
+          }
+        : undefined,
+      gateway: false,
+    });
+    const symbols = inst.symbols;
+    const series = inst.series ?? (await loadBars(store, { symbols, interval, from, to }));
     const replayFrom = historyFrom && v.from ? dayStart(v.from, interval, v.tz) : undefined;
     sim = await IbGatewaySimulator.start({
       port,
@@ -117,6 +153,7 @@ async function main(): Promise<void> {
       from: replayFrom,
       resume,
       session: v.session,
+      ...(inst.contracts ? { contracts: inst.contracts } : {}),
     });
     const pace = speed === 'max' ? 'lockstep' : speed === 1 ? 'real time' : `${speed} x real time`;
     console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, ${pace})`);

@@ -17,6 +17,7 @@ import { fail, MAX_CLIENT_ID, MAX_SPEED, printSummary, runId } from './lib/cli.t
 import { defineFlags, FlagError, type FlagValues, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, parseNumber } from './lib/flags.ts';
 import { runModel } from './lib/model-signals.ts';
 import { loadSectors } from './lib/run-data.ts';
+import { liveInstruments } from './lib/live-instruments.ts';
 import { INTERVALS, printRunConfig, RUN_DEFAULTS, RUN_FLAGS, riskFlag, SIZING_FLAGS, sizingFlags, sizingRiskWarning } from './lib/run-options.ts';
 import type { RunSettings } from '../engine/run/defaults.ts';
 import { isMain } from './lib/main.ts';
@@ -86,7 +87,11 @@ export const FLAGS = defineFlags({
     help: 'seconds between reconciliations with the broker while running (default 300)',
   },
   quiet: { kind: 'boolean', help: 'no per-event lines nor status lines on stdout' },
-  data: { kind: 'string', arg: 'PATH', help: 'simulator only: the bars it replays (default data/sample.duckdb, the bundled sample)' },
+  data: {
+    kind: 'string',
+    arg: 'PATH',
+    help: 'the bars the simulator replays (default data/sample.duckdb, the bundled sample); with --gateway too,\nthe instruments of pairs and options, --chain options and --base-currency rates',
+  },
   from: { kind: 'string', arg: 'DATE', help: 'simulator only: first day replayed' },
   to: { kind: 'string', arg: 'DATE', help: 'simulator only: last day replayed' },
   speed: { kind: 'number', default: 1, min: 0, minExclusive: true, max: MAX_SPEED, help: 'simulator only: times real time (default 1)' },
@@ -102,6 +107,28 @@ export const FLAGS = defineFlags({
     default: 'rth',
     help: 'rth: bars outside 09:30-16:00 --tz (13:00 on US half days) are not traded and orders go\nwithout outsideRth (IB holds them until the open); extended: every bar, orders with outsideRth',
   },
+  'base-currency': {
+    kind: 'choice',
+    choices: ['USD', 'GBP', 'EUR'],
+    default: 'USD',
+    arg: 'CCY',
+    help: "the account's currency (default USD), as for npm run backtest: another currency the symbols\nare in is converted at the daily FX rates of --data (e.g. GBP.USD, imported with --lean)",
+  },
+  chain: {
+    kind: 'string',
+    arg: 'UNDERLYING',
+    help: "adds the underlying's options to the symbols (from --data's instruments, with quote bars\nin the dates), as for npm run backtest; see --chain-days, --chain-strikes, --chain-right",
+  },
+  'chain-days': { kind: 'integer', default: 30, min: 0, max: 3650, arg: 'N', help: '--chain: options expiring within N days of the first day (default 30)' },
+  'chain-strikes': {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    arg: 'N',
+    help: "--chain: the N strikes nearest the underlying's first close (default 10)",
+  },
+  'chain-right': { kind: 'choice', choices: ['C', 'P', 'both'], default: 'both', arg: 'R', help: '--chain: calls (C), puts (P) or both (default)' },
 });
 
 const HELP = `usage: npm run live -- [options]
@@ -135,7 +162,6 @@ async function main(): Promise<void> {
   if (v.help) return void console.log(HELP);
   const settings = liveSettings(v);
   const params = parseJsonObjectFlag('--params', v.params);
-  const symbols = v.symbols;
   const interval = v.interval;
   const clientId = v['client-id'];
   const maxReqPerSec = v['max-req-per-sec'];
@@ -151,6 +177,29 @@ async function main(): Promise<void> {
     if (!m) fail(`--gateway must be host:port with a port 1..65535, got '${v.gateway.slice(0, 60)}'`);
     gateway = { host: m[1], port: parseNumber('--gateway port', m[2], { integer: true, min: 1, max: 65_535 }) };
   }
+  // Validate the strategy and its params before reading any data.
+  buildSlots(v.strategy, params, v.symbols);
+  const base = v['base-currency'];
+  // pairs and options: their contract terms, --chain's options and the FX rates, read as npm run backtest reads them
+  const inst = await liveInstruments({
+    data: v.data,
+    symbols: v.symbols,
+    interval,
+    from: v.from,
+    to: v.to,
+    tz: v.tz,
+    baseCurrency: base,
+    chain: v.chain
+      ? {
+          underlying: v.chain,
+          days: v['chain-days'],
+          strikes: v['chain-strikes'],
+          ...(v['chain-right'] !== 'both' ? { right: v['chain-right'] as 'C' | 'P' } : {}),
+        }
+      : undefined,
+    gateway: gateway !== undefined,
+  });
+  const symbols = inst.symbols;
   const config: BacktestConfig = {
     strategy: v.strategy,
     // with their defaults filled, as in a backtest's report
@@ -166,6 +215,9 @@ async function main(): Promise<void> {
     tz: v.tz,
     session: v.session,
     rfAnnual: 0,
+    // only when they say something: a US stock session in USD keeps its config (and run id) as before
+    ...(inst.contracts ? { contracts: inst.contracts } : {}),
+    ...(base !== 'USD' ? { baseCurrency: base } : {}),
   };
   const slots = buildSlots(config.strategy, params, symbols);
   if (!v.quiet) printRunConfig(config as unknown as Record<string, unknown>, { slippage: "fills at the gateway's prices" });
@@ -215,6 +267,8 @@ async function main(): Promise<void> {
       cash: config.cash,
       commission: config.commission,
       tz: config.tz,
+      series: inst.series,
+      contracts: inst.contracts,
     });
     gateway = { host: '127.0.0.1', port: sim.port };
     console.error(
@@ -232,6 +286,7 @@ async function main(): Promise<void> {
     journal,
     runId: id,
     sectors,
+    fx: inst.fx,
     // lockstep asks the time after every 5-second batch: a test harness mode, not paced (the embedded simulator does not enforce pacing then)
     maxReqPerSec: v.lockstep ? 1_000_000 : maxReqPerSec,
     statusEveryMs: statusEvery * 1000,

@@ -2,7 +2,6 @@ import {
   EventName,
   OrderAction,
   OrderType as IbOrderType,
-  SecType,
   TimeInForce as IbTif,
   type CommissionReport,
   type Contract,
@@ -11,8 +10,9 @@ import {
 } from '@stoqey/ib';
 import { parseIbTime } from './protocol/time.ts';
 import type { AccountFigures, BrokerExecution, BrokerListener, BrokerOrder, BrokerPosition, LiveBroker } from '../core/ports.ts';
-import type { EpochMs, Fill, Order } from '../core/types.ts';
+import type { ContractTerms, EpochMs, Fill, Order } from '../core/types.ts';
 import type { IbConnection } from './connection.ts';
+import { ContractIndex, ibContract } from './contracts.ts';
 
 /** What the broker adapter reports beyond order events: broker errors, foreign executions, conflicts. */
 export type BrokerNote = { kind: 'error' | 'info' | 'conflict'; message: string };
@@ -38,9 +38,12 @@ export interface IbBrokerOptions {
   outsideRth?: boolean;
   /** whether an instant is in the regular session (for the journal line of an order sent outside it) */
   inSession?: (ts: EpochMs) => boolean;
+  /** the run's symbols and the contract terms of those that are not US stocks (config.contracts): their IB contracts */
+  symbols?: readonly string[];
+  contracts?: Readonly<Record<string, ContractTerms>>;
 }
 
-export const stockContract = (symbol: string): Contract => ({ symbol, secType: SecType.STK, exchange: 'SMART', currency: 'USD' });
+export { stockContract } from './contracts.ts';
 
 const TYPE: Record<Order['type'], IbOrderType> = {
   MKT: IbOrderType.MKT,
@@ -81,6 +84,8 @@ export class IbBroker implements LiveBroker {
   private outbox: Outgoing[] = [];
   private reqSeq = 60_000;
   private pnlReq = -1;
+  /** the run symbol of a contract IB reports */
+  private readonly index: ContractIndex;
   /** Today's P&L as IB reports it (reqPnL), kept up to date; NaN until the first report. */
   dailyPnl = NaN;
 
@@ -91,6 +96,7 @@ export class IbBroker implements LiveBroker {
     private readonly conn: IbConnection,
     private readonly o: IbBrokerOptions,
   ) {
+    this.index = new ContractIndex(o.symbols ?? [], o.contracts);
     conn.on('disconnected', () => (this.holding = true));
     const api = conn.api;
     api.on(EventName.orderStatus, (id: number, status: string) => this.onOrderStatus(id, status));
@@ -162,7 +168,7 @@ export class IbBroker implements LiveBroker {
           kind: 'info',
           message: `order ${x.order.id} ${x.order.side} ${x.order.symbol} sent at ${new Date(now).toISOString()}, outside regular hours, without outsideRth (--session rth): the broker holds it until the session opens`,
         });
-      this.conn.api.placeOrder(id, stockContract(x.order.symbol), ib);
+      this.conn.api.placeOrder(id, ibContract(x.order.symbol, this.o.contracts?.[x.order.symbol]), ib);
       if (!this.acked.has(x.order.id)) this.sentAt.set(x.order, performance.now());
       if (x.order.status === 'APPROVED') this.listener.onStatus(x.order, 'SUBMITTED', `sent to IB as order ${id}`);
     }
@@ -242,7 +248,7 @@ export class IbBroker implements LiveBroker {
         out.push({
           brokerId: id,
           ref: order.orderRef ?? '',
-          symbol: c.symbol ?? '',
+          symbol: this.index.symbolOf(c),
           side: order.action === OrderAction.BUY ? 'BUY' : 'SELL',
           qty: Number(order.totalQuantity ?? 0),
           status: state?.status ?? '',
@@ -263,7 +269,7 @@ export class IbBroker implements LiveBroker {
     const out: BrokerPosition[] = [];
     return this.collect('positions', (api, done) => {
       const onPos = (account: string, c: Contract, pos: number, avgCost?: number) => {
-        if (!this.o.account || account === this.o.account) out.push({ symbol: c.symbol ?? '', qty: pos, avgCost: avgCost ?? NaN });
+        if (!this.o.account || account === this.o.account) out.push({ symbol: this.index.symbolOf(c), qty: pos, avgCost: avgCost ?? NaN });
       };
       const onEnd = () => {
         api.cancelPositions();
@@ -288,7 +294,7 @@ export class IbBroker implements LiveBroker {
           out.push({
             execId: e.execId ?? '',
             ref: e.orderRef ?? '',
-            symbol: c.symbol ?? '',
+            symbol: this.index.symbolOf(c),
             qty: (e.side === 'SLD' ? -1 : 1) * (e.shares ?? 0),
             price: e.price ?? NaN,
           });

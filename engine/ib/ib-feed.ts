@@ -1,12 +1,14 @@
 import { EventName, WhatToShow } from '@stoqey/ib';
 import type { BarSink, Feed } from '../core/ports.ts';
-import type { Bar, EpochMs } from '../core/types.ts';
+import type { Bar, ContractTerms, EpochMs } from '../core/types.ts';
 import { BarAggregator, type PartialBar } from './aggregator.ts';
 import type { IbConnection } from './connection.ts';
-import { stockContract } from './ib-broker.ts';
+import { ibContract, isQuoted, realTimeBarsOf } from './contracts.ts';
 
 export interface IbFeedOptions {
   symbols: readonly string[];
+  /** the contract terms of the symbols that are not US stocks (config.contracts): pairs and options take MIDPOINT bars */
+  contracts?: Readonly<Record<string, ContractTerms>>;
   intervalMs: number;
   /**
    * Lockstep with a replaying gateway (the simulator with --lockstep): after each batch of 5-second
@@ -40,6 +42,9 @@ export interface IbFeedOptions {
 }
 
 const REQ_BASE = 7_000;
+/** BID and ASK real-time bars of the quoted symbols (pairs, options): request ids BID_BASE + sid, ASK_BASE + sid */
+const BID_BASE = 200_000;
+const ASK_BASE = 300_000;
 const SUB_MS = 5_000;
 
 /**
@@ -63,17 +68,31 @@ export class IbFeed implements Feed {
   private pendingTime: ((t: EpochMs) => void)[] = [];
   /** the gateway's clock as far as we know it (epoch ms): the latest reqCurrentTime answer or 5-second bar end */
   gatewayTime: EpochMs = -Infinity;
+  /** per symbol: a pair or an option, whose bars carry the closing bid and ask (BID and ASK real-time bars) */
+  private readonly quoted: boolean[];
+  /** [bid, ask] per symbol: the last close of that side's 5-second bars by bucket start, until its bar is delivered */
+  private readonly sideCloses: [Map<EpochMs, number>[], Map<EpochMs, number>[]];
 
   constructor(
     private readonly conn: IbConnection,
     private readonly o: IbFeedOptions,
   ) {
     this.agg = new BarAggregator(o.symbols, o.intervalMs, SUB_MS, undefined, (p) => o.onPartial?.(o.symbols[p.sid], p));
+    this.quoted = o.symbols.map((sym) => isQuoted(o.contracts?.[sym]));
+    this.sideCloses = [o.symbols.map(() => new Map()), o.symbols.map(() => new Map())];
     const api = conn.api;
     api.on(EventName.realtimeBar, (reqId: number, date: number, open: number, high: number, low: number, close: number, volume: number) => {
+      const ts = date * 1000;
+      if (reqId >= BID_BASE && reqId < ASK_BASE + o.symbols.length) {
+        // a side's closes by bucket: the bar of that bucket takes the last one as its bid or ask
+        const side = reqId >= ASK_BASE ? 1 : 0;
+        const ssid = reqId - (side === 1 ? ASK_BASE : BID_BASE);
+        if (ssid < 0 || ssid >= o.symbols.length || !this.sink) return;
+        this.sideCloses[side][ssid].set(this.bucketOf(ts), close);
+        return;
+      }
       const sid = reqId - REQ_BASE;
       if (sid < 0 || sid >= o.symbols.length || !this.sink) return;
-      const ts = date * 1000;
       this.gatewayTime = Math.max(this.gatewayTime, ts + SUB_MS);
       this.agg.add(sid, ts, open, high, low, close, volume);
       // the gateway sends 5-second bars in time order: every bar starting before this one has arrived
@@ -121,14 +140,30 @@ export class IbFeed implements Feed {
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
     await this.deliver(Infinity);
-    if (this.conn.ready) for (let sid = 0; sid < this.o.symbols.length; sid++) this.conn.api.cancelRealTimeBars(REQ_BASE + sid);
+    if (this.conn.ready)
+      for (let sid = 0; sid < this.o.symbols.length; sid++) {
+        this.conn.api.cancelRealTimeBars(REQ_BASE + sid);
+        if (this.quoted[sid]) {
+          this.conn.api.cancelRealTimeBars(BID_BASE + sid);
+          this.conn.api.cancelRealTimeBars(ASK_BASE + sid);
+        }
+      }
     this.sink = undefined;
     this.stopped?.();
   }
 
   private subscribe(): void {
     if (!this.sink) return;
-    this.o.symbols.forEach((symbol, sid) => this.conn.api.reqRealTimeBars(REQ_BASE + sid, stockContract(symbol), 5, WhatToShow.TRADES, false));
+    this.o.symbols.forEach((symbol, sid) => {
+      const terms = this.o.contracts?.[symbol];
+      const contract = ibContract(symbol, terms);
+      // a quoted symbol's sides first: the simulator then sends each 5-second bid and ask before the mid that may close the bar
+      if (this.quoted[sid]) {
+        this.conn.api.reqRealTimeBars(BID_BASE + sid, contract, 5, WhatToShow.BID, false);
+        this.conn.api.reqRealTimeBars(ASK_BASE + sid, contract, 5, WhatToShow.ASK, false);
+      }
+      this.conn.api.reqRealTimeBars(REQ_BASE + sid, contract, 5, realTimeBarsOf(terms), false);
+    });
     if (this.o.lockstep) this.requestTime();
   }
 
@@ -156,11 +191,27 @@ export class IbFeed implements Feed {
     this.ask();
   }
 
+  /** The start of the bar holding a 5-second bar (the aggregator's buckets: aligned on the bar length in UTC). */
+  private bucketOf(ts: EpochMs): EpochMs {
+    const m = this.o.intervalMs;
+    return ts - (((ts % m) + m) % m);
+  }
+
+  /** A quoted symbol's bar gets its bucket's closing bid and ask (NaN: no such side that bar), as a backtest's quote bar does. */
+  private withQuote(b: Bar): Bar {
+    if (!this.quoted[b.sid]) return b;
+    const [bids, asks] = [this.sideCloses[0][b.sid], this.sideCloses[1][b.sid]];
+    b.bid = bids.get(b.ts) ?? Number.NaN;
+    b.ask = asks.get(b.ts) ?? Number.NaN;
+    for (const m of [bids, asks]) for (const t of m.keys()) if (t <= b.ts) m.delete(t);
+    return b;
+  }
+
   /** Hands complete groups to the sink, one at a time, each preceded by beforeBars and followed by afterBars. */
   private deliver(knownUpTo: EpochMs): Promise<void> {
     this.busy = this.busy.then(async () => {
       const groups: { ts: EpochMs; bars: Bar[] }[] = [];
-      this.agg.flush(knownUpTo, (ts, bars, n) => groups.push({ ts, bars: bars.slice(0, n).map((b) => ({ ...b })) }));
+      this.agg.flush(knownUpTo, (ts, bars, n) => groups.push({ ts, bars: bars.slice(0, n).map((b) => this.withQuote({ ...b })) }));
       for (const g of groups) {
         if (!this.sink) return;
         if (g.ts <= this.lastDelivered) {

@@ -6,12 +6,14 @@ import { IbConnection } from '../ib/connection.ts';
 import { IbBroker, type BrokerNote } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
 import { MemoryJournal, type LogKind } from '../journal/journal.ts';
+import type { FxMarks } from '../portfolio/fx-marks.ts';
 import type { JournalEntry, LiveJournal } from '../journal/live-journal.ts';
 import type { SafetyState } from '../risk/risk-engine.ts';
 import type { BacktestConfig, BacktestResult } from '../run/backtest.ts';
 import { BenchmarkRecorder, benchmarkSid } from '../run/benchmark.ts';
 import type { Engine } from '../run/engine.ts';
 import { buildKernel, type Kernel } from '../run/kernel.ts';
+import { optionExpiry, type OptionExpiry } from '../run/option-expiry.ts';
 import { LiveHistory } from './live-history.ts';
 import { loadSession } from '../journal/session-store.ts';
 import { describeEntry, maskAccount, statusLine } from './session-lines.ts';
@@ -28,6 +30,11 @@ export interface LiveOptions {
   runId: string;
   /** sector of each symbol (instrument master) for the sector limit */
   sectors?: readonly string[];
+  /**
+   * the rates into the account's currency (config.baseCurrency) of the other currencies the symbols are in, as
+   * openRunData reads them for a backtest: the kernel converts fills and marks with them exactly as it does there
+   */
+  fx?: FxMarks;
   /** client message pacing (IB allows 50/s) */
   maxReqPerSec?: number;
   /** real time: heartbeat period and the silence that counts as a stall (ms) */
@@ -112,6 +119,11 @@ export class LiveRunner {
   /** how many bar groups caused orders that were sent at once (all of them, not only those kept) */
   barToOrderCount = 0;
   private readonly observers = new Set<(e: RunnerEvent) => void>();
+  /** the run's options, settled at the close of their last trading day as in a backtest (null: none) */
+  private readonly expiry: OptionExpiry | null;
+  /** the trading day of the last bar group and its start (for option expiry) */
+  private lastDay = NaN;
+  private lastTs = -Infinity;
   /** the start of the bar group being handled and when (performance.now) its first bar arrived */
   private groupTs = NaN;
   private groupArrivedAt = NaN;
@@ -137,15 +149,19 @@ export class LiveRunner {
       note: (n) => this.onBrokerNote(n),
       outsideRth: config.session === 'extended',
       inSession: (ts) => this.kernel.inSession(ts),
+      symbols: config.symbols,
+      contracts: config.contracts,
     });
     this.history = new LiveHistory(config.symbols.length);
-    this.kernel = buildKernel(config, slots, { broker: this.broker, history: this.history, journal: this.journal, sectors: o.sectors });
+    this.kernel = buildKernel(config, slots, { broker: this.broker, history: this.history, journal: this.journal, sectors: o.sectors, fx: o.fx });
     this.engine = this.kernel.engine;
+    this.expiry = optionExpiry(config, this.engine);
     this.lastBarTs = new Float64Array(config.symbols.length).fill(NaN);
     const bsid = benchmarkSid(config);
     this.benchmark = new BenchmarkRecorder(config.symbols[bsid], bsid);
     this.feed = new IbFeed(this.conn, {
       symbols: config.symbols,
+      contracts: config.contracts,
       intervalMs: this.kernel.intervalMs,
       lockstep: o.lockstep,
       heartbeatMs: o.heartbeatMs,
@@ -156,6 +172,8 @@ export class LiveRunner {
       onRefused: (ts, bars, last) =>
         this.note('info', `bars refused: ${bars.map((b) => b.symbol).join(',')} ${iso(ts)} is not after the last bar acted on (${iso(last)})`),
       onBar: (b: Bar, inSession: boolean) => {
+        // as the backtest's replay: bars outside the session count for expiry only where strategies see them
+        if (inSession || this.kernel.extendedSlots.length > 0) this.expire(b.ts);
         if (b.ts !== this.groupTs) {
           this.groupTs = b.ts;
           this.groupArrivedAt = performance.now();
@@ -236,6 +254,27 @@ export class LiveRunner {
   /** A line in the journal (and on the console): connection changes, reconciliation findings, notices. */
   private note(kind: LogKind, message: string): void {
     this.journal.log(this.eventTime(), message, kind);
+  }
+
+  /**
+   * Option expiry as the backtest's replay does it (engine/run/option-expiry.ts): the first bar of a later day
+   * settles the options whose last trading day has ended, before anything of that day reaches the strategies;
+   * `ts` Infinity: the session has ended, its last day is over. A settlement that fails halts new orders.
+   */
+  private expire(ts: EpochMs): void {
+    if (this.expiry === null) return;
+    const day = ts === Infinity ? NaN : this.kernel.dayOf(ts);
+    if (day !== this.lastDay && !Number.isNaN(this.lastDay)) {
+      try {
+        this.expiry.dayEnded(this.lastDay, this.lastTs);
+      } catch (e) {
+        const msg = `option expiry failed: ${(e as Error).message}`;
+        this.note('strategy', msg);
+        this.engine.halt('strategyError', msg);
+      }
+    }
+    this.lastDay = day;
+    this.lastTs = ts;
   }
 
   /**
@@ -347,6 +386,12 @@ export class LiveRunner {
       if (this.o.signals) await this.predict(group);
       if (inSession) this.engine.warmUp(group[0].ts, group, group.length);
       else if (this.kernel.extendedSlots.length > 0) this.engine.onOutsideBars(group[0].ts, group, group.length, this.kernel.extendedSlots, true);
+      if (inSession || this.kernel.extendedSlots.length > 0) {
+        // option expiry goes on from the journal's last day (settlements before the crash are among its fills; an
+        // option settled again holds no position and is left alone)
+        this.lastDay = this.kernel.dayOf(group[0].ts);
+        this.lastTs = group[0].ts;
+      }
       i = k;
     }
     this.barLog.push(...prev.bars);
@@ -549,6 +594,7 @@ export class LiveRunner {
     await this.feed.stop();
     await this.running;
     await this.reconciling.catch(() => {});
+    this.expire(Infinity);
     this.engine.finish();
     await this.commit();
     this.conn.stop();

@@ -209,7 +209,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
 
   /**
    * Takes back the orders and fills of a previous session of this run (from its journal): order ids
-   * continue after them, working orders are tracked again, fills rebuild cash, positions and trades.
+   * continue after them, working orders are tracked again, fills rebuild cash, positions and trades. A fill
+   * without an order (orderId 0: an option settled at expiry, option-expiry.ts) goes to its strategy's book.
    */
   restore(orders: readonly Order[], fills: readonly Fill[]): void {
     this.marked = false;
@@ -218,7 +219,11 @@ export class Engine implements BrokerListener, BarSink, Clock {
       if (isWorking(o.status) || o.status === 'APPROVED') this.working.add(o);
       this.nextId = Math.max(this.nextId, o.id + 1);
     }
-    for (const f of fills) this.portfolio.books[this.slotOf(this.orders[f.orderId - 1])].apply(f, this.trades);
+    for (const f of fills) {
+      const slot = f.orderId > 0 ? this.slotOf(this.orders[f.orderId - 1]!) : this.o.slots.findIndex((s) => s.name === f.strategy);
+      if (slot < 0) throw new Error(`the journal's fill ${f.execId} (${f.symbol}, no order) is of ${f.strategy}, not a strategy of this run`);
+      this.portfolio.books[slot].apply(f, this.trades);
+    }
   }
 
   /** Writes the last pending equity sample; call once when the run ends. */

@@ -4,7 +4,7 @@
 // execution ids and clock from there (what the broker did past it, the runner reconciles), or refuses
 // to start when there is a session but no simulator state.
 import type { CommissionSpec } from '../../engine/exec/costs.ts';
-import type { Interval } from '../../engine/core/types.ts';
+import type { BarSeries, ContractTerms, Interval } from '../../engine/core/types.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import type { SimSnapshot } from '../../engine/ib/sim/snapshot.ts';
@@ -26,6 +26,10 @@ export interface EmbeddedOptions {
   cash: number;
   commission: CommissionSpec;
   tz: string;
+  /** the run's bars when the runner read them (pairs and options: quote bars), else loaded from --data */
+  series?: BarSeries[];
+  /** the terms of the symbols that are not US stocks: the simulator trades them as IB's contracts (pairs, options) */
+  contracts?: Record<string, ContractTerms>;
 }
 
 export class EmbeddedSimulator {
@@ -47,10 +51,14 @@ export class EmbeddedSimulator {
         `the journal already holds a session of run ${o.runId} (${journaledBars} bars) but no simulator state to resume it from: start over with another --out, or point --gateway at a gateway`,
       );
     }
-    const { store, from, to } = await openRunStore({ data: o.data, interval: o.interval, from: o.from, to: o.to, tz: o.tz });
-    const series = await loadBars(store, { symbols: o.symbols, interval: o.interval, from, to }).finally(() => store.close());
+    let series = o.series;
+    if (!series) {
+      const { store, from, to } = await openRunStore({ data: o.data, interval: o.interval, from: o.from, to: o.to, tz: o.tz });
+      series = await loadBars(store, { symbols: o.symbols, interval: o.interval, from, to }).finally(() => store.close());
+    }
     const sim = await IbGatewaySimulator.start({
       series,
+      ...(o.contracts ? { contracts: o.contracts } : {}),
       speed: o.lockstep ? 'max' : o.speed,
       account: o.account,
       cash: o.cash,

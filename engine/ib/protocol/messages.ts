@@ -18,6 +18,12 @@ export interface ContractOut {
   tradingClass: string;
 }
 
+/** lastTradeDateOrContractMonth, strike, right, multiplier of a contract: empty for a stock or a pair. */
+function derivativeFields(k: ContractOut | DerivativeContractOut): [string, number, string, string] {
+  if (!('lastTradeDateOrContractMonth' in k)) return ['', 0, '', ''];
+  return [k.lastTradeDateOrContractMonth, k.strike, k.right, k.multiplier];
+}
+
 export const serverVersion = (connectionTime: string): Fields => [SERVER_VERSION, connectionTime];
 export const managedAccounts = (accounts: string): Fields => [OUT.MANAGED_ACCTS, 1, accounts];
 export const nextValidId = (orderId: number): Fields => [OUT.NEXT_VALID_ID, 1, orderId];
@@ -233,10 +239,7 @@ export function openOrder(o: OpenOrderOut): Fields {
     k.conId,
     k.symbol,
     k.secType,
-    '',
-    0,
-    '',
-    '',
+    ...derivativeFields(k),
     k.exchange,
     k.currency,
     k.localSymbol,
@@ -394,10 +397,7 @@ export function execDetails(reqId: number, k: ContractOut, e: ExecutionOut): Fie
     k.conId,
     k.symbol,
     k.secType,
-    '',
-    0,
-    '',
-    '',
+    ...derivativeFields(k),
     k.exchange,
     k.currency,
     k.localSymbol,
@@ -444,10 +444,7 @@ export const position = (account: string, k: ContractOut, pos: number, avgCost: 
   k.conId,
   k.symbol,
   k.secType,
-  '',
-  0,
-  '',
-  '',
+  ...derivativeFields(k),
   k.exchange,
   k.currency,
   k.localSymbol,

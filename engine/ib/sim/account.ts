@@ -15,6 +15,7 @@ import { Ledger } from './ledger.ts';
 import type { SubBar } from './replay.ts';
 import { newOrder } from '../../exec/new-order.ts';
 import { parseIbTime } from '../protocol/time.ts';
+import { dayNumber } from '../../instruments/iso-date.ts';
 import { fromJsonNumbers, jsonNumbers, nanIfNull, nullIfNaN, type AccountSnapshot, type SnapshotOrder } from './snapshot.ts';
 
 export type IbStatus = 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
@@ -99,10 +100,28 @@ export const rthOnly = (so: SimOrder): boolean => !so.ib.outsideRth || so.engine
 
 const orderKey = (clientId: number, orderId: number) => `${clientId}:${orderId}`;
 
+/** OCC's exercise-by-exception threshold (as engine/run/option-expiry.ts): options this far in the money are exercised. */
+const EXERCISE_THRESHOLD = 0.01;
+
+/** An option of the account's symbols, settled at the close of its last trading day. */
+interface Expiring {
+  sid: number;
+  /** the last trading day, days since the epoch */
+  day: number;
+  strike: number;
+  right: 'C' | 'P';
+  multiplier: number;
+  /** the underlying's index among the symbols, -1 when it is not replayed */
+  underSid: number;
+  underMultiplier: number;
+}
+
 export class Account {
   readonly ledger: Ledger;
   /** last price of every symbol (NaN before its first bar) */
   readonly marks: Float64Array;
+  /** last price of every symbol in regular trading hours: the close options settle against (NaN before one) */
+  private readonly sessionMarks: Float64Array;
   /** every order placed, by orderKey(clientId, orderId) */
   readonly orders = new Map<string, SimOrder>();
   readonly executions: Execution[] = [];
@@ -127,6 +146,11 @@ export class Account {
   private readonly maxIds = new Map<number, number>();
   private permSeq = 0;
   private execSeq = 0;
+  /** a stock's index (-1: none), for restoring the month's stock volume of tiered commissions */
+  private readonly stockSid: number;
+  /** the options among the symbols by last trading day; those before `nextExpiry` are settled */
+  private readonly expiring: Expiring[];
+  private nextExpiry = 0;
   private storedTs = NaN;
   private now = NaN;
   private day = NaN;
@@ -139,18 +163,25 @@ export class Account {
     private readonly events: AccountEvents,
   ) {
     const n = contracts.symbols.length;
-    this.ledger = new Ledger(o.cash, n);
+    this.ledger = new Ledger(o.cash, n, contracts.multipliers);
     this.marks = new Float64Array(n).fill(NaN);
+    this.sessionMarks = new Float64Array(n).fill(NaN);
     this.dayStartNetLiq = o.cash;
-    const base = makeCommission(o.commission);
+    // the backtest's commission per contract type (engine/exec/costs.ts): IDEALPRO's on pairs, per contract on options
+    const terms = contracts.terms.length > 0 ? contracts.symbols.map((_, sid) => contracts.terms[sid]) : undefined;
+    const base = makeCommission(o.commission, terms);
+    const stock = (sid: number) => terms?.[sid] === undefined || terms[sid]!.secType === 'STK';
     this.commission = {
       commission: base.commission,
-      record: (q, m) => {
+      record: (q, m, sid = 0) => {
+        if (!stock(sid)) return base.record(q, m, sid);
         if (m !== this.monthVolume.month) Object.assign(this.monthVolume, { month: m, volume: 0 });
         this.monthVolume.volume += q;
-        base.record(q, m);
+        base.record(q, m, sid);
       },
     };
+    this.stockSid = contracts.symbols.findIndex((_, sid) => stock(sid));
+    this.expiring = expiringOptions(contracts);
     this.daily = o.intervalMs >= DAY_MS;
     this.cal = new ExchangeCalendar(this.daily ? 'UTC' : o.tz);
     this.sessionDay = new Float64Array(n).fill(NaN);
@@ -179,6 +210,11 @@ export class Account {
   setMark(sid: number, price: number): void {
     this.marks[sid] = price;
     this.broker.setLastClose(sid, price);
+  }
+
+  /** A quoted symbol's last closing bid and ask (a trailing stop starts from its side's). */
+  setQuote(sid: number, bid: number, ask: number): void {
+    this.broker.setLastQuote(sid, bid, ask);
   }
 
   // ---- orders -------------------------------------------------------------------------------
@@ -455,6 +491,7 @@ export class Account {
     const day = this.cal.day(ts);
     if (day !== this.day) {
       if (!Number.isNaN(this.day)) {
+        this.settleExpired(this.day);
         this.dayStartNetLiq = this.ledger.netLiquidation(this.marks);
         this.dayStartRealized = this.ledger.realized;
       }
@@ -490,13 +527,79 @@ export class Account {
           sessionOpen: this.daily || (minute >= open && this.sessionDay[b.sid] !== day),
           sessionClose: this.daily || Math.abs(minute + subMin - close) < 1e-9,
           beforeClose: this.daily || minute + subMin <= close + 1e-9,
+          quote: b.quote ?? null,
         };
         this.broker.onBar(sim, rth ? undefined : this.outsideRthOnly);
       }
       if (!this.daily && rth && minute >= open) this.sessionDay[b.sid] = day;
     }
-    for (const b of bars) this.setMark(b.sid, b.close);
+    for (const b of bars) {
+      if (rth) this.sessionMarks[b.sid] = b.close;
+      this.setMark(b.sid, b.close);
+      if (b.quote) this.setQuote(b.sid, b.quote.bidClose, b.quote.askClose);
+    }
     this.now = end;
+  }
+
+  /**
+   * Option expiry, as IB does it at the close of an option's last trading day and as the backtest does
+   * (engine/run/option-expiry.ts): every option whose last trading day is `day` or before has its working orders
+   * cancelled and its position settled against the underlying's close S (its last price in regular hours; without
+   * one, its last price): at least 0.01 in the money, exercised
+   * (long) or assigned (short) into qty x multiplier / the underlying's multiplier units of the underlying at the
+   * strike (bought for a long call or a short put, sold otherwise), the option closed at 0; otherwise it expires
+   * worthless, closed at 0. An underlying that is not replayed: the option is closed at its own last price (its
+   * value then, cash-settled). No commission. Called at the first batch of a later day and when the replay ends.
+   */
+  settleExpired(day: number): void {
+    const l = this.ledger;
+    while (this.nextExpiry < this.expiring.length && this.expiring[this.nextExpiry].day <= day) {
+      const o = this.expiring[this.nextExpiry++];
+      for (const so of this.liveOrders()) if (so.sid === o.sid) this.cancelOrder(so, 'the option expired');
+      const q = l.qty[o.sid];
+      if (q === 0) continue;
+      // the official close: the last price in regular hours (post-market trades do not count), else the last one
+      const s = o.underSid < 0 ? NaN : Number.isNaN(this.sessionMarks[o.underSid]) ? this.marks[o.underSid] : this.sessionMarks[o.underSid];
+      if (Number.isNaN(s)) {
+        const last = this.marks[o.sid];
+        l.apply(o.sid, -q, Number.isNaN(last) ? 0 : last, 0);
+        this.events.positionChanged(o.sid);
+        continue;
+      }
+      const intrinsic = o.right === 'C' ? s - o.strike : o.strike - s;
+      l.apply(o.sid, -q, 0, 0);
+      this.events.positionChanged(o.sid);
+      if (intrinsic < EXERCISE_THRESHOLD - 1e-9) continue;
+      const units = (q * o.multiplier * (o.right === 'C' ? 1 : -1)) / o.underMultiplier;
+      l.apply(o.underSid, units, o.strike / o.underMultiplier, 0);
+      this.events.positionChanged(o.underSid);
+    }
+  }
+
+  /**
+   * The account's margin: futures at their terms' initial and maintenance margin per contract (as the backtest's
+   * portfolio margins them), everything else under Reg T on `gross`, its gross position value (futures have none).
+   */
+  margins(): { gross: number; futuresInitial: number; futuresMaintenance: number } {
+    const l = this.ledger;
+    let gross = 0;
+    let futuresInitial = 0;
+    let futuresMaintenance = 0;
+    for (let sid = 0; sid < l.qty.length; sid++) {
+      const q = l.qty[sid];
+      if (q === 0) continue;
+      const t = this.contracts.terms[sid];
+      if (t?.secType === 'FUT' && t.initialMargin !== undefined) {
+        futuresInitial += Math.abs(q) * t.initialMargin;
+        futuresMaintenance += Math.abs(q) * (t.maintenanceMargin ?? t.initialMargin);
+      } else gross += Math.abs(q * this.marks[sid] * l.multipliers[sid]);
+    }
+    return { gross, futuresInitial, futuresMaintenance };
+  }
+
+  /** The replay has ended: its last day is over, so the options expiring that day settle (settleExpired). */
+  endOfReplay(): void {
+    if (!Number.isNaN(this.day)) this.settleExpired(this.day);
   }
 
   /** Daily P&L since the first batch of the current exchange day, unrealized and realized (today). */
@@ -572,7 +675,7 @@ export class Account {
     this.dayStartRealized = s.dayStartRealized;
     this.sessionDay.set(s.sessionDay.map(nanIfNull));
     this.storedTs = nanIfNull(s.storedTs);
-    if (s.commissionMonth >= 0) this.commission.record(s.commissionVolume, s.commissionMonth);
+    if (s.commissionMonth >= 0 && this.stockSid >= 0) this.commission.record(s.commissionVolume, s.commissionMonth, this.stockSid);
     for (const [clientId, id] of Object.entries(s.maxOrderIds)) this.maxIds.set(Number(clientId), id);
     this.permSeq = s.permSeq;
     this.execSeq = s.execSeq;
@@ -655,4 +758,24 @@ export class Account {
       onParentFilled: () => {},
     };
   }
+}
+
+/** The options among the contracts' symbols with what settling them needs, by last trading day. */
+function expiringOptions(contracts: Contracts): Expiring[] {
+  const out: Expiring[] = [];
+  contracts.symbols.forEach((_, sid) => {
+    const t = contracts.terms[sid];
+    if (t?.secType !== 'OPT' || !t.expiry || t.strike === undefined || (t.right !== 'C' && t.right !== 'P')) return;
+    const underSid = t.underlying ? contracts.symbols.indexOf(t.underlying) : -1;
+    out.push({
+      sid,
+      day: dayNumber(t.expiry),
+      strike: t.strike,
+      right: t.right,
+      multiplier: t.multiplier,
+      underSid,
+      underMultiplier: underSid >= 0 ? contracts.multipliers[underSid] : 1,
+    });
+  });
+  return out.sort((a, b) => a.day - b.day || a.sid - b.sid);
 }

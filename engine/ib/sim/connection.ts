@@ -12,6 +12,8 @@ export interface MktDataSub {
 export interface RtBarSub {
   sid: number;
   useRTH: boolean;
+  /** whatToShow BID or ASK on a quoted series: that side's bars (otherwise the series' own: trades, or a quoted series' mid) */
+  side?: 'BID' | 'ASK';
 }
 
 export interface HistUpdateSub {

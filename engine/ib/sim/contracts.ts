@@ -1,6 +1,9 @@
-// The simulator's instruments: the replayed symbols as US stocks on SMART, each with a stable conId.
+// The simulator's instruments: the replayed symbols, US stocks on SMART unless their contract terms say otherwise
+// (FX pairs on IDEALPRO, options and futures: `terms`), each with a stable conId.
+import type { ContractTerms } from '../../core/types.ts';
+import { ibContract } from '../contracts.ts';
 import type { IbContract } from '../protocol/contract.ts';
-import type { ContractDetailsOut, ContractOut } from '../protocol/messages.ts';
+import type { ContractDetailsOut, DerivativeContractOut } from '../protocol/messages.ts';
 import { ibZoneName } from '../protocol/time.ts';
 
 /** FNV-1a of a string, unsigned 32 bits. */
@@ -29,52 +32,90 @@ export function derivativeConIdFor(key: string, probe = 0): number {
 
 export const ORDER_TYPES = 'LMT,MKT,MOC,MOO,STP,STP LMT,TRAIL';
 
+const ymd = (s: string) => s.trim().replaceAll('-', '');
+
 export class Contracts {
   readonly conIds: number[];
-  private readonly out: ContractOut[];
+  /** each symbol's multiplier (1 for stocks and pairs) */
+  readonly multipliers: Float64Array;
+  private readonly out: DerivativeContractOut[];
 
+  /** `terms[sid]`: the contract terms of a symbol that is not a US stock (undefined: a US stock) */
   constructor(
     readonly symbols: readonly string[],
     private readonly tz: string,
+    readonly terms: readonly (ContractTerms | undefined)[] = [],
   ) {
-    this.conIds = symbols.map(conIdFor);
-    this.out = symbols.map((symbol, sid) => ({
-      conId: this.conIds[sid],
-      symbol,
-      secType: 'STK',
-      exchange: 'SMART',
-      primaryExch: '',
-      currency: 'USD',
-      localSymbol: symbol,
-      tradingClass: symbol,
-    }));
+    this.conIds = symbols.map((s, sid) => (terms[sid] && terms[sid].secType !== 'STK' ? derivativeConIdFor(s) : conIdFor(s)));
+    this.multipliers = Float64Array.from(symbols, (_, sid) => terms[sid]?.multiplier ?? 1);
+    this.out = symbols.map((symbol, sid) => {
+      const t = terms[sid];
+      const c = ibContract(symbol, t);
+      const opt = t?.secType === 'OPT';
+      return {
+        conId: this.conIds[sid],
+        symbol: c.symbol ?? symbol,
+        secType: String(c.secType ?? 'STK'),
+        exchange: c.exchange ?? 'SMART',
+        primaryExch: '',
+        currency: c.currency ?? 'USD',
+        localSymbol: opt ? occLocal(symbol) : (c.localSymbol ?? symbol),
+        tradingClass: opt || t?.secType === 'FUT' ? (t?.underlying ?? symbol) : symbol,
+        lastTradeDateOrContractMonth: c.lastTradeDateOrContractMonth ?? '',
+        strike: c.strike ?? 0,
+        right: c.right ?? '',
+        multiplier: t && t.secType !== 'STK' && t.secType !== 'CASH' ? String(t.multiplier) : '',
+      };
+    });
   }
 
-  /** The symbol index a request's contract names, or -1: by conId, else by symbol (or localSymbol). */
-  resolve(k: Pick<IbContract, 'conId' | 'symbol' | 'secType' | 'currency' | 'localSymbol'>): number {
-    const secType = k.secType.toUpperCase();
+  /**
+   * The symbol index a request's contract names, or -1: by conId, else by symbol (or localSymbol) for a stock;
+   * a pair by its base and quote currency (or 'EUR.USD' as localSymbol); an option or future by its symbol (the
+   * underlying or root), expiry, strike and right, or its localSymbol (IB's padded OCC symbol or the store key).
+   */
+  resolve(k: Pick<IbContract, 'conId' | 'symbol' | 'secType' | 'currency' | 'localSymbol'> & Partial<IbContract>): number {
+    const secType = k.secType.toUpperCase() || 'STK';
     const currency = k.currency.toUpperCase();
-    if ((secType !== '' && secType !== 'STK') || (currency !== '' && currency !== 'USD')) return -1;
-    const symbol = (k.symbol || k.localSymbol).trim().toUpperCase();
+    const symbol = k.symbol.trim().toUpperCase();
+    const local = k.localSymbol.replaceAll(' ', '').toUpperCase();
     if (k.conId > 0) {
       const sid = this.conIds.indexOf(k.conId);
-      return sid >= 0 && (symbol === '' || symbol === this.symbols[sid]) ? sid : -1;
+      if (sid < 0 || this.out[sid].secType !== secType) return -1;
+      return symbol === '' || symbol === this.out[sid].symbol || (secType === 'STK' && symbol === this.symbols[sid]) ? sid : -1;
     }
-    return symbol === '' ? -1 : this.symbols.indexOf(symbol);
+    if (secType === 'STK') {
+      if (currency !== '' && currency !== 'USD') return -1;
+      const s = symbol || local;
+      return s === '' ? -1 : this.out.findIndex((o, sid) => o.secType === 'STK' && this.symbols[sid] === s);
+    }
+    return this.out.findIndex((o, sid) => {
+      if (o.secType !== secType) return false;
+      if (local !== '') return local === this.symbols[sid] || local === o.localSymbol.replaceAll(' ', '');
+      if (symbol === '' || symbol !== o.symbol || (currency !== '' && currency !== o.currency)) return false;
+      if (secType === 'CASH') return true;
+      const date = ymd(k.lastTradeDateOrContractMonth ?? '');
+      if (date !== '' && !o.lastTradeDateOrContractMonth.startsWith(date)) return false;
+      if (secType === 'FUT') return date !== '';
+      const strike = Number(k.strike ?? 0);
+      const right = (k.right ?? '').trim().toUpperCase().slice(0, 1);
+      return date !== '' && Math.abs(strike - o.strike) < 1e-9 && right === o.right;
+    });
   }
 
-  contract(sid: number): ContractOut {
+  contract(sid: number): DerivativeContractOut {
     return this.out[sid];
   }
 
   details(sid: number): ContractDetailsOut {
     const symbol = this.symbols[sid];
+    const c = this.out[sid];
     return {
-      contract: this.out[sid],
-      marketName: symbol,
-      minTick: 0.01,
+      contract: c,
+      marketName: c.tradingClass,
+      minTick: c.secType === 'CASH' ? 0.00005 : 0.01,
       orderTypes: ORDER_TYPES,
-      validExchanges: 'SMART',
+      validExchanges: c.exchange,
       longName: symbol,
       timeZoneId: ibZoneName(this.tz),
       tradingHours: '',
@@ -83,4 +124,10 @@ export class Contracts {
       marketRuleIds: '26',
     };
   }
+}
+
+/** IB's localSymbol of an option: the OCC symbol with the root padded to 6 ('GOOG  151224C00750000'). */
+function occLocal(key: string): string {
+  const m = /^(.+?)(\d{6}[CP]\d{8})$/.exec(key);
+  return m ? `${m[1].padEnd(6, ' ')}${m[2]}` : key;
 }

@@ -1,5 +1,7 @@
 // Cash and positions of the simulated account, IB's way: a position's average cost includes the
-// commissions paid to open it, and realized P&L is net of commissions on both sides.
+// commissions paid to open it, and realized P&L is net of commissions on both sides. A contract's multiplier
+// (100 for an option) scales its cash and values, and its average cost is per contract (IB's: 150 for an option
+// bought at 1.50). Cash is one number: the simulator keeps no balance per currency.
 
 export class Ledger {
   cash: number;
@@ -10,10 +12,15 @@ export class Ledger {
   realized = 0;
   commission = 0;
 
+  /** each symbol's multiplier (default 1 for all) */
+  readonly multipliers: Float64Array;
+
   constructor(
     readonly startingCash: number,
     nSymbols: number,
+    multipliers?: ArrayLike<number>,
   ) {
+    this.multipliers = multipliers ? Float64Array.from(multipliers) : new Float64Array(nSymbols).fill(1);
     this.cash = startingCash;
     this.qty = new Float64Array(nSymbols);
     this.avgCost = new Float64Array(nSymbols);
@@ -21,7 +28,8 @@ export class Ledger {
   }
 
   /** Books a fill of `q` shares (negative sells); returns the P&L it realizes, or undefined if it only opens. */
-  apply(sid: number, q: number, price: number, commission: number): number | undefined {
+  apply(sid: number, q: number, unitPrice: number, commission: number): number | undefined {
+    const price = unitPrice * this.multipliers[sid];
     this.cash -= q * price + commission;
     this.commission += commission;
     this.traded[sid] = true;
@@ -52,19 +60,19 @@ export class Ledger {
 
   marketValue(marks: Float64Array): number {
     let mv = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) mv += this.qty[s] * marks[s];
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) mv += this.qty[s] * marks[s] * this.multipliers[s];
     return mv;
   }
 
   grossValue(marks: Float64Array): number {
     let g = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += Math.abs(this.qty[s] * marks[s]);
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) g += Math.abs(this.qty[s] * marks[s] * this.multipliers[s]);
     return g;
   }
 
   unrealized(marks: Float64Array): number {
     let u = 0;
-    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] - this.avgCost[s]);
+    for (let s = 0; s < this.qty.length; s++) if (this.qty[s] !== 0) u += this.qty[s] * (marks[s] * this.multipliers[s] - this.avgCost[s]);
     return u;
   }
 

@@ -10,6 +10,16 @@ import type { Batch, SubBar } from './replay.ts';
 
 const DAY = 86_400_000;
 
+/** One side of a quoted sub-bar as a bar (IB's BID or ASK real-time bars: volume -1), or null without a quote on that side. */
+function sideBar(bar: SubBar, side: 'BID' | 'ASK'): { open: number; high: number; low: number; close: number; volume: number } | null {
+  const q = bar.quote!;
+  const b =
+    side === 'BID'
+      ? { open: q.bidOpen, high: q.bidHigh, low: q.bidLow, close: q.bidClose, volume: -1 }
+      : { open: q.askOpen, high: q.askHigh, low: q.askLow, close: q.askClose, volume: -1 };
+  return Number.isNaN(b.open) || Number.isNaN(b.close) ? null : b;
+}
+
 export class MarketDataFeed {
   private readonly cal: ExchangeCalendar;
   /** per symbol: the volume replayed so far on `volumeDay` (the exchange day) */
@@ -45,14 +55,17 @@ export class MarketDataFeed {
       for (const c of conns) {
         for (const [reqId, sub] of c.rtBars) {
           if (sub.sid !== bar.sid || (sub.useRTH && !rth)) continue;
+          const b = sub.side && bar.quote ? sideBar(bar, sub.side) : bar;
+          // a side with no quote in this bar sends no bar (IB sends none while nothing is quoted)
+          if (b === null) continue;
           c.send(
             msg.realtimeBar(reqId, Math.floor(bar.ts / 1000), {
-              open: bar.open,
-              high: bar.high,
-              low: bar.low,
-              close: bar.close,
-              volume: bar.volume,
-              wap: (bar.high + bar.low + bar.close) / 3,
+              open: b.open,
+              high: b.high,
+              low: b.low,
+              close: b.close,
+              volume: b.volume,
+              wap: (b.high + b.low + b.close) / 3,
               count: -1,
             }),
           );

@@ -1,7 +1,11 @@
 // The replay timeline and the virtual clock: stored bars of all symbols merged in time order (series
 // order at equal times), each split into 5-second sub-bars; one batch = every symbol's sub-bar at one time.
+// A quoted series (bid/ask columns: FX pairs, options; its OHLC the mid) has its bid and its ask split the same
+// way, so orders fill on each 5-second bar against the side they take, as the backtest fills them on the stored
+// bar (engine/exec/quote-fill.ts); their points between vertices are not rounded to a tick.
 import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
 import { lowerBound } from '../../core/search.ts';
+import type { QuoteSides } from '../../exec/quote-fill.ts';
 import { splitBar, type OHLCV } from './split.ts';
 
 export const SUB_BAR_MS = 5_000;
@@ -16,6 +20,8 @@ export interface SubBar extends OHLCV {
   index: number;
   /** the last sub-bar of its stored bar: the stored bar is complete after it */
   last: boolean;
+  /** a quoted series: this sub-bar's bid and ask (each side's size the stored bar's) */
+  quote?: QuoteSides;
 }
 
 export interface Batch {
@@ -35,7 +41,7 @@ export class Replay {
   /** index of the first replayed bar of each series (earlier bars are history only) */
   readonly startIndex: number[];
   private readonly cursor: number[];
-  private group: { sid: number; index: number; parts: OHLCV[] }[] = [];
+  private group: { sid: number; index: number; parts: OHLCV[]; quotes: QuoteSides[] | null }[] = [];
   private groupTs = NaN;
   private part = 0;
   private seq = 0;
@@ -93,7 +99,11 @@ export class Replay {
     }
     const k = this.part++;
     const ts = this.groupTs + k * this.subMs;
-    const bars: SubBar[] = this.group.map((g) => ({ ...g.parts[k], sid: g.sid, ts, storedTs: this.groupTs, index: g.index, last: k === this.parts - 1 }));
+    const bars: SubBar[] = this.group.map((g) => {
+      const b: SubBar = { ...g.parts[k], sid: g.sid, ts, storedTs: this.groupTs, index: g.index, last: k === this.parts - 1 };
+      if (g.quotes) b.quote = g.quotes[k];
+      return b;
+    });
     const end = ts + this.subMs;
     this.clock = end;
     return { seq: this.seq++, ts, end, bars };
@@ -134,6 +144,28 @@ export class Replay {
     this.part = (last - g) / this.subMs + 1;
   }
 
+  /** Bar i of a quoted series as `parts` sub-bar quotes: each side split like a bar (a side without a quote: NaN throughout). */
+  private splitQuote(x: BarSeries, i: number): QuoteSides[] {
+    const side = (o: number, h: number, l: number, c: number): OHLCV[] =>
+      Number.isNaN(o) || Number.isNaN(h) || Number.isNaN(l) || Number.isNaN(c)
+        ? Array.from({ length: this.parts }, () => ({ open: NaN, high: NaN, low: NaN, close: NaN, volume: 0 }))
+        : splitBar({ open: o, high: h, low: l, close: c, volume: 0 }, this.parts, 0);
+    const bid = side(x.bidOpen![i], x.bidHigh![i], x.bidLow![i], x.bidClose![i]);
+    const ask = side(x.askOpen![i], x.askHigh![i], x.askLow![i], x.askClose![i]);
+    return bid.map((b, k) => ({
+      bidOpen: b.open,
+      bidHigh: b.high,
+      bidLow: b.low,
+      bidClose: b.close,
+      bidSize: x.bidSize![i],
+      askOpen: ask[k].open,
+      askHigh: ask[k].high,
+      askLow: ask[k].low,
+      askClose: ask[k].close,
+      askSize: x.askSize![i],
+    }));
+  }
+
   private nextStoredTs(): number {
     let t = Infinity;
     for (let s = 0; s < this.series.length; s++) {
@@ -154,7 +186,8 @@ export class Replay {
       const i = this.cursor[s];
       if (i >= x.ts.length || x.ts[i] !== t) continue;
       const bar = { open: x.open[i], high: x.high[i], low: x.low[i], close: x.close[i], volume: x.volume[i] };
-      this.group.push({ sid: s, index: i, parts: splitBar(bar, this.parts, this.tick) });
+      const quoted = x.bidOpen !== undefined;
+      this.group.push({ sid: s, index: i, parts: splitBar(bar, this.parts, quoted ? 0 : this.tick), quotes: quoted ? this.splitQuote(x, i) : null });
       this.cursor[s] = i + 1;
     }
     return true;

@@ -14,7 +14,12 @@
 // under --session extended do. `session: 'rth'` replays only the regular session's bars.
 //
 // Options, futures and FX pairs (`derivatives`): contract details, reqSecDefOptParams, and market data from their
-// quote bars (bid/ask ticks, option computations); see secdef.ts and option-data.ts. Orders on them are not modelled.
+// quote bars (bid/ask ticks, option computations); see secdef.ts and option-data.ts.
+// Trading them: a series with bid/ask columns (a pair's or an option's quote bars, OHLC the mid, as openRunData
+// loads them) and its contract terms (`contracts`) is replayed like a stock's bars (real-time bars of the mid,
+// whatever whatToShow asks), and its orders fill on each 5-second bar against the side they take (split from the
+// stored bid and ask bars: replay.ts), with the backtest's commission for its type and its multiplier in the
+// account's cash and values (ledger.ts).
 //
 // Not modelled: stock quotes (bid = ask = last), margin checks and rejections other than on command, what-if, conditional,
 // algo-specific and combo behaviour, account updates (reqAccountUpdates), periodic account-summary
@@ -25,7 +30,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ExchangeCalendar, type SessionMode } from '../../core/calendar.ts';
-import { INTERVAL_MS, type BarSeries } from '../../core/types.ts';
+import { INTERVAL_MS, type BarSeries, type ContractTerms } from '../../core/types.ts';
 import type { CommissionSpec, SlippageSpec } from '../../exec/costs.ts';
 import { ParseError } from '../protocol/fields.ts';
 import { CODE, IN, TEXT } from '../protocol/ids.ts';
@@ -103,6 +108,12 @@ export interface SimulatorOptions {
    * tickOptionComputation. Stocks stay the replayed series; an option's underlying price is its series' last close.
    */
   derivatives?: SimDerivatives;
+  /**
+   * The contract terms of the replayed symbols that are not US stocks (a run's `contracts`, from the instruments
+   * table): their IB contracts (a pair on IDEALPRO, an option with its expiry, strike and right), multipliers and
+   * commissions. Their series should be quote bars (bid/ask columns) to fill against.
+   */
+  contracts?: Readonly<Record<string, ContractTerms>>;
 }
 
 export interface SimulatorStats {
@@ -182,6 +193,7 @@ export class IbGatewaySimulator implements ConnectionHandler {
     this.contracts = new Contracts(
       o.series.map((s) => s.symbol.toUpperCase()),
       this.tz,
+      o.contracts ? o.series.map((s) => o.contracts![s.symbol] ?? o.contracts![s.symbol.toUpperCase()]) : [],
     );
     if (o.derivatives) {
       const bySymbol = new Map(o.series.map((s) => [s.symbol.toUpperCase(), s]));
@@ -201,7 +213,10 @@ export class IbGatewaySimulator implements ConnectionHandler {
         now: () => replay.now(),
         batchMs: replay.subMs,
         emitBatch: () => this.emitBatch(),
-        onEnd: () => this.resolveFinished(),
+        onEnd: () => {
+          this.account.endOfReplay();
+          this.resolveFinished();
+        },
       },
       speed,
       o.joinGraceMs ?? 250,
@@ -513,7 +528,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
         const sid = this.contracts.resolve(req.contract);
         if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
         this.scheduler.join(conn);
-        conn.rtBars.set(req.reqId, { sid, useRTH: req.useRTH });
+        const what = req.whatToShow.trim().toUpperCase();
+        conn.rtBars.set(req.reqId, { sid, useRTH: req.useRTH, ...(what === 'BID' || what === 'ASK' ? { side: what } : {}) });
         if (this.o.autoStart !== false) this.started = true;
         return this.scheduler.pump();
       }
@@ -706,8 +722,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
         (f.clientId === 0 || e.clientId === f.clientId) &&
         (f.account === '' || f.account === this.accountId) &&
         !(e.ts < since) &&
-        (f.symbol === '' || f.symbol.toUpperCase() === this.contracts.symbols[e.sid]) &&
-        (f.secType === '' || f.secType.toUpperCase() === 'STK') &&
+        (f.symbol === '' || f.symbol.toUpperCase() === this.contracts.symbols[e.sid] || f.symbol.toUpperCase() === this.contracts.contract(e.sid).symbol) &&
+        (f.secType === '' || f.secType.toUpperCase() === this.contracts.contract(e.sid).secType) &&
         (side === '' || (side === 'BUY' ? 'BOT' : side === 'SELL' ? 'SLD' : side) === e.side),
     );
   }
@@ -755,6 +771,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
   }
 }
 
+const QUOTE_COLS = ['bidOpen', 'bidHigh', 'bidLow', 'bidClose', 'bidSize', 'askOpen', 'askHigh', 'askLow', 'askClose', 'askSize'] as const;
+
 /** The bars of an intraday series that start in the regular session (daily series whole). */
 function regularSession(s: BarSeries, tz: string): BarSeries {
   if (INTERVAL_MS[s.interval] >= INTERVAL_MS['1d']) return s;
@@ -762,7 +780,9 @@ function regularSession(s: BarSeries, tz: string): BarSeries {
   const keep: number[] = [];
   for (let i = 0; i < s.ts.length; i++) if (cal.inSession(s.ts[i])) keep.push(i);
   const col = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
-  return { ...s, ts: col(s.ts), open: col(s.open), high: col(s.high), low: col(s.low), close: col(s.close), volume: col(s.volume) };
+  const out: BarSeries = { ...s, ts: col(s.ts), open: col(s.open), high: col(s.high), low: col(s.low), close: col(s.close), volume: col(s.volume) };
+  for (const c of QUOTE_COLS) if (s[c] !== undefined) out[c] = col(s[c]);
+  return out;
 }
 
 /** The id an error about an unparseable message should carry: the order id or request id when readable. */

@@ -1,5 +1,6 @@
 // reqAccountSummary values of the simulated account: a margin account with a plain Reg T model
-// (initial margin 50% and maintenance 25% of the gross position value, buying power 4x available funds).
+// (initial margin 50% and maintenance 25% of the gross position value, buying power 4x available funds); futures
+// at their contract terms' initial and maintenance margin per contract (Account.margins), with no position value.
 import type { Account } from './account.ts';
 
 export const SUMMARY_TAGS = [
@@ -48,9 +49,10 @@ const money = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '0.00');
 export function accountSummary(account: Account, tags: readonly string[]): SummaryRow[] {
   const { ledger, marks } = account;
   const netLiq = ledger.netLiquidation(marks);
-  const gross = ledger.grossValue(marks);
-  const init = 0.5 * gross;
-  const maint = 0.25 * gross;
+  const m = account.margins();
+  const gross = m.gross;
+  const init = 0.5 * gross + m.futuresInitial;
+  const maint = 0.25 * gross + m.futuresMaintenance;
   const available = netLiq - init;
   const excess = netLiq - maint;
   const values: Record<string, [string, string]> = {
