@@ -6,7 +6,6 @@ import { DEFAULT_TZ, importPaths, type ImportPhase, type ImportSummary } from '.
 import { formatLeanSummary, importLean } from '../engine/data/lean-import.ts';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../engine/data/store.ts';
 import { describeReadError, StoreError } from '../engine/data/store-errors.ts';
-import * as leanFutures from '../engine/data/lean-futures.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, FlagError, parseFlags } from './lib/flags.ts';
 
@@ -135,7 +134,6 @@ async function mainLean(first: string, more: string[], flags: ReturnType<typeof 
   }
   try {
     const summary = await importLean(store, [first, ...more], {
-      futures: leanFutures,
       onProgress: showProgress ? (done, total) => process.stderr.write(`\r\x1b[Kreading LEAN files ${done}/${total}`) : undefined,
     });
     if (showProgress) process.stderr.write('\r\x1b[K');

@@ -8,22 +8,9 @@ import { InstrumentError } from '../instruments/instrument.ts';
 import { monthCode, parseFuturesLocalSymbol } from '../instruments/local-symbol.ts';
 import { futureContract } from '../instruments/specs.ts';
 import type { FutureFile } from './lean-files.ts';
-import { type LeanSink, type QuoteSide, rowFail } from './lean-rows.ts';
+import { readFuturesOpenInterest, readFuturesQuotes, readFuturesTrades } from './lean-futures.ts';
+import { type LeanSink, rowFail } from './lean-rows.ts';
 import { instrumentRow } from './instruments.ts';
-
-interface FuturesRow {
-  ts: number;
-  /** 'YYYYMM' */
-  contractMonth: string;
-  expiry: string;
-}
-
-/** The readers of engine/data/lean-futures.ts this needs (they check every row and throw DataErrors). */
-export interface FuturesReaders {
-  readFuturesTrades(file: string): (FuturesRow & { open: number; high: number; low: number; close: number; volume: number })[];
-  readFuturesQuotes(file: string): (FuturesRow & { bid: QuoteSide; ask: QuoteSide })[];
-  readFuturesOpenInterest(file: string): (FuturesRow & { openInterest: number })[];
-}
 
 /** The store key of a contract: root, month code, two-digit year ('ESZ13'; IB's local symbol 'ESZ3' names a year per decade). */
 export function futureKey(root: string, contractMonth: string): string {
@@ -33,13 +20,9 @@ export function futureKey(root: string, contractMonth: string): string {
 }
 
 /** Reads one futures file into `sink`; returns its data rows. */
-export function readFutureFile(file: FutureFile, readers: FuturesReaders, sink: LeanSink): number {
+export function readFutureFile(file: FutureFile, sink: LeanSink): number {
   const rows =
-    file.content === 'trade'
-      ? readers.readFuturesTrades(file.path)
-      : file.content === 'quote'
-        ? readers.readFuturesQuotes(file.path)
-        : readers.readFuturesOpenInterest(file.path);
+    file.content === 'trade' ? readFuturesTrades(file.path) : file.content === 'quote' ? readFuturesQuotes(file.path) : readFuturesOpenInterest(file.path);
   const symbols = new Map<string, string>();
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;

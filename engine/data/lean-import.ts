@@ -18,16 +18,13 @@ import type { Interval } from '../core/types.ts';
 import { DataError } from './errors.ts';
 import { type LeanFile, type LeanKind, listLeanFiles } from './lean-files.ts';
 import { readForexFile } from './lean-forex.ts';
-import { type FuturesReaders, readFutureFile } from './lean-future-rows.ts';
-import * as leanFutures from './lean-futures.ts';
+import { readFutureFile } from './lean-future-rows.ts';
 import { readOptionFile } from './lean-options.ts';
 import type { LeanSink, QuoteSide } from './lean-rows.ts';
 import { INSTRUMENT_ROW_COLUMNS, type InstrumentRow, instrumentValues } from './instruments.ts';
 import { sqlString, type Store } from './store.ts';
 
 export interface LeanImportOptions {
-  /** the futures readers (default engine/data/lean-futures.ts) */
-  futures?: FuturesReaders;
   /** files read so far of all (0 of n first) */
   onProgress?: (done: number, total: number) => void;
 }
@@ -123,7 +120,7 @@ async function stageAndWrite(store: Store, files: LeanFile[], opts: LeanImportOp
       });
       if (file.kind === 'option') readOptionFile(file, sink);
       else if (file.kind === 'forex') readForexFile(file, sink);
-      else readFutureFile(file, opts.futures ?? leanFutures, sink);
+      else readFutureFile(file, sink);
       counts.files++;
       counts.bars += sink.bars;
       counts.quoteBars += sink.quotes;

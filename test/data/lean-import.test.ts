@@ -8,7 +8,6 @@ import { DataError } from '../../engine/data/errors.ts';
 import { readInstruments } from '../../engine/data/instruments.ts';
 import { formatLeanSummary, importLean, type LeanImportSummary } from '../../engine/data/lean-import.ts';
 import type { Store } from '../../engine/data/store.ts';
-import * as leanFutures from '../../engine/data/lean-futures.ts';
 import { SHARED, sharedAvailable } from '../shared-data.ts';
 import { caught, storeIn, tempDir, writeText } from './helpers.ts';
 
@@ -61,7 +60,7 @@ describe.runIf(sharedAvailable(LEAN))('importLean on the LEAN sample', () => {
   let fx: LeanImportSummary;
   beforeAll(async () => {
     store = await storeIn(tmp.dir);
-    es = await importLean(store, ES_FILES.map(lean), { futures: leanFutures });
+    es = await importLean(store, ES_FILES.map(lean));
     goog = await importLean(store, [...GOOG_FILES, 'option/twx/20140605_openinterest.csv'].map(lean));
     fx = await importLean(store, FX_FILES.map(lean));
   }, 30_000);
@@ -241,7 +240,7 @@ describe.runIf(sharedAvailable(LEAN))('importLean on the LEAN sample', () => {
 
   it('re-importing the same files leaves every table as it was (each file replaces its time range)', async () => {
     const before = await tableState(store);
-    const again = await importLean(store, ES_FILES.map(lean), { futures: leanFutures });
+    const again = await importLean(store, ES_FILES.map(lean));
     expect(again.replaced).toEqual({ bars: 203 + 1671 + 1721, quoteBars: 3907, openInterest: 62 });
     expect(await tableState(store)).toBe(before);
     expect(formatLeanSummary(again, 'x.duckdb', '0.1').lines.at(-1)).toBe(
@@ -255,7 +254,7 @@ describe.runIf(sharedAvailable(LEAN))('importLean on the LEAN sample', () => {
     // 20131008_trade.csv was imported above: its ESZ13 minutes are stored
     const [before] = await rows(store, day('2013-10-08'));
     expect(before!.n).toBeGreaterThan(1000);
-    const s = await importLean(store, ['future/es/20131007_trade.csv', 'future/es/20131009_trade.csv'].map(lean), { futures: leanFutures });
+    const s = await importLean(store, ['future/es/20131007_trade.csv', 'future/es/20131009_trade.csv'].map(lean));
     expect(s.kinds.future.bars).toBe(1671 + 1742);
     expect(s.replaced.bars).toBe(1671); // 20131007's, stored above; 20131009 was not
     const [after] = await rows(store, day('2013-10-08'));
@@ -330,7 +329,7 @@ describe.runIf(sharedAvailable(LEAN))('importLean on the LEAN sample', () => {
       // line 2: 2013-10-06,2013-12,2013-12-20,... -> ES Dec-13's last trading day is the 3rd Friday, 2013-12-20
       text[1] = text[1]!.replace('2013-12-20', '2013-12-13');
       const file = writeText(path.join(bad.dir, 'expiry', 'future', 'es'), 'daily_trade.csv', text.join('\n'));
-      const e = await caught(() => importLean(store, [file], { futures: leanFutures }));
+      const e = await caught(() => importLean(store, [file]));
       expect(e).toMatchObject({ rule: 'out-of-range', row: 1, field: 'expiry' });
       expect(e.message).toMatch(/row 1 \(line 2\) field 'expiry': 2013-12-13 for ES 201312, whose last trading day by its rule \(2013-12-20\) differs/);
     });
@@ -352,7 +351,7 @@ describe.runIf(sharedAvailable(LEAN))('importLean on the LEAN sample', () => {
     it('two files with a row of the same symbol, interval and time', async () => {
       const file = writeText(path.join(bad.dir, 'dup', 'future', 'es'), 'daily_trade.csv', readFileSync(lean('future/es/daily_trade.csv'), 'utf8'));
       const before = await tableState(store);
-      const e = await caught(() => importLean(store, [lean('future/es/daily_trade.csv'), file], { futures: leanFutures }));
+      const e = await caught(() => importLean(store, [lean('future/es/daily_trade.csv'), file]));
       expect(e).toMatchObject({ rule: 'duplicate-timestamp' });
       expect(e.message).toMatch(/daily_trade\.csv and .*daily_trade\.csv both have a bar of ES\w+ \(1d\) at 2013-10-06 00:00:00 UTC/);
       expect(await tableState(store)).toBe(before);

@@ -11,7 +11,6 @@ import { importPaths } from '../../../engine/data/import.ts';
 import { importLean } from '../../../engine/data/lean-import.ts';
 import { loadBars } from '../../../engine/data/load.ts';
 import { openStore, type Store } from '../../../engine/data/store.ts';
-import * as leanFutures from '../../../engine/data/lean-futures.ts';
 import { conIdFor, derivativeConIdFor } from '../../../engine/ib/sim/contracts.ts';
 import { loadSimDerivatives } from '../../../engine/ib/sim/option-data.ts';
 import { IbGatewaySimulator } from '../../../engine/ib/sim/simulator.ts';
@@ -51,7 +50,7 @@ describe.runIf(sharedAvailable(LEAN))('the simulator serves options, futures and
 
   beforeAll(async () => {
     store = await openStore(':memory:');
-    await importLean(store, FILES.map(lean), { futures: leanFutures });
+    await importLean(store, FILES.map(lean));
     await importPaths(store, [lean('minute/goog/20151223.csv')], { interval: '1m' });
     const series = await loadBars(store, { symbols: ['GOOG'], interval: '1m' });
     // the first hour's quote bars
