@@ -15,7 +15,7 @@ import { defineFlags, flagHelp, parseFlags, parseJsonObjectFlag } from './lib/fl
 import { isMain } from './lib/main.ts';
 import { runInSample, runModel } from './lib/model-signals.ts';
 import type { InSample } from '../engine/ml/in-sample.ts';
-import { printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
+import { CHAIN_FLAGS, chainSelection, printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
 
 export const FLAGS = defineFlags({
   ...RUN_FLAGS,
@@ -33,28 +33,7 @@ export const FLAGS = defineFlags({
   },
   journal: { kind: 'string', arg: 'FILE', help: 'journal database (default DIR/journal.duckdb)' },
   benchmark: { kind: 'string', arg: 'SYMBOL', help: 'buy-and-hold line in the report (default SPY if in the run, else the first symbol)' },
-  chain: {
-    kind: 'string',
-    arg: 'UNDERLYING',
-    help: "adds the underlying's options to the symbols (from the data's instruments, with quote bars\nin the run), for a strategy's ctx.chain; see --chain-days, --chain-strikes, --chain-right",
-  },
-  'chain-days': {
-    kind: 'integer',
-    default: 30,
-    min: 0,
-    max: 3650,
-    arg: 'N',
-    help: "--chain: options expiring within N days of the run's first day (default 30)",
-  },
-  'chain-strikes': {
-    kind: 'integer',
-    default: 10,
-    min: 1,
-    max: 1000,
-    arg: 'N',
-    help: "--chain: the N strikes nearest the underlying's first close (default 10)",
-  },
-  'chain-right': { kind: 'choice', choices: ['C', 'P', 'both'], default: 'both', arg: 'R', help: '--chain: calls (C), puts (P) or both (default)' },
+  ...CHAIN_FLAGS,
   'base-currency': {
     kind: 'choice',
     choices: ['USD', 'GBP', 'EUR'],
@@ -86,14 +65,7 @@ async function main(): Promise<void> {
   buildSlots(v.strategy, rawParams, requested ?? ['CHECK']);
 
   const base = v['base-currency'];
-  const chain = v.chain
-    ? {
-        underlying: v.chain,
-        days: v['chain-days'],
-        strikes: v['chain-strikes'],
-        ...(v['chain-right'] !== 'both' ? { right: v['chain-right'] as 'C' | 'P' } : {}),
-      }
-    : undefined;
+  const chain = chainSelection(v);
   const data = await openRunData({ data: v.data, symbols: requested, interval, from: v.from, to: v.to, tz: v.tz, prices: v.prices, baseCurrency: base, chain });
   const config: BacktestConfig = {
     strategy: v.strategy,

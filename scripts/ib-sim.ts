@@ -13,7 +13,7 @@ import { IbGatewaySimulator } from '../engine/ib/sim/simulator.ts';
 import type { SimSnapshot } from '../engine/ib/sim/snapshot.ts';
 import { fail, MAX_SPEED } from './lib/cli.ts';
 import { defineFlags, flagHelp, fmt, fromFlag, parseFlags, parseNumber, readJsonFile } from './lib/flags.ts';
-import { INTERVALS, MAX_CASH } from './lib/run-options.ts';
+import { CHAIN_FLAGS, chainSelection, INTERVALS, MAX_CASH } from './lib/run-options.ts';
 import { openRunStore } from './lib/run-data.ts';
 import { liveInstruments } from './lib/live-instruments.ts';
 
@@ -48,21 +48,7 @@ const FLAGS = defineFlags({
     default: 'rth',
     help: 'rth: replay only the regular session, 09:30-16:00 --tz (13:00 on US half days);\nextended: every stored bar (pre- and post-market). Either way, as at IB, an order\nwithout outsideRth trades in regular hours only (outside them: held until the open, 399)',
   },
-  chain: {
-    kind: 'string',
-    arg: 'UNDERLYING',
-    help: "adds the underlying's options to the symbols, as npm run live --chain does (same flags)",
-  },
-  'chain-days': { kind: 'integer', default: 30, min: 0, max: 3650, arg: 'N', help: '--chain: options expiring within N days of the first day (default 30)' },
-  'chain-strikes': {
-    kind: 'integer',
-    default: 10,
-    min: 1,
-    max: 1000,
-    arg: 'N',
-    help: "--chain: the N strikes nearest the underlying's first close (default 10)",
-  },
-  'chain-right': { kind: 'choice', choices: ['C', 'P', 'both'], default: 'both', arg: 'R', help: '--chain: calls (C), puts (P) or both (default)' },
+  ...CHAIN_FLAGS,
 });
 
 const USAGE = `usage: npm run ib-sim -- [options]
@@ -128,14 +114,7 @@ async function main(): Promise<void> {
       to: v.to,
       tz: v.tz,
       baseCurrency: 'USD',
-      chain: v.chain
-        ? {
-            underlying: v.chain,
-            days: v['chain-days'],
-            strikes: v['chain-strikes'],
-            ...(v['chain-right'] !== 'both' ? { right: v['chain-right'] as 'C' | 'P' } : {}),
-          }
-        : undefined,
+      chain: chainSelection(v),
       gateway: false,
     });
     const symbols = inst.symbols;

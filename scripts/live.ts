@@ -18,7 +18,18 @@ import { defineFlags, FlagError, type FlagValues, flagHelp, fromFlag, parseFlags
 import { runModel } from './lib/model-signals.ts';
 import { loadSectors } from './lib/run-data.ts';
 import { liveInstruments } from './lib/live-instruments.ts';
-import { INTERVALS, printRunConfig, RUN_DEFAULTS, RUN_FLAGS, riskFlag, SIZING_FLAGS, sizingFlags, sizingRiskWarning } from './lib/run-options.ts';
+import {
+  CHAIN_FLAGS,
+  chainSelection,
+  INTERVALS,
+  printRunConfig,
+  RUN_DEFAULTS,
+  RUN_FLAGS,
+  riskFlag,
+  SIZING_FLAGS,
+  sizingFlags,
+  sizingRiskWarning,
+} from './lib/run-options.ts';
 import type { RunSettings } from '../engine/run/defaults.ts';
 import { isMain } from './lib/main.ts';
 import { EmbeddedSimulator } from './lib/embedded-sim.ts';
@@ -114,21 +125,7 @@ export const FLAGS = defineFlags({
     arg: 'CCY',
     help: "the account's currency (default USD), as for npm run backtest: another currency the symbols\nare in is converted at the daily FX rates of --data (e.g. GBP.USD, imported with --lean)",
   },
-  chain: {
-    kind: 'string',
-    arg: 'UNDERLYING',
-    help: "adds the underlying's options to the symbols (from --data's instruments, with quote bars\nin the dates), as for npm run backtest; see --chain-days, --chain-strikes, --chain-right",
-  },
-  'chain-days': { kind: 'integer', default: 30, min: 0, max: 3650, arg: 'N', help: '--chain: options expiring within N days of the first day (default 30)' },
-  'chain-strikes': {
-    kind: 'integer',
-    default: 10,
-    min: 1,
-    max: 1000,
-    arg: 'N',
-    help: "--chain: the N strikes nearest the underlying's first close (default 10)",
-  },
-  'chain-right': { kind: 'choice', choices: ['C', 'P', 'both'], default: 'both', arg: 'R', help: '--chain: calls (C), puts (P) or both (default)' },
+  ...CHAIN_FLAGS,
 });
 
 const HELP = `usage: npm run live -- [options]
@@ -189,14 +186,7 @@ async function main(): Promise<void> {
     to: v.to,
     tz: v.tz,
     baseCurrency: base,
-    chain: v.chain
-      ? {
-          underlying: v.chain,
-          days: v['chain-days'],
-          strikes: v['chain-strikes'],
-          ...(v['chain-right'] !== 'both' ? { right: v['chain-right'] as 'C' | 'P' } : {}),
-        }
-      : undefined,
+    chain: chainSelection(v),
     gateway: gateway !== undefined,
   });
   const symbols = inst.symbols;

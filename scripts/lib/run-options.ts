@@ -7,6 +7,7 @@ import { parseSizing, type Sizing } from '../../engine/portfolio/sizing.ts';
 import { parseRiskConfig, RISK_PROFILES, type RiskConfig } from '../../engine/risk/limits.ts';
 import { runSettings } from '../../engine/report/run-settings.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../engine/run/defaults.ts';
+import type { ChainSelection } from '../../engine/run/run-data.ts';
 import { defineFlags, FlagError, fromFlag, readJsonFile, withoutFileValues } from './flags.ts';
 
 export { RUN_DEFAULTS };
@@ -40,6 +41,32 @@ export const SIZING_FLAGS = defineFlags({
   },
   lookback: { kind: 'integer', min: 2, max: 10_000, help: '--sizing vol-target: bars of the rolling volatility (default 20)' },
 });
+
+/** Options of an underlying added to a run's symbols (`--chain`), the same in backtest, live and the simulator. */
+export const CHAIN_FLAGS = defineFlags({
+  chain: {
+    kind: 'string',
+    arg: 'UNDERLYING',
+    help: "adds the underlying's options to the symbols (from --data's instruments, with quote bars\nin the dates), for a strategy's ctx.chain; see --chain-days, --chain-strikes, --chain-right",
+  },
+  'chain-days': { kind: 'integer', default: 30, min: 0, max: 3650, arg: 'N', help: '--chain: options expiring within N days of the first day (default 30)' },
+  'chain-strikes': {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    arg: 'N',
+    help: "--chain: the N strikes nearest the underlying's first close (default 10)",
+  },
+  'chain-right': { kind: 'choice', choices: ['C', 'P', 'both'], default: 'both', arg: 'R', help: '--chain: calls (C), puts (P) or both (default)' },
+});
+
+/** The chain selection the CHAIN_FLAGS ask for (undefined without --chain). */
+export function chainSelection(v: { chain?: string; 'chain-days': number; 'chain-strikes': number; 'chain-right': string }): ChainSelection | undefined {
+  if (!v.chain) return undefined;
+  const right = v['chain-right'];
+  return { underlying: v.chain, days: v['chain-days'], strikes: v['chain-strikes'], ...(right === 'C' || right === 'P' ? { right } : {}) };
+}
 
 export const RUN_FLAGS = defineFlags({
   strategy: { kind: 'string', default: 'sma-cross', arg: 'NAME', help: 'a strategy listed below, or portfolio (default sma-cross)' },
