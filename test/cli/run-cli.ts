@@ -4,13 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Runs a script the way `npm run` does (tsx), from the repo root; returns its exit code and output. */
-export function runCli(script: string, args: string[], env: Record<string, string> = {}) {
+/**
+ * Runs a script the way `npm run` does (tsx), from the repo root; returns its exit code and output. It is killed
+ * after `timeoutMs` (a hung CLI fails its test instead of the whole run): a test of a long job passes its own.
+ */
+export function runCli(script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: 120_000,
+    timeout: timeoutMs,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
