@@ -1,6 +1,6 @@
 // npm run ib-sim -- [--port 4002] [--data <csv dir|.duckdb>] [--symbols SPY,IBM] [--interval 1m]
 //                   [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--speed N | --lockstep] [--resume FILE]
-//                   [--session rth|extended]
+//                   [--session rth|extended] [--base-currency USD|GBP|EUR]
 // The IB Gateway simulator as a standalone server. Fault commands are read from stdin.
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,7 @@ import { defineFlags, flagHelp, fmt, fromFlag, parseFlags, parseNumber, readJson
 import { CHAIN_FLAGS, chainSelection, INTERVALS, MAX_CASH } from './lib/run-options.ts';
 import { openRunStore } from './lib/run-data.ts';
 import { liveInstruments } from './lib/live-instruments.ts';
+import { loadSimDerivatives } from '../engine/ib/sim/option-data.ts';
 
 const FLAGS = defineFlags({
   port: { kind: 'integer', default: 4002, min: 0, max: 65_535, help: "port on 127.0.0.1 (default 4002, IB Gateway's paper port; 0: any free port)" },
@@ -39,7 +40,14 @@ const FLAGS = defineFlags({
   },
   resume: { kind: 'string', arg: 'FILE', help: 'continue from a snapshot written by the snapshot command (same data and symbols)' },
   account: { kind: 'string', default: 'DU1234567', arg: 'ID', help: 'account id (default DU1234567)' },
-  cash: { kind: 'number', default: 100_000, min: 0, minExclusive: true, max: MAX_CASH, help: 'starting cash (default 100000)' },
+  cash: { kind: 'number', default: 100_000, min: 0, minExclusive: true, max: MAX_CASH, help: 'starting cash, in --base-currency (default 100000)' },
+  'base-currency': {
+    kind: 'choice',
+    choices: ['USD', 'GBP', 'EUR'],
+    default: 'USD',
+    arg: 'CCY',
+    help: "the account's base currency (default USD): cash is kept per currency and the account's totals\nare converted into it at the replayed pairs' prices, else at the daily FX rates of --data",
+  },
   commission: { kind: 'string', default: 'ibkr-fixed', arg: 'MODEL', help: 'ibkr-fixed (default), ibkr-tiered, none, per-share:R[:MIN], percent:P[:MIN]' },
   tz: { kind: 'string', default: DEFAULT_TZ, arg: 'ZONE', help: `exchange time zone (default ${DEFAULT_TZ})` },
   session: {
@@ -113,13 +121,16 @@ async function main(): Promise<void> {
       from: historyFrom ?? v.from,
       to: v.to,
       tz: v.tz,
-      baseCurrency: 'USD',
+      baseCurrency: v['base-currency'],
       chain: chainSelection(v),
       gateway: false,
     });
     const symbols = inst.symbols;
     const series = inst.series ?? (await loadBars(store, { symbols, interval, from, to }));
     const replayFrom = historyFrom && v.from ? dayStart(v.from, interval, v.tz) : undefined;
+    // with options, the chains and contract details a client discovers them by (reqSecDefOptParams, live --chain)
+    const hasOptions = Object.values(inst.contracts ?? {}).some((c) => c.secType === 'OPT');
+    const derivatives = hasOptions ? await loadSimDerivatives(store, { interval, from, to, symbols }) : undefined;
     sim = await IbGatewaySimulator.start({
       port,
       series,
@@ -133,9 +144,15 @@ async function main(): Promise<void> {
       resume,
       session: v.session,
       ...(inst.contracts ? { contracts: inst.contracts } : {}),
+      ...(derivatives ? { derivatives } : {}),
+      // the rates are this process's alone: the simulator advances them on its clock
+      baseCurrency: v['base-currency'],
+      ...(inst.fx ? { fx: inst.fx } : {}),
     });
     const pace = speed === 'max' ? 'lockstep' : speed === 1 ? 'real time' : `${speed} x real time`;
-    console.log(`IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, ${pace})`);
+    console.log(
+      `IB Gateway simulator on 127.0.0.1:${sim.port} (account ${v.account} in ${v['base-currency']}, ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}, ${pace})`,
+    );
     if (resume) console.log(`resumed from ${v.resume} at ${new Date(sim.now()).toISOString()}`);
     console.log(
       `replaying ${symbols.join(',')} ${interval} bars from ${source} (${v.session === 'rth' ? 'regular session only' : 'extended hours'}); type help for the fault commands`,

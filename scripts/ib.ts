@@ -26,7 +26,10 @@ commands:
   cancel-all   cancel every open order (reqGlobalCancel)
   kill         cancel every open order, then flatten every position with market orders
   history SYMBOLS  download bars into DuckDB (--bar '1 min', --duration '2 D', --db data/market.duckdb),
-               paced under IB's historical-data rules, backing off after a pacing violation (162)
+               paced under IB's historical-data rules, backing off after a pacing violation (162). Symbols
+               as the store keys them: stocks 'SPY' (TRADES), futures 'ESZ13' (TRADES of that contract month),
+               options 'GOOG151224C00750000' (TRADES, plus BID and ASK into quote_bars), FX pairs 'GBP.USD'
+               (MIDPOINT, plus BID and ASK into quote_bars); derivatives get their instruments row (the terms)
 default gateway 127.0.0.1:4002 (IB Gateway paper); TWS paper is 7497, live 7496, Gateway live 4001.
 options:
 ${flagHelp(FLAGS)}`;
@@ -218,7 +221,7 @@ async function main(): Promise<void> {
           .split(',')
           .map((x) => x.trim().toUpperCase())
           .filter(Boolean);
-        if (symbols.length === 0) throw new Error('history needs symbols: npm run ib -- history SPY,IBM');
+        if (symbols.length === 0) throw new Error('history needs symbols: npm run ib -- history SPY,ESZ13,GBP.USD,GOOG151224C00750000');
         const store = await openStore(v.db!);
         try {
           const r = await downloadHistory(
@@ -227,7 +230,9 @@ async function main(): Promise<void> {
             symbols.map((symbol) => ({ symbol, barSize: v.bar!, duration: v.duration! })),
             { log: (m) => console.error(m) },
           );
-          print('history', [{ symbols: r.symbols.join(','), interval: r.interval, rows: r.rows, db: v.db! }]);
+          print('history', [
+            { symbols: r.symbols.join(','), interval: r.interval, rows: r.rows, quote_rows: r.quoteRows, instruments: r.instruments.join(','), db: v.db! },
+          ]);
         } finally {
           store.close();
         }

@@ -18,7 +18,7 @@ const FLAGS = defineFlags({
 const USAGE = `usage: npm run journal -- <file> [--run ID] <table> [--json] [--limit N]
   <file>     a journal database, e.g. out/live/journal.duckdb (a live runner may be writing it)
   <table>    orders   the run's orders: latest spec, status, filled quantity, average price
-             fills    executions (fills table)
+             fills    executions (fills table); reason: exercise, assignment or expiry for an option's settlement
              events   order state changes (order_events)
              logs     the session's log: strategy, order, reconcile, connection, control, broker, info
              risk     risk checks that stopped an order or tripped the breaker (risk_events)
@@ -87,6 +87,8 @@ function rowsOf(table: Table, j: Awaited<ReturnType<typeof readJournalRows>>, ba
         qty: f.qty,
         price: f.price,
         commission: f.commission,
+        // why a fill no order made happened: exercise, assignment or expiry of an option ('' for a trade)
+        reason: f.reason ?? '',
       }));
     case 'events':
       return j.orderEvents.map((e) => ({ seq: e.seq, time: iso(e.ts), ts: e.ts, order: e.orderId, from: e.from, to: e.to, reason: e.reason }));

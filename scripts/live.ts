@@ -101,7 +101,7 @@ export const FLAGS = defineFlags({
   data: {
     kind: 'string',
     arg: 'PATH',
-    help: 'the bars the simulator replays (default data/sample.duckdb, the bundled sample); with --gateway too,\nthe instruments of pairs and options, --chain options and --base-currency rates',
+    help: 'the bars the simulator replays (default data/sample.duckdb, the bundled sample); with --gateway too,\nthe instruments of pairs and options, --base-currency rates, and the bars of the --chain underlying (the\nprice and first day its options are selected by; the options themselves come from the gateway)',
   },
   from: { kind: 'string', arg: 'DATE', help: 'simulator only: first day replayed' },
   to: { kind: 'string', arg: 'DATE', help: 'simulator only: last day replayed' },
@@ -188,6 +188,8 @@ async function main(): Promise<void> {
     baseCurrency: base,
     chain: chainSelection(v),
     gateway: gateway !== undefined,
+    // a real gateway lists the chain itself (reqSecDefOptParams + reqContractDetails); the embedded simulator's is the store's
+    ...(gateway ? { chainGateway: { ...gateway, clientId } } : {}),
   });
   const symbols = inst.symbols;
   const config: BacktestConfig = {
@@ -259,6 +261,8 @@ async function main(): Promise<void> {
       tz: config.tz,
       series: inst.series,
       contracts: inst.contracts,
+      // the simulated account keeps cash per currency in the session's base, as the backtest's portfolio does
+      baseCurrency: base,
     });
     gateway = { host: '127.0.0.1', port: sim.port };
     console.error(

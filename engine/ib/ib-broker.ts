@@ -5,6 +5,7 @@ import {
   TimeInForce as IbTif,
   type CommissionReport,
   type Contract,
+  type ContractDetails,
   type Execution,
   type Order as IbOrder,
 } from '@stoqey/ib';
@@ -12,6 +13,8 @@ import { parseIbTime } from './protocol/time.ts';
 import type { AccountFigures, BrokerExecution, BrokerListener, BrokerOrder, BrokerPosition, LiveBroker } from '../core/ports.ts';
 import type { ContractTerms, EpochMs, Fill, Order } from '../core/types.ts';
 import type { IbConnection } from './connection.ts';
+import { bagContract } from './combo-contract.ts';
+import { ComboFills } from '../exec/combo-book.ts';
 import { ContractIndex, ibContract } from './contracts.ts';
 
 /** What the broker adapter reports beyond order events: broker errors, foreign executions, conflicts. */
@@ -60,6 +63,12 @@ const NOTICES = new Set([2104, 2106, 2107, 2108, 2119, 2158, 1100, 1101, 1102, 2
 
 type Outgoing = { kind: 'place'; order: Order } | { kind: 'cancel'; order: Order };
 
+/** contract-details requests in flight at once when a run's legs' conIds are asked for at connect */
+const PREFETCH_PARALLEL = 6;
+
+/** IB's codes that reject an order: 201 rejected, 103 duplicate id, 200 no such contract (a combo leg's too), 320/321 a malformed request */
+const REJECTIONS = new Set([201, 103, 200, 320, 321]);
+
 /**
  * The broker port on IB: engine orders become IB orders (ids from nextValidId, orderRef-tagged),
  * fills come from execDetails, once per execId, booked with their commissionReport; orderStatus is
@@ -76,7 +85,16 @@ export class IbBroker implements LiveBroker {
   private readonly ibIdOf = new Map<number, number>();
   /** execId -> what it booked, so a reused execId with other content is caught, not dropped */
   private readonly seenExec = new Map<string, string>();
-  private readonly pending = new Map<string, { order: Order; execution: Execution }>();
+  /** executions waiting for their commissionReport; `leg`: the combo leg it fills (-1: a single-symbol order) */
+  private readonly pending = new Map<string, { order: Order; execution: Execution; leg: number }>();
+  /** combo legs' executions booked onto their orders */
+  private readonly comboFills = new ComboFills();
+  /** run symbols' conIds, from reqContractDetails (combo legs name their contracts by conId) */
+  private readonly conIds = new Map<string, number>();
+  /** symbols whose conId is being asked for */
+  private readonly conIdAsks = new Map<string, Promise<number>>();
+  /** outbox entries the runner has released (journaled): only these may go out, in order */
+  private readonly released = new WeakSet<Outgoing>();
   /** engine ids of orders the broker has acknowledged (openOrder/orderStatus) */
   private readonly acked = new Set<number>();
   /** wall time (performance.now) each unacknowledged order was last sent */
@@ -86,6 +104,8 @@ export class IbBroker implements LiveBroker {
   private pnlReq = -1;
   /** the run symbol of a contract IB reports */
   private readonly index: ContractIndex;
+  /** it sends combo orders as IB's BAG contracts with comboLegs (combo-contract.ts) and books each leg's executions */
+  readonly supportsCombos = true;
   /** Today's P&L as IB reports it (reqPnL), kept up to date; NaN until the first report. */
   dailyPnl = NaN;
 
@@ -98,10 +118,12 @@ export class IbBroker implements LiveBroker {
   ) {
     this.index = new ContractIndex(o.symbols ?? [], o.contracts);
     conn.on('disconnected', () => (this.holding = true));
+    // a run with options may send combos: their legs' conIds are asked for once, as soon as the gateway is there
+    conn.on('ready', () => this.prefetchConIds());
     const api = conn.api;
     api.on(EventName.orderStatus, (id: number, status: string) => this.onOrderStatus(id, status));
     api.on(EventName.openOrder, (id: number, _c: Contract, _o: IbOrder, state: { status?: string }) => this.onOrderStatus(id, state?.status ?? ''));
-    api.on(EventName.execDetails, (_reqId: number, _c: Contract, e: Execution) => this.onExecution(e));
+    api.on(EventName.execDetails, (_reqId: number, c: Contract, e: Execution) => this.onExecution(c, e));
     api.on(EventName.commissionReport, (r: CommissionReport) => this.onCommission(r));
     api.on(EventName.error, (err: Error, code: number, id: number) => this.onError(err, code, id));
   }
@@ -146,9 +168,23 @@ export class IbBroker implements LiveBroker {
    */
   drain(): boolean {
     if (!this.conn.ready || this.holding) return false;
-    const out = this.outbox;
-    this.outbox = [];
-    for (const x of out) {
+    for (const x of this.outbox) this.released.add(x);
+    this.send();
+    return true;
+  }
+
+  /**
+   * Sends the released head of the outbox, in order. A combo whose legs' conIds are not known yet stops it there:
+   * they are asked for (reqContractDetails) and it goes on once they are, or the combo is refused if they cannot be.
+   */
+  private send(): void {
+    while (this.outbox.length > 0 && this.released.has(this.outbox[0]!) && this.conn.ready && !this.holding) {
+      const x = this.outbox[0]!;
+      if (x.kind === 'place' && x.order.legs !== undefined && x.order.legs.some((l) => !this.conIds.has(l.symbol))) {
+        this.awaitConIds(x);
+        return;
+      }
+      this.outbox.shift();
       if (x.kind === 'cancel') {
         const id = this.ibIdOf.get(x.order.id);
         if (id !== undefined) this.conn.api.cancelOrder(id);
@@ -168,11 +204,103 @@ export class IbBroker implements LiveBroker {
           kind: 'info',
           message: `order ${x.order.id} ${x.order.side} ${x.order.symbol} sent at ${new Date(now).toISOString()}, outside regular hours, without outsideRth (--session rth): the broker holds it until the session opens`,
         });
-      this.conn.api.placeOrder(id, ibContract(x.order.symbol, this.o.contracts?.[x.order.symbol]), ib);
+      this.conn.api.placeOrder(id, this.contractOf(x.order), ib);
       if (!this.acked.has(x.order.id)) this.sentAt.set(x.order, performance.now());
       if (x.order.status === 'APPROVED') this.listener.onStatus(x.order, 'SUBMITTED', `sent to IB as order ${id}`);
     }
-    return true;
+  }
+
+  /** The IB contract an order goes with: its symbol's, or for a combo the BAG of its legs. */
+  private contractOf(o: Order): Contract {
+    if (o.legs === undefined) return ibContract(o.symbol, this.o.contracts?.[o.symbol]);
+    const currency = this.o.contracts?.[o.legs[0]!.symbol]?.currency ?? 'USD';
+    return bagContract(o, currency, (s) => this.conIds.get(s));
+  }
+
+  /** Asks for the conIds combo `x` lacks; then sends on, or refuses the combo (REJECTED, never sent) naming the leg. */
+  private awaitConIds(x: Outgoing): void {
+    const legs = x.order.legs!;
+    Promise.all(legs.map((l) => this.conIdOf(l.symbol))).then(
+      () => this.send(),
+      (e: Error) => {
+        // a dropped connection: the combo waits in the outbox, asked for again once the runner releases it
+        if (this.outbox[0] !== x || !this.conn.ready || this.holding) return;
+        this.outbox.shift();
+        this.listener.onStatus(x.order, 'REJECTED', `combo not sent: ${e.message}`);
+        this.o.note?.({ kind: 'error', message: `order ${x.order.id} (combo on ${x.order.symbol}) not sent: ${e.message}` });
+        this.send();
+      },
+    );
+  }
+
+  /** A run symbol's conId: known, or asked of the gateway (reqContractDetails with its contract), once. */
+  private conIdOf(symbol: string): Promise<number> {
+    const known = this.conIds.get(symbol);
+    if (known !== undefined) return Promise.resolve(known);
+    let ask = this.conIdAsks.get(symbol);
+    if (ask === undefined) {
+      const reqId = this.reqSeq++;
+      const contract = ibContract(symbol, this.o.contracts?.[symbol]);
+      ask = this.collect<number>(`the contract details of ${symbol}`, (api, done) => {
+        let conId = 0;
+        let count = 0;
+        const onDetails = (id: number, d: ContractDetails) => {
+          if (id !== reqId) return;
+          count++;
+          conId = d.contract?.conId ?? 0;
+        };
+        const onEnd = (id: number) => id === reqId && done(count === 1 && conId > 0 ? conId : -count);
+        const onError = (_err: Error, code: number, id: number) => id === reqId && done(-1_000_000 - code);
+        api.on(EventName.contractDetails, onDetails);
+        api.on(EventName.contractDetailsEnd, onEnd);
+        api.on(EventName.error, onError);
+        api.reqContractDetails(reqId, contract);
+        return () => {
+          api.off(EventName.contractDetails, onDetails);
+          api.off(EventName.contractDetailsEnd, onEnd);
+          api.off(EventName.error, onError);
+        };
+      }).then(
+        (conId) => {
+          this.conIdAsks.delete(symbol);
+          if (conId > 0) {
+            this.conIds.set(symbol, conId);
+            return conId;
+          }
+          const why = conId <= -1_000_000 ? `IB error ${-conId - 1_000_000}` : conId === 0 ? 'no contract matched' : `${-conId} contracts matched, not one`;
+          throw new Error(`the conId of ${symbol} (a combo leg) could not be found: reqContractDetails answered ${why}; check the instrument's terms`);
+        },
+        (e: Error) => {
+          this.conIdAsks.delete(symbol);
+          throw e;
+        },
+      );
+      this.conIdAsks.set(symbol, ask);
+    }
+    return ask;
+  }
+
+  /** At connect, in a run with options: the conIds of its options and their underlyings, for the combos it may send. */
+  private prefetchConIds(): void {
+    const c = this.o.contracts;
+    const symbols = this.o.symbols ?? [];
+    if (!c || !symbols.some((s) => c[s]?.secType === 'OPT')) return;
+    const legs = new Set(symbols.filter((s) => c[s]?.secType === 'OPT'));
+    for (const s of symbols) if (legs.has(s) === false && symbols.some((o) => c[o]?.underlying === s)) legs.add(s);
+    // a few requests at a time: each watches the connection for a drop while it waits
+    const queue = [...legs].filter((s) => !this.conIds.has(s));
+    const next = (): Promise<void> => {
+      const s = queue.shift();
+      if (s === undefined) return Promise.resolve();
+      return this.conIdOf(s).then(
+        () => next(),
+        (e: Error) => {
+          this.o.note?.({ kind: 'info', message: `${e.message} (asked at connect; asked again when a combo needs it)` });
+          return next();
+        },
+      );
+    };
+    for (let k = 0; k < PREFETCH_PARALLEL; k++) void next();
   }
 
   /**
@@ -290,7 +418,8 @@ export class IbBroker implements LiveBroker {
     const out: BrokerExecution[] = [];
     return this.collect('executions', (api, done) => {
       const onExec = (id: number, c: Contract, e: Execution) => {
-        if (id === reqId)
+        // a combo's own execution is not a position's: its legs' executions are listed
+        if (id === reqId && String(c?.secType ?? '').toUpperCase() !== 'BAG')
           out.push({
             execId: e.execId ?? '',
             ref: e.orderRef ?? '',
@@ -404,14 +533,26 @@ export class IbBroker implements LiveBroker {
     }
   }
 
-  private onExecution(e: Execution): void {
+  private onExecution(c: Contract, e: Execution): void {
     const execId = e.execId ?? '';
     if (!execId || this.pending.has(execId)) return;
+    // a combo's own execution (IB may report the BAG beside its legs): its legs' executions book it
+    if (String(c?.secType ?? '').toUpperCase() === 'BAG') return;
     const order = this.byIbId.get(e.orderId ?? -1) ?? this.byRef(e);
+    const leg = order?.legs !== undefined ? this.legOf(order, c) : -1;
+    if (order?.legs !== undefined && leg < 0) {
+      this.o.note?.({
+        kind: 'error',
+        message: `execution ${execId} of combo order ${order.id} (${order.symbol}) is on ${this.index.symbolOf(c)} (conId ${c?.conId ?? 'none'}), none of its legs: not booked, the books need checking`,
+      });
+      return;
+    }
     const booked = this.seenExec.get(execId);
     if (booked !== undefined) {
       const now = order
-        ? execKey(order.symbol, (order.side === 'BUY' ? 1 : -1) * (e.shares ?? 0), e.price ?? NaN)
+        ? leg >= 0
+          ? execKey(order.legs![leg]!.symbol, (e.side === 'SLD' ? -1 : 1) * (e.shares ?? 0), e.price ?? NaN)
+          : execKey(order.symbol, (order.side === 'BUY' ? 1 : -1) * (e.shares ?? 0), e.price ?? NaN)
         : `foreign ${e.orderRef ?? ''} ${e.shares} @ ${e.price}`;
       if (now !== booked)
         this.o.note?.({
@@ -428,7 +569,17 @@ export class IbBroker implements LiveBroker {
       return;
     }
     this.acked.add(order.id);
-    this.pending.set(execId, { order, execution: e });
+    this.pending.set(execId, { order, execution: e, leg });
+  }
+
+  /** The leg of combo `order` an execution's contract is: by conId, else by the run symbol it maps to (-1: none). */
+  private legOf(order: Order, c: Contract): number {
+    const legs = order.legs!;
+    if (c?.conId) {
+      const k = legs.findIndex((l) => this.conIds.get(l.symbol) === c.conId);
+      if (k >= 0) return k;
+    }
+    return c ? ComboFills.legOf(order, this.index.symbolOf(c)) : -1;
   }
 
   private byRef(e: Execution): Order | undefined {
@@ -446,6 +597,7 @@ export class IbBroker implements LiveBroker {
     const shares = e.shares ?? 0;
     const price = e.price ?? NaN;
     const ts = parseIbTime(e.time ?? '', this.o.tz);
+    if (p.leg >= 0) return this.onLegCommission(order, p.leg, e, r, Number.isFinite(ts) ? ts : this.o.now());
     const fill: Fill = {
       orderId: order.id,
       strategy: order.strategy,
@@ -468,6 +620,36 @@ export class IbBroker implements LiveBroker {
     if (done && order.pendingChildren.length > 0) this.listener.onParentFilled(order);
   }
 
+  /**
+   * A combo leg's execution, booked as the backtest books it (SimBroker.matchCombo): a fill in the leg's symbol,
+   * its commission; the combo's status moves once the legs complete more combos.
+   */
+  private onLegCommission(order: Order, k: number, e: Execution, r: CommissionReport, ts: EpochMs): void {
+    const leg = order.legs![k]!;
+    const shares = e.shares ?? 0;
+    const price = e.price ?? NaN;
+    const units = e.side === 'SLD' ? -shares : shares;
+    const fill: Fill = {
+      orderId: order.id,
+      strategy: order.strategy,
+      symbol: leg.symbol,
+      sid: leg.sid,
+      ts,
+      qty: units,
+      price,
+      commission: r.commission ?? 0,
+      execId: r.execId!,
+    };
+    this.markSeen(fill);
+    order.commission += fill.commission;
+    const completed = this.comboFills.book(order, k, units, price);
+    if (order.status === 'APPROVED') this.listener.onStatus(order, 'SUBMITTED', '');
+    this.listener.onFill(order, fill);
+    if (completed === 0) return;
+    const done = order.qty.kind === 'shares' && order.filledQty >= order.qty.shares;
+    this.listener.onStatus(order, done ? 'FILLED' : 'PARTIALLY_FILLED', '');
+  }
+
   private onError(err: Error, code: number, ibId: number): void {
     const text = err?.message ?? String(err);
     const order = this.byIbId.get(ibId);
@@ -476,7 +658,7 @@ export class IbBroker implements LiveBroker {
       return;
     }
     this.acked.add(order.id);
-    if ((code === 201 || code === 103 || code === 200 || code === 320) && (order.status === 'APPROVED' || order.status === 'SUBMITTED')) {
+    if (REJECTIONS.has(code) && (order.status === 'APPROVED' || order.status === 'SUBMITTED')) {
       this.listener.onStatus(order, 'REJECTED', `IB error ${code}: ${text}`);
       this.o.note?.({ kind: 'error', message: `order ${order.id} ${order.side} ${order.symbol} rejected by IB: error ${code}: ${text}` });
     } else if (code === 202 && (order.status === 'SUBMITTED' || order.status === 'PARTIALLY_FILLED' || order.status === 'PENDING_CANCEL')) {

@@ -5,9 +5,11 @@ import { BOOLEAN, DuckDBDataChunk, DOUBLE, ENUM, INTEGER, VARCHAR } from '../duc
  * How a value travels to its journal column:
  * - int: INTEGER; bigint: BIGINT (from an integral number);
  * - double: DOUBLE as it is (NaN stays NaN); finite: DOUBLE, NULL when not finite (NaN, ±Infinity);
- * - bool: BOOLEAN; text: VARCHAR.
+ * - bool: BOOLEAN; text: VARCHAR; optionalText: VARCHAR, NULL for undefined (a field most rows lack).
  */
-export type ColumnKind = 'int' | 'bigint' | 'double' | 'finite' | 'bool' | 'text';
+export type ColumnKind = 'int' | 'bigint' | 'double' | 'finite' | 'bool' | 'text' | 'optionalText';
+
+const isText = (k: ColumnKind) => k === 'text' || k === 'optionalText';
 
 /** A journal table's columns in its order, by name. */
 export type Columns = Readonly<Record<string, ColumnKind>>;
@@ -43,6 +45,8 @@ export class ColumnWriter {
   private readonly ints: (Int32Array | null)[];
   private readonly bools: (Uint8Array | null)[];
   private readonly texts: (TextColumn | null)[];
+  /** optionalText columns: 1 where the row's value is NULL */
+  private readonly nulls: (Uint8Array | null)[];
   private row = 0;
   private col = 0;
   private chunk: DuckDBDataChunk | null = null;
@@ -56,7 +60,8 @@ export class ColumnWriter {
     this.numbers = kinds.map((k) => (k === 'bigint' || k === 'double' || k === 'finite' ? new Float64Array(CHUNK) : null));
     this.ints = kinds.map((k) => (k === 'int' ? new Int32Array(CHUNK) : null));
     this.bools = kinds.map((k) => (k === 'bool' ? new Uint8Array(CHUNK) : null));
-    this.texts = kinds.map((k) => (k === 'text' ? new TextColumn() : null));
+    this.texts = kinds.map((k) => (isText(k) ? new TextColumn() : null));
+    this.nulls = kinds.map((k) => (k === 'optionalText' ? new Uint8Array(CHUNK) : null));
   }
 
   int(x: number): void {
@@ -95,6 +100,14 @@ export class ColumnWriter {
     this.texts[c]!.add(this.row, s);
   }
 
+  /** text, or NULL for undefined */
+  optionalText(s: string | undefined): void {
+    const c = this.next('optionalText');
+    if (s !== undefined && typeof s !== 'string') throw this.bad(c, s, 'a string or undefined');
+    this.nulls[c]![this.row] = s === undefined ? 1 : 0;
+    this.texts[c]!.add(this.row, s ?? '');
+  }
+
   /** @internal ends a row: every column must have had its value */
   endRow(): void {
     if (this.col !== this.kinds.length) throw new Error(`journal ${this.table}: a row has ${this.col} of ${this.kinds.length} values`);
@@ -113,15 +126,17 @@ export class ColumnWriter {
       chunk.reset();
       chunk.rowCount = n;
     } else {
-      const types = this.kinds.map((k, c) => (k === 'text' ? this.texts[c]!.type() : k === 'int' ? INTEGER : k === 'bool' ? BOOLEAN : DOUBLE));
+      const types = this.kinds.map((k, c) => (isText(k) ? this.texts[c]!.type() : k === 'int' ? INTEGER : k === 'bool' ? BOOLEAN : DOUBLE));
       chunk = this.chunk = DuckDBDataChunk.create(types, n);
       this.chunkVersion = version;
     }
     for (let c = 0; c < this.kinds.length; c++) {
       const v = chunk.getColumnVector(c);
       const k = this.kinds[c];
-      if (k === 'text') {
+      if (isText(k)) {
         this.texts[c]!.fill(v, n);
+        const nulls = this.nulls[c];
+        if (nulls) for (let i = 0; i < n; i++) if (nulls[i] === 1) v.setItem(i, null);
       } else if (k === 'int') {
         const xs = this.ints[c]!;
         if (!copy(v, xs, n)) for (let i = 0; i < n; i++) v.setItem(i, xs[i]);

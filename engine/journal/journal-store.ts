@@ -6,6 +6,25 @@ import { appendColumns, type Columns } from './column-append.ts';
 import type { MemoryJournal } from './journal.ts';
 
 /**
+ * The quote columns of a live bar (FX pairs, options), named as in the store's quote_bars: each side's OHLC and
+ * its last size. NULL for a bar that has no quotes (a stock) and for what the bar did not carry: a live bar
+ * has only its closing bid and ask (engine/ib/ib-feed.ts), so only bid_close and ask_close are filled live.
+ */
+export const QUOTE_COLUMNS = ['bid_open', 'bid_high', 'bid_low', 'bid_close', 'bid_size', 'ask_open', 'ask_high', 'ask_low', 'ask_close', 'ask_size'] as const;
+
+/**
+ * Columns added after the first journals were written, each at the end of its table: a journal of an older
+ * version gets them (NULL in its rows) when it is next opened for writing. Readers of a file opened read-only
+ * check for them (hasColumn) before selecting them.
+ * - fills.reason: why a fill no order made happened ('exercise', 'assignment', 'expiry'; NULL for a trade);
+ * - live_bars' QUOTE_COLUMNS.
+ */
+export const ADDED_COLUMNS: readonly (readonly [table: string, column: string, type: string])[] = [
+  ['fills', 'reason', 'VARCHAR'],
+  ...QUOTE_COLUMNS.map((c) => ['live_bars', c, 'DOUBLE'] as const),
+];
+
+/**
  * The journal tables (DESIGN section 6), written by every run, backtest or live. Times are epoch ms UTC.
  * A live session also fills the live_ tables as it goes (engine/journal/live-journal.ts): live_orders (the
  * latest spec of each order), live_bars, live_logs, live_state (the latest safety state), live_runs (the
@@ -17,16 +36,19 @@ CREATE TABLE IF NOT EXISTS orders (run_id VARCHAR, order_id INTEGER, strategy VA
   qty DOUBLE, all_in BOOLEAN, limit_price DOUBLE, stop_price DOUBLE, tif VARCHAR, status VARCHAR, submitted_at BIGINT,
   filled_qty DOUBLE, avg_fill_price DOUBLE, commission DOUBLE, parent_id INTEGER, oca_group VARCHAR, tag VARCHAR, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS order_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, from_status VARCHAR, to_status VARCHAR, reason VARCHAR);
-CREATE TABLE IF NOT EXISTS fills (run_id VARCHAR, seq INTEGER, exec_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, ts BIGINT, qty DOUBLE, price DOUBLE, commission DOUBLE);
+CREATE TABLE IF NOT EXISTS fills (run_id VARCHAR, seq INTEGER, exec_id VARCHAR, order_id INTEGER, strategy VARCHAR, symbol VARCHAR, ts BIGINT, qty DOUBLE, price DOUBLE, commission DOUBLE,
+  reason VARCHAR);
 CREATE TABLE IF NOT EXISTS positions (run_id VARCHAR, strategy VARCHAR, symbol VARCHAR, qty DOUBLE, avg_cost DOUBLE, last_price DOUBLE);
 CREATE TABLE IF NOT EXISTS equity (run_id VARCHAR, ts BIGINT, equity DOUBLE, cash DOUBLE, gross DOUBLE);
 CREATE TABLE IF NOT EXISTS live_orders (run_id VARCHAR, order_id INTEGER, spec VARCHAR);
-CREATE TABLE IF NOT EXISTS live_bars (run_id VARCHAR, seq INTEGER, symbol VARCHAR, ts BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE);
+CREATE TABLE IF NOT EXISTS live_bars (run_id VARCHAR, seq INTEGER, symbol VARCHAR, ts BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE,
+  ${QUOTE_COLUMNS.map((c) => `${c} DOUBLE`).join(', ')});
 CREATE TABLE IF NOT EXISTS risk_events (run_id VARCHAR, seq INTEGER, ts BIGINT, order_id INTEGER, check_name VARCHAR, value DOUBLE, limit_value DOUBLE, message VARCHAR);
 CREATE TABLE IF NOT EXISTS live_logs (run_id VARCHAR, seq INTEGER, ts BIGINT, kind VARCHAR, message VARCHAR);
 CREATE TABLE IF NOT EXISTS live_state (run_id VARCHAR, ts BIGINT, state VARCHAR);
 CREATE TABLE IF NOT EXISTS live_runs (run_id VARCHAR, last_seq BIGINT);
 CREATE TABLE IF NOT EXISTS journal_meta (key VARCHAR, value BIGINT);
+${ADDED_COLUMNS.map(([table, column, type]) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type};`).join('\n')}
 `;
 
 const TABLES = ['orders', 'order_events', 'fills', 'positions', 'equity', 'risk_events', 'runs'];
@@ -86,6 +108,7 @@ const FILLS: Columns = {
   qty: 'double',
   price: 'double',
   commission: 'double',
+  reason: 'optionalText',
 };
 const RISK_EVENTS: Columns = {
   run_id: 'text',
@@ -192,6 +215,7 @@ export async function writeJournal(
       w.double(f.qty);
       w.double(f.price);
       w.double(f.commission);
+      w.optionalText(f.reason);
     });
     await appendColumns(conn, 'risk_events', RISK_EVENTS, journal.riskEvents, (w, e, k) => {
       w.text(id);
@@ -234,6 +258,14 @@ export async function writeJournal(
 async function tableExists(conn: DuckDBConnection, name: string): Promise<boolean> {
   const r = await conn.runAndReadAll(
     `SELECT count(*) FROM information_schema.tables WHERE table_name = ${sqlString(name)} AND table_schema = current_schema()`,
+  );
+  return Number(r.getRows()[0]![0]) > 0;
+}
+
+/** Whether `table` has `column` (a journal of an older version, opened read-only, may lack an added one). */
+export async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    `SELECT count(*) FROM information_schema.columns WHERE table_name = ${sqlString(table)} AND column_name = ${sqlString(column)} AND table_schema = current_schema()`,
   );
   return Number(r.getRows()[0]![0]) > 0;
 }

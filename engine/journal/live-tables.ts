@@ -1,6 +1,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { Bar, Fill, Order, OrderEvent, RiskEvent } from '../core/types.ts';
 import type { EquitySample, LogKind } from './journal.ts';
+import { QUOTE_COLUMNS } from './journal-store.ts';
 import { encodeJson, type WalRecord } from './journal-wal.ts';
 
 /** The tables of a DuckDB file, lower case. */
@@ -21,6 +22,7 @@ const int = (a: DuckDBAppender, x: number) => (Number.isFinite(x) ? a.appendInte
 const big = (a: DuckDBAppender, x: number) => (Number.isFinite(x) ? a.appendBigInt(BigInt(Math.round(x))) : a.appendNull());
 // DOUBLE keeps NaN and ±Infinity as they are; a missing value is NULL
 const dbl = (a: DuckDBAppender, x: number) => (typeof x === 'number' ? a.appendDouble(x) : a.appendNull());
+const optDbl = (a: DuckDBAppender, x: number | undefined) => (x === undefined ? a.appendNull() : a.appendDouble(x));
 const str = (a: DuckDBAppender, s: string | undefined | null) => (s === undefined || s === null ? a.appendNull() : a.appendVarchar(String(s)));
 
 type Row<T> = { runId: string; seq: number; x: T };
@@ -123,6 +125,7 @@ export async function applyRecords(conn: DuckDBConnection, records: readonly Wal
       dbl(a, x.qty);
       dbl(a, x.price);
       dbl(a, x.commission);
+      str(a, x.reason);
     });
     await append(conn, 'risk_events', risks, (a, { runId, seq, x }) => {
       str(a, runId);
@@ -151,6 +154,8 @@ export async function applyRecords(conn: DuckDBConnection, records: readonly Wal
       dbl(a, x.low);
       dbl(a, x.close);
       dbl(a, x.volume);
+      // QUOTE_COLUMNS: a live bar carries only its closing bid and ask (NULL: not a quoted symbol)
+      for (const c of QUOTE_COLUMNS) optDbl(a, c === 'bid_close' ? x.bid : c === 'ask_close' ? x.ask : undefined);
     });
     await append(conn, 'live_logs', logs, (a, { runId, seq, x }) => {
       str(a, runId);

@@ -1,7 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Bar, EquityPoint, Fill, Order, OrderEvent, OrderStatus, RiskEvent } from '../core/types.ts';
+import { comboFromFills } from '../exec/combo-book.ts';
 import type { LogKind } from './journal.ts';
 import { decodeJson, type JournalEntry } from './journal-wal.ts';
+import { hasColumn } from './journal-store.ts';
 import { tableNames } from './live-tables.ts';
 
 export interface SessionLog {
@@ -79,8 +81,10 @@ export async function readJournalRows(
     bySeq(out.orderEvents);
   }
   if (want.has('fills')) {
+    // a journal of an older version opened read-only has no reason column: its fills are all trades
+    const reason = tables.has('fills') && (await hasColumn(conn, 'fills', 'reason')) ? 'reason' : 'NULL AS reason';
     out.fills = (
-      await rows('fills', `SELECT seq, exec_id, order_id, strategy, symbol, ts, qty, price, commission FROM fills WHERE run_id = $1 ORDER BY seq`)
+      await rows('fills', `SELECT seq, exec_id, order_id, strategy, symbol, ts, qty, price, commission, ${reason} FROM fills WHERE run_id = $1 ORDER BY seq`)
     ).map((r) => ({
       seq: num(r.seq),
       orderId: num(r.order_id),
@@ -92,6 +96,7 @@ export async function readJournalRows(
       price: num(r.price),
       commission: num(r.commission),
       execId: String(r.exec_id),
+      ...fillReason(r.reason, runId, r.seq),
     }));
     for (const e of mine) if (e.t === 'fill') out.fills.push({ seq: e.seq, ...e.f, sid: sid(e.f.symbol) });
     bySeq(out.fills);
@@ -132,17 +137,23 @@ export async function readJournalRows(
     out.equity.sort((a, b) => a.ts - b.ts);
   }
   if (want.has('bars')) {
-    out.bars = (await rows('live_bars', `SELECT seq, symbol, ts, open, high, low, close, volume FROM live_bars WHERE run_id = $1 ORDER BY seq`)).map((r) => ({
-      seq: num(r.seq),
-      symbol: String(r.symbol),
-      sid: sid(String(r.symbol)),
-      ts: num(r.ts),
-      open: num(r.open),
-      high: num(r.high),
-      low: num(r.low),
-      close: num(r.close),
-      volume: num(r.volume),
-    }));
+    const quotes =
+      tables.has('live_bars') && (await hasColumn(conn, 'live_bars', 'bid_close')) ? 'bid_close, ask_close' : 'NULL AS bid_close, NULL AS ask_close';
+    out.bars = (await rows('live_bars', `SELECT seq, symbol, ts, open, high, low, close, volume, ${quotes} FROM live_bars WHERE run_id = $1 ORDER BY seq`)).map(
+      (r) => ({
+        seq: num(r.seq),
+        symbol: String(r.symbol),
+        sid: sid(String(r.symbol)),
+        ts: num(r.ts),
+        open: num(r.open),
+        high: num(r.high),
+        low: num(r.low),
+        close: num(r.close),
+        volume: num(r.volume),
+        // a quoted symbol's bar (FX, options) has both sides, NaN for a side without a quote that bar
+        ...(r.bid_close === null && r.ask_close === null ? {} : { bid: num(r.bid_close), ask: num(r.ask_close) }),
+      }),
+    );
     for (const e of mine) if (e.t === 'bar') out.bars.push({ seq: e.seq, ...e.b, sid: sid(e.b.symbol) });
     bySeq(out.bars);
   }
@@ -162,6 +173,18 @@ export async function readJournalRows(
     for (const e of mine) if (e.t === 'state') out.state = e.state;
   }
   return out;
+}
+
+const FILL_REASONS: readonly string[] = ['exercise', 'assignment', 'expiry'] satisfies NonNullable<Fill['reason']>[];
+
+/** A fill row's reason as Fill has it: none for a trade (NULL), else one of FILL_REASONS. */
+function fillReason(x: unknown, runId: string, seq: unknown): Pick<Fill, 'reason'> {
+  if (x === null || x === undefined) return {};
+  if (!FILL_REASONS.includes(String(x)))
+    throw new Error(
+      `the journal's fill ${String(seq)} of run ${runId} has reason '${String(x)}': a fill's reason is NULL (a trade) or one of ${FILL_REASONS.join(', ')}; was it written by a newer version?`,
+    );
+  return { reason: String(x) as Fill['reason'] };
 }
 
 /** Stable sort by seq (the database's rows come first among equals). */
@@ -191,7 +214,12 @@ export async function loadSession(
   return { orders, fills, orderEvents, riskEvents: withoutSeq(j.riskEvents), equity: j.equity, bars: withoutSeq(j.bars), logs: j.logs, state: j.state };
 }
 
-/** Each order's status from its last event, and its filled quantity, average price and commission from its fills. */
+/**
+ * Each order's status from its last event, and its filled quantity, average price and commission from its fills.
+ * A combo (an order with legs) books each fill onto the leg in its symbol (engine/exec/combo-book.ts, as the
+ * brokers book it): its filled count is its complete combos, its average price the net per combo, each leg's
+ * filled units and average price its own fills'.
+ */
 export function settleOrders(orders: readonly Order[], orderEvents: readonly OrderEvent[], fills: readonly Fill[]): Order[] {
   const status = new Map<number, OrderStatus>();
   for (const e of orderEvents) status.set(e.orderId, e.to);
@@ -202,12 +230,13 @@ export function settleOrders(orders: readonly Order[], orderEvents: readonly Ord
     else byOrder.set(f.orderId, [f]);
   }
   return orders.map((spec) => {
-    const o = { ...spec };
+    const mine = byOrder.get(spec.id) ?? [];
+    const o = spec.legs !== undefined ? comboFromFills(spec, mine) : { ...spec };
     o.status = status.get(o.id) ?? o.status;
-    const mine = byOrder.get(o.id) ?? [];
+    o.commission = mine.reduce((s, f) => s + f.commission, 0);
+    if (o.legs !== undefined) return o;
     o.filledQty = mine.reduce((s, f) => s + Math.abs(f.qty), 0);
     o.avgFillPrice = o.filledQty ? mine.reduce((s, f) => s + Math.abs(f.qty) * f.price, 0) / o.filledQty : 0;
-    o.commission = mine.reduce((s, f) => s + f.commission, 0);
     return o;
   });
 }

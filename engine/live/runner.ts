@@ -5,6 +5,7 @@ import type { Bar, EpochMs, Order } from '../core/types.ts';
 import { IbConnection } from '../ib/connection.ts';
 import { IbBroker, type BrokerNote } from '../ib/ib-broker.ts';
 import { IbFeed } from '../ib/ib-feed.ts';
+import { LiveOptionGreeks } from '../ib/option-greeks-live.ts';
 import { MemoryJournal, type LogKind } from '../journal/journal.ts';
 import type { FxMarks } from '../portfolio/fx-marks.ts';
 import type { JournalEntry, LiveJournal } from '../journal/live-journal.ts';
@@ -59,6 +60,11 @@ export interface LiveOptions {
    * strategies see it, and for the journaled bars a restart replays, so its streaming state is where it was.
    */
   signals?: { fill(bars: readonly Bar[], n: number, board: SignalBoard): Promise<void> | void };
+  /**
+   * ctx.chain's implied volatility and delta from IB's model computations (tickOptionComputation) of the run's
+   * options, where IB has sent them (default true when the run has options; false: computed, as in a backtest)
+   */
+  optionGreeks?: boolean;
 }
 
 /** What the runner journals beyond the risk engine's state. */
@@ -93,6 +99,8 @@ export class LiveRunner {
   readonly broker: IbBroker;
   /** the kernel: the engine, its risk engine and breaker, the calendar */
   readonly kernel: Kernel;
+  /** IB's greeks of the run's options (undefined: none, or optionGreeks false) */
+  readonly greeks: LiveOptionGreeks | undefined;
   private readonly feed: IbFeed;
   private readonly history: LiveHistory;
   private readonly lastBarTs: Float64Array;
@@ -153,7 +161,16 @@ export class LiveRunner {
       contracts: config.contracts,
     });
     this.history = new LiveHistory(config.symbols.length);
-    this.kernel = buildKernel(config, slots, { broker: this.broker, history: this.history, journal: this.journal, sectors: o.sectors, fx: o.fx });
+    const options = Object.values(config.contracts ?? {}).some((c) => c.secType === 'OPT');
+    this.greeks = options && o.optionGreeks !== false ? new LiveOptionGreeks(this.conn.api) : undefined;
+    this.kernel = buildKernel(config, slots, {
+      broker: this.broker,
+      history: this.history,
+      journal: this.journal,
+      sectors: o.sectors,
+      fx: o.fx,
+      ...(this.greeks ? { greeks: this.greeks } : {}),
+    });
     this.engine = this.kernel.engine;
     this.expiry = optionExpiry(config, this.engine);
     this.lastBarTs = new Float64Array(config.symbols.length).fill(NaN);
@@ -199,6 +216,7 @@ export class LiveRunner {
     this.conn.on('dataLost', (m: string) => {
       this.note('connection', `gateway: ${m} (re-subscribing)`);
       told('dataLost', m);
+      this.greeks?.resubscribe();
     });
     this.conn.on('replayEnded', (m: string) => this.note('connection', `gateway notice 2900: ${m}; the session ends`));
     this.conn.on('disconnected', () => {
@@ -209,6 +227,7 @@ export class LiveRunner {
     this.conn.on('ready', (again: boolean) => {
       told('connected', again ? 'reconnected to the gateway' : 'connected to the gateway');
       if (again) void this.afterReconnect();
+      if (again) this.greeks?.resubscribe();
     });
   }
 
@@ -338,6 +357,8 @@ export class LiveRunner {
         }
       },
     });
+    // after the feed's bar subscriptions: a simulator starts its replay on the first subscription
+    if (this.greeks && this.config.contracts) this.greeks.subscribe(this.config.contracts);
     const every = (ms: number | undefined, dflt: number, f: () => void) => {
       const period = ms ?? dflt;
       if (period > 0) this.timers.push(setInterval(f, period));
@@ -597,6 +618,7 @@ export class LiveRunner {
     this.expire(Infinity);
     this.engine.finish();
     await this.commit();
+    this.greeks?.stop();
     this.conn.stop();
     await this.o.journal.flush();
     return {

@@ -334,3 +334,14 @@ export function buildChain(quotes: readonly OptionQuote[], spot: number, now: nu
 export function chainEntries(chain: Chain): ChainEntry[] {
   return chain.expiries.flatMap((e) => e.strikes.flatMap((s) => [s.call, s.put].filter((x): x is ChainEntry => x !== null)));
 }
+
+/**
+ * The N strikes nearest `spot` (by |K - S|, the lower strike first on a tie), ascending: the store path's rule
+ * (chainSymbols) over the union of the strikes of the contracts in the window.
+ */
+export function nearestStrikes(strikes: Iterable<number>, spot: number, n: number): number[] {
+  return [...new Set(strikes)]
+    .sort((a, b) => Math.abs(a - spot) - Math.abs(b - spot) || a - b)
+    .slice(0, n)
+    .sort((a, b) => a - b);
+}

@@ -11,7 +11,7 @@ import type { FxMarks } from '../portfolio/fx-marks.ts';
 import { Portfolio, type UnitTerms } from '../portfolio/portfolio.ts';
 import { Sizer, type Sizing } from '../portfolio/sizing.ts';
 import { type Rejection, RiskEngine } from '../risk/risk-engine.ts';
-import { OptionBook } from './option-book.ts';
+import { type ExternalGreeks, OptionBook } from './option-book.ts';
 import { FuturesMargin } from '../portfolio/margin.ts';
 
 /** The tag of the orders a margin call liquidates with. */
@@ -44,6 +44,8 @@ export interface EngineOptions {
   fx?: FxMarks;
   /** each symbol's contract terms (undefined: a US stock); options among them make `ctx.chain` */
   contracts?: readonly (ContractTerms | undefined)[];
+  /** a live session's option greeks from IB (option-book.ts); absent in a backtest: ctx.chain computes them */
+  greeks?: ExternalGreeks;
 }
 
 /**
@@ -103,7 +105,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     o.symbols.forEach((symbol, sid) => {
       if (!this.sidOf.has(symbol)) this.sidOf.set(symbol, sid);
     });
-    this.options = o.contracts?.some((c) => c?.secType === 'OPT') ? new OptionBook(o.symbols, o.contracts) : null;
+    this.options = o.contracts?.some((c) => c?.secType === 'OPT') ? new OptionBook(o.symbols, o.contracts, o.greeks) : null;
     this.margin = FuturesMargin.of(o.contracts);
     o.broker.setListener(this);
   }
@@ -174,6 +176,8 @@ export class Engine implements BrokerListener, BarSink, Clock {
         this.portfolio.marks[bars[k].sid] = bars[k].close;
         for (const s of this.sizers) if (s.needsBars) s.onClose(bars[k].sid, bars[k].close);
       }
+      // the option book prices ctx.chain from the last quotes seen, warm-up bars included
+      if (this.options !== null) this.options.onBars(bars, n);
       for (let i = 0; i < this.contexts.length; i++) for (let k = 0; k < n; k++) this.o.slots[i].strategy.onBar(this.contexts[i], bars[k]);
     } finally {
       this.warming = false;
@@ -414,7 +418,7 @@ export class Engine implements BrokerListener, BarSink, Clock {
     return was.message;
   }
 
-  /** A combo request's own fields, and whether the broker fills combos at all (the simulator does; live IB is not wired yet). */
+  /** A combo request's own fields, and whether the broker fills combos at all (the backtest's SimBroker and IbBroker, as BAG orders, do). */
   private comboError(order: Order, req: OrderRequest): Rejection | null {
     if (this.o.broker.supportsCombos !== true) return badRequest(order, req, 'legs', 'combo orders: this broker does not fill them');
     const e = comboRequestError(req, (s) => this.sidOf.get(s) ?? -1, this.o.contracts);

@@ -9,6 +9,7 @@ import { unitTerms, type UnitTerms } from '../portfolio/portfolio.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import type { BacktestConfig } from './backtest.ts';
 import { Engine } from './engine.ts';
+import type { ExternalGreeks } from './option-book.ts';
 
 /** What differs between a backtest and a live session: where orders go, where history comes from, where events are written. */
 export interface KernelPorts {
@@ -19,6 +20,8 @@ export interface KernelPorts {
   sectors?: readonly string[];
   /** rates into the base currency of every other currency the run's symbols are in */
   fx?: FxMarks;
+  /** a live session's option greeks from IB (absent: ctx.chain computes them, as in a backtest) */
+  greeks?: ExternalGreeks;
 }
 
 export interface Kernel {
@@ -57,6 +60,7 @@ export function buildKernel(config: BacktestConfig, slots: SlotSpec[], ports: Ke
     terms: unitTermsOf(config, ports.fx),
     contracts: contractsOf(config),
     fx: ports.fx,
+    greeks: ports.greeks,
   });
   const commission = makeCommission(config.commission, contractsOf(config));
   engine.commissionFor = (q, p, sid) => commission.commission(q, p, sid);

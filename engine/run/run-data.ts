@@ -8,6 +8,7 @@ import { zoneOffset } from '../core/calendar.ts';
 import { INTERVAL_MS, type BarSeries, type ContractTerms, type EpochMs, type Interval } from '../core/types.ts';
 import { readInstruments } from '../data/instruments.ts';
 import { futuresMargin } from '../instruments/specs.ts';
+import { nearestStrikes } from '../options/chain.ts';
 import { FxMarks, type FxSeries } from '../portfolio/fx-marks.ts';
 import { importPaths } from '../data/import.ts';
 import { resolvePrices, type PriceMode, type RunPrices } from '../data/actions.ts';
@@ -229,8 +230,13 @@ ORDER BY i.expiry, i.strike, i.option_right`)
     );
   }
   const spot = Number(first.close);
-  const strikes = [...new Set(rows.map((r) => Number(r.strike)))].sort((a, b) => Math.abs(a - spot) - Math.abs(b - spot) || a - b).slice(0, c.strikes ?? 10);
-  const keep = new Set(strikes);
+  const keep = new Set(
+    nearestStrikes(
+      rows.map((r) => Number(r.strike)),
+      spot,
+      c.strikes ?? 10,
+    ),
+  );
   return rows.filter((r) => keep.has(Number(r.strike))).map((r) => String(r.symbol));
 }
 

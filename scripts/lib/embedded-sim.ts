@@ -10,7 +10,8 @@ import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import type { SimSnapshot } from '../../engine/ib/sim/snapshot.ts';
 import type { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { loadSession } from '../../engine/journal/session-store.ts';
-import { openRunStore } from './run-data.ts';
+import type { FxMarks } from '../../engine/portfolio/fx-marks.ts';
+import { openRunData, openRunStore } from './run-data.ts';
 
 export interface EmbeddedOptions {
   journal: LiveJournal;
@@ -30,6 +31,12 @@ export interface EmbeddedOptions {
   series?: BarSeries[];
   /** the terms of the symbols that are not US stocks: the simulator trades them as IB's contracts (pairs, options) */
   contracts?: Record<string, ContractTerms>;
+  /**
+   * the account's base currency (default USD; --base-currency): the simulated account keeps cash per currency and
+   * converts into it at the replayed pairs' prices, else at the daily rates of --data, which it reads for itself (the
+   * runner's FxMarks advances on the runner's clock and may not be shared)
+   */
+  baseCurrency?: string;
 }
 
 export class EmbeddedSimulator {
@@ -56,6 +63,20 @@ export class EmbeddedSimulator {
       const { store, from, to } = await openRunStore({ data: o.data, interval: o.interval, from: o.from, to: o.to, tz: o.tz });
       series = await loadBars(store, { symbols: o.symbols, interval: o.interval, from, to }).finally(() => store.close());
     }
+    let fx: FxMarks | undefined;
+    if (o.baseCurrency !== undefined && o.baseCurrency !== 'USD') {
+      const data = await openRunData({
+        data: o.data,
+        symbols: o.symbols,
+        interval: o.interval,
+        from: o.from,
+        to: o.to,
+        tz: o.tz,
+        baseCurrency: o.baseCurrency,
+      });
+      fx = data.fx;
+      data.close();
+    }
     const sim = await IbGatewaySimulator.start({
       series,
       ...(o.contracts ? { contracts: o.contracts } : {}),
@@ -65,6 +86,8 @@ export class EmbeddedSimulator {
       commission: o.commission,
       tz: o.tz,
       resume: saved,
+      ...(o.baseCurrency !== undefined ? { baseCurrency: o.baseCurrency } : {}),
+      ...(fx ? { fx } : {}),
     });
     return new EmbeddedSimulator(sim, o, saved !== undefined);
   }

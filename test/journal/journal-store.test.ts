@@ -76,6 +76,8 @@ function journal(): { journal: MemoryJournal; orders: Order[]; portfolio: Portfo
       price: ODD_NUMBERS[i % ODD_NUMBERS.length],
       commission: -0,
       execId: `sim.${i}`,
+      // an option's settlement now and then (a fill no order made); the rest are trades, their reason NULL
+      ...(i % 97 === 5 ? { orderId: 0, reason: (['exercise', 'assignment', 'expiry'] as const)[i % 3] } : {}),
     };
     j.fill(f);
   }
@@ -140,7 +142,7 @@ function expected(run: RunRecord, j: ReturnType<typeof journal>): Record<string,
       o.reason,
     ]),
     order_events: j.journal.orderEvents.map((e, k) => [id, k, BigInt(e.ts), e.orderId, e.from, e.to, stored(e.reason)]),
-    fills: j.journal.fills.map((f, k) => [id, k, f.execId, f.orderId, f.strategy, f.symbol, BigInt(f.ts), f.qty, f.price, f.commission]),
+    fills: j.journal.fills.map((f, k) => [id, k, f.execId, f.orderId, f.strategy, f.symbol, BigInt(f.ts), f.qty, f.price, f.commission, f.reason ?? null]),
     risk_events: j.journal.riskEvents.map((e, k) => [id, k, BigInt(e.ts), e.orderId, e.check, finite(e.value), finite(e.limit), stored(e.message)]),
     equity: j.journal.equityCurve.map((p) => [id, BigInt(p.ts), p.equity, p.cash, p.gross]),
     positions: j.portfolio.books.flatMap((b) =>

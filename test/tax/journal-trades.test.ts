@@ -18,17 +18,10 @@ async function journal(name: string, runs: [id: string, kind: string, config: un
   try {
     for (const [id, kind, config] of runs) await s.conn.run(`INSERT INTO runs VALUES ($1, $2, 'sma-cross', $3, 0, 0)`, [id, kind, JSON.stringify(config)]);
     for (const [run, seq, symbol, ts, qty, price, commission] of fills)
-      await s.conn.run(`INSERT INTO fills VALUES ($1, $2, $3, $4, 'sma-cross', $5, $6, $7, $8, ${commission === null ? 'NULL' : '$9'})`, [
-        run,
-        seq,
-        `e${seq}`,
-        seq,
-        symbol,
-        ts,
-        qty,
-        price,
-        ...(commission === null ? [] : [commission]),
-      ]);
+      await s.conn.run(
+        `INSERT INTO fills (run_id, seq, exec_id, order_id, strategy, symbol, ts, qty, price, commission) VALUES ($1, $2, $3, $4, 'sma-cross', $5, $6, $7, $8, ${commission === null ? 'NULL' : '$9'})`,
+        [run, seq, `e${seq}`, seq, symbol, ts, qty, price, ...(commission === null ? [] : [commission])],
+      );
   } finally {
     await s.close();
   }

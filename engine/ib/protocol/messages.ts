@@ -228,9 +228,32 @@ export interface OpenOrderOut {
   trailStopPrice?: number;
   trailingPercent?: number;
   status: string;
+  /** a combo's (BAG) legs, in the order placed; none for a single contract */
+  comboLegs?: readonly ComboLegOut[];
 }
 
-/** openOrder: 133 fields for a plain order (no combo legs, delta-neutral, scale, algo or conditions). */
+/** One leg of a BAG order as openOrder echoes it (IB's ComboLeg; retail: openClose 0, no short-sale slot). */
+export interface ComboLegOut {
+  conId: number;
+  ratio: number;
+  action: string;
+  exchange: string;
+}
+
+/**
+ * comboLegsDescrip, then comboLegs (8 fields each: conId, ratio, action, exchange, openClose 0 'same as the
+ * parent', shortSaleSlot 0, designatedLocation '', exemptCode -1), then orderComboLegs (no per-leg prices: 0).
+ * The description is for people (conId|ratio, negative for a SELL leg, comma-separated); clients read the legs.
+ */
+function comboLegFields(legs: readonly ComboLegOut[]): Fields {
+  const description = legs.map((l) => `${l.conId}|${l.action === 'SELL' ? -l.ratio : l.ratio}`).join(',');
+  return [description, legs.length, ...legs.flatMap((l) => [l.conId, l.ratio, l.action, l.exchange, 0, 0, '', -1]), 0];
+}
+
+/**
+ * openOrder: 133 fields for a plain order (no delta-neutral, scale, algo or conditions); a combo's adds 8 a leg
+ * and its description (comboLegFields).
+ */
 export function openOrder(o: OpenOrderOut): Fields {
   const k = o.contract;
   return [
@@ -300,10 +323,8 @@ export function openOrder(o: OpenOrderOut): Fields {
     o.trailingPercent,
     '',
     '', // basisPoints, basisPointsType
-    '',
-    0,
-    0,
-    0, // comboLegsDescription, comboLegs count, orderComboLegs count, smartComboRoutingParams count
+    ...(o.comboLegs !== undefined && o.comboLegs.length > 0 ? comboLegFields(o.comboLegs) : ['', 0, 0]), // comboLegsDescription, comboLegs, orderComboLegs
+    0, // smartComboRoutingParams count
     '',
     '',
     '', // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement

@@ -2,7 +2,7 @@
 // mirrors the conditions of IB's encoder (tws-protocol.md section 3). A plain order is 118 fields.
 import { FieldCursor, ParseError } from './fields.ts';
 import { IN } from './ids.ts';
-import { readContract, type IbContract } from './contract.ts';
+import { readContract, type ComboLegRef, type IbContract } from './contract.ts';
 
 /** The order fields the simulator acts on, typed; `raw` keeps every field as received, by name. */
 export interface IbOrder {
@@ -38,6 +38,8 @@ export interface PlaceOrder {
   orderId: number;
   contract: IbContract & { secIdType: string; secId: string };
   order: IbOrder;
+  /** a BAG contract's legs (conId, ratio, action, exchange), in the message's order; [] for any other contract */
+  comboLegs: ComboLegRef[];
   /** fields in the message, id included */
   fieldCount: number;
 }
@@ -95,7 +97,7 @@ export function parsePlaceOrder(fields: readonly string[]): PlaceOrder {
   c.intOrUnset('triggerMethod');
   const outsideRth = c.bool('outsideRth');
   const hidden = c.bool('hidden');
-  if (k.secType.toUpperCase() === 'BAG') readBagFields(c);
+  const comboLegs = k.secType.toUpperCase() === 'BAG' ? readBagFields(c) : [];
   c.str('sharesAllocation'); // deprecated, always ""
   c.numOrUnset('discretionaryAmt');
   const goodAfterTime = c.str('goodAfterTime');
@@ -190,6 +192,7 @@ export function parsePlaceOrder(fields: readonly string[]): PlaceOrder {
   return {
     orderId,
     contract,
+    comboLegs,
     fieldCount: fields.length,
     order: {
       action,
@@ -221,14 +224,17 @@ export function parsePlaceOrder(fields: readonly string[]): PlaceOrder {
   };
 }
 
-function readBagFields(c: FieldCursor): void {
-  const legs = c.int('comboLegsCount');
-  if (legs < 0 || legs > c.remaining) throw new ParseError(`comboLegsCount: ${legs} is not a valid count`);
-  for (let i = 0; i < legs; i++) {
-    c.int('comboLeg.conId');
-    c.int('comboLeg.ratio');
-    c.str('comboLeg.action');
-    c.str('comboLeg.exchange');
+/** A BAG's combo legs (kept), per-leg prices and smart-routing parameters (read past). */
+function readBagFields(c: FieldCursor): ComboLegRef[] {
+  const n = c.int('comboLegsCount');
+  if (n < 0 || n > c.remaining) throw new ParseError(`comboLegsCount: ${n} is not a valid count`);
+  const legs: ComboLegRef[] = [];
+  for (let i = 0; i < n; i++) {
+    const conId = c.int('comboLeg.conId');
+    const ratio = c.int('comboLeg.ratio');
+    const action = c.str('comboLeg.action');
+    const exchange = c.str('comboLeg.exchange');
+    legs.push({ conId, ratio, action, exchange });
     c.intOrUnset('comboLeg.openClose');
     c.intOrUnset('comboLeg.shortSaleSlot');
     c.str('comboLeg.designatedLocation');
@@ -243,6 +249,7 @@ function readBagFields(c: FieldCursor): void {
     c.str('smartComboRoutingParam.tag');
     c.str('smartComboRoutingParam.value');
   }
+  return legs;
 }
 
 interface Tail {

@@ -4,14 +4,16 @@
 // Order ids are per client id, as at IB: an order is (clientId, orderId).
 import { ExchangeCalendar } from '../../core/calendar.ts';
 import type { BrokerListener } from '../../core/ports.ts';
-import type { Fill, Order, OrderStatus, OrderType, TimeInForce } from '../../core/types.ts';
+import type { Fill, Order, OrderLeg, OrderStatus, OrderType, TimeInForce } from '../../core/types.ts';
 import { makeCommission, type CommissionModel, type CommissionSpec, type SlippageSpec } from '../../exec/costs.ts';
 import { initialTrail } from '../../exec/fill-model.ts';
 import { SimBroker, type SimBar } from '../../exec/sim-broker.ts';
 import { CODE, TEXT } from '../protocol/ids.ts';
 import type { IbOrder, PlaceOrder } from '../protocol/place-order.ts';
 import type { Contracts } from './contracts.ts';
-import { Ledger } from './ledger.ts';
+import { accountLedger } from './cash-ledger.ts';
+import type { Ledger } from './ledger.ts';
+import type { FxMarks } from '../../portfolio/fx-marks.ts';
 import type { SubBar } from './replay.ts';
 import { newOrder } from '../../exec/new-order.ts';
 import { parseIbTime } from '../protocol/time.ts';
@@ -81,6 +83,12 @@ export interface AccountOptions {
   tz: string;
   /** first part of every execId, unique to the simulator's lifetime */
   execPrefix: string;
+  /** the account's base currency (default USD): `cash` is in it, and every total is converted into it */
+  baseCurrency?: string;
+  /** daily rates into the base currency for currencies no replayed pair converts (the account's own: it advances them) */
+  fx?: FxMarks;
+  /** the simulator's clock (epoch ms), which the daily rates are taken at (default: the last batch's end) */
+  clock?: () => number;
 }
 
 const LIVE: ReadonlySet<IbStatus> = new Set(['PreSubmitted', 'Submitted']);
@@ -99,6 +107,19 @@ const OUTSIDE_RTH_IGNORED_TEXT =
 export const rthOnly = (so: SimOrder): boolean => !so.ib.outsideRth || so.engine.type === 'MOO' || so.engine.type === 'MOC';
 
 const orderKey = (clientId: number, orderId: number) => `${clientId}:${orderId}`;
+
+/** A BAG order's combo as the simulator fills it: the BAG's symbol, the order's symbol index and the legs. */
+interface ComboSpec {
+  symbol: string;
+  sid: number;
+  legs: OrderLeg[];
+}
+
+const isBag = (p: PlaceOrder): boolean => p.contract.secType.toUpperCase() === 'BAG';
+
+/** Whether two combos have the same legs: symbols, actions and ratios in the same order. */
+const sameLegs = (a: readonly OrderLeg[], b: readonly OrderLeg[]): boolean =>
+  a.length === b.length && a.every((l, k) => l.sid === b[k].sid && l.side === b[k].side && l.ratio === b[k].ratio);
 
 /** OCC's exercise-by-exception threshold (as engine/run/option-expiry.ts): options this far in the money are exercised. */
 const EXERCISE_THRESHOLD = 0.01;
@@ -142,6 +163,9 @@ export class Account {
     const so = this.byEngine.get(o);
     return so !== undefined && !rthOnly(so);
   };
+  /** after a stored bar's first sub-bar: combos sit out (their legs' opens were matched there; the path between is not the backtest's) */
+  private readonly singleOnly = (o: Order): boolean => o.legs === undefined;
+  private readonly singleOutsideRthOnly = (o: Order): boolean => o.legs === undefined && this.outsideRthOnly(o);
   /** the highest order id used, by client id */
   private readonly maxIds = new Map<number, number>();
   private permSeq = 0;
@@ -163,8 +187,8 @@ export class Account {
     private readonly events: AccountEvents,
   ) {
     const n = contracts.symbols.length;
-    this.ledger = new Ledger(o.cash, n, contracts.multipliers);
     this.marks = new Float64Array(n).fill(NaN);
+    this.ledger = accountLedger(contracts, o, this.marks, o.clock ?? (() => this.now));
     this.sessionMarks = new Float64Array(n).fill(NaN);
     this.dayStartNetLiq = o.cash;
     // the backtest's commission per contract type (engine/exec/costs.ts): IDEALPRO's on pairs, per contract on options
@@ -225,7 +249,8 @@ export class Account {
     const id = p.orderId;
     const existing = this.order(clientId, id);
     if (existing) {
-      if (isLive(existing)) this.modify(existing, p);
+      if (isLive(existing) && (existing.engine.legs !== undefined || isBag(p))) this.modifyCombo(existing, p);
+      else if (isLive(existing)) this.modify(existing, p);
       else this.events.orderError(clientId, id, CODE.DUPLICATE_ORDER_ID, TEXT.DUPLICATE_ORDER_ID);
       return;
     }
@@ -234,14 +259,19 @@ export class Account {
       return;
     }
     this.maxIds.set(clientId, id);
-    const sid = this.contracts.resolve(p.contract);
+    const combo = isBag(p) ? this.comboOf(p) : null;
+    if (combo !== null && 'code' in combo) {
+      this.events.orderError(clientId, id, combo.code, combo.text);
+      return;
+    }
+    const sid = combo !== null ? combo.sid : this.contracts.resolve(p.contract);
     if (sid < 0) {
       this.events.orderError(clientId, id, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION);
       return;
     }
     const parent = p.order.parentId > 0 ? (this.order(clientId, p.order.parentId) ?? null) : null;
     const permId = 1_000_000 + ++this.permSeq;
-    const built = this.buildEngineOrder(permId, clientId, sid, p.order, parent);
+    const built = this.buildEngineOrder(permId, clientId, sid, p.order, parent, combo ?? undefined);
     const so: SimOrder = {
       id,
       clientId,
@@ -382,7 +412,7 @@ export class Account {
    * The engine order for an IB order, or why the simulator refuses it. Its id is the permId: unique
    * across clients, and in placement order (SimBroker matches ties by id).
    */
-  private buildEngineOrder(id: number, clientId: number, sid: number, ib: IbOrder, parent: SimOrder | null): Order | string {
+  private buildEngineOrder(id: number, clientId: number, sid: number, ib: IbOrder, parent: SimOrder | null, combo?: ComboSpec): Order | string {
     const action = ib.action.toUpperCase();
     if (action !== 'BUY' && action !== 'SELL' && action !== 'SSHORT') return `action '${ib.action}' is not BUY or SELL`;
     const qty = ib.totalQuantity;
@@ -407,6 +437,13 @@ export class Account {
       type = orderType;
     else return `order type ${ib.orderType}${tifIn === 'OPG' ? ' with tif OPG' : ''} is not modelled by the simulator`;
     if (tifIn === 'OPG' && type !== 'MOO') return `tif OPG is modelled for MKT orders only`;
+    if (combo !== undefined) {
+      // the backtest's combo rules (engine/exec/combo-fill.ts): MKT or LMT, the limit a net price of either sign
+      if (type !== 'MKT' && type !== 'LMT') return `a combo (BAG) order must be MKT or LMT (the backtest's combos), got ${type}`;
+      if (type === 'LMT' && !(ib.lmtPrice !== undefined && Number.isFinite(ib.lmtPrice)))
+        return 'a LMT combo needs lmtPrice: the net price per combo (negative: a credit)';
+      if (ib.parentId > 0 || ib.ocaGroup !== '') return 'a combo (BAG) order takes no parent order or OCA group in the simulator';
+    }
     let tif: TimeInForce;
     if (tifIn === 'OPG') tif = 'DAY';
     else if (tifIn === 'DAY' || tifIn === 'GTC' || tifIn === 'IOC' || tifIn === 'GTD' || tifIn === 'FOK') tif = tifIn;
@@ -417,7 +454,7 @@ export class Account {
       if (Number.isNaN(goodTill)) return `GTD needs goodTillDate as 'YYYYMMDD HH:MM:SS [zone]', got '${ib.goodTillDate}'`;
     }
     const positive = (x: number | undefined) => x !== undefined && Number.isFinite(x) && x > 0;
-    if ((type === 'LMT' || type === 'STP LMT') && !positive(ib.lmtPrice)) return `${type} needs lmtPrice > 0`;
+    if ((type === 'LMT' || type === 'STP LMT') && combo === undefined && !positive(ib.lmtPrice)) return `${type} needs lmtPrice > 0`;
     if ((type === 'STP' || type === 'STP LMT') && !positive(ib.auxPrice)) return `${type} needs auxPrice (the stop price) > 0`;
     let trailingPercent = 0;
     let trailingAmount = 0;
@@ -430,7 +467,7 @@ export class Account {
     return newOrder(this.now, {
       id,
       strategy: `client ${clientId}`,
-      symbol: this.contracts.symbols[sid],
+      symbol: combo !== undefined ? combo.symbol : this.contracts.symbols[sid],
       sid,
       side: action === 'BUY' ? 'BUY' : 'SELL',
       type,
@@ -445,7 +482,70 @@ export class Account {
       ocaGroup: ib.ocaGroup !== '' ? ib.ocaGroup : parent ? `bracket ${parent.permId}` : '',
       parentId: ib.parentId,
       tag: ib.orderRef,
+      ...(combo !== undefined ? { legs: combo.legs.map((l) => ({ ...l, filledQty: 0, avgFillPrice: 0 })) } : {}),
     });
+  }
+
+  /**
+   * A BAG placeOrder's combo: its comboLegs' conIds as replayed symbols, in the message's order, each with its
+   * action and ratio; the order's symbol is the BAG's (the legs' underlying), its index that symbol's when it is
+   * replayed, else the first leg's. An IB-style error when a leg names no replayed contract (200) or is malformed (321).
+   */
+  private comboOf(p: PlaceOrder): ComboSpec | { code: number; text: string } {
+    const legs = p.comboLegs;
+    const invalid = (why: string) => ({ code: CODE.VALIDATION_ERROR, text: `${TEXT.VALIDATION}'combo order ${p.orderId}' : cause - ${why}` });
+    if (legs.length < 2) return invalid(`a BAG order needs at least 2 comboLegs, got ${legs.length}`);
+    const out: OrderLeg[] = [];
+    for (let k = 0; k < legs.length; k++) {
+      const l = legs[k];
+      const sid = this.contracts.sidOfConId(l.conId);
+      if (sid < 0)
+        return {
+          code: CODE.NO_SECURITY_DEFINITION,
+          text: `${TEXT.NO_SECURITY_DEFINITION}: combo leg ${k + 1} conId ${l.conId} is not a contract this simulator replays (combo legs must be replayed symbols; ask reqContractDetails for their conIds)`,
+        };
+      const action = l.action.toUpperCase();
+      if (action !== 'BUY' && action !== 'SELL') return invalid(`combo leg ${k + 1} (conId ${l.conId}) action must be BUY or SELL, got '${l.action}'`);
+      if (!(Number.isSafeInteger(l.ratio) && l.ratio >= 1))
+        return invalid(`combo leg ${k + 1} (conId ${l.conId}) ratio must be a whole number >= 1, got ${l.ratio}`);
+      if (out.some((o) => o.sid === sid)) return invalid(`conId ${l.conId} is in the combo twice`);
+      out.push({ symbol: this.contracts.symbols[sid], sid, side: action, ratio: l.ratio, filledQty: 0, avgFillPrice: 0 });
+    }
+    const symbol = p.contract.symbol.trim().toUpperCase();
+    const own = this.contracts.symbols.indexOf(symbol);
+    return { symbol: symbol || this.contracts.contract(out[0].sid).symbol, sid: own >= 0 ? own : out[0].sid, legs: out };
+  }
+
+  /** A placeOrder again for a working combo: its quantity, limit, time in force and orderRef may change; its legs, side and type may not. */
+  private modifyCombo(so: SimOrder, p: PlaceOrder): void {
+    const combo = isBag(p) ? this.comboOf(p) : null;
+    let problem: string | null = null;
+    if (combo === null || 'code' in combo || so.engine.legs === undefined)
+      problem = combo !== null && 'code' in combo ? combo.text : 'a working order cannot change its contract';
+    else if (!sameLegs(combo.legs, so.engine.legs)) problem = 'a working combo order cannot change its legs, their actions or ratios';
+    const built = problem === null ? this.buildEngineOrder(so.permId, so.clientId, so.sid, p.order, null, combo as ComboSpec) : problem;
+    if (typeof built === 'string') problem = built;
+    else if (built.side !== so.engine.side || built.type !== so.engine.type) problem = 'a working order cannot change its side or order type';
+    else if (built.qty.kind === 'shares' && built.qty.shares <= so.engine.filledQty)
+      problem = `the quantity must stay above the ${so.engine.filledQty} combos filled`;
+    if (problem !== null || typeof built === 'string') {
+      this.events.orderError(so.clientId, so.id, CODE.ORDER_REJECTED, TEXT.ORDER_REJECTED + problem);
+      return;
+    }
+    const e = so.engine;
+    const combos = built.qty.kind === 'shares' ? built.qty.shares : 0;
+    if (so.inBroker) this.broker.modify(e, { qty: combos, limit: built.limit });
+    else {
+      e.qty = { kind: 'shares', shares: combos };
+      e.limit = built.limit;
+    }
+    e.tif = built.tif;
+    e.goodTill = built.goodTill;
+    e.tag = built.tag;
+    so.ib = p.order;
+    this.events.openOrder(so);
+    this.events.orderStatus(so);
+    if (!so.transmitted && p.order.transmit) this.transmit(so);
   }
 
   private placeholder(id: number, sid: number): Order {
@@ -529,7 +629,8 @@ export class Account {
           beforeClose: this.daily || minute + subMin <= close + 1e-9,
           quote: b.quote ?? null,
         };
-        this.broker.onBar(sim, rth ? undefined : this.outsideRthOnly);
+        // a combo is matched at the stored bar's opens only, as the backtest matches it (combo-fill.ts)
+        this.broker.onBar(sim, b.ts === b.storedTs ? (rth ? undefined : this.outsideRthOnly) : rth ? this.singleOnly : this.singleOutsideRthOnly);
       }
       if (!this.daily && rth && minute >= open) this.sessionDay[b.sid] = day;
     }
@@ -550,12 +651,18 @@ export class Account {
    * strike (bought for a long call or a short put, sold otherwise), the option closed at 0; otherwise it expires
    * worthless, closed at 0. An underlying that is not replayed: the option is closed at its own last price (its
    * value then, cash-settled). No commission. Called at the first batch of a later day and when the replay ends.
+   * Then the futures' daily settlement (Ledger.settleFutures): their P&L since the last one goes into cash, as IB
+   * sweeps variation margin at each day's settlement.
    */
   settleExpired(day: number): void {
     const l = this.ledger;
     while (this.nextExpiry < this.expiring.length && this.expiring[this.nextExpiry].day <= day) {
       const o = this.expiring[this.nextExpiry++];
-      for (const so of this.liveOrders()) if (so.sid === o.sid) this.cancelOrder(so, 'the option expired');
+      for (const so of this.liveOrders()) {
+        if (so.sid === o.sid) this.cancelOrder(so, 'the option expired');
+        // a combo cannot fill once one of its legs has expired (IB cancels it with the leg)
+        else if (so.engine.legs?.some((l) => l.sid === o.sid)) this.cancelOrder(so, `its combo leg ${this.contracts.symbols[o.sid]} expired`);
+      }
       const q = l.qty[o.sid];
       if (q === 0) continue;
       // the official close: the last price in regular hours (post-market trades do not count), else the last one
@@ -574,27 +681,30 @@ export class Account {
       l.apply(o.underSid, units, o.strike / o.underMultiplier, 0);
       this.events.positionChanged(o.underSid);
     }
+    // futures: the day's variation margin, at its settlement price (the last in regular hours, else the last) into cash
+    l.settleFutures(this.marks.map((m, sid) => (Number.isNaN(this.sessionMarks[sid]) ? m : this.sessionMarks[sid])));
   }
 
   /**
-   * The account's margin: futures at their terms' initial and maintenance margin per contract (as the backtest's
-   * portfolio margins them), everything else under Reg T on `gross`, its gross position value (futures have none).
+   * The account's margin in the base currency: futures at their terms' initial and maintenance margin per contract
+   * (as the backtest's portfolio margins them), stocks and options under Reg T on `gross`, their gross position value
+   * (futures have none; a pair is cash in two currencies, which IB's GrossPositionValue leaves out).
    */
   margins(): { gross: number; futuresInitial: number; futuresMaintenance: number } {
     const l = this.ledger;
-    let gross = 0;
+    const rates = l.rates.toBase(this.marks);
     let futuresInitial = 0;
     let futuresMaintenance = 0;
     for (let sid = 0; sid < l.qty.length; sid++) {
       const q = l.qty[sid];
-      if (q === 0) continue;
       const t = this.contracts.terms[sid];
-      if (t?.secType === 'FUT' && t.initialMargin !== undefined) {
-        futuresInitial += Math.abs(q) * t.initialMargin;
-        futuresMaintenance += Math.abs(q) * (t.maintenanceMargin ?? t.initialMargin);
-      } else gross += Math.abs(q * this.marks[sid] * l.multipliers[sid]);
+      if (q === 0 || t?.secType !== 'FUT' || t.initialMargin === undefined) continue;
+      // per contract in the contract's currency
+      const rate = rates[l.ccy[sid]];
+      futuresInitial += Math.abs(q) * t.initialMargin * rate;
+      futuresMaintenance += Math.abs(q) * (t.maintenanceMargin ?? t.initialMargin) * rate;
     }
-    return { gross, futuresInitial, futuresMaintenance };
+    return { gross: l.grossValue(this.marks), futuresInitial, futuresMaintenance };
   }
 
   /** The replay has ended: its last day is over, so the options expiring that day settle (settleExpired). */
@@ -636,11 +746,18 @@ export class Account {
           engine: jsonNumbers(so.engine),
         }),
       );
+    const byCurrency = (a: Float64Array) => Object.fromEntries(l.currencies.map((c, i) => [c, a[i]]));
     return {
       startingCash: l.startingCash,
       cash: l.cash,
-      realized: l.realized,
-      commission: l.commission,
+      realized: nullIfNaN(l.realized) ?? 0,
+      commission: nullIfNaN(l.commission) ?? 0,
+      base: l.base,
+      balances: byCurrency(l.balances),
+      futuresPnl: byCurrency(l.futuresPnl),
+      realizedBy: byCurrency(l.realizedBy),
+      commissionBy: byCurrency(l.commissionBy),
+      settleRef: [...l.settleRef],
       qty: [...l.qty],
       avgCost: [...l.avgCost],
       traded: [...l.traded],
@@ -663,11 +780,9 @@ export class Account {
   /** Takes over a snapshot's state (on a fresh account, before any client connects); working orders go back to the broker. */
   restore(s: AccountSnapshot, now: number): void {
     const l = this.ledger;
-    l.cash = s.cash;
-    l.realized = s.realized;
-    l.commission = s.commission;
     l.qty.set(s.qty);
     l.avgCost.set(s.avgCost);
+    restoreBalances(l, s);
     s.traded.forEach((t, sid) => (l.traded[sid] = t));
     s.marks.forEach((m, sid) => m !== null && this.setMark(sid, m));
     this.day = nanIfNull(s.day);
@@ -731,20 +846,22 @@ export class Account {
         const so = this.byEngine.get(order)!;
         const done = order.qty.kind === 'shares' && order.filledQty >= order.qty.shares;
         if (done) so.status = 'Filled';
-        so.lastFillPrice = fill.price;
-        const realized = this.ledger.apply(so.sid, fill.qty, fill.price, fill.commission);
+        // a combo's fill comes one per leg, in the leg's symbol; its status reports combos at the net price
+        const leg = order.legs?.find((l) => l.sid === fill.sid);
+        so.lastFillPrice = leg ? order.avgFillPrice : fill.price;
+        const realized = this.ledger.apply(fill.sid, fill.qty, fill.price, fill.commission);
         const e: Execution = {
           execId: `${this.o.execPrefix}.${(++this.execSeq).toString(16).padStart(8, '0')}.01.01`,
           orderId: so.id,
           clientId: so.clientId,
           permId: so.permId,
-          sid: so.sid,
+          sid: fill.sid,
           side: fill.qty > 0 ? 'BOT' : 'SLD',
           shares: Math.abs(fill.qty),
           price: fill.price,
           ts: fill.ts,
-          cumQty: order.filledQty,
-          avgPrice: order.avgFillPrice,
+          cumQty: leg ? Math.abs(leg.filledQty) : order.filledQty,
+          avgPrice: leg ? leg.avgFillPrice : order.avgFillPrice,
           orderRef: so.ib.orderRef,
           commission: fill.commission,
           realized,
@@ -752,12 +869,54 @@ export class Account {
         };
         this.executions.push(e);
         this.events.execution(e, so);
-        this.events.positionChanged(so.sid);
+        this.events.positionChanged(fill.sid);
       },
       resolveAllIn: () => 0,
       onParentFilled: () => {},
     };
   }
+}
+
+/**
+ * A snapshot's cash into the ledger (its positions already in): per currency; or, from a snapshot older than
+ * currencies (a USD account that paid futures at full value), `cash` in USD with each open future's cost given back
+ * to the cash and its variation counted from that cost (the same net liquidation).
+ */
+function restoreBalances(l: Ledger, s: AccountSnapshot): void {
+  if (!s.balances) {
+    if (l.base !== 'USD')
+      throw new Error(
+        `cannot resume from this snapshot: it is of a USD account (it has no cash per currency), this simulator's base currency is ${l.base}: start it in USD`,
+      );
+    l.cash = s.cash;
+    l.realizedBy[0] = s.realized;
+    l.commissionBy[0] = s.commission;
+    for (let sid = 0; sid < l.qty.length; sid++) {
+      if (!l.isFuture(sid) || l.qty[sid] === 0) continue;
+      l.balances[l.ccy[sid]] += l.qty[sid] * l.avgCost[sid];
+      l.settleRef[sid] = l.avgCost[sid];
+    }
+    return;
+  }
+  if (s.base !== undefined && s.base !== l.base)
+    throw new Error(
+      `cannot resume from this snapshot: its account's base currency is ${s.base}, this simulator's is ${l.base}: start it with base currency ${s.base}`,
+    );
+  const put = (into: Float64Array, from: Record<string, number> | undefined, what: string) => {
+    for (const [currency, x] of Object.entries(from ?? {})) {
+      const c = l.currencies.indexOf(currency);
+      if (c >= 0) into[c] = x;
+      else if (x !== 0)
+        throw new Error(
+          `cannot resume from this snapshot: its ${what} in ${currency} (${x}) is in no currency of this simulator's symbols (${l.currencies.join(', ')})`,
+        );
+    }
+  };
+  put(l.balances, s.balances, 'cash');
+  put(l.futuresPnl, s.futuresPnl, 'futures P&L');
+  put(l.realizedBy, s.realizedBy, 'realized P&L');
+  put(l.commissionBy, s.commissionBy, 'commissions');
+  if (s.settleRef) l.settleRef.set(s.settleRef);
 }
 
 /** The options among the contracts' symbols with what settling them needs, by last trading day. */

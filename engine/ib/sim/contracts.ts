@@ -3,7 +3,7 @@
 import type { ContractTerms } from '../../core/types.ts';
 import { ibContract } from '../contracts.ts';
 import type { IbContract } from '../protocol/contract.ts';
-import type { ContractDetailsOut, DerivativeContractOut } from '../protocol/messages.ts';
+import type { ContractDetailsOut, ContractOut, DerivativeContractOut } from '../protocol/messages.ts';
 import { ibZoneName } from '../protocol/time.ts';
 
 /** FNV-1a of a string, unsigned 32 bits. */
@@ -85,9 +85,9 @@ export class Contracts {
       return symbol === '' || symbol === this.out[sid].symbol || (secType === 'STK' && symbol === this.symbols[sid]) ? sid : -1;
     }
     if (secType === 'STK') {
-      if (currency !== '' && currency !== 'USD') return -1;
       const s = symbol || local;
-      return s === '' ? -1 : this.out.findIndex((o, sid) => o.secType === 'STK' && this.symbols[sid] === s);
+      // a stock trades in its listing's currency (the instruments table's; USD unless it says otherwise)
+      return s === '' ? -1 : this.out.findIndex((o, sid) => o.secType === 'STK' && this.symbols[sid] === s && (currency === '' || currency === o.currency));
     }
     return this.out.findIndex((o, sid) => {
       if (o.secType !== secType) return false;
@@ -105,6 +105,16 @@ export class Contracts {
 
   contract(sid: number): DerivativeContractOut {
     return this.out[sid];
+  }
+
+  /** The replayed symbol with this conId, or -1 (a combo leg names its contract by conId only). */
+  sidOfConId(conId: number): number {
+    return conId > 0 ? this.conIds.indexOf(conId) : -1;
+  }
+
+  /** A combo's contract as IB echoes it: BAG on SMART, the legs' underlying as symbol, no conId of its own. */
+  bagContract(symbol: string, currency: string): ContractOut {
+    return { conId: 0, symbol, secType: 'BAG', exchange: 'SMART', primaryExch: '', currency, localSymbol: '', tradingClass: '' };
   }
 
   details(sid: number): ContractDetailsOut {

@@ -36,6 +36,48 @@ export interface HistoryQuery {
   duration: string;
   useRTH: boolean;
   formatDate: number;
+  /** TRADES (the default), MIDPOINT, BID or ASK (historySource) */
+  whatToShow?: string;
+}
+
+/** The price columns a whatToShow reads of a series, and whether its bars carry a volume (TRADES only, as at IB). */
+interface HistorySource {
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: boolean;
+  /** columns that must all be finite at a bar for it to be served (the quote sides it is made of) */
+  need: readonly Float64Array[];
+}
+
+/**
+ * What `whatToShow` reads of `series` (an error message for what the simulator does not serve):
+ * - TRADES: the series' own bars (an option's: its quote bars' mid, the only prices the sample data has).
+ * - MIDPOINT: the series' own bars, the mid for a quoted series (a pair, an option), served only where both
+ *   sides are quoted (the stored mid of a one-sided minute is that side alone); a stock's quotes are its trades here.
+ * - BID, ASK: that side's quote columns (bidOpen..bidClose, askOpen..askClose), a minute without that side no bar;
+ *   a series without them (a stock: the simulator's stock quotes are its trades) its own bars.
+ * - BID_ASK is refused: IB's BID_ASK bars are time-weighted averages of the quotes (open: the average bid, close:
+ *   the average ask; high the highest ask, low the lowest bid), which quote bars cannot give.
+ * BID, ASK and MIDPOINT bars have no volume and no WAP (-1), as IB sends them.
+ */
+function historySource(series: BarSeries, whatToShow: string): HistorySource | string {
+  const what = whatToShow.trim().toUpperCase();
+  const own = { open: series.open, high: series.high, low: series.low, close: series.close };
+  const bid = [series.bidOpen, series.bidHigh, series.bidLow, series.bidClose];
+  const ask = [series.askOpen, series.askHigh, series.askLow, series.askClose];
+  const quoted = (cols: (Float64Array | undefined)[]): cols is Float64Array[] => cols.every((c) => c !== undefined);
+  if (what === 'TRADES') return { ...own, volume: true, need: [] };
+  if (what === 'MIDPOINT') return { ...own, volume: false, need: quoted(bid) && quoted(ask) ? [...bid, ...ask] : [] };
+  if (what === 'BID' || what === 'ASK') {
+    const side = what === 'BID' ? bid : ask;
+    if (!quoted(side)) return { ...own, volume: false, need: [] };
+    return { open: side[0]!, high: side[1]!, low: side[2]!, close: side[3]!, volume: false, need: side };
+  }
+  if (what === 'BID_ASK')
+    return 'whatToShow BID_ASK (time-weighted average bid and ask) is not served by the simulator, whose quotes are minute bars: ask BID and ASK';
+  return `whatToShow '${whatToShow}' is not served by the simulator: ask TRADES, MIDPOINT, BID or ASK`;
 }
 
 export type HistoryResult = { ok: true; bars: HistoricalBarOut[]; start: string; end: string } | { ok: false; code: 162 | 321; message: string };
@@ -47,6 +89,8 @@ export type HistoryResult = { ok: true; bars: HistoricalBarOut[]; start: string;
  */
 export function history(series: BarSeries, q: HistoryQuery, now: number, tz: string): HistoryResult {
   const invalid = (cause: string): HistoryResult => ({ ok: false, code: 321, message: `Error validating request.-'bB' : cause - ${cause}` });
+  const source = historySource(series, q.whatToShow ?? 'TRADES');
+  if (typeof source === 'string') return invalid(source);
   const intervalMs = INTERVAL_MS[series.interval];
   const dailyStore = intervalMs >= DAY;
   const size = barSizeMs(q.barSize);
@@ -98,7 +142,8 @@ export function history(series: BarSeries, q: HistoryQuery, now: number, tz: str
   let cur: (HistoricalBarOut & { pv: number }) | null = null;
   const flush = () => {
     if (!cur) return;
-    cur.wap = cur.volume > 0 ? cur.pv / cur.volume : (cur.high + cur.low + cur.close) / 3;
+    if (!source.volume) cur.wap = -1;
+    else cur.wap = cur.volume > 0 ? cur.pv / cur.volume : (cur.high + cur.low + cur.close) / 3;
     const { pv: _pv, ...bar } = cur;
     bars.push(bar);
     cur = null;
@@ -106,12 +151,14 @@ export function history(series: BarSeries, q: HistoryQuery, now: number, tz: str
   for (let i = lowerBound(ts, start); i <= hi; i++) {
     const t = ts[i];
     if (!inRth(t)) continue;
+    const o = source.open[i],
+      h = source.high[i],
+      l = source.low[i],
+      c = source.close[i],
+      v = source.volume ? series.volume[i] : -1;
+    // a side without a quote this bar (an option's bid or ask): no bar of that side, nor of the midpoint
+    if (source.need.some((col) => !Number.isFinite(col[i]!))) continue;
     const k = size >= DAY ? cal.day(t) : bucketStart(t, size, tz);
-    const o = series.open[i],
-      h = series.high[i],
-      l = series.low[i],
-      c = series.close[i],
-      v = series.volume[i];
     if (k !== key || !cur) {
       flush();
       key = k;
@@ -122,9 +169,9 @@ export function history(series: BarSeries, q: HistoryQuery, now: number, tz: str
       if (h > b.high) b.high = h;
       if (l < b.low) b.low = l;
       b.close = c;
-      b.volume += v;
+      if (source.volume) b.volume += v;
     }
-    cur.pv += ((h + l + c) / 3) * v;
+    if (source.volume) cur.pv += ((h + l + c) / 3) * v;
   }
   flush();
   if (bars.length === 0) return { ok: false, code: 162, message: 'Historical Market Data Service error message:HMDS query returned no data' };

@@ -8,9 +8,12 @@ import { formatIbTime } from '../protocol/time.ts';
 export function openOrderMsg(so: SimOrder, contracts: Contracts, account: string): Fields {
   const e = so.engine;
   const ib = so.ib;
+  // a combo is echoed as its BAG contract (the legs' underlying, their currency) with its legs, as TWS does
+  const contract = e.legs !== undefined ? contracts.bagContract(e.symbol, contracts.contract(e.legs[0].sid).currency) : contracts.contract(so.sid);
   return msg.openOrder({
     orderId: so.id,
-    contract: contracts.contract(so.sid),
+    contract,
+    ...(e.legs !== undefined ? { comboLegs: e.legs.map((l) => ({ conId: contracts.conIds[l.sid]!, ratio: l.ratio, action: l.side, exchange: 'SMART' })) } : {}),
     action: ib.action,
     totalQuantity: e.qty.kind === 'shares' ? e.qty.shares : 0,
     orderType: ib.orderType,

@@ -13,8 +13,14 @@
 // only on MOO/MOC and otherwise fills every order type with outsideRth on every replayed bar, as backtests
 // under --session extended do. `session: 'rth'` replays only the regular session's bars.
 //
+// Cash per currency (`baseCurrency`, `fx`): the account keeps a balance per currency as IBKR does, pairs moving two
+// of them, futures settling their P&L daily into cash (variation margin); reqAccountSummary reports the base-currency
+// tags converted at the replayed pairs' marks or the daily rates, and IB's $LEDGER blocks per currency (summary.ts).
+//
 // Options, futures and FX pairs (`derivatives`): contract details, reqSecDefOptParams, and market data from their
 // quote bars (bid/ask ticks, option computations); see secdef.ts and option-data.ts.
+// Historical bars (historical.ts) follow whatToShow: BID and ASK from the quote columns, MIDPOINT and an option's
+// TRADES the mid; a pair's TRADES is refused (error 162) as IB has none; BID_ASK is not served.
 // Trading them: a series with bid/ask columns (a pair's or an option's quote bars, OHLC the mid, as openRunData
 // loads them) and its contract terms (`contracts`) is replayed like a stock's bars (real-time bars of the mid,
 // whatever whatToShow asks), and its orders fill on each 5-second bar against the side they take (split from the
@@ -49,7 +55,9 @@ import { commissionReportMsg, execDetailsMsg, openOrderMsg, orderStatusMsg } fro
 import { Replay } from './replay.ts';
 import { BatchScheduler } from './scheduler.ts';
 import type { SimSnapshot } from './snapshot.ts';
-import { accountSummary } from './summary.ts';
+import { accountSummary, missingRates } from './summary.ts';
+import { NO_RATE_CODE, noRateText } from './currency-rates.ts';
+import type { FxMarks } from '../../portfolio/fx-marks.ts';
 import { formatIbTime, parseIbTime } from '../protocol/time.ts';
 
 export interface SimulatorOptions {
@@ -63,8 +71,19 @@ export interface SimulatorOptions {
   speed?: 'max' | number;
   /** default DU1234567 */
   account?: string;
-  /** default 100000 */
+  /** default 100000, in the base currency */
   cash?: number;
+  /**
+   * The account's base currency (default USD; a resumed snapshot keeps its own). Cash is kept per currency (a USD
+   * purchase in a GBP account leaves a negative USD balance) and the account's totals are converted into the base at
+   * the replayed pairs' marks, else at `fx`.
+   */
+  baseCurrency?: string;
+  /**
+   * Daily rates into `baseCurrency` for currencies no replayed pair converts (openRunData's `fx` for that base). The
+   * simulator advances it on its own clock: pass an FxMarks of its own, not a live runner's.
+   */
+  fx?: FxMarks;
   /** default ibkr-fixed */
   commission?: CommissionSpec;
   /** default none */
@@ -232,6 +251,9 @@ export class IbGatewaySimulator implements ConnectionHandler {
         subMs: this.replay.subMs,
         tz: this.tz,
         execPrefix: `${conIdFor(this.accountId).toString(16).padStart(8, '0')}.${this.lifetime.toString(36)}`,
+        baseCurrency: o.baseCurrency ?? resume?.state.base,
+        fx: o.fx,
+        clock: () => this.replay.now(),
       },
       {
         openOrder: (so) => this.toClient(so.clientId, openOrderMsg(so, this.contracts, this.accountId)),
@@ -583,6 +605,8 @@ export class IbGatewaySimulator implements ConnectionHandler {
         const tags = req.tags.split(',');
         conn.accountSummaries.set(req.reqId, tags);
         for (const r of accountSummary(this.account, tags)) conn.send(msg.accountSummary(req.reqId, this.accountId, r.tag, r.value, r.currency));
+        const missing = missingRates(this.account);
+        if (missing.length > 0) conn.send(msg.error(req.reqId, NO_RATE_CODE, noRateText(missing, this.account.ledger.base, this.now())));
         return conn.send(msg.accountSummaryEnd(req.reqId));
       }
       case 'cancelAccountSummary':
@@ -636,7 +660,10 @@ export class IbGatewaySimulator implements ConnectionHandler {
 
   private subscribeMktData(conn: ClientConnection, reqId: number, contract: IbContract, snapshot: boolean): void {
     const sid = this.contracts.resolve(contract);
-    if (sid < 0 && this.quoteFeed) return this.subscribeQuotes(conn, reqId, contract, snapshot);
+    // an option replayed as a series (a run's --chain) still gets an option's market data from its quote bars:
+    // bid/ask ticks and tickOptionComputation, as IB sends for any option
+    const quotedOption = sid >= 0 && this.contracts.contract(sid).secType === 'OPT' && this.quoteFeed?.has(this.contracts.symbols[sid]);
+    if ((sid < 0 || quotedOption) && this.quoteFeed) return this.subscribeQuotes(conn, reqId, contract, snapshot);
     if (sid < 0) return conn.send(msg.error(reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
     if (conn.marketDataType !== 1) conn.send(msg.marketDataType(reqId, conn.marketDataType));
     conn.send(msg.tickReqParams(reqId, 0.01, '9c0001', 3));
@@ -691,6 +718,12 @@ export class IbGatewaySimulator implements ConnectionHandler {
     const sid = this.contracts.resolve(req.contract);
     if (sid < 0) return conn.send(msg.error(req.reqId, CODE.NO_SECURITY_DEFINITION, TEXT.NO_SECURITY_DEFINITION));
     const symbol = this.contracts.symbols[sid];
+    const contract = this.contracts.contract(sid);
+    if (contract.secType === 'CASH' && req.whatToShow.trim().toUpperCase() === 'TRADES') {
+      // IB disseminates no trades of a cash pair: its error 162 (the pair's quotes are MIDPOINT, BID and ASK)
+      const text = `Historical Market Data Service error message:No historical market data for ${contract.symbol}/CASH@${contract.exchange} TRADES: a CASH pair has no trades; ask MIDPOINT, BID or ASK`;
+      return conn.send(msg.error(req.reqId, CODE.HMDS_ERROR, text));
+    }
     const key = JSON.stringify([symbol, req.endDateTime, req.barSize, req.duration, req.useRTH, req.whatToShow, req.formatDate, req.keepUpToDate]);
     const violation = this.pacingNext ? 'injected' : this.pacing.admit(this.pacingNow(), key, `${symbol}|${req.whatToShow}`);
     this.pacingNext = false;

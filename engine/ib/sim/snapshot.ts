@@ -26,9 +26,21 @@ export interface SnapshotOrder {
 
 export interface AccountSnapshot {
   startingCash: number;
+  /** the base currency's cash, and realized P&L and commissions in the base (at the rates then) */
   cash: number;
   realized: number;
   commission: number;
+  /**
+   * The account's base currency and its figures per currency (issue 15): settled cash, futures P&L not yet settled,
+   * realized P&L and commissions. Absent in a snapshot older than them: a USD account, `cash` its only balance.
+   */
+  base?: string;
+  balances?: Record<string, number>;
+  futuresPnl?: Record<string, number>;
+  realizedBy?: Record<string, number>;
+  commissionBy?: Record<string, number>;
+  /** by symbol index: a future's value per contract its open variation counts from (0 for other symbols) */
+  settleRef?: number[];
   /** by symbol index, in the order of `SimSnapshot.symbols` */
   qty: number[];
   avgCost: number[];
