@@ -102,7 +102,10 @@ export interface ChainOption {
   ask: number;
   /** (bid + ask) / 2 of a two-sided, uncrossed quote; NaN otherwise */
   mid: number;
-  /** from the mid at the underlying's last close (an American tree); NaN when no volatility gives the mid */
+  /**
+   * From the mid at the underlying's last close (an American tree); NaN when no volatility gives the mid. A live
+   * session against a gateway takes IB's own model computation (tickOptionComputation) where IB has sent one.
+   */
   iv: number;
   delta: number;
 }

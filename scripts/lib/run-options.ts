@@ -47,7 +47,7 @@ export const CHAIN_FLAGS = defineFlags({
   chain: {
     kind: 'string',
     arg: 'UNDERLYING',
-    help: "adds the underlying's options to the symbols (from --data's instruments, with quote bars\nin the dates), for a strategy's ctx.chain; see --chain-days, --chain-strikes, --chain-right",
+    help: "adds the underlying's options to the symbols (from --data's instruments, with quote bars\nin the dates; live with --gateway, from the gateway), for a strategy's ctx.chain; see --chain-days,\n--chain-strikes, --chain-right",
   },
   'chain-days': { kind: 'integer', default: 30, min: 0, max: 3650, arg: 'N', help: '--chain: options expiring within N days of the first day (default 30)' },
   'chain-strikes': {
