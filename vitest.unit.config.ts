@@ -19,6 +19,7 @@ export default defineConfig({
       'test/data/factors.test.ts',
       'test/data/lean-{files,rows,import,instruments}.test.ts',
       'test/ib/aggregator.test.ts',
+      'test/journal/combo-settle.test.ts',
       'test/ib/sim/protocol.test.ts',
       'test/ib/sim/multi-asset-secdef.test.ts',
       'test/ib/live-contracts.test.ts',

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops|w1|memory|options] [-- --big-bars 20000000]
+// npm run bench [-- --json] [-- --runs 5] [-- --only ml|live|import|big|report|ops|w1|memory|options|queue] [-- --big-bars 20000000]
 // Figures: DuckDB import and load rows/s, engine bars/s through the full path (strategy, risk, fills,
 // portfolio, journal) over the 100-symbol daily universe, ML features, inference and ml-signal over the same
 // universe, a minute-bar workload, peak memory. `--only ml` stops after the import, load and ML figures; `--only live` measures only the live latency;
@@ -11,7 +11,9 @@
 // of issue 14 (also in the default set, about a minute): W1 (sma-cross 10/30, 1% per entry, no costs, the 100-symbol
 // universe from an imported .duckdb) through `npm run backtest` as a child process, its wall time and peak RSS, the
 // CLI's start-up (`--help`), and the 3x3 sweep through `npm run sweep` with 2 workers; `--only options` option pricing
-// (Black-Scholes, CRR trees, implied volatility) in contracts/s, not in the default set (a few seconds).
+// (Black-Scholes, CRR trees, implied volatility) in contracts/s, not in the default set (a few seconds); `--only queue`
+// runs/s of a 36-run sweep on local threads and through a real redis-server with 1, 2 and 4 `npm run worker`
+// processes, the queue's overhead per job and the batch that hides it (issue 16; 2-3 minutes, not in the default set).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +44,7 @@ import { benchImportMemory } from './bench/import-memory.ts';
 import { benchBigRun } from './bench/big-run.ts';
 import { benchHistoryMemory, describeHistoryMemory } from './bench/memory-history.ts';
 import { benchOptions } from './bench/options.ts';
+import { benchQueue, describeQueue } from './bench/queue.ts';
 import { benchReportSize } from './bench/report-size.ts';
 import { type AttachOps, benchOpsLoad } from './bench/ops-load.ts';
 import { benchWholeProcess, type Spread, type WholeProcessFigures } from './bench/whole-process.ts';
@@ -51,7 +54,7 @@ const SHARED = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.m
 const FLAGS = defineFlags({
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of lines' },
   runs: { kind: 'integer', default: 5, min: 1, max: 100, help: 'runs per figure (medians are quoted)' },
-  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops', 'w1', 'memory', 'options'], help: 'one group of figures only' },
+  only: { kind: 'choice', choices: ['ml', 'live', 'import', 'big', 'report', 'ops', 'w1', 'memory', 'options', 'queue'], help: 'one group of figures only' },
   'big-bars': { kind: 'integer', default: 20_000_000, min: 250_000, max: 50_000_000, help: 'bars of the --only big backtest (250 symbols)' },
 });
 const { values } = (() => {
@@ -421,6 +424,16 @@ async function main() {
       `options (${f.contracts} contracts, medians of ${RUNS}): Black-Scholes greeks ${fmt(f.bsmGreeksPerSec)}/s, European implied vol ${fmt(f.bsmImpliedVolPerSec)}/s; American CRR 100 steps: price ${fmt(f.crr100PricePerSec)}/s, greeks ${fmt(f.crr100GreeksPerSec)}/s, implied vol ${fmt(f.crr100ImpliedVolPerSec)}/s`,
     );
     if (values.json) console.log(JSON.stringify({ options: f, node: process.version }));
+    return;
+  }
+  if (values.only === 'queue') {
+    const runs = Math.min(RUNS, 3);
+    say(
+      `queue: one 36-run sweep on local threads (in process, warm pool) and through a real redis-server with 1, 2 and 4 npm run worker processes, medians of ${runs} ...`,
+    );
+    const f = await benchQueue({ runs, progress: say });
+    for (const line of describeQueue(f)) say(line);
+    if (values.json) console.log(JSON.stringify({ queue: f, runs, node: process.version }));
     return;
   }
   if (values.only === 'memory') {

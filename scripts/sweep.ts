@@ -1,13 +1,31 @@
 // npm run sweep -- --strategy sma-cross --grid '{"fast":[5,10,20],"slow":[30,50,100]}' [--symbols ...] [--data ...]
 //                  [--from ...] [--to ...] [--workers N] [--walk-forward train=5y,test=1y] [--db out/sweep/sweep.duckdb]
+//                  [--queue redis://HOST:PORT[/DB] [--batch N]]     (on BullMQ workers: npm run worker)
+// npm run sweep -- --cancel ID --queue redis://HOST:PORT[/DB]       (removes a queued sweep's waiting jobs)
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { openStore } from '../engine/data/store.ts';
+import { openStore, type Store } from '../engine/data/store.ts';
+import { readModelCard } from '../engine/ml/model-card.ts';
+import { modelDir } from '../engine/ml/model-signals.ts';
+import { dataHash } from '../engine/research/promotion.ts';
+import { replaceSweep, storeRuns, storedRuns } from '../engine/research/sweep-store.ts';
+import type { Window } from '../engine/research/grid.ts';
+import type { ModelRef, RunFailure } from '../engine/queue/jobs.ts';
+import { PASSWORD_ENV, parseRedisUrl, redactError, type RedisTarget } from '../engine/queue/redis-url.ts';
+import { cancelSweep, runQueuedSweep } from '../engine/queue/submit.ts';
 import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
 import { MIN_ANNUALISED_PERIODS } from '../engine/metrics/short-run.ts';
-import { runSweep, shareSeries, siblingModule, startSweepPool, walkForwardSummary, type SweepPool, type SweepResult } from '../engine/research/sweep.ts';
+import {
+  runSweep,
+  shareSeries,
+  siblingModule,
+  startSweepPool,
+  sweepTasks,
+  walkForwardSummary,
+  type SweepPool,
+  type SweepResult,
+} from '../engine/research/sweep.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
-import { buildSlots, resolvedParams, strategyHelp } from '../strategies/index.ts';
+import { buildSlots, modelOf, resolvedParams, strategyHelp } from '../strategies/index.ts';
 import { runId } from './lib/cli.ts';
 import { describeOutputFailure } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, type FlagValues } from './lib/flags.ts';
@@ -17,12 +35,27 @@ import { sweepInSample } from './lib/model-signals.ts';
 import { isMain } from './lib/main.ts';
 import { printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
 
+/**
+ * Runs per queued job by default: a job costs the queue a few ms (adding, a worker's fetch and lock, the
+ * submitter's poll and write) while a daily run of the sample takes tens of ms, so a few runs per job hide that
+ * cost; and a worker runs a job's runs on its threads at once, so a batch of at least its --concurrency keeps them
+ * busy. Too large a batch leaves workers idle at the end of a sweep (see npm run bench for the figures).
+ */
+const DEFAULT_BATCH = 4;
+
 export const FLAGS = defineFlags({
   ...RUN_FLAGS,
   grid: { kind: 'string', arg: 'JSON', help: `values per param, e.g. '{"fast":[5,10,20],"slow":[30,50,100]}' (required)` },
   workers: { kind: 'integer', min: 1, max: 256, help: 'worker threads (default: cores - 1, at least 1); results do not depend on it' },
   'walk-forward': { kind: 'string', arg: 'SPEC', help: 'train=5y,test=1y: every combination on rolling training and test periods' },
   db: { kind: 'string', default: 'out/sweep/sweep.duckdb', arg: 'FILE', help: 'where results go (table sweep_results; default out/sweep/sweep.duckdb)' },
+  queue: {
+    kind: 'string',
+    arg: 'URL',
+    help: 'run on BullMQ workers (npm run worker) through this Redis: redis://[USER:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS;\na password is better given in TB_REDIS_PASSWORD than in the URL (ps and npm run show command lines)',
+  },
+  batch: { kind: 'integer', min: 1, max: 100_000, help: `runs per queued job (with --queue; default ${DEFAULT_BATCH}); results do not depend on it` },
+  cancel: { kind: 'string', arg: 'ID', help: 'with --queue: remove the waiting jobs of sweep ID (the id a sweep prints) and say how many' },
 });
 
 const HELP = `usage: npm run sweep -- --grid JSON [options]
@@ -30,53 +63,9 @@ ${flagHelp(FLAGS)}
 
 ${strategyHelp()}`;
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS sweep_results (sweep_id VARCHAR, idx INTEGER, params VARCHAR, window_index INTEGER, phase VARCHAR,
-  from_ts BIGINT, to_ts BIGINT, bars BIGINT, final_equity DOUBLE, sharpe DOUBLE, sortino DOUBLE, cagr DOUBLE, max_drawdown DOUBLE, trades INTEGER)`;
-// Added later, at the end of the table so that a table written by an older version gains them (its rows read
-// NULL there) and the appender below fills every table in the same column order.
-const ADDED_COLUMNS = [
-  'ALTER TABLE sweep_results ADD COLUMN IF NOT EXISTS periods INTEGER',
-  'ALTER TABLE sweep_results ADD COLUMN IF NOT EXISTS short_run BOOLEAN',
-];
-
-async function store(conn: DuckDBConnection, id: string, results: SweepResult[]): Promise<void> {
-  await conn.run(SCHEMA);
-  for (const sql of ADDED_COLUMNS) await conn.run(sql);
-  await conn.run('BEGIN TRANSACTION');
-  try {
-    await conn.run('DELETE FROM sweep_results WHERE sweep_id = $1', [id]);
-    const a = await conn.createAppender('sweep_results');
-    const dbl = (x: number | null) => (x === null || !Number.isFinite(x) ? a.appendNull() : a.appendDouble(x));
-    for (const r of results) {
-      a.appendVarchar(id);
-      a.appendInteger(r.index);
-      a.appendVarchar(JSON.stringify(r.params));
-      a.appendInteger(r.window);
-      a.appendVarchar(r.phase);
-      a.appendBigInt(BigInt(r.from));
-      a.appendBigInt(BigInt(r.to));
-      a.appendBigInt(BigInt(r.bars));
-      dbl(r.finalEquity);
-      dbl(r.sharpe);
-      dbl(r.sortino);
-      dbl(r.cagr);
-      dbl(r.maxDrawdown);
-      a.appendInteger(r.trades);
-      a.appendInteger(r.periods);
-      a.appendBoolean(r.shortRun);
-      a.endRow();
-    }
-    a.closeSync();
-    await conn.run('COMMIT');
-  } catch (e) {
-    // the write's error is the one to report (a rollback on a full disk can fail too)
-    await conn.run('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
-}
-
 async function main(): Promise<void> {
   const { values: v } = parseFlags(FLAGS);
+  if (!v.help && v.cancel !== undefined) return cancel(v.cancel, v.queue);
   if (v.help || !v.grid) {
     console.log(HELP);
     if (!v.help) process.exitCode = 2;
@@ -84,10 +73,15 @@ async function main(): Promise<void> {
   }
   const grid = parseJsonObjectFlag('--grid', v.grid) as Record<string, unknown[]>;
   const walkForward = v['walk-forward'] ? fromFlag('--walk-forward', v['walk-forward'], parseWalkForward) : undefined;
+  if (v.queue !== undefined) {
+    if (v.workers !== undefined) throw new Error('--workers sets local threads; with --queue each worker sets its own (npm run worker -- --concurrency N)');
+    return sweep(v, grid, walkForward, { queue: parseRedisUrl(v.queue, process.env[PASSWORD_ENV]) });
+  }
+  if (v.batch !== undefined) throw new Error('--batch sizes the jobs of a queued sweep: give --queue URL too');
   // the worker threads load their modules while this thread loads the bars
   const pool = startSweepPool(siblingModule('./lib/sweep-worker', import.meta.url), v.workers);
   try {
-    await sweep(v, grid, walkForward, pool);
+    await sweep(v, grid, walkForward, { pool });
   } finally {
     await pool.destroy();
   }
@@ -97,7 +91,7 @@ async function sweep(
   v: FlagValues<typeof FLAGS>,
   grid: Record<string, unknown[]>,
   walkForward: ReturnType<typeof parseWalkForward> | undefined,
-  pool: SweepPool,
+  on: { pool: SweepPool } | { queue: RedisTarget },
 ): Promise<void> {
   const interval = v.interval;
   const workers = v.workers;
@@ -147,30 +141,175 @@ async function sweep(
   if (priceWarning) console.error(`warning: ${priceWarning}`);
 
   const tty = process.stderr.isTTY && process.env.CI !== 'true';
+  const id = runId({ config, grid, walkForward: v['walk-forward'] ?? null, source });
+  if ('queue' in on) {
+    const modelRefs = modelsOf(config.strategy, combinations);
+    const data = {
+      ...(v.data !== undefined ? { path: path.resolve(v.data) } : {}),
+      symbols,
+      interval,
+      from: v.from,
+      to: v.to,
+      tz: v.tz,
+      prices: v.prices,
+      hash: dataHash(loaded.series),
+      bars: series.reduce((n, s) => n + s.ts.length, 0),
+    };
+    return queued({ v, id, config, grid, walkForward, series, target: on.queue, data, models: modelRefs, tty, inSample });
+  }
   const t0 = performance.now();
   const { results, windows } = await runSweep({
     config,
     grid,
     series,
     walkForward,
-    worker: pool,
+    worker: on.pool,
     onProgress: (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
   });
   if (tty) process.stderr.write('\r\x1b[K');
   const seconds = (performance.now() - t0) / 1000;
-  const id = runId({ config, grid, walkForward: v['walk-forward'] ?? null, source });
   // one transaction: a failed write (locked file, full disk) leaves the database as it was, and says so
+  await withOutput(v.db!, (out) => replaceSweep(out.conn, id, results));
+  printResults(results, windows);
+  console.log(
+    `\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`,
+  );
+  for (const w of inSample) console.error(`warning: ${w.message}`);
+}
+
+const outputFailure = (e: unknown, db: string) =>
+  describeOutputFailure(e, path.resolve(db), { elsewhere: 'use --db on another disk', otherFile: 'use --db with another file' });
+
+/** Opens the sweep's database for writing, runs `write`, closes; a failure to open or write names the file and what to do. */
+async function withOutput<T>(db: string, write: (out: Store) => Promise<T>): Promise<T> {
+  const out = await openOutput(db);
   try {
-    const out = await openStore(v.db!);
+    return await write(out);
+  } catch (e) {
+    throw outputFailure(e, db);
+  } finally {
+    out.close();
+  }
+}
+
+async function openOutput(db: string): Promise<Store> {
+  try {
+    return await openStore(db);
+  } catch (e) {
+    throw outputFailure(e, db);
+  }
+}
+
+/** The models a sweep's runs trade on, each named by its card's sha256 (checked against the file: readModelCard). */
+function modelsOf(strategy: string, combinations: Record<string, unknown>[]): ModelRef[] {
+  const locations = [...new Set(combinations.flatMap((p) => modelOf(strategy, p) ?? []))];
+  return locations.map((location) => ({ location, sha256: readModelCard(modelDir(location)).sha256 }));
+}
+
+/** A sweep on the queue's workers: results stored as they arrive, this process the one writer. */
+async function queued(o: {
+  v: FlagValues<typeof FLAGS>;
+  id: string;
+  config: BacktestConfig;
+  grid: Record<string, unknown[]>;
+  walkForward: ReturnType<typeof parseWalkForward> | undefined;
+  series: ReturnType<typeof shareSeries>;
+  target: RedisTarget;
+  data: Parameters<typeof runQueuedSweep>[0]['data'];
+  models: ModelRef[];
+  tty: boolean;
+  inSample: { message: string }[];
+}): Promise<void> {
+  const { v, id, target, tty } = o;
+  const { tasks, windows } = sweepTasks({ config: o.config, grid: o.grid, series: o.series, walkForward: o.walkForward });
+  const runs = tasks.map(({ config: _c, series: _s, ...run }) => run);
+  const batch = v.batch ?? DEFAULT_BATCH;
+  const line = (s: string) => {
+    if (tty) process.stderr.write('\r\x1b[K');
+    console.error(s);
+  };
+  const ac = new AbortController();
+  const interrupt = () => {
+    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C: leave at once
+    line('interrupted: cancelling the sweep (Ctrl-C again to leave at once)');
+    ac.abort();
+  };
+  process.on('SIGINT', interrupt);
+  const t0 = performance.now();
+  try {
+    // opened for the whole sweep: the one writer (a second submitter of the same file fails here, at once)
+    const out = await openOutput(v.db!);
+    const write = (f: () => Promise<void>) => f().catch((e) => Promise.reject(outputFailure(e, v.db!)));
     try {
-      await store(out.conn, id, results);
+      await write(() => replaceSweep(out.conn, id, []));
+      const r = await runQueuedSweep({
+        target,
+        sweepId: id,
+        config: o.config,
+        runs,
+        data: o.data,
+        models: o.models,
+        batch,
+        store: (results) => write(() => storeRuns(out.conn, id, results)),
+        onSubmitted: (jobs) => line(`sweep ${id}: ${runs.length} runs in ${jobs} jobs of up to ${batch} on ${target.redacted}`),
+        onProgress: ({ stored, failed, total }) => tty && process.stderr.write(`\r${stored}/${total} runs stored${failed > 0 ? `, ${failed} failed` : ''}`),
+        onFailure: (f: RunFailure) => line(`run ${f.index} ${JSON.stringify(f.params)} failed: ${f.error}`),
+        onWarning: (m) => line(`warning: ${m}`),
+        signal: ac.signal,
+      }).catch((e) => {
+        throw redactError(e, target);
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      const stored = await storedRuns(out.conn, id);
+      if (r.cancelled?.by === 'cancel') {
+        console.error(`cancelled (npm run sweep -- --cancel ${id}): ${stored} of ${runs.length} runs stored in ${v.db} (table sweep_results)`);
+        process.exitCode = 1;
+        return;
+      }
+      if (r.cancelled) {
+        const { removed, running } = r.cancelled;
+        console.error(
+          `interrupted: sweep ${id}: ${stored} of ${runs.length} runs stored in ${v.db} (table sweep_results); removed ${removed} waiting jobs${
+            running > 0 ? `; ${running} jobs already running finish on their workers (resubmit the same sweep to store them)` : ''
+          }`,
+        );
+        process.exitCode = 130;
+        return;
+      }
+      if (r.failures.length > 0) {
+        console.error(
+          `${r.failures.length} of ${runs.length} runs failed (each listed above, not retried: the same run fails the same way); the other ${stored} are stored: sweep ${id} in ${v.db} (table sweep_results)`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      printResults(r.results, windows);
+      console.log(
+        `\n${r.results.length} runs in ${seconds.toFixed(2)} s (${(r.results.length / seconds).toFixed(1)} runs/s, queue ${target.redacted}, ${batch} runs per job); sweep ${id} in ${v.db} (table sweep_results)`,
+      );
+      for (const w of o.inSample) console.error(`warning: ${w.message}`);
     } finally {
       out.close();
     }
-  } catch (e) {
-    throw describeOutputFailure(e, path.resolve(v.db!), { elsewhere: 'use --db on another disk', otherFile: 'use --db with another file' });
+  } finally {
+    process.off('SIGINT', interrupt);
   }
+}
 
+/** `--cancel ID --queue URL`: removes the sweep's waiting jobs. */
+async function cancel(id: string, queue: string | undefined): Promise<void> {
+  if (queue === undefined) throw new Error('--cancel needs --queue URL: the Redis the sweep was submitted to');
+  const target = parseRedisUrl(queue, process.env[PASSWORD_ENV]);
+  const { removed, running } = await cancelSweep(target, id).catch((e) => {
+    throw redactError(e, target);
+  });
+  console.log(
+    `sweep ${id} on ${target.redacted}: removed ${removed} waiting job${removed === 1 ? '' : 's'}${running > 0 ? `; ${running} running finish on their workers` : ''}`,
+  );
+}
+
+function printResults(results: SweepResult[], windows: Window[]): void {
   const fmt = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));
   // a figure annualised from fewer than MIN_ANNUALISED_PERIODS daily returns carries a '*' (SweepResult.shortRun)
   const star = (short: boolean) => (short ? '*' : ' ');
@@ -202,10 +341,6 @@ async function sweep(
     console.log(
       `* ${shortRuns} of ${results.length} runs have fewer than ${MIN_ANNUALISED_PERIODS} daily returns (3 months): their annualised figures rank runs of the same period but are no levels (column short_run)`,
     );
-  console.log(
-    `\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`,
-  );
-  for (const w of inSample) console.error(`warning: ${w.message}`);
 }
 
 if (isMain(import.meta.url))

@@ -7,7 +7,8 @@ import { loadBars } from '../../engine/data/load.ts';
 import { SAMPLE_DIR } from '../../engine/data/sample.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
 import { expandGrid, parseWalkForward, walkForwardWindows } from '../../engine/research/grid.ts';
-import { runSweep, shareSeries, startSweepPool, walkForwardSummary } from '../../engine/research/sweep.ts';
+import { runSweep, shareSeries, startSweepPool, walkForwardSummary, type SweepResult } from '../../engine/research/sweep.ts';
+import { replaceSweep, storedRuns, storeRuns } from '../../engine/research/sweep-store.ts';
 import { config } from '../engine/harness.ts';
 import { runBacktest } from '../../engine/run/backtest.ts';
 import { buildSlots } from '../../strategies/index.ts';
@@ -154,4 +155,65 @@ describe('parallel sweeps on worker threads', () => {
       expect(s.inSampleSharpe).toBe(Math.max(...train.map((r) => r.sharpe ?? -Infinity)));
     }
   }, 120_000);
+});
+
+describe('sweep_results writes (engine/research/sweep-store.ts)', () => {
+  const result = (index: number, finalEquity: number): SweepResult => ({
+    index,
+    params: { fast: index },
+    window: -1,
+    phase: 'full',
+    from: 0,
+    to: 86_400_000,
+    bars: 10,
+    finalEquity,
+    periods: 1,
+    shortRun: true,
+    sharpe: null,
+    sortino: Number.NaN,
+    cagr: Infinity,
+    maxDrawdown: -0.1,
+    trades: 1,
+  });
+  const rows = async (s: Store) =>
+    (await s.conn.runAndReadAll('SELECT sweep_id, idx, final_equity, sortino, cagr FROM sweep_results ORDER BY sweep_id, idx')).getRowObjectsJS();
+
+  it('a result stored twice is stored once, a later one replaces it, other sweeps are untouched, and a whole sweep replaces its rows', async () => {
+    const s = await openStore(':memory:');
+    try {
+      await storeRuns(s.conn, 'a', [result(0, 100), result(1, 101)]);
+      await storeRuns(s.conn, 'a', [result(1, 101)]); // a retried job's result, again
+      await storeRuns(s.conn, 'b', [result(0, 200)]);
+      expect(await storedRuns(s.conn, 'a')).toBe(2);
+      await storeRuns(s.conn, 'a', [result(1, 111)]);
+      // non-finite figures are NULL (the appender's rule for both writers)
+      expect(await rows(s)).toEqual([
+        { sweep_id: 'a', idx: 0, final_equity: 100, sortino: null, cagr: null },
+        { sweep_id: 'a', idx: 1, final_equity: 111, sortino: null, cagr: null },
+        { sweep_id: 'b', idx: 0, final_equity: 200, sortino: null, cagr: null },
+      ]);
+      await replaceSweep(s.conn, 'a', [result(5, 105)]);
+      expect((await rows(s)).map((r) => `${r.sweep_id}${r.idx}`)).toEqual(['a5', 'b0']);
+      await expect(storeRuns(s.conn, 'a', [result(0.5, 1)])).rejects.toThrow(/not an integer/);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a table written before periods and short_run gains them (old rows read NULL there)', async () => {
+    const s = await openStore(':memory:');
+    try {
+      await s.conn.run(`CREATE TABLE sweep_results (sweep_id VARCHAR, idx INTEGER, params VARCHAR, window_index INTEGER, phase VARCHAR,
+        from_ts BIGINT, to_ts BIGINT, bars BIGINT, final_equity DOUBLE, sharpe DOUBLE, sortino DOUBLE, cagr DOUBLE, max_drawdown DOUBLE, trades INTEGER)`);
+      await s.conn.run(`INSERT INTO sweep_results VALUES ('old', 0, '{}', -1, 'full', 0, 1, 1, 1, NULL, NULL, NULL, 0, 0)`);
+      await storeRuns(s.conn, 'new', [result(0, 100)]);
+      const r = (await s.conn.runAndReadAll('SELECT sweep_id, periods, short_run FROM sweep_results ORDER BY sweep_id')).getRowObjectsJS();
+      expect(r).toEqual([
+        { sweep_id: 'new', periods: 1, short_run: true },
+        { sweep_id: 'old', periods: null, short_run: null },
+      ]);
+    } finally {
+      s.close();
+    }
+  });
 });
