@@ -2,12 +2,7 @@
 // @stoqey/ib client, on GOOG 2015-12-23/24: the same symbols, in the same order, with the same contract terms as
 // the store path (openRunData's --chain, engine/run/run-data.ts chainSymbols + contractsOf) on the same DuckDB
 // file, for several selections; and errors that name the underlying and the request.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore } from '../../engine/data/store.ts';
 import { IbConnection } from '../../engine/ib/connection.ts';
@@ -16,15 +11,14 @@ import { nearestStrikes } from '../../engine/options/chain.ts';
 import { loadSimDerivatives } from '../../engine/ib/sim/option-data.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
 import { type ChainSelection, openRunData } from '../../engine/run/run-data.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { LEAN, useGoogOptionsStore } from '../engine/goog-options.ts';
+import { sharedAvailable } from '../shared-data.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
 /** 2015-12-23 09:30 New York (EST): the session's first bar */
 const OPEN = Date.UTC(2015, 11, 23, 14, 30);
 
-let dir = '';
-let db = '';
+const googStore = useGoogOptionsStore(available);
 let sim: IbGatewaySimulator | undefined;
 let conn: IbConnection | undefined;
 /** the close of GOOG's first 1m bar of the run: the price the store path places the strikes around */
@@ -32,15 +26,8 @@ let firstClose = NaN;
 
 beforeAll(async () => {
   if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-chain-live-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
+  const store = await openStore(googStore.db, { readOnly: true });
   try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog')], {});
-    await importLean(
-      store,
-      ['20151223_quote.csv', '20151224_quote.csv'].map((f) => path.join(SHARED, LEAN, 'option/goog', f)),
-    );
     const series = await loadBars(store, { symbols: ['GOOG'], interval: '1m', from: OPEN });
     firstClose = series[0]!.close[0]!;
     expect(series[0]!.ts[0]).toBe(OPEN);
@@ -58,12 +45,19 @@ beforeAll(async () => {
 afterAll(async () => {
   conn?.stop();
   await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The store path's chain: openRunData's symbols after GOOG, and their contract terms. */
 async function storeChain(chain: ChainSelection) {
-  const data = await openRunData({ data: db, symbols: ['GOOG'], interval: '1m', from: '2015-12-23', to: '2015-12-24', tz: 'America/New_York', chain });
+  const data = await openRunData({
+    data: googStore.db,
+    symbols: ['GOOG'],
+    interval: '1m',
+    from: '2015-12-23',
+    to: '2015-12-24',
+    tz: 'America/New_York',
+    chain,
+  });
   try {
     const symbols = data.symbols.slice(1);
     return { symbols, contracts: Object.fromEntries(symbols.map((s) => [s, data.contracts![s]])) };

@@ -3,11 +3,8 @@
 // instants equals Black-Scholes run here on the store's quote bar and underlying bar (to 1e-9); IB's "not
 // computed" markers (-1, -2) are absent fields; and an option book given these greeks reports IB's implied
 // volatility and delta in ctx.chain, falling back to its own computation for a contract IB has not computed.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BarSeries, ContractTerms } from '../../engine/core/types.ts';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
 import { loadBars } from '../../engine/data/load.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
 import { LiveOptionGreeks, readComputation } from '../../engine/ib/option-greeks-live.ts';
@@ -17,10 +14,10 @@ import { bsmGreeks } from '../../engine/options/black-scholes.ts';
 import { yearsToExpiry } from '../../engine/options/contract.ts';
 import { impliedVol } from '../../engine/options/implied-vol.ts';
 import { OptionBook } from '../../engine/run/option-book.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { importGoogOptions, LEAN } from '../engine/goog-options.ts';
+import { sharedAvailable } from '../shared-data.ts';
 import { ApiClient } from './sim/sim-helpers.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151223_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog/20151223.csv`);
 /** 2015-12-23 09:30 New York (EST) */
 const OPEN = Date.UTC(2015, 11, 23, 14, 30);
@@ -66,8 +63,7 @@ async function session(replayed: BarSeries[]) {
 beforeAll(async () => {
   if (!available) return;
   store = await openStore(':memory:');
-  await importLean(store, [path.join(SHARED, LEAN, 'option/goog/20151223_quote.csv')]);
-  await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog/20151223.csv')], { interval: '1m' });
+  await importGoogOptions(store, ['20151223'], { interval: '1m' });
   series = await loadBars(store, { symbols: ['GOOG'], interval: '1m' });
 }, 60_000);
 
@@ -145,13 +141,7 @@ describe.runIf(available)("IB's option greeks live (simulator over TCP, GOOG 201
       expect(s.greeks.received).toBe(PICKED.length * 2);
 
       // an option book given these greeks falls back to its own computation: the same chain as without them
-      const symbols = ['GOOG', ...PICKED];
-      const book = new OptionBook(symbols, [undefined, ...PICKED.map(terms)], s.greeks);
-      const plain = new OptionBook(symbols, [undefined, ...PICKED.map(terms)]);
-      const bars = await quoteBars(symbols, OPEN + 60_000);
-      book.onBars(bars, bars.length);
-      plain.onBars(bars, bars.length);
-      const spot = bars[0]!.close;
+      const { book, plain, spot } = await books(s.greeks);
       expect(book.chain('GOOG', spot, OPEN + 120_000, {})).toEqual(plain.chain('GOOG', spot, OPEN + 120_000, {}));
     } finally {
       await s.close();
@@ -162,13 +152,7 @@ describe.runIf(available)("IB's option greeks live (simulator over TCP, GOOG 201
     const s = await session(series);
     try {
       await s.client.step(24);
-      const symbols = ['GOOG', ...PICKED];
-      const book = new OptionBook(symbols, [undefined, ...PICKED.map(terms)], s.greeks);
-      const plain = new OptionBook(symbols, [undefined, ...PICKED.map(terms)]);
-      const bars = await quoteBars(symbols, OPEN + 60_000);
-      book.onBars(bars, bars.length);
-      plain.onBars(bars, bars.length);
-      const spot = bars[0]!.close;
+      const { book, plain, spot } = await books(s.greeks);
       const live = book.chain('GOOG', spot, OPEN + 120_000, {});
       const computed = plain.chain('GOOG', spot, OPEN + 120_000, {});
       expect(live.options.map((o) => o.symbol)).toEqual(computed.options.map((o) => o.symbol));
@@ -193,6 +177,17 @@ describe.runIf(available)("IB's option greeks live (simulator over TCP, GOOG 201
     }
   }, 60_000);
 });
+
+/** An option book of GOOG and the picked options given `greeks` and one without, both fed the bars of the open's second minute; GOOG's close there. */
+async function books(greeks: LiveOptionGreeks) {
+  const symbols = ['GOOG', ...PICKED];
+  const book = new OptionBook(symbols, [undefined, ...PICKED.map(terms)], greeks);
+  const plain = new OptionBook(symbols, [undefined, ...PICKED.map(terms)]);
+  const bars = await quoteBars(symbols, OPEN + 60_000);
+  book.onBars(bars, bars.length);
+  plain.onBars(bars, bars.length);
+  return { book, plain, spot: bars[0]!.close };
+}
 
 /** The bars of `symbols` starting at `ts` as the engine gets them: the stock's trade bar, each option's quote bar with its closing bid and ask. */
 async function quoteBars(symbols: string[], ts: number) {

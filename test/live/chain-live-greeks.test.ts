@@ -4,51 +4,28 @@
 // volatility). GOOG 2015-12-23 morning, the 4 calls of the covered-call chain: what a strategy reads from
 // ctx.chain is IB's implied volatility and delta (BSM, recomputed here from the store to 1e-9), where the backtest
 // reads its own American-tree ones; without optionGreeks the live session reads the backtest's.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SlotSpec, Strategy } from '../../engine/core/strategy.ts';
 import type { BarSeries } from '../../engine/core/types.ts';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
 import { openStore, type Store } from '../../engine/data/store.ts';
-import { loadSimDerivatives, type SimDerivatives } from '../../engine/ib/sim/option-data.ts';
+import type { SimDerivatives } from '../../engine/ib/sim/option-data.ts';
 import { bsmGreeks } from '../../engine/options/black-scholes.ts';
 import { yearsToExpiry } from '../../engine/options/contract.ts';
 import { impliedVol } from '../../engine/options/implied-vol.ts';
-import type { RiskConfig } from '../../engine/risk/limits.ts';
-import { type BacktestConfig, runBacktest } from '../../engine/run/backtest.ts';
-import { openRunData } from '../../engine/run/run-data.ts';
-import { config } from '../engine/harness.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
+import { googDerivatives, LEAN, loadGoogRun, useGoogOptionsStore } from '../engine/goog-options.ts';
+import { sharedAvailable } from '../shared-data.ts';
+import { liveConfig } from './goog-live.ts';
 import { liveSession } from './live-harness.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151223_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
 const OPEN = Date.UTC(2015, 11, 23, 14, 30);
-const NO_RISK: RiskConfig = { name: 'none', limits: {}, breaker: {} };
-let dir = '';
-let db = '';
+const googStore = useGoogOptionsStore(available, ['20151223']);
 let derivatives: SimDerivatives | undefined;
 
 beforeAll(async () => {
-  if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-chain-greeks-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
-  try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog/20151223.csv')], {});
-    await importLean(store, [path.join(SHARED, LEAN, 'option/goog/20151223_quote.csv')]);
-    derivatives = await loadSimDerivatives(store, { interval: '1m', from: OPEN, to: OPEN + 86_400_000 });
-  } finally {
-    store.close();
-  }
+  if (available) derivatives = await googDerivatives(googStore.db, 86_400_000);
 }, 60_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 interface Seen {
   ts: number;
@@ -70,18 +47,7 @@ function recorder(seen: Seen[]): SlotSpec[] {
 
 describe.runIf(available)("ctx.chain live takes IB's greeks (GOOG 2015-12-23, the covered-call calls)", () => {
   it("IB's implied volatility and delta where the simulator computed them, the backtest's own without optionGreeks", async () => {
-    const data = await openRunData({
-      data: db,
-      symbols: ['GOOG'],
-      interval: '1m',
-      from: '2015-12-23',
-      to: '2015-12-23',
-      tz: 'America/New_York',
-      chain: { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' },
-    });
-    const parts: BarSeries[] = [];
-    for (let c = await data.chunks.next(); c !== null; c = await data.chunks.next()) parts.push(...c);
-    data.close();
+    const { series: parts, symbols, contracts } = await loadGoogRun(googStore.db, '2015-12-23');
     // the first half hour of the session
     const cut = (s: BarSeries): BarSeries => {
       const n = s.ts.findIndex((t) => t >= OPEN + 30 * 60_000);
@@ -96,15 +62,7 @@ describe.runIf(available)("ctx.chain live takes IB's greeks (GOOG 2015-12-23, th
       } as BarSeries;
     };
     const series = parts.map(cut);
-    const cfg: BacktestConfig = config({
-      strategy: 'recorder',
-      symbols: data.symbols,
-      interval: '1m',
-      risk: NO_RISK,
-      contracts: data.contracts,
-      commission: { model: 'ibkr-fixed' },
-      sizing: { kind: 'fixed', quantity: 1 },
-    });
+    const cfg = liveConfig('recorder', symbols, contracts, 1);
 
     const backtest: Seen[] = [];
     runBacktest(series, cfg, recorder(backtest));
@@ -119,7 +77,7 @@ describe.runIf(available)("ctx.chain live takes IB's greeks (GOOG 2015-12-23, th
     expect(computedLive).toEqual(backtest);
 
     // with them: IB's (Black-Scholes at the mid's implied volatility of the quote bar that closed with the bar)
-    const store: Store = await openStore(db, { readOnly: true });
+    const store: Store = await openStore(googStore.db, { readOnly: true });
     let fromIb = 0;
     try {
       for (const [i, s] of live.entries()) {

@@ -3,78 +3,39 @@
 // the store path's does. covered-call on GOOG 2015-12-23/24 with `--chain GOOG --chain-days 1 --chain-strikes 4
 // --chain-right C`, as test/live/option-parity.test.ts runs it from the store: the gateway lists the same
 // options with the same terms, and the lockstep session on them has the backtest's orders, fills, trades and equity.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BarSeries } from '../../engine/core/types.ts';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
-import { openStore } from '../../engine/data/store.ts';
-import { loadSimDerivatives, type SimDerivatives } from '../../engine/ib/sim/option-data.ts';
+import type { SimDerivatives } from '../../engine/ib/sim/option-data.ts';
 import { IbGatewaySimulator } from '../../engine/ib/sim/simulator.ts';
-import type { RiskConfig } from '../../engine/risk/limits.ts';
-import { type BacktestConfig, runBacktestChunked } from '../../engine/run/backtest.ts';
-import { type ChainSelection, openRunData } from '../../engine/run/run-data.ts';
+import { runBacktestChunked } from '../../engine/run/backtest.ts';
+import { openRunData } from '../../engine/run/run-data.ts';
 import { liveInstruments } from '../../scripts/lib/live-instruments.ts';
 import { buildSlots } from '../../strategies/index.ts';
-import { config } from '../engine/harness.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { GOOG_CALLS, googDerivatives, LEAN, loadGoogRun, useGoogOptionsStore } from '../engine/goog-options.ts';
+import { sharedAvailable } from '../shared-data.ts';
+import { liveConfig } from './goog-live.ts';
 import { fillRow, liveSession, orderRow, tradeRow } from './live-harness.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
-const CHAIN: ChainSelection = { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' };
 const DATES = { interval: '1m' as const, from: '2015-12-23', to: '2015-12-24', tz: 'America/New_York' };
 /** 2015-12-23 09:30 New York (EST) */
 const OPEN = Date.UTC(2015, 11, 23, 14, 30);
-const NO_RISK: RiskConfig = { name: 'none', limits: {}, breaker: {} };
 
-let dir = '';
-let db = '';
+const googStore = useGoogOptionsStore(available);
 let derivatives: SimDerivatives | undefined;
 
 beforeAll(async () => {
   if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-chain-live-session-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
-  try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog')], {});
-    await importLean(
-      store,
-      ['20151223_quote.csv', '20151224_quote.csv'].map((f) => path.join(SHARED, LEAN, 'option/goog', f)),
-    );
-    // what the gateway knows: every option of the store (contract details, chains)
-    derivatives = await loadSimDerivatives(store, { interval: '1m', from: OPEN, to: OPEN + 2 * 86_400_000 });
-  } finally {
-    store.close();
-  }
+  // what the gateway knows: every option of the store (contract details, chains)
+  derivatives = await googDerivatives(googStore.db, 2 * 86_400_000);
 }, 60_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 describe.runIf(available)('--chain from the gateway: a live session trades as the store path (covered-call, GOOG 2015-12-23/24)', () => {
   it('the gateway lists the store path’s options and terms; the lockstep session has the backtest’s orders, fills, trades and equity', async () => {
     // the store path: openRunData's --chain, and the backtest on it
-    const bt = await openRunData({ data: db, symbols: ['GOOG'], ...DATES, chain: CHAIN });
-    const seen: BarSeries[] = [];
-    for (let c = await bt.chunks.next(); c !== null; c = await bt.chunks.next()) seen.push(...c);
-    bt.close();
-    const cfgOf = (symbols: string[], contracts: BacktestConfig['contracts']): BacktestConfig =>
-      config({
-        strategy: 'covered-call',
-        symbols,
-        interval: '1m',
-        commission: { model: 'ibkr-fixed' },
-        risk: NO_RISK,
-        sizing: { kind: 'fixed', quantity: 100 },
-        contracts,
-      });
-    const btCfg = cfgOf(bt.symbols, bt.contracts);
-    const series = bt.symbols.map((s) => seen.find((x) => x.symbol === s)!);
+    const bt = await loadGoogRun(googStore.db, DATES.to);
+    const btCfg = liveConfig('covered-call', bt.symbols, bt.contracts, 100);
+    const series = bt.symbols.map((s) => bt.series.find((x) => x.symbol === s)!);
     let given = false;
     const chunks = {
       async next() {
@@ -90,11 +51,11 @@ describe.runIf(available)('--chain from the gateway: a live session trades as th
     let inst;
     try {
       inst = await liveInstruments({
-        data: db,
+        data: googStore.db,
         symbols: ['GOOG'],
         ...DATES,
         baseCurrency: 'USD',
-        chain: CHAIN,
+        chain: GOOG_CALLS,
         gateway: true,
         chainGateway: { host: '127.0.0.1', port: gateway.port, clientId: 1 },
       });
@@ -110,7 +71,7 @@ describe.runIf(available)('--chain from the gateway: a live session trades as th
     expect(inst.symbols).toHaveLength(1 + 4);
 
     // the session on the gateway's chain
-    const cfg = cfgOf(inst.symbols, inst.contracts);
+    const cfg = liveConfig('covered-call', inst.symbols, inst.contracts, 100);
     const { result } = await liveSession(series, cfg, buildSlots('covered-call', {}, cfg.symbols), { runId: 'chain-live', sim: { contracts: cfg.contracts } });
     const fills = backtest.journal.fills;
     // the covered call happened: 100 shares, a call written, settled at expiry
@@ -128,7 +89,7 @@ describe.runIf(available)('--chain from the gateway: a live session trades as th
     const gateway = await IbGatewaySimulator.start({ series: await goog(), speed: 'max', from: OPEN, autoStart: false, derivatives });
     try {
       const err = await liveInstruments({
-        data: db,
+        data: googStore.db,
         symbols: ['GOOG'],
         ...DATES,
         baseCurrency: 'USD',
@@ -145,7 +106,7 @@ describe.runIf(available)('--chain from the gateway: a live session trades as th
 });
 
 async function goog(): Promise<BarSeries[]> {
-  const d = await openRunData({ data: db, symbols: ['GOOG'], ...DATES });
+  const d = await openRunData({ data: googStore.db, symbols: ['GOOG'], ...DATES });
   try {
     const c = await d.chunks.next();
     return c!;

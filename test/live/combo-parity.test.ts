@@ -5,41 +5,22 @@
 // credit as a negative lmtPrice; the simulator fills it with the backtest's combo rules (all legs or none, at each
 // leg's quote side at the minute's open) and reports one execution and commission a leg, which the runner books
 // as the backtest's SimBroker does. Same orders (with their legs), fills, trades, equity and order_legs rows.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EventName } from '@stoqey/ib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BarSeries, Order } from '../../engine/core/types.ts';
+import { describe, expect, it } from 'vitest';
+import type { Order } from '../../engine/core/types.ts';
 import { writeJournal } from '../../engine/journal/journal-store.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
-import type { RiskConfig } from '../../engine/risk/limits.ts';
-import { runBacktestChunked, type BacktestConfig } from '../../engine/run/backtest.ts';
-import { openRunData } from '../../engine/run/run-data.ts';
 import { buildSlots } from '../../strategies/index.ts';
-import { googOptionsStore, LEAN } from '../engine/goog-options.ts';
-import { config } from '../engine/harness.ts';
+import { GOOG_CONDOR_CHAIN, LEAN, useGoogOptionsStore } from '../engine/goog-options.ts';
 import { sharedAvailable } from '../shared-data.ts';
-import { fillRow, liveSession, orderRow, tradeRow } from './live-harness.ts';
+import { googBacktest } from './goog-live.ts';
+import { fillRow, liveSession, orderRow, tradeRow, useTempDir } from './live-harness.ts';
 
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
-let db = '';
-let dispose = () => {};
-let dir = '';
-
-beforeAll(async () => {
-  if (!available) return;
-  ({ db, dispose } = await googOptionsStore());
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-combo-live-'));
-}, 60_000);
-
-afterAll(() => {
-  dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const NO_RISK: RiskConfig = { name: 'none', limits: {}, breaker: {} };
+const googStore = useGoogOptionsStore(available);
+const temp = useTempDir('tradebench-combo-live-', available);
 
 /** An order with its legs, as comparable data. */
 const comboRow = (o: Order) => [
@@ -54,35 +35,7 @@ const comboRow = (o: Order) => [
 
 describe.runIf(available)('combo orders live against the simulator = backtest (iron-condor, GOOG 2015-12-23/24)', () => {
   it('same combo order and legs, leg fills, expiry, trades, equity and order_legs', async () => {
-    const bt = await openRunData({
-      data: db,
-      symbols: ['GOOG'],
-      interval: '1m',
-      from: '2015-12-23',
-      to: '2015-12-24',
-      tz: 'America/New_York',
-      chain: { underlying: 'GOOG', days: 1, strikes: 12 },
-    });
-    const cfg: BacktestConfig = config({
-      strategy: 'iron-condor',
-      symbols: bt.symbols,
-      interval: '1m',
-      commission: { model: 'ibkr-fixed' },
-      risk: NO_RISK,
-      // the strategy sizes its combos itself (lots); live runs refuse the default all-in sizing
-      sizing: { kind: 'fixed', quantity: 1 },
-      contracts: bt.contracts,
-    });
-    const seen: BarSeries[] = [];
-    const chunks = {
-      async next() {
-        const c = await bt.chunks.next();
-        if (c) seen.push(...c);
-        return c;
-      },
-    };
-    const backtest = await runBacktestChunked(chunks, cfg, buildSlots('iron-condor', {}, cfg.symbols), bt.sectors);
-    bt.close();
+    const { cfg, backtest, seen } = await googBacktest(googStore.db, 'iron-condor', GOOG_CONDOR_CHAIN, 1);
     expect(seen).toHaveLength(cfg.symbols.length);
 
     // the backtest as test/engine/iron-condor.test.ts checks it: one combo of four legs, filled, credit received
@@ -134,7 +87,7 @@ describe.runIf(available)('combo orders live against the simulator = backtest (i
       expect(sim.account.ledger.cash).toBeCloseTo(cfg.cash + pnl, 6);
 
       // order_legs: the live run's journal rows equal the backtest's
-      const instance = await DuckDBInstance.create(path.join(dir, 'journal.duckdb'));
+      const instance = await DuckDBInstance.create(path.join(temp.dir, 'journal.duckdb'));
       const conn = await instance.connect();
       try {
         const run = (runId: string, kind: 'backtest' | 'live') => ({ runId, kind, strategy: 'iron-condor', config: {}, bars: 0, finalEquity: 0 });

@@ -5,39 +5,20 @@
 // the second the rest, from the first's journal file and the simulator's snapshot. The restored order (settleOrders
 // over the four leg fills) has the backtest's filled combos, net credit, legs and status, and the whole run ends
 // with the backtest's orders, fills (the legs' expiry too) and trades.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BarSeries, Order } from '../../engine/core/types.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
 import { loadSession } from '../../engine/journal/session-store.ts';
-import type { RiskConfig } from '../../engine/risk/limits.ts';
-import { runBacktestChunked, type BacktestConfig } from '../../engine/run/backtest.ts';
-import { openRunData } from '../../engine/run/run-data.ts';
 import { buildSlots } from '../../strategies/index.ts';
-import { googOptionsStore, LEAN } from '../engine/goog-options.ts';
-import { config } from '../engine/harness.ts';
+import { GOOG_CONDOR_CHAIN, LEAN, useGoogOptionsStore } from '../engine/goog-options.ts';
 import { sharedAvailable } from '../shared-data.ts';
-import { fillRow, liveSession, orderRow, tradeRow } from './live-harness.ts';
+import { googBacktest } from './goog-live.ts';
+import { fillRow, liveSession, orderRow, tradeRow, useTempDir } from './live-harness.ts';
 
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
-let db = '';
-let dispose = () => {};
-let dir = '';
-
-beforeAll(async () => {
-  if (!available) return;
-  ({ db, dispose } = await googOptionsStore());
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-combo-restart-'));
-}, 60_000);
-
-afterAll(() => {
-  dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const NO_RISK: RiskConfig = { name: 'none', limits: {}, breaker: {} };
+const googStore = useGoogOptionsStore(available);
+const temp = useTempDir('tradebench-combo-restart-', available);
 
 /** The bars of `s` with ts < to, every column (the quote columns too). */
 function before(s: BarSeries, to: number): BarSeries {
@@ -60,34 +41,7 @@ const comboState = (o: Order) => ({
 
 describe.runIf(available)('a live combo session restarted after its combo filled (iron-condor, GOOG 2015-12-23/24)', () => {
   it('restores the combo as the backtest has it, and the run ends with the backtest’s orders, fills and trades', async () => {
-    const bt = await openRunData({
-      data: db,
-      symbols: ['GOOG'],
-      interval: '1m',
-      from: '2015-12-23',
-      to: '2015-12-24',
-      tz: 'America/New_York',
-      chain: { underlying: 'GOOG', days: 1, strikes: 12 },
-    });
-    const cfg: BacktestConfig = config({
-      strategy: 'iron-condor',
-      symbols: bt.symbols,
-      interval: '1m',
-      commission: { model: 'ibkr-fixed' },
-      risk: NO_RISK,
-      sizing: { kind: 'fixed', quantity: 1 },
-      contracts: bt.contracts,
-    });
-    const seen: BarSeries[] = [];
-    const chunks = {
-      async next() {
-        const c = await bt.chunks.next();
-        if (c) seen.push(...c);
-        return c;
-      },
-    };
-    const backtest = await runBacktestChunked(chunks, cfg, buildSlots('iron-condor', {}, cfg.symbols), bt.sectors);
-    bt.close();
+    const { cfg, backtest, seen } = await googBacktest(googStore.db, 'iron-condor', GOOG_CONDOR_CHAIN, 1);
 
     // the backtest: one condor of four legs, filled at a net credit by four leg fills on one minute
     const combo = backtest.engine.orders[0]!;
@@ -101,7 +55,7 @@ describe.runIf(available)('a live combo session restarted after its combo filled
     const CUT = legFills[0]!.ts + 31 * 60_000;
     expect(new Date(CUT).toISOString().slice(0, 10)).toBe('2015-12-23');
 
-    const file = path.join(dir, 'journal.duckdb');
+    const file = path.join(temp.dir, 'journal.duckdb');
     const runId = 'condor-restart';
     const slots = () => buildSlots('iron-condor', {}, cfg.symbols);
     let journal = await LiveJournal.open(file);

@@ -1,6 +1,10 @@
 // What the live tests share: comparable rows of orders, fills and trades, and a session of the live
 // runner against the simulator, in lockstep or in real time at N x speed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { EventName } from '@stoqey/ib';
+import { afterAll, beforeAll } from 'vitest';
 import type { SlotSpec } from '../../engine/core/strategy.ts';
 import type { BarSeries, Fill, Order, Trade } from '../../engine/core/types.ts';
 import { IbGatewaySimulator, type SimulatorOptions } from '../../engine/ib/sim/simulator.ts';
@@ -142,4 +146,16 @@ export async function liveRun(
   o: { journal?: LiveJournal; runId?: string; signals?: LiveOptions['signals'] } = {},
 ) {
   return liveSession(series, cfg, slots, { journal: o.journal, runId: o.runId, runner: { signals: o.signals } });
+}
+
+/** A temp folder for the file's journals: made in a beforeAll (when `available`), deleted in an afterAll. */
+export function useTempDir(prefix: string, available = true): { readonly dir: string } {
+  const temp = { dir: '' };
+  beforeAll(() => {
+    if (available) temp.dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(() => {
+    if (temp.dir) rmSync(temp.dir, { recursive: true, force: true });
+  });
+  return temp;
 }

@@ -5,83 +5,20 @@
 // 100), replays its quotes as MIDPOINT, BID and ASK 5-second bars, fills its orders against the side taken, with
 // the multiplier in its ledger, and settles the call at the close of its last trading day (the 13:00 close of
 // Christmas Eve) as the backtest does. Same orders, fills (the expiry's too), trades and equity.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BarSeries } from '../../engine/core/types.ts';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
-import { openStore } from '../../engine/data/store.ts';
+import { describe, expect, it } from 'vitest';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
-import type { RiskConfig } from '../../engine/risk/limits.ts';
-import { runBacktestChunked, type BacktestConfig } from '../../engine/run/backtest.ts';
-import { openRunData } from '../../engine/run/run-data.ts';
 import { buildSlots } from '../../strategies/index.ts';
-import { config } from '../engine/harness.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
+import { GOOG_CALLS, LEAN, useGoogOptionsStore } from '../engine/goog-options.ts';
+import { sharedAvailable } from '../shared-data.ts';
+import { googBacktest } from './goog-live.ts';
 import { fillRow, liveSession, orderRow, tradeRow } from './live-harness.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
-let dir = '';
-let db = '';
-
-beforeAll(async () => {
-  if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-options-live-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
-  try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog')], {});
-    await importLean(
-      store,
-      ['20151223_quote.csv', '20151224_quote.csv'].map((f) => path.join(SHARED, LEAN, 'option/goog', f)),
-    );
-  } finally {
-    store.close();
-  }
-}, 60_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const NO_RISK: RiskConfig = { name: 'none', limits: {}, breaker: {} };
-
-const runData = () =>
-  openRunData({
-    data: db,
-    symbols: ['GOOG'],
-    interval: '1m',
-    from: '2015-12-23',
-    to: '2015-12-24',
-    tz: 'America/New_York',
-    chain: { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' },
-  });
+const googStore = useGoogOptionsStore(available);
 
 describe.runIf(available)('options live against the simulator = backtest (covered-call, GOOG 2015-12-23/24)', () => {
   it('same orders, fills, expiry, trades and equity', async () => {
-    const bt = await runData();
-    const cfg: BacktestConfig = config({
-      strategy: 'covered-call',
-      symbols: bt.symbols,
-      interval: '1m',
-      commission: { model: 'ibkr-fixed' },
-      risk: NO_RISK,
-      sizing: { kind: 'fixed', quantity: 100 },
-      contracts: bt.contracts,
-    });
-    const seen: BarSeries[] = [];
-    const chunks = {
-      async next() {
-        const c = await bt.chunks.next();
-        if (c) seen.push(...c);
-        return c;
-      },
-    };
-    const backtest = await runBacktestChunked(chunks, cfg, buildSlots('covered-call', {}, cfg.symbols), bt.sectors);
-    bt.close();
+    const { cfg, backtest, seen } = await googBacktest(googStore.db, 'covered-call', GOOG_CALLS, 100);
     expect(seen).toHaveLength(cfg.symbols.length);
 
     const journal = await LiveJournal.open(':memory:');

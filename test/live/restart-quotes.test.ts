@@ -3,49 +3,20 @@
 // the same closing bid and ask as the backtest's quote bars, and from the first bar after the restart the
 // strategies see the same bars and the same ctx.chain as the backtest at the same minute. GOOG's minute bars and
 // its calls' quote bars of 2015-12-23 (the chain of test/live/option-parity.test.ts: the calls of the 24th), in lockstep.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Strategy } from '../../engine/core/strategy.ts';
 import type { BarSeries } from '../../engine/core/types.ts';
-import { importPaths } from '../../engine/data/import.ts';
-import { importLean } from '../../engine/data/lean-import.ts';
-import { openStore } from '../../engine/data/store.ts';
 import { LiveJournal } from '../../engine/journal/live-journal.ts';
-import type { RiskConfig } from '../../engine/risk/limits.ts';
-import { runBacktest, type BacktestConfig } from '../../engine/run/backtest.ts';
-import { openRunData } from '../../engine/run/run-data.ts';
-import { config } from '../engine/harness.ts';
-import { SHARED, sharedAvailable } from '../shared-data.ts';
-import { liveSession } from './live-harness.ts';
+import { runBacktest } from '../../engine/run/backtest.ts';
+import { LEAN, loadGoogRun, useGoogOptionsStore } from '../engine/goog-options.ts';
+import { sharedAvailable } from '../shared-data.ts';
+import { liveConfig } from './goog-live.ts';
+import { liveSession, useTempDir } from './live-harness.ts';
 
-const LEAN = 'data/lean-sample';
 const available = sharedAvailable(`${LEAN}/option/goog/20151224_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
-let dir = '';
-let db = '';
-
-beforeAll(async () => {
-  if (!available) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'tradebench-restart-quotes-'));
-  db = path.join(dir, 'goog.duckdb');
-  const store = await openStore(db);
-  try {
-    await importPaths(store, [path.join(SHARED, LEAN, 'minute/goog')], {});
-    await importLean(
-      store,
-      ['20151223_quote.csv', '20151224_quote.csv'].map((f) => path.join(SHARED, LEAN, 'option/goog', f)),
-    );
-  } finally {
-    store.close();
-  }
-}, 60_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const NO_RISK: RiskConfig = { name: 'none', limits: {}, breaker: {} };
+const googStore = useGoogOptionsStore(available);
+const temp = useTempDir('tradebench-restart-quotes-', available);
 
 /** What a strategy saw: every bar with its quotes, and at each bar of the underlying the chain of its calls. */
 interface Seen {
@@ -102,34 +73,15 @@ describe.runIf(available)('a live options session restarted mid-day keeps its qu
   let gapped = '';
 
   beforeAll(async () => {
-    const bt = await openRunData({
-      data: db,
-      symbols: ['GOOG'],
-      interval: '1m',
-      from: '2015-12-23',
-      to: '2015-12-23',
-      tz: 'America/New_York',
-      chain: { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' },
-    });
-    const cfg: BacktestConfig = config({
-      strategy: 'probe',
-      symbols: bt.symbols,
-      interval: '1m',
-      commission: { model: 'ibkr-fixed' },
-      risk: NO_RISK,
-      sizing: { kind: 'fixed', quantity: 1 },
-      contracts: bt.contracts,
-    });
-    const loaded: BarSeries[] = [];
-    for (let c = await bt.chunks.next(); c; c = await bt.chunks.next()) loaded.push(...c);
-    bt.close();
+    const { series: loaded, symbols, contracts, sectors } = await loadGoogRun(googStore.db, '2015-12-23');
+    const cfg = liveConfig('probe', symbols, contracts, 1);
     expect(loaded.map((s) => s.bidClose !== undefined)).toEqual([false, true, true, true, true]); // GOOG, then its 4 calls' quote bars
     // the first call has no quote bar in the minute the restarted session starts with: the chain there holds it by
     // its last quote from before the restart (the others have a bar every minute)
     const series = loaded.map((s, k) => (k === 1 ? without(s, CUT) : s));
     gapped = series[1].symbol;
-    runBacktest(series, cfg, slots(seen.backtest), bt.sectors);
-    const file = path.join(dir, 'journal.duckdb');
+    runBacktest(series, cfg, slots(seen.backtest), sectors);
+    const file = path.join(temp.dir, 'journal.duckdb');
     for (const [part, from, to] of [
       ['first', -Infinity, CUT],
       ['second', CUT, Infinity],

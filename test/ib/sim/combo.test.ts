@@ -13,7 +13,7 @@ import { Encoder } from '@stoqey/ib/dist/core/io/encoder.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerListener } from '../../../engine/core/ports.ts';
-import type { BarSeries, ContractTerms, Fill, Order, Side } from '../../../engine/core/types.ts';
+import type { ContractTerms, Fill, Order, Side } from '../../../engine/core/types.ts';
 import { makeCommission } from '../../../engine/exec/costs.ts';
 import { newOrder } from '../../../engine/exec/new-order.ts';
 import { SimBroker, type SimBar } from '../../../engine/exec/sim-broker.ts';
@@ -26,12 +26,12 @@ import * as msg from '../../../engine/ib/protocol/messages.ts';
 import type { ComboLegOut, Fields, OpenOrderOut } from '../../../engine/ib/protocol/messages.ts';
 import { parsePlaceOrder } from '../../../engine/ib/protocol/place-order.ts';
 import { IbGatewaySimulator } from '../../../engine/ib/sim/simulator.ts';
-import { openRunData } from '../../../engine/run/run-data.ts';
-import { googOptionsStore, LEAN } from '../../engine/goog-options.ts';
+import { LEAN, loadGoogRun, useGoogOptionsStore } from '../../engine/goog-options.ts';
 import { SHARED, sharedAvailable } from '../../shared-data.ts';
 import { ApiClient } from './sim-helpers.ts';
 
 const available = sharedAvailable(`${LEAN}/option/goog/20151223_quote.csv`) && sharedAvailable(`${LEAN}/minute/goog`);
+const googStore = useGoogOptionsStore(available);
 /** 2015-12-23 09:30 New York (EST, UTC-5): the replay starts here */
 const OPEN = Date.UTC(2015, 11, 23, 14, 30);
 const LONG = 'GOOG151224C00750000';
@@ -79,7 +79,6 @@ function quotes(): Map<string, Record<string, string>> {
 const num = (s: string | undefined) => (s === undefined || s === '' ? Number.NaN : Number(s));
 
 describe.runIf(available)('combo (BAG) orders at the simulator', () => {
-  let dispose = () => {};
   let sim: IbGatewaySimulator;
   let client: ApiClient;
   let symbols: string[] = [];
@@ -87,26 +86,16 @@ describe.runIf(available)('combo (BAG) orders at the simulator', () => {
   let nextReqId = 100;
 
   beforeAll(async () => {
-    let db = '';
-    ({ db, dispose } = await googOptionsStore());
-    const data = await openRunData({
-      data: db,
-      symbols: ['GOOG'],
-      interval: '1m',
-      from: '2015-12-23',
-      to: '2015-12-23',
-      tz: 'America/New_York',
-      chain: { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' },
+    const run = await loadGoogRun(googStore.db, '2015-12-23');
+    symbols = run.symbols;
+    sim = await IbGatewaySimulator.start({
+      series: run.series,
+      speed: 'max',
+      from: OPEN,
+      contracts: run.contracts,
+      commission: { model: 'ibkr-fixed' },
+      cash: 100_000,
     });
-    const series: BarSeries[] = [];
-    try {
-      for (let c = await data.chunks.next(); c; c = await data.chunks.next()) series.push(...c);
-    } finally {
-      data.close();
-    }
-    symbols = data.symbols;
-    const contracts = data.contracts as Record<string, ContractTerms>;
-    sim = await IbGatewaySimulator.start({ series, speed: 'max', from: OPEN, contracts, commission: { model: 'ibkr-fixed' }, cash: 100_000 });
     client = await ApiClient.connect(sim.port, 1);
     // the legs' conIds, as an application gets them
     for (const strike of [750, 752.5]) {
@@ -124,7 +113,6 @@ describe.runIf(available)('combo (BAG) orders at the simulator', () => {
   afterAll(async () => {
     await client?.close();
     await sim?.close();
-    dispose();
   });
 
   it('the run has the vertical: its legs are replayed, each with its own conId', () => {
@@ -465,32 +453,16 @@ describe('combo orders on the wire and in the books (properties)', () => {
 
 describe.runIf(available)('option expiry at the simulator cancels a working combo with an expiring leg', () => {
   it('the vertical working GTC at a limit never met is cancelled at the 12-24 expiry (error 202 naming the leg); a GOOG order works on', async () => {
-    const { db, dispose: drop } = await googOptionsStore();
     let sim: IbGatewaySimulator | undefined;
     let client: ApiClient | undefined;
     try {
-      const data = await openRunData({
-        data: db,
-        symbols: ['GOOG'],
-        interval: '1m',
-        from: '2015-12-23',
-        to: '2015-12-24',
-        tz: 'America/New_York',
-        chain: { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' },
-      });
-      const series: BarSeries[] = [];
-      try {
-        for (let c = await data.chunks.next(); c; c = await data.chunks.next()) series.push(...c);
-      } finally {
-        data.close();
-      }
-      const symbols = data.symbols;
+      const { series, symbols, contracts } = await loadGoogRun(googStore.db, '2015-12-24');
       // the replay starts ten minutes before the last stored minute of Christmas Eve, the calls' last trading day:
       // they expire as the replay ends (the day is over)
       const last = Math.max(...series.map((s) => s.ts[s.ts.length - 1]!));
       expect(new Date(last).toISOString().slice(0, 10)).toBe('2015-12-24');
       const from = last - 10 * 60_000;
-      sim = await IbGatewaySimulator.start({ series, speed: 'max', from, contracts: data.contracts as Record<string, ContractTerms>, cash: 100_000 });
+      sim = await IbGatewaySimulator.start({ series, speed: 'max', from, contracts, cash: 100_000 });
       client = await ApiClient.connect(sim.port, 1);
       const conId = (s: string) => sim!.contracts.conIds[symbols.indexOf(s)]!;
       const statuses = client.record(EventName.orderStatus);
@@ -523,7 +495,6 @@ describe.runIf(available)('option expiry at the simulator cancels a working comb
     } finally {
       await client?.close();
       await sim?.close();
-      drop();
     }
   }, 60_000);
 });
@@ -596,28 +567,13 @@ describe("a combo's openOrder echo lists its legs (IB's comboLegs), as @stoqey/i
   it.runIf(available)(
     'the simulator echoes a placed BAG with its legs to a @stoqey/ib client',
     async () => {
-      const { db, dispose: drop } = await googOptionsStore();
       let sim: IbGatewaySimulator | undefined;
       let client: ApiClient | undefined;
       try {
-        const data = await openRunData({
-          data: db,
-          symbols: ['GOOG'],
-          interval: '1m',
-          from: '2015-12-23',
-          to: '2015-12-23',
-          tz: 'America/New_York',
-          chain: { underlying: 'GOOG', days: 1, strikes: 4, right: 'C' },
-        });
-        const series: BarSeries[] = [];
-        try {
-          for (let c = await data.chunks.next(); c; c = await data.chunks.next()) series.push(...c);
-        } finally {
-          data.close();
-        }
-        sim = await IbGatewaySimulator.start({ series, speed: 'max', from: OPEN, contracts: data.contracts as Record<string, ContractTerms>, cash: 100_000 });
+        const { series, symbols, contracts } = await loadGoogRun(googStore.db, '2015-12-23');
+        sim = await IbGatewaySimulator.start({ series, speed: 'max', from: OPEN, contracts, cash: 100_000 });
         client = await ApiClient.connect(sim.port, 1);
-        const conId = (s: string) => sim!.contracts.conIds[data.symbols.indexOf(s)]!;
+        const conId = (s: string) => sim!.contracts.conIds[symbols.indexOf(s)]!;
         const legs = [
           { conId: conId(LONG), action: OrderAction.BUY },
           { conId: conId(SHORT), action: OrderAction.SELL },
@@ -630,7 +586,6 @@ describe("a combo's openOrder echo lists its legs (IB's comboLegs), as @stoqey/i
       } finally {
         await client?.close();
         await sim?.close();
-        drop();
       }
     },
     60_000,
