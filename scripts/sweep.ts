@@ -1,7 +1,9 @@
 // npm run sweep -- --strategy sma-cross --grid '{"fast":[5,10,20],"slow":[30,50,100]}' [--symbols ...] [--data ...]
 //                  [--from ...] [--to ...] [--workers N] [--walk-forward train=5y,test=1y] [--db out/sweep/sweep.duckdb]
 //                  [--queue redis://HOST:PORT[/DB] [--batch N]]     (on BullMQ workers: npm run worker)
+//                  [--reports DIR]                                  (each run's report.json as DIR/<idx>.json)
 // npm run sweep -- --cancel ID --queue redis://HOST:PORT[/DB]       (removes a queued sweep's waiting jobs)
+import fs from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../engine/data/store.ts';
 import { readModelCard } from '../engine/ml/model-card.ts';
@@ -15,23 +17,24 @@ import { cancelSweep, runQueuedSweep } from '../engine/queue/submit.ts';
 import { expandGrid, parseWalkForward } from '../engine/research/grid.ts';
 import { MIN_ANNUALISED_PERIODS } from '../engine/metrics/short-run.ts';
 import {
-  runSweep,
   shareSeries,
   siblingModule,
   startSweepPool,
   sweepTasks,
   walkForwardSummary,
+  type ReportRequest,
   type SweepPool,
   type SweepResult,
+  type SweepTask,
 } from '../engine/research/sweep.ts';
 import type { BacktestConfig } from '../engine/run/backtest.ts';
 import { buildSlots, modelOf, resolvedParams, strategyHelp } from '../strategies/index.ts';
 import { runId } from './lib/cli.ts';
-import { describeOutputFailure } from '../engine/report/write.ts';
+import { commitStaged, describeOutputFailure, discardStaged, removeStaleStaged, stageFile, type StagedFile } from '../engine/report/write.ts';
 import { defineFlags, flagHelp, fromFlag, parseFlags, parseJsonObjectFlag, type FlagValues } from './lib/flags.ts';
 import { loadRunSeries } from './lib/run-data.ts';
 import { perShareWarning } from '../engine/data/actions.ts';
-import { sweepInSample } from './lib/model-signals.ts';
+import { runInSample, runModelDir, sweepInSample } from './lib/model-signals.ts';
 import { isMain } from './lib/main.ts';
 import { printRunConfig, RUN_FLAGS, runSettingsFlags, sizingRiskWarning } from './lib/run-options.ts';
 
@@ -56,6 +59,11 @@ export const FLAGS = defineFlags({
   },
   batch: { kind: 'integer', min: 1, max: 100_000, help: `runs per queued job (with --queue; default ${DEFAULT_BATCH}); results do not depend on it` },
   cancel: { kind: 'string', arg: 'ID', help: 'with --queue: remove the waiting jobs of sweep ID (the id a sweep prints) and say how many' },
+  reports: {
+    kind: 'string',
+    arg: 'DIR',
+    help: "write each run's report.json (what npm run backtest writes for its bars and params) as DIR/<idx>.json,\nidx the run's idx in sweep_results; with --queue the workers compute them and send them back",
+  },
 });
 
 const HELP = `usage: npm run sweep -- --grid JSON [options]
@@ -142,6 +150,13 @@ async function sweep(
 
   const tty = process.stderr.isTTY && process.env.CI !== 'true';
   const id = runId({ config, grid, walkForward: v['walk-forward'] ?? null, source });
+  const { tasks, windows } = sweepTasks({ config, grid, series, walkForward });
+  // the runs' reports, only when asked: without --reports the tasks are as before and nothing extra is computed
+  if (v.reports !== undefined) {
+    const request = reportRequests(config.strategy, source, priceWarning ? [priceWarning] : []);
+    for (const t of tasks) t.report = request(t);
+  }
+  const reports = v.reports === undefined ? undefined : new ReportFiles(path.resolve(v.reports));
   if ('queue' in on) {
     const modelRefs = modelsOf(config.strategy, combinations);
     const data = {
@@ -155,24 +170,30 @@ async function sweep(
       hash: dataHash(loaded.series),
       bars: series.reduce((n, s) => n + s.ts.length, 0),
     };
-    return queued({ v, id, config, grid, walkForward, series, target: on.queue, data, models: modelRefs, tty, inSample });
+    return queued({ v, id, config, tasks, windows, target: on.queue, data, models: modelRefs, tty, inSample, reports });
   }
   const t0 = performance.now();
-  const { results, windows } = await runSweep({
-    config,
-    grid,
-    series,
-    walkForward,
-    worker: on.pool,
-    onProgress: (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
-  });
-  if (tty) process.stderr.write('\r\x1b[K');
+  let results: SweepResult[];
+  try {
+    // each report is staged as its run finishes; all are renamed into place once the rows are committed
+    results = await on.pool.run(
+      tasks,
+      (done, total) => tty && process.stderr.write(`\r${done}/${total} runs`),
+      reports && ((index, json) => reports.stage(index, json)),
+    );
+    if (tty) process.stderr.write('\r\x1b[K');
+    // one transaction: a failed write (locked file, full disk) leaves the database as it was, and says so
+    await withOutput(v.db!, (out) => replaceSweep(out.conn, id, results));
+    reports?.commit();
+  } finally {
+    reports?.close();
+  }
   const seconds = (performance.now() - t0) / 1000;
-  // one transaction: a failed write (locked file, full disk) leaves the database as it was, and says so
-  await withOutput(v.db!, (out) => replaceSweep(out.conn, id, results));
   printResults(results, windows);
   console.log(
-    `\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)`,
+    `\n${results.length} runs in ${seconds.toFixed(2)} s (${(results.length / seconds).toFixed(1)} runs/s, ${workers ?? 'default'} workers); sweep ${id} in ${v.db} (table sweep_results)${
+      reports ? `; reports in ${v.reports}` : ''
+    }`,
   );
   for (const w of inSample) console.error(`warning: ${w.message}`);
 }
@@ -206,23 +227,112 @@ function modelsOf(strategy: string, combinations: Record<string, unknown>[]): Mo
   return locations.map((location) => ({ location, sha256: readModelCard(modelDir(location)).sha256 }));
 }
 
+/**
+ * Each run's report request: its params with the strategy's defaults (resolvedParams, as a backtest's report
+ * shows them), the data's source, the sweep's warnings, and whether the bars it replays are in its model's
+ * training data (runInSample over that run's bars, as a backtest flags them).
+ */
+function reportRequests(strategy: string, source: string, warnings: string[]): (t: SweepTask) => ReportRequest {
+  const cards = new Map<string, ReturnType<typeof readModelCard>>();
+  return (t) => {
+    const dir = runModelDir(strategy, t.params);
+    let inSample;
+    if (dir !== undefined) {
+      let card = cards.get(dir);
+      if (card === undefined) cards.set(dir, (card = readModelCard(dir)));
+      const bars = t.series.map((s) => ({ ts: s.ts.subarray(lowerBound(s.ts, t.warmFrom), lowerBound(s.ts, t.to + 1)) }));
+      inSample = runInSample(strategy, t.params, card, bars);
+    }
+    return {
+      source,
+      params: resolvedParams(strategy, t.params),
+      ...(inSample ? { inSample } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  };
+}
+
+/** The first i with ts[i] >= x (ts ascending). */
+function lowerBound(ts: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A sweep's report files, DIR/<idx>.json (idx: the run's key in sweep_results, where its params, window and phase
+ * are): each staged under a temporary name beside its final one (engine/report/write.ts), renamed into place only
+ * once the runs' rows are stored, so a report is whole or absent, and a report is never there for a row that is not.
+ */
+class ReportFiles {
+  private staged: StagedFile[] = [];
+  private ready = false;
+  private closed = false;
+  constructor(readonly dir: string) {}
+
+  stage(index: number, json: string): void {
+    // a failed sweep's runs still finishing on the threads: their reports are dropped, not left staged
+    if (this.closed) return;
+    const final = path.join(this.dir, `${index}.json`);
+    if (!this.ready) {
+      try {
+        fs.mkdirSync(this.dir, { recursive: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' || code === 'ENOTDIR')
+          throw new Error(`cannot write ${final}: --reports ${this.dir} is a file, or under one, not a folder; give a folder (it is created if missing)`);
+        throw describeOutputFailure(e, final, FAILURE);
+      }
+      // temporary files of a sweep killed while writing here
+      removeStaleStaged(this.dir);
+      this.ready = true;
+    }
+    this.staged.push(stageFile(final, [json], FAILURE));
+  }
+
+  /** Renames every staged report into place. */
+  commit(): void {
+    const files = this.staged;
+    this.staged = [];
+    commitStaged(files, FAILURE);
+  }
+
+  /** Removes the reports staged and not committed (a failed store's). */
+  discard(): void {
+    discardStaged(this.staged);
+    this.staged = [];
+  }
+
+  /** The sweep is over: what is staged and not committed is removed, and nothing more is staged. */
+  close(): void {
+    this.closed = true;
+    this.discard();
+  }
+}
+
+const FAILURE = { elsewhere: 'use --reports with a folder on another disk' };
+
 /** A sweep on the queue's workers: results stored as they arrive, this process the one writer. */
 async function queued(o: {
   v: FlagValues<typeof FLAGS>;
   id: string;
   config: BacktestConfig;
-  grid: Record<string, unknown[]>;
-  walkForward: ReturnType<typeof parseWalkForward> | undefined;
-  series: ReturnType<typeof shareSeries>;
+  tasks: SweepTask[];
+  windows: Window[];
   target: RedisTarget;
   data: Parameters<typeof runQueuedSweep>[0]['data'];
   models: ModelRef[];
   tty: boolean;
   inSample: { message: string }[];
+  reports: ReportFiles | undefined;
 }): Promise<void> {
-  const { v, id, target, tty } = o;
-  const { tasks, windows } = sweepTasks({ config: o.config, grid: o.grid, series: o.series, walkForward: o.walkForward });
-  const runs = tasks.map(({ config: _c, series: _s, ...run }) => run);
+  const { v, id, target, tty, windows, reports } = o;
+  const runs = o.tasks.map(({ config: _c, series: _s, ...run }) => run);
   const batch = v.batch ?? DEFAULT_BATCH;
   const line = (s: string) => {
     if (tty) process.stderr.write('\r\x1b[K');
@@ -250,7 +360,16 @@ async function queued(o: {
         data: o.data,
         models: o.models,
         batch,
-        store: (results) => write(() => storeRuns(out.conn, id, results)),
+        // the reports staged, the rows stored (one transaction), then the reports renamed into place
+        store: async (results) => {
+          try {
+            for (const r of results) if (r.report !== undefined) reports?.stage(r.index, r.report);
+            await write(() => storeRuns(out.conn, id, results));
+            reports?.commit();
+          } finally {
+            reports?.discard();
+          }
+        },
         onSubmitted: (jobs) => line(`sweep ${id}: ${runs.length} runs in ${jobs} jobs of up to ${batch} on ${target.redacted}`),
         onProgress: ({ stored, failed, total }) => tty && process.stderr.write(`\r${stored}/${total} runs stored${failed > 0 ? `, ${failed} failed` : ''}`),
         onFailure: (f: RunFailure) => line(`run ${f.index} ${JSON.stringify(f.params)} failed: ${f.error}`),
@@ -286,10 +405,13 @@ async function queued(o: {
       const seconds = (performance.now() - t0) / 1000;
       printResults(r.results, windows);
       console.log(
-        `\n${r.results.length} runs in ${seconds.toFixed(2)} s (${(r.results.length / seconds).toFixed(1)} runs/s, queue ${target.redacted}, ${batch} runs per job); sweep ${id} in ${v.db} (table sweep_results)`,
+        `\n${r.results.length} runs in ${seconds.toFixed(2)} s (${(r.results.length / seconds).toFixed(1)} runs/s, queue ${target.redacted}, ${batch} runs per job); sweep ${id} in ${v.db} (table sweep_results)${
+          reports ? `; reports in ${v.reports}` : ''
+        }`,
       );
       for (const w of o.inSample) console.error(`warning: ${w.message}`);
     } finally {
+      reports?.close();
       out.close();
     }
   } finally {

@@ -14,6 +14,7 @@ import {
   batches,
   batchJobId,
   batchOf,
+  decodeReport,
   decodeResult,
   PAYLOAD_VERSION,
   PREFIX,
@@ -44,7 +45,11 @@ export interface QueuedSweep {
   models: ModelRef[];
   /** runs per job */
   batch: number;
-  /** the one writer: stores results as they arrive (idempotent by run index); called one call at a time */
+  /**
+   * The one writer: stores results as they arrive (idempotent by run index); called one call at a time. A result
+   * whose run asked for its report (RunSpec.report) carries it (SweepResult.report, the report.json text); the
+   * outcome's results no longer do.
+   */
   store(results: SweepResult[]): Promise<void>;
   /** the flow is on Redis: `jobs` batch jobs wait for workers */
   onSubmitted?(jobs: number): void;
@@ -113,9 +118,9 @@ function flowOf(s: QueuedSweep, chunks: RunSpec[][], only?: number[]) {
 
 /**
  * A completed job's results, checked against the runs it was given (a worker of another version could return
- * something else); a string says what is wrong with them.
+ * something else), each with its report when its run asked for one; a string says what is wrong with them.
  */
-function batchResults(value: unknown, runs: RunSpec[]): SweepResult[] | string {
+async function batchResults(value: unknown, runs: RunSpec[]): Promise<SweepResult[] | string> {
   let out = value as BatchOutput | string | undefined;
   try {
     if (typeof out === 'string') out = JSON.parse(out) as BatchOutput;
@@ -126,7 +131,21 @@ function batchResults(value: unknown, runs: RunSpec[]): SweepResult[] | string {
   const results = out.results.map(decodeResult);
   const got = results.map((r) => r.index).join(',');
   const want = runs.map((r) => r.index).join(',');
-  return got === want ? results : `the job returned runs [${got}] for runs [${want}]: a worker of another version?`;
+  if (got !== want) return `the job returned runs [${got}] for runs [${want}]: a worker of another version?`;
+  const asked = runs.filter((r) => r.report !== undefined).map((r) => r.index);
+  const reports = new Map((out.reports ?? []).map((w) => [w.index, w]));
+  const missing = asked.filter((i) => !reports.has(i));
+  if (missing.length > 0) return `the job returned no report for runs [${missing.join(',')}], which asked for one: a worker of another version?`;
+  for (const r of results) {
+    const w = reports.get(r.index);
+    if (w === undefined) continue;
+    try {
+      r.report = await decodeReport(w);
+    } catch (e) {
+      return `the report of run ${r.index} does not decompress (${(e as Error).message}): a worker of another version?`;
+    }
+  }
+  return results;
 }
 
 /** The writer failed (not Redis): carried out of the poll loop, which waits out Redis's failures only. */
@@ -215,7 +234,7 @@ export async function runQueuedSweep(s: QueuedSweep): Promise<QueuedOutcome> {
           if (state !== 'completed' && state !== 'failed') return;
           const job = await Job.fromId<BatchJob, BatchOutput>(runsQueue, batchJobId(s.sweepId, b));
           if (!job) return void lost.push(b);
-          const returned = state === 'completed' ? batchResults(job.returnvalue, chunks[b]) : undefined;
+          const returned = state === 'completed' ? await batchResults(job.returnvalue, chunks[b]) : undefined;
           if (Array.isArray(returned)) done.push(...returned);
           else {
             const error = returned ?? (job.failedReason || 'failed (no reason given)');
@@ -231,7 +250,8 @@ export async function runQueuedSweep(s: QueuedSweep): Promise<QueuedOutcome> {
     }
     // stored before they leave `pending`: a crash between the two re-reads them (stored twice is stored once)
     if (done.length > 0) await s.store(done).catch((e) => Promise.reject(new StoreFailure(e)));
-    for (const r of done) results.set(r.index, r);
+    // the reports are the writer's: the outcome keeps the metrics only (a sweep's reports are not all held at once)
+    for (const { report: _report, ...r } of done) results.set(r.index, r);
     for (const b of finished) pending.delete(b);
     // cancelled by `--cancel` (the parent carries the mark): the jobs it removed are not lost ones
     const parent = await Job.fromId<SweepJob>(sweepQueue, s.sweepId);

@@ -18,7 +18,7 @@ import { dataHash } from '../research/promotion.ts';
 import { shareSeries, startSweepPool, type SweepPool, type SweepTask } from '../research/sweep.ts';
 import { loadRunSeries } from '../run/run-data.ts';
 import type { BarSeries } from '../core/types.ts';
-import { encodeResult, PAYLOAD_VERSION, PREFIX, RUNS_QUEUE, type BatchJob, type BatchOutput, type DataRef } from './jobs.ts';
+import { encodeReport, encodeResult, PAYLOAD_VERSION, PREFIX, RUNS_QUEUE, type BatchJob, type BatchOutput, type DataRef } from './jobs.ts';
 import { connectionOptions, redactError, type RedisTarget } from './redis-url.ts';
 
 /** Data keys whose bars a worker keeps loaded (a sweep reads one; a few sweeps in turn share a worker). */
@@ -123,7 +123,9 @@ export function startSweepWorker(o: SweepWorkerOptions): RunningWorker {
         ),
       ),
     );
-    return { results: results.map(encodeResult) };
+    // the reports asked for (--reports) go back compressed beside the metrics; none asked, nothing extra
+    const reports = await Promise.all(results.flatMap((r) => (r.report === undefined ? [] : [encodeReport(r.index, r.report)])));
+    return { results: results.map(encodeResult), ...(reports.length > 0 ? { reports } : {}) };
   };
 
   const worker = new Worker<BatchJob, BatchOutput>(RUNS_QUEUE, process, {

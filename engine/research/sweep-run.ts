@@ -1,8 +1,11 @@
 // One run of a sweep (in a worker thread): a backtest over a time range of shared (not copied) bars.
 import type { BarSeries } from '../core/types.ts';
+import { isoDate } from '../core/dates.ts';
 import { computeMetrics } from '../metrics/metrics.ts';
 import { annualisable } from '../metrics/short-run.ts';
-import { runBacktest, type BacktestConfig } from '../run/backtest.ts';
+import { reportJsonChunks } from '../report/write.ts';
+import { runBacktest, type BacktestConfig, type BacktestResult } from '../run/backtest.ts';
+import { backtestReport } from '../run/backtest-report.ts';
 import type { SignalSource } from '../core/signals.ts';
 import type { SlotSpec } from '../core/strategy.ts';
 import type { SweepResult, SweepTask } from './sweep.ts';
@@ -60,5 +63,28 @@ export async function runSweepTask(t: SweepTask, buildSlots: BuildSlots, signals
     cagr: m.cagr,
     maxDrawdown: m.maxDrawdown,
     trades: m.tradeCount,
+    ...(t.report ? { report: runReport(t, r) } : {}),
   };
+}
+
+/**
+ * The run's report.json text: backtestReport and the writer's own serialiser, as `npm run backtest` writes it
+ * (text, not the Report: its long lists are views of the engine's, which cannot leave the thread). Its config is
+ * the run's, with the params' defaults filled in and, for a walk-forward period, that period's first and last day
+ * as from and to (the sweep's range would misstate what the report covers).
+ */
+function runReport(t: SweepTask, r: BacktestResult): string {
+  const req = t.report!;
+  // keys in the config's own order whether or not from and to were given: a queued run's config crossed Redis as
+  // JSON, which drops an undefined key, and a window's dates appended at the end would move them in the file
+  const { strategy, params: _grid, symbols, interval, from, to, ...rest } = r.config;
+  const period = t.phase === 'full' ? { from, to } : { from: isoDate(t.from), to: isoDate(t.to) };
+  const config: BacktestConfig = { strategy, params: req.params, symbols, interval, ...period, ...rest };
+  const report = backtestReport({ ...r, config }, req.source, {
+    ...(req.inSample ? { inSample: req.inSample } : {}),
+    ...(req.warnings ? { warnings: req.warnings } : {}),
+  });
+  let text = '';
+  for (const piece of reportJsonChunks(report)) text += piece;
+  return text;
 }

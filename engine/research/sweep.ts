@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { BarSeries, EpochMs } from '../core/types.ts';
 import type { BacktestConfig } from '../run/backtest.ts';
+import type { ReportInSample } from '../report/report-types.ts';
 import { expandGrid, walkForwardWindows, type Window } from './grid.ts';
 
 /** One backtest of a sweep: params over a time range (the whole data, or a walk-forward train or test period). */
@@ -16,6 +17,22 @@ export interface SweepTask {
   warmFrom: EpochMs;
   from: EpochMs;
   to: EpochMs;
+  /** set when the run's report.json is wanted (npm run sweep -- --reports DIR): it comes back in SweepResult.report */
+  report?: ReportRequest;
+}
+
+/**
+ * What a run's report says beyond the run itself: what `npm run backtest` puts in its report.json for the same
+ * bars and params. Built by the submitter, so that the report is the same bytes on any thread or worker.
+ */
+export interface ReportRequest {
+  /** the data the report names (its config.data): the submitter's source, whichever copy a worker read */
+  source: string;
+  /** the run's params with the strategy's defaults filled in (a backtest's report shows them so) */
+  params: Record<string, unknown>;
+  /** the run trades on a model trained on some of its bars */
+  inSample?: ReportInSample;
+  warnings?: string[];
 }
 
 export interface SweepResult {
@@ -45,6 +62,8 @@ export interface SweepResult {
   cagr: number | null;
   maxDrawdown: number;
   trades: number;
+  /** the run's report.json text (reportJsonChunks), when its task asked for it (SweepTask.report) */
+  report?: string;
 }
 
 export interface SweepSpec {
@@ -114,8 +133,12 @@ export function siblingModule(relative: string, from: string): string {
 
 /** A sweep's worker threads: they start (and load their worker module) as soon as the pool is made. */
 export interface SweepPool {
-  /** runs tasks; results in task order whatever the thread count */
-  run(tasks: SweepTask[], onProgress?: (done: number, total: number) => void): Promise<SweepResult[]>;
+  /**
+   * Runs tasks; results in task order whatever the thread count. With `onReport`, each report a task asked for
+   * is handed to it as its run finishes and the result returned no longer carries it (a sweep's reports are
+   * not all held in memory at once).
+   */
+  run(tasks: SweepTask[], onProgress?: (done: number, total: number) => void, onReport?: (index: number, json: string) => void): Promise<SweepResult[]>;
   destroy(): Promise<void>;
 }
 
@@ -132,14 +155,17 @@ export function startSweepPool(worker: string, workers?: number): SweepPool {
     failed ??= e;
   });
   return {
-    async run(tasks, onProgress) {
+    async run(tasks, onProgress, onReport) {
       if (failed) throw failed;
       let done = 0;
       return Promise.all(
         tasks.map((t) =>
           (pool.run(t) as Promise<SweepResult>).then((r) => {
             onProgress?.(++done, tasks.length);
-            return r;
+            if (onReport === undefined || r.report === undefined) return r;
+            const { report, ...result } = r;
+            onReport(r.index, report);
+            return result;
           }),
         ),
       );
