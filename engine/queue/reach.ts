@@ -25,11 +25,17 @@ export async function reachRedis(t: RedisTarget, timeoutMs = 5000): Promise<void
     await client.ping();
   } catch (e) {
     const m = redactError(cause ?? e, t).message.replace(/\.$/, '');
-    const hint = /WRONGPASS|NOAUTH|NOPERM|invalid password|AUTH/i.test(m)
-      ? 'check the user and password (in the URL, or TB_REDIS_PASSWORD)'
-      : 'check the host and port, that redis-server runs there, and (rediss://) that it speaks TLS';
-    throw new Error(`cannot reach Redis at ${t.redacted}: ${m}; ${hint}`);
+    throw new Error(`cannot reach Redis at ${t.redacted}: ${m}; ${reachHint(m, t.tls)}`);
   } finally {
     client.disconnect();
   }
+}
+
+/** What to check, from the error of a first connection. */
+function reachHint(m: string, tls: boolean): string {
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|AUTH/i.test(m)) return 'check the user and password (in the URL, or TB_REDIS_PASSWORD)';
+  if (tls && /certificate|CERT_|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(m))
+    return "the server's TLS certificate is not trusted here: for a private CA start node with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, and check that the certificate names the host in the URL";
+  if (!tls && /ECONNRESET|Connection is closed/i.test(m)) return 'the server closed the connection: if it speaks TLS, write rediss://';
+  return 'check the host and port, that redis-server runs there, and (rediss://) that it speaks TLS';
 }

@@ -2,6 +2,7 @@
 // The password goes to the connection and nowhere else: every message (progress, errors, the worker's banner)
 // shows `redacted`, where it reads ***. A URL that does not parse is redacted by its text (everything between
 // '//' and the last '@' but the user name), so not even a malformed URL's password reaches an error.
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'bullmq';
 
 export interface RedisTarget {
@@ -101,7 +102,8 @@ export function serverOptions(t: RedisTarget) {
     db: t.db,
     ...(t.username !== undefined ? { username: t.username } : {}),
     ...(t.password !== undefined ? { password: t.password } : {}),
-    ...(t.tls ? { tls: { servername: t.host } } : {}),
+    // SNI takes a host name only (RFC 6066): an IP host is still checked against the certificate, without it
+    ...(t.tls ? { tls: isIP(t.host) ? {} : { servername: t.host } } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
 // scripts/bench/redis-server.ts so that the queue bench starts its server the same way.
 import { redisServerInstalled } from '../../scripts/bench/redis-server.ts';
 
-export { freePort, pingOnce, type RedisOptions, type RedisServer, startRedis } from '../../scripts/bench/redis-server.ts';
+export { freePort, opensslInstalled, pingOnce, type RedisOptions, type RedisServer, startRedis } from '../../scripts/bench/redis-server.ts';
 
 /**
  * Whether the queue tests can run: absent redis-server skips them with a message, except under CI=true, where

@@ -32,6 +32,8 @@ describe('parseRedisUrl', () => {
     expect(parseRedisUrl('redis://h:7000', '')).not.toHaveProperty('password');
     // TLS checks the certificate against the host name
     expect(connectionOptions(parseRedisUrl('rediss://:pw@redis.example.com'))).toMatchObject({ tls: { servername: 'redis.example.com' }, password: 'pw' });
+    expect(connectionOptions(parseRedisUrl('rediss://:pw@127.0.0.1:6380'))).toMatchObject({ tls: {} });
+    expect(connectionOptions(parseRedisUrl('rediss://:pw@127.0.0.1:6380'))).not.toHaveProperty('tls.servername');
     expect(connectionOptions(parseRedisUrl('redis://h'))).not.toHaveProperty('tls');
   });
 
