@@ -119,7 +119,7 @@ describe('npm run ib-sim', () => {
     try {
       const a = simCli([]);
       procs.push(a);
-      expect(await a.line(/^IB Gateway simulator on/)).toMatch(/\(account DU1234567, 1 symbol, real time\)$/);
+      expect(await a.line(/^IB Gateway simulator on/)).toMatch(/\(account DU1234567 in USD, 1 symbol, real time\)$/);
       a.send(`snapshot ${file}`);
       // --session rth (the default) replays the regular session only: the clock starts at 09:30 ET
       await a.line(/^wrote the state at 2013-10-07T13:30:00.000Z/);
