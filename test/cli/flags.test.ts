@@ -397,7 +397,10 @@ describe('every CLI refuses a bad flag at once, naming it, writing nothing', () 
       expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${script.replace('.ts', '')}`));
     }
     expectRefused(cli('notebooks.ts', [path.join(tmp, 'no-such.ipynb')]), /no-such\.ipynb is not a notebook file \(\.ipynb\)/);
-    expectRefused(cli('bench.ts', ['--only', 'everything']), /--only must be one of ml, live, import, big, report, ops, w1, memory, options, queue, got 'everything'/);
+    expectRefused(
+      cli('bench.ts', ['--only', 'everything']),
+      /--only must be one of ml, live, import, big, report, ops, w1, memory, options, queue, got 'everything'/,
+    );
   });
 
   it('sweep --cash abc', () => {
