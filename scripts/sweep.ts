@@ -3,6 +3,7 @@
 //                  [--queue redis://HOST:PORT[/DB] [--batch N]]     (on BullMQ workers: npm run worker)
 //                  [--reports DIR]                                  (each run's report.json as DIR/<idx>.json)
 // npm run sweep -- --cancel ID --queue redis://HOST:PORT[/DB]       (removes a queued sweep's waiting jobs)
+import { lowerBound } from '../engine/core/search.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../engine/data/store.ts';
@@ -250,18 +251,6 @@ function reportRequests(strategy: string, source: string, warnings: string[]): (
       ...(warnings.length > 0 ? { warnings } : {}),
     };
   };
-}
-
-/** The first i with ts[i] >= x (ts ascending). */
-function lowerBound(ts: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
